@@ -1,0 +1,145 @@
+import path from 'node:path';
+import type { Diagnostic } from './diagnostics.js';
+import { compareFindings, fingerprintOf, type Finding } from './findings.js';
+import type { FileSummary } from './ir.js';
+import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
+import { load } from './load/discover.js';
+import { parseAll } from './parse/pool.js';
+import { buildProgram, type FileWithPackage, type Program } from './program.js';
+import type { Rule } from './rule.js';
+import { ALL_RULES } from './rules.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface AnalyzeOptions {
+  patterns: string[];
+  cwd?: string;
+  tests?: boolean;
+  target?: BuildTarget;
+  maxFileBytes?: number;
+  workers?: number;
+  /** Report findings located in generated files too. */
+  includeGenerated?: boolean;
+  rules?: readonly Rule[];
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface PhaseTimes {
+  load: number;
+  parse: number;
+  rules: number;
+  total: number;
+}
+
+export interface Stats {
+  files: number;
+  packages: number;
+  lines: number;
+  bytes: number;
+  syntaxErrors: number;
+  skipped: number;
+  /** Left out by Go's rules: _test.go without --tests, build constraints, GOOS/GOARCH suffixes, skipped folders. */
+  excluded: number;
+  workers: number;
+  /** Milliseconds per phase. */
+  timings: PhaseTimes;
+}
+
+export interface AnalysisResult {
+  root: string;
+  program: Program;
+  findings: Finding[];
+  diagnostics: Diagnostic[];
+  stats: Stats;
+}
+
+/** load → parse+summarize → rules. Never throws for bad input: problems become diagnostics. */
+export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const target = opts.target ?? DEFAULT_TARGET;
+  const workers = opts.workers ?? Math.max(1, (await import('node:os')).availableParallelism());
+  const t0 = performance.now();
+
+  const loaded = load(opts.patterns, { cwd, tests: opts.tests ?? false, target });
+  const diagnostics = [...loaded.diagnostics];
+  const t1 = performance.now();
+
+  const outcomes = await parseAll(
+    loaded.files.map((f) => ({ abs: f.abs, rel: f.rel })),
+    { target, maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES },
+    { workers, onProgress: (done, total) => opts.onProgress?.('parse', done, total) },
+  );
+  const t2 = performance.now();
+
+  const shown = (rel: string) => {
+    const r = path.relative(cwd, path.join(loaded.root, rel));
+    return r.startsWith('..') ? path.join(loaded.root, rel) : r;
+  };
+  const files: FileWithPackage[] = [];
+  let excluded = loaded.excludedByRules;
+  let skipped = 0;
+  let syntaxErrors = 0;
+  outcomes.forEach((o, i) => {
+    const f = loaded.files[i]!;
+    if (o.kind === 'excluded') excluded++;
+    else if (o.kind === 'skipped') {
+      skipped++;
+      diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
+    } else {
+      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
+      const err = o.summary.syntaxError;
+      if (err) {
+        syntaxErrors++;
+        diagnostics.push({
+          severity: 'warning',
+          path: shown(f.rel),
+          line: err.line,
+          col: err.col,
+          message: `syntax error (${err.message}); the rest of the file is still analyzed`,
+        });
+      }
+    }
+  });
+  const program = buildProgram(loaded.root, files);
+  const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
+  const t3 = performance.now();
+
+  const summaries: FileSummary[] = files.map((f) => f.summary);
+  return {
+    root: loaded.root,
+    program,
+    findings,
+    diagnostics,
+    stats: {
+      files: summaries.length,
+      packages: program.packages.length,
+      lines: summaries.reduce((n, s) => n + s.lines, 0),
+      bytes: summaries.reduce((n, s) => n + s.bytes, 0),
+      syntaxErrors,
+      skipped,
+      excluded,
+      workers,
+      timings: { load: t1 - t0, parse: t2 - t1, rules: t3 - t2, total: t3 - t0 },
+    },
+  };
+}
+
+export function runRules(program: Program, rules: readonly Rule[], includeGenerated: boolean): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    rule.run({
+      program,
+      report(input) {
+        if (input.generated && !includeGenerated) return;
+        const { identity, ...rest } = input;
+        findings.push({
+          ...rest,
+          ruleId: rule.meta.id,
+          severity: input.severity ?? rule.meta.severity,
+          fingerprint: fingerprintOf(rule.meta.id, identity),
+        });
+      },
+    });
+  }
+  return findings.sort(compareFindings);
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+
+export type Severity = 'error' | 'warning' | 'note';
+export type Confidence = 'high' | 'medium' | 'low';
+
+export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
+
+export interface Location {
+  /** Relative to the analysis root, forward slashes. */
+  path: string;
+  line: number;
+  col: number;
+  endLine?: number;
+  endCol?: number;
+}
+
+export interface FlowStep {
+  location: Location;
+  /** What happens at this step, e.g. "calls Engine.Close" or "closes e.metaCh". */
+  message: string;
+}
+
+/** A witness path, e.g. from a cleanup function down to the `close`. */
+export interface Flow {
+  message: string;
+  steps: FlowStep[];
+}
+
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  confidence: Confidence;
+  message: string;
+  location: Location;
+  related: { location: Location; message: string }[];
+  flows: Flow[];
+  /**
+   * Stable across unrelated edits: a hash of the rule id and the finding's identity
+   * (channel, enclosing functions, operation), never of line numbers.
+   */
+  fingerprint: string;
+  /** True when the location is in a generated file. */
+  generated?: boolean;
+}
+
+export type FindingInput = Omit<Finding, 'fingerprint'> & {
+  /** What makes this finding itself: identities and function names, not positions. */
+  identity: string[];
+};
+
+export function fingerprintOf(ruleId: string, identity: string[]): string {
+  return createHash('sha256').update([ruleId, ...identity].join('\0')).digest('hex').slice(0, 32);
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    cmp(a.location.path, b.location.path) ||
+    a.location.line - b.location.line ||
+    a.location.col - b.location.col ||
+    cmp(a.ruleId, b.ruleId) ||
+    cmp(a.message, b.message)
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,186 @@
+import type { Expr, Stmt } from '../ir.js';
+
+/**
+ * A forward dataflow walk over one function body's structured statements.
+ * States are values of a join-semilattice supplied by the rule; `null` means "unreachable".
+ * Loops iterate to a fixpoint, so a hook may see a statement more than once: rules dedupe by position.
+ */
+export interface FlowDomain<S> {
+  join(a: S, b: S): S;
+  equal(a: S, b: S): boolean;
+}
+
+export interface FlowHooks<S> {
+  /** A simple statement (expr, send, assign, var, incdec, go, defer, return) in execution order. */
+  simple(stmt: Stmt, state: S): S;
+  /** An expression evaluated for control flow: conditions, switch tags, range operands. */
+  expr(e: Expr, state: S): S;
+  /** A range loop's variables are (re)assigned at the start of every iteration. */
+  rangeBind?(s: Extract<Stmt, { k: 'for' }>, state: S): S;
+}
+
+export interface FlowResult<S> {
+  /** States at each way out of the function: every `return` and falling off the end. */
+  exits: S[];
+}
+
+type Maybe<S> = S | null;
+
+interface Jumps<S> {
+  breaks: Map<string, Maybe<S>>;
+  continues: Map<string, Maybe<S>>;
+  exits: S[];
+}
+
+/** Calls whose statement never completes normally (the function unwinds or the process ends). */
+export function isNoReturnCall(e: Expr): boolean {
+  if (e.k !== 'call') return false;
+  const fn = e.fn;
+  if (fn.k === 'id') return fn.name === 'panic';
+  if (fn.k === 'sel' && fn.x.k === 'id') {
+    const q = `${fn.x.name}.${fn.name}`;
+    return /^(os\.Exit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)|runtime\.Goexit)$/.test(q);
+  }
+  return false;
+}
+
+export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, hooks: FlowHooks<S>): FlowResult<S> {
+  const jumps: Jumps<S> = { breaks: new Map(), continues: new Map(), exits: [] };
+  const join = (a: Maybe<S>, b: Maybe<S>): Maybe<S> => (a === null ? b : b === null ? a : domain.join(a, b));
+  const equal = (a: Maybe<S>, b: Maybe<S>) => (a === null || b === null ? a === b : domain.equal(a, b));
+
+  const addJump = (map: Map<string, Maybe<S>>, key: string, s: S) => map.set(key, join(map.get(key) ?? null, s));
+  const takeJump = (map: Map<string, Maybe<S>>, key: string): Maybe<S> => {
+    const s = map.get(key) ?? null;
+    map.delete(key);
+    return s;
+  };
+
+  const block = (stmts: Stmt[], s: Maybe<S>): Maybe<S> => {
+    for (const st of stmts) {
+      if (s === null) return null;
+      s = stmt(st, s);
+    }
+    return s;
+  };
+
+  /** Runs a breakable statement (loop/switch/select) so that its unlabeled and labeled breaks land after it. */
+  const breakable = (label: string | undefined, run: () => Maybe<S>): Maybe<S> => {
+    const saved = [jumps.breaks.get(''), label === undefined ? undefined : jumps.breaks.get(label)];
+    jumps.breaks.delete('');
+    if (label !== undefined) jumps.breaks.delete(label);
+    let out = run();
+    out = join(out, takeJump(jumps.breaks, ''));
+    if (label !== undefined) out = join(out, takeJump(jumps.breaks, label));
+    if (saved[0] !== undefined) jumps.breaks.set('', saved[0]);
+    if (label !== undefined && saved[1] !== undefined) jumps.breaks.set(label, saved[1]);
+    return out;
+  };
+
+  const stmt = (st: Stmt, s: S): Maybe<S> => {
+    switch (st.k) {
+      case 'expr': {
+        const out = hooks.simple(st, s);
+        return isNoReturnCall(st.x) ? null : out;
+      }
+      case 'send':
+      case 'assign':
+      case 'var':
+      case 'incdec':
+      case 'go':
+      case 'defer':
+        return hooks.simple(st, s);
+      case 'return':
+        jumps.exits.push(hooks.simple(st, s));
+        return null;
+      case 'branch':
+        if (st.kind === 'break') addJump(jumps.breaks, st.label ?? '', s);
+        else if (st.kind === 'continue') addJump(jumps.continues, st.label ?? '', s);
+        else if (st.kind === 'fallthrough') return s;
+        // goto: the target is not modelled; the path ends here (may miss findings, never invents one).
+        return null;
+      case 'block':
+        return block(st.body, s);
+      case 'labeled':
+        return st.stmt ? stmt(st.stmt, s) : s;
+      case 'if': {
+        let cur: Maybe<S> = st.init ? stmt(st.init, s) : s;
+        if (cur === null) return null;
+        cur = hooks.expr(st.cond, cur);
+        const thenOut = block(st.then, cur);
+        const elseOut = st.else ? block(st.else, cur) : cur;
+        return join(thenOut, elseOut);
+      }
+      case 'for':
+        return forStmt(st, s);
+      case 'switch':
+      case 'typeswitch':
+        return breakable(st.label, () => {
+          let cur: Maybe<S> = st.init ? stmt(st.init, s) : s;
+          if (cur === null) return null;
+          const tag = st.k === 'switch' ? st.tag : st.x;
+          if (tag) cur = hooks.expr(tag, cur);
+          let out: Maybe<S> = null;
+          let fall: Maybe<S> = null;
+          let hasDefault = false;
+          for (const c of st.cases) {
+            if (c.isDefault) hasDefault = true;
+            let caseIn: Maybe<S> = cur;
+            for (const e of c.exprs) caseIn = caseIn === null ? null : hooks.expr(e, caseIn);
+            caseIn = join(caseIn, fall);
+            const caseOut = block(c.body, caseIn);
+            const last = c.body[c.body.length - 1];
+            if (last?.k === 'branch' && last.kind === 'fallthrough') fall = caseOut;
+            else {
+              fall = null;
+              out = join(out, caseOut);
+            }
+          }
+          return hasDefault ? out : join(out, cur);
+        });
+      case 'select':
+        return breakable(st.label, () => {
+          let out: Maybe<S> = null;
+          for (const c of st.cases) {
+            let caseIn: S = s;
+            if (c.kind === 'send') caseIn = hooks.simple({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, caseIn);
+            else if (c.kind === 'recv') caseIn = hooks.expr(c.ch, caseIn);
+            out = join(out, block(c.body, caseIn));
+          }
+          return out;
+        });
+    }
+  };
+
+  const forStmt = (st: Extract<Stmt, { k: 'for' }>, s: S): Maybe<S> =>
+    breakable(st.label, () => {
+      const init: Maybe<S> = st.init ? stmt(st.init, s) : s;
+      if (init === null) return null;
+      let head: S = st.range ? hooks.expr(st.range.x, init) : init;
+      let exitFromHead: Maybe<S> = null;
+      const savedContinue = [jumps.continues.get(''), st.label === undefined ? undefined : jumps.continues.get(st.label)];
+      for (let iter = 0; iter < 8; iter++) {
+        let entry: S = head;
+        if (st.cond) entry = hooks.expr(st.cond, entry);
+        if (st.range && hooks.rangeBind) entry = hooks.rangeBind(st, entry);
+        // A loop with a condition or a range can stop at the head; `for {}` leaves only by break/return.
+        exitFromHead = st.cond || st.range ? join(exitFromHead, entry) : null;
+        jumps.continues.delete('');
+        if (st.label !== undefined) jumps.continues.delete(st.label);
+        let out = block(st.body, entry);
+        out = join(out, takeJump(jumps.continues, ''));
+        if (st.label !== undefined) out = join(out, takeJump(jumps.continues, st.label));
+        if (out !== null && st.post) out = stmt(st.post, out);
+        const next = join(head, out) as S;
+        if (equal(next, head)) break;
+        head = next;
+      }
+      if (savedContinue[0] !== undefined) jumps.continues.set('', savedContinue[0]);
+      if (st.label !== undefined && savedContinue[1] !== undefined) jumps.continues.set(st.label, savedContinue[1]);
+      return exitFromHead;
+    });
+
+  const end = block(body, entry);
+  if (end !== null) jumps.exits.push(end);
+  return { exits: jumps.exits };
+}

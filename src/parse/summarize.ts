@@ -1,0 +1,959 @@
+import type Parser from 'tree-sitter';
+import {
+  SUMMARY_FORMAT,
+  type Expr,
+  type Field,
+  type FileSummary,
+  type FuncDecl,
+  type ImportDecl,
+  type MethodSig,
+  type Param,
+  type Pos,
+  type SelectCase,
+  type Stmt,
+  type SwitchCase,
+  type TypeDecl,
+  type TypeExpr,
+  type TypeParam,
+  type ValueDecl,
+} from '../ir.js';
+
+type Cursor = Parser.TreeCursor;
+
+const LITERAL_KINDS: Record<string, Extract<Expr, { k: 'lit' }>['kind']> = {
+  int_literal: 'int',
+  float_literal: 'float',
+  imaginary_literal: 'imag',
+  rune_literal: 'rune',
+  interpreted_string_literal: 'string',
+  raw_string_literal: 'string',
+  nil: 'nil',
+  true: 'true',
+  false: 'false',
+  iota: 'iota',
+};
+
+const TYPE_NODES = new Set([
+  'type_identifier',
+  'qualified_type',
+  'generic_type',
+  'pointer_type',
+  'slice_type',
+  'array_type',
+  'implicit_length_array_type',
+  'map_type',
+  'channel_type',
+  'function_type',
+  'struct_type',
+  'interface_type',
+  'parenthesized_type',
+  'type_elem',
+  'negated_type',
+]);
+
+/** Deeper expressions (only machine-written code has them) are summarized as `bad`, not recursed into. */
+const MAX_DEPTH = 400;
+
+const GENERATED_RE = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
+
+/**
+ * Turns one parsed file into its FileSummary with a single TreeCursor pass.
+ * Never materializes `children` arrays: on large corpora that costs several times the parse itself.
+ */
+export function summarize(tree: Parser.Tree, src: string, path: string): FileSummary {
+  return new Summarizer(tree, src, path).run();
+}
+
+class Summarizer {
+  private readonly c: Cursor;
+  private readonly ascii: boolean;
+  private readonly funcs: FuncDecl[] = [];
+  private currentFunc: number | undefined;
+  private depth = 0;
+
+  constructor(
+    private readonly tree: Parser.Tree,
+    private readonly src: string,
+    private readonly path: string,
+  ) {
+    this.c = tree.walk();
+    this.ascii = !/[^\x00-\x7f]/.test(src);
+  }
+
+  run(): FileSummary {
+    const summary: FileSummary = {
+      format: SUMMARY_FORMAT,
+      path: this.path,
+      packageName: '',
+      imports: [],
+      types: [],
+      values: [],
+      funcs: this.funcs,
+      directives: findDirectives(this.src),
+      generated: isGenerated(this.src),
+      lines: countLines(this.src),
+      bytes: Buffer.byteLength(this.src),
+    };
+    const c = this.c;
+    this.eachChild(() => {
+      switch (c.nodeType) {
+        case 'package_clause':
+          this.eachChild(() => {
+            if (c.nodeType === 'package_identifier') summary.packageName = this.text();
+          });
+          break;
+        case 'import_declaration':
+          this.imports(summary.imports);
+          break;
+        case 'type_declaration':
+          this.typeDecls(summary.types);
+          break;
+        case 'var_declaration':
+        case 'const_declaration':
+          this.valueDecls(summary.values, c.nodeType === 'const_declaration');
+          break;
+        case 'function_declaration':
+        case 'method_declaration':
+          this.func();
+          break;
+      }
+    });
+    if (this.tree.rootNode.hasError) summary.syntaxError = this.firstError();
+    return summary;
+  }
+
+  // ---- cursor helpers -------------------------------------------------------------------------
+
+  /** Calls fn with the cursor on each named child of the current node; restores the cursor. */
+  private eachChild(fn: (field: string | null) => void): void {
+    const c = this.c;
+    if (!c.gotoFirstChild()) return;
+    do {
+      if (c.nodeIsNamed && c.nodeType !== 'comment') fn(c.currentFieldName);
+    } while (c.gotoNextSibling());
+    c.gotoParent();
+  }
+
+  /** Calls fn on the first named child of the current node (if any); restores the cursor. */
+  private firstChild<T>(fn: () => T): T | undefined {
+    let out: T | undefined;
+    let done = false;
+    this.eachChild(() => {
+      if (!done) {
+        done = true;
+        out = fn();
+      }
+    });
+    return out;
+  }
+
+  private text(): string {
+    return this.src.slice(this.c.startIndex, this.c.endIndex);
+  }
+
+  private pos(): Pos {
+    const p = this.c.startPosition;
+    return { line: p.row + 1, col: this.byteCol(this.c.startIndex, p.column) };
+  }
+
+  /** tree-sitter's columns count UTF-16 units for a JS string; Go tools count bytes. */
+  private byteCol(index: number, column: number): number {
+    if (this.ascii) return column + 1;
+    return Buffer.byteLength(this.src.slice(index - column, index)) + 1;
+  }
+
+  private firstError(): Pos & { message: string } {
+    let node = this.tree.rootNode;
+    for (;;) {
+      if (node.type === 'ERROR' || node.isMissing) break;
+      const next = node.children.find((ch) => ch.hasError || ch.isMissing || ch.type === 'ERROR');
+      if (!next) break;
+      node = next;
+    }
+    const p = node.startPosition;
+    const line = p.row + 1;
+    const col = this.byteCol(node.startIndex, p.column);
+    const message = node.isMissing ? `missing ${node.type}` : `unexpected ${JSON.stringify(node.text.slice(0, 20))}`;
+    return { line, col, message };
+  }
+
+  // ---- declarations ---------------------------------------------------------------------------
+
+  private imports(out: ImportDecl[]): void {
+    const c = this.c;
+    const spec = () => {
+      let name: string | undefined;
+      let path = '';
+      const pos = this.pos();
+      this.eachChild((field) => {
+        if (field === 'name') name = this.text();
+        else if (field === 'path') path = unquote(this.text());
+      });
+      out.push(name === undefined ? { path, pos } : { path, name, pos });
+    };
+    this.eachChild(() => {
+      if (c.nodeType === 'import_spec') spec();
+      else if (c.nodeType === 'import_spec_list') this.eachChild(() => c.nodeType === 'import_spec' && spec());
+    });
+  }
+
+  private typeDecls(out: TypeDecl[]): void {
+    const c = this.c;
+    this.eachChild(() => {
+      if (c.nodeType !== 'type_spec' && c.nodeType !== 'type_alias') return;
+      const alias = c.nodeType === 'type_alias';
+      const decl: TypeDecl = { name: '', typeParams: [], type: other(''), alias, pos: this.pos() };
+      this.eachChild((field) => {
+        if (field === 'name') decl.name = this.text();
+        else if (field === 'type_parameters') decl.typeParams = this.typeParams();
+        else if (field === 'type') decl.type = this.type();
+      });
+      out.push(decl);
+    });
+  }
+
+  private valueDecls(out: ValueDecl[], isConst: boolean): void {
+    const c = this.c;
+    const spec = () => {
+      const decl: ValueDecl = { names: [], values: [], isConst, pos: this.pos() };
+      this.eachChild((field) => {
+        if (field === 'name') decl.names.push(this.text());
+        else if (field === 'type') decl.type = this.type();
+        else if (field === 'value') decl.values = this.exprList();
+      });
+      out.push(decl);
+    };
+    const walk = () =>
+      this.eachChild(() => {
+        if (c.nodeType === 'var_spec' || c.nodeType === 'const_spec') spec();
+        else if (c.nodeType === 'var_spec_list' || c.nodeType === 'const_spec_list') walk();
+      });
+    walk();
+  }
+
+  private typeParams(): TypeParam[] {
+    const out: TypeParam[] = [];
+    this.eachChild(() => {
+      if (this.c.nodeType !== 'type_parameter_declaration') return;
+      const names: string[] = [];
+      let constraint: TypeExpr = other('any');
+      this.eachChild((field) => {
+        if (field === 'name') names.push(this.text());
+        else if (field === 'type') constraint = this.firstChild(() => this.type()) ?? other('');
+      });
+      for (const name of names) out.push({ name, constraint });
+    });
+    return out;
+  }
+
+  /** A function or method declaration, or a function literal; returns its id. */
+  private func(): number {
+    const c = this.c;
+    const id = this.funcs.length;
+    const start = c.startPosition;
+    const end = c.endPosition;
+    const decl: FuncDecl = {
+      id,
+      name: '',
+      typeParams: [],
+      params: [],
+      results: [],
+      span: {
+        line: start.row + 1,
+        col: this.byteCol(c.startIndex, start.column),
+        endLine: end.row + 1,
+        endCol: this.byteCol(c.endIndex, end.column),
+      },
+    };
+    if (this.currentFunc !== undefined) decl.parent = this.currentFunc;
+    this.funcs.push(decl);
+    const outer = this.currentFunc;
+    this.currentFunc = id;
+    this.eachChild((field) => {
+      switch (field) {
+        case 'name':
+          decl.name = this.text();
+          break;
+        case 'receiver': {
+          const [recv] = this.params().list;
+          if (recv) decl.recv = recv.name === undefined ? { type: recv.type } : { name: recv.name, type: recv.type };
+          break;
+        }
+        case 'type_parameters':
+          decl.typeParams = this.typeParams();
+          break;
+        case 'parameters': {
+          const { list, variadic } = this.params();
+          decl.params = list;
+          if (variadic) decl.variadic = true;
+          break;
+        }
+        case 'result':
+          decl.results = this.results();
+          break;
+        case 'body':
+          decl.body = this.block();
+          break;
+      }
+    });
+    this.currentFunc = outer;
+    return id;
+  }
+
+  private params(): { list: Param[]; variadic: boolean } {
+    const list: Param[] = [];
+    let variadic = false;
+    const c = this.c;
+    this.eachChild(() => {
+      const isVariadic = c.nodeType === 'variadic_parameter_declaration';
+      if (c.nodeType !== 'parameter_declaration' && !isVariadic) return;
+      const names: string[] = [];
+      let type: TypeExpr = other('');
+      this.eachChild((field) => {
+        if (field === 'name') names.push(this.text());
+        else if (field === 'type') type = this.type();
+      });
+      if (isVariadic) {
+        variadic = true;
+        type = { k: 'slice', elem: type };
+      }
+      if (names.length === 0) list.push({ type });
+      for (const name of names) list.push({ name, type });
+    });
+    return { list, variadic };
+  }
+
+  /** A `result` field: either a parameter list or a single bare type. */
+  private results(): Param[] {
+    if (this.c.nodeType === 'parameter_list') return this.params().list;
+    return [{ type: this.type() }];
+  }
+
+  // ---- types ----------------------------------------------------------------------------------
+
+  private type(): TypeExpr {
+    const c = this.c;
+    switch (c.nodeType) {
+      case 'type_identifier':
+      case 'identifier':
+        return { k: 'name', name: this.text() };
+      case 'qualified_type': {
+        let pkg = '';
+        let name = '';
+        this.eachChild((field) => {
+          if (field === 'package') pkg = this.text();
+          else if (field === 'name') name = this.text();
+        });
+        return { k: 'name', pkg, name };
+      }
+      case 'generic_type': {
+        let base: TypeExpr = other('');
+        const args: TypeExpr[] = [];
+        this.eachChild((field) => {
+          if (field === 'type') base = this.type();
+          else if (field === 'type_arguments') this.eachChild(() => args.push(this.type()));
+        });
+        return base.k === 'name' ? { ...base, args } : base;
+      }
+      case 'pointer_type':
+        return { k: 'ptr', elem: this.firstChild(() => this.type()) ?? other('') };
+      case 'slice_type':
+      case 'array_type':
+      case 'implicit_length_array_type': {
+        let elem: TypeExpr = other('');
+        this.eachChild((field) => {
+          if (field === 'element') elem = this.type();
+        });
+        return { k: c.nodeType === 'slice_type' ? 'slice' : 'array', elem };
+      }
+      case 'map_type': {
+        let key: TypeExpr = other('');
+        let elem: TypeExpr = other('');
+        this.eachChild((field) => {
+          if (field === 'key') key = this.type();
+          else if (field === 'value') elem = this.type();
+        });
+        return { k: 'map', key, elem };
+      }
+      case 'channel_type': {
+        const t = this.text();
+        const dir = t.startsWith('<-') ? 'recv' : /^chan\s*<-/.test(t) ? 'send' : 'both';
+        let elem: TypeExpr = other('');
+        this.eachChild((field) => {
+          if (field === 'value') elem = this.type();
+        });
+        return { k: 'chan', dir, elem };
+      }
+      case 'function_type': {
+        const fn: Extract<TypeExpr, { k: 'func' }> = { k: 'func', params: [], results: [] };
+        this.eachChild((field) => {
+          if (field === 'parameters') {
+            const { list, variadic } = this.params();
+            fn.params = list;
+            if (variadic) fn.variadic = true;
+          } else if (field === 'result') fn.results = this.results();
+        });
+        return fn;
+      }
+      case 'struct_type':
+        return { k: 'struct', fields: this.structFields() };
+      case 'interface_type':
+        return this.iface();
+      case 'parenthesized_type':
+      case 'type_elem':
+      case 'type_constraint': {
+        let count = 0;
+        let inner: TypeExpr = other('');
+        this.eachChild(() => {
+          count++;
+          inner = this.type();
+        });
+        return count === 1 ? inner : other(this.text());
+      }
+      default:
+        return other(this.text());
+    }
+  }
+
+  private structFields(): Field[] {
+    const fields: Field[] = [];
+    const c = this.c;
+    this.eachChild(() => {
+      if (c.nodeType !== 'field_declaration_list') return;
+      this.eachChild(() => {
+        if (c.nodeType !== 'field_declaration') return;
+        const pos = this.pos();
+        const names: string[] = [];
+        let type: TypeExpr = other('');
+        const pointer = this.text().startsWith('*');
+        this.eachChild((field) => {
+          if (field === 'name') names.push(this.text());
+          else if (field === 'type') type = this.type();
+        });
+        if (names.length === 0) {
+          fields.push({ type: pointer ? { k: 'ptr', elem: type } : type, embedded: true, pos });
+        }
+        for (const name of names) fields.push({ name, type, pos });
+      });
+    });
+    return fields;
+  }
+
+  private iface(): TypeExpr {
+    const methods: MethodSig[] = [];
+    const embeds: TypeExpr[] = [];
+    const c = this.c;
+    this.eachChild(() => {
+      if (c.nodeType === 'method_elem') {
+        const m: MethodSig = { name: '', params: [], results: [] };
+        this.eachChild((field) => {
+          if (field === 'name') m.name = this.text();
+          else if (field === 'parameters') {
+            const { list, variadic } = this.params();
+            m.params = list;
+            if (variadic) m.variadic = true;
+          } else if (field === 'result') m.results = this.results();
+        });
+        methods.push(m);
+      } else if (c.nodeType === 'type_elem') {
+        embeds.push(this.type());
+      }
+    });
+    return { k: 'iface', methods, embeds };
+  }
+
+  // ---- expressions ----------------------------------------------------------------------------
+
+  private exprList(): Expr[] {
+    const c = this.c;
+    if (c.nodeType !== 'expression_list') return [this.expr()];
+    const out: Expr[] = [];
+    this.eachChild(() => out.push(this.expr()));
+    return out;
+  }
+
+  private expr(): Expr {
+    if (this.depth >= MAX_DEPTH) return { k: 'bad', pos: this.pos() };
+    this.depth++;
+    try {
+      return this.exprAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private exprAt(): Expr {
+    const c = this.c;
+    const type = c.nodeType;
+    const pos = this.pos();
+    switch (type) {
+      case 'identifier':
+      case 'field_identifier':
+      case 'package_identifier':
+        return { k: 'id', name: this.text(), pos };
+      case 'selector_expression': {
+        let x: Expr = { k: 'bad', pos };
+        let name = '';
+        this.eachChild((field) => {
+          if (field === 'operand') x = this.expr();
+          else if (field === 'field') name = this.text();
+        });
+        return { k: 'sel', x, name, pos };
+      }
+      case 'call_expression':
+        return this.call(pos);
+      case 'type_conversion_expression':
+        return this.conversion(pos);
+      case 'index_expression': {
+        let x: Expr = { k: 'bad', pos };
+        const index: Expr[] = [];
+        this.eachChild((field) => {
+          if (field === 'operand') x = this.expr();
+          else if (field === 'index') index.push(this.expr());
+        });
+        return { k: 'index', x, index, pos };
+      }
+      case 'slice_expression': {
+        let x: Expr = { k: 'bad', pos };
+        this.eachChild((field) => {
+          if (field === 'operand') x = this.expr();
+        });
+        return { k: 'slice', x, pos };
+      }
+      case 'type_assertion_expression': {
+        let x: Expr = { k: 'bad', pos };
+        let asserted: TypeExpr | undefined;
+        this.eachChild((field) => {
+          if (field === 'operand') x = this.expr();
+          else if (field === 'type') asserted = this.type();
+        });
+        return asserted ? { k: 'assert', x, type: asserted, pos } : { k: 'assert', x, pos };
+      }
+      case 'unary_expression': {
+        let op = '';
+        let x: Expr = { k: 'bad', pos };
+        const t = this.text();
+        op = t.startsWith('<-') ? '<-' : t.charAt(0);
+        this.eachChild((field) => {
+          if (field === 'operand') x = this.expr();
+        });
+        return { k: 'unary', op, x, pos };
+      }
+      case 'binary_expression':
+        return this.binary();
+      case 'parenthesized_expression':
+        return this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
+      case 'composite_literal':
+        return this.composite(pos);
+      case 'func_literal':
+        return { k: 'funclit', fn: this.func(), pos };
+      case 'literal_element':
+        return this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
+      case 'generic_type':
+        return { k: 'type', type: this.type(), pos };
+      default: {
+        const kind = LITERAL_KINDS[type];
+        if (kind) return { k: 'lit', kind, pos };
+        if (TYPE_NODES.has(type)) return { k: 'type', type: this.type(), pos };
+        return { k: 'bad', pos };
+      }
+    }
+  }
+
+  /**
+   * Long literal concatenations (`"..." + "..." + ...`, thousands of terms in generated files) nest
+   * on the left as deep as they are long: walk that spine with a loop, not recursion.
+   */
+  private binary(): Expr {
+    const c = this.c;
+    const levels: Pos[] = [];
+    while (c.nodeType === 'binary_expression') {
+      levels.push(this.pos());
+      c.gotoFirstChild();
+      while (c.currentFieldName !== 'left' && c.gotoNextSibling());
+    }
+    if (levels.length > MAX_DEPTH) {
+      // Keeping such a chain would only make the summary too deep to send between threads.
+      for (let i = 0; i < levels.length; i++) c.gotoParent();
+      return { k: 'bad', pos: levels[0]! };
+    }
+    let x = this.expr();
+    for (let i = levels.length - 1; i >= 0; i--) {
+      let op = '';
+      let y: Expr = { k: 'bad', pos: levels[i]! };
+      while (c.gotoNextSibling()) {
+        const field = c.currentFieldName;
+        if (field === 'operator') op = c.nodeType;
+        else if (field === 'right') y = this.expr();
+      }
+      c.gotoParent();
+      x = { k: 'binary', op, x, y, pos: levels[i]! };
+    }
+    return x;
+  }
+
+  private call(pos: Pos): Expr {
+    let fn: Expr = { k: 'bad', pos };
+    const args: Expr[] = [];
+    let typeArgs: TypeExpr[] | undefined;
+    let spread = false;
+    const c = this.c;
+    this.eachChild((field) => {
+      if (field === 'function') fn = this.expr();
+      else if (field === 'type_arguments') {
+        typeArgs = [];
+        this.eachChild(() => typeArgs!.push(this.type()));
+      } else if (field === 'arguments') {
+        this.eachChild(() => {
+          if (c.nodeType === 'variadic_argument') {
+            spread = true;
+            const inner = this.firstChild(() => this.expr());
+            if (inner) args.push(inner);
+          } else {
+            args.push(this.expr());
+          }
+        });
+      }
+    });
+    const call: Extract<Expr, { k: 'call' }> = { k: 'call', fn, args, pos };
+    if (typeArgs) call.typeArgs = typeArgs;
+    if (spread) call.spread = true;
+    return call;
+  }
+
+  /**
+   * `T(x)` and also `F[int](x)`, which the grammar cannot tell apart from a conversion to a generic
+   * type. Both become calls; a generic base becomes the callee with its type arguments.
+   */
+  private conversion(pos: Pos): Expr {
+    let fnType: TypeExpr = other('');
+    const args: Expr[] = [];
+    this.eachChild((field) => {
+      if (field === 'type') fnType = this.type();
+      else if (field === 'operand') args.push(this.expr());
+    });
+    if (fnType.k === 'name' && fnType.args) {
+      const base: Expr = fnType.pkg
+        ? { k: 'sel', x: { k: 'id', name: fnType.pkg, pos }, name: fnType.name, pos }
+        : { k: 'id', name: fnType.name, pos };
+      return { k: 'call', fn: base, args, typeArgs: fnType.args, pos };
+    }
+    return { k: 'call', fn: { k: 'type', type: fnType, pos }, args, pos };
+  }
+
+  private composite(pos: Pos): Expr {
+    let type: TypeExpr | undefined;
+    const elems: { key?: string; value: Expr }[] = [];
+    const c = this.c;
+    this.eachChild((field) => {
+      if (field === 'type') type = this.type();
+      else if (field === 'body') {
+        this.eachChild(() => {
+          if (c.nodeType === 'keyed_element') {
+            let key: string | undefined;
+            let value: Expr = { k: 'bad', pos };
+            this.eachChild((f) => {
+              if (f === 'key') {
+                const k = this.firstChild(() => (c.nodeType === 'identifier' ? this.text() : undefined));
+                key = k;
+              } else if (f === 'value') value = this.expr();
+            });
+            elems.push(key === undefined ? { value } : { key, value });
+          } else {
+            elems.push({ value: this.expr() });
+          }
+        });
+      }
+    });
+    return type ? { k: 'composite', type, elems, pos } : { k: 'composite', elems, pos };
+  }
+
+  // ---- statements -----------------------------------------------------------------------------
+
+  /** A `block` node (or anything holding a statement_list) to its statements. */
+  private block(): Stmt[] {
+    const out: Stmt[] = [];
+    const c = this.c;
+    this.eachChild(() => {
+      if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(out));
+      else this.pushStmt(out);
+    });
+    return out;
+  }
+
+  private pushStmt(out: Stmt[]): void {
+    const s = this.stmt();
+    if (s) out.push(s);
+  }
+
+  private stmt(): Stmt | undefined {
+    const c = this.c;
+    const pos = this.pos();
+    switch (c.nodeType) {
+      case 'expression_statement':
+        return { k: 'expr', x: this.firstChild(() => this.expr()) ?? { k: 'bad', pos }, pos };
+      case 'send_statement':
+        return this.send(pos);
+      case 'short_var_declaration':
+      case 'assignment_statement': {
+        let lhs: Expr[] = [];
+        let rhs: Expr[] = [];
+        let op = ':=';
+        this.eachChild((field) => {
+          if (field === 'left') lhs = this.exprList();
+          else if (field === 'right') rhs = this.exprList();
+        });
+        if (c.nodeType === 'assignment_statement') op = this.assignOp();
+        return { k: 'assign', lhs, rhs, op, pos };
+      }
+      case 'inc_statement':
+      case 'dec_statement':
+        return { k: 'incdec', x: this.firstChild(() => this.expr()) ?? { k: 'bad', pos }, pos };
+      case 'var_declaration':
+      case 'const_declaration': {
+        const decls: ValueDecl[] = [];
+        this.valueDecls(decls, c.nodeType === 'const_declaration');
+        const stmts: Stmt[] = decls.map((d) => {
+          const v: Stmt = { k: 'var', names: d.names, values: d.values, pos: d.pos };
+          if (d.type) v.type = d.type;
+          return v;
+        });
+        return stmts.length === 1 ? stmts[0] : { k: 'block', body: stmts, pos };
+      }
+      case 'go_statement':
+      case 'defer_statement': {
+        const call = this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
+        return c.nodeType === 'go_statement' ? { k: 'go', call, pos } : { k: 'defer', call, pos };
+      }
+      case 'return_statement':
+        return { k: 'return', values: this.firstChild(() => this.exprList()) ?? [], pos };
+      case 'break_statement':
+      case 'continue_statement':
+      case 'goto_statement': {
+        const kind = c.nodeType === 'break_statement' ? 'break' : c.nodeType === 'continue_statement' ? 'continue' : 'goto';
+        const label = this.firstChild(() => this.text());
+        return label === undefined ? { k: 'branch', kind, pos } : { k: 'branch', kind, label, pos };
+      }
+      case 'fallthrough_statement':
+        return { k: 'branch', kind: 'fallthrough', pos };
+      case 'block':
+        return { k: 'block', body: this.block(), pos };
+      case 'if_statement':
+        return this.ifStmt(pos);
+      case 'for_statement':
+        return this.forStmt(pos);
+      case 'expression_switch_statement':
+      case 'type_switch_statement':
+        return this.switchStmt(pos);
+      case 'select_statement':
+        return this.selectStmt(pos);
+      case 'labeled_statement': {
+        let label = '';
+        let inner: Stmt | undefined;
+        this.eachChild(() => {
+          if (c.nodeType === 'label_name') label = this.text();
+          else inner = this.stmt();
+        });
+        if (inner && (inner.k === 'for' || inner.k === 'switch' || inner.k === 'typeswitch' || inner.k === 'select')) {
+          inner.label = label;
+        }
+        return inner ? { k: 'labeled', label, stmt: inner, pos } : { k: 'labeled', label, pos };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private assignOp(): string {
+    const c = this.c;
+    let op = '=';
+    if (c.gotoFirstChild()) {
+      do {
+        if (c.currentFieldName === 'operator') op = c.nodeType;
+      } while (c.gotoNextSibling());
+      c.gotoParent();
+    }
+    return op;
+  }
+
+  private send(pos: Pos): Extract<Stmt, { k: 'send' }> {
+    let ch: Expr = { k: 'bad', pos };
+    let value: Expr = { k: 'bad', pos };
+    this.eachChild((field) => {
+      if (field === 'channel') ch = this.expr();
+      else if (field === 'value') value = this.expr();
+    });
+    return { k: 'send', ch, value, pos };
+  }
+
+  private ifStmt(pos: Pos): Stmt {
+    const s: Extract<Stmt, { k: 'if' }> = { k: 'if', cond: { k: 'bad', pos }, then: [], pos };
+    this.eachChild((field) => {
+      if (field === 'initializer') {
+        const init = this.stmt();
+        if (init) s.init = init;
+      } else if (field === 'condition') s.cond = this.expr();
+      else if (field === 'consequence') s.then = this.block();
+      else if (field === 'alternative') {
+        s.else = this.c.nodeType === 'if_statement' ? [this.ifStmt(this.pos())] : this.block();
+      }
+    });
+    return s;
+  }
+
+  private forStmt(pos: Pos): Stmt {
+    const s: Extract<Stmt, { k: 'for' }> = { k: 'for', body: [], pos };
+    const c = this.c;
+    this.eachChild((field) => {
+      if (field === 'body') {
+        s.body = this.block();
+      } else if (c.nodeType === 'for_clause') {
+        this.eachChild((f) => {
+          if (f === 'initializer') s.init = this.stmt();
+          else if (f === 'condition') s.cond = this.expr();
+          else if (f === 'update') s.post = this.stmt();
+        });
+        if (!s.init) delete s.init;
+        if (!s.post) delete s.post;
+      } else if (c.nodeType === 'range_clause') {
+        let left: Expr[] = [];
+        let x: Expr = { k: 'bad', pos };
+        const define = /^[^=]*:=/.test(this.text().split('range')[0] ?? '');
+        this.eachChild((f) => {
+          if (f === 'left') left = this.exprList();
+          else if (f === 'right') x = this.expr();
+        });
+        const range: NonNullable<typeof s.range> = { define, x };
+        if (left[0]) range.key = left[0];
+        if (left[1]) range.value = left[1];
+        s.range = range;
+      } else {
+        s.cond = this.expr();
+      }
+    });
+    return s;
+  }
+
+  private switchStmt(pos: Pos): Stmt {
+    const c = this.c;
+    const isType = c.nodeType === 'type_switch_statement';
+    const cases: SwitchCase[] = [];
+    let init: Stmt | undefined;
+    let tag: Expr | undefined;
+    let bind: string | undefined;
+    this.eachChild((field) => {
+      if (field === 'initializer') init = this.stmt();
+      else if (field === 'value') tag = this.expr();
+      else if (field === 'alias') bind = this.firstChild(() => this.text());
+      else if (c.nodeType === 'expression_case' || c.nodeType === 'type_case' || c.nodeType === 'default_case') {
+        const sc: SwitchCase = { exprs: [], types: [], isDefault: c.nodeType === 'default_case', body: [], pos: this.pos() };
+        this.eachChild((f) => {
+          if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(sc.body));
+          else if (f === 'value') sc.exprs = this.exprList();
+          else if (f === 'type') sc.types.push(this.type());
+        });
+        cases.push(sc);
+      }
+    });
+    if (isType) {
+      const s: Extract<Stmt, { k: 'typeswitch' }> = { k: 'typeswitch', x: tag ?? { k: 'bad', pos }, cases, pos };
+      if (init) s.init = init;
+      if (bind) s.bind = bind;
+      return s;
+    }
+    const s: Extract<Stmt, { k: 'switch' }> = { k: 'switch', cases, pos };
+    if (init) s.init = init;
+    if (tag) s.tag = tag;
+    return s;
+  }
+
+  private selectStmt(pos: Pos): Stmt {
+    const c = this.c;
+    const cases: SelectCase[] = [];
+    this.eachChild(() => {
+      const casePos = this.pos();
+      if (c.nodeType === 'default_case') {
+        const body: Stmt[] = [];
+        this.eachChild(() => {
+          if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(body));
+        });
+        cases.push({ kind: 'default', body, pos: casePos });
+        return;
+      }
+      if (c.nodeType !== 'communication_case') return;
+      const body: Stmt[] = [];
+      let sc: SelectCase | undefined;
+      this.eachChild((field) => {
+        if (field === 'communication') {
+          if (c.nodeType === 'send_statement') {
+            const send = this.send(this.pos());
+            sc = { kind: 'send', ch: send.ch, value: send.value, body, pos: send.pos };
+          } else {
+            sc = this.recvCase(body);
+          }
+        } else if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(body));
+      });
+      if (sc) cases.push(sc);
+    });
+    return { k: 'select', cases, pos };
+  }
+
+  private recvCase(body: Stmt[]): SelectCase {
+    const c = this.c;
+    const pos = this.pos();
+    let lhs: Expr[] = [];
+    let ch: Expr = { k: 'bad', pos };
+    let define = false;
+    const take = (e: Expr) => {
+      ch = e.k === 'unary' && e.op === '<-' ? e.x : e;
+    };
+    if (c.nodeType === 'receive_statement') {
+      define = /^[^=]*:=/.test(this.text());
+      this.eachChild((field) => {
+        if (field === 'left') lhs = this.exprList();
+        else if (field === 'right') take(this.expr());
+      });
+    } else {
+      take(this.expr());
+    }
+    return { kind: 'recv', ch, lhs, define, body, pos };
+  }
+}
+
+function other(text: string): TypeExpr {
+  return { k: 'other', text };
+}
+
+function unquote(s: string): string {
+  if (s.startsWith('`')) return s.slice(1, -1);
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    return s.slice(1, -1);
+  }
+}
+
+function countLines(src: string): number {
+  let n = 0;
+  let i = -1;
+  while ((i = src.indexOf('\n', i + 1)) !== -1) n++;
+  return src.length > 0 && !src.endsWith('\n') ? n + 1 : n;
+}
+
+/** Go's rule: the marker line must appear before the package clause... in practice anywhere in the header. */
+function isGenerated(src: string): boolean {
+  const pkg = src.search(/^package\s/m);
+  return GENERATED_RE.test(pkg === -1 ? src : src.slice(0, pkg));
+}
+
+function findDirectives(src: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let i = src.indexOf('//gohazard:');
+  while (i !== -1) {
+    const end = src.indexOf('\n', i);
+    const line = countLines(src.slice(0, i + 1));
+    out.push({ line, text: src.slice(i + 2, end === -1 ? undefined : end).trim() });
+    i = src.indexOf('//gohazard:', i + 1);
+  }
+  return out;
+}

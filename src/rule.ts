@@ -1,0 +1,30 @@
+import type { Confidence, FindingInput, Severity } from './findings.js';
+import type { Program } from './program.js';
+
+/**
+ * A rule is data plus one function, in the shape of go/analysis's Analyzer and ESLint's rule `meta`.
+ * A rule reads the program (and, later, the index and facts); it never parses or reads files.
+ */
+export interface RuleMeta {
+  id: string;
+  /** One line, sentence case, no final period. */
+  title: string;
+  /** A short paragraph: what it finds and why it matters. */
+  description: string;
+  severity: Severity;
+  /** How often a finding is real, as in CodeQL: very-high, high, medium, low. */
+  precision: 'very-high' | 'high' | 'medium' | 'low';
+  tags: string[];
+  /** Version that introduced the rule. */
+  since: string;
+}
+
+export interface RuleContext {
+  program: Program;
+  report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  run(ctx: RuleContext): void;
+}

@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze, type AnalysisResult } from '../dist/src/analyze.js';
+import type { Finding } from '../dist/src/findings.js';
+import { FIXTURES } from './helpers.js';
+
+/**
+ * analysistest, for gohazard: every `// want "x"` comment in a fixture must be matched by a finding
+ * on its line (x is a rule id, or a regexp of "rule-id: message"), and every finding must be wanted.
+ */
+interface Want {
+  file: string;
+  line: number;
+  pattern: string;
+}
+
+const WANT_RE = /\/\/ want((?:\s+(?:"(?:[^"\\]|\\.)*"|`[^`]*`))+)\s*$/;
+
+function parseWants(file: string, text: string): Want[] {
+  const wants: Want[] = [];
+  text.split('\n').forEach((line, i) => {
+    const m = WANT_RE.exec(line);
+    if (!m?.[1]) return;
+    for (const q of m[1].matchAll(/"((?:[^"\\]|\\.)*)"|`([^`]*)`/g)) {
+      const pattern = q[1] !== undefined ? (JSON.parse(`"${q[1]}"`) as string) : (q[2] ?? '');
+      wants.push({ file, line: i + 1, pattern });
+    }
+  });
+  return wants;
+}
+
+function matches(want: Want, f: Finding): boolean {
+  if (f.location.path !== want.file || f.location.line !== want.line) return false;
+  return f.ruleId === want.pattern || new RegExp(want.pattern).test(`${f.ruleId}: ${f.message}`);
+}
+
+function goFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const abs = path.join(dir, name);
+    if (statSync(abs).isDirectory()) out.push(...goFiles(abs));
+    else if (name.endsWith('.go') && !name.endsWith('_test.go')) out.push(abs);
+  }
+  return out;
+}
+
+const packages = readdirSync(FIXTURES).filter((d) => d !== 'internal' && statSync(path.join(FIXTURES, d)).isDirectory());
+
+describe('fixtures', () => {
+  let result: AnalysisResult;
+  beforeAll(async () => {
+    result = await analyze({ patterns: ['./...'], cwd: FIXTURES, workers: 2 });
+  });
+
+  it('analyzes every fixture file without problems', () => {
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  for (const pkg of packages) {
+    it(`${pkg}: findings match the // want comments`, () => {
+      const wants = goFiles(path.join(FIXTURES, pkg)).flatMap((abs) =>
+        parseWants(path.relative(FIXTURES, abs).split(path.sep).join('/'), readFileSync(abs, 'utf8')),
+      );
+      const findings = result.findings.filter((f) => f.location.path.startsWith(`${pkg}/`));
+      const unmatched = wants.filter((w) => !findings.some((f) => matches(w, f)));
+      const unexpected = findings.filter((f) => !wants.some((w) => matches(w, f)));
+      const show = (f: Finding) => `${f.location.path}:${f.location.line}: ${f.ruleId}: ${f.message}`;
+      expect(unmatched.map((w) => `${w.file}:${w.line}: missing finding matching ${JSON.stringify(w.pattern)}`)).toEqual([]);
+      expect(unexpected.map((f) => `unexpected: ${show(f)}`)).toEqual([]);
+      expect(wants.length).toBeGreaterThan(0);
+    });
+  }
+});
