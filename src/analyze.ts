@@ -6,7 +6,7 @@ import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
 import { buildProgram, type FileWithPackage, type Program } from './program.js';
-import type { Rule } from './rule.js';
+import type { Rule, RuleSettings } from './rule.js';
 import { ALL_RULES } from './rules.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -21,6 +21,7 @@ export interface AnalyzeOptions {
   /** Report findings located in generated files too. */
   includeGenerated?: boolean;
   rules?: readonly Rule[];
+  settings?: RuleSettings;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -101,7 +102,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
     }
   });
   const program = buildProgram(loaded.root, files);
-  const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
+  const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false, opts.settings);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
@@ -124,11 +125,17 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   };
 }
 
-export function runRules(program: Program, rules: readonly Rule[], includeGenerated: boolean): Finding[] {
+export function runRules(
+  program: Program,
+  rules: readonly Rule[],
+  includeGenerated: boolean,
+  settings: RuleSettings = { cleanupFunctions: [] },
+): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     rule.run({
       program,
+      settings,
       report(input) {
         if (input.generated && !includeGenerated) return;
         const { identity, ...rest } = input;

@@ -1,10 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { analyze, DEFAULT_MAX_FILE_BYTES, type AnalysisResult } from './analyze.js';
+import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { runGate, type FailOn } from './gate/gate.js';
+import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
-import { formatJson } from './report/json.js';
-import { displayPath, formatText } from './report/text.js';
+import { analysisRoot } from './load/discover.js';
+import { FORMATS, render, type Format } from './report/output.js';
+import { displayPath } from './report/text.js';
 import { ALL_RULES } from './rules.js';
+import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export const EXIT_OK = 0;
@@ -13,12 +20,21 @@ export const EXIT_ERROR = 2;
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  no findings
-  1  findings reported
+  0  no findings at or above --fail-on (and no more than --max-findings)
+  1  findings at or above --fail-on (default: error), or more than --max-findings
   2  usage error, or a path that could not be analyzed (findings for the rest are still printed)`;
 
 interface CheckOptions {
-  format: 'text' | 'json';
+  format: Format;
+  output?: string;
+  config?: string;
+  failOn: FailOn;
+  maxFindings?: number;
+  baseline?: string;
+  writeBaseline?: string;
+  newFromRev?: string;
+  reportUnusedIgnores: boolean;
+  includeSuppressed: boolean;
   stats: boolean;
   tests: boolean;
   goos: string;
@@ -41,6 +57,12 @@ function parseSize(value: string): number {
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
   return n;
 }
 
@@ -90,30 +112,73 @@ function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(2)}s` : `${n.toFixed(0)}ms`;
 }
 
-async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
+/** --config, else the nearest .gohazard.json / gohazard.config.json at or above the analysis root. */
+function projectConfig(patterns: string[], cwd: string, explicit: string | undefined): Config {
+  const known = new Set([...ALL_RULES.map((r) => r.meta.id), ...DIRECTIVE_RULES.map((r) => r.id)]);
+  if (explicit !== undefined) return loadConfig(explicit, known);
+  const found = findConfig(analysisRoot(patterns, cwd));
+  if (!found) return EMPTY_CONFIG;
+  const shown = path.relative(cwd, found);
+  return loadConfig(found, known, shown.startsWith('..') ? found : shown);
+}
+
+async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
   const cwd = process.cwd();
+  const config = projectConfig(patterns, cwd, opts.config);
+  const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
   const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
-  const result = await analyze({
-    patterns,
-    cwd,
-    tests: opts.tests,
-    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...opts.tags] },
-    maxFileBytes: opts.maxFileSize,
-    includeGenerated: opts.includeGenerated,
-    ...(opts.jobs ? { workers: opts.jobs } : {}),
-    onProgress: (phase, done, total) => progress.update(phase, done, total),
+  // The same options for the working tree and, with --new-from-rev, for the tree of REV.
+  const analyzeAt = (at: string, pats: string[]) =>
+    analyze({
+      patterns: pats,
+      cwd: at,
+      tests: testsFromCli ? opts.tests : (config.tests ?? false),
+      target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
+      maxFileBytes: opts.maxFileSize,
+      includeGenerated: opts.includeGenerated,
+      rules,
+      settings: { cleanupFunctions: config.cleanupFunctions },
+      ...(opts.jobs ? { workers: opts.jobs } : {}),
+      onProgress: (phase, done, total) => progress.update(phase, done, total),
+    });
+  const outcome = await runGate(cwd, patterns, analyzeAt, {
+    config,
+    rules: rules.map((r) => r.meta),
+    reportUnusedIgnores: opts.reportUnusedIgnores,
+    failOn: opts.failOn,
+    ...(opts.maxFindings !== undefined ? { maxFindings: opts.maxFindings } : {}),
+    ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+    ...(opts.writeBaseline !== undefined ? { writeBaseline: opts.writeBaseline } : {}),
+    ...(opts.newFromRev !== undefined ? { newFromRev: opts.newFromRev } : {}),
   });
   progress.clear();
+  const { result } = outcome;
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
-  if (opts.format === 'json') process.stdout.write(formatJson(result, opts.stats));
-  else process.stdout.write(formatText(result.findings, result.root, cwd));
+  const report = render(opts.format, outcome, {
+    cwd,
+    rules: [...rules.map((r) => r.meta), ...DIRECTIVE_RULES.filter((r) => config.rules.get(r.id) !== 'off')],
+    config,
+    includeSuppressed: opts.includeSuppressed,
+    stats: opts.stats,
+  });
+  for (const n of [...outcome.notes, ...report.notes]) process.stderr.write(`gohazard: ${n}\n`);
+  if (opts.output === undefined) process.stdout.write(report.text);
+  else writeOutput(opts.output, report.text);
   if (opts.stats) printStats(result);
   if (result.diagnostics.some((d) => d.severity === 'error')) return EXIT_ERROR;
-  return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_OK;
+  return outcome.failed ? EXIT_FINDINGS : EXIT_OK;
+}
+
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new UsageError(`${file}: cannot write the report: ${(err as Error).message}`);
+  }
 }
 
 function runRulesList(): number {
-  for (const r of ALL_RULES) process.stdout.write(`${r.meta.id.padEnd(20)} ${r.meta.severity.padEnd(8)} ${r.meta.title}\n`);
+  for (const r of [...ALL_RULES.map((x) => x.meta), ...DIRECTIVE_RULES]) process.stdout.write(`${r.id.padEnd(20)} ${r.severity.padEnd(8)} ${r.title}\n`);
   return EXIT_OK;
 }
 
@@ -128,7 +193,16 @@ export function buildCli(setExit: (code: number) => void): Command {
     .command('check')
     .description('analyze Go packages and report hazards')
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
+    .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))
+    .option('--max-findings <n>', 'also exit 1 when more than n findings are reported (a ratchet)', parseCount)
+    .option('--baseline <file>', 'report only findings not recorded in this baseline')
+    .option('--write-baseline <file>', 'record the current findings as the baseline, and exit 0')
+    .option('--new-from-rev <rev>', 'report only findings absent at this git revision (both trees are analyzed)')
+    .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
+    .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
     .option('--stats', 'print files, packages, lines, skipped files and per-phase times to stderr', false)
     .option('--tests', 'include _test.go files', false)
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
@@ -138,8 +212,10 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--max-file-size <size>', 'skip larger files with a warning', parseSize, DEFAULT_MAX_FILE_BYTES)
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json`)
-    .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
+    .action(async (patterns: string[], opts: CheckOptions, cmd: Command) =>
+      setExit(await runCheck(patterns, opts, cmd.getOptionValueSource('tests') === 'cli')),
+    );
 
   program
     .command('rules')
@@ -166,6 +242,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.
       if (err.exitCode === 0) return EXIT_OK;
+      return EXIT_ERROR;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`gohazard: error: ${err.message}\n`);
       return EXIT_ERROR;
     }
     const e = err as Error;

@@ -19,8 +19,15 @@ export interface RuleMeta {
   since: string;
 }
 
+/** Project settings rules may read (from the config file). */
+export interface RuleSettings {
+  /** Extra name patterns of cleanup functions (Close, Stop, Shutdown ... are built in), for rules about cleanup paths. */
+  cleanupFunctions: readonly RegExp[];
+}
+
 export interface RuleContext {
   program: Program;
+  settings: RuleSettings;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 

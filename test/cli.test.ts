@@ -134,7 +134,7 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     const r = cli(['check', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Exit codes:');
-    expect(r.stdout).toContain('1  findings reported');
+    expect(r.stdout).toContain('1  findings at or above --fail-on');
     expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -170,6 +170,15 @@ function resolveTarget(pattern: string, cwd: string, diagnostics: Diagnostic[]):
   return { abs, recursive, pattern, isFile: false };
 }
 
+/** The root `load` will use for these patterns, without reading the tree (config files are found from it). */
+export function analysisRoot(patterns: string[], cwd: string): string {
+  const dirs = (patterns.length ? patterns : ['./...']).map((p) => {
+    const abs = path.resolve(cwd, p === '...' ? '.' : p.endsWith('/...') ? p.slice(0, -'/...'.length) || '/' : p);
+    return abs.endsWith('.go') ? path.dirname(abs) : abs;
+  });
+  return rootFor(dirs, cwd);
+}
+
 /** The working directory when every target is inside it; otherwise the targets' common ancestor. */
 function rootFor(dirs: string[], cwd: string): string {
   if (dirs.length === 0 || dirs.every((d) => isInside(d, cwd))) return cwd;

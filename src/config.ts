@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Severity } from './findings.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The project's settings, from `.gohazard.json` (or `gohazard.config.json`) in the analysis root or the
+ * nearest folder above it, or from `--config FILE`. Every key is optional; unknown keys are errors, so
+ * a typo never silently turns a setting off.
+ *
+ *   {
+ *     "rules": { "double-close": "warning", "send-after-close": "off" },   // off | on | error | warning | note
+ *     "cleanupFunctions": ["^(Teardown|Release)$"],   // extra cleanup-function name patterns (regexps)
+ *     "exclude": ["internal/gen/**", "*_mock.go"],      // findings in these paths are not reported
+ *     "tests": true,                                    // as --tests
+ *     "buildTags": ["integration"]                      // added to --tags
+ *   }
+ */
+export const CONFIG_FILE_NAMES = ['.gohazard.json', 'gohazard.config.json'] as const;
+
+export type RuleSetting = 'off' | 'on' | Severity;
+
+export interface Config {
+  /** The file it came from; absent when no file was found. */
+  file?: string;
+  rules: ReadonlyMap<string, RuleSetting>;
+  cleanupFunctions: RegExp[];
+  exclude: string[];
+  tests?: boolean;
+  buildTags: string[];
+}
+
+export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [] };
+
+const KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags'];
+const SETTINGS: readonly RuleSetting[] = ['off', 'on', 'error', 'warning', 'note'];
+
+/** The nearest config file at or above `dir`, if any. */
+export function findConfig(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const f = path.join(d, name);
+      if (existsSync(f)) return f;
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+export function loadConfig(file: string, knownRules: ReadonlySet<string>, shownAs: string = file): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${shownAs}: cannot read the config: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return { ...parseConfig(text, knownRules, shownAs), file };
+}
+
+export function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: string): Config {
+  const fail = (msg: string): never => {
+    throw new UsageError(`${shownAs}: ${msg}`);
+  };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return fail(`not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(doc)) return fail('expected a JSON object');
+  for (const key of Object.keys(doc)) {
+    if (!KEYS.includes(key)) fail(`unknown key "${key}" (known keys: ${KEYS.filter((k) => k !== '$schema').join(', ')})`);
+  }
+
+  const rules = new Map<string, RuleSetting>();
+  if (doc.rules !== undefined) {
+    if (!isObject(doc.rules)) fail('"rules" must be an object of rule id to off, on, error, warning or note');
+    for (const [id, value] of Object.entries(doc.rules as Record<string, unknown>)) {
+      if (!knownRules.has(id)) fail(`rules: unknown rule "${id}" (run gohazard rules for the list)`);
+      if (!SETTINGS.includes(value as RuleSetting)) fail(`rules.${id}: expected one of ${SETTINGS.join(', ')}, got ${JSON.stringify(value)}`);
+      rules.set(id, value as RuleSetting);
+    }
+  }
+  const cleanupFunctions = strings(doc, 'cleanupFunctions', fail).map((p) => {
+    try {
+      return new RegExp(p);
+    } catch (err) {
+      return fail(`cleanupFunctions: ${JSON.stringify(p)} is not a valid regular expression (${(err as Error).message})`);
+    }
+  });
+  if (doc.tests !== undefined && typeof doc.tests !== 'boolean') fail('"tests" must be true or false');
+  return {
+    rules,
+    cleanupFunctions,
+    exclude: strings(doc, 'exclude', fail),
+    ...(doc.tests !== undefined ? { tests: doc.tests as boolean } : {}),
+    buildTags: strings(doc, 'buildTags', fail),
+  };
+}
+
+function strings(doc: Record<string, unknown>, key: string, fail: (msg: string) => never): string[] {
+  const v = doc[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) fail(`"${key}" must be a list of non-empty strings`);
+  return v as string[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The severity the config sets for a rule, if it overrides the default (`on` and `off` do not). */
+export function severityOverride(config: Config, ruleId: string): Severity | undefined {
+  const setting = config.rules.get(ruleId);
+  return setting === 'on' || setting === 'off' ? undefined : setting;
+}

@@ -1,0 +1,112 @@
+import type { AnalysisResult } from '../analyze.js';
+import { severityOverride, type Config } from '../config.js';
+import { compareFindings, SEVERITY_RANK, type Finding, type Severity } from '../findings.js';
+import type { RuleMeta } from '../rule.js';
+import { filterByBaseline, newFindings, readBaseline, writeBaseline } from './baseline.js';
+import { globMatcher } from './glob.js';
+import { atRevision, resolveRevision } from './newfromrev.js';
+import { applySuppressions, DIRECTIVE_RULES, type Suppressed } from './suppress.js';
+
+/**
+ * The CI gate: what a run reports and whether it fails. Acts on findings only, after the rules:
+ * config (severity overrides, disabled rules, excluded paths), in-source suppressions, then the baseline
+ * and `--new-from-rev`, which keep only findings that are new.
+ */
+
+export type FailOn = Severity | 'none';
+
+export interface GateOptions {
+  config: Config;
+  /** Every rule that ran, for validating suppressions. */
+  rules: readonly RuleMeta[];
+  reportUnusedIgnores: boolean;
+  baseline?: string;
+  writeBaseline?: string;
+  newFromRev?: string;
+  failOn: FailOn;
+  maxFindings?: number;
+}
+
+export interface GateOutcome {
+  result: AnalysisResult;
+  /** What to report, sorted. */
+  findings: Finding[];
+  /** Matched by a `//gohazard:ignore` (SARIF shows them with --include-suppressed). */
+  suppressed: Suppressed[];
+  /** One-line notes for stderr: what the baseline and --new-from-rev hid, what was written. */
+  notes: string[];
+  failed: boolean;
+}
+
+/**
+ * Runs the analysis through `analyzeAt` (called once more on the tree of --new-from-rev, with the same
+ * options), then the gate. Bad input (baseline file, revision) throws UsageError before any output.
+ */
+export async function runGate(
+  cwd: string,
+  patterns: string[],
+  analyzeAt: (cwd: string, patterns: string[]) => Promise<AnalysisResult>,
+  opts: GateOptions,
+): Promise<GateOutcome> {
+  const baseline = opts.baseline !== undefined ? readBaseline(opts.baseline) : undefined;
+  const revision = opts.newFromRev !== undefined ? resolveRevision(opts.newFromRev, cwd, patterns) : undefined;
+  const result = await analyzeAt(cwd, patterns);
+  const now = triage(result, opts);
+  const notes: string[] = [];
+  let findings = now.kept;
+
+  if (opts.writeBaseline !== undefined) {
+    writeBaseline(opts.writeBaseline, findings);
+    notes.push(`wrote ${count(findings.length, 'finding')} to the baseline ${opts.writeBaseline}`);
+  }
+  if (baseline) {
+    const { fresh, gone } = filterByBaseline(findings, baseline);
+    notes.push(`baseline ${opts.baseline}: ${count(findings.length - fresh.length, 'finding')} hidden`);
+    if (gone > 0) {
+      notes.push(`baseline ${opts.baseline}: ${count(gone, 'baselined finding')} no longer found; shrink it with --write-baseline`);
+    }
+    findings = fresh;
+  }
+  if (revision) {
+    const before = await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts).kept);
+    const fresh = newFindings(findings, before);
+    notes.push(`new-from-rev ${revision.rev}: ${count(findings.length - fresh.length, 'finding')} already present there hidden`);
+    findings = fresh;
+  }
+  findings.sort(compareFindings);
+  // Writing a baseline accepts what is there: that run passes.
+  const failed = opts.writeBaseline === undefined && fails(findings, opts.failOn, opts.maxFindings);
+  return { result, findings, suppressed: now.suppressed, notes, failed };
+}
+
+/** One tree's reportable findings: config applied, then suppressions. */
+export function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'rules' | 'reportUnusedIgnores'>) {
+  const { config } = opts;
+  const excluded = globMatcher(config.exclude);
+  const knownRules = new Set([...opts.rules, ...DIRECTIVE_RULES].map((r) => r.id));
+  const files = result.program.packages.flatMap((p) => p.files);
+  const { kept, suppressed } = applySuppressions(result.findings, files, { knownRules, reportUnused: opts.reportUnusedIgnores });
+  const configured = (f: Finding): Finding | undefined => {
+    if (config.rules.get(f.ruleId) === 'off' || excluded(f.location.path)) return undefined;
+    const severity = severityOverride(config, f.ruleId);
+    return severity ? { ...f, severity } : f;
+  };
+  return {
+    kept: kept.flatMap((f) => configured(f) ?? []),
+    suppressed: suppressed.flatMap((s) => {
+      const finding = configured(s.finding);
+      return finding ? [{ ...s, finding }] : [];
+    }),
+  };
+}
+
+/** Whether the gate fails: a finding at or above --fail-on, or more findings than --max-findings. */
+export function fails(findings: Finding[], failOn: FailOn, maxFindings: number | undefined): boolean {
+  if (maxFindings !== undefined && findings.length > maxFindings) return true;
+  if (failOn === 'none') return false;
+  return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,56 @@
+import { severityOverride, type Config } from '../config.js';
+import { formatDiagnostic } from '../diagnostics.js';
+import type { GateOutcome } from '../gate/gate.js';
+import type { RuleMeta } from '../rule.js';
+import { ruleHelpMarkdown } from '../rulehelp.js';
+import { utf16Columns } from './columns.js';
+import { formatGithub } from './github.js';
+import { formatJson } from './json.js';
+import { formatSarif } from './sarif.js';
+import { formatText } from './text.js';
+import { gitProvenance } from './vcs.js';
+
+export const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RenderOptions {
+  cwd: string;
+  /** The rules of this run (disabled ones left out), including the suppression checks. */
+  rules: readonly RuleMeta[];
+  config: Config;
+  includeSuppressed: boolean;
+  stats: boolean;
+}
+
+/** The report in one format, plus notes for stderr (what SARIF had to leave out to stay within GitHub's limits). */
+export function render(format: Format, outcome: GateOutcome, opts: RenderOptions): { text: string; notes: string[] } {
+  const { result, findings } = outcome;
+  switch (format) {
+    case 'text':
+      return { text: formatText(findings, result.root, opts.cwd), notes: [] };
+    case 'github':
+      return { text: formatGithub(findings, result.root, opts.cwd), notes: [] };
+    case 'json':
+      return { text: formatJson({ ...result, findings }, opts.stats), notes: [] };
+    case 'sarif': {
+      const sarif = formatSarif({
+        rules: opts.rules.map((meta) => ({ meta, helpMarkdown: ruleHelpMarkdown(meta.id), level: severityOverride(opts.config, meta.id) ?? meta.severity })),
+        results: [...findings.map((finding) => ({ finding })), ...(opts.includeSuppressed ? outcome.suppressed.map(({ finding, justification }) => ({ finding, suppression: { justification } })) : [])],
+        root: result.root,
+        ...withProvenance(result.root),
+        automationId: 'gohazard/',
+        notices: [
+          ...result.diagnostics.map((d) => ({ level: d.severity, text: formatDiagnostic(d) })),
+          ...outcome.notes.map((text) => ({ level: 'note' as const, text })),
+        ],
+        utf16Column: utf16Columns(result.root),
+      });
+      return { text: sarif.text, notes: sarif.truncations };
+    }
+  }
+}
+
+function withProvenance(root: string) {
+  const provenance = gitProvenance(root);
+  return provenance ? { provenance } : {};
+}

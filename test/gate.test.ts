@@ -1,0 +1,221 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { globMatcher } from '../dist/src/gate/glob.js';
+import { cli, tempTree } from './helpers.js';
+import { multitoolErrors, schemaErrors } from './sarif-validate.js';
+
+const GO_MOD = 'module m\n';
+/** A double close in function `name`: the finding is on line 5 (or 5 + the lines above it). */
+const hazard = (name: string, above = '') => `package m\n${above}\nfunc ${name}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+const json = (args: string[], cwd: string) => JSON.parse(cli(['check', '--format', 'json', ...args], cwd).stdout);
+
+describe('fingerprints', () => {
+  it('survive unrelated lines inserted above the finding', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f') });
+    const before = json([], dir).findings[0];
+    writeFileSync(path.join(dir, 'a.go'), hazard('f', '\nimport "fmt"\n\nvar _ = fmt.Sprint\n\n// f closes twice.'));
+    const after = json([], dir).findings[0];
+    expect(after.location.line).toBe(before.location.line + 5);
+    expect(after.fingerprint).toBe(before.fingerprint);
+  });
+
+  it('differ for the same hazard in another function', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'b.go': hazard('g') });
+    const [a, b] = json([], dir).findings;
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+  });
+});
+
+describe('--fail-on and --max-findings', () => {
+  const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'b.go': hazard('g') });
+
+  it('fails on error findings by default; a lower severity passes unless --fail-on asks for it', () => {
+    expect(cli(['check'], dir).code).toBe(1);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{ "rules": { "double-close": "warning" } }');
+    try {
+      expect(cli(['check'], dir).code).toBe(0);
+      expect(cli(['check'], dir).stdout).toMatch(/^a\.go:5:2: double-close/);
+      expect(cli(['check', '--fail-on', 'warning'], dir).code).toBe(1);
+      expect(cli(['check', '--fail-on', 'note'], dir).code).toBe(1);
+    } finally {
+      writeFileSync(path.join(dir, '.gohazard.json'), '{}');
+    }
+    expect(cli(['check', '--fail-on', 'none'], dir).code).toBe(0);
+    expect(cli(['check', '--fail-on', 'fatal'], dir).code).toBe(2);
+  });
+
+  it('--max-findings fails only when the count goes above it', () => {
+    expect(cli(['check', '--fail-on', 'none', '--max-findings', '2'], dir).code).toBe(0);
+    expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir).code).toBe(1);
+    expect(cli(['check', '--max-findings', '-1'], dir).code).toBe(2);
+  });
+});
+
+describe('baseline', () => {
+  it('round trip: write, then only new findings are reported, and fixed ones are counted', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'b.go': hazard('g') });
+    const w = cli(['check', '--write-baseline', '.gohazard-baseline.json'], dir);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toBe('gohazard: wrote 2 findings to the baseline .gohazard-baseline.json\n');
+    const baseline = JSON.parse(readFileSync(path.join(dir, '.gohazard-baseline.json'), 'utf8'));
+    expect(baseline.version).toBe(1);
+    expect(baseline.findings.map((f: { path: string }) => f.path)).toEqual(['a.go', 'b.go']);
+
+    const same = cli(['check', '--baseline', '.gohazard-baseline.json'], dir);
+    expect(same).toMatchObject({ code: 0, stdout: '', stderr: 'gohazard: baseline .gohazard-baseline.json: 2 findings hidden\n' });
+
+    // Lines move, one hazard is fixed, a new one appears.
+    writeFileSync(path.join(dir, 'a.go'), hazard('f', '\n// moved down\n'));
+    writeFileSync(path.join(dir, 'b.go'), 'package m\n');
+    writeFileSync(path.join(dir, 'c.go'), hazard('h'));
+    const r = cli(['check', '--baseline', '.gohazard-baseline.json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('c.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n');
+    expect(r.stderr).toContain('1 finding hidden');
+    expect(r.stderr).toContain('1 baselined finding no longer found; shrink it with --write-baseline');
+  });
+
+  it('a missing or malformed baseline: one line, exit 2', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'bad.json': '{"version": 7}', 'broken.json': '{' });
+    expect(cli(['check', '--baseline', 'nope.json'], dir)).toMatchObject({ code: 2, stdout: '', stderr: 'gohazard: error: nope.json: cannot read the baseline: no such file\n' });
+    expect(cli(['check', '--baseline', 'bad.json'], dir).stderr).toBe('gohazard: error: bad.json: not a gohazard baseline (version 1); write one with --write-baseline\n');
+    expect(cli(['check', '--baseline', 'broken.json'], dir).stderr).toMatch(/^gohazard: error: broken\.json: cannot read the baseline: not valid JSON .*\n$/);
+  });
+});
+
+describe('suppressions', () => {
+  it('//gohazard:ignore with a reason, on the line or the line above, suppresses; SARIF shows it with --include-suppressed', () => {
+    const src =
+      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close reset by the caller in tests\n}\n\n' +
+      'func g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close documented: g is only called once\n\tclose(ch)\n}\n';
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
+    const plain = JSON.parse(cli(['check', '--format', 'sarif'], dir).stdout);
+    expect(plain.runs[0].results).toEqual([]);
+    const r = cli(['check', '--format', 'sarif', '--include-suppressed'], dir);
+    const results = JSON.parse(r.stdout).runs[0].results;
+    expect(results.map((x: { suppressions: unknown }) => x.suppressions)).toEqual([
+      [{ kind: 'inSource', justification: 'reset by the caller in tests' }],
+      [{ kind: 'inSource', justification: 'documented: g is only called once' }],
+    ]);
+    expect(schemaErrors(JSON.parse(r.stdout))).toEqual([]);
+    expect(multitoolErrors(r.stdout)).toEqual([]);
+  });
+
+  it('a suppression without a reason, or naming an unknown rule, suppresses nothing and is itself reported', () => {
+    const src =
+      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close\n}\n\n' +
+      'func g(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore doubleclose typo in the rule id\n}\n//gohazard:nolint\n';
+    const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      'a.go:5:1: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
+      'a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics',
+      'a.go:10:1: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
+      'a.go:10:2: double-close: ch may already be closed (line 9): close of closed channel panics',
+      'a.go:12:1: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
+      '',
+    ]);
+  });
+
+  it('//gohazard:file-ignore covers the whole file, and only that file', () => {
+    const dir = tempTree({
+      'go.mod': GO_MOD,
+      'a.go': hazard('f').replace('package m\n', 'package m\n\n//gohazard:file-ignore unused-ignore,double-close legacy code, rewritten in #12\n'),
+      'b.go': hazard('g'),
+    });
+    expect(cli(['check'], dir).stdout).toMatch(/^b\.go:5:2: double-close[^\n]*\n$/);
+  });
+
+  it('--report-unused-ignores reports suppressions that match nothing', () => {
+    const src = 'package m\n\n//gohazard:ignore double-close nothing to suppress here\nfunc f(ch chan int) {\n\tclose(ch)\n}\n';
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
+    const r = cli(['check', '--report-unused-ignores', '--fail-on', 'warning'], dir);
+    expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
+  });
+});
+
+describe('config file', () => {
+  it('is found from the root upward; rules can be turned off; exclude drops findings by path', () => {
+    const dir = tempTree({
+      'gohazard.config.json': JSON.stringify({ exclude: ['gen/**'] }),
+      'mod/go.mod': GO_MOD,
+      'mod/a.go': hazard('f'),
+      'mod/gen/b.go': hazard('g'),
+    });
+    const mod = path.join(dir, 'mod');
+    expect(cli(['check'], mod).stdout).toMatch(/^a\.go:5:2: double-close[^\n]*\n$/);
+    writeFileSync(path.join(mod, '.gohazard.json'), JSON.stringify({ rules: { 'double-close': 'off' } }));
+    expect(cli(['check'], mod)).toMatchObject({ code: 0, stdout: '' });
+    expect(JSON.parse(cli(['check', '--format', 'sarif'], mod).stdout).runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([
+      'bad-ignore',
+      'unused-ignore',
+    ]);
+    // --config picks a file explicitly.
+    expect(cli(['check', '--config', '../gohazard.config.json'], mod).stdout).toMatch(/^a\.go:5:2/);
+  });
+
+  it('severity overrides reach the findings and the SARIF rule level', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': '{"rules": {"double-close": "note"}}' });
+    const doc = JSON.parse(cli(['check', '--format', 'sarif'], dir).stdout);
+    expect(doc.runs[0].results[0].level).toBe('note');
+    expect(doc.runs[0].tool.driver.rules.find((r: { id: string }) => r.id === 'double-close')).toMatchObject({
+      defaultConfiguration: { level: 'note' },
+      properties: { 'problem.severity': 'recommendation' },
+    });
+  });
+
+  it('tests and buildTags act as --tests and --tags; --tests on the command line wins', () => {
+    const dir = tempTree({
+      'go.mod': GO_MOD,
+      'a_test.go': hazard('t'),
+      'b.go': `//go:build integration\n\n${hazard('i')}`,
+      '.gohazard.json': '{"tests": true, "buildTags": ["integration"]}',
+    });
+    const paths = (args: string[]) => json(args, dir).findings.map((f: { location: { path: string } }) => f.location.path);
+    expect(paths([])).toEqual(['a_test.go', 'b.go']);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"tests": false}');
+    expect(paths([])).toEqual([]);
+    expect(paths(['--tests'])).toEqual(['a_test.go']);
+  });
+
+  it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
+    const cases: [string, string][] = [
+      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags)\n'],
+      ['{"rules": {"doble-close": "off"}}', 'gohazard: error: .gohazard.json: rules: unknown rule "doble-close" (run gohazard rules for the list)\n'],
+      ['{"rules": {"double-close": "fatal"}}', 'gohazard: error: .gohazard.json: rules.double-close: expected one of off, on, error, warning, note, got "fatal"\n'],
+      ['{"cleanupFunctions": ["("]}', 'gohazard: error: .gohazard.json: cleanupFunctions: "(" is not a valid regular expression (Invalid regular expression: /(/: Unterminated group)\n'],
+      ['{"tests": "yes"}', 'gohazard: error: .gohazard.json: "tests" must be true or false\n'],
+      ['{"exclude": "gen"}', 'gohazard: error: .gohazard.json: "exclude" must be a list of non-empty strings\n'],
+      ['[1]', 'gohazard: error: .gohazard.json: expected a JSON object\n'],
+    ];
+    for (const [text, stderr] of cases) {
+      const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': text }));
+      expect(r, text).toMatchObject({ code: 2, stdout: '', stderr });
+    }
+    expect(cli(['check', '--config', 'missing.json'], tempTree({ 'a.go': hazard('f') })).stderr).toBe(
+      'gohazard: error: missing.json: cannot read the config: no such file\n',
+    );
+  });
+});
+
+describe('exclude globs', () => {
+  it('match like .gitignore: * within a segment, ** across, bare names at any depth, folders cover their files', () => {
+    const m = globMatcher(['gen/**', '*_mock.go', 'internal/legacy', 'a/*/c.go']);
+    expect(['gen/x.go', 'gen/deep/y.go', 'pkg/foo_mock.go', 'foo_mock.go', 'internal/legacy/z.go', 'a/b/c.go'].filter((p) => !m(p))).toEqual([]);
+    expect(['generated/x.go', 'pkg/gen/x.go', 'pkg/mock.go', 'internal/legacyx/z.go', 'a/b/d/c.go'].filter(m)).toEqual([]);
+    expect(globMatcher([])('a.go')).toBe(false);
+  });
+});
+
+describe('--format github', () => {
+  it('prints one workflow command per finding, escaped, with related locations in the message', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'sub/a,b.go': hazard('f'), '.gohazard.json': '{"rules": {"double-close": "warning"}}' });
+    const r = cli(['check', '--format', 'github'], dir);
+    expect(r.stdout).toBe(
+      '::warning file=sub/a%2Cb.go,line=5,col=2,title=gohazard double-close::ch may already be closed (line 4): close of closed channel panics (first close of ch at sub/a,b.go:4:2)\n',
+    );
+  });
+});

@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../dist/src/analyze.js';
+import { EMPTY_CONFIG } from '../dist/src/config.js';
+import { runGate } from '../dist/src/gate/gate.js';
+import type { Expr, Stmt } from '../dist/src/ir.js';
+import { exprKey, forEachFunc } from '../dist/src/irutil.js';
+import { qualifiedName } from '../dist/src/program.js';
+import type { Rule } from '../dist/src/rule.js';
+import { doubleClose } from '../dist/rules/double-close.js';
+import { cli, tempTree } from './helpers.js';
+
+/** A git repository in a temp folder, with a helper to commit the whole tree. */
+function repo(files: Record<string, string>) {
+  const dir = tempTree(files);
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+  git('init', '-q');
+  const commit = (msg: string) => {
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', msg);
+  };
+  return { dir, git, commit };
+}
+
+const tempRevDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('gohazard-rev-')).length;
+
+/**
+ * A cross-file rule for this test only, standing in for send-after-close until it lands: a send on
+ * `x.f` anywhere in a package where some function closes a field `f`. Only top-level statements.
+ */
+const sendOnClosedField: Rule = {
+  meta: { ...doubleClose.meta, id: 'send-on-closed-field', title: 'Send on a field some function closes' },
+  run(ctx) {
+    const field = (e: Expr) => (e.k === 'sel' ? e.name : undefined);
+    const closed = new Set<string>();
+    forEachFunc(ctx.program, (_pkg, _file, fn) => {
+      for (const s of fn.body ?? []) {
+        if (s.k === 'expr' && s.x.k === 'call' && s.x.fn.k === 'id' && s.x.fn.name === 'close' && s.x.args[0]) {
+          const f = field(s.x.args[0]);
+          if (f) closed.add(f);
+        }
+      }
+    });
+    forEachFunc(ctx.program, (pkg, file, fn) => {
+      for (const s of (fn.body ?? []) as Stmt[]) {
+        const f = s.k === 'send' ? field(s.ch) : undefined;
+        if (s.k !== 'send' || !f || !closed.has(f)) continue;
+        ctx.report({
+          confidence: 'high',
+          message: `send on ${exprKey(s.ch) ?? f}, which is closed elsewhere`,
+          location: { path: file.path, line: s.pos.line, col: s.pos.col },
+          related: [],
+          flows: [],
+          identity: [qualifiedName(pkg, file, fn), f, 'send'],
+        });
+      }
+    });
+  },
+};
+
+const ENGINE = 'package m\n\ntype Engine struct{ metaCh chan int }\n\nfunc (e *Engine) Close() {\n}\n';
+const SENDER = 'package m\n\nfunc (e *Engine) addMeta(m int) {\n\te.metaCh <- m\n}\n';
+const OLD_HAZARD = 'package m\n\nfunc old(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+
+describe('--new-from-rev', () => {
+  it('reports exactly the hazard a commit causes in a file it did not touch, and leaves the checkout alone', async () => {
+    const { dir, git, commit } = repo({ 'go.mod': 'module m\n', 'engine.go': ENGINE, 'sender.go': SENDER, 'old.go': OLD_HAZARD });
+    commit('one');
+    writeFileSync(path.join(dir, 'engine.go'), ENGINE.replace('Close() {\n', 'Close() {\n\tclose(e.metaCh)\n'));
+    commit('two: Close closes metaCh');
+    expect(git('diff', '--name-only', 'HEAD~1')).toBe('engine.go'); // a line-diff filter would see nothing in sender.go
+    const status = git('status', '--porcelain');
+    const worktrees = git('worktree', 'list');
+    const tempsBefore = tempRevDirs();
+
+    const rules = [doubleClose, sendOnClosedField];
+    const analyzeAt = (cwd: string, patterns: string[]) => analyze({ patterns, cwd, workers: 2, rules });
+    const gateOpts = { config: EMPTY_CONFIG, rules: rules.map((r) => r.meta), reportUnusedIgnores: false, failOn: 'error' as const };
+
+    const all = await runGate(dir, ['./...'], analyzeAt, gateOpts);
+    expect(all.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual([
+      'old.go:5: double-close',
+      'sender.go:4: send-on-closed-field',
+    ]);
+    const fresh = await runGate(dir, ['./...'], analyzeAt, { ...gateOpts, newFromRev: 'HEAD~1' });
+    expect(fresh.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}: ${f.message}`)).toEqual([
+      'sender.go:4: send-on-closed-field: send on e.metaCh, which is closed elsewhere',
+    ]);
+    expect(fresh.notes).toEqual(['new-from-rev HEAD~1: 1 finding already present there hidden']);
+    expect(fresh.failed).toBe(true);
+
+    expect(git('status', '--porcelain')).toBe(status);
+    expect(git('worktree', 'list')).toBe(worktrees);
+    expect(tempRevDirs()).toBe(tempsBefore);
+  });
+
+  it('on the command line: only the new double close, from a subfolder, with uncommitted changes counted as now', () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', 'pkg/old.go': OLD_HAZARD, 'pkg/b.go': 'package m\n' });
+    commit('one');
+    writeFileSync(path.join(dir, 'pkg/b.go'), OLD_HAZARD.replace('old', 'added'));
+    const r = cli(['check', '--new-from-rev', 'HEAD'], path.join(dir, 'pkg'));
+    expect(r).toMatchObject({ code: 1, stdout: 'b.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n' });
+    expect(r.stderr).toBe('gohazard: new-from-rev HEAD: 1 finding already present there hidden\n');
+    // Absolute and upward patterns map into the tree of REV too.
+    expect(cli(['check', '--new-from-rev', 'HEAD', `${dir}/...`], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
+    expect(cli(['check', '--new-from-rev', 'HEAD', '../...'], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
+  });
+
+  it('treats a folder that did not exist at REV as having no findings there', () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', 'a.go': 'package m\n' });
+    commit('one');
+    writeFileSync(path.join(dir, 'a.go'), OLD_HAZARD);
+    mkdirSync(path.join(dir, 'newpkg'));
+    writeFileSync(path.join(dir, 'newpkg', 'n.go'), OLD_HAZARD.replace('package m', 'package newpkg'));
+    const r = cli(['check', '--new-from-rev', 'HEAD', './newpkg/...'], dir);
+    expect(r).toMatchObject({ code: 1, stderr: 'gohazard: new-from-rev HEAD: 0 findings already present there hidden\n' });
+    expect(r.stdout).toMatch(/^newpkg\/n\.go:5:2: double-close/);
+  });
+
+  it('an unknown revision, or no git checkout: one line, exit 2', () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', 'a.go': OLD_HAZARD });
+    commit('one');
+    expect(cli(['check', '--new-from-rev', 'nosuchbranch'], dir)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'gohazard: error: --new-from-rev: unknown revision "nosuchbranch"\n',
+    });
+    expect(cli(['check', '--new-from-rev', 'HEAD', path.dirname(dir)], dir)).toMatchObject({
+      code: 2,
+      stderr: `gohazard: error: --new-from-rev: ${path.dirname(dir)} is outside the git checkout ${dir}\n`,
+    });
+    const plain = tempTree({ 'go.mod': 'module m\n', 'a.go': OLD_HAZARD });
+    const r = cli(['check', '--new-from-rev', 'HEAD'], plain);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^gohazard: error: --new-from-rev needs a git checkout, and .* is not in one\n$/);
+  });
+});

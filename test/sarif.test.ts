@@ -1,0 +1,134 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, FIXTURES, tempTree } from './helpers.js';
+import { multitoolErrors, schemaErrors } from './sarif-validate.js';
+
+const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- SARIF documents are read as loose JSON here */
+type Sarif = any;
+
+function sarifOf(args: string[], cwd: string): { code: number; doc: Sarif; text: string; stderr: string } {
+  const r = cli(['check', '--format', 'sarif', ...args], cwd);
+  return { code: r.code, doc: JSON.parse(r.stdout), text: r.stdout, stderr: r.stderr };
+}
+
+function expectValid(text: string): void {
+  expect(schemaErrors(JSON.parse(text))).toEqual([]);
+  expect(multitoolErrors(text)).toEqual([]);
+}
+
+const fixturePackages = readdirSync(FIXTURES).filter((d) => d !== 'internal' && statSync(path.join(FIXTURES, d)).isDirectory());
+
+describe('SARIF validators', () => {
+  it('catch a broken document (so a pass means something)', () => {
+    const { text } = sarifOf([], tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD }));
+    const doc = JSON.parse(text);
+    doc.runs[0].results[0].level = 'fatal';
+    expect(schemaErrors(doc).join('\n')).toMatch(/level/);
+    delete doc.runs[0].results[0].locations[0].physicalLocation.region.startLine;
+    doc.runs[0].results[0].level = 'error';
+    expect(multitoolErrors(JSON.stringify(doc)).join('\n')).toMatch(/SARIF1007 error/);
+  });
+});
+
+describe('gohazard check --format sarif', () => {
+  for (const pkg of ['.', ...fixturePackages]) {
+    it(`fixtures ${pkg}: passes the SARIF Multitool (Gh, Sarif rules) and the 2.1.0 schema with no errors or warnings`, () => {
+      const { code, text, doc } = sarifOf(['--tests', `./${pkg === '.' ? '' : `${pkg}/`}...`], FIXTURES);
+      expect(code).toBe(1);
+      expect(doc.runs[0].results.length).toBeGreaterThan(0);
+      expectValid(text);
+    });
+  }
+
+  it('carries full rule metadata from the rule module and rules/<id>.md', () => {
+    const { doc } = sarifOf([], FIXTURES);
+    const driver = doc.runs[0].tool.driver;
+    expect(driver.name).toBe('gohazard');
+    const rule = driver.rules.find((r: Sarif) => r.id === 'double-close');
+    expect(rule).toMatchObject({
+      name: 'DoubleClose',
+      shortDescription: { text: 'Channel closed twice on one path.' },
+      fullDescription: { text: expect.stringContaining('close of closed channel') },
+      help: { markdown: readFileSync(path.join(FIXTURES, '..', 'rules', 'double-close.md'), 'utf8'), text: expect.stringContaining('How to fix') },
+      helpUri: expect.stringMatching(/^https:\/\/.*\/rules\/double-close\.md$/),
+      defaultConfiguration: { level: 'error' },
+      properties: { tags: ['concurrency', 'channels', 'panic'], precision: 'high', 'problem.severity': 'error' },
+    });
+    expect(rule.help.text).not.toMatch(/\*\*|```/);
+    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'double-close', 'unused-ignore']);
+  });
+
+  it('writes results with ruleIndex, %SRCROOT%-relative locations, linked related locations and partial fingerprints', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'sub dir/a.go': HAZARD });
+    const { doc, text } = sarifOf([], dir);
+    const run = doc.runs[0];
+    expect(run.results).toHaveLength(1);
+    const [res] = run.results;
+    expect(run.tool.driver.rules[res.ruleIndex].id).toBe('double-close');
+    expect(res).toMatchObject({
+      ruleId: 'double-close',
+      level: 'error',
+      message: { text: 'ch may already be closed (line 4): close of closed channel panics. See [first close of ch](1).' },
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'sub%20dir/a.go', uriBaseId: '%SRCROOT%' }, region: { startLine: 5, startColumn: 2 } } }],
+      relatedLocations: [{ id: 1, message: { text: 'first close of ch.' }, physicalLocation: { region: { startLine: 4, startColumn: 2 } } }],
+      properties: { confidence: 'high' },
+    });
+    const json = JSON.parse(cli(['check', '--format', 'json'], dir).stdout);
+    expect(res.partialFingerprints).toEqual({ 'gohazard/v1': `${json.findings[0].fingerprint}:1` });
+    expect(run.originalUriBaseIds['%SRCROOT%'].uri).toMatch(/^file:\/\/\/.*\/$/);
+    expect(run.automationDetails).toEqual({ id: 'gohazard/' });
+    expect(run.columnKind).toBe('utf16CodeUnits');
+    expectValid(text);
+  });
+
+  it('is deterministic: the same input gives byte-identical SARIF', () => {
+    const a = sarifOf(['--tests'], FIXTURES).text;
+    const b = sarifOf(['--tests', '-j', '1'], FIXTURES).text;
+    expect(b).toBe(a);
+    expect(a).not.toMatch(/"(startTimeUtc|endTimeUtc)"/);
+  });
+
+  it('counts columns in UTF-16 code units, as GitHub does', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc f(ch chan int) {\n\t_ = "日本"; close(ch)\n\tclose(ch)\n}\n' });
+    const res = sarifOf([], dir).doc.runs[0].results[0];
+    // Byte column 16 (the two runes take 3 bytes each); UTF-16 column 12 (one code unit each).
+    expect(JSON.parse(cli(['check', '--format', 'json'], dir).stdout).findings[0].related[0].location.col).toBe(16);
+    expect(res.relatedLocations[0].physicalLocation.region.startColumn).toBe(12);
+  });
+
+  it('gives the same partial fingerprint to the same hazard twice in a function, made distinct by an occurrence number', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n\tclose(ch)\n}\n' });
+    const fps = sarifOf([], dir).doc.runs[0].results.map((r: Sarif) => r.partialFingerprints['gohazard/v1'] as string);
+    expect(fps).toHaveLength(2);
+    expect(fps[0]!.split(':')[0]).toBe(fps[1]!.split(':')[0]);
+    expect(fps.map((f: string) => f.split(':')[1])).toEqual(['1', '2']);
+  });
+
+  it('records versionControlProvenance in a git checkout with a remote, without credentials', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
+    expect(sarifOf([], dir).doc.runs[0].versionControlProvenance).toBeUndefined();
+    git('remote', 'add', 'origin', 'https://user:secret@example.com/org/repo.git');
+    const { doc, text } = sarifOf([], dir);
+    expect(doc.runs[0].versionControlProvenance).toEqual([
+      { repositoryUri: 'https://example.com/org/repo.git', revisionId: git('rev-parse', 'HEAD'), branch: 'main', mappedTo: { uriBaseId: '%SRCROOT%' } },
+    ]);
+    expectValid(text);
+  });
+
+  it('writes to --output instead of stdout', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const r = cli(['check', '--format', 'sarif', '--output', 'out.sarif'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(readFileSync(path.join(dir, 'out.sarif'), 'utf8')).runs[0].results).toHaveLength(1);
+  });
+});
+
