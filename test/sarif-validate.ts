@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,12 +37,18 @@ export function multitoolErrors(sarifText: string): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'gohazard-sarif-'));
   const input = path.join(dir, 'input.sarif');
   const report = path.join(dir, 'report.sarif');
-  writeFileSync(input, sarifText);
-  const r = spawnSync(MULTITOOL, ['validate', '--rule-kind', 'Gh;Sarif', '--level', 'Error;Warning', '--log', 'ForceOverwrite', '-o', report, input], {
-    encoding: 'utf8',
-  });
-  if (r.error || r.status !== 0) throw new Error(`Sarif.Multitool failed: ${r.error?.message ?? r.stderr}`);
-  const log = JSON.parse(readFileSync(report, 'utf8')) as {
+  let text: string;
+  try {
+    writeFileSync(input, sarifText);
+    const r = spawnSync(MULTITOOL, ['validate', '--rule-kind', 'Gh;Sarif', '--level', 'Error;Warning', '--log', 'ForceOverwrite', '-o', report, input], {
+      encoding: 'utf8',
+    });
+    if (r.error || r.status !== 0) throw new Error(`Sarif.Multitool failed: ${r.error?.message ?? r.stderr}`);
+    text = readFileSync(report, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const log = JSON.parse(text) as {
     runs: {
       tool: { driver: { rules?: { id: string; messageStrings?: Record<string, { text: string }> }[] } };
       results?: { ruleId: string; level?: string; message: { id?: string; text?: string; arguments?: string[] } }[];
