@@ -143,7 +143,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
     });
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
-    rules: rules.map((r) => r.meta),
+    knownRules: ALL_RULES.map((r) => r.meta),
     reportUnusedIgnores: opts.reportUnusedIgnores,
     failOn: opts.failOn,
     ...(opts.maxFindings !== undefined ? { maxFindings: opts.maxFindings } : {}),

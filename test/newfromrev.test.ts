@@ -78,7 +78,7 @@ describe('--new-from-rev', () => {
 
     const rules = [doubleClose, sendOnClosedField];
     const analyzeAt = (cwd: string, patterns: string[]) => analyze({ patterns, cwd, workers: 2, rules });
-    const gateOpts = { config: EMPTY_CONFIG, rules: rules.map((r) => r.meta), reportUnusedIgnores: false, failOn: 'error' as const };
+    const gateOpts = { config: EMPTY_CONFIG, knownRules: rules.map((r) => r.meta), reportUnusedIgnores: false, failOn: 'error' as const };
 
     const all = await runGate(dir, ['./...'], analyzeAt, gateOpts);
     expect(all.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual([

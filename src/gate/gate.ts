@@ -17,8 +17,11 @@ export type FailOn = Severity | 'none';
 
 export interface GateOptions {
   config: Config;
-  /** Every rule that ran, for validating suppressions. */
-  rules: readonly RuleMeta[];
+  /**
+   * Every rule gohazard knows, also those turned off: a suppression naming a disabled rule is not malformed.
+   * The suppression checks (bad-ignore, unused-ignore) are added here.
+   */
+  knownRules: readonly RuleMeta[];
   reportUnusedIgnores: boolean;
   baseline?: string;
   writeBaseline?: string;
@@ -80,10 +83,10 @@ export async function runGate(
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
-export function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'rules' | 'reportUnusedIgnores'>) {
+export function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
   const { config } = opts;
   const excluded = globMatcher(config.exclude);
-  const knownRules = new Set([...opts.rules, ...DIRECTIVE_RULES].map((r) => r.id));
+  const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
   const files = result.program.packages.flatMap((p) => p.files);
   const { kept, suppressed } = applySuppressions(result.findings, files, { knownRules, reportUnused: opts.reportUnusedIgnores });
   const configured = (f: Finding): Finding | undefined => {
