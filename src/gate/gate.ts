@@ -53,6 +53,8 @@ export async function runGate(
 ): Promise<GateOutcome> {
   const baseline = opts.baseline !== undefined ? readBaseline(opts.baseline) : undefined;
   const revision = opts.newFromRev !== undefined ? resolveRevision(opts.newFromRev, cwd, patterns) : undefined;
+  // REV first: only its findings outlive its analysis, so the two programs are never in memory together.
+  const before = revision && (await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts).kept));
   const result = await analyzeAt(cwd, patterns);
   const now = triage(result, opts);
   const notes: string[] = [];
@@ -70,8 +72,7 @@ export async function runGate(
     }
     findings = fresh;
   }
-  if (revision) {
-    const before = await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts).kept);
+  if (revision && before) {
     const fresh = newFindings(findings, before);
     notes.push(`new-from-rev ${revision.rev}: ${count(findings.length - fresh.length, 'finding')} already present there hidden`);
     findings = fresh;

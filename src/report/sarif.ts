@@ -74,19 +74,19 @@ export function formatSarif(input: SarifInput): SarifOutput {
       `${input.results.length} results exceed the limit of ${limits.resultsPerRun} per run: kept the ${limits.resultsPerRun} most severe.`,
     );
   }
-  let text = render(input, results, limits, truncations);
-  // Far below the other limits this never triggers; when it does, drop the least severe results until it fits.
-  let gz = gzipSync(text).length;
+  let out = render(input, results, limits, truncations);
+  // With results capped this is rare (long code flows can get there): drop the least severe results until it fits.
+  let gz = gzipSync(out.text).length;
   let sizeNote: string | undefined;
   while (gz > limits.gzipBytes && results.length > 0) {
     const keep = Math.min(results.length - 1, Math.floor((results.length * limits.gzipBytes * 0.9) / gz));
     results = mostSevere(results, keep);
     sizeNote = `the SARIF file would gzip to more than ${limits.gzipBytes} bytes: kept the ${keep} most severe results.`;
-    text = render(input, results, limits, [...truncations, sizeNote]);
-    gz = gzipSync(text).length;
+    out = render(input, results, limits, [...truncations, sizeNote]);
+    gz = gzipSync(out.text).length;
   }
   if (sizeNote) truncations.push(sizeNote);
-  return { text, truncations };
+  return { text: out.text, truncations: [...truncations, ...out.perResult] };
 }
 
 function mostSevere(results: SarifResult[], n: number): SarifResult[] {
@@ -96,7 +96,8 @@ function mostSevere(results: SarifResult[], n: number): SarifResult[] {
   return bySeverity.slice(0, n);
 }
 
-function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, truncations: string[]): string {
+/** The SARIF text, and what was cut from single results (also in it, as notifications). */
+function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, truncations: string[]): { text: string; perResult: string[] } {
   const rules = [...input.rules].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
   const ruleIndex = new Map(rules.map((r, i) => [r.meta.id, i]));
   const sorted = [...results].sort((a, b) => compareFindings(a.finding, b.finding));
@@ -161,7 +162,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return { text: `${JSON.stringify(log, null, 2)}\n`, perResult };
 }
 
 function ruleDescriptor(r: SarifRule) {
