@@ -16,7 +16,7 @@ import { UsageError } from './usage-error.js';
  *     "buildTags": ["integration"]                      // added to --tags
  *   }
  */
-export const CONFIG_FILE_NAMES = ['.gohazard.json', 'gohazard.config.json'] as const;
+const CONFIG_FILE_NAMES = ['.gohazard.json', 'gohazard.config.json'] as const;
 
 export type RuleSetting = 'off' | 'on' | Severity;
 
@@ -57,7 +57,7 @@ export function loadConfig(file: string, knownRules: ReadonlySet<string>, shownA
   return { ...parseConfig(text, knownRules, shownAs), file };
 }
 
-export function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: string): Config {
+function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: string): Config {
   const fail = (msg: string): never => {
     throw new UsageError(`${shownAs}: ${msg}`);
   };

@@ -8,7 +8,7 @@ import { UsageError } from '../usage-error.js';
  * the file and for review diffs; only the fingerprint is compared. The same fingerprint may appear more
  * than once (the same hazard twice in one function): each entry absorbs one finding.
  */
-export const BASELINE_VERSION = 1;
+const BASELINE_VERSION = 1;
 
 export interface BaselineEntry {
   fingerprint: string;
@@ -22,7 +22,7 @@ export interface Baseline {
   findings: BaselineEntry[];
 }
 
-export function baselineOf(findings: Finding[]): Baseline {
+function baselineOf(findings: Finding[]): Baseline {
   const entries = findings.map((f) => ({ fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.location.path, message: f.message }));
   // Sorted by what is stable, so rewriting a baseline after unrelated edits changes nothing.
   entries.sort((a, b) => cmp(a.path, b.path) || cmp(a.ruleId, b.ruleId) || cmp(a.fingerprint, b.fingerprint) || cmp(a.message, b.message));

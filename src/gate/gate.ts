@@ -84,7 +84,7 @@ export async function runGate(
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
-export function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
+function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
   const { config } = opts;
   const excluded = globMatcher(config.exclude);
   const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
@@ -105,7 +105,7 @@ export function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' 
 }
 
 /** Whether the gate fails: a finding at or above --fail-on, or more findings than --max-findings. */
-export function fails(findings: Finding[], failOn: FailOn, maxFindings: number | undefined): boolean {
+function fails(findings: Finding[], failOn: FailOn, maxFindings: number | undefined): boolean {
   if (maxFindings !== undefined && findings.length > maxFindings) return true;
   if (failOn === 'none') return false;
   return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);

@@ -16,7 +16,7 @@ export function globMatcher(globs: readonly string[]): (path: string) => boolean
   };
 }
 
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let g = glob.replace(/^\.\//, '').replace(/\/+$/, '');
   if (!g.includes('/')) g = `**/${g}`;
   let out = '';

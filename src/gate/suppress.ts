@@ -13,7 +13,7 @@ import type { RuleMeta } from '../rule.js';
  * directive that matched no finding is reported as `unused-ignore`.
  */
 
-export const BAD_IGNORE: RuleMeta = {
+const BAD_IGNORE: RuleMeta = {
   id: 'bad-ignore',
   title: 'Malformed gohazard suppression comment',
   description:
@@ -25,7 +25,7 @@ export const BAD_IGNORE: RuleMeta = {
   since: '0.1.0',
 };
 
-export const UNUSED_IGNORE: RuleMeta = {
+const UNUSED_IGNORE: RuleMeta = {
   id: 'unused-ignore',
   title: 'Suppression comment that matches no finding',
   description:
