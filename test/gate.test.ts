@@ -1,7 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyze } from '../dist/src/analyze.js';
+import { loadConfig } from '../dist/src/config.js';
 import { globMatcher } from '../dist/src/gate/glob.js';
+import type { Rule } from '../dist/src/rule.js';
+import { doubleClose } from '../dist/rules/double-close.js';
 import { cli, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
@@ -181,6 +185,25 @@ describe('config file', () => {
     writeFileSync(path.join(dir, '.gohazard.json'), '{"tests": false}');
     expect(paths([])).toEqual([]);
     expect(paths(['--tests'])).toEqual(['a_test.go']);
+  });
+
+  it('cleanupFunctions reach the rules as ctx.settings', async () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': 'package m\n\nfunc Teardown() {}\nfunc Release() {}\nfunc Run() {}\n', '.gohazard.json': '{"cleanupFunctions": ["^Teardown$", "^Rel"]}' });
+    const config = loadConfig(path.join(dir, '.gohazard.json'), new Set(['double-close']));
+    // A probe rule: one finding per function the settings call a cleanup.
+    const probe: Rule = {
+      meta: { ...doubleClose.meta, id: 'probe' },
+      run(ctx) {
+        for (const file of ctx.program.packages.flatMap((p) => p.files)) {
+          for (const fn of file.funcs) {
+            if (!ctx.settings.cleanupFunctions.some((re) => re.test(fn.name))) continue;
+            ctx.report({ confidence: 'high', message: fn.name, location: { path: file.path, line: fn.span.line, col: 1 }, related: [], flows: [], identity: [fn.name] });
+          }
+        }
+      },
+    };
+    const result = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules: [probe], settings: { cleanupFunctions: config.cleanupFunctions } });
+    expect(result.findings.map((f) => f.message)).toEqual(['Teardown', 'Release']);
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
