@@ -123,6 +123,19 @@ describe('gohazard check --format sarif', () => {
     expectValid(text);
   });
 
+  it('lists problems with the input as tool notifications, and a failed path makes the execution unsuccessful', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': `${HAZARD}\nfunc broken() { x := }\n` });
+    const { code, doc, text } = sarifOf(['.', './nope'], dir);
+    expect(code).toBe(2);
+    const inv = doc.runs[0].invocations[0];
+    expect(inv.executionSuccessful).toBe(false);
+    expect(inv.toolExecutionNotifications.map((n: Sarif) => [n.level, n.message.text])).toEqual([
+      ['error', './nope: cannot read: no such file or folder.'],
+      ['warning', expect.stringMatching(/^a\.go:8:\d+: syntax error .*the rest of the file is still analyzed\.$/)],
+    ]);
+    expectValid(text);
+  });
+
   it('writes to --output instead of stdout', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
     const r = cli(['check', '--format', 'sarif', '--output', 'out.sarif'], dir);

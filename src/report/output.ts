@@ -1,5 +1,5 @@
 import { severityOverride, type Config } from '../config.js';
-import { formatDiagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../diagnostics.js';
 import type { GateOutcome } from '../gate/gate.js';
 import type { RuleMeta } from '../rule.js';
 import { ruleHelpMarkdown } from '../rulehelp.js';
@@ -40,7 +40,7 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
         ...withProvenance(result.root),
         automationId: 'gohazard/',
         notices: [
-          ...result.diagnostics.map((d) => ({ level: d.severity, text: formatDiagnostic(d) })),
+          ...result.diagnostics.map((d) => ({ level: d.severity, text: diagnosticText(d) })),
           ...outcome.notes.map((text) => ({ level: 'note' as const, text })),
         ],
         utf16Column: utf16Columns(result.root),
@@ -48,6 +48,12 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
       return { text: sarif.text, notes: sarif.truncations };
     }
   }
+}
+
+/** `path:line:col: message`: the notification's level already says error or warning. */
+function diagnosticText(d: Diagnostic): string {
+  const where = d.path === undefined ? '' : `${d.path}${d.line === undefined ? '' : `:${d.line}:${d.col ?? 1}`}: `;
+  return `${where}${d.message}`;
 }
 
 function withProvenance(root: string) {
