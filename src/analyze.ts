@@ -1,11 +1,14 @@
 import path from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
+import { buildIndex } from './index/index.js';
 import type { FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
 import { buildProgram, type FileWithPackage, type Program } from './program.js';
+import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
+import { callStats, type CallStats } from './resolve/stats.js';
 import type { Rule } from './rule.js';
 import { ALL_RULES } from './rules.js';
 
@@ -27,6 +30,8 @@ export interface AnalyzeOptions {
 export interface PhaseTimes {
   load: number;
   parse: number;
+  index: number;
+  resolve: number;
   rules: number;
   total: number;
 }
@@ -43,11 +48,13 @@ export interface Stats {
   workers: number;
   /** Milliseconds per phase. */
   timings: PhaseTimes;
+  calls: CallStats;
 }
 
 export interface AnalysisResult {
   root: string;
   program: Program;
+  graph: CallGraph;
   findings: Finding[];
   diagnostics: Diagnostic[];
   stats: Stats;
@@ -101,13 +108,18 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
     }
   });
   const program = buildProgram(loaded.root, files);
-  const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
+  const index = buildIndex(program);
+  const tIndex = performance.now();
+  const graph = buildCallGraph(program, index);
+  const tResolve = performance.now();
+  const findings = runRules(program, graph, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
   return {
     root: loaded.root,
     program,
+    graph,
     findings,
     diagnostics,
     stats: {
@@ -119,16 +131,18 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       skipped,
       excluded,
       workers,
-      timings: { load: t1 - t0, parse: t2 - t1, rules: t3 - t2, total: t3 - t0 },
+      timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, rules: t3 - tResolve, total: t3 - t0 },
+      calls: callStats(graph),
     },
   };
 }
 
-export function runRules(program: Program, rules: readonly Rule[], includeGenerated: boolean): Finding[] {
+export function runRules(program: Program, graph: CallGraph, rules: readonly Rule[], includeGenerated: boolean): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     rule.run({
       program,
+      graph,
       report(input) {
         if (input.generated && !includeGenerated) return;
         const { identity, ...rest } = input;

@@ -1,5 +1,6 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
+import type { CallGraph } from './resolve/callgraph.js';
 
 /**
  * A rule is data plus one function, in the shape of go/analysis's Analyzer and ESLint's rule `meta`.
@@ -21,6 +22,8 @@ export interface RuleMeta {
 
 export interface RuleContext {
   program: Program;
+  /** Who calls whom, with the light type inference behind it (src/resolve/callgraph.ts). */
+  graph: CallGraph;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 
