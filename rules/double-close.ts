@@ -31,13 +31,14 @@ export const doubleClose: Rule = {
       const { first, second } = h;
       const name = nameOf(h.id, second);
       const firstAt = stepLocation(first.steps[0]!);
-      const message = h.loop
-        ? `${name} is closed again on the next iteration of the enclosing loop${via(second)}: close of closed channel panics`
-        : h.deferred
-          ? second.steps.length === 1 && first.steps.length === 1 && first.steps[0]!.message.includes('deferred')
-            ? `${name} is closed by two deferred calls: close of closed channel panics`
-            : `deferred close of ${name} runs after it may already be closed (line ${firstAt.line}${via(first)}): close of closed channel panics`
-          : `${name} may already be closed (line ${firstAt.line}${via(first)})${via(second)}: close of closed channel panics`;
+      const vias = via(first) + via(second);
+      let message: string;
+      if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
+      else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;
+      else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (line ${firstAt.line}${via(first)})`;
+      else if (vias === '') message = `${name} may already be closed (line ${firstAt.line})`;
+      else message = `${name} may already be closed: ${shortName(h.fn)} closes it at line ${firstAt.line}${via(first)}, then again here${via(second)}`;
+      message += ': close of closed channel panics';
       ctx.report({
         confidence: 'high',
         message,

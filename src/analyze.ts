@@ -9,7 +9,8 @@ import { parseAll } from './parse/pool.js';
 import { buildProgram, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
-import type { Rule } from './rule.js';
+import { ChannelFacts } from './facts/chanfacts.js';
+import type { Rule, RuleContext } from './rule.js';
 import { ALL_RULES } from './rules.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -32,6 +33,7 @@ export interface PhaseTimes {
   parse: number;
   index: number;
   resolve: number;
+  facts: number;
   rules: number;
   total: number;
 }
@@ -112,7 +114,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   const tIndex = performance.now();
   const graph = buildCallGraph(program, index);
   const tResolve = performance.now();
-  const findings = runRules(program, graph, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
+  const facts = new ChannelFacts(graph);
+  const tFacts = performance.now();
+  const findings = runRules({ program, graph, facts }, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
@@ -131,18 +135,21 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       skipped,
       excluded,
       workers,
-      timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, rules: t3 - tResolve, total: t3 - t0 },
+      timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, facts: tFacts - tResolve, rules: t3 - tFacts, total: t3 - t0 },
       calls: callStats(graph),
     },
   };
 }
 
-export function runRules(program: Program, graph: CallGraph, rules: readonly Rule[], includeGenerated: boolean): Finding[] {
+export function runRules(
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts'>,
+  rules: readonly Rule[],
+  includeGenerated: boolean,
+): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     rule.run({
-      program,
-      graph,
+      ...analysis,
       report(input) {
         if (input.generated && !includeGenerated) return;
         const { identity, ...rest } = input;

@@ -83,7 +83,7 @@ function printStats(result: AnalysisResult): void {
     `syntax errors: ${s.syntaxErrors} files`,
     `findings: ${result.findings.length}`,
     ...formatCallStats(s.calls),
-    `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
+    `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));

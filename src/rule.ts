@@ -1,5 +1,6 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
+import type { ChannelFacts } from './facts/chanfacts.js';
 import type { CallGraph } from './resolve/callgraph.js';
 
 /**
@@ -24,6 +25,8 @@ export interface RuleContext {
   program: Program;
   /** Who calls whom, with the light type inference behind it (src/resolve/callgraph.ts). */
   graph: CallGraph;
+  /** Per-function channel facts: may-close and may-send with witness paths (src/facts/chanfacts.ts). */
+  facts: ChannelFacts;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 

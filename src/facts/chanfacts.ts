@@ -23,6 +23,11 @@ export interface OpFact {
   steps: Step[];
   /** What the operation's channel is called where it happens (`e.metaCh`), for messages. */
   display: string;
+  /**
+   * The variable, in the function holding the fact, through which this instance is reached
+   * (`ei` for `ei.Clean()` closing a field of ei): reassigning it means another instance.
+   */
+  root?: string;
   /** Mutexes held at the operation, from every function on the path. */
   locks: string[];
   /** A closed flag was checked (and found unset) on the way to the operation. */
@@ -49,6 +54,12 @@ export interface CallEffects {
 }
 
 const MAX_STEPS = 24;
+const RECEIVER = '@recv';
+
+/** The argument a callee's `@<index>` root refers to. */
+function argOf(call: CallExpr, root: string): Expr | undefined {
+  return /^@\d+$/.test(root) ? call.args[Number(root.slice(1))] : undefined;
+}
 const WAIT_RE = /(^sync\.\(\*WaitGroup\)\.Wait$|errgroup\.\(\*Group\)\.Wait$)/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
 
@@ -97,6 +108,21 @@ export class ChannelFacts {
     if (st) return storageId(st, node);
     const key = exprKey(e);
     return key === undefined ? undefined : `expr:${node.id}:${key}`;
+  }
+
+  /**
+   * The instance root of an expression in `node`: `@recv` or `@<param index>` when it starts at the
+   * receiver or a parameter (so callers can map it), the local's name otherwise.
+   */
+  rootIn(node: FuncNode, e: Expr | undefined): string | undefined {
+    let base = e;
+    while (base && (base.k === 'sel' || (base.k === 'unary' && base.op === '*'))) base = base.x;
+    if (!base || base.k !== 'id') return undefined;
+    const st = this.graph.storageOf(node, base);
+    if (!st) return undefined;
+    if (st.kind === 'param' && st.fn === node.id) return st.index === -1 ? RECEIVER : `@${st.index}`;
+    if (st.kind === 'local' || st.kind === 'param') return base.name;
+    return undefined;
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -164,11 +190,15 @@ export class ChannelFacts {
     const sends = new Map<ChanId, OpFact>();
     for (const { callee, once } of this.targetsOf(node, call)) {
       const f = this.of(callee);
+      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
         for (const [id, op] of from) {
           const mapped = this.mapId(id, node, callee, call);
           if (mapped === undefined || into.has(mapped)) continue;
-          into.set(mapped, {
+          // A root local to the callee (`en := ei.openedEngine`) most likely hangs off its receiver.
+          const root =
+            op.root === undefined ? undefined : this.rootIn(node, op.root.startsWith('@') && op.root !== RECEIVER ? argOf(call, op.root) : receiver);
+          const lifted: OpFact = {
             ...op,
             steps: [{ node, pos: call.pos, message: `calls ${shortName(callee)}` }, ...op.steps].slice(0, MAX_STEPS),
             locks: [...new Set([...ctx.locks, ...op.locks])],
@@ -176,7 +206,10 @@ export class ChannelFacts {
             recovers: op.recovers || this.recoversIn(node),
             once: op.once || once || ctx.once,
             async: op.async || ctx.async,
-          });
+          };
+          if (root === undefined) delete lifted.root;
+          else lifted.root = root;
+          into.set(mapped, lifted);
         }
       };
       lift(f.closes, closes);
@@ -207,11 +240,13 @@ export class ChannelFacts {
         const id = this.idOf(node, e);
         if (id === undefined) return undefined;
         const display = exprKey(e) ?? 'channel';
+        const root = this.rootIn(node, e);
         return [
           id,
           {
             steps: [{ node, pos, message: `${verb} ${display}` }],
             display,
+            ...(root === undefined ? {} : { root }),
             locks: [...ctx.locks],
             flagChecked: ctx.flag,
             recovers,

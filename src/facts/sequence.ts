@@ -81,9 +81,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     const id = facts.idOf(fn, ch);
     if (id === undefined) return undefined;
     const display = exprKey(ch) ?? 'channel';
+    const root = facts.rootIn(fn, ch);
     const op: OpFact = {
       steps: [{ node: fn, pos, message: `${verb} ${display}` }],
       display,
+      ...(root === undefined ? {} : { root }),
       locks: [...g.locks],
       flagChecked: g.flag,
       recovers,
@@ -95,7 +97,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
 
   const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean): State => {
     const first = s.closed.get(id);
-    if (first && !first.once && !op.once) {
+    // Reached through two different variables: most likely two instances (`a.Close(); b.Close()`).
+    const sameInstance = !first || first.root === undefined || op.root === undefined || first.root === op.root;
+    if (first && sameInstance && !first.once && !op.once) {
       const loop = posKey(first.steps[0]!.pos) === posKey(op.steps[0]!.pos);
       emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
     }
@@ -145,13 +149,12 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         return { ...s, deferred: withEntries(s.deferred, eff.closes) };
       },
       rebind(targets, s) {
-        const ids = targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined);
-        if (ids.length === 0) return s;
+        const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
+        const roots = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
+        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root));
         const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
-          if (!ids.some((id) => m.has(id))) return m;
-          const next = new Map(m);
-          for (const id of ids) next.delete(id);
-          return next;
+          if (![...m].some(([id, op]) => gone(id, op))) return m;
+          return new Map([...m].filter(([id, op]) => !gone(id, op)));
         };
         return { closed: drop(s.closed), spawned: drop(s.spawned), deferred: s.deferred };
       },
