@@ -28,6 +28,8 @@ export const doubleClose: Rule = {
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
       // and leaves: the usual shape of a for-select loop that owns its channels.
       if (h.loop && facts.receivesIn(h.fn).has(h.id)) continue;
+      // Through interfaces or function values, "may close" is too weak to claim a second close.
+      if (!h.first.precise || !h.second.precise) continue;
       const { first, second } = h;
       const name = nameOf(h.id, second);
       const firstAt = stepLocation(first.steps[0]!);

@@ -44,7 +44,8 @@ export const sendAfterClose: Rule = {
       const name = displayId(h.id, send.display);
       const fnName = shortName(h.fn);
       const cleanup = isCleanup(h.fn, facts);
-      const confidence: Confidence = cleanup ? 'high' : 'medium';
+      const precise = close.precise && send.precise;
+      const confidence: Confidence = cleanup ? 'high' : precise ? 'medium' : 'low';
       const closeAt = stepLocation(close.steps[0]!);
       const message =
         h.kind === 'send-after-close'

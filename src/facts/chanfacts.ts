@@ -38,6 +38,15 @@ export interface OpFact {
   once: boolean;
   /** Runs on a goroutine started along the path. */
   async: boolean;
+  /** Every hop is a static, concrete-method or closure call: no interface or function-value dispatch. */
+  precise: boolean;
+}
+
+interface Target {
+  callee: FuncNode;
+  /** Called through `sync.Once.Do`. */
+  once: boolean;
+  precise: boolean;
 }
 
 export interface FuncFacts {
@@ -54,6 +63,14 @@ export interface CallEffects {
 }
 
 const MAX_STEPS = 24;
+/**
+ * Dispatch wider than this is not followed: an interface with dozens of implementations (an executor's
+ * `Next`) or a function parameter called with every callback in the program would make every function
+ * reach every close, and the facts say nothing. Measured on TiDB: the model case needs 5 implementations.
+ */
+const MAX_INTERFACE_TARGETS = 8;
+const MAX_FUNC_VALUE_TARGETS = 3;
+const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure', 'method-value']);
 const RECEIVER = '@recv';
 
 /** The argument a callee's `@<index>` root refers to. */
@@ -161,19 +178,26 @@ export class ChannelFacts {
   }
 
   /** The functions a call may run, including a function literal called on the spot or given to Once.Do. */
-  targetsOf(node: FuncNode, call: CallExpr): { callee: FuncNode; once: boolean }[] {
-    const out: { callee: FuncNode; once: boolean }[] = [];
+  targetsOf(node: FuncNode, call: CallExpr): Target[] {
+    const out: Target[] = [];
     if (call.fn.k === 'funclit') {
       const lit = node.file.funcs[call.fn.fn];
-      if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: false });
+      if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: false, precise: true });
       return out;
     }
     const info = this.graph.callInfo(call);
-    if (info.kind === 'resolved') for (const t of info.targets) out.push({ callee: t.callee, once: false });
-    else if (info.kind === 'external' && ONCE_RE.test(info.name)) {
+    if (info.kind === 'resolved') {
+      const ifaces = info.targets.filter((t) => t.how === 'interface').length;
+      const values = info.targets.filter((t) => t.how === 'func-value').length;
+      for (const t of info.targets) {
+        if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
+        if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
+        out.push({ callee: t.callee, once: false, precise: PRECISE_HOWS.has(t.how) });
+      }
+    } else if (info.kind === 'external' && ONCE_RE.test(info.name)) {
       for (const a of call.args) {
         const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
-        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true });
+        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true, precise: true });
       }
     }
     return out;
@@ -188,7 +212,7 @@ export class ChannelFacts {
   effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
     const closes = new Map<ChanId, OpFact>();
     const sends = new Map<ChanId, OpFact>();
-    for (const { callee, once } of this.targetsOf(node, call)) {
+    for (const { callee, once, precise } of this.targetsOf(node, call)) {
       const f = this.of(callee);
       const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
@@ -206,6 +230,7 @@ export class ChannelFacts {
             recovers: op.recovers || this.recoversIn(node),
             once: op.once || once || ctx.once,
             async: op.async || ctx.async,
+            precise: op.precise && precise,
           };
           if (root === undefined) delete lifted.root;
           else lifted.root = root;
@@ -252,6 +277,7 @@ export class ChannelFacts {
             recovers,
             once: ctx.once,
             async: false,
+            precise: true,
           },
         ];
       };
@@ -271,7 +297,10 @@ export class ChannelFacts {
             return null;
           },
           call: (call, g, _e, mode) => {
-            const eff = this.effectsOf(node, call, { locks: [...g.locks], flagChecked: g.flag, async: mode === 'go', once: g.once });
+            // What a goroutine does is not ordered with anything after the go statement: for callers
+            // it is neither a close nor a send that happens at the call.
+            if (mode === 'go') return null;
+            const eff = this.effectsOf(node, call, { locks: [...g.locks], flagChecked: g.flag, async: false, once: g.once });
             for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
             for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
             return null;

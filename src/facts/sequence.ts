@@ -91,6 +91,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       recovers,
       once: g.once,
       async: false,
+      precise: true,
     };
     return [id, op];
   };
