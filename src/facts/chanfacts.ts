@@ -52,12 +52,15 @@ interface Target {
 export interface FuncFacts {
   closes: Map<ChanId, OpFact>;
   sends: Map<ChanId, OpFact>;
+  /** Channel fields and globals the function assigns (`w.metasCh = make(...)`), with the instance root. */
+  remakes: Map<ChanId, string | undefined>;
 }
 
 /** A call as the sequence walk sees it: its resolved effects, already mapped into the caller. */
 export interface CallEffects {
   closes: Map<ChanId, OpFact>;
   sends: Map<ChanId, OpFact>;
+  remakes: Map<ChanId, string | undefined>;
   /** `sync.(*WaitGroup).Wait` and friends: goroutines started before have finished. */
   waits: boolean;
 }
@@ -70,8 +73,42 @@ const MAX_STEPS = 24;
  */
 const MAX_INTERFACE_TARGETS = 8;
 const MAX_FUNC_VALUE_TARGETS = 3;
-const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure', 'method-value']);
+const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
 const RECEIVER = '@recv';
+/** An instance the function holding the fact cannot name (looked up by a callee): not provably any other. */
+export const FRESH = '#fresh';
+/** An instance a callee constructed itself (`&T{}`, `NewT()`, `make`): certainly not any other. */
+export const MADE = '#made';
+
+/**
+ * The object a value is taken from, for instance roots: `x.f` and `&x.f` from x, `m[k]` from m,
+ * `v.(T)` from v, and `c.Load(k)` (a lookup in a container) from c. Anything else has no owner.
+ */
+function ownerOf(e: Expr): Expr | undefined {
+  switch (e.k) {
+    case 'id':
+    case 'sel':
+      return e;
+    case 'unary':
+      return e.op === '&' || e.op === '*' ? ownerOf(e.x) : undefined;
+    case 'index':
+    case 'assert':
+      return ownerOf(e.x);
+    case 'call':
+      return e.fn.k === 'sel' && e.fn.x.k !== 'id' ? ownerOf(e.fn.x) : e.fn.k === 'sel' && e.fn.x.k === 'id' ? e.fn.x : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `&T{...}`, `T{...}`, `new(T)`, `make(...)`, `NewT(...)`: a value that did not exist before. */
+function isConstruction(e: Expr): boolean {
+  if (e.k === 'unary' && e.op === '&') return isConstruction(e.x);
+  if (e.k === 'composite') return true;
+  if (e.k !== 'call') return false;
+  const name = e.fn.k === 'id' ? e.fn.name : e.fn.k === 'sel' ? e.fn.name : '';
+  return name === 'new' || name === 'make' || /^(New|new|Make|make|Create|create|Open|open)/.test(name);
+}
 
 /** The argument a callee's `@<index>` root refers to. */
 function argOf(call: CallExpr, root: string): Expr | undefined {
@@ -116,11 +153,13 @@ export class ChannelFacts {
   }
 
   of(node: FuncNode): FuncFacts {
-    return this.facts.get(node) ?? { closes: new Map(), sends: new Map() };
+    return this.facts.get(node) ?? { closes: new Map(), sends: new Map(), remakes: new Map() };
   }
 
   /** The channel id of an expression evaluated in `node`. */
   idOf(node: FuncNode, e: Expr): ChanId | undefined {
+    // `chs[i]`, `m[k]`, `f().ch`: a different channel each time, as far as we can tell; not tracked.
+    if (exprKey(e) === undefined) return undefined;
     const st = this.graph.storageOf(node, e);
     if (st) return storageId(st, node);
     const key = exprKey(e);
@@ -131,15 +170,73 @@ export class ChannelFacts {
    * The instance root of an expression in `node`: `@recv` or `@<param index>` when it starts at the
    * receiver or a parameter (so callers can map it), the local's name otherwise.
    */
-  rootIn(node: FuncNode, e: Expr | undefined): string | undefined {
+  rootIn(node: FuncNode, e: Expr | undefined, depth = 0): string | undefined {
     let base = e;
-    while (base && (base.k === 'sel' || (base.k === 'unary' && base.op === '*'))) base = base.x;
+    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
     if (!base || base.k !== 'id') return undefined;
     const st = this.graph.storageOf(node, base);
     if (!st) return undefined;
     if (st.kind === 'param' && st.fn === node.id) return st.index === -1 ? RECEIVER : `@${st.index}`;
-    if (st.kind === 'local' || st.kind === 'param') return base.name;
-    return undefined;
+    if (st.kind === 'param') return base.name;
+    if (st.kind !== 'local') return undefined;
+    // A local that only ever aliases a path from the receiver or a parameter (`en := ei.openedEngine`)
+    // is that instance; one made or looked up here (`rw := NewWorker()`, `n := nodes[i]`) is its own.
+    if (st.fn === node.id && depth < 4) {
+      const sources = this.localSources(node).get(base.name) ?? [];
+      // A name that is sometimes made on the spot (often a shadowing declaration in a fallback branch)
+      // and otherwise taken from the receiver's object graph is counted as the latter.
+      const taken = sources.filter((src) => !isConstruction(src));
+      const roots = new Set(taken.map((src) => this.rootIn(node, ownerOf(src), depth + 1)));
+      const [only] = roots;
+      if (roots.size === 1 && only !== undefined && only.startsWith('@')) return only;
+    }
+    return base.name;
+  }
+
+  private readonly sources = new Map<FuncNode, Map<string, Expr[]>>();
+
+  /** Everything assigned to each local of a function (range variables count as unknown sources). */
+  private localSources(node: FuncNode): Map<string, Expr[]> {
+    let out = this.sources.get(node);
+    if (out) return out;
+    out = new Map();
+    const add = (name: string, e: Expr) => {
+      const list = out!.get(name);
+      if (list) list.push(e);
+      else out!.set(name, [e]);
+    };
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k === 'assign' && (st.op === ':=' || st.op === '=') && (st.lhs.length === st.rhs.length || st.rhs.length === 1)) {
+        // `v, ok := m.Load(k)`: every name comes from the one call.
+        st.lhs.forEach((l, i) => l.k === 'id' && add(l.name, st.rhs[st.rhs.length === 1 ? 0 : i]!));
+      } else if (st.k === 'assign' || st.k === 'var') {
+        const names = st.k === 'var' ? st.names : st.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : []));
+        names.forEach((n, i) => add(n, st.k === 'var' && st.values.length === names.length ? st.values[i]! : { k: 'bad', pos: st.pos }));
+      } else if (st.k === 'for' && st.range) {
+        for (const v of [st.range.key, st.range.value]) if (v?.k === 'id') add(v.name, { k: 'bad', pos: st.pos });
+      }
+    }
+    this.sources.set(node, out);
+    return out;
+  }
+
+  /**
+   * A callee's instance root seen from the caller: its receiver's or argument's root, or FRESH for an
+   * object the callee made or looked up itself, which the caller cannot name.
+   */
+  private liftRoot(
+    node: FuncNode,
+    callee: FuncNode,
+    root: string | undefined,
+    call: CallExpr,
+    receiver: Expr | undefined,
+  ): string | undefined {
+    if (root === undefined) return undefined;
+    if (root === MADE || root === FRESH) return root;
+    if (root === RECEIVER) return this.rootIn(node, receiver);
+    if (root.startsWith('@')) return this.rootIn(node, argOf(call, root));
+    const sources = this.localSources(callee).get(root) ?? [];
+    return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -212,16 +309,23 @@ export class ChannelFacts {
   effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
     const closes = new Map<ChanId, OpFact>();
     const sends = new Map<ChanId, OpFact>();
+    const remakes = new Map<ChanId, string | undefined>();
     for (const { callee, once, precise } of this.targetsOf(node, call)) {
       const f = this.of(callee);
+      if (precise) {
+        for (const [id, root] of f.remakes) {
+          const mapped = this.mapId(id, node, callee, call);
+          if (mapped !== undefined && !remakes.has(mapped)) remakes.set(mapped, this.liftRoot(node, callee, root, call, call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined));
+        }
+      }
       const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
         for (const [id, op] of from) {
           const mapped = this.mapId(id, node, callee, call);
           if (mapped === undefined || into.has(mapped)) continue;
-          // A root local to the callee (`en := ei.openedEngine`) most likely hangs off its receiver.
-          const root =
-            op.root === undefined ? undefined : this.rootIn(node, op.root.startsWith('@') && op.root !== RECEIVER ? argOf(call, op.root) : receiver);
+          // A local of the callee (not one it shares with us by capture) is made anew by every call.
+          const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
+          const root = foreignLocal ? MADE : this.liftRoot(node, callee, op.root, call, receiver);
           const lifted: OpFact = {
             ...op,
             steps: [{ node, pos: call.pos, message: `calls ${shortName(callee)}` }, ...op.steps].slice(0, MAX_STEPS),
@@ -240,7 +344,7 @@ export class ChannelFacts {
       lift(f.closes, closes);
       lift(f.sends, sends);
     }
-    return { closes, sends, waits: this.isWait(call) };
+    return { closes, sends, remakes, waits: this.isWait(call) };
   }
 
   /** A callee's id seen from the caller: parameters become the caller's arguments. */
@@ -258,6 +362,7 @@ export class ChannelFacts {
     const before = this.facts.get(node);
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
+    const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
     if (body) {
       const recovers = this.recoversIn(node);
@@ -303,6 +408,14 @@ export class ChannelFacts {
             const eff = this.effectsOf(node, call, { locks: [...g.locks], flagChecked: g.flag, async: false, once: g.once });
             for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
             for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
+            for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
+            return null;
+          },
+          rebind: (targets) => {
+            for (const t of targets) {
+              const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
+              if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:')) && !remakes.has(id)) remakes.set(id, this.rootIn(node, t));
+            }
             return null;
           },
           defer: (call, _pos, g) => {
@@ -323,8 +436,8 @@ export class ChannelFacts {
         { join: () => null, equal: () => true },
       );
     }
-    this.facts.set(node, { closes, sends });
-    return !before || before.closes.size !== closes.size || before.sends.size !== sends.size;
+    this.facts.set(node, { closes, sends, remakes });
+    return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
   }
 
   private selfRecursive(node: FuncNode): boolean {
@@ -469,6 +582,8 @@ const guardDomain: FlowDomain<GuardState> = {
 
 /** Whether a branch assigns a variable or field that its condition reads. */
 function flipsOwnCondition(cond: Expr, branch: Stmt[]): boolean {
+  // `if atomic.CompareAndSwapUint32(&x.closed, 0, 1) { close(x.ch) }`: only one caller wins.
+  if (cond.k === 'call' && (cond.fn.k === 'sel' || cond.fn.k === 'id') && /^CompareAndSwap/.test(cond.fn.k === 'sel' ? cond.fn.name : cond.fn.name)) return true;
   const read = new Set<string>();
   const collect = (e: Expr): void => {
     const key = exprKey(e);

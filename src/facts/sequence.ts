@@ -2,7 +2,7 @@ import type { Expr, Pos } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey, posKey } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
+import { FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -54,6 +54,20 @@ function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): 
   return out ?? m;
 }
 
+function unnamed(root: string | undefined): boolean {
+  return root === FRESH || root === MADE;
+}
+
+/** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
+function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId, string | undefined>): ReadonlyMap<ChanId, OpFact> {
+  const gone = ([id, op]: [ChanId, OpFact]) => {
+    if (!remakes.has(id)) return false;
+    const root = remakes.get(id);
+    return root === undefined || op.root === undefined || root === op.root;
+  };
+  return [...closed].some(gone) ? new Map([...closed].filter((e) => !gone(e))) : closed;
+}
+
 const cache = new WeakMap<ChannelFacts, SequenceHazard[]>();
 
 export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
@@ -99,7 +113,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean): State => {
     const first = s.closed.get(id);
     // Reached through two different variables: most likely two instances (`a.Close(); b.Close()`).
-    const sameInstance = !first || first.root === undefined || op.root === undefined || first.root === op.root;
+    const sameInstance =
+      !first ||
+      ((first.root === undefined || op.root === undefined || first.root === op.root) && !unnamed(first.root) && !unnamed(op.root));
     if (first && sameInstance && !first.once && !op.once) {
       const loop = posKey(first.steps[0]!.pos) === posKey(op.steps[0]!.pos);
       emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
@@ -110,7 +126,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   };
   const onSend = (id: ChanId, op: OpFact, s: State) => {
     const close = s.closed.get(id);
-    if (close) emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
+    // The closed instance must be one this function can name (its own, its receiver's, an argument's):
+    // a callee closing something it looked up or made itself (`dom := GetDomain(s); dom.Close()`) says
+    // nothing about later sends. The sender may be looked up (the model case's writers come from a
+    // cache, yet send on the engine that was closed); only one a callee made is surely another.
+    if (close && !unnamed(close.root) && op.root !== MADE) emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
   };
 
   const exits = walkGuarded<State>(
@@ -131,7 +151,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         if (mode === 'go') return { ...s, spawned: withEntries(s.spawned, eff.sends) };
         for (const [id, op] of eff.sends) onSend(id, op, s);
         let cur = s;
-        for (const [id, op] of eff.closes) cur = onClose(id, op, cur, false);
+        // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
+        // its close is not checked against earlier ones, and afterwards the channel counts as open.
+        for (const [id, op] of eff.closes) if (!eff.remakes.has(id)) cur = onClose(id, op, cur, false);
+        if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
         return eff.waits ? { ...cur, spawned: new Map() } : cur;
       },
       defer(call, pos, g, s) {
