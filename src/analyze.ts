@@ -1,12 +1,16 @@
 import path from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
+import { buildIndex } from './index/index.js';
 import type { FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
 import { buildProgram, type FileWithPackage, type Program } from './program.js';
-import type { Rule, RuleSettings } from './rule.js';
+import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
+import { callStats, type CallStats } from './resolve/stats.js';
+import { ChannelFacts } from './facts/chanfacts.js';
+import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { ALL_RULES } from './rules.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -28,6 +32,9 @@ export interface AnalyzeOptions {
 export interface PhaseTimes {
   load: number;
   parse: number;
+  index: number;
+  resolve: number;
+  facts: number;
   rules: number;
   total: number;
 }
@@ -44,11 +51,13 @@ export interface Stats {
   workers: number;
   /** Milliseconds per phase. */
   timings: PhaseTimes;
+  calls: CallStats;
 }
 
 export interface AnalysisResult {
   root: string;
   program: Program;
+  graph: CallGraph;
   findings: Finding[];
   diagnostics: Diagnostic[];
   stats: Stats;
@@ -102,13 +111,21 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
     }
   });
   const program = buildProgram(loaded.root, files);
-  const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false, opts.settings);
+  const index = buildIndex(program);
+  const tIndex = performance.now();
+  const graph = buildCallGraph(program, index);
+  const tResolve = performance.now();
+  const facts = new ChannelFacts(graph);
+  const tFacts = performance.now();
+  const settings = opts.settings ?? { cleanupFunctions: [] };
+  const findings = runRules({ program, graph, facts, settings }, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
   return {
     root: loaded.root,
     program,
+    graph,
     findings,
     diagnostics,
     stats: {
@@ -120,22 +137,21 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       skipped,
       excluded,
       workers,
-      timings: { load: t1 - t0, parse: t2 - t1, rules: t3 - t2, total: t3 - t0 },
+      timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, facts: tFacts - tResolve, rules: t3 - tFacts, total: t3 - t0 },
+      calls: callStats(graph),
     },
   };
 }
 
 export function runRules(
-  program: Program,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
-  settings: RuleSettings = { cleanupFunctions: [] },
 ): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     rule.run({
-      program,
-      settings,
+      ...analysis,
       report(input) {
         if (input.generated && !includeGenerated) return;
         const { identity, ...rest } = input;

@@ -4,11 +4,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { analyze, DEFAULT_MAX_FILE_BYTES, type AnalysisResult } from './analyze.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { explainText, ExplainError, findFunc } from './explain.js';
 import { runGate, type FailOn } from './gate/gate.js';
 import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { formatCallStats } from './resolve/stats.js';
 import { displayPath } from './report/text.js';
 import { ALL_RULES } from './rules.js';
 import { UsageError } from './usage-error.js';
@@ -102,7 +104,8 @@ function printStats(result: AnalysisResult): void {
     `packages: ${s.packages}`,
     `syntax errors: ${s.syntaxErrors} files`,
     `findings: ${result.findings.length}`,
-    `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), rules ${ms(t.rules)}, total ${ms(t.total)}`,
+    ...formatCallStats(s.calls),
+    `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));
@@ -177,6 +180,34 @@ function writeOutput(file: string, text: string): void {
   }
 }
 
+interface ExplainOptions {
+  tests: boolean;
+  goos: string;
+  goarch: string;
+  tags: string[];
+  jobs?: number;
+}
+
+async function runExplain(name: string, patterns: string[], opts: ExplainOptions): Promise<number> {
+  const cwd = process.cwd();
+  const result = await analyze({
+    patterns,
+    cwd,
+    tests: opts.tests,
+    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...opts.tags] },
+    ...(opts.jobs ? { workers: opts.jobs } : {}),
+  });
+  for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
+  try {
+    process.stdout.write(explainText(result.graph, findFunc(result.graph, name), result.root, cwd));
+  } catch (err) {
+    if (!(err instanceof ExplainError)) throw err;
+    process.stderr.write(`gohazard: ${err.message}\n`);
+    return EXIT_ERROR;
+  }
+  return EXIT_OK;
+}
+
 function runRulesList(): number {
   for (const r of [...ALL_RULES.map((x) => x.meta), ...DIRECTIVE_RULES]) process.stdout.write(`${r.id.padEnd(20)} ${r.severity.padEnd(8)} ${r.title}\n`);
   return EXIT_OK;
@@ -216,6 +247,18 @@ export function buildCli(setExit: (code: number) => void): Command {
     .action(async (patterns: string[], opts: CheckOptions, cmd: Command) =>
       setExit(await runCheck(patterns, opts, cmd.getOptionValueSource('tests') === 'cli')),
     );
+
+  program
+    .command('explain')
+    .description("show a function's resolved callees (and how), its callers, and its unresolved calls")
+    .argument('<func>', "Go's name of the function, e.g. 'example.com/m/engine.(*Writer).Close', or a unique suffix such as '(*Writer).Close'")
+    .argument('[patterns...]', 'packages to analyze', ['./...'])
+    .option('--tests', 'include _test.go files', false)
+    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
+    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
+    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .action(async (name: string, patterns: string[], opts: ExplainOptions) => setExit(await runExplain(name, patterns, opts)));
 
   program
     .command('rules')

@@ -45,8 +45,16 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Go's way of naming a function: `path.Func`, `path.T.M`, `path.(*T).M`; literals as `outer$1`. */
+/**
+ * Go's way of naming a function: `path.Func`, `path.T.M`, `path.(*T).M`; literals as `outer$1`,
+ * and those of package-level initializers as `path.glob$file.go$1`.
+ */
 export function qualifiedName(pkg: Package, file: FileSummary, fn: FuncDecl): string {
+  if (fn.parent === undefined && !fn.name) {
+    // A literal in a package-level initializer: numbered within its file, which the name carries.
+    const n = file.funcs.filter((f) => f.parent === undefined && !f.name).indexOf(fn) + 1;
+    return `${pkg.importPath}.glob$${file.path.slice(file.path.lastIndexOf('/') + 1)}$${n}`;
+  }
   if (fn.parent !== undefined) {
     const parent = file.funcs[fn.parent];
     const siblings = file.funcs.filter((f) => f.parent === fn.parent);

@@ -1,5 +1,7 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
+import type { ChannelFacts } from './facts/chanfacts.js';
+import type { CallGraph } from './resolve/callgraph.js';
 
 /**
  * A rule is data plus one function, in the shape of go/analysis's Analyzer and ESLint's rule `meta`.
@@ -28,6 +30,10 @@ export interface RuleSettings {
 export interface RuleContext {
   program: Program;
   settings: RuleSettings;
+  /** Who calls whom, with the light type inference behind it (src/resolve/callgraph.ts). */
+  graph: CallGraph;
+  /** Per-function channel facts: may-close and may-send with witness paths (src/facts/chanfacts.ts). */
+  facts: ChannelFacts;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 

@@ -45,6 +45,9 @@ function goFiles(dir: string): string[] {
   return out;
 }
 
+/** Fixtures for the call graph alone (checked edge by edge in callgraph.test.ts): no rule fires in them. */
+const GRAPH_ONLY = new Set(['callgraph']);
+
 const packages = readdirSync(FIXTURES).filter((d) => d !== 'internal' && statSync(path.join(FIXTURES, d)).isDirectory());
 
 describe('fixtures', () => {
@@ -68,7 +71,7 @@ describe('fixtures', () => {
       const show = (f: Finding) => `${f.location.path}:${f.location.line}: ${f.ruleId}: ${f.message}`;
       expect(unmatched.map((w) => `${w.file}:${w.line}: missing finding matching ${JSON.stringify(w.pattern)}`)).toEqual([]);
       expect(unexpected.map((f) => `unexpected: ${show(f)}`)).toEqual([]);
-      expect(wants.length).toBeGreaterThan(0);
+      if (!GRAPH_ONLY.has(pkg)) expect(wants.length).toBeGreaterThan(0);
     });
   }
 });

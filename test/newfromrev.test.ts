@@ -6,11 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
 import { EMPTY_CONFIG } from '../dist/src/config.js';
 import { runGate } from '../dist/src/gate/gate.js';
-import type { Expr, Stmt } from '../dist/src/ir.js';
-import { exprKey, forEachFunc } from '../dist/src/irutil.js';
-import { qualifiedName } from '../dist/src/program.js';
-import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
+import { sendAfterClose } from '../dist/rules/send-after-close.js';
 import { cli, tempTree } from './helpers.js';
 
 /** A git repository in a temp folder, with a helper to commit the whole tree. */
@@ -27,41 +24,11 @@ function repo(files: Record<string, string>) {
 
 const tempRevDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('gohazard-rev-')).length;
 
-/**
- * A cross-file rule for this test only, standing in for send-after-close until it lands: a send on
- * `x.f` anywhere in a package where some function closes a field `f`. Only top-level statements.
- */
-const sendOnClosedField: Rule = {
-  meta: { ...doubleClose.meta, id: 'send-on-closed-field', title: 'Send on a field some function closes' },
-  run(ctx) {
-    const field = (e: Expr) => (e.k === 'sel' ? e.name : undefined);
-    const closed = new Set<string>();
-    forEachFunc(ctx.program, (_pkg, _file, fn) => {
-      for (const s of fn.body ?? []) {
-        if (s.k === 'expr' && s.x.k === 'call' && s.x.fn.k === 'id' && s.x.fn.name === 'close' && s.x.args[0]) {
-          const f = field(s.x.args[0]);
-          if (f) closed.add(f);
-        }
-      }
-    });
-    forEachFunc(ctx.program, (pkg, file, fn) => {
-      for (const s of (fn.body ?? []) as Stmt[]) {
-        const f = s.k === 'send' ? field(s.ch) : undefined;
-        if (s.k !== 'send' || !f || !closed.has(f)) continue;
-        ctx.report({
-          confidence: 'high',
-          message: `send on ${exprKey(s.ch) ?? f}, which is closed elsewhere`,
-          location: { path: file.path, line: s.pos.line, col: s.pos.col },
-          related: [],
-          flows: [],
-          identity: [qualifiedName(pkg, file, fn), f, 'send'],
-        });
-      }
-    });
-  },
-};
-
-const ENGINE = 'package m\n\ntype Engine struct{ metaCh chan int }\n\nfunc (e *Engine) Close() {\n}\n';
+// Clean closes the engine, then sends through addMeta: harmless until Close starts closing metaCh
+// (through sync.Once, so that Close itself is safe to call twice and only the send is new).
+const ENGINE =
+  'package m\n\nimport "sync"\n\ntype Engine struct {\n\tonce   sync.Once\n\tmetaCh chan int\n}\n\n' +
+  'func (e *Engine) Close() {\n\te.once.Do(func() {})\n}\n\nfunc (e *Engine) Clean() {\n\te.Close()\n\te.addMeta(1)\n}\n';
 const SENDER = 'package m\n\nfunc (e *Engine) addMeta(m int) {\n\te.metaCh <- m\n}\n';
 const OLD_HAZARD = 'package m\n\nfunc old(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
@@ -69,26 +36,25 @@ describe('--new-from-rev', () => {
   it('reports exactly the hazard a commit causes in a file it did not touch, and leaves the checkout alone', async () => {
     const { dir, git, commit } = repo({ 'go.mod': 'module m\n', 'engine.go': ENGINE, 'sender.go': SENDER, 'old.go': OLD_HAZARD });
     commit('one');
-    writeFileSync(path.join(dir, 'engine.go'), ENGINE.replace('Close() {\n', 'Close() {\n\tclose(e.metaCh)\n'));
+    writeFileSync(path.join(dir, 'engine.go'), ENGINE.replace('e.once.Do(func() {})', 'e.once.Do(func() { close(e.metaCh) })'));
     commit('two: Close closes metaCh');
     expect(git('diff', '--name-only', 'HEAD~1')).toBe('engine.go'); // a line-diff filter would see nothing in sender.go
     const status = git('status', '--porcelain');
     const worktrees = git('worktree', 'list');
     const tempsBefore = tempRevDirs();
 
-    const rules = [doubleClose, sendOnClosedField];
+    const rules = [doubleClose, sendAfterClose];
     const analyzeAt = (cwd: string, patterns: string[]) => analyze({ patterns, cwd, workers: 2, rules });
     const gateOpts = { config: EMPTY_CONFIG, knownRules: rules.map((r) => r.meta), reportUnusedIgnores: false, failOn: 'error' as const };
 
     const all = await runGate(dir, ['./...'], analyzeAt, gateOpts);
     expect(all.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual([
       'old.go:5: double-close',
-      'sender.go:4: send-on-closed-field',
+      'sender.go:4: send-after-close',
     ]);
     const fresh = await runGate(dir, ['./...'], analyzeAt, { ...gateOpts, newFromRev: 'HEAD~1' });
-    expect(fresh.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}: ${f.message}`)).toEqual([
-      'sender.go:4: send-on-closed-field: send on e.metaCh, which is closed elsewhere',
-    ]);
+    expect(fresh.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual(['sender.go:4: send-after-close']);
+    expect(fresh.findings[0]?.message).toMatch(/^send on Engine\.metaCh after it may be closed: Engine\.Clean closes it \(via Engine\.Close → Engine\.Close\$1\)/);
     expect(fresh.notes).toEqual(['new-from-rev HEAD~1: 1 finding already present there hidden']);
     expect(fresh.failed).toBe(true);
 

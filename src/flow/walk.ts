@@ -15,8 +15,13 @@ export interface FlowHooks<S> {
   simple(stmt: Stmt, state: S): S;
   /** An expression evaluated for control flow: conditions, switch tags, range operands. */
   expr(e: Expr, state: S): S;
-  /** A range loop's variables are (re)assigned at the start of every iteration. */
-  rangeBind?(s: Extract<Stmt, { k: 'for' }>, state: S): S;
+  /**
+   * Variables bound without an assignment statement: a range loop's at the start of every iteration,
+   * a select receive case's (`case v, ok := <-ch`) when the case is taken.
+   */
+  bind?(targets: Expr[], state: S): S;
+  /** Entering `branch`, the side of an `if` where `cond` evaluated to `holds`: lets a rule learn from checks. */
+  assume?(cond: Expr, holds: boolean, state: S, branch: Stmt[]): S;
 }
 
 export interface FlowResult<S> {
@@ -107,8 +112,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
         let cur: Maybe<S> = st.init ? stmt(st.init, s) : s;
         if (cur === null) return null;
         cur = hooks.expr(st.cond, cur);
-        const thenOut = block(st.then, cur);
-        const elseOut = st.else ? block(st.else, cur) : cur;
+        const thenIn = hooks.assume ? hooks.assume(st.cond, true, cur, st.then) : cur;
+        const elseIn = hooks.assume ? hooks.assume(st.cond, false, cur, st.else ?? []) : cur;
+        const thenOut = block(st.then, thenIn);
+        const elseOut = st.else ? block(st.else, elseIn) : elseIn;
         return join(thenOut, elseOut);
       }
       case 'for':
@@ -144,7 +151,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           for (const c of st.cases) {
             let caseIn: S = s;
             if (c.kind === 'send') caseIn = hooks.simple({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, caseIn);
-            else if (c.kind === 'recv') caseIn = hooks.expr(c.ch, caseIn);
+            else if (c.kind === 'recv') {
+              caseIn = hooks.expr(c.ch, caseIn);
+              if (c.lhs.length && hooks.bind) caseIn = hooks.bind(c.lhs, caseIn);
+            }
             out = join(out, block(c.body, caseIn));
           }
           return out;
@@ -162,7 +172,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
       for (let iter = 0; iter < 8; iter++) {
         let entry: S = head;
         if (st.cond) entry = hooks.expr(st.cond, entry);
-        if (st.range && hooks.rangeBind) entry = hooks.rangeBind(st, entry);
+        if (st.range && hooks.bind) {
+          const vars = [st.range.key, st.range.value].filter((x): x is Expr => x !== undefined);
+          if (vars.length) entry = hooks.bind(vars, entry);
+        }
         // A loop with a condition or a range can stop at the head; `for {}` leaves only by break/return.
         exitFromHead = st.cond || st.range ? join(exitFromHead, entry) : null;
         jumps.continues.delete('');

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { Expr } from './ir.js';
+import type { CallGraph, CallInfo, FuncNode } from './resolve/callgraph.js';
+
+export class ExplainError extends Error {}
+
+/**
+ * Finds a function by Go's qualified name (`example.com/m/pkg.(*T).M`), or by a unique suffix of
+ * it (`(*T).M`, `pkg.F`), the way users paste names from findings.
+ */
+export function findFunc(graph: CallGraph, name: string): FuncNode {
+  const exact = graph.byId.get(name);
+  if (exact) return exact;
+  const matches = graph.funcs.filter((f) => f.id.endsWith(`/${name}`) || f.id.endsWith(`.${name}`));
+  const ids = [...new Set(matches.map((f) => f.id))];
+  if (ids.length === 1) return matches[0]!;
+  if (ids.length === 0) throw new ExplainError(`no function named ${name} in the analyzed packages`);
+  const shown = ids.slice(0, 10).join(', ');
+  throw new ExplainError(`${name} is ambiguous: ${shown}${ids.length > 10 ? ', ...' : ''}`);
+}
+
+/** What `gohazard explain` prints: callees with how each was resolved, callers, unresolved sites. */
+export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: string): string {
+  const where = (line: number, col: number, file = fn.file.path) => `${shownPath(root, cwd, file)}:${line}:${col}`;
+  const out: string[] = [`${fn.id}  (${where(fn.decl.span.line, fn.decl.span.col)})`, '', 'calls:'];
+  const unresolved: string[] = [];
+  const sites = graph.sites(fn);
+  for (const s of sites) {
+    const mode = s.mode === 'call' ? '' : `${s.mode} `;
+    const head = `  ${where(s.call.pos.line, s.call.pos.col)}  ${mode}${exprText(s.call.fn)}()`;
+    if (s.info.kind === 'unresolved') unresolved.push(`${head}: ${s.info.reason}`);
+    else out.push(...calleeLines(head, s.info));
+  }
+  if (sites.length === unresolved.length) out.push('  (none)');
+  out.push('', 'called by:');
+  const callers = graph.callers(fn);
+  for (const c of callers) out.push(`  ${c.caller.id}  (${where(c.call.pos.line, c.call.pos.col, c.caller.file.path)})  [${c.how}]`);
+  if (callers.length === 0) out.push('  (none found)');
+  out.push('', 'unresolved:', ...(unresolved.length ? unresolved : ['  (none)']));
+  return `${out.join('\n')}\n`;
+}
+
+function calleeLines(head: string, info: Exclude<CallInfo, { kind: 'unresolved' }>): string[] {
+  switch (info.kind) {
+    case 'resolved':
+      return info.targets.map((t, i) => `${i === 0 ? head : ' '.repeat(head.length)} -> ${t.callee.id}  [${t.how}]`);
+    case 'external':
+      return [`${head} -> ${info.name}  [external]`];
+    case 'builtin':
+      return [`${head}  [builtin]`];
+    case 'conversion':
+      return [`${head}  [conversion]`];
+  }
+}
+
+function shownPath(root: string, cwd: string, rel: string): string {
+  const abs = path.join(root, rel);
+  const r = path.relative(cwd, abs);
+  return r.startsWith('..') ? abs : r;
+}
+
+/** Short source-like text of a callee expression. */
+export function exprText(e: Expr): string {
+  switch (e.k) {
+    case 'id':
+      return e.name;
+    case 'sel':
+      return `${exprText(e.x)}.${e.name}`;
+    case 'call':
+      return `${exprText(e.fn)}(...)`;
+    case 'index':
+      return `${exprText(e.x)}[...]`;
+    case 'unary':
+      return `(${e.op}${exprText(e.x)})`;
+    case 'funclit':
+      return 'func(){...}';
+    case 'assert':
+      return `${exprText(e.x)}.(...)`;
+    case 'type':
+      return 'T';
+    default:
+      return '...';
+  }
+}

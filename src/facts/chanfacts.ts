@@ -1,0 +1,719 @@
+import type { Expr, Pos, Stmt } from '../ir.js';
+import { walkFunction, type FlowDomain } from '../flow/walk.js';
+import { builtinArg, exprKey } from '../irutil.js';
+import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
+import { allStmts, callsIn, callsInSimple, callsInStmt, type CallExpr } from './calls.js';
+
+/**
+ * Channel identity, relative to the function whose facts hold it:
+ * `field:<pkg>.<Type>.<field>`, `global:<pkg>.<name>`, `local:<fn>:<name>`, `param:<i>` (-1 = receiver),
+ * or `expr:<fn>:<path>` when only the expression's shape is known.
+ */
+export type ChanId = string;
+
+export interface Step {
+  node: FuncNode;
+  pos: Pos;
+  message: string;
+}
+
+/** One close or send, as seen from some function: how it is reached and what protects it. */
+export interface OpFact {
+  /** From the function holding the fact down to the operation; the last step is the operation. */
+  steps: Step[];
+  /** What the operation's channel is called where it happens (`e.metaCh`), for messages. */
+  display: string;
+  /**
+   * The variable, in the function holding the fact, through which this instance is reached
+   * (`ei` for `ei.Clean()` closing a field of ei): reassigning it means another instance.
+   */
+  root?: string;
+  /** Mutexes held at the operation, from every function on the path. */
+  locks: string[];
+  /** A closed flag was checked (and found unset) on the way to the operation. */
+  flagChecked: boolean;
+  /** Some function on the path recovers from panics. */
+  recovers: boolean;
+  /** Runs inside a `sync.Once.Do` function. */
+  once: boolean;
+  /** Runs on a goroutine started along the path. */
+  async: boolean;
+  /** Every hop is a static, concrete-method or closure call: no interface or function-value dispatch. */
+  precise: boolean;
+}
+
+interface Target {
+  callee: FuncNode;
+  /** Called through `sync.Once.Do`. */
+  once: boolean;
+  precise: boolean;
+}
+
+export interface FuncFacts {
+  closes: Map<ChanId, OpFact>;
+  sends: Map<ChanId, OpFact>;
+  /** Channel fields and globals the function assigns (`w.metasCh = make(...)`), with the instance root. */
+  remakes: Map<ChanId, string | undefined>;
+}
+
+/** A call as the sequence walk sees it: its resolved effects, already mapped into the caller. */
+export interface CallEffects {
+  closes: Map<ChanId, OpFact>;
+  sends: Map<ChanId, OpFact>;
+  remakes: Map<ChanId, string | undefined>;
+  /** `sync.(*WaitGroup).Wait` and friends: goroutines started before have finished. */
+  waits: boolean;
+}
+
+const MAX_STEPS = 24;
+/**
+ * Dispatch wider than this is not followed: an interface with dozens of implementations (an executor's
+ * `Next`) or a function parameter called with every callback in the program would make every function
+ * reach every close, and the facts say nothing. Measured on TiDB: the model case needs 5 implementations.
+ */
+const MAX_INTERFACE_TARGETS = 8;
+const MAX_FUNC_VALUE_TARGETS = 3;
+const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
+const RECEIVER = '@recv';
+/** An instance the function holding the fact cannot name (looked up by a callee): not provably any other. */
+export const FRESH = '#fresh';
+/** An instance a callee constructed itself (`&T{}`, `NewT()`, `make`): certainly not any other. */
+export const MADE = '#made';
+/** Prefix of a root captured by a closure: `^<declaring function id>\0<name>`. */
+const CAPTURED = '^';
+
+/**
+ * The object a value is taken from, for instance roots: `x.f` and `&x.f` from x, `m[k]` from m,
+ * `v.(T)` from v, and `c.Load(k)` (a lookup in a container) from c. Anything else has no owner.
+ */
+function ownerOf(e: Expr): Expr | undefined {
+  switch (e.k) {
+    case 'id':
+    case 'sel':
+      return e;
+    case 'unary':
+      return e.op === '&' || e.op === '*' ? ownerOf(e.x) : undefined;
+    case 'index':
+    case 'assert':
+      return ownerOf(e.x);
+    case 'call':
+      return e.fn.k === 'sel' && e.fn.x.k !== 'id' ? ownerOf(e.fn.x) : e.fn.k === 'sel' && e.fn.x.k === 'id' ? e.fn.x : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `&T{...}`, `T{...}`, `new(T)`, `make(...)`, `NewT(...)`: a value that did not exist before. */
+function isConstruction(e: Expr): boolean {
+  if (e.k === 'unary' && e.op === '&') return isConstruction(e.x);
+  if (e.k === 'composite') return true;
+  if (e.k !== 'call') return false;
+  const name = e.fn.k === 'id' ? e.fn.name : e.fn.k === 'sel' ? e.fn.name : '';
+  return name === 'new' || name === 'make' || /^(New|new|Make|make|Create|create|Open|open)/.test(name);
+}
+
+/** The argument a callee's `@<index>` root refers to. */
+function argOf(call: CallExpr, root: string): Expr | undefined {
+  return /^@\d+$/.test(root) ? call.args[Number(root.slice(1))] : undefined;
+}
+const WAIT_RE = /(^sync\.\(\*WaitGroup\)\.Wait$|errgroup\.\(\*Group\)\.Wait$)/;
+const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
+
+/** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
+export function shortName(node: FuncNode): string {
+  const afterPkg = node.id.slice(node.id.lastIndexOf('/') + 1);
+  return afterPkg.slice(afterPkg.indexOf('.') + 1).replace(/[()*]/g, '');
+}
+
+/** How a channel id reads in a message: `Engine.metaCh` for a field, the variable name otherwise. */
+export function displayId(id: ChanId, fallback: string): string {
+  if (id.startsWith('field:') || id.startsWith('global:')) {
+    const path = id.slice(id.indexOf(':') + 1);
+    const tail = path.slice(path.lastIndexOf('/') + 1);
+    return id.startsWith('field:') ? tail.slice(tail.indexOf('.') + 1) : tail.slice(tail.indexOf('.') + 1);
+  }
+  return fallback;
+}
+
+/**
+ * Channel facts for every function, computed bottom-up over the call graph's strongly connected
+ * components (recursion iterates to a fixpoint), plus the helpers the ordering rules need to read
+ * the effects of one call in one function.
+ */
+export class ChannelFacts {
+  private readonly facts = new Map<FuncNode, FuncFacts>();
+  private readonly recovers = new Map<FuncNode, boolean>();
+
+  constructor(readonly graph: CallGraph) {
+    for (const scc of this.sccs()) {
+      for (let round = 0; round < 4; round++) {
+        let changed = false;
+        for (const node of scc) changed = this.summarize(node) || changed;
+        if (!changed || (scc.length === 1 && !this.selfRecursive(scc[0]!))) break;
+      }
+    }
+  }
+
+  of(node: FuncNode): FuncFacts {
+    return this.facts.get(node) ?? { closes: new Map(), sends: new Map(), remakes: new Map() };
+  }
+
+  /** The channel id of an expression evaluated in `node`. */
+  idOf(node: FuncNode, e: Expr): ChanId | undefined {
+    // `chs[i]`, `m[k]`, `f().ch`: a different channel each time, as far as we can tell; not tracked.
+    if (exprKey(e) === undefined) return undefined;
+    const st = this.graph.storageOf(node, e);
+    if (st) return storageId(st, node);
+    const key = exprKey(e);
+    return key === undefined ? undefined : `expr:${node.id}:${key}`;
+  }
+
+  /**
+   * The instance root of an expression in `node`: `@recv` or `@<param index>` when it starts at the
+   * receiver or a parameter (so callers can map it), the local's name otherwise.
+   */
+  rootIn(node: FuncNode, e: Expr | undefined, depth = 0): string | undefined {
+    let base = e;
+    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
+    if (!base || base.k !== 'id') return undefined;
+    const st = this.graph.storageOf(node, base);
+    if (!st) return undefined;
+    if (st.kind === 'param' && st.fn === node.id) return st.index === -1 ? RECEIVER : `@${st.index}`;
+    // Captured from an enclosing function: that function can name it (see liftRoot).
+    if (st.kind !== 'local' && st.kind !== 'param') return undefined;
+    if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${base.name}`;
+    // A local that only ever aliases a path from the receiver or a parameter (`en := ei.openedEngine`)
+    // is that instance; one made or looked up here (`rw := NewWorker()`, `n := nodes[i]`) is its own.
+    if (st.fn === node.id && depth < 4) {
+      const sources = this.localSources(node).get(base.name) ?? [];
+      // A name that is sometimes made on the spot (often a shadowing declaration in a fallback branch)
+      // and otherwise taken from the receiver's object graph is counted as the latter.
+      const taken = sources.filter((src) => !isConstruction(src));
+      const roots = new Set(taken.map((src) => this.rootIn(node, ownerOf(src), depth + 1)));
+      const [only] = roots;
+      if (roots.size === 1 && only !== undefined && only.startsWith('@')) return only;
+    }
+    return base.name;
+  }
+
+  private readonly sources = new Map<FuncNode, Map<string, Expr[]>>();
+
+  /** Everything assigned to each local of a function (range variables count as unknown sources). */
+  private localSources(node: FuncNode): Map<string, Expr[]> {
+    let out = this.sources.get(node);
+    if (out) return out;
+    out = new Map();
+    const add = (name: string, e: Expr) => {
+      const list = out!.get(name);
+      if (list) list.push(e);
+      else out!.set(name, [e]);
+    };
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k === 'assign' && (st.op === ':=' || st.op === '=') && (st.lhs.length === st.rhs.length || st.rhs.length === 1)) {
+        // `v, ok := m.Load(k)`: every name comes from the one call.
+        st.lhs.forEach((l, i) => l.k === 'id' && add(l.name, st.rhs[st.rhs.length === 1 ? 0 : i]!));
+      } else if (st.k === 'assign' || st.k === 'var') {
+        const names = st.k === 'var' ? st.names : st.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : []));
+        names.forEach((n, i) => add(n, st.k === 'var' && st.values.length === names.length ? st.values[i]! : { k: 'bad', pos: st.pos }));
+      } else if (st.k === 'for' && st.range) {
+        for (const v of [st.range.key, st.range.value]) if (v?.k === 'id') add(v.name, { k: 'bad', pos: st.pos });
+      }
+    }
+    this.sources.set(node, out);
+    return out;
+  }
+
+  /**
+   * A callee's instance root seen from the caller: its receiver's or argument's root, or FRESH for an
+   * object the callee made or looked up itself, which the caller cannot name.
+   */
+  private liftRoot(
+    node: FuncNode,
+    callee: FuncNode,
+    root: string | undefined,
+    call: CallExpr,
+    receiver: Expr | undefined,
+  ): string | undefined {
+    if (root === undefined) return undefined;
+    if (root === MADE || root === FRESH) return root;
+    if (root.startsWith(CAPTURED)) {
+      const [fn = '', name = ''] = root.slice(CAPTURED.length).split('\0');
+      // Back in the function that declared the variable, it is that function's own root.
+      if (fn === node.id) return this.rootIn(node, { k: 'id', name, pos: call.pos });
+      return node.decl.parent === undefined ? FRESH : root;
+    }
+    if (root === RECEIVER) return this.rootIn(node, receiver);
+    if (root.startsWith('@')) return this.rootIn(node, argOf(call, root));
+    const sources = this.localSources(callee).get(root) ?? [];
+    return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
+  }
+
+  /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
+  receivesIn(node: FuncNode): ReadonlySet<ChanId> {
+    const out = new Set<ChanId>();
+    const body = node.decl.body;
+    if (!body) return out;
+    const add = (e: Expr | undefined) => {
+      const id = e && this.idOf(node, e);
+      if (id !== undefined) out.add(id);
+    };
+    const visit = (e: Expr | undefined): void => {
+      if (!e) return;
+      if (e.k === 'unary' && e.op === '<-') add(e.x);
+      forEachSubExpr(e, visit);
+    };
+    for (const st of allStmts(body)) {
+      if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') add(c.ch);
+      if (st.k === 'for' && st.range) add(st.range.x);
+      for (const c of callsInStmt(st)) visit(c);
+      if (st.k === 'assign') st.rhs.forEach(visit);
+      if (st.k === 'expr') visit(st.x);
+      if (st.k === 'if') visit(st.cond);
+    }
+    return out;
+  }
+
+  /** Whether the function defers a `recover()`. */
+  recoversIn(node: FuncNode): boolean {
+    let r = this.recovers.get(node);
+    if (r === undefined) {
+      r = defersRecover(node);
+      this.recovers.set(node, r);
+    }
+    return r;
+  }
+
+  /** The functions a call may run, including a function literal called on the spot or given to Once.Do. */
+  targetsOf(node: FuncNode, call: CallExpr): Target[] {
+    const out: Target[] = [];
+    if (call.fn.k === 'funclit') {
+      const lit = node.file.funcs[call.fn.fn];
+      if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: false, precise: true });
+      return out;
+    }
+    const info = this.graph.callInfo(call);
+    if (info.kind === 'resolved') {
+      const ifaces = info.targets.filter((t) => t.how === 'interface').length;
+      const values = info.targets.filter((t) => t.how === 'func-value').length;
+      for (const t of info.targets) {
+        if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
+        if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
+        out.push({ callee: t.callee, once: false, precise: PRECISE_HOWS.has(t.how) });
+      }
+    } else if (info.kind === 'external' && ONCE_RE.test(info.name)) {
+      for (const a of call.args) {
+        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
+        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true, precise: true });
+      }
+    }
+    return out;
+  }
+
+  isWait(call: CallExpr): boolean {
+    const info = this.graph.callInfo(call);
+    return info.kind === 'external' && WAIT_RE.test(info.name);
+  }
+
+  /** The closes and sends a call in `node` may perform, as ids of `node`, each path starting at the call. */
+  effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
+    const closes = new Map<ChanId, OpFact>();
+    const sends = new Map<ChanId, OpFact>();
+    const remakes = new Map<ChanId, string | undefined>();
+    for (const { callee, once, precise } of this.targetsOf(node, call)) {
+      const f = this.of(callee);
+      if (precise) {
+        for (const [id, root] of f.remakes) {
+          const mapped = this.mapId(id, node, callee, call);
+          if (mapped !== undefined && !remakes.has(mapped)) remakes.set(mapped, this.liftRoot(node, callee, root, call, call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined));
+        }
+      }
+      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+      const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
+        for (const [id, op] of from) {
+          const mapped = this.mapId(id, node, callee, call);
+          if (mapped === undefined || into.has(mapped)) continue;
+          // A local of the callee (not one it shares with us by capture) is made anew by every call.
+          const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
+          const root = foreignLocal ? MADE : this.liftRoot(node, callee, op.root, call, receiver);
+          const lifted: OpFact = {
+            ...op,
+            steps: [{ node, pos: call.pos, message: `calls ${shortName(callee)}` }, ...op.steps].slice(0, MAX_STEPS),
+            locks: [...new Set([...ctx.locks, ...op.locks])],
+            flagChecked: op.flagChecked || ctx.flagChecked,
+            recovers: op.recovers || this.recoversIn(node),
+            once: op.once || once || ctx.once,
+            async: op.async || ctx.async,
+            precise: op.precise && precise,
+          };
+          if (root === undefined) delete lifted.root;
+          else lifted.root = root;
+          into.set(mapped, lifted);
+        }
+      };
+      lift(f.closes, closes);
+      lift(f.sends, sends);
+    }
+    return { closes, sends, remakes, waits: this.isWait(call) };
+  }
+
+  /** A callee's id seen from the caller: parameters become the caller's arguments. */
+  private mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr): ChanId | undefined {
+    if (!id.startsWith('param:')) return normalizeFor(id, caller);
+    const index = Number(id.slice('param:'.length));
+    let arg: Expr | undefined;
+    if (index === -1) arg = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+    else arg = call.args[index];
+    return arg ? this.idOf(caller, arg) : undefined;
+  }
+
+  /** Recomputes one function's facts; true when they grew. */
+  private summarize(node: FuncNode): boolean {
+    const before = this.facts.get(node);
+    const closes = new Map<ChanId, OpFact>(before?.closes);
+    const sends = new Map<ChanId, OpFact>(before?.sends);
+    const remakes = new Map<ChanId, string | undefined>(before?.remakes);
+    const body = node.decl.body;
+    if (body) {
+      const recovers = this.recoversIn(node);
+      const op = (e: Expr, pos: Pos, verb: string, ctx: GuardState): [ChanId, OpFact] | undefined => {
+        const id = this.idOf(node, e);
+        if (id === undefined) return undefined;
+        const display = exprKey(e) ?? 'channel';
+        const root = this.rootIn(node, e);
+        return [
+          id,
+          {
+            steps: [{ node, pos, message: `${verb} ${display}` }],
+            display,
+            ...(root === undefined ? {} : { root }),
+            locks: [...ctx.locks],
+            flagChecked: ctx.flag,
+            recovers,
+            once: ctx.once,
+            async: false,
+            precise: true,
+          },
+        ];
+      };
+      // Facts are flow-insensitive ("may close anywhere in the function"): no state of our own to thread.
+      walkGuarded<null>(
+        node,
+        this,
+        {
+          close: (e, pos, g) => {
+            const r = op(e, pos, 'closes', g);
+            if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
+            return null;
+          },
+          send: (e, pos, g) => {
+            const r = op(e, pos, 'sends on', g);
+            if (r && !sends.has(r[0])) sends.set(r[0], r[1]);
+            return null;
+          },
+          call: (call, g, _e, mode) => {
+            // What a goroutine does is not ordered with anything after the go statement: for callers
+            // it is neither a close nor a send that happens at the call.
+            if (mode === 'go') return null;
+            const eff = this.effectsOf(node, call, { locks: [...g.locks], flagChecked: g.flag, async: false, once: g.once });
+            for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
+            for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
+            for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
+            return null;
+          },
+          rebind: (targets) => {
+            for (const t of targets) {
+              const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
+              if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:')) && !remakes.has(id)) remakes.set(id, this.rootIn(node, t));
+            }
+            return null;
+          },
+          defer: (call, _pos, g) => {
+            if (call.k !== 'call') return null;
+            const closed = builtinArg(call, 'close');
+            if (closed) {
+              const r = op(closed, call.pos, 'closes', g);
+              if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
+              return null;
+            }
+            const eff = this.effectsOf(node, call, { locks: [], flagChecked: false, async: false, once: g.once });
+            for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
+            for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
+            return null;
+          },
+        },
+        null,
+        { join: () => null, equal: () => true },
+      );
+    }
+    this.facts.set(node, { closes, sends, remakes });
+    return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
+  }
+
+  private selfRecursive(node: FuncNode): boolean {
+    return this.callees(node).includes(node);
+  }
+
+  private callees(node: FuncNode): FuncNode[] {
+    const out: FuncNode[] = [];
+    const body = node.decl.body;
+    if (!body) return out;
+    for (const st of allStmts(body)) for (const c of callsInStmt(st)) for (const t of this.targetsOf(node, c)) out.push(t.callee);
+    return out;
+  }
+
+  /** Tarjan's algorithm, iterative (call chains in real code are deep); yields callees before callers. */
+  private sccs(): FuncNode[][] {
+    const index = new Map<FuncNode, number>();
+    const low = new Map<FuncNode, number>();
+    const onStack = new Set<FuncNode>();
+    const stack: FuncNode[] = [];
+    const out: FuncNode[][] = [];
+    let counter = 0;
+    for (const root of this.graph.funcs) {
+      if (index.has(root)) continue;
+      const work: { node: FuncNode; succ: FuncNode[]; i: number }[] = [];
+      const push = (n: FuncNode) => {
+        index.set(n, counter);
+        low.set(n, counter);
+        counter++;
+        stack.push(n);
+        onStack.add(n);
+        work.push({ node: n, succ: this.callees(n), i: 0 });
+      };
+      push(root);
+      while (work.length) {
+        const top = work[work.length - 1]!;
+        if (top.i < top.succ.length) {
+          const next = top.succ[top.i++]!;
+          if (!index.has(next)) push(next);
+          else if (onStack.has(next)) low.set(top.node, Math.min(low.get(top.node)!, index.get(next)!));
+          continue;
+        }
+        work.pop();
+        const parent = work[work.length - 1];
+        if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(top.node)!));
+        if (low.get(top.node) === index.get(top.node)) {
+          const scc: FuncNode[] = [];
+          let n: FuncNode;
+          do {
+            n = stack.pop()!;
+            onStack.delete(n);
+            scc.push(n);
+          } while (n !== top.node);
+          out.push(scc);
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function forEachSubExpr(e: Expr, fn: (x: Expr) => void): void {
+  switch (e.k) {
+    case 'call':
+      fn(e.fn);
+      e.args.forEach(fn);
+      break;
+    case 'sel':
+    case 'slice':
+    case 'assert':
+    case 'unary':
+      fn(e.x);
+      break;
+    case 'index':
+      fn(e.x);
+      e.index.forEach(fn);
+      break;
+    case 'binary':
+      fn(e.x);
+      fn(e.y);
+      break;
+    case 'composite':
+      for (const el of e.elems) fn(el.value);
+      break;
+  }
+}
+
+export function storageId(st: Storage, node: FuncNode): ChanId {
+  switch (st.kind) {
+    case 'field':
+      return `field:${st.owner}.${st.field}`;
+    case 'global':
+      return `global:${st.pkg}.${st.name}`;
+    case 'local':
+      return `local:${st.fn}:${st.name}`;
+    case 'param':
+      return st.fn === node.id ? `param:${st.index}` : `paramof:${st.fn}:${st.index}`;
+  }
+}
+
+/** A parameter of an enclosing function, captured by a closure, is that function's own parameter there. */
+function normalizeFor(id: ChanId, node: FuncNode): ChanId {
+  const prefix = `paramof:${node.id}:`;
+  return id.startsWith(prefix) ? `param:${id.slice(prefix.length)}` : id;
+}
+
+function defersRecover(node: FuncNode): boolean {
+  const body = node.decl.body;
+  if (!body) return false;
+  for (const st of allStmts(body)) {
+    if (st.k !== 'defer') continue;
+    if (st.call.k === 'call' && st.call.fn.k === 'id' && st.call.fn.name === 'recover') return true;
+    if (st.call.k === 'call' && st.call.fn.k === 'funclit') {
+      const lit = node.file.funcs[st.call.fn.fn];
+      if (lit?.body && callsRecover(lit.body)) return true;
+    }
+  }
+  return false;
+}
+
+function callsRecover(body: Stmt[]): boolean {
+  for (const st of allStmts(body)) for (const c of callsInStmt(st)) if (c.fn.k === 'id' && c.fn.name === 'recover') return true;
+  return false;
+}
+
+// ---- the guard-aware walk of one function, shared by facts and the ordering rules ---------------
+
+export interface GuardState {
+  /** Mutexes certainly held here (by `Lock` calls earlier in this function). */
+  locks: ReadonlySet<string>;
+  /** A closed flag was certainly checked and found unset on the way here. */
+  flag: boolean;
+  /** Inside a branch that disables itself (`if !done { done = true; ... }`): runs at most once. */
+  once: boolean;
+}
+
+const guardDomain: FlowDomain<GuardState> = {
+  join: (a, b) => ({ locks: new Set([...a.locks].filter((l) => b.locks.has(l))), flag: a.flag && b.flag, once: a.once && b.once }),
+  equal: (a, b) =>
+    a.flag === b.flag && a.once === b.once && a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l)),
+};
+
+/** Whether a branch assigns a variable or field that its condition reads. */
+function flipsOwnCondition(cond: Expr, branch: Stmt[]): boolean {
+  // `if atomic.CompareAndSwapUint32(&x.closed, 0, 1) { close(x.ch) }`: only one caller wins.
+  if (cond.k === 'call' && (cond.fn.k === 'sel' || cond.fn.k === 'id') && /^CompareAndSwap/.test(cond.fn.k === 'sel' ? cond.fn.name : cond.fn.name)) return true;
+  const read = new Set<string>();
+  const collect = (e: Expr): void => {
+    const key = exprKey(e);
+    if (key !== undefined) read.add(key);
+    if (e.k === 'unary') collect(e.x);
+    else if (e.k === 'binary') {
+      collect(e.x);
+      collect(e.y);
+    } else if (e.k === 'call' && e.fn.k === 'sel') collect(e.fn.x);
+  };
+  collect(cond);
+  for (const st of branch) {
+    if (st.k === 'assign' && st.lhs.some((l) => read.has(exprKey(l) ?? ''))) return true;
+    if (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^(Store|Swap|CompareAndSwap)$/.test(st.x.fn.name) && read.has(exprKey(st.x.fn.x) ?? '')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** What a rule tracks alongside the guard state, returned updated by each callback. */
+export interface GuardVisitor<E> {
+  close(ch: Expr, pos: Pos, g: GuardState, e: E): E;
+  send(ch: Expr, pos: Pos, g: GuardState, e: E): E;
+  /** Every call in execution order; `go` for the call of a `go` statement. */
+  call(call: CallExpr, g: GuardState, e: E, mode: 'sync' | 'go'): E;
+  /** The call of a `defer` statement (its arguments were already visited as sync calls). */
+  defer?(call: Expr, pos: Pos, g: GuardState, e: E): E;
+  /** Storage (re)bound by an assignment, a declaration or a range clause. */
+  rebind?(targets: Expr[], e: E): E;
+}
+
+interface Both<E> {
+  g: GuardState;
+  e: E;
+}
+
+/**
+ * Walks a function noting, at each close, send and call, which mutexes are held and whether a
+ * closed flag was checked (the two halves of the "flag under the same mutex" guard), threading a
+ * rule's own state `E` through the same control flow. Returns the states at the function's exits.
+ */
+export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisitor<E>, init: E, domain: FlowDomain<E>): E[] {
+  const body = node.decl.body;
+  if (!body) return [];
+  const both: FlowDomain<Both<E>> = {
+    join: (a, b) => ({ g: guardDomain.join(a.g, b.g), e: domain.join(a.e, b.e) }),
+    equal: (a, b) => guardDomain.equal(a.g, b.g) && domain.equal(a.e, b.e),
+  };
+  const onCalls = (calls: CallExpr[], s: Both<E>, mode: 'sync' | 'go'): Both<E> => {
+    let { g, e } = s;
+    for (const c of calls) {
+      const closed = builtinArg(c, 'close');
+      if (closed) {
+        e = v.close(closed, c.pos, g, e);
+        continue;
+      }
+      e = v.call(c, g, e, mode);
+      if (c.fn.k !== 'sel') continue;
+      const name = c.fn.name;
+      const isLock = name === 'Lock' || name === 'RLock';
+      const isUnlock = name === 'Unlock' || name === 'RUnlock';
+      if (!isLock && !isUnlock) continue;
+      const id = facts.idOf(node, c.fn.x);
+      if (id === undefined) continue;
+      g = { ...g, locks: isLock ? new Set([...g.locks, id]) : new Set([...g.locks].filter((l) => l !== id)) };
+    }
+    return { g, e };
+  };
+  const rebind = (targets: Expr[], s: Both<E>): Both<E> => (v.rebind && targets.length ? { g: s.g, e: v.rebind(targets, s.e) } : s);
+  const { exits } = walkFunction<Both<E>>(body, { g: { locks: new Set(), flag: false, once: false }, e: init }, both, {
+    simple(st, s) {
+      switch (st.k) {
+        case 'send': {
+          const out = onCalls(callsInSimple(st), s, 'sync');
+          return { g: out.g, e: v.send(st.ch, st.pos, out.g, out.e) };
+        }
+        case 'go':
+          return st.call.k === 'call'
+            ? onCalls([...st.call.args.flatMap((a) => callsIn(a)), st.call], s, 'go')
+            : s;
+        case 'defer': {
+          if (st.call.k !== 'call') return s;
+          const out = onCalls(st.call.args.flatMap((a) => callsIn(a)), s, 'sync');
+          return v.defer ? { g: out.g, e: v.defer(st.call, st.pos, out.g, out.e) } : out;
+        }
+        case 'assign': {
+          const out = onCalls(callsInSimple(st), s, 'sync');
+          return st.op === '=' || st.op === ':=' ? rebind(st.lhs, out) : out;
+        }
+        case 'var': {
+          const out = onCalls(callsInSimple(st), s, 'sync');
+          return rebind(st.names.map((name) => ({ k: 'id', name, pos: st.pos }) as Expr), out);
+        }
+        default:
+          return onCalls(callsInSimple(st), s, 'sync');
+      }
+    },
+    expr: (e, s) => onCalls(callsIn(e), s, 'sync'),
+    bind: (targets, s) => rebind(targets, s),
+    assume(cond, holds, s, branch) {
+      let g = s.g;
+      if (isFlagTest(cond, !holds)) g = { ...g, flag: true };
+      // `if first { first = false; close(c) }`: the branch flips what it tests, so it runs at most once.
+      if (holds && flipsOwnCondition(cond, branch)) g = { ...g, once: true };
+      return g === s.g ? s : { g, e: s.e };
+    },
+  });
+  return exits.map((x) => x.e);
+}
+
+/**
+ * `if s.closed { return }` continues with the flag unset; so does the then-branch of
+ * `if !s.closed.Load() { ... }`. `negated` is true on the branch where the condition is false.
+ */
+function isFlagTest(cond: Expr, negated: boolean): boolean {
+  if (cond.k === 'unary' && cond.op === '!') return isFlagTest(cond.x, !negated);
+  if (!negated) return false;
+  if (cond.k === 'sel' || cond.k === 'id') return /closed|closing|stopped|shutdown/i.test(exprKey(cond) ?? '');
+  if (cond.k === 'call' && cond.fn.k === 'sel' && cond.fn.name === 'Load') return isFlagTest(cond.fn.x, negated);
+  // Continuing past `if a || b { return }` means both are false.
+  if (cond.k === 'binary' && cond.op === '||') return isFlagTest(cond.x, negated) || isFlagTest(cond.y, negated);
+  return false;
+}

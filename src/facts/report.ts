@@ -1,0 +1,22 @@
+import type { Flow, Location } from '../findings.js';
+import type { OpFact, Step } from './chanfacts.js';
+
+export function stepLocation(step: Step): Location {
+  return { path: step.node.file.path, line: step.pos.line, col: step.pos.col };
+}
+
+/** The operation itself: where a finding about it is reported. */
+export function opLocation(op: OpFact): Location {
+  return stepLocation(op.steps[op.steps.length - 1]!);
+}
+
+/** A witness path as a finding flow: each call site down to the operation. */
+export function opFlow(message: string, op: OpFact): Flow {
+  return { message, steps: op.steps.map((s) => ({ location: stepLocation(s), message: s.message })) };
+}
+
+/** "via Shutdown → Emit", or '' for an operation in the function itself. */
+export function via(op: OpFact): string {
+  const calls = op.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
+  return calls.length ? ` (via ${calls.join(' → ')})` : '';
+}

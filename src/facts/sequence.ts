@@ -1,0 +1,195 @@
+import type { Expr, Pos } from '../ir.js';
+import type { FlowDomain } from '../flow/walk.js';
+import { builtinArg, exprKey, posKey } from '../irutil.js';
+import type { FuncNode } from '../resolve/callgraph.js';
+import { FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
+
+/**
+ * Orderings of channel operations inside one function that can panic: what the two ordering rules
+ * (send-after-close, double-close) report. Computed once per program and shared by both.
+ */
+export type SequenceHazard =
+  /** A close (direct, or inside a call) precedes a send on the same channel. */
+  | { kind: 'send-after-close'; fn: FuncNode; id: ChanId; close: OpFact; send: OpFact }
+  /** Two closes of the same channel on one path; `loop` when it is the same close on the next iteration. */
+  | { kind: 'close-after-close'; fn: FuncNode; id: ChanId; first: OpFact; second: OpFact; loop: boolean; deferred: boolean }
+  /** A goroutine started here may still send when the function closes the channel (often by defer). */
+  | { kind: 'close-while-sending'; fn: FuncNode; id: ChanId; close: OpFact; send: OpFact };
+
+interface State {
+  closed: ReadonlyMap<ChanId, OpFact>;
+  /** Sends by goroutines started on this path that nothing has waited for yet. */
+  spawned: ReadonlyMap<ChanId, OpFact>;
+  deferred: ReadonlyMap<ChanId, OpFact>;
+}
+
+const EMPTY: State = { closed: new Map(), spawned: new Map(), deferred: new Map() };
+
+function union<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): ReadonlyMap<ChanId, V> {
+  if (b.size === 0) return a;
+  if (a.size === 0) return b;
+  const out = new Map(a);
+  for (const [k, v] of b) if (!out.has(k)) out.set(k, v);
+  return out;
+}
+
+function sameKeys<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a.keys()) if (!b.has(k)) return false;
+  return true;
+}
+
+const domain: FlowDomain<State> = {
+  join: (a, b) => ({ closed: union(a.closed, b.closed), spawned: union(a.spawned, b.spawned), deferred: union(a.deferred, b.deferred) }),
+  equal: (a, b) => sameKeys(a.closed, b.closed) && sameKeys(a.spawned, b.spawned) && sameKeys(a.deferred, b.deferred),
+};
+
+function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): ReadonlyMap<ChanId, OpFact> {
+  let out: Map<ChanId, OpFact> | undefined;
+  for (const [k, v] of add) {
+    if (m.has(k) || out?.has(k)) continue;
+    out ??= new Map(m);
+    out.set(k, v);
+  }
+  return out ?? m;
+}
+
+function unnamed(root: string | undefined): boolean {
+  return root === FRESH || root === MADE;
+}
+
+/** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
+function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId, string | undefined>): ReadonlyMap<ChanId, OpFact> {
+  const gone = ([id, op]: [ChanId, OpFact]) => {
+    if (!remakes.has(id)) return false;
+    const root = remakes.get(id);
+    return root === undefined || op.root === undefined || root === op.root;
+  };
+  return [...closed].some(gone) ? new Map([...closed].filter((e) => !gone(e))) : closed;
+}
+
+const cache = new WeakMap<ChannelFacts, SequenceHazard[]>();
+
+export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
+  let out = cache.get(facts);
+  if (!out) {
+    out = [];
+    for (const fn of facts.graph.funcs) out.push(...hazardsIn(fn, facts));
+    cache.set(facts, out);
+  }
+  return out;
+}
+
+function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
+  const out: SequenceHazard[] = [];
+  const seen = new Set<string>();
+  const emit = (h: SequenceHazard, at: Pos, other: Pos) => {
+    const key = `${h.kind}|${h.id}|${posKey(at)}|${posKey(other)}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(h);
+  };
+  const lastPos = (op: OpFact): Pos => op.steps[op.steps.length - 1]!.pos;
+  const recovers = facts.recoversIn(fn);
+  const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState): [ChanId, OpFact] | undefined => {
+    const id = facts.idOf(fn, ch);
+    if (id === undefined) return undefined;
+    const display = exprKey(ch) ?? 'channel';
+    const root = facts.rootIn(fn, ch);
+    const op: OpFact = {
+      steps: [{ node: fn, pos, message: `${verb} ${display}` }],
+      display,
+      ...(root === undefined ? {} : { root }),
+      locks: [...g.locks],
+      flagChecked: g.flag,
+      recovers,
+      once: g.once,
+      async: false,
+      precise: true,
+    };
+    return [id, op];
+  };
+
+  const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean): State => {
+    const first = s.closed.get(id);
+    // Reached through two different variables: most likely two instances (`a.Close(); b.Close()`).
+    const sameInstance =
+      !first ||
+      ((first.root === undefined || op.root === undefined || first.root === op.root) && !unnamed(first.root) && !unnamed(op.root));
+    if (first && sameInstance && !first.once && !op.once) {
+      const loop = posKey(first.steps[0]!.pos) === posKey(op.steps[0]!.pos);
+      emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
+    }
+    const sender = s.spawned.get(id);
+    if (sender) emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
+    return first ? s : { ...s, closed: withEntries(s.closed, new Map([[id, op]])) };
+  };
+  const onSend = (id: ChanId, op: OpFact, s: State) => {
+    const close = s.closed.get(id);
+    // The closed instance must be one this function can name (its own, its receiver's, an argument's):
+    // a callee closing something it looked up or made itself (`dom := GetDomain(s); dom.Close()`) says
+    // nothing about later sends. The sender may be looked up (the model case's writers come from a
+    // cache, yet send on the engine that was closed); only one a callee made is surely another.
+    if (close && !unnamed(close.root) && op.root !== MADE) emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
+  };
+
+  const exits = walkGuarded<State>(
+    fn,
+    facts,
+    {
+      close(ch, pos, g, s) {
+        const d = direct(ch, pos, 'closes', g);
+        return d ? onClose(d[0], d[1], s, false) : s;
+      },
+      send(ch, pos, g, s) {
+        const d = direct(ch, pos, 'sends on', g);
+        if (d) onSend(d[0], d[1], s);
+        return s;
+      },
+      call(call, g, s, mode) {
+        const eff = facts.effectsOf(fn, call, { locks: [...g.locks], flagChecked: g.flag, async: mode === 'go', once: g.once });
+        if (mode === 'go') return { ...s, spawned: withEntries(s.spawned, eff.sends) };
+        for (const [id, op] of eff.sends) onSend(id, op, s);
+        let cur = s;
+        // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
+        // its close is not checked against earlier ones, and afterwards the channel counts as open.
+        for (const [id, op] of eff.closes) if (!eff.remakes.has(id)) cur = onClose(id, op, cur, false);
+        if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
+        return eff.waits ? { ...cur, spawned: new Map() } : cur;
+      },
+      defer(call, pos, g, s) {
+        if (call.k !== 'call') return s;
+        const closed = builtinArg(call, 'close');
+        if (closed) {
+          const d = direct(closed, pos, 'closes (deferred)', g);
+          if (!d) return s;
+          const earlier = s.deferred.get(d[0]);
+          if (earlier && posKey(earlier.steps[0]!.pos) !== posKey(pos)) {
+            emit({ kind: 'close-after-close', fn, id: d[0], first: earlier, second: d[1], loop: false, deferred: true }, pos, earlier.steps[0]!.pos);
+          }
+          return { ...s, deferred: withEntries(s.deferred, new Map([d])) };
+        }
+        const eff = facts.effectsOf(fn, call, { locks: [], flagChecked: false, async: false, once: g.once });
+        return { ...s, deferred: withEntries(s.deferred, eff.closes) };
+      },
+      rebind(targets, s) {
+        const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
+        const roots = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
+        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root));
+        const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
+          if (![...m].some(([id, op]) => gone(id, op))) return m;
+          return new Map([...m].filter(([id, op]) => !gone(id, op)));
+        };
+        return { closed: drop(s.closed), spawned: drop(s.spawned), deferred: s.deferred };
+      },
+    },
+    EMPTY,
+    domain,
+  );
+  // Deferred closes run at every exit, after whatever the path did.
+  for (const exit of exits) {
+    let s = exit;
+    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true);
+  }
+  return out;
+}

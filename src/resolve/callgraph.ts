@@ -1,0 +1,409 @@
+import type { Expr, FileSummary, FuncDecl } from '../ir.js';
+import { buildIndex, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
+import type { Program } from '../program.js';
+import type { Storage, VarInfo } from './bindings.js';
+import { externalMethodName } from './external.js';
+import { Typer } from './infer.js';
+import { deref, type Type } from './types.js';
+import { Binder, mayBeFunc, type CallExpr, type CallMode, type CallSite } from './walk.js';
+
+export type { FuncNode } from '../index/index.js';
+export type { Storage } from './bindings.js';
+export type { CallMode } from './walk.js';
+
+export type ResolvedHow = 'static' | 'method' | 'promoted' | 'interface' | 'func-value' | 'method-value' | 'closure';
+
+export interface CallTarget {
+  callee: FuncNode;
+  how: ResolvedHow;
+}
+
+export type CallInfo =
+  | { kind: 'resolved'; targets: CallTarget[] }
+  /** close, len, make, panic, recover ... */
+  | { kind: 'builtin'; name: string }
+  | { kind: 'conversion' }
+  /** A function or method outside the checkout, by Go's name: 'sync.(*WaitGroup).Wait', 'time.After'. */
+  | { kind: 'external'; name: string }
+  | { kind: 'unresolved'; reason: string };
+
+export interface CallerEdge {
+  caller: FuncNode;
+  call: CallExpr;
+  how: ResolvedHow;
+}
+
+export interface SiteInfo {
+  call: CallExpr;
+  mode: CallMode;
+  info: CallInfo;
+}
+
+export interface CallGraph {
+  /** Every function, method and function literal of the program. */
+  funcs: FuncNode[];
+  byId: Map<string, FuncNode>;
+  nodeOf(file: FileSummary, decl: FuncDecl): FuncNode;
+  /** Keyed by the IR call object's identity. */
+  callInfo(call: CallExpr): CallInfo;
+  callers(fn: FuncNode): CallerEdge[];
+  /** The calls in fn's own body (not in its literals), in source order, with `go`/`defer` marked. */
+  sites(fn: FuncNode): SiteInfo[];
+  /** Where the value of `e` (in fn's body) lives; best effort. */
+  storageOf(fn: FuncNode, e: Expr): Storage | undefined;
+  /** The resolved type of `e` (see src/resolve/types.ts). */
+  typeOf(fn: FuncNode, e: Expr): Type;
+  index: ProgramIndex;
+}
+
+type FuncValueKey = VarInfo | GlobalVar | FuncNode | string;
+
+/**
+ * Phase two of resolution: every call site to its targets. Interface calls go to every implementer
+ * in the program (CHA), narrowed to types instantiated somewhere (RTA); calls through function
+ * values go to the functions visibly assigned to the variable, global, field or parameter.
+ */
+class Resolver {
+  readonly infos = new Map<CallExpr, CallInfo>();
+  readonly callerEdges = new Map<FuncNode, CallerEdge[]>();
+  readonly sitesOf = new Map<FuncNode, SiteInfo[]>();
+  private readonly fieldSrcs = new Map<string, Expr[]>();
+  private readonly implCache = new Map<string, FuncNode[]>();
+  private readonly instantiated: Set<string>;
+
+  constructor(
+    readonly index: ProgramIndex,
+    readonly b: Binder,
+    readonly typer: Typer,
+  ) {
+    this.instantiated = this.closeInstantiated(b.instantiated);
+  }
+
+  run(): void {
+    this.collectFieldSrcs();
+    const pending: CallSite[] = [];
+    for (const site of this.b.sites) {
+      const info = this.resolveDirect(site.call);
+      if (info) this.infos.set(site.call, info);
+      else pending.push(site);
+    }
+    // Parameters of function type receive the arguments of every call resolved so far.
+    for (const site of this.b.sites) {
+      const info = this.infos.get(site.call);
+      if (info?.kind === 'resolved') for (const t of info.targets) this.feedParams(t.callee, site.call);
+    }
+    for (const site of pending) this.infos.set(site.call, this.resolveValueCall(site.call));
+    for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
+  }
+
+  /** Records a resolved site on its caller (in source order) and on its callees. */
+  private link(site: CallSite, info: CallInfo): void {
+    if (!site.caller) return;
+    const list = this.sitesOf.get(site.caller);
+    const s: SiteInfo = { call: site.call, mode: site.mode, info };
+    if (list) list.push(s);
+    else this.sitesOf.set(site.caller, [s]);
+    if (info.kind !== 'resolved') return;
+    for (const t of info.targets) {
+      const edges = this.callerEdges.get(t.callee);
+      const e: CallerEdge = { caller: site.caller, call: site.call, how: t.how };
+      if (edges) edges.push(e);
+      else this.callerEdges.set(t.callee, [e]);
+    }
+  }
+
+  /** Value-typed fields of instantiated structs exist too (embedded ones included). */
+  private closeInstantiated(seed: Set<string>): Set<string> {
+    const out = new Set(seed);
+    const queue = [...seed];
+    while (queue.length) {
+      const key = queue.pop()!;
+      const dot = key.lastIndexOf('.');
+      const u = this.index.underlying({ k: 'named', path: key.slice(0, dot), name: key.slice(dot + 1) });
+      if (u.k !== 'struct') continue;
+      for (const f of u.fields) {
+        if (f.type.k !== 'named') continue;
+        const k = `${f.type.path}.${f.type.name}`;
+        if (!out.has(k)) {
+          out.add(k);
+          queue.push(k);
+        }
+      }
+    }
+    return out;
+  }
+
+  private collectFieldSrcs(): void {
+    for (const { target, value } of this.b.fieldAssigns) {
+      const key = this.fieldKey(this.typer.typeOf(target.x), target.name);
+      if (key) this.addFieldSrc(key, value);
+    }
+    for (const { lit, key, index, value } of this.b.compositeFuncs) {
+      const t = this.typer.typeOf(lit);
+      const u = this.index.under(deref(t));
+      if (u.k !== 'struct') continue;
+      const name = key ?? u.fields[index]?.name;
+      const k = name === undefined ? undefined : this.fieldKey(t, name);
+      if (k) this.addFieldSrc(k, value);
+    }
+  }
+
+  private addFieldSrc(key: string, value: Expr): void {
+    const list = this.fieldSrcs.get(key);
+    if (list) list.push(value);
+    else this.fieldSrcs.set(key, [value]);
+  }
+
+  /** `owner.field` for a field selected on a value of type t, through embedding. */
+  fieldKey(t: Type, name: string): string | undefined {
+    if (t.k === 'unknown') return undefined;
+    const s = this.index.select(t, name);
+    if (s?.k !== 'field' || !s.owner) return undefined;
+    return `${s.owner.path}.${s.owner.name}.${name}`;
+  }
+
+  private feedParams(callee: FuncNode, call: CallExpr): void {
+    const params = this.b.params.get(callee);
+    if (!params) return;
+    const last = callee.decl.params.length - 1;
+    call.args.forEach((a, i) => {
+      const at = callee.decl.variadic && i > last ? last : i;
+      const p = params.find((v) => v.storage.kind === 'param' && v.storage.index === at);
+      if (p && mayBeFunc(a)) p.funcSrcs.push(a);
+    });
+  }
+
+  /** Everything but calls through function values (those wait for parameter sources). */
+  private resolveDirect(call: CallExpr): CallInfo | undefined {
+    const fn = call.fn;
+    switch (fn.k) {
+      case 'funclit': {
+        const node = this.b.litNodes.get(fn);
+        return node ? resolved([{ callee: node, how: 'closure' }]) : { kind: 'unresolved', reason: 'function literal not indexed' };
+      }
+      case 'type':
+        return { kind: 'conversion' };
+      case 'id': {
+        const r = this.b.refs.get(fn);
+        if (!r) return { kind: 'unresolved', reason: 'unknown identifier' };
+        if (r.k === 'builtin') return { kind: 'builtin', name: r.name };
+        if (r.k === 'type') return { kind: 'conversion' };
+        if (r.k === 'func') return resolved([{ callee: r.node, how: 'static' }]);
+        return undefined;
+      }
+      case 'index':
+        return this.typer.typeDenoted(fn) ? { kind: 'conversion' } : undefined;
+      case 'sel':
+        return this.resolveSel(fn);
+      case 'unary':
+        return this.typer.typeDenoted(fn) ? { kind: 'conversion' } : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private resolveSel(fn: Extract<Expr, { k: 'sel' }>): CallInfo | undefined {
+    const path = this.typer.pkgOf(fn.x);
+    if (path !== undefined) {
+      const pkg = this.index.packages.get(path);
+      if (!pkg) return { kind: 'external', name: `${path}.${fn.name}` };
+      const m = pkg.members.get(fn.name);
+      if (!m) return { kind: 'unresolved', reason: 'unknown package member' };
+      if (m.k === 'func') return resolved([{ callee: m.node, how: 'static' }]);
+      if (m.k === 'type') return { kind: 'conversion' };
+      return undefined;
+    }
+    const recvType = this.typer.typeDenoted(fn.x);
+    if (recvType) {
+      const s = this.index.select(recvType, fn.name);
+      if (s?.k === 'method') return resolved([{ callee: s.method.node, how: 'method' }]);
+      if (s?.k === 'external') return { kind: 'external', name: externalMethodName(s.recv, recvType, fn.name) };
+      return { kind: 'unresolved', reason: 'method expression not found' };
+    }
+    const t = this.typer.typeOf(fn.x);
+    // A method of a value that came from outside the checkout: an external leaf of unknown type.
+    if (isExternalUnknown(deref(t))) return { kind: 'external', name: `?.${fn.name}` };
+    if (deref(t).k === 'unknown') return { kind: 'unresolved', reason: `receiver type unknown: ${(deref(t) as { why: string }).why}` };
+    const s = this.index.select(t, fn.name);
+    if (!s) return { kind: 'unresolved', reason: 'no such method or field' };
+    switch (s.k) {
+      case 'method':
+        return resolved([{ callee: s.method.node, how: s.promoted ? 'promoted' : 'method' }]);
+      case 'iface':
+        return this.dispatch(s.iface, fn.name, 'interface');
+      case 'external':
+        return { kind: 'external', name: externalMethodName(s.recv, t, fn.name) };
+      case 'field':
+        return undefined;
+    }
+  }
+
+  private dispatch(iface: Type, name: string, how: ResolvedHow): CallInfo {
+    if (iface.k === 'named' && !this.index.typeInfo(iface)) {
+      return { kind: 'external', name: `${iface.path ? `${iface.path}.` : ''}${iface.name}.${name}` };
+    }
+    const targets = this.implementers(iface, name);
+    if (targets.length === 0) return { kind: 'unresolved', reason: 'interface method with no implementation in the program' };
+    return resolved(targets.map((callee) => ({ callee, how })));
+  }
+
+  /** CHA narrowed to instantiated types (RTA); all implementers when none is seen instantiated. */
+  private implementers(iface: Type, name: string): FuncNode[] {
+    const key = iface.k === 'named' ? `${iface.path}.${iface.name}#${name}` : undefined;
+    const cached = key === undefined ? undefined : this.implCache.get(key);
+    if (cached) return cached;
+    const all = this.index.implementers(iface, name);
+    const live = all.filter((i) => this.instantiated.has(i.type.key));
+    const out = [...new Set((live.length ? live : all).map((i) => i.fn))];
+    if (key !== undefined) this.implCache.set(key, out);
+    return out;
+  }
+
+  private resolveValueCall(call: CallExpr): CallInfo {
+    const fn = call.fn;
+    const targets = this.funcTargets(fn, new Set());
+    if (targets.length) return resolved(dedupe(targets));
+    // A value of a function type declared outside the checkout, such as context.CancelFunc.
+    const t = this.typer.typeOf(fn);
+    if (t.k === 'named' && !this.index.typeInfo(t)) return { kind: 'external', name: `${t.path}.${t.name}` };
+    if (isExternalUnknown(t)) return { kind: 'external', name: `?.${fn.k === 'sel' ? fn.name : '?'}` };
+    return { kind: 'unresolved', reason: this.whyNoValue(fn) };
+  }
+
+  private whyNoValue(fn: Expr): string {
+    if (fn.k === 'id') {
+      const r = this.b.refs.get(fn);
+      if (r?.k === 'var') return r.v.storage.kind === 'param' ? 'call through a function parameter with no visible argument' : 'call through a local function value with no visible assignment';
+      if (r?.k === 'global') return 'call through a package-level function variable with no visible assignment';
+    }
+    if (fn.k === 'sel') return 'call through a function-typed field with no visible assignment';
+    if (fn.k === 'call') return 'call of a returned function';
+    if (fn.k === 'index') return 'call of a function from a map or slice';
+    if (fn.k === 'assert') return 'call of a type-asserted function';
+    return 'call of a computed function value';
+  }
+
+  /** The functions a function-valued expression may hold, from the assignments visible to us. */
+  private funcTargets(e: Expr, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+    if (seen.has(e)) return [];
+    seen.add(e);
+    switch (e.k) {
+      case 'funclit': {
+        const node = this.b.litNodes.get(e);
+        return node ? [{ callee: node, how: 'func-value' }] : [];
+      }
+      case 'id': {
+        const r = this.b.refs.get(e);
+        if (r?.k === 'func') return [{ callee: r.node, how: 'func-value' }];
+        if (r?.k === 'var') return this.fromSources(r.v, r.v.funcSrcs, seen);
+        if (r?.k === 'global') return this.fromSources(r.g, this.b.globalSrcs.get(r.g) ?? [], seen);
+        return [];
+      }
+      case 'index':
+        return this.funcTargets(e.x, seen);
+      case 'sel':
+        return this.selTargets(e, seen);
+      case 'composite':
+        return e.elems.flatMap((el) => this.funcTargets(el.value, seen));
+      case 'call': {
+        // A call of a function that returns a function literal (options, middleware, constructors).
+        const info = this.infos.get(e);
+        if (info?.kind !== 'resolved') return [];
+        return info.targets.flatMap((t) => this.fromSources(t.callee, this.b.returns.get(t.callee) ?? [], seen));
+      }
+      default:
+        return [];
+    }
+  }
+
+  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Set<FuncValueKey | Expr>): CallTarget[] {
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return srcs.flatMap((s) => this.funcTargets(s, seen));
+  }
+
+  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+    const path = this.typer.pkgOf(e.x);
+    if (path !== undefined) {
+      const m = this.index.packages.get(path)?.members.get(e.name);
+      if (m?.k === 'func') return [{ callee: m.node, how: 'func-value' }];
+      if (m?.k === 'var') return this.fromSources(m.g, this.b.globalSrcs.get(m.g) ?? [], seen);
+      return [];
+    }
+    const t = this.typer.typeDenoted(e.x) ?? this.typer.typeOf(e.x);
+    if (t.k === 'unknown') return [];
+    const s = this.index.select(t, e.name);
+    if (s?.k === 'method') return [{ callee: s.method.node, how: 'method-value' }];
+    if (s?.k === 'iface') {
+      const info = this.dispatch(s.iface, e.name, 'method-value');
+      return info.kind === 'resolved' ? info.targets : [];
+    }
+    if (s?.k === 'field') {
+      const key = this.fieldKey(t, e.name);
+      return key ? this.fromSources(key, this.fieldSrcs.get(key) ?? [], seen) : [];
+    }
+    return [];
+  }
+
+  storageOf(e: Expr): Storage | undefined {
+    switch (e.k) {
+      case 'id': {
+        const r = this.b.refs.get(e);
+        if (r?.k === 'var') return r.v.storage;
+        if (r?.k === 'global') return { kind: 'global', pkg: r.g.pkg.pkg.importPath, name: r.g.name };
+        return undefined;
+      }
+      case 'sel': {
+        const path = this.typer.pkgOf(e.x);
+        if (path !== undefined) return { kind: 'global', pkg: path, name: e.name };
+        const s = this.index.select(this.typer.typeOf(e.x), e.name);
+        if (s?.k !== 'field' || !s.owner) return undefined;
+        return { kind: 'field', owner: `${s.owner.path}.${s.owner.name}`, field: e.name };
+      }
+      case 'unary':
+        return e.op === '*' ? this.storageOf(e.x) : undefined;
+      default:
+        return undefined;
+    }
+  }
+}
+
+/** Unknown because it comes from a package outside the checkout, not because we failed to follow it. */
+function isExternalUnknown(t: Type): boolean {
+  return t.k === 'unknown' && /^(external|member of an external|unknown package)/.test(t.why);
+}
+
+function resolved(targets: CallTarget[]): CallInfo {
+  return { kind: 'resolved', targets };
+}
+
+function dedupe(targets: CallTarget[]): CallTarget[] {
+  const seen = new Set<FuncNode>();
+  return targets.filter((t) => !seen.has(t.callee) && seen.add(t.callee));
+}
+
+/** Builds the index (unless given), binds every body, and resolves every call site. */
+export function buildCallGraph(program: Program, index: ProgramIndex = buildIndex(program)): CallGraph {
+  const binder = new Binder(index);
+  binder.run();
+  const typer = new Typer(index, binder);
+  const r = new Resolver(index, binder, typer);
+  r.run();
+  const byId = new Map<string, FuncNode>();
+  for (const f of index.funcs) if (!byId.has(f.id)) byId.set(f.id, f);
+  return {
+    funcs: index.funcs,
+    byId,
+    index,
+    nodeOf(file, decl) {
+      const n = index.nodesOf(file)[decl.id];
+      if (!n) throw new Error(`function ${decl.name || '<literal>'} of ${file.path} is not in the call graph`);
+      return n;
+    },
+    callInfo: (call) => r.infos.get(call) ?? { kind: 'unresolved', reason: 'call not in the program' },
+    callers: (fn) => r.callerEdges.get(fn) ?? [],
+    sites: (fn) => r.sitesOf.get(fn) ?? [],
+    storageOf: (_fn, e) => r.storageOf(e),
+    typeOf: (_fn, e) => typer.typeOf(e),
+  };
+}
