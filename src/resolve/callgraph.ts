@@ -4,6 +4,7 @@ import type { Program } from '../program.js';
 import type { Storage, VarInfo } from './bindings.js';
 import { externalMethodName } from './external.js';
 import { Typer } from './infer.js';
+import { SideTable } from './side.js';
 import { deref, type Type } from './types.js';
 import { Binder, mayBeFunc, type CallExpr, type CallMode, type CallSite } from './walk.js';
 
@@ -64,7 +65,7 @@ type FuncValueKey = VarInfo | GlobalVar | FuncNode | string;
  * values go to the functions visibly assigned to the variable, global, field or parameter.
  */
 class Resolver {
-  readonly infos = new Map<CallExpr, CallInfo>();
+  readonly infos = new SideTable<CallExpr, CallInfo>();
   readonly callerEdges = new Map<FuncNode, CallerEdge[]>();
   readonly sitesOf = new Map<FuncNode, SiteInfo[]>();
   private readonly fieldSrcs = new Map<string, Expr[]>();
@@ -276,6 +277,7 @@ class Resolver {
       if (r?.k === 'var') return r.v.storage.kind === 'param' ? 'call through a function parameter with no visible argument' : 'call through a local function value with no visible assignment';
       if (r?.k === 'global') return 'call through a package-level function variable with no visible assignment';
     }
+    if (fn.k === 'sel' && this.typer.pkgOf(fn.x) !== undefined) return 'call through a package-level function variable with no visible assignment';
     if (fn.k === 'sel') return 'call through a function-typed field with no visible assignment';
     if (fn.k === 'call') return 'call of a returned function';
     if (fn.k === 'index') return 'call of a function from a map or slice';

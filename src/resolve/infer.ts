@@ -2,8 +2,11 @@ import type { Expr } from '../ir.js';
 import type { FuncNode, GlobalVar, ProgramIndex } from '../index/index.js';
 import type { Binding, VarInfo } from './bindings.js';
 import { stdlibFunc } from './external.js';
+import { SideTable } from './side.js';
 import { BOOL, EMPTY_IFACE, INT, STRING, substitute, unify, UNKNOWN, type Type } from './types.js';
 import type { Binder } from './walk.js';
+
+const RECURSIVE = UNKNOWN('recursive definition');
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
 
@@ -13,7 +16,7 @@ const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
  * `unknown` carries a short reason, which becomes the reason of an unresolved call.
  */
 export class Typer {
-  private readonly memo = new Map<Expr, Type>();
+  private readonly memo = new SideTable<Expr, Type>();
   private readonly globals = new Map<GlobalVar, Type>();
   private readonly busy = new Set<object>();
 
@@ -25,10 +28,9 @@ export class Typer {
   typeOf(e: Expr): Type {
     const m = this.memo.get(e);
     if (m) return m;
-    if (this.busy.has(e)) return UNKNOWN('recursive definition');
-    this.busy.add(e);
+    // Seen again while being computed: a definition in terms of itself.
+    this.memo.set(e, RECURSIVE);
     const t = this.compute(e);
-    this.busy.delete(e);
     this.memo.set(e, t);
     return t;
   }

@@ -1,6 +1,7 @@
 import type { Expr, FuncDecl, SelectCase, Stmt, SwitchCase } from '../ir.js';
 import { namedKey, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import { Scope, type Binding, type VarDef, type VarInfo } from './bindings.js';
+import { SideTable } from './side.js';
 import { BOOL, deref, type Type } from './types.js';
 
 export type CallExpr = Extract<Expr, { k: 'call' }>;
@@ -20,13 +21,13 @@ export interface CallSite {
  * Types of expressions are computed afterwards, lazily, from these bindings.
  */
 export class Binder {
-  readonly refs = new Map<Expr, Binding>();
+  readonly refs = new SideTable<Expr, Binding>();
   /** Types written in bodies: composite literals, assertions, conversions, `make`/`new` arguments. */
-  readonly written = new Map<Expr, Type>();
+  readonly written = new SideTable<Expr, Type>();
   readonly sites: CallSite[] = [];
-  readonly litNodes = new Map<Expr, FuncNode>();
+  readonly litNodes = new SideTable<Expr, FuncNode>();
   /** Explicit type arguments of generic calls, resolved where they are written. */
-  readonly typeArgs = new Map<CallExpr, Type[]>();
+  readonly typeArgs = new SideTable<CallExpr, Type[]>();
   readonly params = new Map<FuncNode, VarInfo[]>();
   /** `x.f = v` where v may be a function. */
   readonly fieldAssigns: { target: Extract<Expr, { k: 'sel' }>; value: Expr }[] = [];
@@ -147,7 +148,9 @@ export class Binder {
         this.varStmt(s, scope);
         break;
       case 'block':
-        this.stmts(s.body, scope.child());
+        // `var ( a = 1; b T )` arrives as a block of var statements; its names belong to this scope.
+        // (A real block holding only declarations would not compile: Go rejects unused variables.)
+        this.stmts(s.body, s.body.every((x) => x.k === 'var') ? scope : scope.child());
         break;
       case 'if': {
         const inner = scope.child();
@@ -221,7 +224,11 @@ export class Binder {
       if (b?.k === 'var') b.v.funcSrcs.push(value);
       else if (b?.k === 'global') this.globalSrc(b.g, value);
     } else if (target.k === 'sel') {
-      this.fieldAssigns.push({ target, value });
+      // `pkg.Hook = f` sets another package's variable; anything else is a field.
+      const pkg = target.x.k === 'id' ? this.refs.get(target.x) : undefined;
+      const m = pkg?.k === 'pkg' ? this.index.packages.get(pkg.path)?.members.get(target.name) : undefined;
+      if (m?.k === 'var') this.globalSrc(m.g, value);
+      else if (pkg?.k !== 'pkg') this.fieldAssigns.push({ target, value });
     }
   }
 
