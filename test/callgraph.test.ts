@@ -180,6 +180,8 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     const lit = fn(`${CASES}.Closures$1`);
     const t = findId(lit.decl.body ?? [], 't');
     expect(t && graph.storageOf(lit, t)).toEqual({ kind: 'local', fn: `${CASES}.Closures`, name: 't' });
+    expect(graph.captures(lit)).toEqual([{ kind: 'local', fn: `${CASES}.Closures`, name: 't' }]);
+    expect(graph.captures(fn(`${CASES}.Closures`))).toEqual([]);
   });
 
   it('counts resolution statistics', () => {

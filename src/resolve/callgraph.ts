@@ -52,6 +52,8 @@ export interface CallGraph {
   sites(fn: FuncNode): SiteInfo[];
   /** Where the value of `e` (in fn's body) lives; best effort. */
   storageOf(fn: FuncNode, e: Expr): Storage | undefined;
+  /** Variables of enclosing functions that a function literal uses (directly, not in nested literals). */
+  captures(fn: FuncNode): Storage[];
   /** The resolved type of `e` (see src/resolve/types.ts). */
   typeOf(fn: FuncNode, e: Expr): Type;
   index: ProgramIndex;
@@ -406,6 +408,7 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     callers: (fn) => r.callerEdges.get(fn) ?? [],
     sites: (fn) => r.sitesOf.get(fn) ?? [],
     storageOf: (_fn, e) => r.storageOf(e),
+    captures: (fn) => [...(binder.captures.get(fn) ?? [])].map((v) => v.storage),
     typeOf: (_fn, e) => typer.typeOf(e),
   };
 }

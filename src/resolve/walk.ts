@@ -36,6 +36,8 @@ export class Binder {
   readonly globalSrcs = new Map<GlobalVar, Expr[]>();
   /** Returned values of single-result functions that may be functions: `return func() {...}`. */
   readonly returns = new Map<FuncNode, Expr[]>();
+  /** Variables of enclosing functions that a function literal uses. */
+  readonly captures = new Map<FuncNode, Set<VarInfo>>();
   /** `path.Name` of named types that get a value somewhere (composite, new, make, var, conversion). */
   readonly instantiated = new Set<string>();
   private readonly walked = new Set<FuncNode>();
@@ -64,6 +66,12 @@ export class Binder {
     for (const node of this.index.funcs) {
       if (!this.walked.has(node)) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
+  }
+
+  private capture(fn: FuncNode, v: VarInfo): void {
+    const set = this.captures.get(fn);
+    if (set) set.add(v);
+    else this.captures.set(fn, new Set([v]));
   }
 
   private globalSrc(g: GlobalVar, v: Expr): void {
@@ -295,6 +303,7 @@ export class Binder {
       case 'id': {
         const b = scope.lookup(e.name);
         if (b) this.refs.set(e, b);
+        if (b?.k === 'var' && scope.fn && b.v.fn !== scope.fn) this.capture(scope.fn, b.v);
         break;
       }
       case 'sel':
