@@ -111,8 +111,20 @@ export class ProgramIndex {
       nodes.push(node);
       this.funcs.push(node);
     }
-    // Ids after all nodes exist: a literal's name depends on its siblings.
-    for (const n of nodes) n.id = qualifiedName(info.pkg, file, n.decl);
+    // qualifiedName() numbers literals among their siblings; a parent always precedes its literals,
+    // so counting in order gives the same names in one pass instead of a scan per literal.
+    const counts = new Map<number | undefined, number>();
+    for (const n of nodes) {
+      const d = n.decl;
+      const parent = d.parent === undefined ? undefined : nodes[d.parent];
+      if (!parent) {
+        n.id = qualifiedName(info.pkg, file, d);
+        continue;
+      }
+      const k = (counts.get(d.parent) ?? 0) + 1;
+      counts.set(d.parent, k);
+      n.id = `${parent.id}$${k}`;
+    }
     this.nodes.set(file, nodes);
     for (const n of nodes) {
       const d = n.decl;
