@@ -136,9 +136,12 @@ export class Typer {
         return which === 'key' ? u.elem : UNKNOWN('range over a channel has one variable');
       case 'basic':
         return u.name === 'string' ? (which === 'key' ? INT : { k: 'basic', name: 'int32' }) : u;
-      case 'func':
-        // Range-over-func: the yield callback's parameters.
-        return this.pick({ k: 'tuple', elems: (u.params[0] && this.index.under(u.params[0]).k === 'func' ? (this.index.under(u.params[0]) as Extract<Type, { k: 'func' }>).params : []) }, which === 'key' ? 0 : 1);
+      case 'func': {
+        // Range-over-func: the variables are the yield callback's parameters.
+        const yieldT = u.params[0] && this.index.under(u.params[0]);
+        const params = yieldT?.k === 'func' ? yieldT.params : [];
+        return params[which === 'key' ? 0 : 1] ?? UNKNOWN('range over a function without that variable');
+      }
       default:
         return u.k === 'unknown' ? u : UNKNOWN('range over an unknown type');
     }
@@ -176,9 +179,11 @@ export class Typer {
       case 'index':
         return this.indexType(e);
       case 'slice': {
+        // Slicing an array (or a pointer to one) gives a slice; strings and slices keep their type.
         const t = this.typeOf(e.x);
-        const u = this.index.under(t);
-        return u.k === 'array' ? { k: 'slice', elem: u.elem } : u.k === 'ptr' && this.index.under(u.elem).k === 'array' ? { k: 'slice', elem: (this.index.under(u.elem) as { elem: Type }).elem } : t;
+        let u = this.index.under(t);
+        if (u.k === 'ptr') u = this.index.under(u.elem);
+        return u.k === 'array' ? { k: 'slice', elem: u.elem } : t;
       }
       case 'assert':
         return this.b.written.get(e) ?? this.typeOf(e.x);
