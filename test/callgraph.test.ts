@@ -149,10 +149,16 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     ['Stdlib', 214, 'sync.(*Once).Do [external]'],
     ['Stdlib', 216, 'defer context.CancelFunc [external]'],
     ['Stdlib', 217, 'context.Context.Done [external]'],
+    ['Grouped', 227, T],
+    ['Table', 233, `${CASES}.helper [func-value]`],
+    ['lib.RunHook', 20, `${CASES}.helper [func-value]`],
+    ['Results', 249, 'defer context.CancelFunc [external]'],
+    ['Results', 252, `${CASES}.helper [func-value]`],
   ];
   for (const [func, line, want] of cases) {
     it(`${func}, line ${line}: ${want}`, () => {
-      expect(targets(`${CASES}.${func}`, line)).toEqual([want]);
+      const id = func.startsWith('lib.') ? `${CASES}/${func}` : `${CASES}.${func}`;
+      expect(targets(id, line)).toEqual([want]);
     });
   }
 

@@ -2,7 +2,7 @@ import type { Expr, FileSummary, FuncDecl } from '../ir.js';
 import { buildIndex, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import type { Program } from '../program.js';
 import type { Storage, VarInfo } from './bindings.js';
-import { externalMethodName } from './external.js';
+import { externalMethodName, externalResultName } from './external.js';
 import { Typer } from './infer.js';
 import { SideTable } from './side.js';
 import { deref, type Type } from './types.js';
@@ -59,7 +59,10 @@ export interface CallGraph {
   index: ProgramIndex;
 }
 
-type FuncValueKey = VarInfo | GlobalVar | FuncNode | string;
+type FuncValueKey = VarInfo | GlobalVar | string;
+
+/** Visited sources while following function values, and the first external one met. */
+type Seen = Set<FuncValueKey | Expr> & { external?: string };
 
 /**
  * Phase two of resolution: every call site to its targets. Interface calls go to every implementer
@@ -264,8 +267,11 @@ class Resolver {
 
   private resolveValueCall(call: CallExpr): CallInfo {
     const fn = call.fn;
-    const targets = this.funcTargets(fn, new Set());
+    const seen: Seen = new Set();
+    const targets = this.funcTargets(fn, seen);
     if (targets.length) return resolved(dedupe(targets));
+    // Only a function from outside the checkout reaches here: `cancel` from context.WithTimeout.
+    if (seen.external) return { kind: 'external', name: seen.external };
     // A value of a function type declared outside the checkout, such as context.CancelFunc.
     const t = this.typer.typeOf(fn);
     if (t.k === 'named' && !this.index.typeInfo(t)) return { kind: 'external', name: `${t.path}.${t.name}` };
@@ -288,7 +294,7 @@ class Resolver {
   }
 
   /** The functions a function-valued expression may hold, from the assignments visible to us. */
-  private funcTargets(e: Expr, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  private funcTargets(e: Expr, seen: Seen): CallTarget[] {
     if (seen.has(e)) return [];
     seen.add(e);
     switch (e.k) {
@@ -299,7 +305,12 @@ class Resolver {
       case 'id': {
         const r = this.b.refs.get(e);
         if (r?.k === 'func') return [{ callee: r.node, how: 'func-value' }];
-        if (r?.k === 'var') return this.fromSources(r.v, r.v.funcSrcs, seen);
+        if (r?.k === 'var') {
+          // `ctx, cancel := f()`: the second result of f.
+          const d = r.v.def;
+          const result = d.k === 'expr' && !d.ok && d.e.k === 'call' ? this.resultTargets(d.e, d.index, seen) : [];
+          return [...result, ...this.fromSources(r.v, r.v.funcSrcs, seen)];
+        }
         if (r?.k === 'global') return this.fromSources(r.g, this.b.globalSrcs.get(r.g) ?? [], seen);
         return [];
       }
@@ -309,24 +320,42 @@ class Resolver {
         return this.selTargets(e, seen);
       case 'composite':
         return e.elems.flatMap((el) => this.funcTargets(el.value, seen));
-      case 'call': {
-        // A call of a function that returns a function literal (options, middleware, constructors).
-        const info = this.infos.get(e);
-        if (info?.kind !== 'resolved') return [];
-        return info.targets.flatMap((t) => this.fromSources(t.callee, this.b.returns.get(t.callee) ?? [], seen));
-      }
+      case 'call':
+        return this.resultTargets(e, 0, seen);
       default:
         return [];
     }
   }
 
-  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  /**
+   * What result `index` of a call may be: what the callee returns there (options, middleware,
+   * `return ctx, cancel`). A result that comes from outside the checkout is noted in `seen.external`.
+   */
+  private resultTargets(call: CallExpr, index: number, seen: Seen): CallTarget[] {
+    const info = this.infos.get(call);
+    if (info?.kind === 'external') seen.external ??= externalResultName(info.name, index);
+    if (info?.kind !== 'resolved') return [];
+    return info.targets.flatMap((t) => {
+      const key = `${t.callee.id}#${index}`;
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return (this.b.returns.get(t.callee) ?? []).flatMap((values) => {
+        // `return g()` passes on all of g's results.
+        const only = values.length === 1 ? values[0] : undefined;
+        if (only?.k === 'call' && index > 0) return this.resultTargets(only, index, seen);
+        const v = values[index];
+        return v ? this.funcTargets(v, seen) : [];
+      });
+    });
+  }
+
+  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Seen): CallTarget[] {
     if (seen.has(key)) return [];
     seen.add(key);
     return srcs.flatMap((s) => this.funcTargets(s, seen));
   }
 
-  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Seen): CallTarget[] {
     const path = this.typer.pkgOf(e.x);
     if (path !== undefined) {
       const m = this.index.packages.get(path)?.members.get(e.name);

@@ -34,8 +34,8 @@ export class Binder {
   /** `T{f: v}` / `T{v}` where v may be a function. */
   readonly compositeFuncs: { lit: Extract<Expr, { k: 'composite' }>; key?: string; index: number; value: Expr }[] = [];
   readonly globalSrcs = new Map<GlobalVar, Expr[]>();
-  /** Returned values of single-result functions that may be functions: `return func() {...}`. */
-  readonly returns = new Map<FuncNode, Expr[]>();
+  /** Return statements' values, where one may be a function: `return ctx, func() {...}`. */
+  readonly returns = new Map<FuncNode, Expr[][]>();
   /** Variables of enclosing functions that a function literal uses. */
   readonly captures = new Map<FuncNode, Set<VarInfo>>();
   /** `path.Name` of named types that get a value somewhere (composite, new, make, var, conversion). */
@@ -143,10 +143,10 @@ export class Binder {
         break;
       case 'return':
         for (const v of s.values) this.expr(v, scope);
-        if (scope.fn && s.values.length === 1 && mayBeFunc(s.values[0]!)) {
+        if (scope.fn && s.values.some(mayBeFunc)) {
           const list = this.returns.get(scope.fn);
-          if (list) list.push(s.values[0]!);
-          else this.returns.set(scope.fn, [s.values[0]!]);
+          if (list) list.push(s.values);
+          else this.returns.set(scope.fn, [s.values]);
         }
         break;
       case 'assign':
