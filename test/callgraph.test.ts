@@ -182,6 +182,11 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     expect(w && typeString(graph.typeOf(closeWriters, w) as Type)).toBe(`${INGEST}/backend.EngineWriter`);
   });
 
+  it('marks go and defer on caller edges too', () => {
+    const modes = graph.callers(fn(`${CASES}.Closures$2`)).map((c) => `${c.call.pos.line} ${c.mode}`);
+    expect(modes).toEqual(['175 call', '176 go']);
+  });
+
   it('gives closures their own node and keeps captured variables in the declaring function', () => {
     const lit = fn(`${CASES}.Closures$1`);
     const t = findId(lit.decl.body ?? [], 't');

@@ -32,6 +32,7 @@ export interface CallerEdge {
   caller: FuncNode;
   call: CallExpr;
   how: ResolvedHow;
+  mode: CallMode;
 }
 
 export interface SiteInfo {
@@ -48,7 +49,7 @@ export interface CallGraph {
   /** Keyed by the IR call object's identity. */
   callInfo(call: CallExpr): CallInfo;
   callers(fn: FuncNode): CallerEdge[];
-  /** The calls in fn's own body (not in its literals), in source order, with `go`/`defer` marked. */
+  /** The calls in fn's own body (not in its literals) in evaluation order (arguments first), `go`/`defer` marked. */
   sites(fn: FuncNode): SiteInfo[];
   /** Where the value of `e` (in fn's body) lives; best effort. */
   storageOf(fn: FuncNode, e: Expr): Storage | undefined;
@@ -102,7 +103,7 @@ class Resolver {
     for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
   }
 
-  /** Records a resolved site on its caller (in source order) and on its callees. */
+  /** Records a site on its caller (in walk order) and, when resolved, on its callees. */
   private link(site: CallSite, info: CallInfo): void {
     if (!site.caller) return;
     const list = this.sitesOf.get(site.caller);
@@ -112,7 +113,7 @@ class Resolver {
     if (info.kind !== 'resolved') return;
     for (const t of info.targets) {
       const edges = this.callerEdges.get(t.callee);
-      const e: CallerEdge = { caller: site.caller, call: site.call, how: t.how };
+      const e: CallerEdge = { caller: site.caller, call: site.call, how: t.how, mode: site.mode };
       if (edges) edges.push(e);
       else this.callerEdges.set(t.callee, [e]);
     }
