@@ -22,7 +22,10 @@ export function findFunc(graph: CallGraph, name: string): FuncNode {
 /** What `gohazard explain` prints: callees with how each was resolved, callers, unresolved sites. */
 export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: string): string {
   const where = (line: number, col: number, file = fn.file.path) => `${shownPath(root, cwd, file)}:${line}:${col}`;
-  const out: string[] = [`${fn.id}  (${where(fn.decl.span.line, fn.decl.span.col)})`, '', 'calls:'];
+  const out: string[] = [`${fn.id}  (${where(fn.decl.span.line, fn.decl.span.col)})`];
+  const captured = graph.captures(fn).map((s) => ('name' in s ? s.name : s.field));
+  if (captured.length) out.push(`captures: ${captured.join(', ')}`);
+  out.push('', 'calls:');
   const unresolved: string[] = [];
   const sites = graph.sites(fn);
   for (const s of sites) {

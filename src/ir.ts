@@ -3,7 +3,8 @@
  * Plain data (no classes, no cycles), so it can be structured-cloned between threads and cached as JSON.
  * Bump SUMMARY_FORMAT whenever its shape or meaning changes: cached summaries are keyed by it.
  */
-export const SUMMARY_FORMAT = 1;
+/** 2: elided composite literals (`[]T{{...}}`, map values `{...}`) are composites, no longer `bad`. */
+export const SUMMARY_FORMAT = 2;
 
 /** 1-based line and 1-based byte column, as Go tools report them. */
 export interface Pos {

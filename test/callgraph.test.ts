@@ -149,10 +149,16 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     ['Stdlib', 214, 'sync.(*Once).Do [external]'],
     ['Stdlib', 216, 'defer context.CancelFunc [external]'],
     ['Stdlib', 217, 'context.Context.Done [external]'],
+    ['Grouped', 227, T],
+    ['Table', 233, `${CASES}.helper [func-value]`],
+    ['lib.RunHook', 20, `${CASES}.helper [func-value]`],
+    ['Results', 249, 'defer context.CancelFunc [external]'],
+    ['Results', 252, `${CASES}.helper [func-value]`],
   ];
   for (const [func, line, want] of cases) {
     it(`${func}, line ${line}: ${want}`, () => {
-      expect(targets(`${CASES}.${func}`, line)).toEqual([want]);
+      const id = func.startsWith('lib.') ? `${CASES}/${func}` : `${CASES}.${func}`;
+      expect(targets(id, line)).toEqual([want]);
     });
   }
 
@@ -176,10 +182,17 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     expect(w && typeString(graph.typeOf(closeWriters, w) as Type)).toBe(`${INGEST}/backend.EngineWriter`);
   });
 
+  it('marks go and defer on caller edges too', () => {
+    const modes = graph.callers(fn(`${CASES}.Closures$2`)).map((c) => `${c.call.pos.line} ${c.mode}`);
+    expect(modes).toEqual(['175 call', '176 go']);
+  });
+
   it('gives closures their own node and keeps captured variables in the declaring function', () => {
     const lit = fn(`${CASES}.Closures$1`);
     const t = findId(lit.decl.body ?? [], 't');
     expect(t && graph.storageOf(lit, t)).toEqual({ kind: 'local', fn: `${CASES}.Closures`, name: 't' });
+    expect(graph.captures(lit)).toEqual([{ kind: 'local', fn: `${CASES}.Closures`, name: 't' }]);
+    expect(graph.captures(fn(`${CASES}.Closures`))).toEqual([]);
   });
 
   it('counts resolution statistics', () => {

@@ -20,6 +20,11 @@ describe('gohazard explain', () => {
     expect(r.stdout).toContain('unresolved:\n  a.go:4:2  f(): call through a function parameter with no visible argument\n');
   });
 
+  it('shows what a closure captures', () => {
+    const r = cli(['explain', 'callgraph.Closures$1', './callgraph/...'], FIXTURES);
+    expect(r.stdout).toMatch(/^gohazard\.test\/fixtures\/callgraph\.Closures\$1 .*\ncaptures: t\n/);
+  });
+
   it('fails with one line for an unknown or ambiguous name', () => {
     const missing = cli(['explain', 'nosuch.Func', './ingest/...'], FIXTURES);
     expect(missing).toMatchObject({ code: 2, stdout: '', stderr: 'gohazard: no function named nosuch.Func in the analyzed packages\n' });

@@ -141,6 +141,15 @@ func f() {
     ]);
   });
 
+  it('keeps composite literals whose type is elided, keyed and positional', () => {
+    const b = body(`package p
+func f() {
+	m := map[string]*T{"a": {f: g}, "b": {}}
+	s := []T{{1, 2}, {x: 3}}
+}`);
+    expect(b.map((s) => (s.k === 'assign' ? s.rhs.map(show).join() : s.k))).toEqual(['{{f: g}, {}}', '{{int, int}, {x: int}}']);
+  });
+
   it('turns func literals into their own functions with a parent', () => {
     const s = sum(`package p
 func f() {

@@ -86,6 +86,7 @@ export class ProgramIndex {
   private readonly underlyingCache = new Map<string, Type>();
   private readonly resolving = new Set<string>();
   private readonly sigCache = new Map<FuncNode, Extract<Type, { k: 'func' }>>();
+  private readonly selectCache = new Map<string, Selection | undefined>();
   private methodSets: Map<TypeInfo, MethodSet> | undefined;
   private byMethod: Map<string, TypeInfo[]> | undefined;
 
@@ -110,8 +111,20 @@ export class ProgramIndex {
       nodes.push(node);
       this.funcs.push(node);
     }
-    // Ids after all nodes exist: a literal's name depends on its siblings.
-    for (const n of nodes) n.id = qualifiedName(info.pkg, file, n.decl);
+    // qualifiedName() numbers literals among their siblings; a parent always precedes its literals,
+    // so counting in order gives the same names in one pass instead of a scan per literal.
+    const counts = new Map<number | undefined, number>();
+    for (const n of nodes) {
+      const d = n.decl;
+      const parent = d.parent === undefined ? undefined : nodes[d.parent];
+      if (!parent) {
+        n.id = qualifiedName(info.pkg, file, d);
+        continue;
+      }
+      const k = (counts.get(d.parent) ?? 0) + 1;
+      counts.set(d.parent, k);
+      n.id = `${parent.id}$${k}`;
+    }
     this.nodes.set(file, nodes);
     for (const n of nodes) {
       const d = n.decl;
@@ -331,6 +344,17 @@ export class ProgramIndex {
 
   /** Go's selector lookup: the shallowest field or method named `name`, through pointers and embedding. */
   select(t: Type, name: string): Selection | undefined {
+    // Most selections are on plain named types (or pointers to them): remember those.
+    const base = t.k === 'ptr' ? t.elem : t;
+    if (base.k !== 'named' || base.args) return this.selectUncached(t, name);
+    const key = `${base.path}.${base.name}#${name}`;
+    if (this.selectCache.has(key)) return this.selectCache.get(key);
+    const sel = this.selectUncached(t, name);
+    this.selectCache.set(key, sel);
+    return sel;
+  }
+
+  private selectUncached(t: Type, name: string): Selection | undefined {
     let level: Type[] = [t.k === 'ptr' ? t.elem : t];
     const seen = new Set<string>();
     for (let depth = 0; depth < MAX_EMBED_DEPTH && level.length; depth++) {

@@ -549,6 +549,8 @@ class Summarizer {
         return { k: 'funclit', fn: this.func(), pos };
       case 'literal_element':
         return this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
+      case 'literal_value':
+        return { k: 'composite', elems: this.literalElems(pos), pos };
       case 'generic_type':
         return { k: 'type', type: this.type(), pos };
       default: {
@@ -643,29 +645,32 @@ class Summarizer {
 
   private composite(pos: Pos): Expr {
     let type: TypeExpr | undefined;
-    const elems: { key?: string; value: Expr }[] = [];
-    const c = this.c;
+    let elems: { key?: string; value: Expr }[] = [];
     this.eachChild((field) => {
       if (field === 'type') type = this.type();
-      else if (field === 'body') {
-        this.eachChild(() => {
-          if (c.nodeType === 'keyed_element') {
-            let key: string | undefined;
-            let value: Expr = { k: 'bad', pos };
-            this.eachChild((f) => {
-              if (f === 'key') {
-                const k = this.firstChild(() => (c.nodeType === 'identifier' ? this.text() : undefined));
-                key = k;
-              } else if (f === 'value') value = this.expr();
-            });
-            elems.push(key === undefined ? { value } : { key, value });
-          } else {
-            elems.push({ value: this.expr() });
-          }
-        });
-      }
+      else if (field === 'body') elems = this.literalElems(pos);
     });
     return type ? { k: 'composite', type, elems, pos } : { k: 'composite', elems, pos };
+  }
+
+  /** The elements of a `literal_value` (`{...}`), also of one whose type is elided (`[]T{{...}}`). */
+  private literalElems(pos: Pos): { key?: string; value: Expr }[] {
+    const elems: { key?: string; value: Expr }[] = [];
+    const c = this.c;
+    this.eachChild(() => {
+      if (c.nodeType === 'keyed_element') {
+        let key: string | undefined;
+        let value: Expr = { k: 'bad', pos };
+        this.eachChild((f) => {
+          if (f === 'key') key = this.firstChild(() => (c.nodeType === 'identifier' ? this.text() : undefined));
+          else if (f === 'value') value = this.expr();
+        });
+        elems.push(key === undefined ? { value } : { key, value });
+      } else {
+        elems.push({ value: this.expr() });
+      }
+    });
+    return elems;
   }
 
   // ---- statements -----------------------------------------------------------------------------

@@ -47,7 +47,8 @@ const BUILTIN_FUNCS = new Set([
 
 /** A lexical scope inside a function body (or a package-level initializer when `fn` is undefined). */
 export class Scope {
-  private readonly vars = new Map<string, Binding>();
+  /** Allocated on the first declaration: most blocks declare nothing. */
+  private vars: Map<string, Binding> | undefined;
 
   constructor(
     readonly index: ProgramIndex,
@@ -62,23 +63,37 @@ export class Scope {
   }
 
   declare(name: string, b: Binding): void {
-    if (name !== '_') this.vars.set(name, b);
+    if (name !== '_') (this.vars ??= new Map()).set(name, b);
   }
 
   /** Declared in this very block: `:=` then assigns instead of declaring. */
   hasOwn(name: string): boolean {
-    return this.vars.has(name);
+    return this.vars?.has(name) ?? false;
   }
 
   lookup(name: string): Binding | undefined {
     for (let s: Scope | undefined = this; s; s = s.parent) {
-      const b = s.vars.get(name);
+      const b = s.vars?.get(name);
       if (b) return b;
     }
     const tp = this.tparams?.get(name);
     if (tp) return { k: 'type', t: tp };
-    return packageLookup(this.index, this.file, name);
+    return cachedPackageLookup(this.index, this.file, name);
   }
+}
+
+const fileCaches = new WeakMap<FileScope, Map<string, Binding | null>>();
+
+/** Package-level names are looked up once per file: most identifiers in a body are such names. */
+function cachedPackageLookup(index: ProgramIndex, file: FileScope, name: string): Binding | undefined {
+  let cache = fileCaches.get(file);
+  if (!cache) fileCaches.set(file, (cache = new Map()));
+  let b = cache.get(name);
+  if (b === undefined) {
+    b = packageLookup(index, file, name) ?? null;
+    cache.set(name, b);
+  }
+  return b ?? undefined;
 }
 
 /** Package members, then imports, dot imports and the universe. */

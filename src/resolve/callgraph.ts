@@ -2,8 +2,9 @@ import type { Expr, FileSummary, FuncDecl } from '../ir.js';
 import { buildIndex, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import type { Program } from '../program.js';
 import type { Storage, VarInfo } from './bindings.js';
-import { externalMethodName } from './external.js';
+import { externalMethodName, externalResultName } from './external.js';
 import { Typer } from './infer.js';
+import { SideTable } from './side.js';
 import { deref, type Type } from './types.js';
 import { Binder, mayBeFunc, type CallExpr, type CallMode, type CallSite } from './walk.js';
 
@@ -31,6 +32,7 @@ export interface CallerEdge {
   caller: FuncNode;
   call: CallExpr;
   how: ResolvedHow;
+  mode: CallMode;
 }
 
 export interface SiteInfo {
@@ -47,16 +49,21 @@ export interface CallGraph {
   /** Keyed by the IR call object's identity. */
   callInfo(call: CallExpr): CallInfo;
   callers(fn: FuncNode): CallerEdge[];
-  /** The calls in fn's own body (not in its literals), in source order, with `go`/`defer` marked. */
+  /** The calls in fn's own body (not in its literals) in evaluation order (arguments first), `go`/`defer` marked. */
   sites(fn: FuncNode): SiteInfo[];
   /** Where the value of `e` (in fn's body) lives; best effort. */
   storageOf(fn: FuncNode, e: Expr): Storage | undefined;
+  /** Variables of enclosing functions that a function literal uses (directly, not in nested literals). */
+  captures(fn: FuncNode): Storage[];
   /** The resolved type of `e` (see src/resolve/types.ts). */
   typeOf(fn: FuncNode, e: Expr): Type;
   index: ProgramIndex;
 }
 
-type FuncValueKey = VarInfo | GlobalVar | FuncNode | string;
+type FuncValueKey = VarInfo | GlobalVar | string;
+
+/** Visited sources while following function values, and the first external one met. */
+type Seen = Set<FuncValueKey | Expr> & { external?: string };
 
 /**
  * Phase two of resolution: every call site to its targets. Interface calls go to every implementer
@@ -64,7 +71,7 @@ type FuncValueKey = VarInfo | GlobalVar | FuncNode | string;
  * values go to the functions visibly assigned to the variable, global, field or parameter.
  */
 class Resolver {
-  readonly infos = new Map<CallExpr, CallInfo>();
+  readonly infos = new SideTable<CallExpr, CallInfo>();
   readonly callerEdges = new Map<FuncNode, CallerEdge[]>();
   readonly sitesOf = new Map<FuncNode, SiteInfo[]>();
   private readonly fieldSrcs = new Map<string, Expr[]>();
@@ -96,7 +103,7 @@ class Resolver {
     for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
   }
 
-  /** Records a resolved site on its caller (in source order) and on its callees. */
+  /** Records a site on its caller (in walk order) and, when resolved, on its callees. */
   private link(site: CallSite, info: CallInfo): void {
     if (!site.caller) return;
     const list = this.sitesOf.get(site.caller);
@@ -106,7 +113,7 @@ class Resolver {
     if (info.kind !== 'resolved') return;
     for (const t of info.targets) {
       const edges = this.callerEdges.get(t.callee);
-      const e: CallerEdge = { caller: site.caller, call: site.call, how: t.how };
+      const e: CallerEdge = { caller: site.caller, call: site.call, how: t.how, mode: site.mode };
       if (edges) edges.push(e);
       else this.callerEdges.set(t.callee, [e]);
     }
@@ -261,8 +268,11 @@ class Resolver {
 
   private resolveValueCall(call: CallExpr): CallInfo {
     const fn = call.fn;
-    const targets = this.funcTargets(fn, new Set());
+    const seen: Seen = new Set();
+    const targets = this.funcTargets(fn, seen);
     if (targets.length) return resolved(dedupe(targets));
+    // Only a function from outside the checkout reaches here: `cancel` from context.WithTimeout.
+    if (seen.external) return { kind: 'external', name: seen.external };
     // A value of a function type declared outside the checkout, such as context.CancelFunc.
     const t = this.typer.typeOf(fn);
     if (t.k === 'named' && !this.index.typeInfo(t)) return { kind: 'external', name: `${t.path}.${t.name}` };
@@ -276,6 +286,7 @@ class Resolver {
       if (r?.k === 'var') return r.v.storage.kind === 'param' ? 'call through a function parameter with no visible argument' : 'call through a local function value with no visible assignment';
       if (r?.k === 'global') return 'call through a package-level function variable with no visible assignment';
     }
+    if (fn.k === 'sel' && this.typer.pkgOf(fn.x) !== undefined) return 'call through a package-level function variable with no visible assignment';
     if (fn.k === 'sel') return 'call through a function-typed field with no visible assignment';
     if (fn.k === 'call') return 'call of a returned function';
     if (fn.k === 'index') return 'call of a function from a map or slice';
@@ -284,7 +295,7 @@ class Resolver {
   }
 
   /** The functions a function-valued expression may hold, from the assignments visible to us. */
-  private funcTargets(e: Expr, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  private funcTargets(e: Expr, seen: Seen): CallTarget[] {
     if (seen.has(e)) return [];
     seen.add(e);
     switch (e.k) {
@@ -295,7 +306,12 @@ class Resolver {
       case 'id': {
         const r = this.b.refs.get(e);
         if (r?.k === 'func') return [{ callee: r.node, how: 'func-value' }];
-        if (r?.k === 'var') return this.fromSources(r.v, r.v.funcSrcs, seen);
+        if (r?.k === 'var') {
+          // `ctx, cancel := f()`: the second result of f.
+          const d = r.v.def;
+          const result = d.k === 'expr' && !d.ok && d.e.k === 'call' ? this.resultTargets(d.e, d.index, seen) : [];
+          return [...result, ...this.fromSources(r.v, r.v.funcSrcs, seen)];
+        }
         if (r?.k === 'global') return this.fromSources(r.g, this.b.globalSrcs.get(r.g) ?? [], seen);
         return [];
       }
@@ -305,24 +321,42 @@ class Resolver {
         return this.selTargets(e, seen);
       case 'composite':
         return e.elems.flatMap((el) => this.funcTargets(el.value, seen));
-      case 'call': {
-        // A call of a function that returns a function literal (options, middleware, constructors).
-        const info = this.infos.get(e);
-        if (info?.kind !== 'resolved') return [];
-        return info.targets.flatMap((t) => this.fromSources(t.callee, this.b.returns.get(t.callee) ?? [], seen));
-      }
+      case 'call':
+        return this.resultTargets(e, 0, seen);
       default:
         return [];
     }
   }
 
-  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  /**
+   * What result `index` of a call may be: what the callee returns there (options, middleware,
+   * `return ctx, cancel`). A result that comes from outside the checkout is noted in `seen.external`.
+   */
+  private resultTargets(call: CallExpr, index: number, seen: Seen): CallTarget[] {
+    const info = this.infos.get(call);
+    if (info?.kind === 'external') seen.external ??= externalResultName(info.name, index);
+    if (info?.kind !== 'resolved') return [];
+    return info.targets.flatMap((t) => {
+      const key = `${t.callee.id}#${index}`;
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return (this.b.returns.get(t.callee) ?? []).flatMap((values) => {
+        // `return g()` passes on all of g's results.
+        const only = values.length === 1 ? values[0] : undefined;
+        if (only?.k === 'call' && index > 0) return this.resultTargets(only, index, seen);
+        const v = values[index];
+        return v ? this.funcTargets(v, seen) : [];
+      });
+    });
+  }
+
+  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Seen): CallTarget[] {
     if (seen.has(key)) return [];
     seen.add(key);
     return srcs.flatMap((s) => this.funcTargets(s, seen));
   }
 
-  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Set<FuncValueKey | Expr>): CallTarget[] {
+  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Seen): CallTarget[] {
     const path = this.typer.pkgOf(e.x);
     if (path !== undefined) {
       const m = this.index.packages.get(path)?.members.get(e.name);
@@ -404,6 +438,7 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     callers: (fn) => r.callerEdges.get(fn) ?? [],
     sites: (fn) => r.sitesOf.get(fn) ?? [],
     storageOf: (_fn, e) => r.storageOf(e),
+    captures: (fn) => [...(binder.captures.get(fn) ?? [])].map((v) => v.storage),
     typeOf: (_fn, e) => typer.typeOf(e),
   };
 }

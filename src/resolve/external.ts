@@ -60,3 +60,13 @@ export function stdlibFunc(path: string, name: string): Extract<Type, { k: 'func
   const results = STDLIB_RESULTS[`${path}.${name}`];
   return results && { k: 'func', params: [], results, variadic: false };
 }
+
+/**
+ * A name for a function value returned by an external call: its type when we know it
+ * (`context.CancelFunc` from context.WithTimeout), else the call and the result's position.
+ */
+export function externalResultName(call: string, index: number): string {
+  const t = STDLIB_RESULTS[call]?.[index];
+  if (t?.k === 'named') return `${t.path}.${t.name}`;
+  return `${call} result ${index}`;
+}

@@ -2,8 +2,11 @@ import type { Expr } from '../ir.js';
 import type { FuncNode, GlobalVar, ProgramIndex } from '../index/index.js';
 import type { Binding, VarInfo } from './bindings.js';
 import { stdlibFunc } from './external.js';
+import { SideTable } from './side.js';
 import { BOOL, EMPTY_IFACE, INT, STRING, substitute, unify, UNKNOWN, type Type } from './types.js';
 import type { Binder } from './walk.js';
+
+const RECURSIVE = UNKNOWN('recursive definition');
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
 
@@ -13,7 +16,7 @@ const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
  * `unknown` carries a short reason, which becomes the reason of an unresolved call.
  */
 export class Typer {
-  private readonly memo = new Map<Expr, Type>();
+  private readonly memo = new SideTable<Expr, Type>();
   private readonly globals = new Map<GlobalVar, Type>();
   private readonly busy = new Set<object>();
 
@@ -25,10 +28,9 @@ export class Typer {
   typeOf(e: Expr): Type {
     const m = this.memo.get(e);
     if (m) return m;
-    if (this.busy.has(e)) return UNKNOWN('recursive definition');
-    this.busy.add(e);
+    // Seen again while being computed: a definition in terms of itself.
+    this.memo.set(e, RECURSIVE);
     const t = this.compute(e);
-    this.busy.delete(e);
     this.memo.set(e, t);
     return t;
   }
@@ -134,9 +136,12 @@ export class Typer {
         return which === 'key' ? u.elem : UNKNOWN('range over a channel has one variable');
       case 'basic':
         return u.name === 'string' ? (which === 'key' ? INT : { k: 'basic', name: 'int32' }) : u;
-      case 'func':
-        // Range-over-func: the yield callback's parameters.
-        return this.pick({ k: 'tuple', elems: (u.params[0] && this.index.under(u.params[0]).k === 'func' ? (this.index.under(u.params[0]) as Extract<Type, { k: 'func' }>).params : []) }, which === 'key' ? 0 : 1);
+      case 'func': {
+        // Range-over-func: the variables are the yield callback's parameters.
+        const yieldT = u.params[0] && this.index.under(u.params[0]);
+        const params = yieldT?.k === 'func' ? yieldT.params : [];
+        return params[which === 'key' ? 0 : 1] ?? UNKNOWN('range over a function without that variable');
+      }
       default:
         return u.k === 'unknown' ? u : UNKNOWN('range over an unknown type');
     }
@@ -174,9 +179,11 @@ export class Typer {
       case 'index':
         return this.indexType(e);
       case 'slice': {
+        // Slicing an array (or a pointer to one) gives a slice; strings and slices keep their type.
         const t = this.typeOf(e.x);
-        const u = this.index.under(t);
-        return u.k === 'array' ? { k: 'slice', elem: u.elem } : u.k === 'ptr' && this.index.under(u.elem).k === 'array' ? { k: 'slice', elem: (this.index.under(u.elem) as { elem: Type }).elem } : t;
+        let u = this.index.under(t);
+        if (u.k === 'ptr') u = this.index.under(u.elem);
+        return u.k === 'array' ? { k: 'slice', elem: u.elem } : t;
       }
       case 'assert':
         return this.b.written.get(e) ?? this.typeOf(e.x);

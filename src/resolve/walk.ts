@@ -1,6 +1,7 @@
 import type { Expr, FuncDecl, SelectCase, Stmt, SwitchCase } from '../ir.js';
 import { namedKey, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import { Scope, type Binding, type VarDef, type VarInfo } from './bindings.js';
+import { SideTable } from './side.js';
 import { BOOL, deref, type Type } from './types.js';
 
 export type CallExpr = Extract<Expr, { k: 'call' }>;
@@ -20,21 +21,23 @@ export interface CallSite {
  * Types of expressions are computed afterwards, lazily, from these bindings.
  */
 export class Binder {
-  readonly refs = new Map<Expr, Binding>();
+  readonly refs = new SideTable<Expr, Binding>();
   /** Types written in bodies: composite literals, assertions, conversions, `make`/`new` arguments. */
-  readonly written = new Map<Expr, Type>();
+  readonly written = new SideTable<Expr, Type>();
   readonly sites: CallSite[] = [];
-  readonly litNodes = new Map<Expr, FuncNode>();
+  readonly litNodes = new SideTable<Expr, FuncNode>();
   /** Explicit type arguments of generic calls, resolved where they are written. */
-  readonly typeArgs = new Map<CallExpr, Type[]>();
+  readonly typeArgs = new SideTable<CallExpr, Type[]>();
   readonly params = new Map<FuncNode, VarInfo[]>();
   /** `x.f = v` where v may be a function. */
   readonly fieldAssigns: { target: Extract<Expr, { k: 'sel' }>; value: Expr }[] = [];
   /** `T{f: v}` / `T{v}` where v may be a function. */
   readonly compositeFuncs: { lit: Extract<Expr, { k: 'composite' }>; key?: string; index: number; value: Expr }[] = [];
   readonly globalSrcs = new Map<GlobalVar, Expr[]>();
-  /** Returned values of single-result functions that may be functions: `return func() {...}`. */
-  readonly returns = new Map<FuncNode, Expr[]>();
+  /** Return statements' values, where one may be a function: `return ctx, func() {...}`. */
+  readonly returns = new Map<FuncNode, Expr[][]>();
+  /** Variables of enclosing functions that a function literal uses. */
+  readonly captures = new Map<FuncNode, Set<VarInfo>>();
   /** `path.Name` of named types that get a value somewhere (composite, new, make, var, conversion). */
   readonly instantiated = new Set<string>();
   private readonly walked = new Set<FuncNode>();
@@ -63,6 +66,12 @@ export class Binder {
     for (const node of this.index.funcs) {
       if (!this.walked.has(node)) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
+  }
+
+  private capture(fn: FuncNode, v: VarInfo): void {
+    const set = this.captures.get(fn);
+    if (set) set.add(v);
+    else this.captures.set(fn, new Set([v]));
   }
 
   private globalSrc(g: GlobalVar, v: Expr): void {
@@ -134,10 +143,10 @@ export class Binder {
         break;
       case 'return':
         for (const v of s.values) this.expr(v, scope);
-        if (scope.fn && s.values.length === 1 && mayBeFunc(s.values[0]!)) {
+        if (scope.fn && s.values.some(mayBeFunc)) {
           const list = this.returns.get(scope.fn);
-          if (list) list.push(s.values[0]!);
-          else this.returns.set(scope.fn, [s.values[0]!]);
+          if (list) list.push(s.values);
+          else this.returns.set(scope.fn, [s.values]);
         }
         break;
       case 'assign':
@@ -147,7 +156,9 @@ export class Binder {
         this.varStmt(s, scope);
         break;
       case 'block':
-        this.stmts(s.body, scope.child());
+        // `var ( a = 1; b T )` arrives as a block of var statements; its names belong to this scope.
+        // (A real block holding only declarations would not compile: Go rejects unused variables.)
+        this.stmts(s.body, s.body.every((x) => x.k === 'var') ? scope : scope.child());
         break;
       case 'if': {
         const inner = scope.child();
@@ -221,7 +232,11 @@ export class Binder {
       if (b?.k === 'var') b.v.funcSrcs.push(value);
       else if (b?.k === 'global') this.globalSrc(b.g, value);
     } else if (target.k === 'sel') {
-      this.fieldAssigns.push({ target, value });
+      // `pkg.Hook = f` sets another package's variable; anything else is a field.
+      const pkg = target.x.k === 'id' ? this.refs.get(target.x) : undefined;
+      const m = pkg?.k === 'pkg' ? this.index.packages.get(pkg.path)?.members.get(target.name) : undefined;
+      if (m?.k === 'var') this.globalSrc(m.g, value);
+      else if (pkg?.k !== 'pkg') this.fieldAssigns.push({ target, value });
     }
   }
 
@@ -288,6 +303,7 @@ export class Binder {
       case 'id': {
         const b = scope.lookup(e.name);
         if (b) this.refs.set(e, b);
+        if (b?.k === 'var' && scope.fn && b.v.fn !== scope.fn) this.capture(scope.fn, b.v);
         break;
       }
       case 'sel':
