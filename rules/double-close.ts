@@ -23,6 +23,8 @@ export const doubleClose: Rule = {
   },
   run(ctx) {
     const facts = ctx.facts;
+    // One call that closes several channels a second time is one mistake: report it once.
+    const seen = new Set<string>();
     for (const h of sequenceHazards(facts)) {
       if (h.kind !== 'close-after-close') continue;
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
@@ -33,6 +35,10 @@ export const doubleClose: Rule = {
       const { first, second } = h;
       const name = nameOf(h.id, second);
       const firstAt = stepLocation(first.steps[0]!);
+      const at = stepLocation(second.steps[0]!);
+      const key = `${at.path}:${at.line}:${at.col}|${firstAt.line}:${firstAt.col}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const vias = via(first) + via(second);
       let message: string;
       if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
@@ -44,7 +50,7 @@ export const doubleClose: Rule = {
       ctx.report({
         confidence: 'high',
         message,
-        location: stepLocation(second.steps[0]!),
+        location: at,
         related: [
           { location: firstAt, message: `first close of ${name}` },
           // Where the second close really happens, when it is down a call from here.

@@ -83,8 +83,8 @@ export const MADE = '#made';
 const CAPTURED = '^';
 
 /**
- * The object a value is taken from, for instance roots: `x.f` and `&x.f` from x, `m[k]` from m,
- * `v.(T)` from v, and `c.Load(k)` (a lookup in a container) from c. Anything else has no owner.
+ * The object a value is taken from, for instance roots: `x.f` and `&x.f` from x, `v.(T)` from v, and
+ * `c.Load(k)` (a lookup in a container) from c. `m[k]` has none: in a loop it is another element each time.
  */
 function ownerOf(e: Expr): Expr | undefined {
   switch (e.k) {
@@ -93,7 +93,6 @@ function ownerOf(e: Expr): Expr | undefined {
       return e;
     case 'unary':
       return e.op === '&' || e.op === '*' ? ownerOf(e.x) : undefined;
-    case 'index':
     case 'assert':
       return ownerOf(e.x);
     case 'call':
@@ -175,6 +174,8 @@ export class ChannelFacts {
   rootIn(node: FuncNode, e: Expr | undefined, depth = 0): string | undefined {
     let base = e;
     while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
+    // An element of a slice or map (`c.nodes[i].mgr`): which one, we cannot tell.
+    if (base?.k === 'index') return FRESH;
     if (!base || base.k !== 'id') return undefined;
     const st = this.graph.storageOf(node, base);
     if (!st) return undefined;
@@ -182,10 +183,20 @@ export class ChannelFacts {
     // Captured from an enclosing function: that function can name it (see liftRoot).
     if (st.kind !== 'local' && st.kind !== 'param') return undefined;
     if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${base.name}`;
-    // A local that only ever aliases a path from the receiver or a parameter (`en := ei.openedEngine`)
-    // is that instance; one made or looked up here (`rw := NewWorker()`, `n := nodes[i]`) is its own.
-    if (st.fn === node.id && depth < 4) {
-      const sources = this.localSources(node).get(base.name) ?? [];
+    return this.localRoot(node, base.name, depth);
+  }
+
+  /**
+   * A local that only ever aliases a path from the receiver or a parameter (`en := ei.openedEngine`)
+   * is that instance; one made or looked up here (`rw := NewWorker()`, `n := nodes[i]`) is its own.
+   */
+  private localRoot(node: FuncNode, name: string, depth: number): string {
+    const { recv, params } = node.decl;
+    if (recv?.name === name) return RECEIVER;
+    const index = params.findIndex((p) => p.name === name);
+    if (index !== -1) return `@${index}`;
+    if (depth < 4) {
+      const sources = this.localSources(node).get(name) ?? [];
       // A name that is sometimes made on the spot (often a shadowing declaration in a fallback branch)
       // and otherwise taken from the receiver's object graph is counted as the latter.
       const taken = sources.filter((src) => !isConstruction(src));
@@ -193,7 +204,7 @@ export class ChannelFacts {
       const [only] = roots;
       if (roots.size === 1 && only !== undefined && only.startsWith('@')) return only;
     }
-    return base.name;
+    return name;
   }
 
   private readonly sources = new Map<FuncNode, Map<string, Expr[]>>();
@@ -239,7 +250,7 @@ export class ChannelFacts {
     if (root.startsWith(CAPTURED)) {
       const [fn = '', name = ''] = root.slice(CAPTURED.length).split('\0');
       // Back in the function that declared the variable, it is that function's own root.
-      if (fn === node.id) return this.rootIn(node, { k: 'id', name, pos: call.pos });
+      if (fn === node.id) return this.localRoot(node, name, 0);
       return node.decl.parent === undefined ? FRESH : root;
     }
     if (root === RECEIVER) return this.rootIn(node, receiver);
@@ -567,7 +578,7 @@ function defersRecover(node: FuncNode): boolean {
   return false;
 }
 
-function callsRecover(body: Stmt[]): boolean {
+export function callsRecover(body: Stmt[]): boolean {
   for (const st of allStmts(body)) for (const c of callsInStmt(st)) if (c.fn.k === 'id' && c.fn.name === 'recover') return true;
   return false;
 }

@@ -2,7 +2,7 @@ import type { Expr, Pos } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey, posKey } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
+import { callsRecover, FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -169,6 +169,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           }
           return { ...s, deferred: withEntries(s.deferred, new Map([d])) };
         }
+        // `defer func() { if r := recover(); r != nil { close(ch) } }()` closes only on the panic path,
+        // where the normal path's closes did not run.
+        const lit = call.fn.k === 'funclit' ? fn.file.funcs[call.fn.fn] : undefined;
+        if (lit?.body && callsRecover(lit.body)) return s;
         const eff = facts.effectsOf(fn, call, { locks: [], flagChecked: false, async: false, once: g.once });
         return { ...s, deferred: withEntries(s.deferred, eff.closes) };
       },
