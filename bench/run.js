@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// `npm run bench`: gohazard against the parse-only floor on real Go code (see bench/README.md).
+// A benchmark, not a test: it prints a table and writes bench/latest.json, and never fails on speed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { changeOne, ensureInstalled, listPackages, mirror } from './corpus.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FRACTIONS = [0.25, 0.5, 1];
+// Each measurement is the faster of two runs: on a shared 2-core machine one run can lose seconds to a neighbour.
+const REPEATS = 2;
+const workers = Math.max(1, os.availableParallelism());
+const work = path.join(os.tmpdir(), 'gohazard-bench');
+const log = (s) => process.stderr.write(`bench: ${s}\n`);
+
+function node(args, cwd) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
+  return { ms, stdout: r.stdout };
+}
+
+async function best(measure) {
+  let best;
+  for (let i = 0; i < REPEATS; i++) {
+    const r = await measure();
+    if (!best || r.wallMs < best.wallMs) best = r;
+  }
+  return best;
+}
+
+/** Read + parse only, of the files gohazard's loader lists, with gohazard's worker count. */
+async function floor(corpusDir) {
+  const { load } = await import('../dist/src/load/discover.js');
+  const { DEFAULT_TARGET } = await import('../dist/src/load/buildtags.js');
+  const loaded = load(['./...'], { cwd: corpusDir, tests: true, target: DEFAULT_TARGET });
+  const list = path.join(work, 'files.json');
+  writeFileSync(list, JSON.stringify(loaded.files.map((f) => f.abs)));
+  const r = node([path.join(here, 'floor.js'), list, String(workers)], corpusDir);
+  const out = JSON.parse(r.stdout);
+  return { wallMs: r.ms, maxRssMB: out.maxRssMB, files: out.parsed };
+}
+
+/** One `gohazard check` run in a child process: wall time, its own phase times, peak RSS. */
+function gohazard(corpusDir, extraArgs) {
+  const rss = path.join(work, 'rss.json');
+  const r = node([path.join(here, 'measure.js'), rss, 'check', '--tests', '--format', 'json', '--stats', '-j', String(workers), ...extraArgs, './...'], corpusDir);
+  const { stats, findings } = JSON.parse(r.stdout);
+  const { total, ...phases } = stats.timings;
+  return {
+    wallMs: r.ms,
+    totalMs: total,
+    phases,
+    maxRssMB: JSON.parse(readFileSync(rss, 'utf8')).maxRssMB,
+    files: stats.files,
+    lines: stats.lines,
+    bytes: stats.bytes,
+    findings: findings.length,
+  };
+}
+
+async function main() {
+  ensureInstalled(log);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const corpus = listPackages();
+  const rows = [];
+  for (const fraction of FRACTIONS) {
+    const dir = path.join(work, `corpus-${fraction * 100}`);
+    mirror(corpus, fraction, dir);
+    log(`${fraction * 100}%: floor`);
+    const fl = await best(() => floor(dir));
+    log(`${fraction * 100}%: gohazard cold`);
+    const cold = await best(() => gohazard(dir, []));
+    rows.push({ fraction, mode: 'floor', ...fl, lines: cold.lines, bytes: cold.bytes });
+    rows.push({ fraction, mode: 'cold', ...cold });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const floors = new Map(rows.filter((r) => r.mode === 'floor').map((r) => [r.fraction, r.wallMs]));
+  for (const r of rows) {
+    r.ratioToFloor = r.wallMs / floors.get(r.fraction);
+    r.filesPerSec = r.files / (r.wallMs / 1000);
+    r.mbPerSec = r.bytes / 1e6 / (r.wallMs / 1000);
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    workers,
+    rows,
+  };
+  writeFileSync(path.join(here, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(table(result));
+  rmSync(work, { recursive: true, force: true });
+}
+
+function table({ machine, workers, rows }) {
+  const s = (ms) => (ms / 1000).toFixed(2);
+  const out = [
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, Node ${machine.node}; ${workers} workers`,
+    '',
+    '| corpus | files | MB | run | wall s | × floor | files/s | MB/s | peak RSS MB | phases (s) |',
+    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    const phases = r.phases ? Object.entries(r.phases).map(([k, v]) => `${k} ${s(v)}`).join(', ') : '';
+    out.push(`| ${r.fraction * 100}% | ${r.files} | ${(r.bytes / 1e6).toFixed(1)} | ${r.mode} | ${s(r.wallMs)} | ${r.ratioToFloor.toFixed(2)} | ${r.filesPerSec.toFixed(0)} | ${r.mbPerSec.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${phases} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exitCode = 2;
+});
