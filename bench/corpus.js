@@ -1,7 +1,7 @@
 // The benchmark corpus: real Go source from Debian packages, mirrored as symlinks into a temp folder
 // so that a fraction of it can be analyzed and one file can be changed without touching /usr.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, appendFileSync, unlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, appendFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
 const GOCODE = '/usr/share/gocode/src';
@@ -90,10 +90,12 @@ export function mirror(corpus, fraction, dest) {
   return files;
 }
 
-/** Makes one mirrored file a real copy with an extra comment: a one-line edit, as in a PR. */
+/** Edits one mirrored file (a real copy replaces the symlink) with a new comment line, as in a PR. */
 export function changeOne(file) {
-  const src = realpathSync(file);
-  unlinkSync(file);
-  copyFileSync(src, file);
-  appendFileSync(file, '\n// changed by the gohazard benchmark\n');
+  if (lstatSync(file).isSymbolicLink()) {
+    const src = realpathSync(file);
+    unlinkSync(file);
+    copyFileSync(src, file);
+  }
+  appendFileSync(file, `\n// changed by the gohazard benchmark at ${process.hrtime.bigint()}\n`);
 }

@@ -59,6 +59,7 @@ function gohazard(corpusDir, extraArgs) {
     files: stats.files,
     lines: stats.lines,
     bytes: stats.bytes,
+    cached: stats.cached,
     findings: findings.length,
   };
 }
@@ -71,18 +72,37 @@ async function main() {
   const rows = [];
   for (const fraction of FRACTIONS) {
     const dir = path.join(work, `corpus-${fraction * 100}`);
-    mirror(corpus, fraction, dir);
+    const files = mirror(corpus, fraction, dir);
     log(`${fraction * 100}%: floor`);
     const fl = await best(() => floor(dir));
+    const cache = path.join(work, 'cache');
+    const withCache = ['--cache-dir', cache];
     log(`${fraction * 100}%: gohazard cold`);
-    const cold = await best(() => gohazard(dir, []));
+    const cold = await best(() => {
+      rmSync(cache, { recursive: true, force: true });
+      return gohazard(dir, withCache);
+    });
+    log(`${fraction * 100}%: gohazard warm`);
+    const warm = await best(() => gohazard(dir, withCache));
+    log(`${fraction * 100}%: gohazard after one file changed`);
+    // The middle file of the sorted list: an ordinary file, not an edge of the corpus.
+    const changed = files[Math.floor(files.length / 2)];
+    const one = await best(() => {
+      changeOne(changed);
+      return gohazard(dir, withCache);
+    });
     rows.push({ fraction, mode: 'floor', ...fl, lines: cold.lines, bytes: cold.bytes });
     rows.push({ fraction, mode: 'cold', ...cold });
+    rows.push({ fraction, mode: 'warm', ...warm });
+    rows.push({ fraction, mode: 'one changed', changedFile: path.relative(dir, changed), ...one });
     rmSync(dir, { recursive: true, force: true });
   }
-  const floors = new Map(rows.filter((r) => r.mode === 'floor').map((r) => [r.fraction, r.wallMs]));
+  const wallOf = (mode) => new Map(rows.filter((r) => r.mode === mode).map((r) => [r.fraction, r.wallMs]));
+  const floors = wallOf('floor');
+  const colds = wallOf('cold');
   for (const r of rows) {
     r.ratioToFloor = r.wallMs / floors.get(r.fraction);
+    r.ratioToCold = r.wallMs / colds.get(r.fraction);
     r.filesPerSec = r.files / (r.wallMs / 1000);
     r.mbPerSec = r.bytes / 1e6 / (r.wallMs / 1000);
   }
@@ -102,12 +122,12 @@ function table({ machine, workers, rows }) {
   const out = [
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, Node ${machine.node}; ${workers} workers`,
     '',
-    '| corpus | files | MB | run | wall s | × floor | files/s | MB/s | peak RSS MB | phases (s) |',
-    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---|',
+    '| corpus | files | MB | run | wall s | × floor | × cold | files/s | MB/s | peak RSS MB | from cache | phases (s) |',
+    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     const phases = r.phases ? Object.entries(r.phases).map(([k, v]) => `${k} ${s(v)}`).join(', ') : '';
-    out.push(`| ${r.fraction * 100}% | ${r.files} | ${(r.bytes / 1e6).toFixed(1)} | ${r.mode} | ${s(r.wallMs)} | ${r.ratioToFloor.toFixed(2)} | ${r.filesPerSec.toFixed(0)} | ${r.mbPerSec.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${phases} |`);
+    out.push(`| ${r.fraction * 100}% | ${r.files} | ${(r.bytes / 1e6).toFixed(1)} | ${r.mode} | ${s(r.wallMs)} | ${r.ratioToFloor.toFixed(2)} | ${r.ratioToCold.toFixed(2)} | ${r.filesPerSec.toFixed(0)} | ${r.mbPerSec.toFixed(1)} | ${r.maxRssMB.toFixed(0)} | ${r.cached ?? ''} | ${phases} |`);
   }
   return `${out.join('\n')}\n`;
 }

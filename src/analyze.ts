@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
 import type { FileSummary } from './ir.js';
@@ -21,6 +22,11 @@ export interface AnalyzeOptions {
   /** Report findings located in generated files too. */
   includeGenerated?: boolean;
   rules?: readonly Rule[];
+  /** Persistent summary cache folder (see src/cache/); absent: no cache. */
+  cacheDir?: string;
+  cacheMaxBytes?: number;
+  /** Also report problems that only cost speed, such as a corrupt cache entry. */
+  verbose?: boolean;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -38,6 +44,8 @@ export interface Stats {
   bytes: number;
   syntaxErrors: number;
   skipped: number;
+  /** Files whose summary came from the cache. */
+  cached: number;
   /** Left out by Go's rules: _test.go without --tests, build constraints, GOOS/GOARCH suffixes, skipped folders. */
   excluded: number;
   workers: number;
@@ -66,9 +74,17 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
 
   const outcomes = await parseAll(
     loaded.files.map((f) => ({ abs: f.abs, rel: f.rel })),
-    { target, maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES },
+    {
+      target,
+      maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
+    },
     { workers, onProgress: (done, total) => opts.onProgress?.('parse', done, total) },
   );
+  // Pruning only after a run that added entries: a warm run leaves the cache as large as it was.
+  if (opts.cacheDir !== undefined && outcomes.some((o) => o.kind === 'summary' && o.cache === 'stored')) {
+    pruneCache(opts.cacheDir, opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  }
   const t2 = performance.now();
 
   const shown = (rel: string) => {
@@ -79,6 +95,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   let excluded = loaded.excludedByRules;
   let skipped = 0;
   let syntaxErrors = 0;
+  let cached = 0;
   outcomes.forEach((o, i) => {
     const f = loaded.files[i]!;
     if (o.kind === 'excluded') excluded++;
@@ -87,6 +104,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
       files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
+      if (o.cache === 'hit') cached++;
+      if (o.cacheNote && opts.verbose) diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `cache: ${o.cacheNote}` });
       const err = o.summary.syntaxError;
       if (err) {
         syntaxErrors++;
@@ -117,6 +136,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       bytes: summaries.reduce((n, s) => n + s.bytes, 0),
       syntaxErrors,
       skipped,
+      cached,
       excluded,
       workers,
       timings: { load: t1 - t0, parse: t2 - t1, rules: t3 - t2, total: t3 - t0 },

@@ -1,5 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { analyze, DEFAULT_MAX_FILE_BYTES, type AnalysisResult } from './analyze.js';
+import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
+import { defaultCacheDir } from './cache/store.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { formatJson } from './report/json.js';
@@ -28,6 +30,10 @@ interface CheckOptions {
   maxFileSize: number;
   jobs?: number;
   progress: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  cacheMaxSize: number;
+  verbose: boolean;
 }
 
 function parseSize(value: string): number {
@@ -76,7 +82,7 @@ function printStats(result: AnalysisResult): void {
   const t = s.timings;
   const mb = (s.bytes / 1e6).toFixed(1);
   const lines = [
-    `files: ${s.files} analyzed (${mb} MB, ${s.lines} lines), ${s.skipped} skipped, ${s.excluded} excluded by build rules`,
+    `files: ${s.files} analyzed (${mb} MB, ${s.lines} lines, ${s.cached} from cache), ${s.skipped} skipped, ${s.excluded} excluded by build rules`,
     `packages: ${s.packages}`,
     `syntax errors: ${s.syntaxErrors} files`,
     `findings: ${result.findings.length}`,
@@ -101,6 +107,8 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
     maxFileBytes: opts.maxFileSize,
     includeGenerated: opts.includeGenerated,
     ...(opts.jobs ? { workers: opts.jobs } : {}),
+    ...(opts.cache ? { cacheDir: opts.cacheDir ?? defaultCacheDir(), cacheMaxBytes: opts.cacheMaxSize } : {}),
+    verbose: opts.verbose,
     onProgress: (phase, done, total) => progress.update(phase, done, total),
   });
   progress.clear();
@@ -137,6 +145,10 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--include-generated', 'report findings in generated files (// Code generated ... DO NOT EDIT.)', false)
     .option('--max-file-size <size>', 'skip larger files with a warning', parseSize, DEFAULT_MAX_FILE_BYTES)
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .option('--cache-dir <dir>', `where parsed file summaries are kept between runs (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
+    .option('--cache-max-size <size>', 'prune the least recently used cache entries above this size', parseSize, DEFAULT_CACHE_MAX_BYTES)
+    .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
     .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json`)
     .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
