@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileS
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { SUMMARY_FORMAT, type FileSummary } from '../ir.js';
+import { SUMMARY_FORMAT } from '../ir.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -21,7 +21,8 @@ const MAGIC = 'gohazard-summary';
 export const ENTRIES_DIR = 'summaries-v1';
 
 export type Lookup =
-  | { kind: 'hit'; summary: FileSummary }
+  /** The summary's JSON text, with an empty path. */
+  | { kind: 'hit'; json: string }
   | { kind: 'miss' }
   /** The entry existed but was unusable; it has been removed and should be rebuilt. */
   | { kind: 'corrupt'; reason: string };
@@ -46,7 +47,7 @@ export class SummaryStore {
     return createHash('sha256').update(this.salt).update(bytes).digest('hex');
   }
 
-  get(key: string, rel: string): Lookup {
+  get(key: string): Lookup {
     const file = this.entryPath(key);
     let raw: string;
     try {
@@ -54,14 +55,14 @@ export class SummaryStore {
     } catch {
       return { kind: 'miss' };
     }
-    const summary = decode(raw, key);
-    if (typeof summary === 'string') {
+    const json = payloadOf(raw, key);
+    if (json.problem !== undefined) {
       try {
         unlinkSync(file);
       } catch {
         // Another run removed or replaced it first: either way it is gone.
       }
-      return { kind: 'corrupt', reason: summary };
+      return { kind: 'corrupt', reason: json.problem };
     }
     // Marks the entry as recently used, for pruning; a read-only cache still serves hits.
     const now = new Date();
@@ -70,8 +71,7 @@ export class SummaryStore {
     } catch {
       /* read-only cache */
     }
-    summary.path = rel;
-    return { kind: 'hit', summary };
+    return { kind: 'hit', json: json.payload };
   }
 
   /**
@@ -79,9 +79,9 @@ export class SummaryStore {
    * Concurrent runs writing the same key write the same bytes, so whichever rename lands last is right.
    * Returns an error message instead of throwing: a cache that cannot be written only costs speed.
    */
-  put(key: string, summary: FileSummary): string | undefined {
+  /** `payload` is the summary's JSON text, with an empty path. */
+  put(key: string, payload: string): string | undefined {
     const file = this.entryPath(key);
-    const payload = JSON.stringify({ ...summary, path: '' });
     const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
@@ -103,21 +103,19 @@ export class SummaryStore {
   }
 }
 
-/** The summary, or why the entry is unusable. */
-function decode(raw: string, key: string): FileSummary | string {
+/**
+ * The entry's payload, or why the entry is unusable. The payload is not parsed here (the main thread
+ * does that once); the checksum proves it is what put() wrote, and JSON.stringify always writes the
+ * summary's `format` key first.
+ */
+function payloadOf(raw: string, key: string): { payload: string; problem?: undefined } | { problem: string } {
   const nl = raw.indexOf('\n');
   const header = (nl === -1 ? raw : raw.slice(0, nl)).split(' ');
-  if (header.length !== 3 || header[0] !== MAGIC || header[1] !== key) return 'bad header';
+  if (header.length !== 3 || header[0] !== MAGIC || header[1] !== key) return { problem: 'bad header' };
   const payload = raw.slice(nl + 1);
-  if (sha1(payload) !== header[2]) return 'checksum mismatch (truncated or corrupt)';
-  let summary: FileSummary;
-  try {
-    summary = JSON.parse(payload) as FileSummary;
-  } catch {
-    return 'invalid JSON';
-  }
-  if (summary?.format !== SUMMARY_FORMAT) return 'wrong summary format';
-  return summary;
+  if (sha1(payload) !== header[2]) return { problem: 'checksum mismatch (truncated or corrupt)' };
+  if (!payload.startsWith(`{"format":${SUMMARY_FORMAT},`)) return { problem: 'wrong summary format' };
+  return { payload };
 }
 
 function sha1(s: string): string {

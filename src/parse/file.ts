@@ -18,18 +18,42 @@ export interface FileJob {
   rel: string;
 }
 
+interface SummaryOutcome {
+  kind: 'summary';
+  summary: FileSummary;
+  /** 'hit': read from the cache; 'stored': parsed and written to it. */
+  cache?: 'hit' | 'stored';
+  /** A cache problem that cost only speed (corrupt entry dropped, write failed), for --verbose. */
+  cacheNote?: string;
+}
+
 export type FileOutcome =
-  | {
-      kind: 'summary';
-      summary: FileSummary;
-      /** 'hit': read from the cache; 'stored': parsed and written to it. */
-      cache?: 'hit' | 'stored';
-      /** A cache problem that cost only speed (corrupt entry dropped, write failed), for --verbose. */
-      cacheNote?: string;
-    }
+  | SummaryOutcome
   /** Left out by its build constraint: normal, not a problem. */
   | { kind: 'excluded' }
   | { kind: 'skipped'; reason: string };
+
+/**
+ * What a worker sends back: the summary as JSON text with an empty path (the cache entry's payload).
+ * A string crosses threads in one copy and V8 parses JSON fast, while structured clone of the deep
+ * summary objects cost more than the whole cache lookup (see bench/README.md). The caller restamps
+ * the path, so cache hits need no parsing in the worker at all.
+ */
+export type WireOutcome = Exclude<FileOutcome, SummaryOutcome> | (Omit<SummaryOutcome, 'summary'> & { json: string });
+
+/** Back from the wire, on the main thread. */
+export function fromWire(o: WireOutcome, rel: string): FileOutcome {
+  if (o.kind !== 'summary') return o;
+  const { json, ...rest } = o;
+  let summary: FileSummary;
+  try {
+    summary = JSON.parse(json) as FileSummary;
+  } catch (err) {
+    return { kind: 'skipped', reason: `internal error: unreadable summary: ${(err as Error).message}` };
+  }
+  summary.path = rel;
+  return { ...rest, summary };
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -43,7 +67,7 @@ export class FileParser {
     this.store = config.cacheDir === undefined ? undefined : new SummaryStore(config.cacheDir);
   }
 
-  parse(job: FileJob): FileOutcome {
+  parse(job: FileJob): WireOutcome {
     let bytes: Buffer;
     try {
       const size = statSync(job.abs).size;
@@ -68,13 +92,14 @@ export class FileParser {
       throw err;
     }
     // The cache is asked only now: whether a file is parsed depends on the target, its summary does not.
-    if (!this.store) return { kind: 'summary', summary: summarize(this.parser.parse(src), src, job.rel) };
+    const fresh = () => JSON.stringify(summarize(this.parser.parse(src), src, ''));
+    if (!this.store) return { kind: 'summary', json: fresh() };
     const key = this.store.key(bytes);
-    const found = this.store.get(key, job.rel);
-    if (found.kind === 'hit') return { kind: 'summary', summary: found.summary, cache: 'hit' };
-    const summary = summarize(this.parser.parse(src), src, job.rel);
-    const writeError = this.store.put(key, summary);
-    const outcome: FileOutcome = { kind: 'summary', summary, cache: 'stored' };
+    const found = this.store.get(key);
+    if (found.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
+    const json = fresh();
+    const writeError = this.store.put(key, json);
+    const outcome: WireOutcome = { kind: 'summary', json, cache: 'stored' };
     if (found.kind === 'corrupt') outcome.cacheNote = `dropped a corrupt cache entry (${found.reason}) and rebuilt it`;
     if (writeError) outcome.cacheNote = writeError;
     return outcome;
