@@ -177,6 +177,18 @@ class Summarizer {
     c.gotoParent();
   }
 
+  /**
+   * Named children by position, for nodes whose grammar fixes the order of their named parts
+   * (`x[i]`: operand then index): cheaper than asking each child's field. ERROR nodes from error
+   * recovery are skipped so that they do not shift the parts after them.
+   */
+  private eachInOrder(fn: (i: number) => void): void {
+    let i = 0;
+    this.eachChild((type) => {
+      if (type !== 'ERROR') fn(i++);
+    });
+  }
+
   private field(): string | null {
     const c = this.c;
     const id = c.currentFieldId;
@@ -543,9 +555,9 @@ class Summarizer {
         if (chain) return chain;
         let x: Expr = { k: 'bad', pos };
         let name = '';
-        this.eachField((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'field') name = this.text();
+        this.eachChild((t) => {
+          if (t === 'field_identifier') name = this.text();
+          else if (t !== 'ERROR') x = this.expr();
         });
         return { k: 'sel', x, name, pos };
       }
@@ -556,9 +568,9 @@ class Summarizer {
       case 'index_expression': {
         let x: Expr = { k: 'bad', pos };
         const index: Expr[] = [];
-        this.eachField((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'index') index.push(this.expr());
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
+          else index.push(this.expr());
         });
         return { k: 'index', x, index, pos };
       }
@@ -572,9 +584,9 @@ class Summarizer {
       case 'type_assertion_expression': {
         let x: Expr = { k: 'bad', pos };
         let asserted: TypeExpr | undefined;
-        this.eachField((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'type') asserted = this.type();
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
+          else if (i === 1) asserted = this.type();
         });
         return asserted ? { k: 'assert', x, type: asserted, pos } : { k: 'assert', x, pos };
       }
@@ -583,8 +595,8 @@ class Summarizer {
         let x: Expr = { k: 'bad', pos };
         const t = this.text();
         op = t.startsWith('<-') ? '<-' : t.charAt(0);
-        this.eachField((field) => {
-          if (field === 'operand') x = this.expr();
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
         });
         return { k: 'unary', op, x, pos };
       }
@@ -663,12 +675,14 @@ class Summarizer {
     const args: Expr[] = [];
     let typeArgs: TypeExpr[] | undefined;
     let spread = false;
-    this.eachField((field) => {
-      if (field === 'function') fn = this.expr();
-      else if (field === 'type_arguments') {
+    this.eachChild((t) => {
+      if (t === 'type_arguments') {
         typeArgs = [];
         this.eachChild(() => typeArgs!.push(this.type()));
-      } else if (field === 'arguments') {
+      } else if (t === 'ERROR') {
+        // Error recovery debris: not a part of the call.
+      } else if (t !== 'argument_list') fn = this.expr();
+      else {
         this.eachChild((type) => {
           if (type === 'variadic_argument') {
             spread = true;
@@ -762,9 +776,9 @@ class Summarizer {
         let lhs: Expr[] = [];
         let rhs: Expr[] = [];
         let op = ':=';
-        this.eachField((field) => {
-          if (field === 'left') lhs = this.exprList();
-          else if (field === 'right') rhs = this.exprList();
+        this.eachInOrder((i) => {
+          if (i === 0) lhs = this.exprList();
+          else if (i === 1) rhs = this.exprList();
         });
         if (type === 'assignment_statement') op = this.assignOp();
         return { k: 'assign', lhs, rhs, op, pos };
@@ -842,9 +856,9 @@ class Summarizer {
   private send(pos: Pos): Extract<Stmt, { k: 'send' }> {
     let ch: Expr = { k: 'bad', pos };
     let value: Expr = { k: 'bad', pos };
-    this.eachField((field) => {
-      if (field === 'channel') ch = this.expr();
-      else if (field === 'value') value = this.expr();
+    this.eachInOrder((i) => {
+      if (i === 0) ch = this.expr();
+      else if (i === 1) value = this.expr();
     });
     return { k: 'send', ch, value, pos };
   }
