@@ -96,6 +96,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   let skipped = 0;
   let syntaxErrors = 0;
   let cached = 0;
+  // Cache problems only cost speed; one line per distinct problem, not one per file (a read-only cache).
+  const cacheNotes = new Map<string, { path: string; count: number }>();
   outcomes.forEach((o, i) => {
     const f = loaded.files[i]!;
     if (o.kind === 'excluded') excluded++;
@@ -105,7 +107,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
     } else {
       files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
       if (o.cache === 'hit') cached++;
-      if (o.cacheNote && opts.verbose) diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `cache: ${o.cacheNote}` });
+      if (o.cacheNote && opts.verbose) {
+        const seen = cacheNotes.get(o.cacheNote);
+        if (seen) seen.count++;
+        else cacheNotes.set(o.cacheNote, { path: shown(f.rel), count: 1 });
+      }
       const err = o.summary.syntaxError;
       if (err) {
         syntaxErrors++;
@@ -119,6 +125,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       }
     }
   });
+  for (const [note, { path: p, count }] of cacheNotes) {
+    const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
+    diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
+  }
   const program = buildProgram(loaded.root, files);
   const findings = runRules(program, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();

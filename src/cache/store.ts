@@ -94,7 +94,8 @@ export class SummaryStore {
       } catch {
         /* never created */
       }
-      return `cannot write the cache: ${(err as Error).message}`;
+      // No file name in the message: the same failure on every file is then reported once.
+      return `cannot write the cache in ${this.root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
     }
   }
 
