@@ -147,7 +147,11 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .option('--cache-dir <dir>', `where parsed file summaries are kept between runs (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
-    .option('--cache-max-size <size>', 'prune the least recently used cache entries above this size', parseSize, DEFAULT_CACHE_MAX_BYTES)
+    .addOption(
+      new Option('--cache-max-size <size>', 'prune the least recently used cache entries above this size')
+        .argParser(parseSize)
+        .default(DEFAULT_CACHE_MAX_BYTES, '1GiB'),
+    )
     .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
     .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json`)

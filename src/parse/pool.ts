@@ -29,33 +29,29 @@ export async function parseAll(jobs: FileJob[], config: ParseConfig, opts: PoolO
     let failed = false;
     const workers: Worker[] = [];
     const finished = new Set<Worker>();
-    const inFlight = new Map<Worker, number>();
     const feed = (w: Worker) => {
       if (failed) return;
-      if (next < batches.length) {
-        const req: WorkerRequest = { batch: next, jobs: batches[next] as FileJob[] };
-        next++;
-        inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
-        w.postMessage(req);
-      } else if (!inFlight.get(w) && !finished.has(w)) {
+      if (next >= batches.length) {
         finished.add(w);
         void w.terminate();
         if (--live === 0) resolve();
+        return;
       }
+      const req: WorkerRequest = { batch: next, jobs: batches[next] as FileJob[] };
+      next++;
+      w.postMessage(req);
     };
     for (let i = 0; i < count; i++) {
       const w = new Worker(workerUrl, { workerData: config });
       workers.push(w);
       w.on('message', (res: WorkerResponse) => {
-        // Refill first: with a second batch queued, the worker never idles while the main thread decodes.
-        inFlight.set(w, (inFlight.get(w) ?? 1) - 1);
-        feed(w);
         res.outcomes.forEach((o, j) => {
           const i = res.batch * BATCH + j;
           outcomes[i] = fromWire(o, (jobs[i] as FileJob).rel);
         });
         done += res.outcomes.length;
         opts.onProgress?.(done, jobs.length);
+        feed(w);
       });
       const fail = (err: Error) => {
         if (failed) return;
@@ -67,8 +63,6 @@ export async function parseAll(jobs: FileJob[], config: ParseConfig, opts: PoolO
       w.on('exit', (code) => {
         if (!finished.has(w)) fail(new Error(`parser worker stopped unexpectedly (exit code ${code})`));
       });
-      // Two batches in flight per worker (see the message handler); the queue stays shared.
-      feed(w);
       feed(w);
     }
   });
