@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
 import { buildIndex } from './index/index.js';
@@ -26,6 +27,11 @@ export interface AnalyzeOptions {
   includeGenerated?: boolean;
   rules?: readonly Rule[];
   settings?: RuleSettings;
+  /** Persistent summary cache folder (see src/cache/); absent: no cache. */
+  cacheDir?: string;
+  cacheMaxBytes?: number;
+  /** Also report problems that only cost speed, such as a corrupt cache entry. */
+  verbose?: boolean;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -46,6 +52,8 @@ export interface Stats {
   bytes: number;
   syntaxErrors: number;
   skipped: number;
+  /** Files whose summary came from the cache. */
+  cached: number;
   /** Left out by Go's rules: _test.go without --tests, build constraints, GOOS/GOARCH suffixes, skipped folders. */
   excluded: number;
   workers: number;
@@ -76,9 +84,17 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
 
   const outcomes = await parseAll(
     loaded.files.map((f) => ({ abs: f.abs, rel: f.rel })),
-    { target, maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES },
+    {
+      target,
+      maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
+    },
     { workers, onProgress: (done, total) => opts.onProgress?.('parse', done, total) },
   );
+  // Pruning only after a run that added entries: a warm run leaves the cache as large as it was.
+  if (opts.cacheDir !== undefined && outcomes.some((o) => o.kind === 'summary' && o.cache === 'stored')) {
+    pruneCache(opts.cacheDir, opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  }
   const t2 = performance.now();
 
   const shown = (rel: string) => {
@@ -89,6 +105,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
   let excluded = loaded.excludedByRules;
   let skipped = 0;
   let syntaxErrors = 0;
+  let cached = 0;
+  // Cache problems only cost speed; one line per distinct problem, not one per file (a read-only cache).
+  const cacheNotes = new Map<string, { path: string; count: number }>();
   outcomes.forEach((o, i) => {
     const f = loaded.files[i]!;
     if (o.kind === 'excluded') excluded++;
@@ -97,6 +116,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
       files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
+      if (o.cache === 'hit') cached++;
+      if (o.cacheNote && opts.verbose) {
+        const seen = cacheNotes.get(o.cacheNote);
+        if (seen) seen.count++;
+        else cacheNotes.set(o.cacheNote, { path: shown(f.rel), count: 1 });
+      }
       const err = o.summary.syntaxError;
       if (err) {
         syntaxErrors++;
@@ -110,6 +135,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       }
     }
   });
+  for (const [note, { path: p, count }] of cacheNotes) {
+    const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
+    diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
+  }
   const program = buildProgram(loaded.root, files);
   const index = buildIndex(program);
   const tIndex = performance.now();
@@ -135,6 +164,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
       bytes: summaries.reduce((n, s) => n + s.bytes, 0),
       syntaxErrors,
       skipped,
+      cached,
       excluded,
       workers,
       timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, facts: tFacts - tResolve, rules: t3 - tFacts, total: t3 - t0 },

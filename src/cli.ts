@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { analyze, DEFAULT_MAX_FILE_BYTES, type AnalysisResult } from './analyze.js';
+import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
+import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
@@ -46,6 +48,10 @@ interface CheckOptions {
   maxFileSize: number;
   jobs?: number;
   progress: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  cacheMaxSize: number;
+  verbose: boolean;
 }
 
 function parseSize(value: string): number {
@@ -100,7 +106,7 @@ function printStats(result: AnalysisResult): void {
   const t = s.timings;
   const mb = (s.bytes / 1e6).toFixed(1);
   const lines = [
-    `files: ${s.files} analyzed (${mb} MB, ${s.lines} lines), ${s.skipped} skipped, ${s.excluded} excluded by build rules`,
+    `files: ${s.files} analyzed (${mb} MB, ${s.lines} lines, ${s.cached} from cache), ${s.skipped} skipped, ${s.excluded} excluded by build rules`,
     `packages: ${s.packages}`,
     `syntax errors: ${s.syntaxErrors} files`,
     `findings: ${result.findings.length}`,
@@ -142,6 +148,8 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
       rules,
       settings: { cleanupFunctions: config.cleanupFunctions },
       ...(opts.jobs ? { workers: opts.jobs } : {}),
+      ...(opts.cache ? { cacheDir: opts.cacheDir ?? defaultCacheDir(), cacheMaxBytes: opts.cacheMaxSize } : {}),
+      verbose: opts.verbose,
       onProgress: (phase, done, total) => progress.update(phase, done, total),
     });
   const outcome = await runGate(cwd, patterns, analyzeAt, {
@@ -242,6 +250,14 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--include-generated', 'report findings in generated files (// Code generated ... DO NOT EDIT.)', false)
     .option('--max-file-size <size>', 'skip larger files with a warning', parseSize, DEFAULT_MAX_FILE_BYTES)
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .option('--cache-dir <dir>', `where parsed file summaries are kept between runs (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
+    .addOption(
+      new Option('--cache-max-size <size>', 'prune the least recently used cache entries above this size')
+        .argParser(parseSize)
+        .default(DEFAULT_CACHE_MAX_BYTES, '1GiB'),
+    )
+    .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
     .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
     .action(async (patterns: string[], opts: CheckOptions, cmd: Command) =>

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
+import { SummaryStore } from '../cache/store.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
 import { summarize } from './summarize.js';
@@ -8,6 +9,8 @@ import { summarize } from './summarize.js';
 export interface ParseConfig {
   target: BuildTarget;
   maxFileBytes: number;
+  /** Summary cache folder; absent to parse every file. */
+  cacheDir?: string;
 }
 
 export interface FileJob {
@@ -15,23 +18,56 @@ export interface FileJob {
   rel: string;
 }
 
+interface SummaryOutcome {
+  kind: 'summary';
+  summary: FileSummary;
+  /** 'hit': read from the cache; 'stored': parsed and written to it. */
+  cache?: 'hit' | 'stored';
+  /** A cache problem that cost only speed (corrupt entry dropped, write failed), for --verbose. */
+  cacheNote?: string;
+}
+
 export type FileOutcome =
-  | { kind: 'summary'; summary: FileSummary }
+  | SummaryOutcome
   /** Left out by its build constraint: normal, not a problem. */
   | { kind: 'excluded' }
   | { kind: 'skipped'; reason: string };
+
+/**
+ * What a worker sends back: the summary as JSON text with an empty path (the cache entry's payload).
+ * A string crosses threads in one copy and V8 parses JSON fast, while structured clone of the deep
+ * summary objects cost more than the whole cache lookup (see bench/README.md). The caller restamps
+ * the path, so cache hits need no parsing in the worker at all.
+ */
+export type WireOutcome = Exclude<FileOutcome, SummaryOutcome> | (Omit<SummaryOutcome, 'summary'> & { json: string });
+
+/** Back from the wire, on the main thread. */
+export function fromWire(o: WireOutcome, rel: string): FileOutcome {
+  if (o.kind !== 'summary') return o;
+  const { json, ...rest } = o;
+  let summary: FileSummary;
+  try {
+    summary = JSON.parse(json) as FileSummary;
+  } catch (err) {
+    return { kind: 'skipped', reason: `internal error: unreadable summary: ${(err as Error).message}` };
+  }
+  summary.path = rel;
+  return { ...rest, summary };
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads, vets and summarizes one file; never throws for problems with the file itself. */
 export class FileParser {
   private readonly parser = new Parser();
+  private readonly store: SummaryStore | undefined;
 
   constructor(private readonly config: ParseConfig) {
     this.parser.setLanguage(Go as unknown as Parser.Language);
+    this.store = config.cacheDir === undefined ? undefined : new SummaryStore(config.cacheDir);
   }
 
-  parse(job: FileJob): FileOutcome {
+  parse(job: FileJob): WireOutcome {
     let bytes: Buffer;
     try {
       const size = statSync(job.abs).size;
@@ -55,8 +91,18 @@ export class FileParser {
       if (err instanceof ConstraintSyntaxError) return { kind: 'skipped', reason: err.message };
       throw err;
     }
-    const tree = this.parser.parse(src);
-    return { kind: 'summary', summary: summarize(tree, src, job.rel) };
+    // The cache is asked only now: whether a file is parsed depends on the target, its summary does not.
+    const fresh = () => JSON.stringify(summarize(this.parser.parse(src), src, ''));
+    if (!this.store) return { kind: 'summary', json: fresh() };
+    const key = this.store.key(bytes);
+    const found = this.store.get(key);
+    if (found.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
+    const json = fresh();
+    const writeError = this.store.put(key, json);
+    const outcome: WireOutcome = { kind: 'summary', json, cache: 'stored' };
+    if (found.kind === 'corrupt') outcome.cacheNote = `dropped a corrupt cache entry (${found.reason}) and rebuilt it`;
+    if (writeError) outcome.cacheNote = writeError;
+    return outcome;
   }
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileJob, FileOutcome, ParseConfig } from './file.js';
+import { fromWire, type FileJob, type FileOutcome, type ParseConfig } from './file.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 
 /** Files per message: large enough to amortize messaging, small enough to balance the tail. */
@@ -46,7 +46,8 @@ export async function parseAll(jobs: FileJob[], config: ParseConfig, opts: PoolO
       workers.push(w);
       w.on('message', (res: WorkerResponse) => {
         res.outcomes.forEach((o, j) => {
-          outcomes[res.batch * BATCH + j] = o;
+          const i = res.batch * BATCH + j;
+          outcomes[i] = fromWire(o, (jobs[i] as FileJob).rel);
         });
         done += res.outcomes.length;
         opts.onProgress?.(done, jobs.length);

@@ -51,6 +51,20 @@ const TYPE_NODES = new Set([
   'negated_type',
 ]);
 
+/** Names by id, filled on first sight (ids are the grammar's, so they hold across files). */
+const TYPE_NAMES: string[] = [];
+const NAMED: boolean[] = [];
+const FIELD_NAMES: string[] = [];
+
+function learnType(c: Cursor, id: number): string {
+  NAMED[id] = c.nodeIsNamed;
+  return (TYPE_NAMES[id] = c.nodeType);
+}
+
+function learnField(c: Cursor, id: number): string {
+  return (FIELD_NAMES[id] = c.currentFieldName);
+}
+
 /** Deeper expressions (only machine-written code has them) are summarized as `bad`, not recursed into. */
 const MAX_DEPTH = 400;
 
@@ -67,6 +81,10 @@ export function summarize(tree: Parser.Tree, src: string, path: string): FileSum
 class Summarizer {
   private readonly c: Cursor;
   private readonly ascii: boolean;
+  /** String index of each line's start: with startPosition it gives a node's start index for free. */
+  private readonly lineStarts: number[] = [0];
+  /** Error recovery makes zero-width MISSING nodes, whose text is not what follows them: no shortcuts then. */
+  private readonly sound: boolean;
   private readonly funcs: FuncDecl[] = [];
   private currentFunc: number | undefined;
   private depth = 0;
@@ -78,6 +96,8 @@ class Summarizer {
   ) {
     this.c = tree.walk();
     this.ascii = !/[^\x00-\x7f]/.test(src);
+    for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.sound = !tree.rootNode.hasError;
   }
 
   run(): FileSummary {
@@ -94,12 +114,11 @@ class Summarizer {
       lines: countLines(this.src),
       bytes: Buffer.byteLength(this.src),
     };
-    const c = this.c;
-    this.eachChild(() => {
-      switch (c.nodeType) {
+    this.eachChild((type) => {
+      switch (type) {
         case 'package_clause':
-          this.eachChild(() => {
-            if (c.nodeType === 'package_identifier') summary.packageName = this.text();
+          this.eachChild((t) => {
+            if (t === 'package_identifier') summary.packageName = this.text();
           });
           break;
         case 'import_declaration':
@@ -110,7 +129,7 @@ class Summarizer {
           break;
         case 'var_declaration':
         case 'const_declaration':
-          this.valueDecls(summary.values, c.nodeType === 'const_declaration');
+          this.valueDecls(summary.values, type === 'const_declaration');
           break;
         case 'function_declaration':
         case 'method_declaration':
@@ -124,26 +143,72 @@ class Summarizer {
 
   // ---- cursor helpers -------------------------------------------------------------------------
 
+  /**
+   * The current node's type. Native getters cost a call and often a fresh string per node, and
+   * dominate summarizing time: the numeric id is the cheapest getter, and its name is learned once.
+   */
+  private kind(): string {
+    const c = this.c;
+    const id = c.nodeTypeId;
+    return TYPE_NAMES[id] ?? learnType(c, id);
+  }
+
   /** Calls fn with the cursor on each named child of the current node; restores the cursor. */
-  private eachChild(fn: (field: string | null) => void): void {
+  private eachChild(fn: (type: string) => void): void {
     const c = this.c;
     if (!c.gotoFirstChild()) return;
     do {
-      if (c.nodeIsNamed && c.nodeType !== 'comment') fn(c.currentFieldName);
+      const id = c.nodeTypeId;
+      const type = TYPE_NAMES[id] ?? learnType(c, id);
+      if (NAMED[id] && type !== 'comment') fn(type);
     } while (c.gotoNextSibling());
     c.gotoParent();
   }
 
-  /** Calls fn on the first named child of the current node (if any); restores the cursor. */
-  private firstChild<T>(fn: () => T): T | undefined {
-    let out: T | undefined;
-    let done = false;
-    this.eachChild(() => {
-      if (!done) {
-        done = true;
-        out = fn();
-      }
+  /** As eachChild, also passing the child's field name: for callers that need it, as it costs a native call. */
+  private eachField(fn: (field: string | null, type: string) => void): void {
+    const c = this.c;
+    if (!c.gotoFirstChild()) return;
+    do {
+      const id = c.nodeTypeId;
+      const type = TYPE_NAMES[id] ?? learnType(c, id);
+      if (NAMED[id] && type !== 'comment') fn(this.field(), type);
+    } while (c.gotoNextSibling());
+    c.gotoParent();
+  }
+
+  /**
+   * Named children by position, for nodes whose grammar fixes the order of their named parts
+   * (`x[i]`: operand then index): cheaper than asking each child's field. ERROR nodes from error
+   * recovery are skipped so that they do not shift the parts after them.
+   */
+  private eachInOrder(fn: (i: number) => void): void {
+    let i = 0;
+    this.eachChild((type) => {
+      if (type !== 'ERROR') fn(i++);
     });
+  }
+
+  private field(): string | null {
+    const c = this.c;
+    const id = c.currentFieldId;
+    return id === 0 ? null : (FIELD_NAMES[id] ?? learnField(c, id));
+  }
+
+  /** Calls fn on the first named child of the current node (if any); restores the cursor. */
+  private firstChild<T>(fn: (type: string) => T): T | undefined {
+    const c = this.c;
+    if (!c.gotoFirstChild()) return undefined;
+    let out: T | undefined;
+    do {
+      const id = c.nodeTypeId;
+      const type = TYPE_NAMES[id] ?? learnType(c, id);
+      if (NAMED[id] && type !== 'comment') {
+        out = fn(type);
+        break;
+      }
+    } while (c.gotoNextSibling());
+    c.gotoParent();
     return out;
   }
 
@@ -153,7 +218,7 @@ class Summarizer {
 
   private pos(): Pos {
     const p = this.c.startPosition;
-    return { line: p.row + 1, col: this.byteCol(this.c.startIndex, p.column) };
+    return { line: p.row + 1, col: this.ascii ? p.column + 1 : this.byteCol(this.c.startIndex, p.column) };
   }
 
   /** tree-sitter's columns count UTF-16 units for a JS string; Go tools count bytes. */
@@ -180,30 +245,28 @@ class Summarizer {
   // ---- declarations ---------------------------------------------------------------------------
 
   private imports(out: ImportDecl[]): void {
-    const c = this.c;
     const spec = () => {
       let name: string | undefined;
       let path = '';
       const pos = this.pos();
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'name') name = this.text();
         else if (field === 'path') path = unquote(this.text());
       });
       out.push(name === undefined ? { path, pos } : { path, name, pos });
     };
-    this.eachChild(() => {
-      if (c.nodeType === 'import_spec') spec();
-      else if (c.nodeType === 'import_spec_list') this.eachChild(() => c.nodeType === 'import_spec' && spec());
+    this.eachChild((type) => {
+      if (type === 'import_spec') spec();
+      else if (type === 'import_spec_list') this.eachChild((t) => t === 'import_spec' && spec());
     });
   }
 
   private typeDecls(out: TypeDecl[]): void {
-    const c = this.c;
-    this.eachChild(() => {
-      if (c.nodeType !== 'type_spec' && c.nodeType !== 'type_alias') return;
-      const alias = c.nodeType === 'type_alias';
+    this.eachChild((type) => {
+      if (type !== 'type_spec' && type !== 'type_alias') return;
+      const alias = type === 'type_alias';
       const decl: TypeDecl = { name: '', typeParams: [], type: other(''), alias, pos: this.pos() };
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'name') decl.name = this.text();
         else if (field === 'type_parameters') decl.typeParams = this.typeParams();
         else if (field === 'type') decl.type = this.type();
@@ -213,10 +276,9 @@ class Summarizer {
   }
 
   private valueDecls(out: ValueDecl[], isConst: boolean): void {
-    const c = this.c;
     const spec = () => {
       const decl: ValueDecl = { names: [], values: [], isConst, pos: this.pos() };
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'name') decl.names.push(this.text());
         else if (field === 'type') decl.type = this.type();
         else if (field === 'value') decl.values = this.exprList();
@@ -224,20 +286,20 @@ class Summarizer {
       out.push(decl);
     };
     const walk = () =>
-      this.eachChild(() => {
-        if (c.nodeType === 'var_spec' || c.nodeType === 'const_spec') spec();
-        else if (c.nodeType === 'var_spec_list' || c.nodeType === 'const_spec_list') walk();
+      this.eachChild((type) => {
+        if (type === 'var_spec' || type === 'const_spec') spec();
+        else if (type === 'var_spec_list' || type === 'const_spec_list') walk();
       });
     walk();
   }
 
   private typeParams(): TypeParam[] {
     const out: TypeParam[] = [];
-    this.eachChild(() => {
-      if (this.c.nodeType !== 'type_parameter_declaration') return;
+    this.eachChild((type) => {
+      if (type !== 'type_parameter_declaration') return;
       const names: string[] = [];
       let constraint: TypeExpr = other('any');
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'name') names.push(this.text());
         else if (field === 'type') constraint = this.firstChild(() => this.type()) ?? other('');
       });
@@ -269,7 +331,7 @@ class Summarizer {
     this.funcs.push(decl);
     const outer = this.currentFunc;
     this.currentFunc = id;
-    this.eachChild((field) => {
+    this.eachField((field) => {
       switch (field) {
         case 'name':
           decl.name = this.text();
@@ -303,13 +365,12 @@ class Summarizer {
   private params(): { list: Param[]; variadic: boolean } {
     const list: Param[] = [];
     let variadic = false;
-    const c = this.c;
-    this.eachChild(() => {
-      const isVariadic = c.nodeType === 'variadic_parameter_declaration';
-      if (c.nodeType !== 'parameter_declaration' && !isVariadic) return;
+    this.eachChild((kind) => {
+      const isVariadic = kind === 'variadic_parameter_declaration';
+      if (kind !== 'parameter_declaration' && !isVariadic) return;
       const names: string[] = [];
       let type: TypeExpr = other('');
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'name') names.push(this.text());
         else if (field === 'type') type = this.type();
       });
@@ -325,22 +386,22 @@ class Summarizer {
 
   /** A `result` field: either a parameter list or a single bare type. */
   private results(): Param[] {
-    if (this.c.nodeType === 'parameter_list') return this.params().list;
+    if (this.kind() === 'parameter_list') return this.params().list;
     return [{ type: this.type() }];
   }
 
   // ---- types ----------------------------------------------------------------------------------
 
   private type(): TypeExpr {
-    const c = this.c;
-    switch (c.nodeType) {
+    const type = this.kind();
+    switch (type) {
       case 'type_identifier':
       case 'identifier':
         return { k: 'name', name: this.text() };
       case 'qualified_type': {
         let pkg = '';
         let name = '';
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'package') pkg = this.text();
           else if (field === 'name') name = this.text();
         });
@@ -349,7 +410,7 @@ class Summarizer {
       case 'generic_type': {
         let base: TypeExpr = other('');
         const args: TypeExpr[] = [];
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'type') base = this.type();
           else if (field === 'type_arguments') this.eachChild(() => args.push(this.type()));
         });
@@ -361,15 +422,15 @@ class Summarizer {
       case 'array_type':
       case 'implicit_length_array_type': {
         let elem: TypeExpr = other('');
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'element') elem = this.type();
         });
-        return { k: c.nodeType === 'slice_type' ? 'slice' : 'array', elem };
+        return { k: type === 'slice_type' ? 'slice' : 'array', elem };
       }
       case 'map_type': {
         let key: TypeExpr = other('');
         let elem: TypeExpr = other('');
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'key') key = this.type();
           else if (field === 'value') elem = this.type();
         });
@@ -379,14 +440,14 @@ class Summarizer {
         const t = this.text();
         const dir = t.startsWith('<-') ? 'recv' : /^chan\s*<-/.test(t) ? 'send' : 'both';
         let elem: TypeExpr = other('');
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'value') elem = this.type();
         });
         return { k: 'chan', dir, elem };
       }
       case 'function_type': {
         const fn: Extract<TypeExpr, { k: 'func' }> = { k: 'func', params: [], results: [] };
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'parameters') {
             const { list, variadic } = this.params();
             fn.params = list;
@@ -417,16 +478,15 @@ class Summarizer {
 
   private structFields(): Field[] {
     const fields: Field[] = [];
-    const c = this.c;
-    this.eachChild(() => {
-      if (c.nodeType !== 'field_declaration_list') return;
-      this.eachChild(() => {
-        if (c.nodeType !== 'field_declaration') return;
+    this.eachChild((type) => {
+      if (type !== 'field_declaration_list') return;
+      this.eachChild((t) => {
+        if (t !== 'field_declaration') return;
         const pos = this.pos();
         const names: string[] = [];
         let type: TypeExpr = other('');
         const pointer = this.text().startsWith('*');
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'name') names.push(this.text());
           else if (field === 'type') type = this.type();
         });
@@ -442,11 +502,10 @@ class Summarizer {
   private iface(): TypeExpr {
     const methods: MethodSig[] = [];
     const embeds: TypeExpr[] = [];
-    const c = this.c;
-    this.eachChild(() => {
-      if (c.nodeType === 'method_elem') {
+    this.eachChild((type) => {
+      if (type === 'method_elem') {
         const m: MethodSig = { name: '', params: [], results: [] };
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'name') m.name = this.text();
           else if (field === 'parameters') {
             const { list, variadic } = this.params();
@@ -455,7 +514,7 @@ class Summarizer {
           } else if (field === 'result') m.results = this.results();
         });
         methods.push(m);
-      } else if (c.nodeType === 'type_elem') {
+      } else if (type === 'type_elem') {
         embeds.push(this.type());
       }
     });
@@ -465,8 +524,7 @@ class Summarizer {
   // ---- expressions ----------------------------------------------------------------------------
 
   private exprList(): Expr[] {
-    const c = this.c;
-    if (c.nodeType !== 'expression_list') return [this.expr()];
+    if (this.kind() !== 'expression_list') return [this.expr()];
     const out: Expr[] = [];
     this.eachChild(() => out.push(this.expr()));
     return out;
@@ -483,20 +541,23 @@ class Summarizer {
   }
 
   private exprAt(): Expr {
-    const c = this.c;
-    const type = c.nodeType;
-    const pos = this.pos();
+    const type = this.kind();
+    const p = this.c.startPosition;
+    const start = (this.lineStarts[p.row] ?? 0) + p.column;
+    const pos = { line: p.row + 1, col: this.ascii ? p.column + 1 : this.byteCol(start, p.column) };
     switch (type) {
       case 'identifier':
       case 'field_identifier':
       case 'package_identifier':
-        return { k: 'id', name: this.text(), pos };
+        return { k: 'id', name: this.sound ? identAt(this.src, start) : this.text(), pos };
       case 'selector_expression': {
+        const chain = this.selectorChain(start, pos);
+        if (chain) return chain;
         let x: Expr = { k: 'bad', pos };
         let name = '';
-        this.eachChild((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'field') name = this.text();
+        this.eachChild((t) => {
+          if (t === 'field_identifier') name = this.text();
+          else if (t !== 'ERROR') x = this.expr();
         });
         return { k: 'sel', x, name, pos };
       }
@@ -507,15 +568,15 @@ class Summarizer {
       case 'index_expression': {
         let x: Expr = { k: 'bad', pos };
         const index: Expr[] = [];
-        this.eachChild((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'index') index.push(this.expr());
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
+          else index.push(this.expr());
         });
         return { k: 'index', x, index, pos };
       }
       case 'slice_expression': {
         let x: Expr = { k: 'bad', pos };
-        this.eachChild((field) => {
+        this.eachField((field) => {
           if (field === 'operand') x = this.expr();
         });
         return { k: 'slice', x, pos };
@@ -523,9 +584,9 @@ class Summarizer {
       case 'type_assertion_expression': {
         let x: Expr = { k: 'bad', pos };
         let asserted: TypeExpr | undefined;
-        this.eachChild((field) => {
-          if (field === 'operand') x = this.expr();
-          else if (field === 'type') asserted = this.type();
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
+          else if (i === 1) asserted = this.type();
         });
         return asserted ? { k: 'assert', x, type: asserted, pos } : { k: 'assert', x, pos };
       }
@@ -534,8 +595,8 @@ class Summarizer {
         let x: Expr = { k: 'bad', pos };
         const t = this.text();
         op = t.startsWith('<-') ? '<-' : t.charAt(0);
-        this.eachChild((field) => {
-          if (field === 'operand') x = this.expr();
+        this.eachInOrder((i) => {
+          if (i === 0) x = this.expr();
         });
         return { k: 'unary', op, x, pos };
       }
@@ -563,16 +624,33 @@ class Summarizer {
   }
 
   /**
+   * `a.b.c` spelled plainly (the commonest selector by far) straight from the source text: every level
+   * starts where the chain starts, so one endIndex call replaces a cursor walk over 2n nodes.
+   */
+  private selectorChain(start: number, pos: Pos): Expr | undefined {
+    if (!this.sound) return undefined;
+    SELECTOR_CHAIN.lastIndex = start;
+    const m = SELECTOR_CHAIN.exec(this.src);
+    if (!m || start + m[0].length !== this.c.endIndex) return undefined;
+    const [first, ...names] = m[0].split('.');
+    let x: Expr = { k: 'id', name: first!, pos: { ...pos } };
+    for (let i = 0; i < names.length; i++) {
+      x = { k: 'sel', x, name: names[i]!, pos: i === names.length - 1 ? pos : { ...pos } };
+    }
+    return x;
+  }
+
+  /**
    * Long literal concatenations (`"..." + "..." + ...`, thousands of terms in generated files) nest
    * on the left as deep as they are long: walk that spine with a loop, not recursion.
    */
   private binary(): Expr {
     const c = this.c;
     const levels: Pos[] = [];
-    while (c.nodeType === 'binary_expression') {
+    while (this.kind() === 'binary_expression') {
       levels.push(this.pos());
       c.gotoFirstChild();
-      while (c.currentFieldName !== 'left' && c.gotoNextSibling());
+      while (this.field() !== 'left' && c.gotoNextSibling());
     }
     if (levels.length > MAX_DEPTH) {
       // Keeping such a chain would only make the summary too deep to send between threads.
@@ -584,8 +662,8 @@ class Summarizer {
       let op = '';
       let y: Expr = { k: 'bad', pos: levels[i]! };
       while (c.gotoNextSibling()) {
-        const field = c.currentFieldName;
-        if (field === 'operator') op = c.nodeType;
+        const field = this.field();
+        if (field === 'operator') op = this.kind();
         else if (field === 'right') y = this.expr();
       }
       c.gotoParent();
@@ -599,15 +677,16 @@ class Summarizer {
     const args: Expr[] = [];
     let typeArgs: TypeExpr[] | undefined;
     let spread = false;
-    const c = this.c;
-    this.eachChild((field) => {
-      if (field === 'function') fn = this.expr();
-      else if (field === 'type_arguments') {
+    this.eachChild((t) => {
+      if (t === 'type_arguments') {
         typeArgs = [];
         this.eachChild(() => typeArgs!.push(this.type()));
-      } else if (field === 'arguments') {
-        this.eachChild(() => {
-          if (c.nodeType === 'variadic_argument') {
+      } else if (t === 'ERROR') {
+        // Error recovery debris: not a part of the call.
+      } else if (t !== 'argument_list') fn = this.expr();
+      else {
+        this.eachChild((type) => {
+          if (type === 'variadic_argument') {
             spread = true;
             const inner = this.firstChild(() => this.expr());
             if (inner) args.push(inner);
@@ -630,7 +709,7 @@ class Summarizer {
   private conversion(pos: Pos): Expr {
     let fnType: TypeExpr = other('');
     const args: Expr[] = [];
-    this.eachChild((field) => {
+    this.eachField((field) => {
       if (field === 'type') fnType = this.type();
       else if (field === 'operand') args.push(this.expr());
     });
@@ -646,7 +725,7 @@ class Summarizer {
   private composite(pos: Pos): Expr {
     let type: TypeExpr | undefined;
     let elems: { key?: string; value: Expr }[] = [];
-    this.eachChild((field) => {
+    this.eachField((field) => {
       if (field === 'type') type = this.type();
       else if (field === 'body') elems = this.literalElems(pos);
     });
@@ -656,13 +735,12 @@ class Summarizer {
   /** The elements of a `literal_value` (`{...}`), also of one whose type is elided (`[]T{{...}}`). */
   private literalElems(pos: Pos): { key?: string; value: Expr }[] {
     const elems: { key?: string; value: Expr }[] = [];
-    const c = this.c;
-    this.eachChild(() => {
-      if (c.nodeType === 'keyed_element') {
+    this.eachChild((type) => {
+      if (type === 'keyed_element') {
         let key: string | undefined;
         let value: Expr = { k: 'bad', pos };
-        this.eachChild((f) => {
-          if (f === 'key') key = this.firstChild(() => (c.nodeType === 'identifier' ? this.text() : undefined));
+        this.eachField((f) => {
+          if (f === 'key') key = this.firstChild((t) => (t === 'identifier' ? this.text() : undefined));
           else if (f === 'value') value = this.expr();
         });
         elems.push(key === undefined ? { value } : { key, value });
@@ -678,9 +756,8 @@ class Summarizer {
   /** A `block` node (or anything holding a statement_list) to its statements. */
   private block(): Stmt[] {
     const out: Stmt[] = [];
-    const c = this.c;
-    this.eachChild(() => {
-      if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(out));
+    this.eachChild((type) => {
+      if (type === 'statement_list') this.eachChild(() => this.pushStmt(out));
       else this.pushStmt(out);
     });
     return out;
@@ -692,9 +769,9 @@ class Summarizer {
   }
 
   private stmt(): Stmt | undefined {
-    const c = this.c;
     const pos = this.pos();
-    switch (c.nodeType) {
+    const type = this.kind();
+    switch (type) {
       case 'expression_statement':
         return { k: 'expr', x: this.firstChild(() => this.expr()) ?? { k: 'bad', pos }, pos };
       case 'send_statement':
@@ -704,11 +781,11 @@ class Summarizer {
         let lhs: Expr[] = [];
         let rhs: Expr[] = [];
         let op = ':=';
-        this.eachChild((field) => {
-          if (field === 'left') lhs = this.exprList();
-          else if (field === 'right') rhs = this.exprList();
+        this.eachInOrder((i) => {
+          if (i === 0) lhs = this.exprList();
+          else if (i === 1) rhs = this.exprList();
         });
-        if (c.nodeType === 'assignment_statement') op = this.assignOp();
+        if (type === 'assignment_statement') op = this.assignOp();
         return { k: 'assign', lhs, rhs, op, pos };
       }
       case 'inc_statement':
@@ -717,7 +794,7 @@ class Summarizer {
       case 'var_declaration':
       case 'const_declaration': {
         const decls: ValueDecl[] = [];
-        this.valueDecls(decls, c.nodeType === 'const_declaration');
+        this.valueDecls(decls, type === 'const_declaration');
         const stmts: Stmt[] = decls.map((d) => {
           const v: Stmt = { k: 'var', names: d.names, values: d.values, pos: d.pos };
           if (d.type) v.type = d.type;
@@ -728,14 +805,14 @@ class Summarizer {
       case 'go_statement':
       case 'defer_statement': {
         const call = this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
-        return c.nodeType === 'go_statement' ? { k: 'go', call, pos } : { k: 'defer', call, pos };
+        return type === 'go_statement' ? { k: 'go', call, pos } : { k: 'defer', call, pos };
       }
       case 'return_statement':
         return { k: 'return', values: this.firstChild(() => this.exprList()) ?? [], pos };
       case 'break_statement':
       case 'continue_statement':
       case 'goto_statement': {
-        const kind = c.nodeType === 'break_statement' ? 'break' : c.nodeType === 'continue_statement' ? 'continue' : 'goto';
+        const kind = type === 'break_statement' ? 'break' : type === 'continue_statement' ? 'continue' : 'goto';
         const label = this.firstChild(() => this.text());
         return label === undefined ? { k: 'branch', kind, pos } : { k: 'branch', kind, label, pos };
       }
@@ -755,8 +832,8 @@ class Summarizer {
       case 'labeled_statement': {
         let label = '';
         let inner: Stmt | undefined;
-        this.eachChild(() => {
-          if (c.nodeType === 'label_name') label = this.text();
+        this.eachChild((type) => {
+          if (type === 'label_name') label = this.text();
           else inner = this.stmt();
         });
         if (inner && (inner.k === 'for' || inner.k === 'switch' || inner.k === 'typeswitch' || inner.k === 'select')) {
@@ -774,7 +851,7 @@ class Summarizer {
     let op = '=';
     if (c.gotoFirstChild()) {
       do {
-        if (c.currentFieldName === 'operator') op = c.nodeType;
+        if (this.field() === 'operator') op = this.kind();
       } while (c.gotoNextSibling());
       c.gotoParent();
     }
@@ -784,23 +861,23 @@ class Summarizer {
   private send(pos: Pos): Extract<Stmt, { k: 'send' }> {
     let ch: Expr = { k: 'bad', pos };
     let value: Expr = { k: 'bad', pos };
-    this.eachChild((field) => {
-      if (field === 'channel') ch = this.expr();
-      else if (field === 'value') value = this.expr();
+    this.eachInOrder((i) => {
+      if (i === 0) ch = this.expr();
+      else if (i === 1) value = this.expr();
     });
     return { k: 'send', ch, value, pos };
   }
 
   private ifStmt(pos: Pos): Stmt {
     const s: Extract<Stmt, { k: 'if' }> = { k: 'if', cond: { k: 'bad', pos }, then: [], pos };
-    this.eachChild((field) => {
+    this.eachField((field) => {
       if (field === 'initializer') {
         const init = this.stmt();
         if (init) s.init = init;
       } else if (field === 'condition') s.cond = this.expr();
       else if (field === 'consequence') s.then = this.block();
       else if (field === 'alternative') {
-        s.else = this.c.nodeType === 'if_statement' ? [this.ifStmt(this.pos())] : this.block();
+        s.else = this.kind() === 'if_statement' ? [this.ifStmt(this.pos())] : this.block();
       }
     });
     return s;
@@ -808,23 +885,22 @@ class Summarizer {
 
   private forStmt(pos: Pos): Stmt {
     const s: Extract<Stmt, { k: 'for' }> = { k: 'for', body: [], pos };
-    const c = this.c;
-    this.eachChild((field) => {
+    this.eachField((field, type) => {
       if (field === 'body') {
         s.body = this.block();
-      } else if (c.nodeType === 'for_clause') {
-        this.eachChild((f) => {
+      } else if (type === 'for_clause') {
+        this.eachField((f) => {
           if (f === 'initializer') s.init = this.stmt();
           else if (f === 'condition') s.cond = this.expr();
           else if (f === 'update') s.post = this.stmt();
         });
         if (!s.init) delete s.init;
         if (!s.post) delete s.post;
-      } else if (c.nodeType === 'range_clause') {
+      } else if (type === 'range_clause') {
         let left: Expr[] = [];
         let x: Expr = { k: 'bad', pos };
         const define = /^[^=]*:=/.test(this.text().split('range')[0] ?? '');
-        this.eachChild((f) => {
+        this.eachField((f) => {
           if (f === 'left') left = this.exprList();
           else if (f === 'right') x = this.expr();
         });
@@ -840,20 +916,19 @@ class Summarizer {
   }
 
   private switchStmt(pos: Pos): Stmt {
-    const c = this.c;
-    const isType = c.nodeType === 'type_switch_statement';
+    const isType = this.kind() === 'type_switch_statement';
     const cases: SwitchCase[] = [];
     let init: Stmt | undefined;
     let tag: Expr | undefined;
     let bind: string | undefined;
-    this.eachChild((field) => {
+    this.eachField((field, type) => {
       if (field === 'initializer') init = this.stmt();
       else if (field === 'value') tag = this.expr();
       else if (field === 'alias') bind = this.firstChild(() => this.text());
-      else if (c.nodeType === 'expression_case' || c.nodeType === 'type_case' || c.nodeType === 'default_case') {
-        const sc: SwitchCase = { exprs: [], types: [], isDefault: c.nodeType === 'default_case', body: [], pos: this.pos() };
-        this.eachChild((f) => {
-          if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(sc.body));
+      else if (type === 'expression_case' || type === 'type_case' || type === 'default_case') {
+        const sc: SwitchCase = { exprs: [], types: [], isDefault: type === 'default_case', body: [], pos: this.pos() };
+        this.eachField((f, t) => {
+          if (t === 'statement_list') this.eachChild(() => this.pushStmt(sc.body));
           else if (f === 'value') sc.exprs = this.exprList();
           else if (f === 'type') sc.types.push(this.type());
         });
@@ -873,30 +948,29 @@ class Summarizer {
   }
 
   private selectStmt(pos: Pos): Stmt {
-    const c = this.c;
     const cases: SelectCase[] = [];
-    this.eachChild(() => {
+    this.eachChild((type) => {
       const casePos = this.pos();
-      if (c.nodeType === 'default_case') {
+      if (type === 'default_case') {
         const body: Stmt[] = [];
-        this.eachChild(() => {
-          if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(body));
+        this.eachChild((t) => {
+          if (t === 'statement_list') this.eachChild(() => this.pushStmt(body));
         });
         cases.push({ kind: 'default', body, pos: casePos });
         return;
       }
-      if (c.nodeType !== 'communication_case') return;
+      if (type !== 'communication_case') return;
       const body: Stmt[] = [];
       let sc: SelectCase | undefined;
-      this.eachChild((field) => {
+      this.eachField((field, t) => {
         if (field === 'communication') {
-          if (c.nodeType === 'send_statement') {
+          if (t === 'send_statement') {
             const send = this.send(this.pos());
             sc = { kind: 'send', ch: send.ch, value: send.value, body, pos: send.pos };
           } else {
             sc = this.recvCase(body);
           }
-        } else if (c.nodeType === 'statement_list') this.eachChild(() => this.pushStmt(body));
+        } else if (t === 'statement_list') this.eachChild(() => this.pushStmt(body));
       });
       if (sc) cases.push(sc);
     });
@@ -904,7 +978,6 @@ class Summarizer {
   }
 
   private recvCase(body: Stmt[]): SelectCase {
-    const c = this.c;
     const pos = this.pos();
     let lhs: Expr[] = [];
     let ch: Expr = { k: 'bad', pos };
@@ -912,9 +985,9 @@ class Summarizer {
     const take = (e: Expr) => {
       ch = e.k === 'unary' && e.op === '<-' ? e.x : e;
     };
-    if (c.nodeType === 'receive_statement') {
+    if (this.kind() === 'receive_statement') {
       define = /^[^=]*:=/.test(this.text());
-      this.eachChild((field) => {
+      this.eachField((field) => {
         if (field === 'left') lhs = this.exprList();
         else if (field === 'right') take(this.expr());
       });
@@ -923,6 +996,19 @@ class Summarizer {
     }
     return { kind: 'recv', ch, lhs, define, body, pos };
   }
+}
+
+const SELECTOR_CHAIN = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+/y;
+
+/** The identifier starting at `i`: Go identifiers are letters (any script), digits and `_`. */
+function identAt(src: string, i: number): string {
+  let j = i;
+  for (;;) {
+    const ch = src.charCodeAt(j);
+    if ((ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || (ch >= 48 && ch <= 57) || ch === 95 || ch > 127) j++;
+    else break;
+  }
+  return src.slice(i, j);
 }
 
 function other(text: string): TypeExpr {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FileParser, type FileJob, type FileOutcome, type ParseConfig } from './file.js';
+import { FileParser, type FileJob, type WireOutcome, type ParseConfig } from './file.js';
 
 export interface WorkerRequest {
   batch: number;
@@ -8,7 +8,7 @@ export interface WorkerRequest {
 
 export interface WorkerResponse {
   batch: number;
-  outcomes: FileOutcome[];
+  outcomes: WireOutcome[];
   /** Set when summarizing crashed on a file: a bug in gohazard, reported but not fatal. */
   crashes: { rel: string; message: string }[];
 }
@@ -17,7 +17,7 @@ const parser = new FileParser(workerData as ParseConfig);
 
 // One batch per message: returning to the event loop between batches lets the GC free native trees.
 parentPort?.on('message', (req: WorkerRequest) => {
-  const outcomes: FileOutcome[] = [];
+  const outcomes: WireOutcome[] = [];
   const crashes: WorkerResponse['crashes'] = [];
   for (const job of req.jobs) {
     try {
@@ -32,7 +32,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
   } catch (err) {
     // A summary that cannot be cloned is a gohazard bug: lose that batch's files, never the run.
     const reason = `internal error while sending the summary: ${(err as Error).message}`;
-    const skipped: FileOutcome[] = req.jobs.map(() => ({ kind: 'skipped', reason }));
+    const skipped: WireOutcome[] = req.jobs.map(() => ({ kind: 'skipped', reason }));
     parentPort?.postMessage({ batch: req.batch, outcomes: skipped, crashes } satisfies WorkerResponse);
   }
 });

@@ -1,0 +1,77 @@
+import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { ENTRIES_DIR } from './store.js';
+
+export const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
+
+/** Temp files older than this were left by a run that died between write and rename. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+export interface PruneResult {
+  bytesBefore: number;
+  bytesAfter: number;
+  removed: number;
+}
+
+/**
+ * Keeps the cache under `maxBytes` by deleting the least recently used entries (a hit refreshes an
+ * entry's mtime) down to 80% of the cap, so that the next few runs do not prune again. Also drops
+ * folders of older cache layouts. Safe next to a concurrent run: an entry deleted under a reader is
+ * a miss, and files that vanish under us are skipped.
+ */
+export function pruneCache(dir: string, maxBytes: number, now = Date.now()): PruneResult {
+  let top: string[];
+  try {
+    top = readdirSync(dir);
+  } catch {
+    return { bytesBefore: 0, bytesAfter: 0, removed: 0 };
+  }
+  for (const name of top) {
+    if (name.startsWith('summaries-') && name !== ENTRIES_DIR) rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+  const entries: { file: string; size: number; mtime: number }[] = [];
+  let total = 0;
+  let removed = 0;
+  const root = path.join(dir, ENTRIES_DIR);
+  for (const sub of safeReaddir(root)) {
+    for (const name of safeReaddir(path.join(root, sub))) {
+      const file = path.join(root, sub, name);
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      if (name.endsWith('.tmp')) {
+        if (now - st.mtimeMs > STALE_TMP_MS && remove(file)) removed++;
+        continue;
+      }
+      entries.push({ file, size: st.size, mtime: st.mtimeMs });
+      total += st.size;
+    }
+  }
+  const bytesBefore = total;
+  if (total > maxBytes) {
+    entries.sort((a, b) => a.mtime - b.mtime);
+    const target = maxBytes * 0.8;
+    for (const e of entries) {
+      if (total <= target) break;
+      if (remove(e.file)) removed++;
+      total -= e.size;
+    }
+  }
+  return { bytesBefore, bytesAfter: total, removed };
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function remove(file: string): boolean {
+  try {
+    unlinkSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
