@@ -65,7 +65,20 @@ export interface CallEffects {
   waits: boolean;
 }
 
-const MAX_STEPS = 24;
+/**
+ * Witness paths longer than this are not lifted further: a close twelve calls down is rarely the one
+ * a reader can act on, and unbounded lifting made every function near the top of a program carry
+ * everything below it.
+ */
+const MAX_STEPS = 12;
+const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), remakes: new Map() };
+const NO_EFFECTS: CallEffects = { closes: new Map(), sends: new Map(), remakes: new Map(), waits: false };
+/**
+ * Channels one function's facts keep per kind. A function near the top of a large program can reach
+ * hundreds; past this many, the orderings that matter are decided by the first ones found, and
+ * copying the rest into every caller dominated the run time.
+ */
+const MAX_FACTS = 64;
 /**
  * Dispatch wider than this is not followed: an interface with dozens of implementations (an executor's
  * `Next`) or a function parameter called with every callback in the program would make every function
@@ -143,6 +156,13 @@ export class ChannelFacts {
   private readonly facts = new Map<FuncNode, FuncFacts>();
   private readonly recovers = new Map<FuncNode, boolean>();
 
+  /** Set once every function's facts are final: from then on a call's effects can be memoized. */
+  private final = false;
+  private readonly effectsMemo = new WeakMap<CallExpr, Map<string, CallEffects>>();
+  private roundMemo: Map<CallExpr, Map<string, CallEffects>> | undefined;
+  private readonly targetMemo = new WeakMap<CallExpr, Target[]>();
+  private readonly localRoots = new Map<FuncNode, Map<string, string>>();
+
   constructor(readonly graph: CallGraph) {
     for (const scc of this.sccs()) {
       for (let round = 0; round < 4; round++) {
@@ -151,10 +171,11 @@ export class ChannelFacts {
         if (!changed || (scc.length === 1 && !this.selfRecursive(scc[0]!))) break;
       }
     }
+    this.final = true;
   }
 
   of(node: FuncNode): FuncFacts {
-    return this.facts.get(node) ?? { closes: new Map(), sends: new Map(), remakes: new Map() };
+    return this.facts.get(node) ?? NO_FACTS;
   }
 
   /** The channel id of an expression evaluated in `node`. */
@@ -191,6 +212,17 @@ export class ChannelFacts {
    * is that instance; one made or looked up here (`rw := NewWorker()`, `n := nodes[i]`) is its own.
    */
   private localRoot(node: FuncNode, name: string, depth: number): string {
+    let memo = this.localRoots.get(node);
+    if (!memo) this.localRoots.set(node, (memo = new Map()));
+    let root = memo.get(name);
+    if (root === undefined) {
+      root = this.computeLocalRoot(node, name, depth);
+      if (depth === 0) memo.set(name, root);
+    }
+    return root;
+  }
+
+  private computeLocalRoot(node: FuncNode, name: string, depth: number): string {
     const { recv, params } = node.decl;
     if (recv?.name === name) return RECEIVER;
     const index = params.findIndex((p) => p.name === name);
@@ -296,6 +328,12 @@ export class ChannelFacts {
 
   /** The functions a call may run, including a function literal called on the spot or given to Once.Do. */
   targetsOf(node: FuncNode, call: CallExpr): Target[] {
+    let out = this.targetMemo.get(call);
+    if (!out) this.targetMemo.set(call, (out = this.computeTargets(node, call)));
+    return out;
+  }
+
+  private computeTargets(node: FuncNode, call: CallExpr): Target[] {
     const out: Target[] = [];
     if (call.fn.k === 'funclit') {
       const lit = node.file.funcs[call.fn.fn];
@@ -304,8 +342,12 @@ export class ChannelFacts {
     }
     const info = this.graph.callInfo(call);
     if (info.kind === 'resolved') {
-      const ifaces = info.targets.filter((t) => t.how === 'interface').length;
-      const values = info.targets.filter((t) => t.how === 'func-value').length;
+      let ifaces = 0;
+      let values = 0;
+      for (const t of info.targets) {
+        if (t.how === 'interface') ifaces++;
+        else if (t.how === 'func-value') values++;
+      }
       for (const t of info.targets) {
         if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
         if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
@@ -327,11 +369,29 @@ export class ChannelFacts {
 
   /** The closes and sends a call in `node` may perform, as ids of `node`, each path starting at the call. */
   effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
+    // Loops iterate to a fixpoint and revisit their calls: lift each call once per context. While
+    // facts are still growing, the memo lives only as long as one function's summary.
+    const targets = this.targetsOf(node, call);
+    if (!targets.some((t) => this.of(t.callee) !== NO_FACTS) && !this.isWait(call)) return NO_EFFECTS;
+    if (!this.final && this.roundMemo === undefined) return this.liftEffects(node, call, ctx);
+    const key = `${ctx.locks.join(',')}|${+ctx.flagChecked}${+ctx.async}${+ctx.once}`;
+    const memo = this.final ? this.effectsMemo : this.roundMemo!;
+    let byCtx = memo.get(call);
+    if (!byCtx) memo.set(call, (byCtx = new Map()));
+    let eff = byCtx.get(key);
+    if (!eff) byCtx.set(key, (eff = this.liftEffects(node, call, ctx)));
+    return eff;
+  }
+
+  private liftEffects(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
     const closes = new Map<ChanId, OpFact>();
     const sends = new Map<ChanId, OpFact>();
     const remakes = new Map<ChanId, string | undefined>();
+    const recovers = this.recoversIn(node);
     for (const { callee, once, precise } of this.targetsOf(node, call)) {
       const f = this.of(callee);
+      // Most callees touch no channel: skip them before building anything.
+      if (f.closes.size === 0 && f.sends.size === 0 && f.remakes.size === 0) continue;
       if (precise) {
         for (const [id, root] of f.remakes) {
           const mapped = this.mapId(id, node, callee, call);
@@ -339,19 +399,27 @@ export class ChannelFacts {
         }
       }
       const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+      const roots = new Map<string | undefined, string | undefined>();
+      const rootOf = (root: string | undefined) => {
+        if (!roots.has(root)) roots.set(root, this.liftRoot(node, callee, root, call, receiver));
+        return roots.get(root);
+      };
+      let step: Step | undefined;
       const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
         for (const [id, op] of from) {
+          if (into.size >= MAX_FACTS) break;
+          if (op.steps.length >= MAX_STEPS) continue;
           const mapped = this.mapId(id, node, callee, call);
           if (mapped === undefined || into.has(mapped)) continue;
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
-          const root = foreignLocal ? MADE : this.liftRoot(node, callee, op.root, call, receiver);
+          const root = foreignLocal ? MADE : rootOf(op.root);
           const lifted: OpFact = {
             ...op,
-            steps: [{ node, pos: call.pos, message: `calls ${shortName(callee)}` }, ...op.steps].slice(0, MAX_STEPS),
-            locks: [...new Set([...ctx.locks, ...op.locks])],
+            steps: [(step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` }), ...op.steps],
+            locks: ctx.locks.length === 0 ? op.locks : [...new Set([...ctx.locks, ...op.locks])],
             flagChecked: op.flagChecked || ctx.flagChecked,
-            recovers: op.recovers || this.recoversIn(node),
+            recovers: op.recovers || recovers,
             once: op.once || once || ctx.once,
             async: op.async || ctx.async,
             precise: op.precise && precise,
@@ -384,6 +452,7 @@ export class ChannelFacts {
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
+    this.roundMemo = new Map();
     if (body) {
       const recovers = this.recoversIn(node);
       const op = (e: Expr, pos: Pos, verb: string, ctx: GuardState): [ChanId, OpFact] | undefined => {
@@ -456,7 +525,8 @@ export class ChannelFacts {
         { join: () => null, equal: () => true },
       );
     }
-    this.facts.set(node, { closes, sends, remakes });
+    this.roundMemo = undefined;
+    this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
     return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
   }
 
@@ -595,7 +665,16 @@ export interface GuardState {
 }
 
 const guardDomain: FlowDomain<GuardState> = {
-  join: (a, b) => ({ locks: new Set([...a.locks].filter((l) => b.locks.has(l))), flag: a.flag && b.flag, once: a.once && b.once }),
+  // Joins happen at every branch of every function: return an input unchanged whenever possible.
+  join: (a, b) => {
+    if (a === b) return a;
+    const sameLocks = a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l));
+    const flag = a.flag && b.flag;
+    const once = a.once && b.once;
+    if (sameLocks && flag === a.flag && once === a.once) return a;
+    if (sameLocks && flag === b.flag && once === b.once) return b;
+    return { locks: sameLocks ? a.locks : new Set([...a.locks].filter((l) => b.locks.has(l))), flag, once };
+  },
   equal: (a, b) =>
     a.flag === b.flag && a.once === b.once && a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l)),
 };
@@ -650,10 +729,16 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
   const body = node.decl.body;
   if (!body) return [];
   const both: FlowDomain<Both<E>> = {
-    join: (a, b) => ({ g: guardDomain.join(a.g, b.g), e: domain.join(a.e, b.e) }),
+    join: (a, b) => {
+      if (a === b) return a;
+      const g = guardDomain.join(a.g, b.g);
+      const e = domain.join(a.e, b.e);
+      return g === a.g && e === a.e ? a : g === b.g && e === b.e ? b : { g, e };
+    },
     equal: (a, b) => guardDomain.equal(a.g, b.g) && domain.equal(a.e, b.e),
   };
   const onCalls = (calls: CallExpr[], s: Both<E>, mode: 'sync' | 'go'): Both<E> => {
+    if (calls.length === 0) return s;
     let { g, e } = s;
     for (const c of calls) {
       const closed = builtinArg(c, 'close');

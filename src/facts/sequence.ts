@@ -40,7 +40,13 @@ function sameKeys<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): bool
 }
 
 const domain: FlowDomain<State> = {
-  join: (a, b) => ({ closed: union(a.closed, b.closed), spawned: union(a.spawned, b.spawned), deferred: union(a.deferred, b.deferred) }),
+  join: (a, b) => {
+    if (a === b) return a;
+    const closed = union(a.closed, b.closed);
+    const spawned = union(a.spawned, b.spawned);
+    const deferred = union(a.deferred, b.deferred);
+    return closed === a.closed && spawned === a.spawned && deferred === a.deferred ? a : { closed, spawned, deferred };
+  },
   equal: (a, b) => sameKeys(a.closed, b.closed) && sameKeys(a.spawned, b.spawned) && sameKeys(a.deferred, b.deferred),
 };
 
