@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
-import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
+import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
 import { allStmts, callsIn, callsInSimple, callsInStmt, type CallExpr } from './calls.js';
 
 /**
@@ -115,6 +115,16 @@ function ownerOf(e: Expr): Expr | undefined {
   }
 }
 
+/**
+ * The standard library's name for a call: `sync.(*WaitGroup).Wait` whether sync is outside the
+ * checkout (an external leaf) or analyzed with it (Go's own source tree).
+ */
+function libraryName(info: CallInfo): string | undefined {
+  if (info.kind === 'external') return info.name;
+  if (info.kind === 'resolved' && info.targets.length === 1) return info.targets[0]!.callee.id;
+  return undefined;
+}
+
 /** `&T{...}`, `T{...}`, `new(T)`, `make(...)`, `NewT(...)`: a value that did not exist before. */
 function isConstruction(e: Expr): boolean {
   if (e.k === 'unary' && e.op === '&') return isConstruction(e.x);
@@ -122,6 +132,20 @@ function isConstruction(e: Expr): boolean {
   if (e.k !== 'call') return false;
   const name = e.fn.k === 'id' ? e.fn.name : e.fn.k === 'sel' ? e.fn.name : '';
   return name === 'new' || name === 'make' || /^(New|new|Make|make|Create|create|Open|open)/.test(name);
+}
+
+/**
+ * An instance root is a head (`@recv`, `@<param>`, a local's name, a captured variable, FRESH, MADE)
+ * and a field path below it (`@recv.writer.stopc`): two fields of one object are two instances.
+ */
+function splitRoot(root: string): { head: string; path: string } {
+  const from = root.startsWith(CAPTURED) ? root.indexOf('\0') : 0;
+  const dot = root.indexOf('.', from);
+  return dot === -1 ? { head: root, path: '' } : { head: root.slice(0, dot), path: root.slice(dot) };
+}
+
+function withPath(root: string | undefined, path: string): string | undefined {
+  return root === undefined || root === FRESH || root === MADE ? root : root + path;
 }
 
 /** The argument a callee's `@<index>` root refers to. */
@@ -194,17 +218,21 @@ export class ChannelFacts {
    */
   rootIn(node: FuncNode, e: Expr | undefined, depth = 0): string | undefined {
     let base = e;
-    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
+    let path = '';
+    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) {
+      if (base.k === 'sel') path = `.${base.name}${path}`;
+      base = base.x;
+    }
     // An element of a slice or map (`c.nodes[i].mgr`): which one, we cannot tell.
     if (base?.k === 'index') return FRESH;
     if (!base || base.k !== 'id') return undefined;
     const st = this.graph.storageOf(node, base);
     if (!st) return undefined;
-    if (st.kind === 'param' && st.fn === node.id) return st.index === -1 ? RECEIVER : `@${st.index}`;
-    // Captured from an enclosing function: that function can name it (see liftRoot).
+    if (st.kind === 'param' && st.fn === node.id) return (st.index === -1 ? RECEIVER : `@${st.index}`) + path;
     if (st.kind !== 'local' && st.kind !== 'param') return undefined;
-    if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${base.name}`;
-    return this.localRoot(node, base.name, depth);
+    // Captured from an enclosing function: that function can name it (see liftRoot).
+    if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${base.name}${path}`;
+    return withPath(this.localRoot(node, base.name, depth), path);
   }
 
   /**
@@ -279,16 +307,33 @@ export class ChannelFacts {
   ): string | undefined {
     if (root === undefined) return undefined;
     if (root === MADE || root === FRESH) return root;
-    if (root.startsWith(CAPTURED)) {
-      const [fn = '', name = ''] = root.slice(CAPTURED.length).split('\0');
+    const { head, path } = splitRoot(root);
+    if (head.startsWith(CAPTURED)) {
+      const [fn = '', name = ''] = head.slice(CAPTURED.length).split('\0');
       // Back in the function that declared the variable, it is that function's own root.
-      if (fn === node.id) return this.localRoot(node, name, 0);
+      if (fn === node.id) return withPath(this.localRoot(node, name, 0), path);
       return node.decl.parent === undefined ? FRESH : root;
     }
-    if (root === RECEIVER) return this.rootIn(node, receiver);
-    if (root.startsWith('@')) return this.rootIn(node, argOf(call, root));
-    const sources = this.localSources(callee).get(root) ?? [];
+    if (head === RECEIVER) return withPath(this.rootIn(node, receiver), path);
+    if (head.startsWith('@')) return withPath(this.rootIn(node, argOf(call, head)), path);
+    const sources = this.localSources(callee).get(head) ?? [];
     return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
+  }
+
+  private readonly disabling = new Map<FuncNode, boolean>();
+
+  /**
+   * A function that returns early on a state it sets itself (`if d.responded { return }` ...
+   * `d.responded = true`; `if t.state == closing { return }` ... `t.state = closing`;
+   * `if s.swapState(done) == done { return }`) does its work once: its closes are not double closes.
+   */
+  selfDisabling(node: FuncNode): boolean {
+    let r = this.disabling.get(node);
+    if (r === undefined) {
+      r = isSelfDisabling(node.decl.body ?? []);
+      this.disabling.set(node, r);
+    }
+    return r;
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -341,7 +386,12 @@ export class ChannelFacts {
       return out;
     }
     const info = this.graph.callInfo(call);
-    if (info.kind === 'resolved') {
+    if (ONCE_RE.test(libraryName(info) ?? '')) {
+      for (const a of call.args) {
+        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
+        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true, precise: true });
+      }
+    } else if (info.kind === 'resolved') {
       let ifaces = 0;
       let values = 0;
       for (const t of info.targets) {
@@ -353,18 +403,12 @@ export class ChannelFacts {
         if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
         out.push({ callee: t.callee, once: false, precise: PRECISE_HOWS.has(t.how) });
       }
-    } else if (info.kind === 'external' && ONCE_RE.test(info.name)) {
-      for (const a of call.args) {
-        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
-        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true, precise: true });
-      }
     }
     return out;
   }
 
   isWait(call: CallExpr): boolean {
-    const info = this.graph.callInfo(call);
-    return info.kind === 'external' && WAIT_RE.test(info.name);
+    return WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '');
   }
 
   /** The closes and sends a call in `node` may perform, as ids of `node`, each path starting at the call. */
@@ -469,7 +513,7 @@ export class ChannelFacts {
             locks: [...ctx.locks],
             flagChecked: ctx.flag,
             recovers,
-            once: ctx.once,
+            once: ctx.once || this.selfDisabling(node),
             async: false,
             precise: true,
           },
@@ -678,6 +722,28 @@ const guardDomain: FlowDomain<GuardState> = {
   equal: (a, b) =>
     a.flag === b.flag && a.once === b.once && a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l)),
 };
+
+function isSelfDisabling(body: Stmt[]): boolean {
+  const tested = new Set<string>();
+  for (const st of body) {
+    if (st.k !== 'if' || st.else || st.then[st.then.length - 1]?.k !== 'return') continue;
+    const cond = st.cond.k === 'unary' && st.cond.op === '!' ? st.cond.x : st.cond;
+    const sides = cond.k === 'binary' && (cond.op === '==' || cond.op === '!=') ? [cond.x, cond.y] : [cond];
+    for (const side of sides) {
+      if (side.k === 'call' && side.fn.k === 'sel' && /^(swap|Swap|CompareAndSwap)/.test(side.fn.name)) return true;
+      const key = exprKey(side.k === 'call' && side.fn.k === 'sel' && side.fn.name === 'Load' ? side.fn.x : side);
+      if (key?.includes('.')) tested.add(key);
+    }
+  }
+  if (tested.size === 0) return false;
+  for (const st of allStmts(body)) {
+    if (st.k === 'assign' && st.lhs.some((l) => tested.has(exprKey(l) ?? ''))) return true;
+    if (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^(Store|Swap|CompareAndSwap)$/.test(st.x.fn.name) && tested.has(exprKey(st.x.fn.x) ?? '')) {
+      return true;
+    }
+  }
+  return false;
+}
 
 /** Whether a branch assigns a variable or field that its condition reads. */
 function flipsOwnCondition(cond: Expr, branch: Stmt[]): boolean {

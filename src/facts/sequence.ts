@@ -109,7 +109,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       locks: [...g.locks],
       flagChecked: g.flag,
       recovers,
-      once: g.once,
+      once: g.once || facts.selfDisabling(fn),
       async: false,
       precise: true,
     };
@@ -185,7 +185,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       rebind(targets, s) {
         const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
         const roots = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
-        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root));
+        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root.split('.')[0]!));
         const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
           if (![...m].some(([id, op]) => gone(id, op))) return m;
           return new Map([...m].filter(([id, op]) => !gone(id, op)));
