@@ -180,9 +180,6 @@ export class ChannelFacts {
   private readonly facts = new Map<FuncNode, FuncFacts>();
   private readonly recovers = new Map<FuncNode, boolean>();
 
-  /** Set once every function's facts are final: from then on a call's effects can be memoized. */
-  private final = false;
-  private readonly effectsMemo = new WeakMap<CallExpr, Map<string, CallEffects>>();
   private roundMemo: Map<CallExpr, Map<string, CallEffects>> | undefined;
   private readonly targetMemo = new WeakMap<CallExpr, Target[]>();
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
@@ -195,7 +192,16 @@ export class ChannelFacts {
         if (!changed || (scc.length === 1 && !this.selfRecursive(scc[0]!))) break;
       }
     }
-    this.final = true;
+  }
+
+  /** Runs one function's walk with calls' lifted effects memoized for its duration. */
+  memoized<T>(walk: () => T): T {
+    this.roundMemo = new Map();
+    try {
+      return walk();
+    } finally {
+      this.roundMemo = undefined;
+    }
   }
 
   of(node: FuncNode): FuncFacts {
@@ -413,15 +419,14 @@ export class ChannelFacts {
 
   /** The closes and sends a call in `node` may perform, as ids of `node`, each path starting at the call. */
   effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
-    // Loops iterate to a fixpoint and revisit their calls: lift each call once per context. While
-    // facts are still growing, the memo lives only as long as one function's summary.
     const targets = this.targetsOf(node, call);
     if (!targets.some((t) => this.of(t.callee) !== NO_FACTS) && !this.isWait(call)) return NO_EFFECTS;
-    if (!this.final && this.roundMemo === undefined) return this.liftEffects(node, call, ctx);
+    // Loops iterate to a fixpoint and revisit their calls: lift each call once per context. The memo
+    // lives only as long as the walk of one function (kept for the whole program, it cost a gigabyte).
+    if (this.roundMemo === undefined) return this.liftEffects(node, call, ctx);
     const key = `${ctx.locks.join(',')}|${+ctx.flagChecked}${+ctx.async}${+ctx.once}`;
-    const memo = this.final ? this.effectsMemo : this.roundMemo!;
-    let byCtx = memo.get(call);
-    if (!byCtx) memo.set(call, (byCtx = new Map()));
+    let byCtx = this.roundMemo.get(call);
+    if (!byCtx) this.roundMemo.set(call, (byCtx = new Map()));
     let eff = byCtx.get(key);
     if (!eff) byCtx.set(key, (eff = this.liftEffects(node, call, ctx)));
     return eff;

@@ -80,7 +80,7 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
-    for (const fn of facts.graph.funcs) out.push(...hazardsIn(fn, facts));
+    for (const fn of facts.graph.funcs) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
     cache.set(facts, out);
   }
   return out;
