@@ -194,6 +194,26 @@ export class ChannelFacts {
     }
   }
 
+  /** A close or send written in `node` itself (`verb` says which), with the guards around it. */
+  directOp(node: FuncNode, ch: Expr, pos: Pos, verb: string, g: GuardState): [ChanId, OpFact] | undefined {
+    const id = this.idOf(node, ch);
+    if (id === undefined) return undefined;
+    const display = exprKey(ch) ?? 'channel';
+    const root = this.rootIn(node, ch);
+    const op: OpFact = {
+      steps: [{ node, pos, message: `${verb} ${display}` }],
+      display,
+      locks: [...g.locks],
+      flagChecked: g.flag,
+      recovers: this.recoversIn(node),
+      once: g.once || this.selfDisabling(node),
+      async: false,
+      precise: true,
+    };
+    if (root !== undefined) op.root = root;
+    return [id, op];
+  }
+
   /** Runs one function's walk with calls' lifted effects memoized for its duration. */
   memoized<T>(walk: () => T): T {
     this.roundMemo = new Map();
@@ -503,27 +523,7 @@ export class ChannelFacts {
     const body = node.decl.body;
     this.roundMemo = new Map();
     if (body) {
-      const recovers = this.recoversIn(node);
-      const op = (e: Expr, pos: Pos, verb: string, ctx: GuardState): [ChanId, OpFact] | undefined => {
-        const id = this.idOf(node, e);
-        if (id === undefined) return undefined;
-        const display = exprKey(e) ?? 'channel';
-        const root = this.rootIn(node, e);
-        return [
-          id,
-          {
-            steps: [{ node, pos, message: `${verb} ${display}` }],
-            display,
-            ...(root === undefined ? {} : { root }),
-            locks: [...ctx.locks],
-            flagChecked: ctx.flag,
-            recovers,
-            once: ctx.once || this.selfDisabling(node),
-            async: false,
-            precise: true,
-          },
-        ];
-      };
+      const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       // Facts are flow-insensitive ("may close anywhere in the function"): no state of our own to thread.
       walkGuarded<null>(
         node,

@@ -1,6 +1,6 @@
 import type { Expr, Pos } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
-import { builtinArg, exprKey, posKey } from '../irutil.js';
+import { builtinArg, posKey } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 import { callsRecover, FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
 
@@ -96,25 +96,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     out.push(h);
   };
   const lastPos = (op: OpFact): Pos => op.steps[op.steps.length - 1]!.pos;
-  const recovers = facts.recoversIn(fn);
-  const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState): [ChanId, OpFact] | undefined => {
-    const id = facts.idOf(fn, ch);
-    if (id === undefined) return undefined;
-    const display = exprKey(ch) ?? 'channel';
-    const root = facts.rootIn(fn, ch);
-    const op: OpFact = {
-      steps: [{ node: fn, pos, message: `${verb} ${display}` }],
-      display,
-      ...(root === undefined ? {} : { root }),
-      locks: [...g.locks],
-      flagChecked: g.flag,
-      recovers,
-      once: g.once || facts.selfDisabling(fn),
-      async: false,
-      precise: true,
-    };
-    return [id, op];
-  };
+  const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState) => facts.directOp(fn, ch, pos, verb, g);
 
   const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean): State => {
     const first = s.closed.get(id);
