@@ -17,7 +17,7 @@ export const doubleClose: Rule = {
       'that runs again on the next loop iteration, a close followed by a deferred close, or an exported Close method ' +
       'that closes a field with nothing to stop a second call. The second close panics with "close of closed channel".',
     severity: 'error',
-    precision: 'high',
+    precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
     since: '0.1.0',
   },

@@ -25,7 +25,7 @@ export const sendAfterClose: Rule = {
       'through any depth of calls, methods and interfaces — or a goroutine the function started may still send when it ' +
       'closes the channel. The send panics with "send on closed channel".',
     severity: 'error',
-    precision: 'high',
+    precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
     since: '0.1.0',
   },

@@ -65,7 +65,7 @@ describe('gohazard check --format sarif', () => {
       help: { markdown: readFileSync(path.join(FIXTURES, '..', 'rules', 'double-close.md'), 'utf8'), text: expect.stringContaining('How to fix') },
       helpUri: expect.stringMatching(/^https:\/\/.*\/rules\/double-close\.md$/),
       defaultConfiguration: { level: 'error' },
-      properties: { tags: ['concurrency', 'channels', 'panic'], precision: 'high', 'problem.severity': 'error' },
+      properties: { tags: ['concurrency', 'channels', 'panic'], precision: 'medium', 'problem.severity': 'error' },
     });
     expect(rule.help.text).not.toMatch(/\*\*|```/);
     expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'double-close', 'send-after-close', 'unused-ignore']);
