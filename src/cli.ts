@@ -13,7 +13,6 @@ import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
 import { formatCallStats } from './resolve/stats.js';
-import { displayPath } from './report/text.js';
 import { ALL_RULES } from './rules.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
@@ -316,4 +315,3 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-export { displayPath };
