@@ -3,35 +3,40 @@ import type { Expr, Stmt } from '../ir.js';
 export type CallExpr = Extract<Expr, { k: 'call' }>;
 
 /**
- * The calls an expression makes, in Go's evaluation order: operands and arguments before the call
- * that consumes them. Function literals are not entered: their bodies are functions of their own.
+ * The direct operands of an expression, in Go's evaluation order. Function literals are not entered:
+ * their bodies are functions of their own.
  */
-export function callsIn(e: Expr | undefined, out: CallExpr[] = []): CallExpr[] {
-  if (!e) return out;
+export function forEachSubExpr(e: Expr, fn: (x: Expr) => void): void {
   switch (e.k) {
     case 'call':
-      callsIn(e.fn, out);
-      for (const a of e.args) callsIn(a, out);
-      out.push(e);
+      fn(e.fn);
+      e.args.forEach(fn);
       break;
     case 'sel':
     case 'slice':
     case 'assert':
     case 'unary':
-      callsIn(e.x, out);
+      fn(e.x);
       break;
     case 'index':
-      callsIn(e.x, out);
-      for (const i of e.index) callsIn(i, out);
+      fn(e.x);
+      e.index.forEach(fn);
       break;
     case 'binary':
-      callsIn(e.x, out);
-      callsIn(e.y, out);
+      fn(e.x);
+      fn(e.y);
       break;
     case 'composite':
-      for (const el of e.elems) callsIn(el.value, out);
+      for (const el of e.elems) fn(el.value);
       break;
   }
+}
+
+/** The calls an expression makes, operands and arguments before the call that consumes them. */
+export function callsIn(e: Expr | undefined, out: CallExpr[] = []): CallExpr[] {
+  if (!e) return out;
+  forEachSubExpr(e, (x) => callsIn(x, out));
+  if (e.k === 'call') out.push(e);
   return out;
 }
 

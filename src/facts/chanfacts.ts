@@ -2,7 +2,7 @@ import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
-import { allStmts, callsIn, callsInSimple, callsInStmt, type CallExpr } from './calls.js';
+import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
 
 /**
  * Channel identity, relative to the function whose facts hold it:
@@ -635,32 +635,6 @@ export class ChannelFacts {
       }
     }
     return out;
-  }
-}
-
-function forEachSubExpr(e: Expr, fn: (x: Expr) => void): void {
-  switch (e.k) {
-    case 'call':
-      fn(e.fn);
-      e.args.forEach(fn);
-      break;
-    case 'sel':
-    case 'slice':
-    case 'assert':
-    case 'unary':
-      fn(e.x);
-      break;
-    case 'index':
-      fn(e.x);
-      e.index.forEach(fn);
-      break;
-    case 'binary':
-      fn(e.x);
-      fn(e.y);
-      break;
-    case 'composite':
-      for (const el of e.elems) fn(el.value);
-      break;
   }
 }
 
