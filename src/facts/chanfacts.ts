@@ -56,13 +56,40 @@ export interface FuncFacts {
   remakes: Map<ChanId, string | undefined>;
 }
 
-/** A call as the sequence walk sees it: its resolved effects, already mapped into the caller. */
+/**
+ * One close or send of a call's target, already named as an id of the caller but not yet lifted into
+ * an OpFact: most of them are never needed (the caller already has that id, or nothing was closed
+ * before the send), and building every witness path eagerly dominated the run time.
+ */
+export interface CalleeOp {
+  id: ChanId;
+  /** The fact as the callee holds it. */
+  op: OpFact;
+  /** The step into the callee; shared by all of its operations at this call. */
+  step: Step;
+  /** The instance root seen from the caller. */
+  root: string | undefined;
+  /** Called through `sync.Once.Do`. */
+  once: boolean;
+  /** The call itself is static or a concrete method (see OpFact.precise). */
+  precise: boolean;
+}
+
+/** A call as the walks see it: its targets' effects, mapped into the caller, independent of the guards at the call. */
 export interface CallEffects {
-  closes: Map<ChanId, OpFact>;
-  sends: Map<ChanId, OpFact>;
+  closes: CalleeOp[];
+  sends: CalleeOp[];
   remakes: Map<ChanId, string | undefined>;
   /** `sync.(*WaitGroup).Wait` and friends: goroutines started before have finished. */
   waits: boolean;
+}
+
+/** The guards in force at a call, which every operation it reaches inherits. */
+export interface CallContext {
+  locks: ReadonlySet<string>;
+  flagChecked: boolean;
+  async: boolean;
+  once: boolean;
 }
 
 /**
@@ -71,8 +98,10 @@ export interface CallEffects {
  * everything below it.
  */
 const MAX_STEPS = 12;
+/** The guards of a deferred call: none of the locks held where it is deferred are held when it runs. */
+export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), remakes: new Map() };
-const NO_EFFECTS: CallEffects = { closes: new Map(), sends: new Map(), remakes: new Map(), waits: false };
+const NO_EFFECTS: CallEffects = { closes: [], sends: [], remakes: new Map(), waits: false };
 /**
  * Channels one function's facts keep per kind. A function near the top of a large program can reach
  * hundreds; past this many, the orderings that matter are decided by the first ones found, and
@@ -180,8 +209,8 @@ export class ChannelFacts {
   private readonly facts = new Map<FuncNode, FuncFacts>();
   private readonly recovers = new Map<FuncNode, boolean>();
 
-  private roundMemo: Map<CallExpr, Map<string, CallEffects>> | undefined;
-  private readonly targetMemo = new WeakMap<CallExpr, Target[]>();
+  private roundMemo: Map<CallExpr, CallEffects> | undefined;
+  private readonly callMemo = new WeakMap<CallExpr, { targets: Target[]; waits: boolean }>();
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
 
   constructor(readonly graph: CallGraph) {
@@ -399,8 +428,15 @@ export class ChannelFacts {
 
   /** The functions a call may run, including a function literal called on the spot or given to Once.Do. */
   targetsOf(node: FuncNode, call: CallExpr): Target[] {
-    let out = this.targetMemo.get(call);
-    if (!out) this.targetMemo.set(call, (out = this.computeTargets(node, call)));
+    return this.callOf(node, call).targets;
+  }
+
+  private callOf(node: FuncNode, call: CallExpr): { targets: Target[]; waits: boolean } {
+    let out = this.callMemo.get(call);
+    if (!out) {
+      out = { targets: this.computeTargets(node, call), waits: WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '') };
+      this.callMemo.set(call, out);
+    }
     return out;
   }
 
@@ -433,75 +469,79 @@ export class ChannelFacts {
     return out;
   }
 
-  isWait(call: CallExpr): boolean {
-    return WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '');
-  }
-
-  /** The closes and sends a call in `node` may perform, as ids of `node`, each path starting at the call. */
-  effectsOf(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
-    const targets = this.targetsOf(node, call);
-    if (!targets.some((t) => this.of(t.callee) !== NO_FACTS) && !this.isWait(call)) return NO_EFFECTS;
-    // Loops iterate to a fixpoint and revisit their calls: lift each call once per context. The memo
-    // lives only as long as the walk of one function (kept for the whole program, it cost a gigabyte).
-    if (this.roundMemo === undefined) return this.liftEffects(node, call, ctx);
-    const key = `${ctx.locks.join(',')}|${+ctx.flagChecked}${+ctx.async}${+ctx.once}`;
-    let byCtx = this.roundMemo.get(call);
-    if (!byCtx) this.roundMemo.set(call, (byCtx = new Map()));
-    let eff = byCtx.get(key);
-    if (!eff) byCtx.set(key, (eff = this.liftEffects(node, call, ctx)));
+  /**
+   * The closes and sends a call in `node` may perform, as ids of `node`. Memoized for the duration of
+   * one function's walk: loops iterate to a fixpoint and revisit their calls (kept for the whole
+   * program, the memo cost a gigabyte).
+   */
+  effectsOf(node: FuncNode, call: CallExpr): CallEffects {
+    const { targets, waits } = this.callOf(node, call);
+    if (!waits && !targets.some((t) => this.of(t.callee) !== NO_FACTS)) return NO_EFFECTS;
+    let eff = this.roundMemo?.get(call);
+    if (!eff) {
+      eff = this.mapEffects(node, call, targets, waits);
+      this.roundMemo?.set(call, eff);
+    }
     return eff;
   }
 
-  private liftEffects(node: FuncNode, call: CallExpr, ctx: { locks: string[]; flagChecked: boolean; async: boolean; once: boolean }): CallEffects {
-    const closes = new Map<ChanId, OpFact>();
-    const sends = new Map<ChanId, OpFact>();
+  private mapEffects(node: FuncNode, call: CallExpr, targets: Target[], waits: boolean): CallEffects {
+    const closes: CalleeOp[] = [];
+    const sends: CalleeOp[] = [];
     const remakes = new Map<ChanId, string | undefined>();
-    const recovers = this.recoversIn(node);
-    for (const { callee, once, precise } of this.targetsOf(node, call)) {
+    const seenCloses = new Set<ChanId>();
+    const seenSends = new Set<ChanId>();
+    for (const { callee, once, precise } of targets) {
       const f = this.of(callee);
       // Most callees touch no channel: skip them before building anything.
-      if (f.closes.size === 0 && f.sends.size === 0 && f.remakes.size === 0) continue;
+      if (f === NO_FACTS) continue;
+      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       if (precise) {
         for (const [id, root] of f.remakes) {
           const mapped = this.mapId(id, node, callee, call);
-          if (mapped !== undefined && !remakes.has(mapped)) remakes.set(mapped, this.liftRoot(node, callee, root, call, call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined));
+          if (mapped !== undefined && !remakes.has(mapped)) remakes.set(mapped, this.liftRoot(node, callee, root, call, receiver));
         }
       }
-      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       const roots = new Map<string | undefined, string | undefined>();
       const rootOf = (root: string | undefined) => {
         if (!roots.has(root)) roots.set(root, this.liftRoot(node, callee, root, call, receiver));
         return roots.get(root);
       };
       let step: Step | undefined;
-      const lift = (from: Map<ChanId, OpFact>, into: Map<ChanId, OpFact>) => {
+      const map = (from: Map<ChanId, OpFact>, into: CalleeOp[], seen: Set<ChanId>) => {
         for (const [id, op] of from) {
-          if (into.size >= MAX_FACTS) break;
+          if (into.length >= MAX_FACTS) break;
           if (op.steps.length >= MAX_STEPS) continue;
           const mapped = this.mapId(id, node, callee, call);
-          if (mapped === undefined || into.has(mapped)) continue;
+          if (mapped === undefined || seen.has(mapped)) continue;
+          seen.add(mapped);
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
-          const root = foreignLocal ? MADE : rootOf(op.root);
-          const lifted: OpFact = {
-            ...op,
-            steps: [(step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` }), ...op.steps],
-            locks: ctx.locks.length === 0 ? op.locks : [...new Set([...ctx.locks, ...op.locks])],
-            flagChecked: op.flagChecked || ctx.flagChecked,
-            recovers: op.recovers || recovers,
-            once: op.once || once || ctx.once,
-            async: op.async || ctx.async,
-            precise: op.precise && precise,
-          };
-          if (root === undefined) delete lifted.root;
-          else lifted.root = root;
-          into.set(mapped, lifted);
+          step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
+          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), once, precise });
         }
       };
-      lift(f.closes, closes);
-      lift(f.sends, sends);
+      map(f.closes, closes, seenCloses);
+      map(f.sends, sends, seenSends);
     }
-    return { closes, sends, remakes, waits: this.isWait(call) };
+    return { closes, sends, remakes, waits };
+  }
+
+  /** A callee's operation as an OpFact of `node`, under the guards in force at the call. */
+  lift(node: FuncNode, c: CalleeOp, ctx: CallContext): OpFact {
+    const { op } = c;
+    const lifted: OpFact = {
+      steps: [c.step, ...op.steps],
+      display: op.display,
+      locks: ctx.locks.size === 0 ? op.locks : [...new Set([...ctx.locks, ...op.locks])],
+      flagChecked: op.flagChecked || ctx.flagChecked,
+      recovers: op.recovers || this.recoversIn(node),
+      once: op.once || c.once || ctx.once,
+      async: op.async || ctx.async,
+      precise: op.precise && c.precise,
+    };
+    if (c.root !== undefined) lifted.root = c.root;
+    return lifted;
   }
 
   /** A callee's id seen from the caller: parameters become the caller's arguments. */
@@ -543,9 +583,10 @@ export class ChannelFacts {
             // What a goroutine does is not ordered with anything after the go statement: for callers
             // it is neither a close nor a send that happens at the call.
             if (mode === 'go') return null;
-            const eff = this.effectsOf(node, call, { locks: [...g.locks], flagChecked: g.flag, async: false, once: g.once });
-            for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
-            for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
+            const eff = this.effectsOf(node, call);
+            const ctx = { locks: g.locks, flagChecked: g.flag, async: false, once: g.once };
+            for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
+            for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
             return null;
           },
@@ -564,9 +605,10 @@ export class ChannelFacts {
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
               return null;
             }
-            const eff = this.effectsOf(node, call, { locks: [], flagChecked: false, async: false, once: g.once });
-            for (const [id, f] of eff.closes) if (!closes.has(id)) closes.set(id, f);
-            for (const [id, f] of eff.sends) if (!sends.has(id)) sends.set(id, f);
+            const eff = this.effectsOf(node, call);
+            const ctx = { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once };
+            for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
+            for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
             return null;
           },
         },
@@ -653,6 +695,7 @@ export function storageId(st: Storage, node: FuncNode): ChanId {
 
 /** A parameter of an enclosing function, captured by a closure, is that function's own parameter there. */
 function normalizeFor(id: ChanId, node: FuncNode): ChanId {
+  if (!id.startsWith('paramof:')) return id;
   const prefix = `paramof:${node.id}:`;
   return id.startsWith(prefix) ? `param:${id.slice(prefix.length)}` : id;
 }

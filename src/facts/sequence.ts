@@ -2,7 +2,7 @@ import type { Expr, Pos } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
 import { builtinArg, posKey } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { callsRecover, FRESH, MADE, walkGuarded, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
+import { callsRecover, FRESH, MADE, NO_LOCKS, walkGuarded, type CalleeOp, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -60,6 +60,17 @@ function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): 
   return out ?? m;
 }
 
+/** withEntries for a call's operations, lifting only those whose channel is new to `m`. */
+function withLifted(m: ReadonlyMap<ChanId, OpFact>, add: CalleeOp[], lift: (c: CalleeOp) => OpFact): ReadonlyMap<ChanId, OpFact> {
+  let out: Map<ChanId, OpFact> | undefined;
+  for (const c of add) {
+    if (m.has(c.id) || out?.has(c.id)) continue;
+    out ??= new Map(m);
+    out.set(c.id, lift(c));
+  }
+  return out ?? m;
+}
+
 function unnamed(root: string | undefined): boolean {
   return root === FRESH || root === MADE;
 }
@@ -80,7 +91,8 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
-    for (const fn of facts.graph.funcs) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+    // Every hazard starts at a close the function performs or reaches, and its facts list all of those.
+    for (const fn of facts.graph.funcs) if (facts.of(fn).closes.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
     cache.set(facts, out);
   }
   return out;
@@ -135,13 +147,15 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         return s;
       },
       call(call, g, s, mode) {
-        const eff = facts.effectsOf(fn, call, { locks: [...g.locks], flagChecked: g.flag, async: mode === 'go', once: g.once });
-        if (mode === 'go') return { ...s, spawned: withEntries(s.spawned, eff.sends) };
-        for (const [id, op] of eff.sends) onSend(id, op, s);
+        const eff = facts.effectsOf(fn, call);
+        const ctx = { locks: g.locks, flagChecked: g.flag, async: mode === 'go', once: g.once };
+        if (mode === 'go') return { ...s, spawned: withLifted(s.spawned, eff.sends, (c) => facts.lift(fn, c, ctx)) };
+        // Only a send on something already closed matters: lift the rest never.
+        for (const c of eff.sends) if (s.closed.has(c.id)) onSend(c.id, facts.lift(fn, c, ctx), s);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
-        for (const [id, op] of eff.closes) if (!eff.remakes.has(id)) cur = onClose(id, op, cur, false);
+        for (const c of eff.closes) if (!eff.remakes.has(c.id)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
         return eff.waits ? { ...cur, spawned: new Map() } : cur;
       },
@@ -161,8 +175,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // where the normal path's closes did not run.
         const lit = call.fn.k === 'funclit' ? fn.file.funcs[call.fn.fn] : undefined;
         if (lit?.body && callsRecover(lit.body)) return s;
-        const eff = facts.effectsOf(fn, call, { locks: [], flagChecked: false, async: false, once: g.once });
-        return { ...s, deferred: withEntries(s.deferred, eff.closes) };
+        const eff = facts.effectsOf(fn, call);
+        const ctx = { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once };
+        return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.lift(fn, c, ctx)) };
       },
       rebind(targets, s) {
         const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
