@@ -243,6 +243,16 @@ export class ChannelFacts {
     return [id, op];
   }
 
+  /**
+   * Whether a field or global assigned in `node` can be a channel. Only those count as re-made:
+   * every other assignment would travel up the call graph too, and did so by the tens of millions.
+   */
+  private mayHoldChannel(node: FuncNode, e: Expr): boolean {
+    let t = this.graph.typeOf(node, e);
+    if (t.k === 'named') t = this.graph.index.underlying(t);
+    return t.k === 'chan' || t.k === 'unknown' || t.k === 'tparam';
+  }
+
   /** Runs one function's walk with calls' lifted effects memoized for its duration. */
   memoized<T>(walk: () => T): T {
     this.roundMemo = new Map();
@@ -593,7 +603,8 @@ export class ChannelFacts {
           rebind: (targets) => {
             for (const t of targets) {
               const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
-              if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:')) && !remakes.has(id)) remakes.set(id, this.rootIn(node, t));
+              if (id === undefined || !(id.startsWith('field:') || id.startsWith('global:')) || remakes.has(id)) continue;
+              if (this.mayHoldChannel(node, t)) remakes.set(id, this.rootIn(node, t));
             }
             return null;
           },
