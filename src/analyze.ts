@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
+import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
 import { buildIndex } from './index/index.js';
 import type { FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
-import { load } from './load/discover.js';
+import { load, type LoadResult } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
 import { buildProgram, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
@@ -46,6 +47,8 @@ export interface PhaseTimes {
 }
 
 export interface Stats {
+  /** The results were reused from an identical earlier run (see src/cache/runs.ts): nothing was analyzed. */
+  reused: boolean;
   files: number;
   packages: number;
   lines: number;
@@ -62,23 +65,99 @@ export interface Stats {
   calls: CallStats;
 }
 
-export interface AnalysisResult {
+/** What a report needs from a run: the same whether the run was analyzed or reused. */
+export interface RunResult {
   root: string;
-  program: Program;
-  graph: CallGraph;
   findings: Finding[];
   diagnostics: Diagnostic[];
+  /** The `//gohazard:` directives of the analyzed files, for suppressions. */
+  directives: FileDirectives[];
   stats: Stats;
 }
 
-/** load → parse+summarize → rules. Never throws for bad input: problems become diagnostics. */
+export interface AnalysisResult extends RunResult {
+  program: Program;
+  graph: CallGraph;
+}
+
+/** load → parse+summarize → index → resolve → facts → rules. Never throws for bad input: problems become diagnostics. */
 export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
+  const t0 = performance.now();
+  const loaded = load(opts.patterns, { cwd: opts.cwd ?? process.cwd(), tests: opts.tests ?? false, target: opts.target ?? DEFAULT_TARGET });
+  return analyzeLoaded(opts, loaded, t0);
+}
+
+/**
+ * analyze(), unless the cache holds a run over the same bytes with the same options and build: then
+ * its results. The program itself is not kept, so this is for reports, not for `explain`.
+ */
+export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = load(opts.patterns, { cwd, tests: opts.tests ?? false, target: opts.target ?? DEFAULT_TARGET });
+  if (opts.cacheDir === undefined) return analyzeLoaded(opts, loaded, t0);
+  const store = new RunStore(opts.cacheDir);
+  const key = runKey(
+    {
+      root: path.relative(cwd, loaded.root),
+      tests: opts.tests ?? false,
+      target: opts.target ?? DEFAULT_TARGET,
+      maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      includeGenerated: opts.includeGenerated ?? false,
+      rules: (opts.rules ?? ALL_RULES).map((r) => r.meta.id),
+      settings: opts.settings ?? null,
+    },
+    loaded.files,
+  );
+  const found = store.get(key);
+  if (found.kind === 'hit') {
+    const { run } = found;
+    const t1 = performance.now();
+    const none = { parse: 0, index: 0, resolve: 0, facts: 0, rules: 0 };
+    return {
+      root: loaded.root,
+      findings: run.findings,
+      diagnostics: [...loaded.diagnostics, ...run.diagnostics],
+      directives: run.directives,
+      stats: {
+        reused: true,
+        ...run.counts,
+        cached: run.counts.files,
+        workers: 0,
+        timings: { load: t1 - t0, ...none, total: t1 - t0 },
+        calls: run.calls,
+      },
+    };
+  }
+  const result = await analyzeLoaded(opts, loaded, t0);
+  const { stats } = result;
+  const problem = store.put(key, {
+    findings: result.findings,
+    // The loader's diagnostics are recomputed on every run; a cache note says nothing about the tree.
+    diagnostics: result.diagnostics.slice(loaded.diagnostics.length).filter((d) => !d.message.startsWith('cache: ')),
+    directives: result.directives,
+    counts: {
+      files: stats.files,
+      packages: stats.packages,
+      lines: stats.lines,
+      bytes: stats.bytes,
+      syntaxErrors: stats.syntaxErrors,
+      skipped: stats.skipped,
+      excluded: stats.excluded,
+    },
+    calls: stats.calls,
+  });
+  if (opts.verbose && found.kind === 'corrupt') result.diagnostics.push({ severity: 'warning', message: `cache: dropped a corrupt run entry (${found.reason}) and rebuilt it` });
+  // A folder that cannot take summaries cannot take this either: one line says so.
+  const told = result.diagnostics.some((d) => d.message.startsWith('cache: '));
+  if (opts.verbose && problem !== undefined && !told) result.diagnostics.push({ severity: 'warning', message: `cache: ${problem}` });
+  return result;
+}
+
+async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: number): Promise<AnalysisResult> {
   const cwd = opts.cwd ?? process.cwd();
   const target = opts.target ?? DEFAULT_TARGET;
   const workers = opts.workers ?? Math.max(1, (await import('node:os')).availableParallelism());
-  const t0 = performance.now();
-
-  const loaded = load(opts.patterns, { cwd, tests: opts.tests ?? false, target });
   const diagnostics = [...loaded.diagnostics];
   const t1 = performance.now();
 
@@ -157,7 +236,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
     graph,
     findings,
     diagnostics,
+    directives: summaries.filter((f) => f.directives.length > 0).map((f) => ({ path: f.path, directives: f.directives })),
     stats: {
+      reused: false,
       files: summaries.length,
       packages: program.packages.length,
       lines: summaries.reduce((n, s) => n + s.lines, 0),

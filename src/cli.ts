@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { analyze, DEFAULT_MAX_FILE_BYTES, type AnalysisResult } from './analyze.js';
+import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES, type RunResult } from './analyze.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
@@ -100,7 +100,7 @@ function progressReporter(enabled: boolean) {
   };
 }
 
-function printStats(result: AnalysisResult): void {
+function printStats(result: RunResult): void {
   const s = result.stats;
   const t = s.timings;
   const mb = (s.bytes / 1e6).toFixed(1);
@@ -110,7 +110,9 @@ function printStats(result: AnalysisResult): void {
     `syntax errors: ${s.syntaxErrors} files`,
     `findings: ${result.findings.length}`,
     ...formatCallStats(s.calls),
-    `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
+    s.reused
+      ? `time: load and hash ${ms(t.load)}, total ${ms(t.total)}: results reused from an identical earlier run (same files, options and gohazard build)`
+      : `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));
@@ -137,7 +139,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
   const analyzeAt = (at: string, pats: string[]) =>
-    analyze({
+    analyzeOrReuse({
       patterns: pats,
       cwd: at,
       tests: testsFromCli ? opts.tests : (config.tests ?? false),
@@ -249,7 +251,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--include-generated', 'report findings in generated files (// Code generated ... DO NOT EDIT.)', false)
     .option('--max-file-size <size>', 'skip larger files with a warning', parseSize, DEFAULT_MAX_FILE_BYTES)
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
-    .option('--cache-dir <dir>', `where parsed file summaries are kept between runs (default: ${defaultCacheDir()})`)
+    .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
     .addOption(
       new Option('--cache-max-size <size>', 'prune the least recently used cache entries above this size')

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../dist/src/analyze.js';
+import { analyze, analyzeOrReuse } from '../dist/src/analyze.js';
+import { RUNS_DIR } from '../dist/src/cache/runs.js';
 import { pruneCache } from '../dist/src/cache/prune.js';
 import { defaultCacheDir, ENTRIES_DIR, SummaryStore } from '../dist/src/cache/store.js';
 import { SUMMARY_FORMAT } from '../dist/src/ir.js';
@@ -192,5 +193,77 @@ describe('summary cache: CLI', () => {
     expect(r.stderr).toMatch(/^gohazard: a\.go: warning: cache: cannot write the cache in .*blocker.*: ENOTDIR \(and 2 more files\)\n$/);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(cli(['check', '--cache-dir', path.join(dir, 'blocker')], dir).stderr).toBe('');
+  });
+});
+
+describe('run cache', () => {
+  const reuse = (dir: string, cacheDir: string, extra: { verbose?: boolean; tests?: boolean } = {}) =>
+    analyzeOrReuse({ patterns: ['./...'], cwd: dir, workers: 2, cacheDir, ...extra });
+  const runFiles = (cacheDir: string) => (existsSync(path.join(cacheDir, RUNS_DIR)) ? readdirSync(path.join(cacheDir, RUNS_DIR)) : []);
+
+  it('reuses the results of an identical run, diagnostics and directives included', async () => {
+    const dir = tempTree({
+      'go.mod': 'module m\n',
+      'a.go': HAZARD,
+      'b.go': 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
+      'broken.go': 'package m\n\nfunc h( {\n',
+    });
+    const cacheDir = tempTree({});
+    const first = await reuse(dir, cacheDir);
+    expect(first.stats.reused).toBe(false);
+    expect(runFiles(cacheDir)).toHaveLength(1);
+    const second = await reuse(dir, cacheDir);
+    expect(second.stats.reused).toBe(true);
+    expect(second.findings).toEqual(first.findings);
+    expect(second.diagnostics).toEqual(first.diagnostics);
+    expect(second.diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/^syntax error/)]);
+    expect(second.directives).toEqual(first.directives);
+    expect(second.directives.map((d) => d.path)).toEqual(['b.go']);
+    const counts = ({ files, packages, lines, bytes, syntaxErrors, skipped, excluded, calls }: typeof first.stats) =>
+      ({ files, packages, lines, bytes, syntaxErrors, skipped, excluded, calls });
+    expect(counts(second.stats)).toEqual(counts(first.stats));
+  });
+
+  it('analyzes again after any file, option or entry changes', async () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'a_test.go': 'package m\n' });
+    const cacheDir = tempTree({});
+    await reuse(dir, cacheDir);
+    expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
+    expect((await reuse(dir, cacheDir, { tests: true })).stats.reused).toBe(false);
+    writeFileSync(path.join(dir, 'a.go'), `${HAZARD}\n// one more line\n`);
+    const changed = await reuse(dir, cacheDir);
+    expect(changed.stats.reused).toBe(false);
+    expect(changed.stats.cached).toBe(0);
+    writeFileSync(path.join(dir, 'c.go'), 'package m\n');
+    expect((await reuse(dir, cacheDir)).stats.reused).toBe(false);
+    expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
+
+    // A truncated entry is dropped and rebuilt, said only under --verbose.
+    for (const name of runFiles(cacheDir)) {
+      const file = path.join(cacheDir, RUNS_DIR, name);
+      writeFileSync(file, readFileSync(file, 'utf8').slice(0, -5));
+    }
+    const rebuilt = await reuse(dir, cacheDir, { verbose: true });
+    expect(rebuilt.stats.reused).toBe(false);
+    expect(rebuilt.findings).toHaveLength(1);
+    expect(rebuilt.diagnostics.map((d) => d.message)).toEqual(['cache: dropped a corrupt run entry (checksum mismatch (truncated or corrupt)) and rebuilt it']);
+    expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
+  });
+
+  it('says so under --stats, and the CLI reports the same findings with suppressions applied', () => {
+    const dir = tempTree({
+      'go.mod': 'module m\n',
+      'a.go': HAZARD,
+      'b.go': 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
+    });
+    const cacheDir = tempTree({});
+    const cold = cli(['check', '--stats', '--cache-dir', cacheDir], dir);
+    const warm = cli(['check', '--stats', '--cache-dir', cacheDir], dir);
+    expect(warm.code).toBe(1);
+    expect(warm.stdout).toBe(cold.stdout);
+    expect(warm.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(warm.stdout).not.toMatch(/b\.go/);
+    expect(cold.stderr).not.toMatch(/reused/);
+    expect(warm.stderr).toMatch(/results reused from an identical earlier run/);
   });
 });

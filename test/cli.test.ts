@@ -35,7 +35,7 @@ describe('gohazard check: output and exit codes', () => {
 
   it('prints stats on stderr with --stats, keeping stdout clean', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': CLEAN });
-    const r = cli(['check', '--stats'], dir);
+    const r = cli(['check', '--stats', '--no-cache'], dir);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/files: 1 analyzed .* 0 skipped/);
     expect(r.stderr).toMatch(/time: load \d+ms, parse\+summarize \d+ms/);

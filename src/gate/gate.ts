@@ -1,4 +1,4 @@
-import type { AnalysisResult } from '../analyze.js';
+import type { RunResult } from '../analyze.js';
 import { severityOverride, type Config } from '../config.js';
 import { compareFindings, SEVERITY_RANK, type Finding, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
@@ -31,7 +31,7 @@ export interface GateOptions {
 }
 
 export interface GateOutcome {
-  result: AnalysisResult;
+  result: RunResult;
   /** What to report, sorted. */
   findings: Finding[];
   /** Matched by a `//gohazard:ignore` (SARIF shows them with --include-suppressed). */
@@ -48,7 +48,7 @@ export interface GateOutcome {
 export async function runGate(
   cwd: string,
   patterns: string[],
-  analyzeAt: (cwd: string, patterns: string[]) => Promise<AnalysisResult>,
+  analyzeAt: (cwd: string, patterns: string[]) => Promise<RunResult>,
   opts: GateOptions,
 ): Promise<GateOutcome> {
   const baseline = opts.baseline !== undefined ? readBaseline(opts.baseline) : undefined;
@@ -84,12 +84,11 @@ export async function runGate(
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
-function triage(result: AnalysisResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
+function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
   const { config } = opts;
   const excluded = globMatcher(config.exclude);
   const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
-  const files = result.program.packages.flatMap((p) => p.files);
-  const { kept, suppressed } = applySuppressions(result.findings, files, { knownRules, reportUnused: opts.reportUnusedIgnores });
+  const { kept, suppressed } = applySuppressions(result.findings, result.directives, { knownRules, reportUnused: opts.reportUnusedIgnores });
   const configured = (f: Finding): Finding | undefined => {
     if (config.rules.get(f.ruleId) === 'off' || excluded(f.location.path)) return undefined;
     const severity = severityOverride(config, f.ruleId);

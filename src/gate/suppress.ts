@@ -1,5 +1,8 @@
 import { fingerprintOf, type Finding } from '../findings.js';
 import type { Directive, FileSummary } from '../ir.js';
+
+/** What suppressions read of a file. */
+type DirectiveSource = Pick<FileSummary, 'path' | 'directives'>;
 import type { RuleMeta } from '../rule.js';
 
 /**
@@ -53,7 +56,7 @@ export interface SuppressionOutcome {
 }
 
 interface Parsed {
-  file: FileSummary;
+  file: DirectiveSource;
   directive: Directive;
   scope: 'line' | 'file';
   rules: string[];
@@ -65,7 +68,7 @@ const DIRECTIVE_RE = /^gohazard:(\S+)(?:\s+(\S+))?(?:\s+(.*))?$/;
 
 export function applySuppressions(
   findings: Finding[],
-  files: FileSummary[],
+  files: readonly DirectiveSource[],
   opts: { knownRules: ReadonlySet<string>; reportUnused: boolean },
 ): SuppressionOutcome {
   const problems: Finding[] = [];
@@ -104,7 +107,7 @@ function covers(d: Parsed, line: number): boolean {
 }
 
 /** A parsed directive, or why it is malformed. */
-function parse(file: FileSummary, directive: Directive, knownRules: ReadonlySet<string>): Parsed | string {
+function parse(file: DirectiveSource, directive: Directive, knownRules: ReadonlySet<string>): Parsed | string {
   const m = DIRECTIVE_RE.exec(directive.text);
   const verb = m?.[1] ?? '';
   if (verb !== 'ignore' && verb !== 'file-ignore') {
@@ -119,7 +122,7 @@ function parse(file: FileSummary, directive: Directive, knownRules: ReadonlySet<
   return { file, directive, scope: verb === 'ignore' ? 'line' : 'file', rules, reason, used: false };
 }
 
-function directiveFinding(meta: RuleMeta, file: FileSummary, directive: Directive, message: string): Finding {
+function directiveFinding(meta: RuleMeta, file: DirectiveSource, directive: Directive, message: string): Finding {
   return {
     ruleId: meta.id,
     severity: meta.severity,

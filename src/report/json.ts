@@ -1,10 +1,10 @@
-import type { AnalysisResult } from '../analyze.js';
+import type { RunResult } from '../analyze.js';
 import { VERSION } from '../version.js';
 
 /** Bump on any incompatible change to the JSON output; documented in docs/json-format.md. */
 export const JSON_SCHEMA_VERSION = 1;
 
-export function formatJson(result: AnalysisResult, includeStats: boolean): string {
+export function formatJson(result: RunResult, includeStats: boolean): string {
   const doc = {
     schemaVersion: JSON_SCHEMA_VERSION,
     tool: { name: 'gohazard', version: VERSION },

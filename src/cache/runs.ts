@@ -1,0 +1,159 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from '../diagnostics.js';
+import type { Finding } from '../findings.js';
+import type { Directive } from '../ir.js';
+import type { CallStats } from '../resolve/stats.js';
+
+/**
+ * Whole-run results, keyed by everything that decides them: the bytes of every selected Go file, the
+ * options, and this build of gohazard itself. A run over a tree nothing changed in (a re-run CI job,
+ * the base revision of `--new-from-rev` on every push of a pull request) reads one small file instead
+ * of analyzing the program again. Any change to any input is a miss: whole-program phases are not
+ * incremental, so a run either reuses everything or nothing.
+ */
+export const RUNS_DIR = 'runs-v1';
+
+/** Entries kept: a few trees (branches, base revisions) per cache folder. */
+const KEEP_RUNS = 16;
+const MAGIC = 'gohazard-run';
+
+/** Per file of the program: what suppressions read. */
+export interface FileDirectives {
+  path: string;
+  directives: Directive[];
+}
+
+/** What a run produces that a report needs, without the program itself. */
+export interface StoredRun {
+  findings: Finding[];
+  /** From parsing (skipped files, syntax errors); the loader's own are recomputed on every run. */
+  diagnostics: Diagnostic[];
+  directives: FileDirectives[];
+  counts: { files: number; packages: number; lines: number; bytes: number; syntaxErrors: number; skipped: number; excluded: number };
+  calls: CallStats;
+}
+
+let buildHash: string | undefined;
+
+/**
+ * A hash of this gohazard build's code: results depend on every phase, and a development build
+ * changes without a version bump. Hashing the ~60 compiled files costs a few milliseconds.
+ */
+function buildFingerprint(): string {
+  if (buildHash === undefined) {
+    const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const h = createHash('sha256');
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const abs = path.join(dir, e.name);
+        if (e.isDirectory()) walk(abs);
+        else if (e.name.endsWith('.js')) h.update(e.name).update(readFileSync(abs));
+      }
+    };
+    walk(dist);
+    buildHash = h.digest('hex');
+  }
+  return buildHash;
+}
+
+/**
+ * The key of a run: options (as JSON) and each selected file's path and content hash. A file that
+ * cannot be read is part of the key too (as unreadable): the run reports it, so its outcome is data.
+ */
+export function runKey(options: unknown, files: readonly { abs: string; rel: string }[]): string {
+  const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${JSON.stringify(options)}\0`);
+  for (const f of files) {
+    h.update(f.rel).update('\0');
+    try {
+      h.update(createHash('sha1').update(readFileSync(f.abs)).digest());
+    } catch (err) {
+      h.update(`unreadable ${(err as NodeJS.ErrnoException).code ?? ''}`);
+    }
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+export type RunLookup = { kind: 'hit'; run: StoredRun } | { kind: 'miss' } | { kind: 'corrupt'; reason: string };
+
+export class RunStore {
+  private readonly root: string;
+
+  constructor(dir: string) {
+    this.root = path.join(dir, RUNS_DIR);
+  }
+
+  get(key: string): RunLookup {
+    const file = path.join(this.root, key);
+    let raw: string;
+    try {
+      raw = readFileSync(file, 'utf8');
+    } catch {
+      return { kind: 'miss' };
+    }
+    const nl = raw.indexOf('\n');
+    const header = (nl === -1 ? raw : raw.slice(0, nl)).split(' ');
+    const payload = raw.slice(nl + 1);
+    let problem: string | undefined;
+    if (header.length !== 3 || header[0] !== MAGIC || header[1] !== key) problem = 'bad header';
+    else if (sha1(payload) !== header[2]) problem = 'checksum mismatch (truncated or corrupt)';
+    if (problem !== undefined) {
+      remove(file);
+      return { kind: 'corrupt', reason: problem };
+    }
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      /* read-only cache */
+    }
+    return { kind: 'hit', run: JSON.parse(payload) as StoredRun };
+  }
+
+  /** Atomic like the summary store (temp file, then rename); returns an error message instead of throwing. */
+  put(key: string, run: StoredRun): string | undefined {
+    const file = path.join(this.root, key);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const payload = JSON.stringify(run);
+    try {
+      mkdirSync(this.root, { recursive: true });
+      writeFileSync(tmp, `${MAGIC} ${key} ${sha1(payload)}\n${payload}`);
+      renameSync(tmp, file);
+    } catch (err) {
+      remove(tmp);
+      return `cannot write the cache in ${this.root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    }
+    this.prune();
+    return undefined;
+  }
+
+  /** Keeps the most recently used entries; temp files of runs that died are swept with the rest. */
+  private prune(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return;
+    }
+    if (names.length <= KEEP_RUNS) return;
+    const aged = names
+      .map((name) => ({ file: path.join(this.root, name), mtime: statSync(path.join(this.root, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const { file } of aged.slice(KEEP_RUNS)) remove(file);
+  }
+}
+
+function sha1(s: string): string {
+  return createHash('sha1').update(s).digest('hex');
+}
+
+function remove(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
