@@ -637,11 +637,7 @@ export class ChannelFacts {
   }
 
   private callees(node: FuncNode): FuncNode[] {
-    const out: FuncNode[] = [];
-    const body = node.decl.body;
-    if (!body) return out;
-    for (const st of allStmts(body)) for (const c of callsInStmt(st)) for (const t of this.targetsOf(node, c)) out.push(t.callee);
-    return out;
+    return this.graph.sites(node).flatMap((s) => this.targetsOf(node, s.call).map((t) => t.callee));
   }
 
   /** Tarjan's algorithm, iterative (call chains in real code are deep); yields callees before callers. */
