@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES, type RunResult } from './analyze.js';
+import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES } from './analyze.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
-import { runGate, type FailOn } from './gate/gate.js';
+import { runGate, type FailOn, type GateOutcome } from './gate/gate.js';
 import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
@@ -100,15 +100,15 @@ function progressReporter(enabled: boolean) {
   };
 }
 
-function printStats(result: RunResult): void {
-  const s = result.stats;
+function printStats(outcome: GateOutcome, newFromRev: string | undefined): void {
+  const s = outcome.result.stats;
   const t = s.timings;
   const mb = (s.bytes / 1e6).toFixed(1);
   const lines = [
     `files: ${s.files} analyzed (${mb} MB, ${s.lines} lines, ${s.cached} from cache), ${s.skipped} skipped, ${s.excluded} excluded by build rules`,
     `packages: ${s.packages}`,
     `syntax errors: ${s.syntaxErrors} files`,
-    `findings: ${result.findings.length}`,
+    findingsStat(outcome, newFromRev),
     ...formatCallStats(s.calls),
     s.reused
       ? `time: load and hash ${ms(t.load)}, total ${ms(t.total)}: results reused from an identical earlier run (same files, options and gohazard build)`
@@ -116,6 +116,17 @@ function printStats(result: RunResult): void {
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));
+}
+
+/** What was reported, then what the gate held back, so that the count matches the report. */
+function findingsStat(outcome: GateOutcome, newFromRev: string | undefined): string {
+  const held = [
+    [outcome.suppressed.length, 'suppressed'],
+    [outcome.hidden.baseline, 'in the baseline'],
+    [outcome.hidden.revision, `already at ${newFromRev}`],
+  ] as const;
+  const parts = held.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  return `findings: ${outcome.findings.length}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
 }
 
 function ms(n: number): string {
@@ -176,7 +187,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   for (const n of [...outcome.notes, ...report.notes]) process.stderr.write(`gohazard: ${n}\n`);
   if (opts.output === undefined) process.stdout.write(report.text);
   else writeOutput(opts.output, report.text);
-  if (opts.stats) printStats(result);
+  if (opts.stats) printStats(outcome, opts.newFromRev);
   if (result.diagnostics.some((d) => d.severity === 'error')) return EXIT_ERROR;
   return outcome.failed ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempTree } from './helpers.js';
+import { BIN, cli, tempTree } from './helpers.js';
 
 const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 const CLEAN = 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n}\n';
@@ -136,5 +137,25 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('1  findings at or above --fail-on');
     expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('gohazard: a reader that stops early (| head)', () => {
+  /** Runs the CLI with its stdout pipe closed before anything is written to it. */
+  const closedStdout = (args: string[], cwd?: string) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, GOHAZARD_DEBUG: '' } });
+      p.stdout.destroy();
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  it('is no error: no stack trace, and the usual exit code', async () => {
+    expect(await closedStdout(['check', '--help'])).toEqual({ code: 0, stderr: '' });
+    expect(await closedStdout(['rules'])).toEqual({ code: 0, stderr: '' });
+    const lines = Array.from({ length: 200 }, (_, i) => HAZARD.replace('package m\n', '').replace('func f', `func f${i}`)).join('');
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': `package m\n${lines}` });
+    expect(await closedStdout(['check'], dir)).toEqual({ code: 1, stderr: '' });
   });
 });

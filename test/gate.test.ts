@@ -80,6 +80,17 @@ describe('baseline', () => {
     expect(r.stderr).toContain('1 baselined finding no longer found; shrink it with --write-baseline');
   });
 
+  it('--stats counts the findings reported, and those suppressed or in the baseline apart', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'b.go': hazard('g') });
+    cli(['check', '--write-baseline', 'base.json'], dir);
+    writeFileSync(path.join(dir, 'a.go'), hazard('f').replace('\tclose(ch)\n}', '\tclose(ch) //gohazard:ignore double-close reset by the caller\n}'));
+    writeFileSync(path.join(dir, 'c.go'), hazard('h'));
+    const r = cli(['check', '--baseline', 'base.json', '--stats'], dir);
+    expect(r.stdout).toMatch(/^c\.go:5:2: double-close[^\n]*\n$/);
+    expect(r.stderr).toContain('gohazard: findings: 1 (1 suppressed, 1 in the baseline)\n');
+    expect(cli(['check', '--stats'], dir).stderr).toContain('gohazard: findings: 2 (1 suppressed)\n');
+  });
+
   it('a missing or malformed baseline: one line, exit 2', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'bad.json': '{"version": 7}', 'broken.json': '{' });
     expect(cli(['check', '--baseline', 'nope.json'], dir)).toMatchObject({ code: 2, stdout: '', stderr: 'gohazard: error: nope.json: cannot read the baseline: no such file\n' });

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,9 +13,11 @@ export function cli(args: string[], cwd: string = REPO): { code: number; stdout:
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Writes a tree of files (path -> contents) under a fresh temp folder and returns it. */
+/** Writes a tree of files (path -> contents) under a fresh temp folder, removed at the end of the run, and returns it. */
 export function tempTree(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gohazard-test-'));
+  const scratch = process.env.GOHAZARD_TEST_TMP;
+  if (!scratch) throw new Error('GOHAZARD_TEST_TMP is not set: run the tests with vitest.config.ts, whose global setup cleans up after them');
+  const dir = mkdtempSync(path.join(scratch, 'tree-'));
   for (const [rel, content] of Object.entries(files)) {
     const abs = path.join(dir, rel);
     mkdirSync(path.dirname(abs), { recursive: true });

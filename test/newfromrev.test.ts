@@ -1,14 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
 import { EMPTY_CONFIG } from '../dist/src/config.js';
 import { runGate } from '../dist/src/gate/gate.js';
 import { doubleClose } from '../dist/rules/double-close.js';
 import { sendAfterClose } from '../dist/rules/send-after-close.js';
-import { cli, tempTree } from './helpers.js';
+import { BIN, cli, tempTree } from './helpers.js';
 
 /** A git repository in a temp folder, with a helper to commit the whole tree. */
 function repo(files: Record<string, string>) {
@@ -70,6 +72,7 @@ describe('--new-from-rev', () => {
     const r = cli(['check', '--new-from-rev', 'HEAD'], path.join(dir, 'pkg'));
     expect(r).toMatchObject({ code: 1, stdout: 'b.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n' });
     expect(r.stderr).toBe('gohazard: new-from-rev HEAD: 1 finding already present there hidden\n');
+    expect(cli(['check', '--new-from-rev', 'HEAD', '--stats'], path.join(dir, 'pkg')).stderr).toContain('gohazard: findings: 1 (1 already at HEAD)\n');
     // Absolute and upward patterns map into the tree of REV too.
     expect(cli(['check', '--new-from-rev', 'HEAD', `${dir}/...`], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
     expect(cli(['check', '--new-from-rev', 'HEAD', '../...'], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
@@ -102,5 +105,25 @@ describe('--new-from-rev', () => {
     const r = cli(['check', '--new-from-rev', 'HEAD'], plain);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^gohazard: error: --new-from-rev needs a git checkout, and .* is not in one\n$/);
+  });
+
+  it('removes the tree of REV when interrupted, then exits 130 on SIGINT and 143 on SIGTERM', async () => {
+    // Enough files that the analysis of REV lasts well beyond the moment its folder appears.
+    const files: Record<string, string> = { 'go.mod': 'module m\n' };
+    for (let i = 0; i < 1000; i++) files[`p${i % 20}/f${i}.go`] = OLD_HAZARD.replace('package m', `package p${i % 20}`).replace('old', `old${i}`);
+    const { dir, commit } = repo(files);
+    commit('one');
+    // A temp folder of its own: other runs on the machine make gohazard-rev-* folders too.
+    const tmp = tempTree({});
+    const revDirs = () => readdirSync(tmp).filter((n) => n.startsWith('gohazard-rev-'));
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const child = spawn(process.execPath, [BIN, 'check', '--no-cache', '-j', '1', '--new-from-rev', 'HEAD'], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+      const exit = once(child, 'exit');
+      while (revDirs().length === 0 && child.exitCode === null) await sleep(5);
+      expect(revDirs(), 'the export started').toHaveLength(1);
+      child.kill(signal);
+      expect(await exit, signal).toEqual([code, null]);
+      expect(revDirs(), signal).toEqual([]);
+    }
   });
 });

@@ -38,6 +38,8 @@ export interface GateOutcome {
   suppressed: Suppressed[];
   /** One-line notes for stderr: what the baseline and --new-from-rev hid, what was written. */
   notes: string[];
+  /** How many findings the baseline and --new-from-rev hid (0 without them), for --stats. */
+  hidden: { baseline: number; revision: number };
   failed: boolean;
 }
 
@@ -58,6 +60,7 @@ export async function runGate(
   const result = await analyzeAt(cwd, patterns);
   const now = triage(result, opts);
   const notes: string[] = [];
+  const hidden = { baseline: 0, revision: 0 };
   let findings = now.kept;
 
   if (opts.writeBaseline !== undefined) {
@@ -66,7 +69,8 @@ export async function runGate(
   }
   if (baseline) {
     const { fresh, gone } = filterByBaseline(findings, baseline);
-    notes.push(`baseline ${opts.baseline}: ${count(findings.length - fresh.length, 'finding')} hidden`);
+    hidden.baseline = findings.length - fresh.length;
+    notes.push(`baseline ${opts.baseline}: ${count(hidden.baseline, 'finding')} hidden`);
     if (gone > 0) {
       notes.push(`baseline ${opts.baseline}: ${count(gone, 'baselined finding')} no longer found; shrink it with --write-baseline`);
     }
@@ -74,13 +78,14 @@ export async function runGate(
   }
   if (revision && before) {
     const fresh = newFindings(findings, before);
-    notes.push(`new-from-rev ${revision.rev}: ${count(findings.length - fresh.length, 'finding')} already present there hidden`);
+    hidden.revision = findings.length - fresh.length;
+    notes.push(`new-from-rev ${revision.rev}: ${count(hidden.revision, 'finding')} already present there hidden`);
     findings = fresh;
   }
   findings.sort(compareFindings);
   // Writing a baseline accepts what is there: that run passes.
   const failed = opts.writeBaseline === undefined && fails(findings, opts.failOn, opts.maxFindings);
-  return { result, findings, suppressed: now.suppressed, notes, failed };
+  return { result, findings, suppressed: now.suppressed, notes, hidden, failed };
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../usage-error.js';
 
@@ -45,30 +45,43 @@ export function resolveRevision(rev: string, cwd: string, patterns: string[]): R
 
 /**
  * Runs `analyzeAt` on the tree of the revision, with the working directory and patterns mapped to the
- * same places inside it, and removes the temporary folder afterwards, also on failure.
+ * same places inside it, and removes the temporary folder afterwards, also on failure or interruption.
  */
 export async function atRevision<T>(r: Revision, analyzeAt: (cwd: string, patterns: string[]) => Promise<T>): Promise<T> {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'gohazard-rev-'));
+  const stopExport = new AbortController();
+  let tmp: string | undefined;
+  // Node dies at once on SIGINT or SIGTERM, skipping `finally`: Ctrl-C would leave the whole export behind.
+  // The listener comes first, so that the folder never exists without it.
+  const interrupted = (signal: NodeJS.Signals) => {
+    // A signal sent to gohazard alone (not Ctrl-C, which reaches the whole process group) leaves tar
+    // extracting into the folder; killing it is not instant, so the removal retries if the folder refills.
+    stopExport.abort();
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
-    await exportGoFiles(r.top, r.commit, tmp);
+    tmp = mkdtempSync(path.join(tmpdir(), 'gohazard-rev-'));
+    await exportGoFiles(r.top, r.commit, tmp, stopExport.signal);
     const cwdAtRev = path.join(tmp, r.relCwd);
     // The folder may not exist at REV (it is new): then REV simply has no findings there.
     mkdirSync(cwdAtRev, { recursive: true });
     return await analyzeAt(cwdAtRev, r.patterns);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 /** Exports the Go files of `commit` (and go.mod / go.work); nothing else: a large repository's assets would only cost time. */
-async function exportGoFiles(top: string, commit: string, dest: string): Promise<void> {
+async function exportGoFiles(top: string, commit: string, dest: string, signal: AbortSignal): Promise<void> {
   const names = spawnSync('git', ['ls-tree', '-r', '--name-only', '-z', commit], { cwd: top, encoding: 'utf8', maxBuffer: 1 << 30 });
   const files = names.stdout.split('\0');
   if (!files.some((f) => f.endsWith('.go'))) return;
   // git archive fails on a pathspec that matches nothing, so name go.mod and go.work only when REV has them.
   const specs = [':(glob)**/*.go', ...['go.mod', 'go.work'].filter((n) => files.some((f) => f === n || f.endsWith(`/${n}`))).map((n) => `:(glob)**/${n}`)];
-  const archive = spawn('git', ['archive', '--format=tar', commit, '--', ...specs], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const archive = spawn('git', ['archive', '--format=tar', commit, '--', ...specs], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'], signal });
+  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'], signal });
   archive.stdout.pipe(tar.stdin);
   let errors = '';
   archive.stderr.on('data', (d: Buffer) => (errors += d.toString()));
