@@ -2,6 +2,7 @@ import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
+import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
 
 /**
@@ -40,6 +41,13 @@ export interface OpFact {
   async: boolean;
   /** Every hop is a static, concrete-method or closure call: no interface or function-value dispatch. */
   precise: boolean;
+}
+
+interface CallMemo {
+  targets: Target[];
+  waits: boolean;
+  walk: number;
+  effects: CallEffects;
 }
 
 interface Target {
@@ -209,8 +217,17 @@ export class ChannelFacts {
   private readonly facts = new Map<FuncNode, FuncFacts>();
   private readonly recovers = new Map<FuncNode, boolean>();
 
-  private roundMemo: Map<CallExpr, CallEffects> | undefined;
-  private readonly callMemo = new WeakMap<CallExpr, { targets: Target[]; waits: boolean }>();
+  /**
+   * Per call: its targets, and its effects as of the walk numbered `walk`. A side table, not a
+   * WeakMap: the first use of an IR object as a key costs V8 an identity hash, and there are
+   * hundreds of thousands of calls.
+   */
+  private readonly calls = new SideTable<CallExpr, CallMemo>();
+  /** The walk whose effects memo is live; 0 when none is (then effects are not kept). */
+  private walk = 0;
+  private walks = 0;
+  /** Memos holding effects of the live walk, released when it ends (kept, they add up to tens of MB). */
+  private readonly held: CallMemo[] = [];
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
 
   constructor(readonly graph: CallGraph) {
@@ -255,12 +272,22 @@ export class ChannelFacts {
 
   /** Runs one function's walk with calls' lifted effects memoized for its duration. */
   memoized<T>(walk: () => T): T {
-    this.roundMemo = new Map();
+    this.startWalk();
     try {
       return walk();
     } finally {
-      this.roundMemo = undefined;
+      this.endWalk();
     }
+  }
+
+  private startWalk(): void {
+    this.walk = ++this.walks;
+  }
+
+  private endWalk(): void {
+    for (const m of this.held) m.effects = NO_EFFECTS;
+    this.held.length = 0;
+    this.walk = 0;
   }
 
   of(node: FuncNode): FuncFacts {
@@ -441,11 +468,11 @@ export class ChannelFacts {
     return this.callOf(node, call).targets;
   }
 
-  private callOf(node: FuncNode, call: CallExpr): { targets: Target[]; waits: boolean } {
-    let out = this.callMemo.get(call);
+  private callOf(node: FuncNode, call: CallExpr): CallMemo {
+    let out = this.calls.get(call);
     if (!out) {
-      out = { targets: this.computeTargets(node, call), waits: WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '') };
-      this.callMemo.set(call, out);
+      out = { targets: this.computeTargets(node, call), waits: WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? ''), walk: 0, effects: NO_EFFECTS };
+      this.calls.set(call, out);
     }
     return out;
   }
@@ -485,12 +512,15 @@ export class ChannelFacts {
    * program, the memo cost a gigabyte).
    */
   effectsOf(node: FuncNode, call: CallExpr): CallEffects {
-    const { targets, waits } = this.callOf(node, call);
+    const memo = this.callOf(node, call);
+    const { targets, waits } = memo;
     if (!waits && !targets.some((t) => this.of(t.callee) !== NO_FACTS)) return NO_EFFECTS;
-    let eff = this.roundMemo?.get(call);
-    if (!eff) {
-      eff = this.mapEffects(node, call, targets, waits);
-      this.roundMemo?.set(call, eff);
+    if (this.walk !== 0 && memo.walk === this.walk) return memo.effects;
+    const eff = this.mapEffects(node, call, targets, waits);
+    if (this.walk !== 0) {
+      memo.walk = this.walk;
+      memo.effects = eff;
+      this.held.push(memo);
     }
     return eff;
   }
@@ -571,7 +601,7 @@ export class ChannelFacts {
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
-    this.roundMemo = new Map();
+    this.startWalk();
     if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       // Facts are flow-insensitive ("may close anywhere in the function"): no state of our own to thread.
@@ -627,7 +657,7 @@ export class ChannelFacts {
         { join: () => null, equal: () => true },
       );
     }
-    this.roundMemo = undefined;
+    this.endWalk();
     this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
     return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
   }
