@@ -3,7 +3,7 @@ import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
 import { buildIndex } from './index/index.js';
-import type { FileSummary } from './ir.js';
+import { colOf, lineOf, type FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
@@ -128,8 +128,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalysisResult> {
         diagnostics.push({
           severity: 'warning',
           path: shown(f.rel),
-          line: err.line,
-          col: err.col,
+          line: lineOf(err.pos),
+          col: colOf(err.pos),
           message: `syntax error (${err.message}); the rest of the file is still analyzed`,
         });
       }
