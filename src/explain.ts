@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Expr } from './ir.js';
+import { colOf, lineOf, type Expr, type Pos } from './ir.js';
 import type { CallGraph, CallInfo, FuncNode } from './resolve/callgraph.js';
 
 export class ExplainError extends Error {}
@@ -21,8 +21,8 @@ export function findFunc(graph: CallGraph, name: string): FuncNode {
 
 /** What `gohazard explain` prints: callees with how each was resolved, callers, unresolved sites. */
 export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: string): string {
-  const where = (line: number, col: number, file = fn.file.path) => `${shownPath(root, cwd, file)}:${line}:${col}`;
-  const out: string[] = [`${fn.id}  (${where(fn.decl.span.line, fn.decl.span.col)})`];
+  const where = (p: Pos, file = fn.file.path) => `${shownPath(root, cwd, file)}:${lineOf(p)}:${colOf(p)}`;
+  const out: string[] = [`${fn.id}  (${where(fn.decl.span.start)})`];
   const captured = graph.captures(fn).map((s) => ('name' in s ? s.name : s.field));
   if (captured.length) out.push(`captures: ${captured.join(', ')}`);
   out.push('', 'calls:');
@@ -30,14 +30,14 @@ export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: s
   const sites = graph.sites(fn);
   for (const s of sites) {
     const mode = s.mode === 'call' ? '' : `${s.mode} `;
-    const head = `  ${where(s.call.pos.line, s.call.pos.col)}  ${mode}${exprText(s.call.fn)}()`;
+    const head = `  ${where(s.call.pos)}  ${mode}${exprText(s.call.fn)}()`;
     if (s.info.kind === 'unresolved') unresolved.push(`${head}: ${s.info.reason}`);
     else out.push(...calleeLines(head, s.info));
   }
   if (sites.length === unresolved.length) out.push('  (none)');
   out.push('', 'called by:');
   const callers = graph.callers(fn);
-  for (const c of callers) out.push(`  ${c.caller.id}  (${where(c.call.pos.line, c.call.pos.col, c.caller.file.path)})  [${c.how}]`);
+  for (const c of callers) out.push(`  ${c.caller.id}  (${where(c.call.pos, c.caller.file.path)})  [${c.how}]`);
   if (callers.length === 0) out.push('  (none found)');
   out.push('', 'unresolved:', ...(unresolved.length ? unresolved : ['  (none)']));
   return `${out.join('\n')}\n`;

@@ -1,4 +1,4 @@
-import type { Expr, Pos } from './ir.js';
+import type { Expr } from './ir.js';
 
 /**
  * A stable name for a storage location written as an expression: `ch`, `s.done`, `(*p).c` -> `p.c`.
@@ -23,8 +23,4 @@ export function exprKey(e: Expr): string | undefined {
 export function builtinArg(e: Expr, name: string): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== name) return undefined;
   return e.args[0];
-}
-
-export function posKey(p: Pos): string {
-  return `${p.line}:${p.col}`;
 }

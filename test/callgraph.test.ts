@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalysisResult } from '../dist/src/analyze.js';
-import type { Expr } from '../dist/src/ir.js';
+import { lineOf, type Expr } from '../dist/src/ir.js';
 import type { CallGraph, FuncNode } from '../dist/src/resolve/callgraph.js';
 import { typeString, type Type } from '../dist/src/resolve/types.js';
 import { FIXTURES } from './helpers.js';
@@ -29,11 +29,11 @@ function edges(id: string): string[] {
     const mode = s.mode === 'call' ? '' : `${s.mode} `;
     switch (s.info.kind) {
       case 'resolved':
-        return s.info.targets.map((t) => `${s.call.pos.line}: ${mode}${t.callee.id} [${t.how}]`);
+        return s.info.targets.map((t) => `${lineOf(s.call.pos)}: ${mode}${t.callee.id} [${t.how}]`);
       case 'external':
-        return [`${s.call.pos.line}: ${mode}${s.info.name} [external]`];
+        return [`${lineOf(s.call.pos)}: ${mode}${s.info.name} [external]`];
       case 'unresolved':
-        return [`${s.call.pos.line}: unresolved: ${s.info.reason}`];
+        return [`${lineOf(s.call.pos)}: unresolved: ${s.info.reason}`];
       default:
         return [];
     }
@@ -183,7 +183,7 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
   });
 
   it('marks go and defer on caller edges too', () => {
-    const modes = graph.callers(fn(`${CASES}.Closures$2`)).map((c) => `${c.call.pos.line} ${c.mode}`);
+    const modes = graph.callers(fn(`${CASES}.Closures$2`)).map((c) => `${lineOf(c.call.pos)} ${c.mode}`);
     expect(modes).toEqual(['175 call', '176 go']);
   });
 

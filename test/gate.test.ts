@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
 import { loadConfig } from '../dist/src/config.js';
 import { globMatcher } from '../dist/src/gate/glob.js';
+import { lineOf } from '../dist/src/ir.js';
 import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
 import { cli, tempTree } from './helpers.js';
@@ -209,7 +210,7 @@ describe('config file', () => {
         for (const file of ctx.program.packages.flatMap((p) => p.files)) {
           for (const fn of file.funcs) {
             if (!ctx.settings.cleanupFunctions.some((re) => re.test(fn.name))) continue;
-            ctx.report({ confidence: 'high', message: fn.name, location: { path: file.path, line: fn.span.line, col: 1 }, related: [], flows: [], identity: [fn.name] });
+            ctx.report({ confidence: 'high', message: fn.name, location: { path: file.path, line: lineOf(fn.span.start), col: 1 }, related: [], flows: [], identity: [fn.name] });
           }
         }
       },

@@ -1,7 +1,7 @@
 import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
 import { describe, expect, it } from 'vitest';
-import type { Expr, FileSummary, Stmt } from '../dist/src/ir.js';
+import { colOf, lineOf, pos, type Expr, type FileSummary, type Stmt } from '../dist/src/ir.js';
 import { summarize } from '../dist/src/parse/summarize.js';
 
 const parser = new Parser();
@@ -116,7 +116,7 @@ func (s *SyncMap[K, V]) Load(k K) (v V, ok bool) { return }
     const load = s.funcs.find((f) => f.name === 'Load')!;
     expect(load.recv).toMatchObject({ name: 's', type: { k: 'ptr', elem: { k: 'name', name: 'SyncMap', args: [{}, {}] } } });
     expect(load.results.map((r) => r.name)).toEqual(['v', 'ok']);
-    expect(load.span).toMatchObject({ line: 27, col: 1 });
+    expect(load.span.start).toBe(pos(27, 1));
     expect(s.values[0]).toMatchObject({ names: ['g', 'h'], isConst: false });
     expect(show(s.values[0]!.values[0]!)).toBe('make(type:chan)');
   });
@@ -164,7 +164,7 @@ func f() {
     const [goStmt, deferStmt] = s.funcs[0]!.body!;
     expect(goStmt).toMatchObject({ k: 'go', call: { k: 'call', fn: { k: 'funclit', fn: 1 } } });
     expect(deferStmt).toMatchObject({ k: 'defer', call: { k: 'call', fn: { k: 'funclit', fn: 2 } } });
-    expect(s.funcs[1]!.body![0]).toMatchObject({ k: 'send', ch: { k: 'id', name: 'ch' }, pos: { line: 3, col: 19 } });
+    expect(s.funcs[1]!.body![0]).toMatchObject({ k: 'send', ch: { k: 'id', name: 'ch' }, pos: pos(3, 19) });
   });
 
   it('reads select with send, receive and default cases', () => {
@@ -181,7 +181,7 @@ func f() {
     expect(sel).toMatchObject({
       k: 'select',
       cases: [
-        { kind: 'send', ch: { k: 'sel', name: 'metaCh' }, pos: { line: 4, col: 7 }, body: [{ k: 'expr' }] },
+        { kind: 'send', ch: { k: 'sel', name: 'metaCh' }, pos: pos(4, 7), body: [{ k: 'expr' }] },
         { kind: 'recv', ch: { k: 'id', name: 'done' }, define: true, lhs: [{ name: 'v' }, { name: 'ok' }] },
         { kind: 'recv', ch: { k: 'call' }, define: false },
         { kind: 'default' },
@@ -229,12 +229,18 @@ outer:
 
   it('reports byte columns on lines with multi-byte characters', () => {
     const [, stmt] = body('package p\nfunc f() {\n\té := 1; close(é)\n}');
-    expect(stmt).toMatchObject({ k: 'expr', pos: { line: 3, col: 11 } });
+    expect(stmt).toMatchObject({ k: 'expr', pos: pos(3, 11) });
+  });
+
+  it('clamps columns past 4095, but not lines', () => {
+    const [stmt] = body(`package p\nfunc f() {\n${' '.repeat(5000)}close(c)\n}`);
+    expect([lineOf(stmt!.pos), colOf(stmt!.pos)]).toEqual([3, 4095]);
+    expect([lineOf(pos(300000, 4095)), colOf(pos(300000, 4095))]).toEqual([300000, 4095]);
   });
 
   it('summarizes the sound part of a file with syntax errors and reports the first error', () => {
     const s = sum('package p\nfunc ok() { close(c) }\nfunc bad() { x := }\n');
-    expect(s.syntaxError).toMatchObject({ line: 3 });
+    expect(lineOf(s.syntaxError!.pos)).toBe(3);
     expect(s.funcs[0]?.name).toBe('ok');
   });
 

@@ -1,8 +1,9 @@
 import type { Flow, Location } from '../findings.js';
+import { colOf, lineOf } from '../ir.js';
 import type { OpFact, Step } from './chanfacts.js';
 
 export function stepLocation(step: Step): Location {
-  return { path: step.node.file.path, line: step.pos.line, col: step.pos.col };
+  return { path: step.node.file.path, line: lineOf(step.pos), col: colOf(step.pos) };
 }
 
 /** The operation itself: where a finding about it is reported. */

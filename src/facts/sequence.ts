@@ -1,6 +1,6 @@
 import type { Expr, Pos } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
-import { builtinArg, posKey } from '../irutil.js';
+import { builtinArg } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 import { callsRecover, FRESH, MADE, NO_LOCKS, walkGuarded, type CalleeOp, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
 
@@ -102,7 +102,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   const out: SequenceHazard[] = [];
   const seen = new Set<string>();
   const emit = (h: SequenceHazard, at: Pos, other: Pos) => {
-    const key = `${h.kind}|${h.id}|${posKey(at)}|${posKey(other)}`;
+    const key = `${h.kind}|${h.id}|${at}|${other}`;
     if (seen.has(key)) return;
     seen.add(key);
     out.push(h);
@@ -117,7 +117,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       !first ||
       ((first.root === undefined || op.root === undefined || first.root === op.root) && !unnamed(first.root) && !unnamed(op.root));
     if (first && sameInstance && !first.once && !op.once) {
-      const loop = posKey(first.steps[0]!.pos) === posKey(op.steps[0]!.pos);
+      const loop = first.steps[0]!.pos === op.steps[0]!.pos;
       emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
     }
     const sender = s.spawned.get(id);
@@ -166,7 +166,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           const d = direct(closed, pos, 'closes (deferred)', g);
           if (!d) return s;
           const earlier = s.deferred.get(d[0]);
-          if (earlier && posKey(earlier.steps[0]!.pos) !== posKey(pos)) {
+          if (earlier && earlier.steps[0]!.pos !== pos) {
             emit({ kind: 'close-after-close', fn, id: d[0], first: earlier, second: d[1], loop: false, deferred: true }, pos, earlier.steps[0]!.pos);
           }
           return { ...s, deferred: withEntries(s.deferred, new Map([d])) };

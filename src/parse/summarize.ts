@@ -1,6 +1,7 @@
 import type Parser from 'tree-sitter';
 import {
   SUMMARY_FORMAT,
+  pos as packPos,
   type Expr,
   type Field,
   type FileSummary,
@@ -218,7 +219,7 @@ class Summarizer {
 
   private pos(): Pos {
     const p = this.c.startPosition;
-    return { line: p.row + 1, col: this.ascii ? p.column + 1 : this.byteCol(this.c.startIndex, p.column) };
+    return packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(this.c.startIndex, p.column));
   }
 
   /** tree-sitter's columns count UTF-16 units for a JS string; Go tools count bytes. */
@@ -227,7 +228,7 @@ class Summarizer {
     return Buffer.byteLength(this.src.slice(index - column, index)) + 1;
   }
 
-  private firstError(): Pos & { message: string } {
+  private firstError(): { pos: Pos; message: string } {
     let node = this.tree.rootNode;
     for (;;) {
       if (node.type === 'ERROR' || node.isMissing) break;
@@ -236,10 +237,8 @@ class Summarizer {
       node = next;
     }
     const p = node.startPosition;
-    const line = p.row + 1;
-    const col = this.byteCol(node.startIndex, p.column);
     const message = node.isMissing ? `missing ${node.type}` : `unexpected ${JSON.stringify(node.text.slice(0, 20))}`;
-    return { line, col, message };
+    return { pos: packPos(p.row + 1, this.byteCol(node.startIndex, p.column)), message };
   }
 
   // ---- declarations ---------------------------------------------------------------------------
@@ -321,10 +320,8 @@ class Summarizer {
       params: [],
       results: [],
       span: {
-        line: start.row + 1,
-        col: this.byteCol(c.startIndex, start.column),
-        endLine: end.row + 1,
-        endCol: this.byteCol(c.endIndex, end.column),
+        start: packPos(start.row + 1, this.byteCol(c.startIndex, start.column)),
+        end: packPos(end.row + 1, this.byteCol(c.endIndex, end.column)),
       },
     };
     if (this.currentFunc !== undefined) decl.parent = this.currentFunc;
@@ -544,7 +541,7 @@ class Summarizer {
     const type = this.kind();
     const p = this.c.startPosition;
     const start = (this.lineStarts[p.row] ?? 0) + p.column;
-    const pos = { line: p.row + 1, col: this.ascii ? p.column + 1 : this.byteCol(start, p.column) };
+    const pos = packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(start, p.column));
     switch (type) {
       case 'identifier':
       case 'field_identifier':
@@ -633,10 +630,8 @@ class Summarizer {
     const m = SELECTOR_CHAIN.exec(this.src);
     if (!m || start + m[0].length !== this.c.endIndex) return undefined;
     const [first, ...names] = m[0].split('.');
-    let x: Expr = { k: 'id', name: first!, pos: { ...pos } };
-    for (let i = 0; i < names.length; i++) {
-      x = { k: 'sel', x, name: names[i]!, pos: i === names.length - 1 ? pos : { ...pos } };
-    }
+    let x: Expr = { k: 'id', name: first!, pos };
+    for (const name of names) x = { k: 'sel', x, name, pos };
     return x;
   }
 
