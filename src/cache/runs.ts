@@ -6,6 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { Finding } from '../findings.js';
 import type { Directive } from '../ir.js';
 import type { CallStats } from '../resolve/stats.js';
+import { GRAMMAR_VERSION } from '../version.js';
 
 /**
  * Whole-run results, keyed by everything that decides them: the bytes of every selected Go file, the
@@ -64,7 +65,7 @@ function buildFingerprint(): string {
  * cannot be read is part of the key too (as unreadable): the run reports it, so its outcome is data.
  */
 export function runKey(options: unknown, files: readonly { abs: string; rel: string }[]): string {
-  const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${JSON.stringify(options)}\0`);
+  const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${GRAMMAR_VERSION}\0${JSON.stringify(options)}\0`);
   for (const f of files) {
     h.update(f.rel).update('\0');
     try {

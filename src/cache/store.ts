@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { SUMMARY_FORMAT } from '../ir.js';
-import { VERSION } from '../version.js';
+import { GRAMMAR_VERSION, VERSION } from '../version.js';
 
 /**
  * The on-disk summary cache: one file per summary, named by a hash of the Go file's bytes, the
@@ -37,8 +37,8 @@ export class SummaryStore {
   private readonly root: string;
   private readonly salt: string;
 
-  /** `salt` defaults to this build's version and format; tests pass another to play a different version. */
-  constructor(dir: string, salt = `${VERSION}\0${SUMMARY_FORMAT}\0`) {
+  /** `salt` defaults to this build's version, format and grammar; tests pass another to play a different version. */
+  constructor(dir: string, salt = `${VERSION}\0${SUMMARY_FORMAT}\0${GRAMMAR_VERSION}\0`) {
     this.root = path.join(dir, ENTRIES_DIR);
     this.salt = salt;
   }

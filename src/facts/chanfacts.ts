@@ -110,6 +110,8 @@ const MAX_STEPS = 12;
 export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), remakes: new Map() };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], remakes: new Map(), waits: false };
+/** The memo of every call with no target and no wait; never written (effectsOf returns before). */
+const NO_CALL: CallMemo = Object.freeze({ targets: [], waits: false, walk: 0, effects: NO_EFFECTS });
 /**
  * Channels one function's facts keep per kind. A function near the top of a large program can reach
  * hundreds; past this many, the orderings that matter are decided by the first ones found, and
@@ -226,6 +228,7 @@ export class ChannelFacts {
   /** The walk whose effects memo is live; 0 when none is (then effects are not kept). */
   private walk = 0;
   private walks = 0;
+  private readonly targetsByCallee = new Map<FuncNode, Target[]>();
   /** Memos holding effects of the live walk, released when it ends (kept, they add up to tens of MB). */
   private readonly held: CallMemo[] = [];
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
@@ -471,24 +474,37 @@ export class ChannelFacts {
   private callOf(node: FuncNode, call: CallExpr): CallMemo {
     let out = this.calls.get(call);
     if (!out) {
-      out = { targets: this.computeTargets(node, call), waits: WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? ''), walk: 0, effects: NO_EFFECTS };
+      const targets = this.computeTargets(node, call);
+      const waits = WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '');
+      // Builtins, conversions and calls leaving the program have no effects: nothing to remember
+      // for them (a memo per call was a third of the facts phase's memory).
+      if (targets.length === 0 && !waits) return NO_CALL;
+      out = { targets, waits, walk: 0, effects: NO_EFFECTS };
       this.calls.set(call, out);
     }
     return out;
+  }
+
+  /** One immutable Target per callee and flags, shared by every call that reaches it that way. */
+  private target(callee: FuncNode, once: boolean, precise: boolean): Target {
+    const slot = (once ? 2 : 0) + (precise ? 1 : 0);
+    let per = this.targetsByCallee.get(callee);
+    if (!per) this.targetsByCallee.set(callee, (per = []));
+    return (per[slot] ??= { callee, once, precise });
   }
 
   private computeTargets(node: FuncNode, call: CallExpr): Target[] {
     const out: Target[] = [];
     if (call.fn.k === 'funclit') {
       const lit = node.file.funcs[call.fn.fn];
-      if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: false, precise: true });
+      if (lit) out.push(this.target(this.graph.nodeOf(node.file, lit), false, true));
       return out;
     }
     const info = this.graph.callInfo(call);
     if (ONCE_RE.test(libraryName(info) ?? '')) {
       for (const a of call.args) {
         const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
-        if (lit) out.push({ callee: this.graph.nodeOf(node.file, lit), once: true, precise: true });
+        if (lit) out.push(this.target(this.graph.nodeOf(node.file, lit), true, true));
       }
     } else if (info.kind === 'resolved') {
       let ifaces = 0;
@@ -500,7 +516,7 @@ export class ChannelFacts {
       for (const t of info.targets) {
         if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
         if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
-        out.push({ callee: t.callee, once: false, precise: PRECISE_HOWS.has(t.how) });
+        out.push(this.target(t.callee, false, PRECISE_HOWS.has(t.how)));
       }
     }
     return out;
