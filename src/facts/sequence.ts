@@ -180,11 +180,13 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.lift(fn, c, ctx)) };
       },
       rebind(targets, s) {
+        // Most assignments come before any close: nothing to forget.
+        if (s.closed.size === 0 && s.spawned.size === 0) return s;
         const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
         const roots = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
         const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root.split('.')[0]!));
         const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
-          if (![...m].some(([id, op]) => gone(id, op))) return m;
+          if (m.size === 0 || ![...m].some(([id, op]) => gone(id, op))) return m;
           return new Map([...m].filter(([id, op]) => !gone(id, op)));
         };
         return { closed: drop(s.closed), spawned: drop(s.spawned), deferred: s.deferred };
