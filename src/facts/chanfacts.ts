@@ -273,7 +273,7 @@ export class ChannelFacts {
     return t.k === 'chan' || t.k === 'unknown' || t.k === 'tparam';
   }
 
-  /** Runs one function's walk with calls' lifted effects memoized for its duration. */
+  /** Runs one function's walk with its calls' mapped effects memoized for its duration. */
   memoized<T>(walk: () => T): T {
     this.startWalk();
     try {
