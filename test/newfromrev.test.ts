@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../dist/src/analyze.js';
+import { analyze, analyzeOrReuse } from '../dist/src/analyze.js';
 import { EMPTY_CONFIG } from '../dist/src/config.js';
 import { runGate } from '../dist/src/gate/gate.js';
 import { doubleClose } from '../dist/rules/double-close.js';
@@ -63,6 +63,28 @@ describe('--new-from-rev', () => {
     expect(git('status', '--porcelain')).toBe(status);
     expect(git('worktree', 'list')).toBe(worktrees);
     expect(tempRevDirs()).toBe(tempsBefore);
+  });
+
+  it('reuses the results of both trees on the next run over the same commits', async () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', 'engine.go': ENGINE, 'sender.go': SENDER });
+    commit('one');
+    writeFileSync(path.join(dir, 'engine.go'), ENGINE.replace('e.once.Do(func() {})', 'e.once.Do(func() { close(e.metaCh) })'));
+    commit('two');
+    const cacheDir = tempTree({});
+    const rules = [doubleClose, sendAfterClose];
+    const reused: boolean[] = [];
+    const analyzeAt = async (cwd: string, patterns: string[]) => {
+      const r = await analyzeOrReuse({ patterns, cwd, workers: 2, rules, cacheDir });
+      reused.push(r.stats.reused);
+      return r;
+    };
+    const opts = { config: EMPTY_CONFIG, knownRules: rules.map((r) => r.meta), reportUnusedIgnores: false, failOn: 'error' as const, newFromRev: 'HEAD~1' };
+    const first = await runGate(dir, ['./...'], analyzeAt, opts);
+    const second = await runGate(dir, ['./...'], analyzeAt, opts);
+    // REV's tree, then the working tree; the second time both come from the cache.
+    expect(reused).toEqual([false, false, true, true]);
+    expect(second.findings).toEqual(first.findings);
+    expect(second.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual(['sender.go:4: send-after-close']);
   });
 
   it('on the command line: only the new double close, from a subfolder, with uncommitted changes counted as now', () => {
