@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
-import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
+import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
 
@@ -43,9 +43,14 @@ export interface OpFact {
   precise: boolean;
 }
 
-interface CallMemo {
+/** What a call may run, and whether it waits for goroutines started before it. */
+interface CallShape {
   targets: Target[];
   waits: boolean;
+}
+
+/** A call's effects as mapped during the walk numbered `walk`. */
+interface EffectsMemo {
   walk: number;
   effects: CallEffects;
 }
@@ -110,8 +115,8 @@ const MAX_STEPS = 12;
 export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), remakes: new Map() };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], remakes: new Map(), waits: false };
-/** The memo of every call with no target and no wait; never written (effectsOf returns before). */
-const NO_CALL: CallMemo = Object.freeze({ targets: [], waits: false, walk: 0, effects: NO_EFFECTS });
+const NO_SHAPE: CallShape = { targets: [], waits: false };
+const WAITS: CallShape = { targets: [], waits: true };
 /**
  * Channels one function's facts keep per kind. A function near the top of a large program can reach
  * hundreds; past this many, the orderings that matter are decided by the first ones found, and
@@ -219,18 +224,19 @@ export class ChannelFacts {
   private readonly facts = new Map<FuncNode, FuncFacts>();
   private readonly recovers = new Map<FuncNode, boolean>();
 
+  /** Keyed by the graph's CallInfo objects, which calls that resolve alike share. */
+  private readonly shapes = new Map<CallInfo, CallShape>();
   /**
-   * Per call: its targets, and its effects as of the walk numbered `walk`. A side table, not a
-   * WeakMap: the first use of an IR object as a key costs V8 an identity hash, and there are
-   * hundreds of thousands of calls.
+   * Per call with effects: the last walk's. A side table, not a WeakMap: the first use of an IR
+   * object as a key costs V8 an identity hash.
    */
-  private readonly calls = new SideTable<CallExpr, CallMemo>();
+  private readonly memos = new SideTable<CallExpr, EffectsMemo>();
   /** The walk whose effects memo is live; 0 when none is (then effects are not kept). */
   private walk = 0;
   private walks = 0;
   private readonly targetsByCallee = new Map<FuncNode, Target[]>();
   /** Memos holding effects of the live walk, released when it ends (kept, they add up to tens of MB). */
-  private readonly held: CallMemo[] = [];
+  private readonly held: EffectsMemo[] = [];
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
 
   constructor(readonly graph: CallGraph) {
@@ -468,21 +474,35 @@ export class ChannelFacts {
 
   /** The functions a call may run, including a function literal called on the spot or given to Once.Do. */
   targetsOf(node: FuncNode, call: CallExpr): Target[] {
-    return this.callOf(node, call).targets;
+    return this.shapeOf(node, call).targets;
   }
 
-  private callOf(node: FuncNode, call: CallExpr): CallMemo {
-    let out = this.calls.get(call);
-    if (!out) {
-      const targets = this.computeTargets(node, call);
-      const waits = WAIT_RE.test(libraryName(this.graph.callInfo(call)) ?? '');
-      // Builtins, conversions and calls leaving the program have no effects: nothing to remember
-      // for them (a memo per call was a third of the facts phase's memory).
-      if (targets.length === 0 && !waits) return NO_CALL;
-      out = { targets, waits, walk: 0, effects: NO_EFFECTS };
-      this.calls.set(call, out);
+  /**
+   * What a call may run. The graph shares one CallInfo among calls that resolve alike, so the shape
+   * is computed once per CallInfo; only calls whose targets depend on their own arguments (a literal
+   * called on the spot, `Once.Do(func() {...})`) get theirs each time.
+   */
+  private shapeOf(node: FuncNode, call: CallExpr): CallShape {
+    if (call.fn.k === 'funclit') {
+      const lit = node.file.funcs[call.fn.fn];
+      return lit ? { targets: [this.target(this.graph.nodeOf(node.file, lit), false, true)], waits: false } : NO_SHAPE;
     }
-    return out;
+    const info = this.graph.callInfo(call);
+    const name = libraryName(info) ?? '';
+    // sync.Once.Do and WaitGroup.Wait are external when the standard library is not in the checkout.
+    if (ONCE_RE.test(name)) {
+      const targets: Target[] = [];
+      for (const a of call.args) {
+        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
+        if (lit) targets.push(this.target(this.graph.nodeOf(node.file, lit), true, true));
+      }
+      return { targets, waits: false };
+    }
+    if (info.kind === 'external') return WAIT_RE.test(name) ? WAITS : NO_SHAPE;
+    if (info.kind !== 'resolved') return NO_SHAPE;
+    let shape = this.shapes.get(info);
+    if (!shape) this.shapes.set(info, (shape = { targets: this.dispatchTargets(info.targets), waits: WAIT_RE.test(name) }));
+    return shape;
   }
 
   /** One immutable Target per callee and flags, shared by every call that reaches it that way. */
@@ -493,31 +513,18 @@ export class ChannelFacts {
     return (per[slot] ??= { callee, once, precise });
   }
 
-  private computeTargets(node: FuncNode, call: CallExpr): Target[] {
-    const out: Target[] = [];
-    if (call.fn.k === 'funclit') {
-      const lit = node.file.funcs[call.fn.fn];
-      if (lit) out.push(this.target(this.graph.nodeOf(node.file, lit), false, true));
-      return out;
+  private dispatchTargets(targets: readonly CallTarget[]): Target[] {
+    let ifaces = 0;
+    let values = 0;
+    for (const t of targets) {
+      if (t.how === 'interface') ifaces++;
+      else if (t.how === 'func-value') values++;
     }
-    const info = this.graph.callInfo(call);
-    if (ONCE_RE.test(libraryName(info) ?? '')) {
-      for (const a of call.args) {
-        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
-        if (lit) out.push(this.target(this.graph.nodeOf(node.file, lit), true, true));
-      }
-    } else if (info.kind === 'resolved') {
-      let ifaces = 0;
-      let values = 0;
-      for (const t of info.targets) {
-        if (t.how === 'interface') ifaces++;
-        else if (t.how === 'func-value') values++;
-      }
-      for (const t of info.targets) {
-        if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
-        if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
-        out.push(this.target(t.callee, false, PRECISE_HOWS.has(t.how)));
-      }
+    const out: Target[] = [];
+    for (const t of targets) {
+      if (t.how === 'interface' && ifaces > MAX_INTERFACE_TARGETS) continue;
+      if (t.how === 'func-value' && values > MAX_FUNC_VALUE_TARGETS) continue;
+      out.push(this.target(t.callee, false, PRECISE_HOWS.has(t.how)));
     }
     return out;
   }
@@ -528,17 +535,18 @@ export class ChannelFacts {
    * program, the memo cost a gigabyte).
    */
   effectsOf(node: FuncNode, call: CallExpr): CallEffects {
-    const memo = this.callOf(node, call);
-    const { targets, waits } = memo;
+    const { targets, waits } = this.shapeOf(node, call);
     if (!waits && !targets.some((t) => this.of(t.callee) !== NO_FACTS)) return NO_EFFECTS;
-    if (this.walk !== 0 && memo.walk === this.walk) return memo.effects;
-    const eff = this.mapEffects(node, call, targets, waits);
-    if (this.walk !== 0) {
+    if (this.walk === 0) return this.mapEffects(node, call, targets, waits);
+    let memo = this.memos.get(call);
+    if (memo?.walk === this.walk) return memo.effects;
+    const effects = this.mapEffects(node, call, targets, waits);
+    if (memo) {
       memo.walk = this.walk;
-      memo.effects = eff;
-      this.held.push(memo);
-    }
-    return eff;
+      memo.effects = effects;
+    } else this.memos.set(call, (memo = { walk: this.walk, effects }));
+    this.held.push(memo);
+    return effects;
   }
 
   private mapEffects(node: FuncNode, call: CallExpr, targets: Target[], waits: boolean): CallEffects {
