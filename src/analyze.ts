@@ -33,6 +33,7 @@ export interface AnalyzeOptions {
   cacheMaxBytes?: number;
   /** Also report problems that only cost speed, such as a corrupt cache entry. */
   verbose?: boolean;
+  /** `total` 0: a phase without a count (everything after parsing). */
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -218,13 +219,19 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
+  // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
+  const phase = (name: string) => opts.onProgress?.(name, 0, 0);
+  phase('indexing');
   const program = buildProgram(loaded.root, files);
   const index = buildIndex(program);
   const tIndex = performance.now();
+  phase('resolving calls');
   const graph = buildCallGraph(program, index);
   const tResolve = performance.now();
+  phase('channel facts');
   const facts = new ChannelFacts(graph);
   const tFacts = performance.now();
+  phase('rules');
   const settings = opts.settings ?? { cleanupFunctions: [] };
   const findings = runRules({ program, graph, facts, settings }, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();

@@ -92,7 +92,7 @@ function progressReporter(enabled: boolean) {
     update(phase: string, done: number, total: number) {
       if (!enabled || Date.now() - start < 300) return;
       shown = true;
-      process.stderr.write(`\r\x1b[K${phase}: ${done}/${total} files`);
+      process.stderr.write(total === 0 ? `\r\x1b[K${phase}…` : `\r\x1b[K${phase}: ${done}/${total} files`);
     },
     clear() {
       if (shown) process.stderr.write('\r\x1b[K');
