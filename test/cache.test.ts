@@ -237,6 +237,9 @@ describe('run cache', () => {
     writeFileSync(path.join(dir, 'c.go'), 'package m\n');
     expect((await reuse(dir, cacheDir)).stats.reused).toBe(false);
     expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
+    // No Go file changed, but every package has another import path.
+    writeFileSync(path.join(dir, 'go.mod'), 'module example.com/m\n');
+    expect((await reuse(dir, cacheDir)).stats.reused).toBe(false);
 
     // A truncated entry is dropped and rebuilt, said only under --verbose.
     for (const name of runFiles(cacheDir)) {

@@ -61,13 +61,14 @@ function buildFingerprint(): string {
 }
 
 /**
- * The key of a run: options (as JSON) and each selected file's path and content hash. A file that
- * cannot be read is part of the key too (as unreadable): the run reports it, so its outcome is data.
+ * The key of a run: options (as JSON) and each selected file's path, import path (a go.mod edit
+ * renames packages without touching a Go file) and content hash. A file that cannot be read is part
+ * of the key too (as unreadable): the run reports it, so its outcome is data.
  */
-export function runKey(options: unknown, files: readonly { abs: string; rel: string }[]): string {
+export function runKey(options: unknown, files: readonly { abs: string; rel: string; importPath: string }[]): string {
   const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${GRAMMAR_VERSION}\0${JSON.stringify(options)}\0`);
   for (const f of files) {
-    h.update(f.rel).update('\0');
+    h.update(f.rel).update('\0').update(f.importPath).update('\0');
     try {
       h.update(createHash('sha1').update(readFileSync(f.abs)).digest());
     } catch (err) {
