@@ -1,5 +1,6 @@
-import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { removeQuietly } from './entry.js';
 import { ENTRIES_DIR } from './store.js';
 
 export const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
@@ -39,7 +40,7 @@ export function pruneCache(dir: string, maxBytes: number, now = Date.now()): Pru
       const st = statSync(file, { throwIfNoEntry: false });
       if (!st?.isFile()) continue;
       if (name.endsWith('.tmp')) {
-        if (now - st.mtimeMs > STALE_TMP_MS && remove(file)) removed++;
+        if (now - st.mtimeMs > STALE_TMP_MS && removeQuietly(file)) removed++;
         continue;
       }
       entries.push({ file, size: st.size, mtime: st.mtimeMs });
@@ -52,7 +53,7 @@ export function pruneCache(dir: string, maxBytes: number, now = Date.now()): Pru
     const target = maxBytes * 0.8;
     for (const e of entries) {
       if (total <= target) break;
-      if (remove(e.file)) removed++;
+      if (removeQuietly(e.file)) removed++;
       total -= e.size;
     }
   }
@@ -64,14 +65,5 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function remove(file: string): boolean {
-  try {
-    unlinkSync(file);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../diagnostics.js';
@@ -7,6 +7,7 @@ import type { Finding } from '../findings.js';
 import type { Directive } from '../ir.js';
 import type { CallStats } from '../resolve/stats.js';
 import { GRAMMAR_VERSION } from '../version.js';
+import { readEntry, removeQuietly, writeEntry } from './entry.js';
 
 /**
  * Whole-run results, keyed by everything that decides them: the bytes of every selected Go file, the
@@ -89,47 +90,15 @@ export class RunStore {
   }
 
   get(key: string): RunLookup {
-    const file = path.join(this.root, key);
-    let raw: string;
-    try {
-      raw = readFileSync(file, 'utf8');
-    } catch {
-      return { kind: 'miss' };
-    }
-    const nl = raw.indexOf('\n');
-    const header = (nl === -1 ? raw : raw.slice(0, nl)).split(' ');
-    const payload = raw.slice(nl + 1);
-    let problem: string | undefined;
-    if (header.length !== 3 || header[0] !== MAGIC || header[1] !== key) problem = 'bad header';
-    else if (sha1(payload) !== header[2]) problem = 'checksum mismatch (truncated or corrupt)';
-    if (problem !== undefined) {
-      remove(file);
-      return { kind: 'corrupt', reason: problem };
-    }
-    const now = new Date();
-    try {
-      utimesSync(file, now, now);
-    } catch {
-      /* read-only cache */
-    }
-    return { kind: 'hit', run: JSON.parse(payload) as StoredRun };
+    const found = readEntry(path.join(this.root, key), MAGIC, key);
+    return found.kind === 'hit' ? { kind: 'hit', run: JSON.parse(found.payload) as StoredRun } : found;
   }
 
-  /** Atomic like the summary store (temp file, then rename); returns an error message instead of throwing. */
+  /** Atomic, like the summary store (see writeEntry); returns an error message instead of throwing. */
   put(key: string, run: StoredRun): string | undefined {
-    const file = path.join(this.root, key);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const payload = JSON.stringify(run);
-    try {
-      mkdirSync(this.root, { recursive: true });
-      writeFileSync(tmp, `${MAGIC} ${key} ${sha1(payload)}\n${payload}`);
-      renameSync(tmp, file);
-    } catch (err) {
-      remove(tmp);
-      return `cannot write the cache in ${this.root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    }
-    this.prune();
-    return undefined;
+    const problem = writeEntry(path.join(this.root, key), this.root, MAGIC, key, JSON.stringify(run));
+    if (problem === undefined) this.prune();
+    return problem;
   }
 
   /** Keeps the most recently used entries; temp files of runs that died are swept with the rest. */
@@ -144,18 +113,6 @@ export class RunStore {
     const aged = names
       .map((name) => ({ file: path.join(this.root, name), mtime: statSync(path.join(this.root, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => b.mtime - a.mtime);
-    for (const { file } of aged.slice(KEEP_RUNS)) remove(file);
-  }
-}
-
-function sha1(s: string): string {
-  return createHash('sha1').update(s).digest('hex');
-}
-
-function remove(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    /* already gone */
+    for (const { file } of aged.slice(KEEP_RUNS)) removeQuietly(file);
   }
 }

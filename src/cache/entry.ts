@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/**
+ * One cache entry on disk, as both stores (summaries, runs) keep them: a header line
+ * `<magic> <key> <sha1 of payload>`, then the payload. The header makes truncated or corrupt entries
+ * detectable without trusting JSON.parse; writes are atomic, so readers never see half an entry.
+ */
+
+export type EntryLookup =
+  | { kind: 'hit'; payload: string }
+  | { kind: 'miss' }
+  /** The entry existed but was unusable; it has been removed and should be rebuilt. */
+  | { kind: 'corrupt'; reason: string };
+
+/**
+ * Reads and checks an entry; `check` may reject a payload whose checksum is right (another format).
+ * A usable entry is touched, marking it recently used for pruning; an unusable one is removed.
+ */
+export function readEntry(file: string, magic: string, key: string, check?: (payload: string) => string | undefined): EntryLookup {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch {
+    return { kind: 'miss' };
+  }
+  const nl = raw.indexOf('\n');
+  const header = (nl === -1 ? raw : raw.slice(0, nl)).split(' ');
+  const payload = raw.slice(nl + 1);
+  let problem: string | undefined;
+  if (header.length !== 3 || header[0] !== magic || header[1] !== key) problem = 'bad header';
+  else if (sha1(payload) !== header[2]) problem = 'checksum mismatch (truncated or corrupt)';
+  else problem = check?.(payload);
+  if (problem !== undefined) {
+    // Another run may have removed or replaced it first: either way it is gone.
+    removeQuietly(file);
+    return { kind: 'corrupt', reason: problem };
+  }
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+  } catch {
+    /* read-only cache */
+  }
+  return { kind: 'hit', payload };
+}
+
+/**
+ * Writes atomically: a temp file unique to this process and thread, then a rename over the entry.
+ * Concurrent runs writing the same key write the same bytes, so whichever rename lands last is right.
+ * Returns an error message naming `root` instead of throwing: a cache that cannot be written only
+ * costs speed. No entry name in the message, so the same failure on every entry reads as one.
+ */
+export function writeEntry(file: string, root: string, magic: string, key: string, payload: string): string | undefined {
+  const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(tmp, `${magic} ${key} ${sha1(payload)}\n${payload}`);
+    renameSync(tmp, file);
+    return undefined;
+  } catch (err) {
+    removeQuietly(tmp);
+    return `cannot write the cache in ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+}
+
+/** Deletes a file that may already be gone (or never created); true when this call deleted it. */
+export function removeQuietly(file: string): boolean {
+  try {
+    unlinkSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sha1(s: string): string {
+  return createHash('sha1').update(s).digest('hex');
+}
