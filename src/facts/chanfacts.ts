@@ -274,29 +274,22 @@ export class ChannelFacts {
    * every other assignment would travel up the call graph too, and did so by the tens of millions.
    */
   private mayHoldChannel(node: FuncNode, e: Expr): boolean {
-    let t = this.graph.typeOf(node, e);
-    if (t.k === 'named') t = this.graph.index.underlying(t);
-    return t.k === 'chan' || t.k === 'unknown' || t.k === 'tparam';
+    const t = this.graph.typeOf(node, e);
+    if (t.k === 'tparam') return true;
+    const u = this.graph.index.under(t);
+    return u.k === 'chan' || u.k === 'unknown';
   }
 
   /** Runs one function's walk with its calls' mapped effects memoized for its duration. */
   memoized<T>(walk: () => T): T {
-    this.startWalk();
+    this.walk = ++this.walks;
     try {
       return walk();
     } finally {
-      this.endWalk();
+      for (const m of this.held) m.effects = NO_EFFECTS;
+      this.held.length = 0;
+      this.walk = 0;
     }
-  }
-
-  private startWalk(): void {
-    this.walk = ++this.walks;
-  }
-
-  private endWalk(): void {
-    for (const m of this.held) m.effects = NO_EFFECTS;
-    this.held.length = 0;
-    this.walk = 0;
   }
 
   of(node: FuncNode): FuncFacts {
@@ -625,11 +618,15 @@ export class ChannelFacts {
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
-    this.startWalk();
     if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
+      // A call's closes and sends, lifted only for channels the function does not know yet.
+      const absorb = (eff: CallEffects, ctx: CallContext) => {
+        for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
+        for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
+      };
       // Facts are flow-insensitive ("may close anywhere in the function"): no state of our own to thread.
-      walkGuarded<null>(
+      this.memoized(() => walkGuarded<null>(
         node,
         this,
         {
@@ -648,9 +645,7 @@ export class ChannelFacts {
             // it is neither a close nor a send that happens at the call.
             if (mode === 'go') return null;
             const eff = this.effectsOf(node, call);
-            const ctx = { locks: g.locks, flagChecked: g.flag, async: false, once: g.once };
-            for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
-            for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
+            absorb(eff, { locks: g.locks, flagChecked: g.flag, async: false, once: g.once });
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
             return null;
           },
@@ -670,18 +665,14 @@ export class ChannelFacts {
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
               return null;
             }
-            const eff = this.effectsOf(node, call);
-            const ctx = { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once };
-            for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
-            for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
+            absorb(this.effectsOf(node, call), { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once });
             return null;
           },
         },
         null,
         { join: () => null, equal: () => true },
-      );
+      ));
     }
-    this.endWalk();
     this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
     return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
   }

@@ -122,7 +122,7 @@ class Resolver {
     this.singles.clear();
   }
 
-  /** Records a site on its caller (in walk order) and, when resolved, on its callees. */
+  /** Records a site on its caller, in walk order. */
   private link(site: CallSite, info: CallInfo): void {
     if (!site.caller) return;
     const list = this.sitesOf.get(site.caller);
