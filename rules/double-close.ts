@@ -1,12 +1,7 @@
-import { displayId, shortName, type OpFact } from '../src/facts/chanfacts.js';
-import { opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { shortName } from '../src/facts/chanfacts.js';
+import { nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards } from '../src/facts/sequence.js';
 import type { Rule } from '../src/rule.js';
-
-/** How the channel reads in a message: as written when closed right here, by its field otherwise. */
-function nameOf(id: string, op: OpFact): string {
-  return op.steps.length === 1 ? op.display : displayId(id, op.display);
-}
 
 export const doubleClose: Rule = {
   meta: {
@@ -14,8 +9,8 @@ export const doubleClose: Rule = {
     title: 'Channel closed twice on one path',
     description:
       'A channel may be closed twice: two closes on one path through a function (directly or through calls), a close ' +
-      'that runs again on the next loop iteration, a close followed by a deferred close, or an exported Close method ' +
-      'that closes a field with nothing to stop a second call. The second close panics with "close of closed channel".',
+      'that runs again on the next loop iteration (unconditionally: not under an if of the loop), or a close followed ' +
+      'by a deferred close. The second close panics with "close of closed channel".',
     severity: 'error',
     precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
@@ -23,7 +18,8 @@ export const doubleClose: Rule = {
   },
   run(ctx) {
     const facts = ctx.facts;
-    // One call that closes several channels a second time is one mistake: report it once.
+    // One call that closes several channels a second time is one mistake, and one pair of closes
+    // reached from several functions is one hazard: report each once.
     const seen = new Set<string>();
     for (const h of sequenceHazards(facts)) {
       if (h.kind !== 'close-after-close') continue;
@@ -37,8 +33,11 @@ export const doubleClose: Rule = {
       const firstAt = stepLocation(first.steps[0]!);
       const at = stepLocation(second.steps[0]!);
       const key = `${at.path}:${at.line}:${at.col}|${firstAt.line}:${firstAt.col}`;
-      if (seen.has(key)) continue;
+      const end = (op: typeof first) => `${op.steps.at(-1)!.node.file.path}:${op.steps.at(-1)!.node.id}:${op.steps.at(-1)!.pos}`;
+      const pair = `${h.id}|${end(first)}|${end(second)}|${h.loop}`;
+      if (seen.has(key) || seen.has(pair)) continue;
       seen.add(key);
+      seen.add(pair);
       const vias = via(first) + via(second);
       let message: string;
       if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
@@ -60,24 +59,6 @@ export const doubleClose: Rule = {
         identity: [h.fn.id, h.id, h.loop ? 'loop' : h.deferred ? 'defer' : 'sequence'],
         ...(h.fn.file.generated ? { generated: true } : {}),
       });
-    }
-
-    // An exported Close that closes a field of its receiver, unguarded, panics when called twice.
-    for (const fn of ctx.graph.funcs) {
-      if (fn.decl.name !== 'Close' || fn.decl.recv?.type.k !== 'ptr') continue;
-      for (const [id, op] of facts.of(fn).closes) {
-        if (!id.startsWith('field:') || op.once || op.flagChecked || op.async || op.steps.length !== 1) continue;
-        ctx.report({
-          confidence: 'low',
-          severity: 'warning',
-          message: `${shortName(fn)} closes ${nameOf(id, op)} with nothing to stop a second call (no sync.Once, no closed flag under a lock): Close can be called more than once, and close of closed channel panics [low confidence]`,
-          location: opLocation(op),
-          related: [],
-          flows: [opFlow(`${shortName(fn)} closes ${nameOf(id, op)}`, op)],
-          identity: [fn.id, id, 'close-twice'],
-          ...(fn.file.generated ? { generated: true } : {}),
-        });
-      }
     }
   },
 };

@@ -1,6 +1,6 @@
-import { displayId, shortName, type ChannelFacts } from '../src/facts/chanfacts.js';
+import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/facts/chanfacts.js';
 import { opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
-import { sequenceHazards } from '../src/facts/sequence.js';
+import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
@@ -31,26 +31,36 @@ export const sendAfterClose: Rule = {
   },
   run(ctx) {
     const facts = ctx.facts;
-    const reported = new Set<string>();
+    // One hazard is one pair of operations, however many functions reach both in the wrong order:
+    // the first such function (by name) is the finding, the others are listed with it.
+    const groups = new Map<string, SequenceHazard[]>();
     for (const h of sequenceHazards(facts)) {
       if (h.kind !== 'send-after-close' && h.kind !== 'close-while-sending') continue;
+      if (h.send.recovers) continue;
+      const key = `${h.kind}|${h.id}|${opKey(h.close)}|${opKey(h.send)}`;
+      const list = groups.get(key);
+      if (list) list.push(h);
+      else groups.set(key, [h]);
+    }
+    for (const list of groups.values()) {
+      list.sort((a, b) => rankOf(a, facts, ctx.settings.cleanupFunctions) - rankOf(b, facts, ctx.settings.cleanupFunctions) || (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0));
+      const h = list[0]! as Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
+      const others = list.slice(1) as (typeof h)[];
       const { close, send } = h;
-      if (send.recovers) continue;
-      if (send.flagChecked && send.locks.some((l) => close.locks.includes(l))) continue;
       const at = opLocation(send);
-      const key = `${at.path}:${at.line}:${at.col}|${h.id}`;
-      if (reported.has(key)) continue;
-      reported.add(key);
       const name = displayId(h.id, send.display);
       const fnName = shortName(h.fn);
       const cleanup = isCleanup(h.fn, facts, ctx.settings.cleanupFunctions);
       const precise = close.precise && send.precise;
       const confidence: Confidence = cleanup ? 'high' : precise ? 'medium' : 'low';
       const closeAt = stepLocation(close.steps[0]!);
+      const also = others.length
+        ? `; ${others.length} other function${others.length > 1 ? 's' : ''} reach${others.length > 1 ? '' : 'es'} both in this order too (${others.slice(0, 3).map((o) => shortName(o.fn)).join(', ')}${others.length > 3 ? ', ...' : ''})`
+        : '';
       const message =
         h.kind === 'send-after-close'
-          ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at line ${closeAt.line}, then reaches this send${via(send)}; send on closed channel panics [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
-          : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (line ${closeAt.line}); nothing waits for the goroutine first, and send on closed channel panics [${confidence} confidence]`;
+          ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at line ${closeAt.line}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
+          : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (line ${closeAt.line}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({
         confidence,
         message,
@@ -59,11 +69,24 @@ export const sendAfterClose: Rule = {
           { location: stepLocation(close.steps[close.steps.length - 1]!), message: `the close of ${name}` },
           { location: closeAt, message: `${fnName} closes ${name} here` },
           { location: stepLocation(send.steps[0]!), message: `and sends here` },
+          ...others.map((o) => ({ location: stepLocation(o.close.steps[0]!), message: `${shortName(o.fn)} also closes ${name} here before reaching the send` })),
         ],
         flows: [opFlow(`${fnName} closes ${name}`, close), opFlow(`${fnName} then sends on ${name}`, send)],
-        identity: [h.kind, h.id, h.fn.id, send.steps[send.steps.length - 1]!.node.id],
+        identity: [h.kind, h.id, close.steps.at(-1)!.node.id, send.steps.at(-1)!.node.id],
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
     }
   },
 };
+
+/** Where an operation is, as a key: the file as well as the function (a broken package may declare a name twice). */
+function opKey(op: OpFact): string {
+  const at = op.steps.at(-1)!;
+  return `${at.node.file.path}|${at.node.id}|${at.pos}`;
+}
+
+/** Cleanup paths first, then direct calls: the caller a reader recognizes fastest leads the finding. */
+function rankOf(h: SequenceHazard, facts: ChannelFacts, extra: readonly RegExp[]): number {
+  if (isCleanup(h.fn, facts, extra)) return 0;
+  return h.kind === 'close-after-close' || (h.close.precise && h.send.precise) ? 1 : 2;
+}

@@ -13,7 +13,7 @@ import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
-import { ALL_RULES } from './rules.js';
+import { DEFAULT_RULES } from './rules.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -105,7 +105,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       target: opts.target ?? DEFAULT_TARGET,
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
       includeGenerated: opts.includeGenerated ?? false,
-      rules: (opts.rules ?? ALL_RULES).map((r) => r.meta.id),
+      rules: (opts.rules ?? DEFAULT_RULES).map((r) => r.meta.id),
       settings: opts.settings ?? null,
     },
     loaded.files,
@@ -233,7 +233,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   const tFacts = performance.now();
   phase('rules');
   const settings = opts.settings ?? { cleanupFunctions: [] };
-  const findings = runRules({ program, graph, facts, settings }, opts.rules ?? ALL_RULES, opts.includeGenerated ?? false);
+  const findings = runRules({ program, graph, facts, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);

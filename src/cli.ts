@@ -13,7 +13,7 @@ import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
 import { formatCallStats } from './resolve/stats.js';
-import { ALL_RULES } from './rules.js';
+import { ALL_RULES, isEnabled } from './rules.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -146,7 +146,7 @@ function projectConfig(patterns: string[], cwd: string, explicit: string | undef
 async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
   const cwd = process.cwd();
   const config = projectConfig(patterns, cwd, opts.config);
-  const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
+  const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
   const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
   const analyzeAt = (at: string, pats: string[]) =>

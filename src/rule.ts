@@ -19,6 +19,8 @@ export interface RuleMeta {
   tags: string[];
   /** Version that introduced the rule. */
   since: string;
+  /** Off unless the config turns it on (`"rules": {"<id>": "on"}`): heuristics that a gate should not run unasked. */
+  optIn?: boolean;
 }
 
 /** Project settings rules may read (from the config file). */

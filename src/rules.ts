@@ -1,6 +1,16 @@
 import { doubleClose } from '../rules/double-close.js';
 import { sendAfterClose } from '../rules/send-after-close.js';
-import type { Rule } from './rule.js';
+import { unguardedClose } from '../rules/unguarded-close.js';
+import type { RuleSetting } from './config.js';
+import type { Rule, RuleMeta } from './rule.js';
 
 /** Every rule gohazard knows, in id order. */
-export const ALL_RULES: readonly Rule[] = [doubleClose, sendAfterClose];
+export const ALL_RULES: readonly Rule[] = [doubleClose, sendAfterClose, unguardedClose];
+
+/** Whether a rule runs, given its config setting: opt-in rules only when the config names them. */
+export function isEnabled(meta: RuleMeta, setting: RuleSetting | undefined): boolean {
+  return setting === undefined ? !meta.optIn : setting !== 'off';
+}
+
+/** The rules that run with no config. */
+export const DEFAULT_RULES: readonly Rule[] = ALL_RULES.filter((r) => isEnabled(r.meta, undefined));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalysisResult } from '../dist/src/analyze.js';
 import type { Finding } from '../dist/src/findings.js';
+import { ALL_RULES } from '../dist/src/rules.js';
 import { FIXTURES } from './helpers.js';
 
 /**
@@ -53,7 +54,8 @@ const packages = readdirSync(FIXTURES).filter((d) => d !== 'internal' && statSyn
 describe('fixtures', () => {
   let result: AnalysisResult;
   beforeAll(async () => {
-    result = await analyze({ patterns: ['./...'], cwd: FIXTURES, workers: 2 });
+    // Every rule, opt-in ones included: each must show both sides in a fixture.
+    result = await analyze({ patterns: ['./...'], cwd: FIXTURES, workers: 2, rules: ALL_RULES });
   });
 
   it('analyzes every fixture file without problems', () => {

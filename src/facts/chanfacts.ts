@@ -1,9 +1,10 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
+import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
+import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
  * Channel identity, relative to the function whose facts hold it:
@@ -31,8 +32,12 @@ export interface OpFact {
   root?: string;
   /** Mutexes held at the operation, from every function on the path. */
   locks: string[];
-  /** A closed flag was checked (and found unset) on the way to the operation. */
-  flagChecked: boolean;
+  /** The path condition, in the namespace of the function holding the fact (see conditions.ts). */
+  conds: Atom[];
+  /** Fields and globals that conditions on the path read (a `closed` flag, a nil check of the channel). */
+  tests: ChanId[];
+  /** Fields and globals certainly written on the path before the operation (`s.closed = true`). */
+  sets: ChanId[];
   /** Some function on the path recovers from panics. */
   recovers: boolean;
   /** Runs inside a `sync.Once.Do` function. */
@@ -82,6 +87,8 @@ export interface CalleeOp {
   step: Step;
   /** The instance root seen from the caller. */
   root: string | undefined;
+  /** The callee's path condition, re-read in the caller (parameters become arguments). */
+  conds: Atom[];
   /** Called through `sync.Once.Do`. */
   once: boolean;
   /** The call itself is static or a concrete method (see OpFact.precise). */
@@ -100,9 +107,10 @@ export interface CallEffects {
 /** The guards in force at a call, which every operation it reaches inherits. */
 export interface CallContext {
   locks: ReadonlySet<string>;
-  flagChecked: boolean;
+  conds: ReadonlySet<Atom>;
+  tests: ReadonlySet<ChanId>;
+  sets: ReadonlySet<ChanId>;
   async: boolean;
-  once: boolean;
 }
 
 /**
@@ -197,6 +205,11 @@ function argOf(call: CallExpr, root: string): Expr | undefined {
   return /^@\d+$/.test(root) ? call.args[Number(root.slice(1))] : undefined;
 }
 const WAIT_RE = /(^sync\.\(\*WaitGroup\)\.Wait$|errgroup\.\(\*Group\)\.Wait$)/;
+/** Library calls after which the goroutine does not go on: the test stops, the process exits. */
+const NO_RETURN_RE =
+  /^(testing\.(\(\*(T|B|F|common)\)|TB)\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)|os\.Exit|runtime\.Goexit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)|log\.\(\*Logger\)\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln))$/;
+/** Methods that write the value they are called on: atomics and their wrappers. */
+const STORE_RE = /^(Store|Swap|CompareAndSwap|Add|Inc|Dec|Set|Reset)/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
 
 /** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
@@ -259,14 +272,165 @@ export class ChannelFacts {
       steps: [{ node, pos, message: `${verb} ${display}` }],
       display,
       locks: [...g.locks],
-      flagChecked: g.flag,
+      conds: [...g.conds],
+      tests: [...g.tests],
+      sets: [...g.sets],
       recovers: this.recoversIn(node),
-      once: g.once || this.selfDisabling(node),
+      once: this.runsOnce(node, g.conds),
       async: false,
       precise: true,
     };
     if (root !== undefined) op.root = root;
     return [id, op];
+  }
+
+  /** The channel a call closes, when it is the builtin `close` (not a function of the package named so). */
+  closedBy(call: CallExpr): Expr | undefined {
+    const ch = builtinArg(call, 'close');
+    return ch && call.args.length === 1 && this.graph.callInfo(call).kind === 'builtin' ? ch : undefined;
+  }
+
+  /** A call after which this goroutine goes no further (`t.Fatalf`, `os.Exit`), resolved, not by name alone. */
+  noReturn(call: CallExpr): boolean {
+    const name = libraryName(this.graph.callInfo(call));
+    return name !== undefined && NO_RETURN_RE.test(name);
+  }
+
+  /**
+   * Whether an operation under these conditions runs at most once however often the function is
+   * called: a compare-and-swap won, or a condition on state the function itself changes
+   * (`if s.ch != nil { close(s.ch); s.ch = nil }`, `if !d.done { d.done = true; ... }`,
+   * `if ticks == stopAt { close(stop) }` with `ticks++`). Conditions not in force at the operation
+   * (an unrelated `if` before it, one after it) say nothing.
+   */
+  runsOnce(node: FuncNode, conds: ReadonlySet<Atom> | readonly Atom[]): boolean {
+    let written: Set<string> | undefined;
+    for (const a of conds) {
+      if (isExclusive(a)) return true;
+      written ??= this.writtenRoots(node);
+      if (parseAtom(a).roots.some((r) => written!.has(r) || [...written!].some((w) => r.startsWith(`${w}.`)))) return true;
+    }
+    return false;
+  }
+
+  private readonly written = new Map<FuncNode, Set<string>>();
+
+  /** The roots of everything a function assigns, increments or stores into (atomics included). */
+  private writtenRoots(node: FuncNode): Set<string> {
+    let out = this.written.get(node);
+    if (out) return out;
+    out = new Set();
+    const add = (e: Expr | undefined) => {
+      const r = e && this.condRoot(node, e);
+      if (r !== undefined) out!.add(r);
+    };
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k === 'assign') st.lhs.forEach(add);
+      else if (st.k === 'incdec') add(st.x);
+      else if (st.k === 'var') for (const name of st.names) out.add(this.condRoot(node, { k: 'id', name, pos: st.pos }) ?? name);
+      else if (st.k === 'for' && st.range) [st.range.key, st.range.value].forEach(add);
+      for (const c of callsInStmt(st)) {
+        if (c.fn.k !== 'sel') continue;
+        if (STORE_RE.test(c.fn.name)) add(c.fn.x);
+        // atomic.StoreInt32(&s.state, 1), atomic.CompareAndSwapInt32(&s.state, 0, 1)
+        const target = c.args[0];
+        if (c.fn.x.k === 'id' && c.fn.x.name === 'atomic' && target?.k === 'unary' && target.op === '&') add(target.x);
+      }
+    }
+    this.written.set(node, out);
+    return out;
+  }
+
+  /**
+   * The root a condition names: an instance root, or `global:<pkg>.<name>` (and a field path) for a
+   * package variable, which means the same thing in every function.
+   */
+  condRoot(node: FuncNode, e: Expr): string | undefined {
+    const r = this.rootIn(node, e);
+    if (r !== undefined && r !== FRESH && r !== MADE) return r;
+    let base = e;
+    let path = '';
+    while (base.k === 'sel' || (base.k === 'unary' && base.op === '*')) {
+      if (base.k === 'sel') path = `.${base.name}${path}`;
+      base = base.x;
+    }
+    const st = base.k === 'id' ? this.graph.storageOf(node, base) : undefined;
+    return st?.kind === 'global' ? `global:${st.pkg}.${st.name}${path}` : undefined;
+  }
+
+  /**
+   * What entering a branch where `cond` evaluated to `holds` establishes: atoms, and the fields and
+   * globals the condition read.
+   */
+  assumeIn(node: FuncNode, cond: Expr, holds: boolean, atoms: Atom[], tests: ChanId[]): void {
+    if (cond.k === 'unary' && cond.op === '!') return this.assumeIn(node, cond.x, !holds, atoms, tests);
+    if (cond.k === 'binary' && (cond.op === '&&' || cond.op === '||')) {
+      // `a && b` holding, or `a || b` failing, says both; the other two say nothing certain.
+      if ((cond.op === '&&') === holds) {
+        this.assumeIn(node, cond.x, holds, atoms, tests);
+        this.assumeIn(node, cond.y, holds, atoms, tests);
+      }
+      return;
+    }
+    const read = (e: Expr) => {
+      const id = exprKey(e) === undefined ? undefined : this.idOf(node, e);
+      if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) tests.push(id);
+    };
+    const atom = (kind: string, e: Expr, truth: boolean, value?: string, other?: string): void => {
+      read(e);
+      const root = this.condRoot(node, e);
+      if (root === undefined) return;
+      atoms.push(formatAtom({ negated: !truth, kind, roots: other === undefined ? [root] : [root, other], ...(value !== undefined ? { value } : {}) }));
+    };
+    if (cond.k === 'binary' && (cond.op === '==' || cond.op === '!=')) {
+      const equal = cond.op === '==' ? holds : !holds;
+      // `if s.swapState(stopped) == stopped { return }`: only one caller gets past it.
+      const swapped = swapTarget(cond.x) ?? swapTarget(cond.y);
+      if (swapped) return atom('cas', swapped, !equal);
+      let [x, y] = [cond.x, cond.y];
+      if (x.k === 'lit' || this.graph.constantOf(node, x) !== undefined) [x, y] = [y, x];
+      if (y.k === 'lit' && y.kind === 'nil') return atom('nil', x, equal);
+      const c = this.graph.constantOf(node, y);
+      if (c !== undefined) return atom('eq', x, equal, c);
+      read(y);
+      const other = this.condRoot(node, y);
+      if (other !== undefined) atom('same', x, equal, undefined, other);
+      return;
+    }
+    if (cond.k === 'call' && cond.fn.k === 'sel') {
+      const name = cond.fn.name;
+      if (name === 'Load' && cond.args.length === 0) return atom('bool', cond.fn.x, holds);
+      const swapped = swapTarget(cond);
+      // CompareAndSwap reports winning; Swap returns the old value, so the winner sees false.
+      if (swapped) atom('cas', swapped, /^CompareAndSwap/.test(name) ? holds : !holds);
+      return;
+    }
+    if (cond.k === 'id' || cond.k === 'sel') atom('bool', cond, holds);
+  }
+
+  /**
+   * A callee's condition atom re-read at a call: `true` or `false` when a constant argument decides
+   * it (`s.apply(opFlush)` never takes `case opClose:`), the atom in the caller's names, or undefined
+   * when the caller cannot name what it is about.
+   */
+  private mapAtom(node: FuncNode, callee: FuncNode, atom: Atom, call: CallExpr, receiver: Expr | undefined): Atom | boolean | undefined {
+    const p = parseAtom(atom);
+    const [root] = p.roots;
+    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas') {
+      const arg = argOf(call, root);
+      const c = arg && this.graph.constantOf(node, arg);
+      if (c !== undefined) {
+        const v = p.kind === 'nil' ? c === 'nil' : p.kind === 'bool' ? (c === 'true' ? true : c === 'false' ? false : undefined) : c === p.value;
+        if (v !== undefined) return v !== p.negated;
+      }
+    }
+    const roots: string[] = [];
+    for (const r of p.roots) {
+      const mapped = r.startsWith('global:') ? r : this.liftRoot(node, callee, r, call, receiver);
+      if (mapped === undefined || mapped === FRESH || mapped === MADE) return undefined;
+      roots.push(mapped);
+    }
+    return formatAtom({ ...p, roots });
   }
 
   /**
@@ -414,20 +578,62 @@ export class ChannelFacts {
     return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
   }
 
-  private readonly disabling = new Map<FuncNode, boolean>();
+  private readonly oks = new Map<FuncNode, Map<string, Expr>>();
 
   /**
-   * A function that returns early on a state it sets itself (`if d.responded { return }` ...
-   * `d.responded = true`; `if t.state == closing { return }` ... `t.state = closing`;
-   * `if s.swapState(done) == done { return }`) does its work once: its closes are not double closes.
+   * The `ok` variables of two-value receives (`v, ok := <-ch`, `case v, ok = <-ch:`) and the channel
+   * each reports on; a name bound from two different channels is left out.
    */
-  selfDisabling(node: FuncNode): boolean {
-    let r = this.disabling.get(node);
-    if (r === undefined) {
-      r = isSelfDisabling(node.decl.body ?? []);
-      this.disabling.set(node, r);
+  okOf(node: FuncNode): ReadonlyMap<string, Expr> {
+    let out = this.oks.get(node);
+    if (out) return out;
+    const found = new Map<string, Expr | null>();
+    const note = (lhs: Expr[], ch: Expr | undefined) => {
+      const ok = lhs[1];
+      if (lhs.length !== 2 || ok?.k !== 'id' || !ch) return;
+      const prev = found.get(ok.name);
+      found.set(ok.name, prev === undefined || (prev && exprKey(prev) === exprKey(ch)) ? ch : null);
+    };
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k === 'assign' && st.rhs.length === 1 && st.rhs[0]!.k === 'unary' && st.rhs[0]!.op === '<-') note(st.lhs, st.rhs[0]!.x);
+      if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') note(c.lhs, c.ch);
     }
-    return r;
+    out = new Map([...found].filter((e): e is [string, Expr] => e[1] !== null));
+    this.oks.set(node, out);
+    return out;
+  }
+
+  private readonly observed = new Map<FuncNode, ReadonlySet<ChanId>>();
+
+  /**
+   * Channels a function or any function literal inside it receives from or measures (`len(done)`):
+   * how a function waits for the goroutines it started, when it does not use a WaitGroup.
+   */
+  observes(node: FuncNode): ReadonlySet<ChanId> {
+    let out = this.observed.get(node);
+    if (out) return out;
+    const set = new Set<ChanId>();
+    const visit = (fn: FuncNode) => {
+      for (const id of this.receivesIn(fn)) set.add(id);
+      for (const st of allStmts(fn.decl.body ?? [])) {
+        for (const c of callsInStmt(st)) {
+          const arg = c.args[0];
+          if (c.fn.k === 'id' && (c.fn.name === 'len' || c.fn.name === 'cap') && arg) {
+            const id = this.idOf(fn, arg);
+            if (id !== undefined) set.add(id);
+          }
+        }
+      }
+    };
+    visit(node);
+    for (const d of node.file.funcs) if (d.parent !== undefined && this.enclosedBy(node, d)) visit(this.graph.nodeOf(node.file, d));
+    this.observed.set(node, set);
+    return set;
+  }
+
+  private enclosedBy(node: FuncNode, d: FuncDecl): boolean {
+    for (let p = d.parent; p !== undefined; p = node.file.funcs[p]?.parent) if (node.file.funcs[p] === node.decl) return true;
+    return false;
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -571,11 +777,14 @@ export class ChannelFacts {
           if (op.steps.length >= MAX_STEPS) continue;
           const mapped = this.mapId(id, node, callee, call);
           if (mapped === undefined || seen.has(mapped)) continue;
+          const conds = this.mapConds(node, callee, op.conds, call, receiver);
+          // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
+          if (conds === false) continue;
           seen.add(mapped);
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
-          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), once, precise });
+          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), conds, once, precise });
         }
       };
       map(f.closes, closes, seenCloses);
@@ -590,15 +799,29 @@ export class ChannelFacts {
     const lifted: OpFact = {
       steps: [c.step, ...op.steps],
       display: op.display,
-      locks: ctx.locks.size === 0 ? op.locks : [...new Set([...ctx.locks, ...op.locks])],
-      flagChecked: op.flagChecked || ctx.flagChecked,
+      locks: merged(ctx.locks, op.locks),
+      conds: merged(ctx.conds, c.conds),
+      tests: merged(ctx.tests, op.tests),
+      sets: merged(ctx.sets, op.sets),
       recovers: op.recovers || this.recoversIn(node),
-      once: op.once || c.once || ctx.once,
+      once: op.once || c.once || this.runsOnce(node, ctx.conds),
       async: op.async || ctx.async,
       precise: op.precise && c.precise,
     };
     if (c.root !== undefined) lifted.root = c.root;
     return lifted;
+  }
+
+  /** A callee's path condition in the caller's names; false when the call's constant arguments rule it out. */
+  private mapConds(node: FuncNode, callee: FuncNode, conds: Atom[], call: CallExpr, receiver: Expr | undefined): Atom[] | false {
+    if (conds.length === 0) return conds;
+    const out: Atom[] = [];
+    for (const a of conds) {
+      const m = this.mapAtom(node, callee, a, call, receiver);
+      if (m === false) return false;
+      if (typeof m === 'string') out.push(m);
+    }
+    return out;
   }
 
   /** A callee's id seen from the caller: parameters become the caller's arguments. */
@@ -645,7 +868,7 @@ export class ChannelFacts {
             // it is neither a close nor a send that happens at the call.
             if (mode === 'go') return null;
             const eff = this.effectsOf(node, call);
-            absorb(eff, { locks: g.locks, flagChecked: g.flag, async: false, once: g.once });
+            absorb(eff, contextAt(g, false));
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
             return null;
           },
@@ -659,13 +882,13 @@ export class ChannelFacts {
           },
           defer: (call, _pos, g) => {
             if (call.k !== 'call') return null;
-            const closed = builtinArg(call, 'close');
+            const closed = this.closedBy(call);
             if (closed) {
               const r = op(closed, call.pos, 'closes', g);
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
               return null;
             }
-            absorb(this.effectsOf(node, call), { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once });
+            absorb(this.effectsOf(node, call), { ...contextAt(g, false), locks: NO_LOCKS });
             return null;
           },
         },
@@ -752,6 +975,17 @@ function normalizeFor(id: ChanId, node: FuncNode): ChanId {
   return id.startsWith(prefix) ? `param:${id.slice(prefix.length)}` : id;
 }
 
+/** The guards at a call, as the operations it reaches inherit them. */
+export function contextAt(g: GuardState, async: boolean): CallContext {
+  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, async };
+}
+
+function merged<T>(a: ReadonlySet<T>, b: T[]): T[] {
+  if (a.size === 0) return b;
+  if (b.length === 0) return [...a];
+  return [...new Set([...a, ...b])];
+}
+
 function defersRecover(node: FuncNode): boolean {
   const body = node.decl.body;
   if (!body) return false;
@@ -776,72 +1010,53 @@ export function callsRecover(body: Stmt[]): boolean {
 export interface GuardState {
   /** Mutexes certainly held here (by `Lock` calls earlier in this function). */
   locks: ReadonlySet<string>;
-  /** A closed flag was certainly checked and found unset on the way here. */
-  flag: boolean;
-  /** Inside a branch that disables itself (`if !done { done = true; ... }`): runs at most once. */
-  once: boolean;
+  /** The path condition: atoms certainly true here (see conditions.ts). */
+  conds: ReadonlySet<Atom>;
+  /** Fields and globals a condition on every path here read. */
+  tests: ReadonlySet<ChanId>;
+  /** Fields and globals certainly written on every path here. */
+  sets: ReadonlySet<ChanId>;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** What two paths both have; one of the inputs itself whenever possible (joins happen at every branch). */
+function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
+  if (a === b || a.size === 0) return a;
+  if (b.size === 0) return b;
+  let all = true;
+  for (const x of a) if (!b.has(x)) all = false;
+  if (all) return a;
+  const out = new Set<T>();
+  for (const x of a) if (b.has(x)) out.add(x);
+  return out.size === b.size ? b : out;
+}
+
+function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function adding<T>(a: ReadonlySet<T>, xs: readonly T[]): ReadonlySet<T> {
+  if (xs.every((x) => a.has(x))) return a;
+  return new Set([...a, ...xs]);
 }
 
 const guardDomain: FlowDomain<GuardState> = {
-  // Joins happen at every branch of every function: return an input unchanged whenever possible.
   join: (a, b) => {
     if (a === b) return a;
-    const sameLocks = a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l));
-    const flag = a.flag && b.flag;
-    const once = a.once && b.once;
-    if (sameLocks && flag === a.flag && once === a.once) return a;
-    if (sameLocks && flag === b.flag && once === b.once) return b;
-    return { locks: sameLocks ? a.locks : new Set([...a.locks].filter((l) => b.locks.has(l))), flag, once };
+    const locks = intersect(a.locks, b.locks);
+    const conds = intersect(a.conds, b.conds);
+    const tests = intersect(a.tests, b.tests);
+    const sets = intersect(a.sets, b.sets);
+    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets) return a;
+    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets) return b;
+    return { locks, conds, tests, sets };
   },
-  equal: (a, b) =>
-    a.flag === b.flag && a.once === b.once && a.locks.size === b.locks.size && [...a.locks].every((l) => b.locks.has(l)),
+  equal: (a, b) => sameSet(a.locks, b.locks) && sameSet(a.conds, b.conds) && sameSet(a.tests, b.tests) && sameSet(a.sets, b.sets),
 };
-
-function isSelfDisabling(body: Stmt[]): boolean {
-  const tested = new Set<string>();
-  for (const st of body) {
-    if (st.k !== 'if' || st.else || st.then[st.then.length - 1]?.k !== 'return') continue;
-    const cond = st.cond.k === 'unary' && st.cond.op === '!' ? st.cond.x : st.cond;
-    const sides = cond.k === 'binary' && (cond.op === '==' || cond.op === '!=') ? [cond.x, cond.y] : [cond];
-    for (const side of sides) {
-      if (side.k === 'call' && side.fn.k === 'sel' && /^(swap|Swap|CompareAndSwap)/.test(side.fn.name)) return true;
-      const key = exprKey(side.k === 'call' && side.fn.k === 'sel' && side.fn.name === 'Load' ? side.fn.x : side);
-      if (key?.includes('.')) tested.add(key);
-    }
-  }
-  if (tested.size === 0) return false;
-  for (const st of allStmts(body)) {
-    if (st.k === 'assign' && st.lhs.some((l) => tested.has(exprKey(l) ?? ''))) return true;
-    if (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^(Store|Swap|CompareAndSwap)$/.test(st.x.fn.name) && tested.has(exprKey(st.x.fn.x) ?? '')) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/** Whether a branch assigns a variable or field that its condition reads. */
-function flipsOwnCondition(cond: Expr, branch: Stmt[]): boolean {
-  // `if atomic.CompareAndSwapUint32(&x.closed, 0, 1) { close(x.ch) }`: only one caller wins.
-  if (cond.k === 'call' && (cond.fn.k === 'sel' || cond.fn.k === 'id') && /^CompareAndSwap/.test(cond.fn.k === 'sel' ? cond.fn.name : cond.fn.name)) return true;
-  const read = new Set<string>();
-  const collect = (e: Expr): void => {
-    const key = exprKey(e);
-    if (key !== undefined) read.add(key);
-    if (e.k === 'unary') collect(e.x);
-    else if (e.k === 'binary') {
-      collect(e.x);
-      collect(e.y);
-    } else if (e.k === 'call' && e.fn.k === 'sel') collect(e.fn.x);
-  };
-  collect(cond);
-  for (const st of branch) {
-    if (st.k === 'assign' && st.lhs.some((l) => read.has(exprKey(l) ?? ''))) return true;
-    if (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^(Store|Swap|CompareAndSwap)$/.test(st.x.fn.name) && read.has(exprKey(st.x.fn.x) ?? '')) {
-      return true;
-    }
-  }
-  return false;
-}
 
 /** What a rule tracks alongside the guard state, returned updated by each callback. */
 export interface GuardVisitor<E> {
@@ -853,6 +1068,13 @@ export interface GuardVisitor<E> {
   defer?(call: Expr, pos: Pos, g: GuardState, e: E): E;
   /** Storage (re)bound by an assignment, a declaration or a range clause. */
   rebind?(targets: Expr[], e: E): E;
+  /** A receive from a channel; `untilClosed` on leaving a `range` over it (it was closed). */
+  recv?(ch: Expr, untilClosed: boolean, g: GuardState, e: E): E;
+}
+
+/** A rule's state domain; `joinWith` also sees each side's guards, to remember under which conditions a fact holds. */
+export interface GuardedDomain<E> extends FlowDomain<E> {
+  joinWith?(a: E, ga: GuardState, b: E, gb: GuardState): E;
 }
 
 interface Both<E> {
@@ -861,49 +1083,82 @@ interface Both<E> {
 }
 
 /**
- * Walks a function noting, at each close, send and call, which mutexes are held and whether a
- * closed flag was checked (the two halves of the "flag under the same mutex" guard), threading a
- * rule's own state `E` through the same control flow. Returns the states at the function's exits.
+ * Walks a function noting, at each close, send, receive and call, the mutexes held, the path
+ * condition, and the state tested and written on the way (the halves of a "flag under the mutex"
+ * guard), threading a rule's own state `E` through the same control flow. Returns the states at the
+ * function's exits.
  */
-export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisitor<E>, init: E, domain: FlowDomain<E>): E[] {
+export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisitor<E>, init: E, domain: GuardedDomain<E>): E[] {
   const body = node.decl.body;
   if (!body) return [];
   const both: FlowDomain<Both<E>> = {
     join: (a, b) => {
       if (a === b) return a;
       const g = guardDomain.join(a.g, b.g);
-      const e = domain.join(a.e, b.e);
+      const e = domain.joinWith ? domain.joinWith(a.e, a.g, b.e, b.g) : domain.join(a.e, b.e);
       return g === a.g && e === a.e ? a : g === b.g && e === b.e ? b : { g, e };
     },
     equal: (a, b) => guardDomain.equal(a.g, b.g) && domain.equal(a.e, b.e),
+  };
+  const written = (g: GuardState, targets: Expr[]): GuardState => {
+    const ids: ChanId[] = [];
+    let conds = g.conds;
+    for (const t of targets) {
+      const id = exprKey(t) === undefined ? undefined : facts.idOf(node, t);
+      if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) ids.push(id);
+      // What was known of the old value says nothing of the new one.
+      const root = conds.size ? facts.condRoot(node, t) : undefined;
+      if (root !== undefined && [...conds].some((a) => mentions(a, root))) conds = new Set([...conds].filter((a) => !mentions(a, root)));
+    }
+    const sets = adding(g.sets, ids);
+    return sets === g.sets && conds === g.conds ? g : { ...g, sets, conds };
   };
   const onCalls = (calls: CallExpr[], s: Both<E>, mode: 'sync' | 'go'): Both<E> => {
     if (calls.length === 0) return s;
     let { g, e } = s;
     for (const c of calls) {
-      const closed = builtinArg(c, 'close');
+      const closed = facts.closedBy(c);
       if (closed) {
         e = v.close(closed, c.pos, g, e);
         continue;
       }
       e = v.call(c, g, e, mode);
-      if (c.fn.k !== 'sel') continue;
+      if (c.fn.k !== 'sel' || mode === 'go') continue;
       const name = c.fn.name;
+      if (STORE_RE.test(name)) g = written(g, [c.fn.x]);
+      else if (c.fn.x.k === 'id' && c.fn.x.name === 'atomic' && c.args[0]?.k === 'unary' && c.args[0].op === '&') g = written(g, [c.args[0].x]);
       const isLock = name === 'Lock' || name === 'RLock';
       const isUnlock = name === 'Unlock' || name === 'RUnlock';
       if (!isLock && !isUnlock) continue;
       const id = facts.idOf(node, c.fn.x);
       if (id === undefined) continue;
-      g = { ...g, locks: isLock ? new Set([...g.locks, id]) : new Set([...g.locks].filter((l) => l !== id)) };
+      g = { ...g, locks: isLock ? adding(g.locks, [id]) : new Set([...g.locks].filter((l) => l !== id)) };
     }
     return { g, e };
   };
-  const rebind = (targets: Expr[], s: Both<E>): Both<E> => (v.rebind && targets.length ? { g: s.g, e: v.rebind(targets, s.e) } : s);
-  const { exits } = walkFunction<Both<E>>(body, { g: { locks: new Set(), flag: false, once: false }, e: init }, both, {
+  const onRecvs = (exprs: (Expr | undefined)[], s: Both<E>): Both<E> => {
+    if (!v.recv) return s;
+    let e = s.e;
+    const visit = (x: Expr | undefined): void => {
+      if (!x) return;
+      forEachSubExpr(x, visit);
+      if (x.k === 'unary' && x.op === '<-') e = v.recv!(x.x, false, s.g, e);
+    };
+    exprs.forEach(visit);
+    return e === s.e ? s : { g: s.g, e };
+  };
+  const rebind = (targets: Expr[], s: Both<E>): Both<E> => {
+    if (targets.length === 0) return s;
+    const g = written(s.g, targets);
+    const e = v.rebind ? v.rebind(targets, s.e) : s.e;
+    return g === s.g && e === s.e ? s : { g, e };
+  };
+  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE };
+  const { exits } = walkFunction<Both<E>>(body, { g: entry, e: init }, both, {
     simple(st, s) {
       switch (st.k) {
         case 'send': {
-          const out = onCalls(callsInSimple(st), s, 'sync');
+          const out = onRecvs([st.ch, st.value], onCalls(callsInSimple(st), s, 'sync'));
           return { g: out.g, e: v.send(st.ch, st.pos, out.g, out.e) };
         }
         case 'go':
@@ -916,40 +1171,48 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
           return v.defer ? { g: out.g, e: v.defer(st.call, st.pos, out.g, out.e) } : out;
         }
         case 'assign': {
-          const out = onCalls(callsInSimple(st), s, 'sync');
-          return st.op === '=' || st.op === ':=' ? rebind(st.lhs, out) : out;
+          const out = onRecvs(st.rhs, onCalls(callsInSimple(st), s, 'sync'));
+          return st.op === '=' || st.op === ':=' ? rebind(st.lhs, out) : { g: written(out.g, st.lhs), e: out.e };
         }
         case 'var': {
-          const out = onCalls(callsInSimple(st), s, 'sync');
+          const out = onRecvs(st.values, onCalls(callsInSimple(st), s, 'sync'));
           return rebind(st.names.map((name) => ({ k: 'id', name, pos: st.pos }) as Expr), out);
         }
+        case 'incdec': {
+          const out = onCalls(callsInSimple(st), s, 'sync');
+          return { g: written(out.g, [st.x]), e: out.e };
+        }
+        case 'expr':
+          return onRecvs([st.x], onCalls(callsInSimple(st), s, 'sync'));
+        case 'return':
+          return onRecvs(st.values, onCalls(callsInSimple(st), s, 'sync'));
         default:
           return onCalls(callsInSimple(st), s, 'sync');
       }
     },
-    expr: (e, s) => onCalls(callsIn(e), s, 'sync'),
+    expr: (e, s) => onRecvs([e], onCalls(callsIn(e), s, 'sync')),
     bind: (targets, s) => rebind(targets, s),
-    assume(cond, holds, s, branch) {
-      let g = s.g;
-      if (isFlagTest(cond, !holds)) g = { ...g, flag: true };
-      // `if first { first = false; close(c) }`: the branch flips what it tests, so it runs at most once.
-      if (holds && flipsOwnCondition(cond, branch)) g = { ...g, once: true };
-      return g === s.g ? s : { g, e: s.e };
+    recv: (ch, s, untilClosed) => (v.recv ? { g: s.g, e: v.recv(ch, untilClosed, s.g, s.e) } : s),
+    noReturn: (call) => call.k === 'call' && facts.noReturn(call),
+    assume(cond, holds, s) {
+      let out = s;
+      // `v, ok := <-ch; if !ok { ... }`: in there, ch is closed, and whoever closed it is done before.
+      const ok = cond.k === 'unary' && cond.op === '!' ? cond.x : cond;
+      const seesClose = ok.k === 'id' && v.recv && holds === (ok !== cond) ? facts.okOf(node).get(ok.name) : undefined;
+      if (seesClose) out = { g: out.g, e: v.recv!(seesClose, true, out.g, out.e) };
+      const atoms: Atom[] = [];
+      const tests: ChanId[] = [];
+      facts.assumeIn(node, cond, holds, atoms, tests);
+      if (atoms.length === 0 && tests.length === 0) return out;
+      return { g: { ...out.g, conds: adding(out.g.conds, atoms), tests: adding(out.g.tests, tests) }, e: out.e };
     },
   });
   return exits.map((x) => x.e);
 }
 
-/**
- * `if s.closed { return }` continues with the flag unset; so does the then-branch of
- * `if !s.closed.Load() { ... }`. `negated` is true on the branch where the condition is false.
- */
-function isFlagTest(cond: Expr, negated: boolean): boolean {
-  if (cond.k === 'unary' && cond.op === '!') return isFlagTest(cond.x, !negated);
-  if (!negated) return false;
-  if (cond.k === 'sel' || cond.k === 'id') return /closed|closing|stopped|shutdown/i.test(exprKey(cond) ?? '');
-  if (cond.k === 'call' && cond.fn.k === 'sel' && cond.fn.name === 'Load') return isFlagTest(cond.fn.x, negated);
-  // Continuing past `if a || b { return }` means both are false.
-  if (cond.k === 'binary' && cond.op === '||') return isFlagTest(cond.x, negated) || isFlagTest(cond.y, negated);
-  return false;
+/** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */
+function swapTarget(e: Expr): Expr | undefined {
+  if (e.k !== 'call' || e.fn.k !== 'sel' || !/^(swap|Swap|CompareAndSwap)/.test(e.fn.name)) return undefined;
+  const target = e.fn.x.k === 'id' && e.fn.x.name === 'atomic' ? e.args[0] : e.fn.x;
+  return target?.k === 'unary' && target.op === '&' ? target.x : target;
 }

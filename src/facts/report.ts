@@ -1,6 +1,6 @@
 import type { Flow, Location } from '../findings.js';
 import { colOf, lineOf } from '../ir.js';
-import type { OpFact, Step } from './chanfacts.js';
+import { displayId, type OpFact, type Step } from './chanfacts.js';
 
 export function stepLocation(step: Step): Location {
   return { path: step.node.file.path, line: lineOf(step.pos), col: colOf(step.pos) };
@@ -20,4 +20,9 @@ export function opFlow(message: string, op: OpFact): Flow {
 export function via(op: OpFact): string {
   const calls = op.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
   return calls.length ? ` (via ${calls.join(' → ')})` : '';
+}
+
+/** How a channel reads in a message: as written when closed right here, by its field otherwise. */
+export function nameOf(id: string, op: OpFact): string {
+  return op.steps.length === 1 ? op.display : displayId(id, op.display);
 }

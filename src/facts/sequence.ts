@@ -1,8 +1,22 @@
-import type { Expr, Pos } from '../ir.js';
+import type { Expr, Pos, Stmt } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
-import { builtinArg } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { callsRecover, FRESH, MADE, NO_LOCKS, walkGuarded, type CalleeOp, type ChanId, type ChannelFacts, type GuardState, type OpFact } from './chanfacts.js';
+import { callsInStmt } from './calls.js';
+import {
+  callsRecover,
+  contextAt,
+  FRESH,
+  MADE,
+  NO_LOCKS,
+  walkGuarded,
+  type CalleeOp,
+  type ChanId,
+  type ChannelFacts,
+  type GuardedDomain,
+  type GuardState,
+  type OpFact,
+} from './chanfacts.js';
+import { contradicts, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -18,12 +32,25 @@ export type SequenceHazard =
 
 interface State {
   closed: ReadonlyMap<ChanId, OpFact>;
+  /**
+   * For each closed channel, atoms that hold on every path where it is closed (`!job.own`, when only
+   * the else-branch left it closed): a later operation under the opposite condition cannot meet it.
+   */
+  when: ReadonlyMap<ChanId, ReadonlySet<Atom>>;
   /** Sends by goroutines started on this path that nothing has waited for yet. */
   spawned: ReadonlyMap<ChanId, OpFact>;
+  /**
+   * For each channel a started goroutine closes, the channels it sends on: a receiver that sees that
+   * channel closed (a `range` over it ended) knows those sends are done.
+   */
+  closers: ReadonlyMap<ChanId, readonly ChanId[]>;
+  /** For each channel a started goroutine sends on, every channel it sends on: one signal answers for all. */
+  senders: ReadonlyMap<ChanId, readonly ChanId[]>;
   deferred: ReadonlyMap<ChanId, OpFact>;
 }
 
-const EMPTY: State = { closed: new Map(), spawned: new Map(), deferred: new Map() };
+const EMPTY: State = { closed: new Map(), when: new Map(), spawned: new Map(), closers: new Map(), senders: new Map(), deferred: new Map() };
+const NO_ATOMS: ReadonlySet<Atom> = new Set();
 
 function union<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): ReadonlyMap<ChanId, V> {
   if (b.size === 0) return a;
@@ -39,15 +66,46 @@ function sameKeys<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): bool
   return true;
 }
 
-const domain: FlowDomain<State> = {
+/** What holds with a closed channel on one side of a join: what held before, and that side's path condition. */
+function alongside(when: ReadonlySet<Atom> | undefined, conds: ReadonlySet<Atom>): ReadonlySet<Atom> {
+  if (!when || when.size === 0) return conds;
+  if (conds.size === 0) return when;
+  return new Set([...when, ...conds]);
+}
+
+function joinWhen(a: State, ga: GuardState, b: State, gb: GuardState, closed: ReadonlyMap<ChanId, OpFact>): ReadonlyMap<ChanId, ReadonlySet<Atom>> {
+  if (closed.size === 0) return closed as ReadonlyMap<ChanId, never>;
+  if (a.closed === b.closed && ga.conds === gb.conds && a.when === b.when) return a.when;
+  const out = new Map<ChanId, ReadonlySet<Atom>>();
+  for (const id of closed.keys()) {
+    const wa = a.closed.has(id) ? alongside(a.when.get(id), ga.conds) : undefined;
+    const wb = b.closed.has(id) ? alongside(b.when.get(id), gb.conds) : undefined;
+    const w = wa && wb ? [...wa].filter((x) => wb.has(x)) : [...(wa ?? wb ?? [])];
+    if (w.length) out.set(id, new Set(w));
+  }
+  return out;
+}
+
+const domain: GuardedDomain<State> = {
   join: (a, b) => {
     if (a === b) return a;
     const closed = union(a.closed, b.closed);
     const spawned = union(a.spawned, b.spawned);
+    const closers = union(a.closers, b.closers);
+    const senders = union(a.senders, b.senders);
     const deferred = union(a.deferred, b.deferred);
-    return closed === a.closed && spawned === a.spawned && deferred === a.deferred ? a : { closed, spawned, deferred };
+    return closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && deferred === a.deferred
+      ? a
+      : { closed, when: closed === a.closed ? a.when : closed === b.closed ? b.when : union(a.when, b.when), spawned, closers, senders, deferred };
   },
-  equal: (a, b) => sameKeys(a.closed, b.closed) && sameKeys(a.spawned, b.spawned) && sameKeys(a.deferred, b.deferred),
+  joinWith: (a, ga, b, gb) => {
+    if (a === b && ga.conds === gb.conds) return a;
+    const joined = domain.join(a, b);
+    const when = joinWhen(a, ga, b, gb, joined.closed);
+    return when === joined.when ? joined : { ...joined, when };
+  },
+  equal: (a, b) =>
+    sameKeys(a.closed, b.closed) && sameKeys(a.spawned, b.spawned) && sameKeys(a.closers, b.closers) && sameKeys(a.deferred, b.deferred),
 };
 
 function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): ReadonlyMap<ChanId, OpFact> {
@@ -73,6 +131,61 @@ function withLifted(m: ReadonlyMap<ChanId, OpFact>, add: CalleeOp[], lift: (c: C
 
 function unnamed(root: string | undefined): boolean {
   return root === FRESH || root === MADE;
+}
+
+/**
+ * Two different objects for sure: instance roots held in two different local variables of the
+ * function (`a, b := open(1), open(2)`). A root from the receiver or a parameter may alias anything.
+ */
+function distinct(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || unnamed(a) || unnamed(b)) return false;
+  const head = (r: string) => r.split('.')[0]!;
+  const [ha, hb] = [head(a), head(b)];
+  return ha !== hb && !ha.startsWith('@') && !hb.startsWith('@') && !ha.startsWith('^') && !hb.startsWith('^');
+}
+
+/** The later operation checked state that the earlier one's path certainly wrote: a closed flag, a nil-ed field. */
+function guardedBy(later: OpFact, earlier: OpFact): boolean {
+  return later.tests.length > 0 && earlier.sets.length > 0 && later.tests.some((t) => earlier.sets.includes(t));
+}
+
+/**
+ * Calls (and direct closes) that a loop runs only under an `if` or `switch` of its own: whether they
+ * run again on the next iteration depends on data, and "closed again next time" is a guess.
+ * A `select` case is not such a condition: a case receiving from a closed channel fires every time.
+ */
+function conditionalInLoops(fn: FuncNode): ReadonlySet<Pos> {
+  const out = new Set<Pos>();
+  const visit = (stmts: Stmt[], inLoop: boolean, conditional: boolean): void => {
+    for (const st of stmts) {
+      if (conditional) for (const c of callsInStmt(st)) out.add(c.pos);
+      const branch = inLoop;
+      switch (st.k) {
+        case 'block':
+          visit(st.body, inLoop, conditional);
+          break;
+        case 'labeled':
+          if (st.stmt) visit([st.stmt], inLoop, conditional);
+          break;
+        case 'if':
+          visit(st.then, inLoop, conditional || branch);
+          if (st.else) visit(st.else, inLoop, conditional || branch);
+          break;
+        case 'switch':
+        case 'typeswitch':
+          for (const c of st.cases) visit(c.body, inLoop, conditional || branch);
+          break;
+        case 'select':
+          for (const c of st.cases) visit(c.body, inLoop, conditional);
+          break;
+        case 'for':
+          visit(st.body, true, false);
+          break;
+      }
+    }
+  };
+  visit(fn.decl.body ?? [], false, false);
+  return out;
 }
 
 /** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
@@ -109,28 +222,46 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   };
   const lastPos = (op: OpFact): Pos => op.steps[op.steps.length - 1]!.pos;
   const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState) => facts.directOp(fn, ch, pos, verb, g);
+  let conditional: ReadonlySet<Pos> | undefined;
 
-  const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean): State => {
+  const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean, g: GuardState): State => {
     const first = s.closed.get(id);
     // Reached through two different variables: most likely two instances (`a.Close(); b.Close()`).
     const sameInstance =
       !first ||
       ((first.root === undefined || op.root === undefined || first.root === op.root) && !unnamed(first.root) && !unnamed(op.root));
-    if (first && sameInstance && !first.once && !op.once) {
+    const when = s.when.get(id) ?? NO_ATOMS;
+    const meets = !contradicts(when, g.conds) && !contradicts(op.conds, when);
+    if (first && sameInstance && meets && !first.once && !op.once && !guardedBy(op, first)) {
       const loop = first.steps[0]!.pos === op.steps[0]!.pos;
-      emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
+      conditional ??= loop ? conditionalInLoops(fn) : undefined;
+      if (!loop || !conditional?.has(op.steps[0]!.pos)) {
+        emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
+      }
     }
     const sender = s.spawned.get(id);
-    if (sender) emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
-    return first ? s : { ...s, closed: withEntries(s.closed, new Map([[id, op]])) };
+    // The function (or a closure of it, such as a polling condition) watches a channel the goroutine
+    // signals on: it waits for the goroutine in a way we do not follow step by step.
+    const signals = s.senders.get(id) ?? [id];
+    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !signals.some((c) => facts.observes(fn).has(c))) {
+      emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
+    }
+    if (first) return s;
+    return { ...s, closed: withEntries(s.closed, new Map([[id, op]])), when: op.conds.length ? new Map(s.when).set(id, new Set(op.conds)) : s.when };
   };
-  const onSend = (id: ChanId, op: OpFact, s: State) => {
+  const onSend = (id: ChanId, op: OpFact, s: State, g: GuardState) => {
     const close = s.closed.get(id);
+    if (!close) return;
     // The closed instance must be one this function can name (its own, its receiver's, an argument's):
     // a callee closing something it looked up or made itself (`dom := GetDomain(s); dom.Close()`) says
     // nothing about later sends. The sender may be looked up (the model case's writers come from a
     // cache, yet send on the engine that was closed); only one a callee made is surely another.
-    if (close && !unnamed(close.root) && op.root !== MADE) emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
+    if (unnamed(close.root) || op.root === MADE || distinct(close.root, op.root)) return;
+    // The send checks what the closing path set (a closed flag, a nil-ed channel), or the close
+    // happened under a condition this path rules out.
+    const when = s.when.get(id) ?? NO_ATOMS;
+    if (guardedBy(op, close) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
+    emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
   };
 
   const exits = walkGuarded<State>(
@@ -139,29 +270,58 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     {
       close(ch, pos, g, s) {
         const d = direct(ch, pos, 'closes', g);
-        return d ? onClose(d[0], d[1], s, false) : s;
+        return d ? onClose(d[0], d[1], s, false, g) : s;
       },
       send(ch, pos, g, s) {
         const d = direct(ch, pos, 'sends on', g);
-        if (d) onSend(d[0], d[1], s);
+        // `if out == w.shared { out <- v }`: the code checked which channel it sends on.
+        const root = d && s.closed.has(d[0]) ? facts.condRoot(fn, ch) : undefined;
+        if (root !== undefined && [...g.conds].some((a) => a.startsWith('same:') && parseAtom(a).roots.includes(root))) return s;
+        if (d) onSend(d[0], d[1], s, g);
         return s;
       },
       call(call, g, s, mode) {
         const eff = facts.effectsOf(fn, call);
-        const ctx = { locks: g.locks, flagChecked: g.flag, async: mode === 'go', once: g.once };
-        if (mode === 'go') return { ...s, spawned: withLifted(s.spawned, eff.sends, (c) => facts.lift(fn, c, ctx)) };
+        const ctx = contextAt(g, mode === 'go');
+        // A callee's operation under a condition this path rules out does not happen here.
+        const possible = (c: CalleeOp) => !contradicts(c.conds, g.conds);
+        if (mode === 'go') {
+          if (eff.sends.length === 0) return s;
+          const sends = eff.sends.map((c) => c.id);
+          const group = (m: ReadonlyMap<ChanId, readonly ChanId[]>, keys: ChanId[]) => {
+            const out = new Map(m);
+            for (const k of keys) out.set(k, [...(out.get(k) ?? []), ...sends]);
+            return out;
+          };
+          return {
+            ...s,
+            closers: eff.closes.length ? group(s.closers, eff.closes.map((c) => c.id)) : s.closers,
+            senders: group(s.senders, sends),
+            spawned: withLifted(s.spawned, eff.sends.filter(possible), (c) => facts.lift(fn, c, ctx)),
+          };
+        }
         // Only a send on something already closed matters: lift the rest never.
-        for (const c of eff.sends) if (s.closed.has(c.id)) onSend(c.id, facts.lift(fn, c, ctx), s);
+        for (const c of eff.sends) if (s.closed.has(c.id) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
-        for (const c of eff.closes) if (!eff.remakes.has(c.id)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false);
+        for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false, g);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
-        return eff.waits ? { ...cur, spawned: new Map() } : cur;
+        return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map() } : cur;
+      },
+      recv(ch, untilClosed, _g, s) {
+        if (s.spawned.size === 0) return s;
+        const id = facts.idOf(fn, ch);
+        if (id === undefined) return s;
+        // A receive of what a goroutine sends orders its send before what follows; a range that ended
+        // saw the goroutine's close, which comes after its sends.
+        const done = new Set<ChanId>(untilClosed ? (s.closers.get(id) ?? []) : (s.senders.get(id) ?? [id]));
+        if (![...done].some((d) => s.spawned.has(d))) return s;
+        return { ...s, spawned: new Map([...s.spawned].filter(([k]) => !done.has(k))) };
       },
       defer(call, pos, g, s) {
         if (call.k !== 'call') return s;
-        const closed = builtinArg(call, 'close');
+        const closed = facts.closedBy(call);
         if (closed) {
           const d = direct(closed, pos, 'closes (deferred)', g);
           if (!d) return s;
@@ -176,7 +336,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         const lit = call.fn.k === 'funclit' ? fn.file.funcs[call.fn.fn] : undefined;
         if (lit?.body && callsRecover(lit.body)) return s;
         const eff = facts.effectsOf(fn, call);
-        const ctx = { locks: NO_LOCKS, flagChecked: false, async: false, once: g.once };
+        const ctx = { ...contextAt(g, false), locks: NO_LOCKS };
         return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.lift(fn, c, ctx)) };
       },
       rebind(targets, s) {
@@ -189,16 +349,24 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           if (m.size === 0 || ![...m].some(([id, op]) => gone(id, op))) return m;
           return new Map([...m].filter(([id, op]) => !gone(id, op)));
         };
-        return { closed: drop(s.closed), spawned: drop(s.spawned), deferred: s.deferred };
+        const closed = drop(s.closed);
+        // What was known along with a closed channel about a rebound variable no longer holds.
+        const rebound = targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined);
+        let when = s.when;
+        if (rebound.length && [...when.values()].some((w) => [...w].some((a) => rebound.some((r) => mentions(a, r))))) {
+          when = new Map([...when].map(([id, w]) => [id, new Set([...w].filter((a) => !rebound.some((r) => mentions(a, r))))]));
+        }
+        return { ...s, closed, when, spawned: drop(s.spawned) };
       },
     },
     EMPTY,
     domain,
   );
   // Deferred closes run at every exit, after whatever the path did.
+  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set() };
   for (const exit of exits) {
     let s = exit;
-    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true);
+    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, atExit);
   }
   return out;
 }

@@ -22,6 +22,17 @@ export interface FlowHooks<S> {
   bind?(targets: Expr[], state: S): S;
   /** Entering `branch`, the side of an `if` where `cond` evaluated to `holds`: lets a rule learn from checks. */
   assume?(cond: Expr, holds: boolean, state: S, branch: Stmt[]): S;
+  /**
+   * Whether a call never returns, beyond the syntactic `panic`/`os.Exit`/`log.Fatal` ones: a resolved
+   * `t.Fatalf`, a helper that always exits. The path after such a call is dead.
+   */
+  noReturn?(call: Expr): boolean;
+  /**
+   * A receive from `ch` as a `select` case, or (`untilClosed`) the way out of a `range` over it, which
+   * a range over a channel takes only once the channel is closed. Receives inside expressions are
+   * the rule's to find in `simple` and `expr`.
+   */
+  recv?(ch: Expr, state: S, untilClosed: boolean): S;
 }
 
 export interface FlowResult<S> {
@@ -86,7 +97,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
     switch (st.k) {
       case 'expr': {
         const out = hooks.simple(st, s);
-        return isNoReturnCall(st.x) ? null : out;
+        return isNoReturnCall(st.x) || hooks.noReturn?.(st.x) ? null : out;
       }
       case 'send':
       case 'assign':
@@ -130,10 +141,20 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           let out: Maybe<S> = null;
           let fall: Maybe<S> = null;
           let hasDefault = false;
+          const earlier: Expr[] = [];
           for (const c of st.cases) {
             if (c.isDefault) hasDefault = true;
             let caseIn: Maybe<S> = cur;
             for (const e of c.exprs) caseIn = caseIn === null ? null : hooks.expr(e, caseIn);
+            // A case of one value says what the tag is; in a tagless switch, the earlier cases failed.
+            const only = c.exprs.length === 1 ? c.exprs[0]! : undefined;
+            if (hooks.assume && caseIn !== null && only && st.k === 'switch') {
+              const tag = st.tag;
+              const cond: Expr = tag ? { k: 'binary', op: '==', x: tag, y: only, pos: only.pos } : only;
+              for (const e of tag ? [] : earlier) caseIn = hooks.assume(e, false, caseIn, c.body);
+              caseIn = hooks.assume(cond, true, caseIn, c.body);
+            }
+            if (st.k === 'switch' && !st.tag) earlier.push(...c.exprs);
             caseIn = join(caseIn, fall);
             const caseOut = block(c.body, caseIn);
             const last = c.body[c.body.length - 1];
@@ -153,6 +174,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
             if (c.kind === 'send') caseIn = hooks.simple({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, caseIn);
             else if (c.kind === 'recv') {
               caseIn = hooks.expr(c.ch, caseIn);
+              if (hooks.recv) caseIn = hooks.recv(c.ch, caseIn, false);
               if (c.lhs.length && hooks.bind) caseIn = hooks.bind(c.lhs, caseIn);
             }
             out = join(out, block(c.body, caseIn));
@@ -177,7 +199,8 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           if (vars.length) entry = hooks.bind(vars, entry);
         }
         // A loop with a condition or a range can stop at the head; `for {}` leaves only by break/return.
-        exitFromHead = st.cond || st.range ? join(exitFromHead, entry) : null;
+        const leaving = st.range && hooks.recv ? hooks.recv(st.range.x, entry, true) : entry;
+        exitFromHead = st.cond || st.range ? join(exitFromHead, leaving) : null;
         jumps.continues.delete('');
         if (st.label !== undefined) jumps.continues.delete(st.label);
         let out = block(st.body, entry);

@@ -4,6 +4,7 @@ import {
   EMPTY_IFACE,
   ERROR,
   isBasicName,
+  typeString,
   UNKNOWN,
   type IfaceMethod,
   type Named,
@@ -451,7 +452,7 @@ export class ProgramIndex {
       let ok = true;
       for (const [mname, m] of methods) {
         const fn = set.get(mname);
-        if (fn === undefined || (fn && fn.decl.params.length !== m.sig.params.length)) {
+        if (fn === undefined || (fn && !this.sameSignature(this.signature(fn), m.sig))) {
           ok = false;
           break;
         }
@@ -460,6 +461,17 @@ export class ProgramIndex {
       if (ok && fn) out.push({ type: info, fn });
     }
     return out;
+  }
+
+  /**
+   * Whether a method implements an interface method of this signature: Go requires identical types.
+   * `Do(int)` is not `Do(string)` nor `Do(int) error`. Types we could not resolve (or type parameters)
+   * match anything, so an unresolved import never hides an implementer.
+   */
+  private sameSignature(a: Extract<Type, { k: 'func' }>, b: Extract<Type, { k: 'func' }>): boolean {
+    if (a.params.length !== b.params.length || a.results.length !== b.results.length || a.variadic !== b.variadic) return false;
+    const same = (x: Type, y: Type) => vague(x) || vague(y) || typeString(x) === typeString(y);
+    return a.params.every((p, i) => same(p, b.params[i]!)) && a.results.every((r, i) => same(r, b.results[i]!));
   }
 
   /** Method sets of every non-interface type of the program, promoted methods included. */
@@ -522,4 +534,26 @@ export function namedKey(t: Type): string | undefined {
 
 export function buildIndex(program: Program): ProgramIndex {
   return new ProgramIndex(program);
+}
+
+/** A type that says too little to tell two signatures apart: unresolved, or holding a type parameter. */
+function vague(t: Type): boolean {
+  switch (t.k) {
+    case 'unknown':
+    case 'tparam':
+      return true;
+    case 'ptr':
+    case 'slice':
+    case 'array':
+    case 'chan':
+      return vague(t.elem);
+    case 'map':
+      return vague(t.key) || vague(t.elem);
+    case 'named':
+      return (t.args ?? []).some(vague);
+    case 'func':
+      return t.params.some(vague) || t.results.some(vague);
+    default:
+      return false;
+  }
 }

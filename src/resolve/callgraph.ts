@@ -57,6 +57,12 @@ export interface CallGraph {
   captures(fn: FuncNode): Storage[];
   /** The resolved type of `e` (see src/resolve/types.ts). */
   typeOf(fn: FuncNode, e: Expr): Type;
+  /**
+   * A name for the value of a constant expression (`true`, `nil`, a declared constant as `pkg.Name`),
+   * for telling which branch of a callee a constant argument selects; undefined when not a constant
+   * we can name (numeric and string literals carry no value in the IR).
+   */
+  constantOf(fn: FuncNode, e: Expr): string | undefined;
   index: ProgramIndex;
 }
 
@@ -430,6 +436,22 @@ class Resolver {
     return [];
   }
 
+  constantOf(e: Expr): string | undefined {
+    if (e.k === 'lit') return e.kind === 'nil' || e.kind === 'true' || e.kind === 'false' ? e.kind : undefined;
+    if (e.k === 'id') {
+      const r = this.b.refs.get(e);
+      if (r?.k === 'const') return e.name;
+      if (r?.k === 'global' && r.g.decl.isConst) return `${r.g.pkg.pkg.importPath}.${r.g.name}`;
+      return undefined;
+    }
+    if (e.k === 'sel' && e.x.k === 'id') {
+      const path = this.typer.pkgOf(e.x);
+      const m = path === undefined ? undefined : this.index.packages.get(path)?.members.get(e.name);
+      return m?.k === 'var' && m.g.decl.isConst ? `${path}.${e.name}` : undefined;
+    }
+    return undefined;
+  }
+
   storageOf(e: Expr): Storage | undefined {
     switch (e.k) {
       case 'id': {
@@ -493,5 +515,6 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     storageOf: (_fn, e) => r.storageOf(e),
     captures: (fn) => [...(binder.captures.get(fn) ?? [])].map((v) => v.storage),
     typeOf: (_fn, e) => typer.typeOf(e),
+    constantOf: (_fn, e) => r.constantOf(e),
   };
 }
