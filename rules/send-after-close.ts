@@ -55,7 +55,7 @@ export const sendAfterClose: Rule = {
       const confidence: Confidence = cleanup ? 'high' : precise ? 'medium' : 'low';
       const closeAt = stepLocation(close.steps[0]!);
       const also = others.length
-        ? `; ${others.length} other function${others.length > 1 ? 's' : ''} reach${others.length > 1 ? '' : 'es'} both in this order too (${others.slice(0, 3).map((o) => shortName(o.fn)).join(', ')}${others.length > 3 ? ', ...' : ''})`
+        ? `; ${others.length} other function${others.length > 1 ? 's' : ''} reach${others.length > 1 ? '' : 'es'} both in this order too (${[...new Set(others.map((o) => shortName(o.fn)))].slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''})`
         : '';
       const message =
         h.kind === 'send-after-close'
@@ -63,6 +63,8 @@ export const sendAfterClose: Rule = {
           : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (line ${closeAt.line}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({
         confidence,
+        // Only through interface or function-value dispatch, off any cleanup path: worth a look, not a gate failure.
+        ...(confidence === 'low' ? { severity: 'warning' as const } : {}),
         message,
         location: at,
         related: [
@@ -88,5 +90,5 @@ function opKey(op: OpFact): string {
 /** Cleanup paths first, then direct calls: the caller a reader recognizes fastest leads the finding. */
 function rankOf(h: SequenceHazard, facts: ChannelFacts, extra: readonly RegExp[]): number {
   if (isCleanup(h.fn, facts, extra)) return 0;
-  return h.kind === 'close-after-close' || (h.close.precise && h.send.precise) ? 1 : 2;
+  return h.kind !== 'close-after-close' && h.close.precise && h.send.precise ? 1 : 2;
 }

@@ -1,3 +1,4 @@
+import type { Confidence } from './findings.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -32,6 +33,7 @@ interface CheckOptions {
   output?: string;
   config?: string;
   failOn: FailOn;
+  minConfidence?: Confidence;
   maxFindings?: number;
   baseline?: string;
   writeBaseline?: string;
@@ -169,6 +171,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
     knownRules: ALL_RULES.map((r) => r.meta),
     reportUnusedIgnores: opts.reportUnusedIgnores,
     failOn: opts.failOn,
+    ...(opts.minConfidence ?? config.minConfidence ? { minConfidence: opts.minConfidence ?? config.minConfidence } : {}),
     ...(opts.maxFindings !== undefined ? { maxFindings: opts.maxFindings } : {}),
     ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
     ...(opts.writeBaseline !== undefined ? { writeBaseline: opts.writeBaseline } : {}),
@@ -249,6 +252,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))
     .option('--max-findings <n>', 'also exit 1 when more than n findings are reported (a ratchet)', parseCount)
+    .addOption(new Option('--min-confidence <level>', 'report only findings of this confidence or higher (default: all)').choices(['high', 'medium', 'low']))
     .option('--baseline <file>', 'report only findings not recorded in this baseline')
     .option('--write-baseline <file>', 'record the current findings as the baseline, and exit 0')
     .option('--new-from-rev <rev>', 'report only findings absent at this git revision (both trees are analyzed)')

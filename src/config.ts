@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Severity } from './findings.js';
+import type { Confidence, Severity } from './findings.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -28,11 +28,13 @@ export interface Config {
   exclude: string[];
   tests?: boolean;
   buildTags: string[];
+  /** Findings below this confidence are not reported (`--min-confidence` wins). */
+  minConfidence?: Confidence;
 }
 
 export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [] };
 
-const KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags'];
+const KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence'];
 const SETTINGS: readonly RuleSetting[] = ['off', 'on', 'error', 'warning', 'note'];
 
 /** The nearest config file at or above `dir`, if any. */
@@ -89,11 +91,15 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
     }
   });
   if (doc.tests !== undefined && typeof doc.tests !== 'boolean') fail('"tests" must be true or false');
+  if (doc.minConfidence !== undefined && !['high', 'medium', 'low'].includes(doc.minConfidence as string)) {
+    fail(`minConfidence: expected high, medium or low, got ${JSON.stringify(doc.minConfidence)}`);
+  }
   return {
     rules,
     cleanupFunctions,
     exclude: strings(doc, 'exclude', fail),
     ...(doc.tests !== undefined ? { tests: doc.tests as boolean } : {}),
+    ...(doc.minConfidence !== undefined ? { minConfidence: doc.minConfidence as Confidence } : {}),
     buildTags: strings(doc, 'buildTags', fail),
   };
 }

@@ -4,6 +4,7 @@ export type Severity = 'error' | 'warning' | 'note';
 export type Confidence = 'high' | 'medium' | 'low';
 
 export const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
+export const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
 
 export interface Location {
   /** Relative to the analysis root, forward slashes. */

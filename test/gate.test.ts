@@ -153,6 +153,30 @@ describe('suppressions', () => {
   });
 });
 
+describe('opt-in rules and confidence', () => {
+  const closeTwice = 'package m\n\ntype Q struct{ ch chan int }\n\nfunc (q *Q) Close() {\n\tclose(q.ch)\n}\n';
+
+  it('runs an opt-in rule only when the config names it', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'q.go': closeTwice });
+    expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
+    writeFileSync(path.join(dir, '.gohazard.json'), JSON.stringify({ rules: { 'unguarded-close': 'on' } }));
+    const r = cli(['check'], dir);
+    expect(r.stdout).toMatch(/^q\.go:6:2: unguarded-close: Q\.Close closes q\.ch with nothing to stop a second call/);
+    // A warning: reported, but the gate passes at the default --fail-on error.
+    expect(r.code).toBe(0);
+  });
+
+  it('drops findings below --min-confidence or the config minConfidence', () => {
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'q.go': closeTwice, '.gohazard.json': JSON.stringify({ rules: { 'unguarded-close': 'on' } }) });
+    const ids = (args: string[]) => json(args, dir).findings.map((f: { ruleId: string }) => f.ruleId);
+    expect(ids([])).toEqual(['double-close', 'unguarded-close']);
+    expect(ids(['--min-confidence', 'medium'])).toEqual(['double-close']);
+    writeFileSync(path.join(dir, '.gohazard.json'), JSON.stringify({ rules: { 'unguarded-close': 'on' }, minConfidence: 'high' }));
+    expect(ids([])).toEqual(['double-close']);
+    expect(ids(['--min-confidence', 'low'])).toEqual(['double-close', 'unguarded-close']);
+  });
+});
+
 describe('config file', () => {
   it('is found from the root upward; rules can be turned off; exclude drops findings by path', () => {
     const dir = tempTree({
@@ -221,13 +245,14 @@ describe('config file', () => {
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
     const cases: [string, string][] = [
-      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags)\n'],
+      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence)\n'],
       ['{"rules": {"doble-close": "off"}}', 'gohazard: error: .gohazard.json: rules: unknown rule "doble-close" (run gohazard rules for the list)\n'],
       ['{"rules": {"double-close": "fatal"}}', 'gohazard: error: .gohazard.json: rules.double-close: expected one of off, on, error, warning, note, got "fatal"\n'],
       ['{"cleanupFunctions": ["("]}', 'gohazard: error: .gohazard.json: cleanupFunctions: "(" is not a valid regular expression (Invalid regular expression: /(/: Unterminated group)\n'],
       ['{"tests": "yes"}', 'gohazard: error: .gohazard.json: "tests" must be true or false\n'],
       ['{"exclude": "gen"}', 'gohazard: error: .gohazard.json: "exclude" must be a list of non-empty strings\n'],
       ['[1]', 'gohazard: error: .gohazard.json: expected a JSON object\n'],
+      ['{"minConfidence": "some"}', 'gohazard: error: .gohazard.json: minConfidence: expected high, medium or low, got "some"\n'],
     ];
     for (const [text, stderr] of cases) {
       const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': text }));

@@ -38,6 +38,8 @@ export interface OpFact {
   tests: ChanId[];
   /** Fields and globals certainly written on the path before the operation (`s.closed = true`). */
   sets: ChanId[];
+  /** Channels some path to the operation received from first (a closer that collects one value per sender). */
+  recvd: ChanId[];
   /** Some function on the path recovers from panics. */
   recovers: boolean;
   /** Runs inside a `sync.Once.Do` function. */
@@ -89,6 +91,8 @@ export interface CalleeOp {
   root: string | undefined;
   /** The callee's path condition, re-read in the caller (parameters become arguments). */
   conds: Atom[];
+  /** What the callee received from before the operation, as ids of the caller. */
+  recvd: ChanId[];
   /** Called through `sync.Once.Do`. */
   once: boolean;
   /** The call itself is static or a concrete method (see OpFact.precise). */
@@ -110,6 +114,7 @@ export interface CallContext {
   conds: ReadonlySet<Atom>;
   tests: ReadonlySet<ChanId>;
   sets: ReadonlySet<ChanId>;
+  recvd: ReadonlySet<ChanId>;
   async: boolean;
 }
 
@@ -275,6 +280,7 @@ export class ChannelFacts {
       conds: [...g.conds],
       tests: [...g.tests],
       sets: [...g.sets],
+      recvd: [...g.recvd],
       recovers: this.recoversIn(node),
       once: this.runsOnce(node, g.conds),
       async: false,
@@ -481,8 +487,9 @@ export class ChannelFacts {
       if (base.k === 'sel') path = `.${base.name}${path}`;
       base = base.x;
     }
-    // An element of a slice or map (`c.nodes[i].mgr`): which one, we cannot tell.
-    if (base?.k === 'index') return FRESH;
+    // An element of a slice or map (`c.nodes[i].mgr`), or a value just received (`w.closeSubstream(<-w.closingc)`):
+    // which one, we cannot tell.
+    if (base?.k === 'index' || (base?.k === 'unary' && base.op === '<-')) return FRESH;
     if (!base || base.k !== 'id') return undefined;
     const st = this.graph.storageOf(node, base);
     if (!st) return undefined;
@@ -784,7 +791,8 @@ export class ChannelFacts {
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
-          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), conds, once, precise });
+          const recvd = op.recvd.length ? op.recvd.flatMap((r) => this.mapId(r, node, callee, call) ?? []) : op.recvd;
+          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), conds, recvd, once, precise });
         }
       };
       map(f.closes, closes, seenCloses);
@@ -803,6 +811,7 @@ export class ChannelFacts {
       conds: merged(ctx.conds, c.conds),
       tests: merged(ctx.tests, op.tests),
       sets: merged(ctx.sets, op.sets),
+      recvd: merged(ctx.recvd, c.recvd),
       recovers: op.recovers || this.recoversIn(node),
       once: op.once || c.once || this.runsOnce(node, ctx.conds),
       async: op.async || ctx.async,
@@ -977,7 +986,7 @@ function normalizeFor(id: ChanId, node: FuncNode): ChanId {
 
 /** The guards at a call, as the operations it reaches inherit them. */
 export function contextAt(g: GuardState, async: boolean): CallContext {
-  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, async };
+  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, recvd: g.recvd, async };
 }
 
 function merged<T>(a: ReadonlySet<T>, b: T[]): T[] {
@@ -1016,6 +1025,8 @@ export interface GuardState {
   tests: ReadonlySet<ChanId>;
   /** Fields and globals certainly written on every path here. */
   sets: ReadonlySet<ChanId>;
+  /** Channels received from on some path here. */
+  recvd: ReadonlySet<ChanId>;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -1051,11 +1062,13 @@ const guardDomain: FlowDomain<GuardState> = {
     const conds = intersect(a.conds, b.conds);
     const tests = intersect(a.tests, b.tests);
     const sets = intersect(a.sets, b.sets);
-    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets) return a;
-    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets) return b;
-    return { locks, conds, tests, sets };
+    const recvd = b.recvd.size === 0 ? a.recvd : a.recvd.size === 0 ? b.recvd : adding(a.recvd, [...b.recvd]);
+    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd) return a;
+    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd) return b;
+    return { locks, conds, tests, sets, recvd };
   },
-  equal: (a, b) => sameSet(a.locks, b.locks) && sameSet(a.conds, b.conds) && sameSet(a.tests, b.tests) && sameSet(a.sets, b.sets),
+  equal: (a, b) =>
+    sameSet(a.locks, b.locks) && sameSet(a.conds, b.conds) && sameSet(a.tests, b.tests) && sameSet(a.sets, b.sets) && sameSet(a.recvd, b.recvd),
 };
 
 /** What a rule tracks alongside the guard state, returned updated by each callback. */
@@ -1136,16 +1149,21 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     }
     return { g, e };
   };
+  const received = (g: GuardState, ch: Expr): GuardState => {
+    const id = facts.idOf(node, ch);
+    return id === undefined || g.recvd.has(id) ? g : { ...g, recvd: adding(g.recvd, [id]) };
+  };
   const onRecvs = (exprs: (Expr | undefined)[], s: Both<E>): Both<E> => {
-    if (!v.recv) return s;
-    let e = s.e;
+    let { g, e } = s;
     const visit = (x: Expr | undefined): void => {
       if (!x) return;
       forEachSubExpr(x, visit);
-      if (x.k === 'unary' && x.op === '<-') e = v.recv!(x.x, false, s.g, e);
+      if (x.k !== 'unary' || x.op !== '<-') return;
+      if (v.recv) e = v.recv(x.x, false, g, e);
+      g = received(g, x.x);
     };
     exprs.forEach(visit);
-    return e === s.e ? s : { g: s.g, e };
+    return e === s.e && g === s.g ? s : { g, e };
   };
   const rebind = (targets: Expr[], s: Both<E>): Both<E> => {
     if (targets.length === 0) return s;
@@ -1153,7 +1171,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     const e = v.rebind ? v.rebind(targets, s.e) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
-  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE };
+  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE };
   const { exits } = walkFunction<Both<E>>(body, { g: entry, e: init }, both, {
     simple(st, s) {
       switch (st.k) {
@@ -1192,7 +1210,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     },
     expr: (e, s) => onRecvs([e], onCalls(callsIn(e), s, 'sync')),
     bind: (targets, s) => rebind(targets, s),
-    recv: (ch, s, untilClosed) => (v.recv ? { g: s.g, e: v.recv(ch, untilClosed, s.g, s.e) } : s),
+    recv: (ch, s, untilClosed) => ({ g: received(s.g, ch), e: v.recv ? v.recv(ch, untilClosed, s.g, s.e) : s.e }),
     noReturn: (call) => call.k === 'call' && facts.noReturn(call),
     assume(cond, holds, s) {
       let out = s;

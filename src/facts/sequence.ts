@@ -243,7 +243,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // The function (or a closure of it, such as a polling condition) watches a channel the goroutine
     // signals on: it waits for the goroutine in a way we do not follow step by step.
     const signals = s.senders.get(id) ?? [id];
-    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !signals.some((c) => facts.observes(fn).has(c))) {
+    // Or it received anything between starting the goroutine and closing: a pipeline whose last value
+    // came through (`in, out := relay(); go produce(in); for range n { <-out }; close(in)`).
+    const waited =
+      signals.some((c) => op.recvd.includes(c) || facts.observes(fn).has(c)) || (sender !== undefined && op.recvd.some((c) => !sender.recvd.includes(c)));
+    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -363,7 +367,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     domain,
   );
   // Deferred closes run at every exit, after whatever the path did.
-  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set() };
+  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set(), recvd: new Set() };
   for (const exit of exits) {
     let s = exit;
     for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, atExit);

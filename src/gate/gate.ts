@@ -1,6 +1,6 @@
 import type { RunResult } from '../analyze.js';
 import { severityOverride, type Config } from '../config.js';
-import { compareFindings, SEVERITY_RANK, type Finding, type Severity } from '../findings.js';
+import { compareFindings, CONFIDENCE_RANK, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
 import { filterByBaseline, newFindings, readBaseline, writeBaseline } from './baseline.js';
 import { globMatcher } from './glob.js';
@@ -28,6 +28,8 @@ export interface GateOptions {
   newFromRev?: string;
   failOn: FailOn;
   maxFindings?: number;
+  /** Findings below this confidence are dropped, as if their rule had not reported them. */
+  minConfidence?: Confidence;
 }
 
 export interface GateOutcome {
@@ -89,13 +91,14 @@ export async function runGate(
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
-function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores'>) {
+function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores' | 'minConfidence'>) {
   const { config } = opts;
   const excluded = globMatcher(config.exclude);
   const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
   const { kept, suppressed } = applySuppressions(result.findings, result.directives, { knownRules, reportUnused: opts.reportUnusedIgnores });
   const configured = (f: Finding): Finding | undefined => {
     if (config.rules.get(f.ruleId) === 'off' || excluded(f.location.path)) return undefined;
+    if (opts.minConfidence && CONFIDENCE_RANK[f.confidence] < CONFIDENCE_RANK[opts.minConfidence]) return undefined;
     const severity = severityOverride(config, f.ruleId);
     return severity ? { ...f, severity } : f;
   };
