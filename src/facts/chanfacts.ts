@@ -1,4 +1,4 @@
-import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
+import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
@@ -509,8 +509,10 @@ export class ChannelFacts {
     if (!memo) this.localRoots.set(node, (memo = new Map()));
     let root = memo.get(name);
     if (root === undefined) {
+      // While a name is being worked out, a cycle back to it (`a := b; b = a`) reads as the name itself.
+      memo.set(name, name);
       root = this.computeLocalRoot(node, name, depth);
-      if (depth === 0) memo.set(name, root);
+      memo.set(name, root);
     }
     return root;
   }
@@ -632,15 +634,16 @@ export class ChannelFacts {
         }
       }
     };
-    visit(node);
-    for (const d of node.file.funcs) if (d.parent !== undefined && this.enclosedBy(node, d)) visit(this.graph.nodeOf(node.file, d));
+    const funcs = node.file.funcs;
+    const pending = [node.decl.id];
+    while (pending.length) {
+      const id = pending.pop()!;
+      visit(this.graph.nodeOf(node.file, funcs[id]!));
+      // Literals follow the function they are declared in, so their children come after them.
+      for (let i = id + 1; i < funcs.length; i++) if (funcs[i]!.parent === id) pending.push(i);
+    }
     this.observed.set(node, set);
     return set;
-  }
-
-  private enclosedBy(node: FuncNode, d: FuncDecl): boolean {
-    for (let p = d.parent; p !== undefined; p = node.file.funcs[p]?.parent) if (node.file.funcs[p] === node.decl) return true;
-    return false;
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -850,7 +853,11 @@ export class ChannelFacts {
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
-    if (body) {
+    if (body && !this.touchesChannels(node)) {
+      // Most functions neither close nor send, directly or through a call: only their channel
+      // assignments matter to callers, and a scan finds those without the guard-aware walk.
+      for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
+    } else if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       // A call's closes and sends, lifted only for channels the function does not know yet.
       const absorb = (eff: CallEffects, ctx: CallContext) => {
@@ -882,11 +889,7 @@ export class ChannelFacts {
             return null;
           },
           rebind: (targets) => {
-            for (const t of targets) {
-              const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
-              if (id === undefined || !(id.startsWith('field:') || id.startsWith('global:')) || remakes.has(id)) continue;
-              if (this.mayHoldChannel(node, t)) remakes.set(id, this.rootIn(node, t));
-            }
+            this.noteRemakes(node, targets, remakes);
             return null;
           },
           defer: (call, _pos, g) => {
@@ -907,6 +910,26 @@ export class ChannelFacts {
     }
     this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
     return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
+  }
+
+  /** Channel fields and globals among assigned targets: callers forget what they knew closed there. */
+  private noteRemakes(node: FuncNode, targets: Expr[], remakes: Map<ChanId, string | undefined>): void {
+    for (const t of targets) {
+      const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
+      if (id === undefined || !(id.startsWith('field:') || id.startsWith('global:')) || remakes.has(id)) continue;
+      if (this.mayHoldChannel(node, t)) remakes.set(id, this.rootIn(node, t));
+    }
+  }
+
+  /** Whether a function closes or sends itself, or calls something that does (or waits for goroutines). */
+  private touchesChannels(node: FuncNode): boolean {
+    for (const site of this.graph.sites(node)) {
+      if (this.closedBy(site.call)) return true;
+      const { targets, waits } = this.shapeOf(node, site.call);
+      if (waits || targets.some((t) => this.of(t.callee) !== NO_FACTS)) return true;
+    }
+    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'send') return true;
+    return false;
   }
 
   private selfRecursive(node: FuncNode): boolean {
@@ -1117,7 +1140,10 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     const ids: ChanId[] = [];
     let conds = g.conds;
     for (const t of targets) {
-      const id = exprKey(t) === undefined ? undefined : facts.idOf(node, t);
+      // Only fields and package variables are state another function can test; a plain name is one
+      // of those only when it is bound to a package variable.
+      const global = t.k === 'id' && facts.graph.storageOf(node, t)?.kind === 'global';
+      const id = (t.k === 'sel' || global) && exprKey(t) !== undefined ? facts.idOf(node, t) : undefined;
       if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) ids.push(id);
       // What was known of the old value says nothing of the new one.
       const root = conds.size ? facts.condRoot(node, t) : undefined;

@@ -24,7 +24,16 @@ interface Parsed {
   value?: string;
 }
 
+/** Atoms repeat across every call of a function: parse each once. */
+const parsed = new Map<Atom, Parsed>();
+
 export function parseAtom(a: Atom): Parsed {
+  let p = parsed.get(a);
+  if (!p) parsed.set(a, (p = parse(a)));
+  return p;
+}
+
+function parse(a: Atom): Parsed {
   const negated = a.startsWith('!');
   const body = negated ? a.slice(1) : a;
   const colon = body.indexOf(':');

@@ -144,6 +144,20 @@ function distinct(a: string | undefined, b: string | undefined): boolean {
   return ha !== hb && !ha.startsWith('@') && !hb.startsWith('@') && !ha.startsWith('^') && !hb.startsWith('^');
 }
 
+/** What was known along with a closed channel about a rebound variable no longer holds. */
+function forgetting(when: ReadonlyMap<ChanId, ReadonlySet<Atom>>, rebound: () => string[]): ReadonlyMap<ChanId, ReadonlySet<Atom>> {
+  if (when.size === 0) return when;
+  const roots = rebound();
+  if (roots.length === 0) return when;
+  let out: Map<ChanId, ReadonlySet<Atom>> | undefined;
+  for (const [id, w] of when) {
+    if (![...w].some((a) => roots.some((r) => mentions(a, r)))) continue;
+    out ??= new Map(when);
+    out.set(id, new Set([...w].filter((a) => !roots.some((r) => mentions(a, r)))));
+  }
+  return out ?? when;
+}
+
 /** The later operation checked state that the earlier one's path certainly wrote: a closed flag, a nil-ed field. */
 function guardedBy(later: OpFact, earlier: OpFact): boolean {
   return later.tests.length > 0 && earlier.sets.length > 0 && later.tests.some((t) => earlier.sets.includes(t));
@@ -245,9 +259,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     const signals = s.senders.get(id) ?? [id];
     // Or it received anything between starting the goroutine and closing: a pipeline whose last value
     // came through (`in, out := relay(); go produce(in); for range n { <-out }; close(in)`).
-    const waited =
-      signals.some((c) => op.recvd.includes(c) || facts.observes(fn).has(c)) || (sender !== undefined && op.recvd.some((c) => !sender.recvd.includes(c)));
-    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited) {
+    const waited = (sender: OpFact) =>
+      signals.some((c) => op.recvd.includes(c) || facts.observes(fn).has(c)) || op.recvd.some((c) => !sender.recvd.includes(c));
+    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -354,13 +368,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           return new Map([...m].filter(([id, op]) => !gone(id, op)));
         };
         const closed = drop(s.closed);
-        // What was known along with a closed channel about a rebound variable no longer holds.
-        const rebound = targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined);
-        let when = s.when;
-        if (rebound.length && [...when.values()].some((w) => [...w].some((a) => rebound.some((r) => mentions(a, r))))) {
-          when = new Map([...when].map(([id, w]) => [id, new Set([...w].filter((a) => !rebound.some((r) => mentions(a, r))))]));
-        }
-        return { ...s, closed, when, spawned: drop(s.spawned) };
+        const spawned = drop(s.spawned);
+        const when = forgetting(s.when, () => targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined));
+        return closed === s.closed && spawned === s.spawned && when === s.when ? s : { ...s, closed, when, spawned };
       },
     },
     EMPTY,

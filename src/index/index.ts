@@ -470,8 +470,17 @@ export class ProgramIndex {
    */
   private sameSignature(a: Extract<Type, { k: 'func' }>, b: Extract<Type, { k: 'func' }>): boolean {
     if (a.params.length !== b.params.length || a.results.length !== b.results.length || a.variadic !== b.variadic) return false;
-    const same = (x: Type, y: Type) => vague(x) || vague(y) || typeString(x) === typeString(y);
-    return a.params.every((p, i) => same(p, b.params[i]!)) && a.results.every((r, i) => same(r, b.results[i]!));
+    const [ka, kb] = [this.sigKeys(a), this.sigKeys(b)];
+    return ka.every((k, i) => k === undefined || kb[i] === undefined || k === kb[i]);
+  }
+
+  private readonly sigKeyCache = new WeakMap<Type, (string | undefined)[]>();
+
+  /** Each parameter's and result's type as a string, undefined where it is too vague to compare. */
+  private sigKeys(sig: Extract<Type, { k: 'func' }>): (string | undefined)[] {
+    let keys = this.sigKeyCache.get(sig);
+    if (!keys) this.sigKeyCache.set(sig, (keys = [...sig.params, ...sig.results].map((t) => (vague(t) ? undefined : typeString(t)))));
+    return keys;
   }
 
   /** Method sets of every non-interface type of the program, promoted methods included. */
