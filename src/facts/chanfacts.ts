@@ -282,7 +282,7 @@ export class ChannelFacts {
       sets: [...g.sets],
       recvd: [...g.recvd],
       recovers: this.recoversIn(node),
-      once: this.runsOnce(node, g.conds),
+      once: this.runsOnce(node, g.conds) || this.probed(node).has(pos),
       async: false,
       precise: true,
     };
@@ -361,7 +361,10 @@ export class ChannelFacts {
       base = base.x;
     }
     const st = base.k === 'id' ? this.graph.storageOf(node, base) : undefined;
-    return st?.kind === 'global' ? `global:${st.pkg}.${st.name}${path}` : undefined;
+    if (st?.kind === 'global') return `global:${st.pkg}.${st.name}${path}`;
+    // A local holding some element (`for _, j := range jobs`): which object we cannot tell, but what a
+    // condition says of it holds until the variable is bound again.
+    return st?.kind === 'local' && st.fn === node.id && base.k === 'id' ? `${base.name}${path}` : undefined;
   }
 
   /**
@@ -432,7 +435,11 @@ export class ChannelFacts {
     }
     const roots: string[] = [];
     for (const r of p.roots) {
-      const mapped = r.startsWith('global:') ? r : this.liftRoot(node, callee, r, call, receiver);
+      const { head, path } = splitRoot(r);
+      // A condition on a parameter is one on the argument, whatever object it holds.
+      const arg = head === RECEIVER ? receiver : /^@\d+$/.test(head) ? argOf(call, head) : undefined;
+      const base = arg && this.condRoot(node, arg);
+      const mapped = r.startsWith('global:') ? r : arg ? base && base + path : this.liftRoot(node, callee, r, call, receiver);
       if (mapped === undefined || mapped === FRESH || mapped === MADE) return undefined;
       roots.push(mapped);
     }
@@ -522,8 +529,12 @@ export class ChannelFacts {
     if (recv?.name === name) return RECEIVER;
     const index = params.findIndex((p) => p.name === name);
     if (index !== -1) return `@${index}`;
+    const all = this.localSources(node).get(name) ?? [];
+    // Only ever an element of a collection or a received value (`ws := w.resuming[0]`, `ws, ok := m[id]`):
+    // which object, we cannot tell, as for `m[k].f` itself.
+    if (all.length > 0 && all.every((src) => src.k === 'index' || (src.k === 'unary' && src.op === '<-'))) return FRESH;
     if (depth < 4) {
-      const sources = this.localSources(node).get(name) ?? [];
+      const sources = all;
       // A name that is sometimes made on the spot (often a shadowing declaration in a fallback branch)
       // and otherwise taken from the receiver's object graph is counted as the latter.
       const taken = sources.filter((src) => !isConstruction(src));
@@ -536,7 +547,7 @@ export class ChannelFacts {
 
   private readonly sources = new Map<FuncNode, Map<string, Expr[]>>();
 
-  /** Everything assigned to each local of a function (range variables count as unknown sources). */
+  /** Everything assigned to each local of a function (a range variable's source is an element of the ranged value). */
   private localSources(node: FuncNode): Map<string, Expr[]> {
     let out = this.sources.get(node);
     if (out) return out;
@@ -554,7 +565,8 @@ export class ChannelFacts {
         const names = st.k === 'var' ? st.names : st.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : []));
         names.forEach((n, i) => add(n, st.k === 'var' && st.values.length === names.length ? st.values[i]! : { k: 'bad', pos: st.pos }));
       } else if (st.k === 'for' && st.range) {
-        for (const v of [st.range.key, st.range.value]) if (v?.k === 'id') add(v.name, { k: 'bad', pos: st.pos });
+        // A range variable is an element of what is ranged over, a different one each iteration.
+        for (const v of [st.range.key, st.range.value]) if (v?.k === 'id') add(v.name, { k: 'index', x: st.range.x, index: [], pos: st.pos });
       }
     }
     this.sources.set(node, out);
@@ -864,49 +876,59 @@ export class ChannelFacts {
         for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
         for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
       };
-      // Facts are flow-insensitive ("may close anywhere in the function"): no state of our own to thread.
-      this.memoized(() => walkGuarded<null>(
+      // Facts are flow-insensitive ("may close anywhere in the function"); the walk threads only the
+      // closes on the path, to learn what every path through a close writes before returning.
+      const exits = this.memoized(() => walkGuarded<ReadonlySet<ChanId>>(
         node,
         this,
         {
-          close: (e, pos, g) => {
+          close: (e, pos, g, path) => {
             const r = op(e, pos, 'closes', g);
-            if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
-            return null;
+            if (!r) return path;
+            if (!closes.has(r[0])) closes.set(r[0], r[1]);
+            return adding(path, [r[0]]);
           },
-          send: (e, pos, g) => {
+          send: (e, pos, g, path) => {
             const r = op(e, pos, 'sends on', g);
             if (r && !sends.has(r[0])) sends.set(r[0], r[1]);
-            return null;
+            return path;
           },
-          call: (call, g, _e, mode) => {
+          call: (call, g, path, mode) => {
             // What a goroutine does is not ordered with anything after the go statement: for callers
             // it is neither a close nor a send that happens at the call.
-            if (mode === 'go') return null;
+            if (mode === 'go') return path;
             const eff = this.effectsOf(node, call);
             absorb(eff, contextAt(g, false));
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
-            return null;
+            return eff.closes.length ? adding(path, eff.closes.map((c) => c.id)) : path;
           },
-          rebind: (targets) => {
+          rebind: (targets, path) => {
             this.noteRemakes(node, targets, remakes);
-            return null;
+            return path;
           },
-          defer: (call, _pos, g) => {
-            if (call.k !== 'call') return null;
+          defer: (call, _pos, g, path) => {
+            if (call.k !== 'call') return path;
             const closed = this.closedBy(call);
             if (closed) {
               const r = op(closed, call.pos, 'closes', g);
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
-              return null;
+              return path;
             }
             absorb(this.effectsOf(node, call), { ...contextAt(g, false), locks: NO_LOCKS });
-            return null;
+            return path;
           },
         },
-        null,
-        { join: () => null, equal: () => true },
+        NONE,
+        { join: (a, b) => (a === b ? a : adding(a, [...b])), equal: sameSet },
       ));
+      // `close(d.errCh); d.responded = true`: by the time the call returns, the flag a second call
+      // checks is set. Every path through the close, to every exit, must write it.
+      const after = new Map<ChanId, ReadonlySet<ChanId>>();
+      for (const exit of exits) for (const id of exit.e) after.set(id, after.has(id) ? intersect(after.get(id)!, exit.g.sets) : exit.g.sets);
+      for (const [id, sets] of after) {
+        const c = closes.get(id);
+        if (c && [...sets].some((x) => !c.sets.includes(x))) closes.set(id, { ...c, sets: [...new Set([...c.sets, ...sets])] });
+      }
     }
     this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
     return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
@@ -919,6 +941,40 @@ export class ChannelFacts {
       if (id === undefined || !(id.startsWith('field:') || id.startsWith('global:')) || remakes.has(id)) continue;
       if (this.mayHoldChannel(node, t)) remakes.set(id, this.rootIn(node, t));
     }
+  }
+
+  private readonly probes = new Map<FuncNode, ReadonlySet<Pos>>();
+
+  /**
+   * Closes that first look whether the channel is closed: `select { case <-c: default: close(c) }`.
+   * A second call takes the receive case. (Concurrent callers can still race: that needs a lock.)
+   */
+  probed(node: FuncNode): ReadonlySet<Pos> {
+    let out = this.probes.get(node);
+    if (out) return out;
+    const set = new Set<Pos>();
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'select') continue;
+      const received = new Set(st.cases.flatMap((c) => (c.kind === 'recv' ? [exprKey(c.ch) ?? ''] : [])));
+      for (const c of st.cases) {
+        if (c.kind !== 'default') continue;
+        for (const inner of allStmts(c.body)) {
+          for (const call of callsInStmt(inner)) {
+            const ch = this.closedBy(call);
+            if (ch && received.has(exprKey(ch) ?? '\0')) set.add(call.pos);
+          }
+        }
+      }
+    }
+    this.probes.set(node, set);
+    return set;
+  }
+
+  /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
+  isNew(node: FuncNode, e: Expr): boolean {
+    if (isConstruction(e)) return true;
+    const sources = e.k === 'id' ? this.localSources(node).get(e.name) : undefined;
+    return sources !== undefined && sources.length > 0 && sources.every(isConstruction);
   }
 
   /** Whether a function closes or sends itself, or calls something that does (or waits for goroutines). */
@@ -1103,7 +1159,7 @@ export interface GuardVisitor<E> {
   /** The call of a `defer` statement (its arguments were already visited as sync calls). */
   defer?(call: Expr, pos: Pos, g: GuardState, e: E): E;
   /** Storage (re)bound by an assignment, a declaration or a range clause. */
-  rebind?(targets: Expr[], e: E): E;
+  rebind?(targets: Expr[], e: E, values?: readonly Expr[]): E;
   /** A receive from a channel; `untilClosed` on leaving a `range` over it (it was closed). */
   recv?(ch: Expr, untilClosed: boolean, g: GuardState, e: E): E;
 }
@@ -1121,10 +1177,10 @@ interface Both<E> {
 /**
  * Walks a function noting, at each close, send, receive and call, the mutexes held, the path
  * condition, and the state tested and written on the way (the halves of a "flag under the mutex"
- * guard), threading a rule's own state `E` through the same control flow. Returns the states at the
- * function's exits.
+ * guard), threading a rule's own state `E` through the same control flow. Returns both states at
+ * the function's exits.
  */
-export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisitor<E>, init: E, domain: GuardedDomain<E>): E[] {
+export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisitor<E>, init: E, domain: GuardedDomain<E>): { e: E; g: GuardState }[] {
   const body = node.decl.body;
   if (!body) return [];
   const both: FlowDomain<Both<E>> = {
@@ -1191,10 +1247,10 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     exprs.forEach(visit);
     return e === s.e && g === s.g ? s : { g, e };
   };
-  const rebind = (targets: Expr[], s: Both<E>): Both<E> => {
+  const rebind = (targets: Expr[], s: Both<E>, values?: readonly Expr[]): Both<E> => {
     if (targets.length === 0) return s;
     const g = written(s.g, targets);
-    const e = v.rebind ? v.rebind(targets, s.e) : s.e;
+    const e = v.rebind ? v.rebind(targets, s.e, values) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
   const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE };
@@ -1216,7 +1272,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
         }
         case 'assign': {
           const out = onRecvs(st.rhs, onCalls(callsInSimple(st), s, 'sync'));
-          return st.op === '=' || st.op === ':=' ? rebind(st.lhs, out) : { g: written(out.g, st.lhs), e: out.e };
+          return st.op === '=' || st.op === ':=' ? rebind(st.lhs, out, st.rhs.length === st.lhs.length ? st.rhs : undefined) : { g: written(out.g, st.lhs), e: out.e };
         }
         case 'var': {
           const out = onRecvs(st.values, onCalls(callsInSimple(st), s, 'sync'));
@@ -1251,7 +1307,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
       return { g: { ...out.g, conds: adding(out.g.conds, atoms), tests: adding(out.g.tests, tests) }, e: out.e };
     },
   });
-  return exits.map((x) => x.e);
+  return exits;
 }
 
 /** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */

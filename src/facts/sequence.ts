@@ -158,9 +158,13 @@ function forgetting(when: ReadonlyMap<ChanId, ReadonlySet<Atom>>, rebound: () =>
   return out ?? when;
 }
 
-/** The later operation checked state that the earlier one's path certainly wrote: a closed flag, a nil-ed field. */
+/**
+ * The later operation checked state that the earlier one's path certainly wrote: a closed flag, a
+ * nil-ed field, set by the closing function before its close or after it, before returning. (Writes
+ * on the later operation's own path are its own bookkeeping, not a guard against the close.)
+ */
 function guardedBy(later: OpFact, earlier: OpFact): boolean {
-  return later.tests.length > 0 && earlier.sets.length > 0 && later.tests.some((t) => earlier.sets.includes(t));
+  return later.tests.length > 0 && later.tests.some((t) => earlier.sets.includes(t));
 }
 
 /**
@@ -357,12 +361,22 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         const ctx = { ...contextAt(g, false), locks: NO_LOCKS };
         return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.lift(fn, c, ctx)) };
       },
-      rebind(targets, s) {
+      rebind(targets, s, values) {
         // Most assignments come before any close: nothing to forget.
         if (s.closed.size === 0 && s.spawned.size === 0) return s;
         const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
-        const roots = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
-        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && roots.has(op.root.split('.')[0]!));
+        // A variable re-pointed (`c = newC()`), or a field re-pointed to a new object
+        // (`s.readNotifier = newNotifier()`): what was closed through it is not what it holds now.
+        // A field set to nil or to another existing value (`ei.openedEngine = nil`) does not change
+        // the object that was closed, nor those still holding it.
+        const names = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
+        const paths = targets.flatMap((t, i) => {
+          const value = values?.[i];
+          const r = t.k === 'sel' && value && facts.isNew(fn, value) ? facts.rootIn(fn, t) : undefined;
+          return r === undefined || r === FRESH || r === MADE ? [] : [r];
+        });
+        const under = (root: string) => names.has(root.split('.')[0]!) || paths.some((p) => root === p || root.startsWith(`${p}.`));
+        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && under(op.root));
         const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
           if (m.size === 0 || ![...m].some(([id, op]) => gone(id, op))) return m;
           return new Map([...m].filter(([id, op]) => !gone(id, op)));
@@ -378,7 +392,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   );
   // Deferred closes run at every exit, after whatever the path did.
   const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set(), recvd: new Set() };
-  for (const exit of exits) {
+  for (const { e: exit } of exits) {
     let s = exit;
     for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, atExit);
   }
