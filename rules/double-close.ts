@@ -45,7 +45,7 @@ export const doubleClose: Rule = {
       else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (line ${firstAt.line}${via(first)})`;
       else if (vias === '') message = `${name} may already be closed (line ${firstAt.line})`;
       else message = `${name} may already be closed: ${shortName(h.fn)} closes it at line ${firstAt.line}${via(first)}, then again here${via(second)}`;
-      message += ': close of closed channel panics';
+      message += ': close of closed channel panics [high confidence]';
       ctx.report({
         confidence: 'high',
         message,

@@ -17,7 +17,7 @@ describe('gohazard check: output and exit codes', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'sub/a.go': HAZARD, 'b.go': CLEAN });
     const r = cli(['check', './...'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('sub/a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n');
+    expect(r.stdout).toBe('sub/a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
     expect(cli(['check', '../sub'], path.join(dir, 'sub')).code).toBe(1);
     expect(cli(['check'], path.join(dir, 'sub')).stdout).toMatch(/^a\.go:5:2: /);
   });

@@ -76,7 +76,7 @@ describe('baseline', () => {
     writeFileSync(path.join(dir, 'c.go'), hazard('h'));
     const r = cli(['check', '--baseline', '.gohazard-baseline.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('c.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n');
+    expect(r.stdout).toBe('c.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
     expect(r.stderr).toContain('1 finding hidden');
     expect(r.stderr).toContain('1 baselined finding no longer found; shrink it with --write-baseline');
   });
@@ -127,9 +127,9 @@ describe('suppressions', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
       'a.go:5:1: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
-      'a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics',
+      'a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]',
       'a.go:10:1: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
-      'a.go:10:2: double-close: ch may already be closed (line 9): close of closed channel panics',
+      'a.go:10:2: double-close: ch may already be closed (line 9): close of closed channel panics [high confidence]',
       'a.go:12:1: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
       '',
     ]);
@@ -278,7 +278,7 @@ describe('--format github', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'sub/a,b.go': hazard('f'), '.gohazard.json': '{"rules": {"double-close": "warning"}}' });
     const r = cli(['check', '--format', 'github'], dir);
     expect(r.stdout).toBe(
-      '::warning file=sub/a%2Cb.go,line=5,col=2,title=gohazard double-close::ch may already be closed (line 4): close of closed channel panics (first close of ch at sub/a,b.go:4:2)\n',
+      '::warning file=sub/a%2Cb.go,line=5,col=2,title=gohazard double-close::ch may already be closed (line 4): close of closed channel panics [high confidence] (first close of ch at sub/a,b.go:4:2)\n',
     );
   });
 });

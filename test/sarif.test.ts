@@ -81,7 +81,7 @@ describe('gohazard check --format sarif', () => {
     expect(res).toMatchObject({
       ruleId: 'double-close',
       level: 'error',
-      message: { text: 'ch may already be closed (line 4): close of closed channel panics. See [first close of ch](1).' },
+      message: { text: 'ch may already be closed (line 4): close of closed channel panics \\[high confidence\\]. See [first close of ch](1).' },
       locations: [{ physicalLocation: { artifactLocation: { uri: 'sub%20dir/a.go', uriBaseId: '%SRCROOT%' }, region: { startLine: 5, startColumn: 2 } } }],
       relatedLocations: [{ id: 1, message: { text: 'first close of ch.' }, physicalLocation: { region: { startLine: 4, startColumn: 2 } } }],
       properties: { confidence: 'high' },
