@@ -40,7 +40,9 @@ export const doubleClose: Rule = {
       seen.add(pair);
       const vias = via(first) + via(second);
       let message: string;
-      if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
+      if (h.concurrent) {
+        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}, and it is closed${first.async ? ' here' : ` at line ${firstAt.line}${via(first)}`} too`;
+      } else if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
       else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;
       else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (line ${firstAt.line}${via(first)})`;
       else if (vias === '') message = `${name} may already be closed (line ${firstAt.line})`;
@@ -56,7 +58,7 @@ export const doubleClose: Rule = {
           ...(second.steps.length > 1 ? [{ location: opLocation(second), message: 'the second close' }] : []),
         ],
         flows: [opFlow(`first close of ${name}`, first), opFlow(`second close of ${name}`, second)],
-        identity: [h.fn.id, h.id, h.loop ? 'loop' : h.deferred ? 'defer' : 'sequence'],
+        identity: [h.fn.id, h.id, h.concurrent ? 'concurrent' : h.loop ? 'loop' : h.deferred ? 'defer' : 'sequence'],
         ...(h.fn.file.generated ? { generated: true } : {}),
       });
     }

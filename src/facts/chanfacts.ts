@@ -40,6 +40,8 @@ export interface OpFact {
   sets: ChanId[];
   /** Channels some path to the operation received from first (a closer that collects one value per sender). */
   recvd: ChanId[];
+  /** A `WaitGroup.Wait` (or errgroup's) certainly ran on the path before the operation. */
+  waited: boolean;
   /** Some function on the path recovers from panics. */
   recovers: boolean;
   /** Runs inside a `sync.Once.Do` function. */
@@ -72,6 +74,11 @@ interface Target {
 export interface FuncFacts {
   closes: Map<ChanId, OpFact>;
   sends: Map<ChanId, OpFact>;
+  /**
+   * Sends by goroutines the function starts (itself or through calls) and leaves running when it
+   * returns: `Start() { go s.loop() }`. For a caller they run concurrently with whatever follows the call.
+   */
+  async: Map<ChanId, OpFact>;
   /** Channel fields and globals the function assigns (`w.metasCh = make(...)`), with the instance root. */
   remakes: Map<ChanId, string | undefined>;
 }
@@ -103,6 +110,8 @@ export interface CalleeOp {
 export interface CallEffects {
   closes: CalleeOp[];
   sends: CalleeOp[];
+  /** Sends of goroutines the callee leaves running. */
+  async: CalleeOp[];
   remakes: Map<ChanId, string | undefined>;
   /** `sync.(*WaitGroup).Wait` and friends: goroutines started before have finished. */
   waits: boolean;
@@ -115,6 +124,7 @@ export interface CallContext {
   tests: ReadonlySet<ChanId>;
   sets: ReadonlySet<ChanId>;
   recvd: ReadonlySet<ChanId>;
+  waited: boolean;
   async: boolean;
 }
 
@@ -126,8 +136,8 @@ export interface CallContext {
 const MAX_STEPS = 12;
 /** The guards of a deferred call: none of the locks held where it is deferred are held when it runs. */
 export const NO_LOCKS: ReadonlySet<string> = new Set();
-const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), remakes: new Map() };
-const NO_EFFECTS: CallEffects = { closes: [], sends: [], remakes: new Map(), waits: false };
+const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), remakes: new Map() };
+const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
 const WAITS: CallShape = { targets: [], waits: true };
 /**
@@ -216,6 +226,8 @@ const NO_RETURN_RE =
 /** Methods that write the value they are called on: atomics and their wrappers. */
 const STORE_RE = /^(Store|Swap|CompareAndSwap|Add|Inc|Dec|Set|Reset)/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
+/** Library methods that run their function argument on a new goroutine. */
+const SPAWN_RE = /(^sync\.\(\*WaitGroup\)\.Go|errgroup\.\(\*Group\)\.(Go|TryGo))$/;
 
 /** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
 export function shortName(node: FuncNode): string {
@@ -281,6 +293,7 @@ export class ChannelFacts {
       tests: [...g.tests],
       sets: [...g.sets],
       recvd: [...g.recvd],
+      waited: g.waited,
       recovers: this.recoversIn(node),
       once: this.runsOnce(node, g.conds) || this.probed(node).has(pos),
       async: false,
@@ -455,6 +468,12 @@ export class ChannelFacts {
     if (t.k === 'tparam') return true;
     const u = this.graph.index.under(t);
     return u.k === 'chan' || u.k === 'unknown';
+  }
+
+  /** Whether an expression's type is a channel (an unresolved type counts as not). */
+  isChannel(node: FuncNode, e: Expr): boolean {
+    const t = this.graph.typeOf(node, e);
+    return this.graph.index.under(t).k === 'chan';
   }
 
   /** Runs one function's walk with its calls' mapped effects memoized for its duration. */
@@ -773,9 +792,11 @@ export class ChannelFacts {
   private mapEffects(node: FuncNode, call: CallExpr, targets: Target[], waits: boolean): CallEffects {
     const closes: CalleeOp[] = [];
     const sends: CalleeOp[] = [];
+    const async: CalleeOp[] = [];
     const remakes = new Map<ChanId, string | undefined>();
     const seenCloses = new Set<ChanId>();
     const seenSends = new Set<ChanId>();
+    const seenAsync = new Set<ChanId>();
     for (const { callee, once, precise } of targets) {
       const f = this.of(callee);
       // Most callees touch no channel: skip them before building anything.
@@ -812,8 +833,9 @@ export class ChannelFacts {
       };
       map(f.closes, closes, seenCloses);
       map(f.sends, sends, seenSends);
+      map(f.async, async, seenAsync);
     }
-    return { closes, sends, remakes, waits };
+    return { closes, sends, async, remakes, waits };
   }
 
   /** A callee's operation as an OpFact of `node`, under the guards in force at the call. */
@@ -827,6 +849,7 @@ export class ChannelFacts {
       tests: merged(ctx.tests, op.tests),
       sets: merged(ctx.sets, op.sets),
       recvd: merged(ctx.recvd, c.recvd),
+      waited: op.waited || ctx.waited,
       recovers: op.recovers || this.recoversIn(node),
       once: op.once || c.once || this.runsOnce(node, ctx.conds),
       async: op.async || ctx.async,
@@ -863,6 +886,7 @@ export class ChannelFacts {
     const before = this.facts.get(node);
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
+    const async = new Map<ChanId, OpFact>(before?.async);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
     if (body && !this.touchesChannels(node)) {
@@ -875,6 +899,7 @@ export class ChannelFacts {
       const absorb = (eff: CallEffects, ctx: CallContext) => {
         for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
         for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
+        for (const c of eff.async) if (!async.has(c.id)) async.set(c.id, this.lift(node, c, { ...ctx, async: true }));
       };
       // Facts are flow-insensitive ("may close anywhere in the function"); the walk threads only the
       // closes on the path, to learn what every path through a close writes before returning.
@@ -895,8 +920,13 @@ export class ChannelFacts {
           },
           call: (call, g, path, mode) => {
             // What a goroutine does is not ordered with anything after the go statement: for callers
-            // it is neither a close nor a send that happens at the call.
-            if (mode === 'go') return path;
+            // it is neither a close nor a send that happens at the call, but sends that may still run.
+            if (mode === 'go') {
+              const eff = this.effectsOf(node, call);
+              const ctx = contextAt(g, true);
+              for (const c of [...eff.sends, ...eff.async]) if (!async.has(c.id)) async.set(c.id, this.lift(node, c, ctx));
+              return path;
+            }
             const eff = this.effectsOf(node, call);
             absorb(eff, contextAt(g, false));
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
@@ -930,8 +960,16 @@ export class ChannelFacts {
         if (c && [...sets].some((x) => !c.sets.includes(x))) closes.set(id, { ...c, sets: [...new Set([...c.sets, ...sets])] });
       }
     }
-    this.facts.set(node, closes.size || sends.size || remakes.size ? { closes, sends, remakes } : NO_FACTS);
-    return !before || before.closes.size !== closes.size || before.sends.size !== sends.size || before.remakes.size !== remakes.size;
+    // A function that waits for goroutines, or receives what they produce, before returning joins them.
+    if (async.size && (this.waitsIn(node) || this.receivesIn(node).size > 0)) async.clear();
+    this.facts.set(node, closes.size || sends.size || async.size || remakes.size ? { closes, sends, async, remakes } : NO_FACTS);
+    return (
+      !before ||
+      before.closes.size !== closes.size ||
+      before.sends.size !== sends.size ||
+      before.async.size !== async.size ||
+      before.remakes.size !== remakes.size
+    );
   }
 
   /** Channel fields and globals among assigned targets: callers forget what they knew closed there. */
@@ -975,6 +1013,31 @@ export class ChannelFacts {
     if (isConstruction(e)) return true;
     const sources = e.k === 'id' ? this.localSources(node).get(e.name) : undefined;
     return sources !== undefined && sources.length > 0 && sources.every(isConstruction);
+  }
+
+  /** Whether the function calls `WaitGroup.Wait`, `errgroup.Wait` or the like. */
+  private waitsIn(node: FuncNode): boolean {
+    return this.graph.sites(node).some((site) => this.waits(node, site.call));
+  }
+
+  /** Whether a call waits for goroutines: `wg.Wait()`, `g.Wait()` of an errgroup. */
+  waits(node: FuncNode, call: CallExpr): boolean {
+    return this.shapeOf(node, call).waits;
+  }
+
+  private readonly spawns = new Map<Expr, CallExpr>();
+
+  /**
+   * The goroutine a call starts, as a call of the function literal it is given: `errgroup.Group.Go`,
+   * `sync.WaitGroup.Go`. One synthetic call per literal, so that memos keyed by calls stay small.
+   */
+  spawnOf(node: FuncNode, call: CallExpr): CallExpr | undefined {
+    const f = call.args[0];
+    if (call.args.length !== 1 || f?.k !== 'funclit' || call.fn.k !== 'sel' || !/^(Go|TryGo)$/.test(call.fn.name)) return undefined;
+    if (!SPAWN_RE.test(libraryName(this.graph.callInfo(call)) ?? '')) return undefined;
+    let lit = this.spawns.get(f);
+    if (!lit) this.spawns.set(f, (lit = { k: 'call', fn: f, args: [], pos: call.pos }));
+    return lit;
   }
 
   /** Whether a function closes or sends itself, or calls something that does (or waits for goroutines). */
@@ -1065,7 +1128,7 @@ function normalizeFor(id: ChanId, node: FuncNode): ChanId {
 
 /** The guards at a call, as the operations it reaches inherit them. */
 export function contextAt(g: GuardState, async: boolean): CallContext {
-  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, recvd: g.recvd, async };
+  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, recvd: g.recvd, waited: g.waited, async };
 }
 
 function merged<T>(a: ReadonlySet<T>, b: T[]): T[] {
@@ -1106,6 +1169,8 @@ export interface GuardState {
   sets: ReadonlySet<ChanId>;
   /** Channels received from on some path here. */
   recvd: ReadonlySet<ChanId>;
+  /** A wait for goroutines ran on every path here. */
+  waited: boolean;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -1142,12 +1207,18 @@ const guardDomain: FlowDomain<GuardState> = {
     const tests = intersect(a.tests, b.tests);
     const sets = intersect(a.sets, b.sets);
     const recvd = b.recvd.size === 0 ? a.recvd : a.recvd.size === 0 ? b.recvd : adding(a.recvd, [...b.recvd]);
-    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd) return a;
-    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd) return b;
-    return { locks, conds, tests, sets, recvd };
+    const waited = a.waited && b.waited;
+    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd && waited === a.waited) return a;
+    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd && waited === b.waited) return b;
+    return { locks, conds, tests, sets, recvd, waited };
   },
   equal: (a, b) =>
-    sameSet(a.locks, b.locks) && sameSet(a.conds, b.conds) && sameSet(a.tests, b.tests) && sameSet(a.sets, b.sets) && sameSet(a.recvd, b.recvd),
+    a.waited === b.waited &&
+    sameSet(a.locks, b.locks) &&
+    sameSet(a.conds, b.conds) &&
+    sameSet(a.tests, b.tests) &&
+    sameSet(a.sets, b.sets) &&
+    sameSet(a.recvd, b.recvd),
 };
 
 /** What a rule tracks alongside the guard state, returned updated by each callback. */
@@ -1218,7 +1289,12 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
         continue;
       }
       e = v.call(c, g, e, mode);
-      if (c.fn.k !== 'sel' || mode === 'go') continue;
+      if (mode === 'go') continue;
+      // `g.Go(func() { ... })` starts a goroutine as a `go` statement does.
+      const spawned = facts.spawnOf(node, c);
+      if (spawned) e = v.call(spawned, g, e, 'go');
+      if (!g.waited && facts.waits(node, c)) g = { ...g, waited: true };
+      if (c.fn.k !== 'sel') continue;
       const name = c.fn.name;
       if (STORE_RE.test(name)) g = written(g, [c.fn.x]);
       else if (c.fn.x.k === 'id' && c.fn.x.name === 'atomic' && c.args[0]?.k === 'unary' && c.args[0].op === '&') g = written(g, [c.args[0].x]);
@@ -1253,7 +1329,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     const e = v.rebind ? v.rebind(targets, s.e, values) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
-  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE };
+  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false };
   const { exits } = walkFunction<Both<E>>(body, { g: entry, e: init }, both, {
     simple(st, s) {
       switch (st.k) {
@@ -1262,9 +1338,8 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
           return { g: out.g, e: v.send(st.ch, st.pos, out.g, out.e) };
         }
         case 'go':
-          return st.call.k === 'call'
-            ? onCalls([...st.call.args.flatMap((a) => callsIn(a)), st.call], s, 'go')
-            : s;
+          // The arguments are evaluated here, on this goroutine; only the call runs on the new one.
+          return st.call.k === 'call' ? onCalls([st.call], onCalls(st.call.args.flatMap((a) => callsIn(a)), s, 'sync'), 'go') : s;
         case 'defer': {
           if (st.call.k !== 'call') return s;
           const out = onCalls(st.call.args.flatMap((a) => callsIn(a)), s, 'sync');
@@ -1292,7 +1367,8 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     },
     expr: (e, s) => onRecvs([e], onCalls(callsIn(e), s, 'sync')),
     bind: (targets, s) => rebind(targets, s),
-    recv: (ch, s, untilClosed) => ({ g: received(s.g, ch), e: v.recv ? v.recv(ch, untilClosed, s.g, s.e) : s.e }),
+    // A range over a slice or map comes here too: only channels are receives.
+    recv: (ch, s, untilClosed) => (untilClosed && !facts.isChannel(node, ch) ? s : { g: received(s.g, ch), e: v.recv ? v.recv(ch, untilClosed, s.g, s.e) : s.e }),
     noReturn: (call) => call.k === 'call' && facts.noReturn(call),
     assume(cond, holds, s) {
       let out = s;

@@ -25,8 +25,11 @@ import { contradicts, mentions, parseAtom, type Atom } from './conditions.js';
 export type SequenceHazard =
   /** A close (direct, or inside a call) precedes a send on the same channel. */
   | { kind: 'send-after-close'; fn: FuncNode; id: ChanId; close: OpFact; send: OpFact }
-  /** Two closes of the same channel on one path; `loop` when it is the same close on the next iteration. */
-  | { kind: 'close-after-close'; fn: FuncNode; id: ChanId; first: OpFact; second: OpFact; loop: boolean; deferred: boolean }
+  /**
+   * Two closes of the same channel on one path; `loop` when it is the same close on the next iteration;
+   * `concurrent` when one of them runs on a goroutine the function started and did not wait for.
+   */
+  | { kind: 'close-after-close'; fn: FuncNode; id: ChanId; first: OpFact; second: OpFact; loop: boolean; deferred: boolean; concurrent?: boolean }
   /** A goroutine started here may still send when the function closes the channel (often by defer). */
   | { kind: 'close-while-sending'; fn: FuncNode; id: ChanId; close: OpFact; send: OpFact };
 
@@ -46,10 +49,20 @@ interface State {
   closers: ReadonlyMap<ChanId, readonly ChanId[]>;
   /** For each channel a started goroutine sends on, every channel it sends on: one signal answers for all. */
   senders: ReadonlyMap<ChanId, readonly ChanId[]>;
+  /** Closes by goroutines started on this path that nothing has waited for yet. */
+  spawnedCloses: ReadonlyMap<ChanId, OpFact>;
   deferred: ReadonlyMap<ChanId, OpFact>;
 }
 
-const EMPTY: State = { closed: new Map(), when: new Map(), spawned: new Map(), closers: new Map(), senders: new Map(), deferred: new Map() };
+const EMPTY: State = {
+  closed: new Map(),
+  when: new Map(),
+  spawned: new Map(),
+  closers: new Map(),
+  senders: new Map(),
+  spawnedCloses: new Map(),
+  deferred: new Map(),
+};
 const NO_ATOMS: ReadonlySet<Atom> = new Set();
 
 function union<V>(a: ReadonlyMap<ChanId, V>, b: ReadonlyMap<ChanId, V>): ReadonlyMap<ChanId, V> {
@@ -93,10 +106,13 @@ const domain: GuardedDomain<State> = {
     const spawned = union(a.spawned, b.spawned);
     const closers = union(a.closers, b.closers);
     const senders = union(a.senders, b.senders);
+    const spawnedCloses = union(a.spawnedCloses, b.spawnedCloses);
     const deferred = union(a.deferred, b.deferred);
-    return closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && deferred === a.deferred
-      ? a
-      : { closed, when: closed === a.closed ? a.when : closed === b.closed ? b.when : union(a.when, b.when), spawned, closers, senders, deferred };
+    if (closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && spawnedCloses === a.spawnedCloses && deferred === a.deferred) {
+      return a;
+    }
+    const when = closed === a.closed ? a.when : closed === b.closed ? b.when : union(a.when, b.when);
+    return { closed, when, spawned, closers, senders, spawnedCloses, deferred };
   },
   joinWith: (a, ga, b, gb) => {
     if (a === b && ga.conds === gb.conds) return a;
@@ -105,7 +121,11 @@ const domain: GuardedDomain<State> = {
     return when === joined.when ? joined : { ...joined, when };
   },
   equal: (a, b) =>
-    sameKeys(a.closed, b.closed) && sameKeys(a.spawned, b.spawned) && sameKeys(a.closers, b.closers) && sameKeys(a.deferred, b.deferred),
+    sameKeys(a.closed, b.closed) &&
+    sameKeys(a.spawned, b.spawned) &&
+    sameKeys(a.closers, b.closers) &&
+    sameKeys(a.spawnedCloses, b.spawnedCloses) &&
+    sameKeys(a.deferred, b.deferred),
 };
 
 function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): ReadonlyMap<ChanId, OpFact> {
@@ -229,6 +249,23 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   return out;
 }
 
+/** Sends of goroutines started here (by `go`, `g.Go`, or inside a call that returned), grouped per goroutine for joins. */
+function spawn(s: State, sendOps: CalleeOp[], closeOps: CalleeOp[], lift: (c: CalleeOp) => OpFact): State {
+  if (sendOps.length === 0) return s;
+  const sends = sendOps.map((c) => c.id);
+  const group = (m: ReadonlyMap<ChanId, readonly ChanId[]>, keys: ChanId[]) => {
+    const out = new Map(m);
+    for (const k of keys) out.set(k, [...(out.get(k) ?? []), ...sends]);
+    return out;
+  };
+  return {
+    ...s,
+    closers: closeOps.length ? group(s.closers, closeOps.map((c) => c.id)) : s.closers,
+    senders: group(s.senders, sends),
+    spawned: withLifted(s.spawned, sendOps, lift),
+  };
+}
+
 function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   const out: SequenceHazard[] = [];
   const seen = new Set<string>();
@@ -257,6 +294,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
       }
     }
+    // A goroutine this function started closes it too, and nothing waited for that goroutine.
+    const racing = s.spawnedCloses.get(id);
+    if (racing && !op.waited && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
+      emit({ kind: 'close-after-close', fn, id, first: racing, second: op, loop: false, deferred, concurrent: true }, op.steps[0]!.pos, racing.steps.at(-1)!.pos);
+    }
     const sender = s.spawned.get(id);
     // The function (or a closure of it, such as a polling condition) watches a channel the goroutine
     // signals on: it waits for the goroutine in a way we do not follow step by step.
@@ -265,7 +307,8 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // came through (`in, out := relay(); go produce(in); for range n { <-out }; close(in)`).
     const waited = (sender: OpFact) =>
       signals.some((c) => op.recvd.includes(c) || facts.observes(fn).has(c)) || op.recvd.some((c) => !sender.recvd.includes(c));
-    if (sender && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
+    // A channel the closing callee made itself is not the one an earlier goroutine sends on.
+    if (sender && !op.waited && op.root !== MADE && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -308,19 +351,19 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // A callee's operation under a condition this path rules out does not happen here.
         const possible = (c: CalleeOp) => !contradicts(c.conds, g.conds);
         if (mode === 'go') {
-          if (eff.sends.length === 0) return s;
-          const sends = eff.sends.map((c) => c.id);
-          const group = (m: ReadonlyMap<ChanId, readonly ChanId[]>, keys: ChanId[]) => {
-            const out = new Map(m);
-            for (const k of keys) out.set(k, [...(out.get(k) ?? []), ...sends]);
-            return out;
-          };
-          return {
-            ...s,
-            closers: eff.closes.length ? group(s.closers, eff.closes.map((c) => c.id)) : s.closers,
-            senders: group(s.senders, sends),
-            spawned: withLifted(s.spawned, eff.sends.filter(possible), (c) => facts.lift(fn, c, ctx)),
-          };
+          let cur = s;
+          // The new goroutine closes what this one already closed, or what another goroutine it
+          // started closes too: nothing orders the two closes.
+          for (const c of eff.closes) {
+            if (eff.remakes.has(c.id) || !possible(c)) continue;
+            const op = facts.lift(fn, c, ctx);
+            const earlier = cur.closed.get(c.id) ?? cur.spawnedCloses.get(c.id);
+            if (earlier && !unnamed(earlier.root) && !unnamed(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
+              emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop: false, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
+            }
+            if (!cur.spawnedCloses.has(c.id)) cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, op) };
+          }
+          return spawn(cur, [...eff.sends, ...eff.async].filter(possible), eff.closes, (c) => facts.lift(fn, c, ctx));
         }
         // Only a send on something already closed matters: lift the rest never.
         for (const c of eff.sends) if (s.closed.has(c.id) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
@@ -329,7 +372,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
         for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false, g);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
-        return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map() } : cur;
+        // Goroutines the callee started and left running send from now on (after its own closes,
+        // which the callee's own walk orders against them).
+        if (eff.async.length) cur = spawn(cur, eff.async.filter(possible), [], (c) => facts.lift(fn, c, { ...ctx, async: true }));
+        return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: new Map() } : cur;
       },
       recv(ch, untilClosed, _g, s) {
         if (s.spawned.size === 0) return s;
@@ -363,7 +409,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       },
       rebind(targets, s, values) {
         // Most assignments come before any close: nothing to forget.
-        if (s.closed.size === 0 && s.spawned.size === 0) return s;
+        if (s.closed.size === 0 && s.spawned.size === 0 && s.spawnedCloses.size === 0) return s;
         const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
         // A variable re-pointed (`c = newC()`), or a field re-pointed to a new object
         // (`s.readNotifier = newNotifier()`): what was closed through it is not what it holds now.
@@ -383,15 +429,18 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         };
         const closed = drop(s.closed);
         const spawned = drop(s.spawned);
+        const spawnedCloses = drop(s.spawnedCloses);
         const when = forgetting(s.when, () => targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined));
-        return closed === s.closed && spawned === s.spawned && when === s.when ? s : { ...s, closed, when, spawned };
+        return closed === s.closed && spawned === s.spawned && spawnedCloses === s.spawnedCloses && when === s.when
+          ? s
+          : { ...s, closed, when, spawned, spawnedCloses };
       },
     },
     EMPTY,
     domain,
   );
   // Deferred closes run at every exit, after whatever the path did.
-  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set(), recvd: new Set() };
+  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set(), recvd: new Set(), waited: false };
   for (const { e: exit } of exits) {
     let s = exit;
     for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, atExit);
