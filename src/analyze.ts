@@ -8,7 +8,7 @@ import { colOf, lineOf, type FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load, type LoadResult } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
-import { buildProgram, type FileWithPackage, type Program } from './program.js';
+import { buildProgram, settlePackageClauses, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
@@ -222,7 +222,9 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
   const phase = (name: string) => opts.onProgress?.(name, 0, 0);
   phase('indexing');
-  const program = buildProgram(loaded.root, files);
+  const settled = settlePackageClauses(files);
+  for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
+  const program = buildProgram(loaded.root, settled.files);
   const index = buildIndex(program);
   const tIndex = performance.now();
   phase('resolving calls');

@@ -91,17 +91,17 @@ export class ProgramIndex {
   private byMethod: Map<string, TypeInfo[]> | undefined;
 
   constructor(readonly program: Program) {
+    const infos: PkgInfo[] = [];
     for (const pkg of program.packages) {
-      // An external test package shares the folder but not the scope; the first one wins a path.
+      // Two folders can claim one import path (two copies of a module): the first one wins the path, and
+      // the other is still analyzed with its own scope, though other packages cannot reach it.
       const info: PkgInfo = { pkg, members: new Map() };
+      infos.push(info);
       if (!this.packages.has(pkg.importPath)) this.packages.set(pkg.importPath, info);
       for (const file of pkg.files) this.addFile(info, file);
     }
-    for (const info of this.packages.values()) for (const file of info.pkg.files) this.scopes.set(file, this.fileScope(info, file));
-    for (const pkg of program.packages) {
-      const info = this.packages.get(pkg.importPath);
-      if (info?.pkg === pkg) for (const file of pkg.files) this.addMethods(info, file);
-    }
+    for (const info of infos) for (const file of info.pkg.files) this.scopes.set(file, this.fileScope(info, file));
+    for (const info of infos) for (const file of info.pkg.files) this.addMethods(info, file);
   }
 
   private addFile(info: PkgInfo, file: FileSummary): void {

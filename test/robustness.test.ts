@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { cli, tempTree } from './helpers.js';
+
+/** Issue 14: inputs that used to lose the whole run. Each must cost at most the file or folder at fault. */
+
+const closeTwice = (pkg: string, fn = 'f') => `package ${pkg}\n\nfunc ${fn}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+
+function noCrash(r: { code: number; stderr: string }): void {
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect([0, 1]).toContain(r.code);
+}
+
+describe('package clauses', () => {
+  it('ignores a `package documentation` file, as go/build does', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'cmd/main.go': closeTwice('main'), 'cmd/doc.go': '// Command x does y.\npackage documentation\n' });
+    const r = cli(['check', '--no-cache', './...'], dir);
+    noCrash(r);
+    expect(r.stdout).toMatch(/^cmd\/main\.go:5:2: double-close/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('reports a folder whose files disagree, and analyzes the package most of them declare', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'p/a.go': closeTwice('p'), 'p/b.go': closeTwice('p', 'g'), 'p/c.go': closeTwice('q', 'h'), 'z/z.go': closeTwice('z') });
+    const r = cli(['check', '--no-cache', './...'], dir);
+    noCrash(r);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['p/a.go', 'p/b.go', 'z/z.go']);
+    expect(r.stderr).toBe('gohazard: p: warning: found packages p (a.go and 1 more), q (c.go) in one folder; only package p is analyzed\n');
+  });
+
+  it('skips a file without a package clause with a warning', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'p/a.go': 'func F() {}\n', 'p/b.go': closeTwice('p') });
+    const r = cli(['check', '--no-cache', './...'], dir);
+    noCrash(r);
+    expect(r.stdout).toMatch(/^p\/b\.go:5:2: double-close/);
+    expect(r.stderr).toBe('gohazard: p/a.go: warning: skipped: no package clause\n');
+  });
+
+  it('analyzes two folders that claim one import path', () => {
+    const dir = tempTree({ 'one/src/x/a.go': closeTwice('x'), 'two/src/x/a.go': closeTwice('x') });
+    const r = cli(['check', '--no-cache', './...'], dir);
+    noCrash(r);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['one/src/x/a.go', 'two/src/x/a.go']);
+  });
+});
