@@ -4,7 +4,7 @@ import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
 import { buildIndex } from './index/index.js';
-import { colOf, lineOf, type FileSummary } from './ir.js';
+import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load, type LoadResult } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
@@ -211,6 +211,16 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
           line: lineOf(err.pos),
           col: colOf(err.pos),
           message: `syntax error (${err.message}); the rest of the file is still analyzed`,
+        });
+      }
+      const deep = o.summary.tooDeep;
+      if (deep !== undefined) {
+        diagnostics.push({
+          severity: 'warning',
+          path: shown(f.rel),
+          line: lineOf(deep),
+          col: colOf(deep),
+          message: `nested more than ${MAX_NESTING} levels deep; the deeper part is not analyzed, the rest of the file is`,
         });
       }
     }

@@ -42,3 +42,29 @@ describe('package clauses', () => {
     expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['one/src/x/a.go', 'two/src/x/a.go']);
   });
 });
+
+describe('deep nesting', () => {
+  const N = 3000;
+  const deep: Record<string, string> = {
+    loops: `func F(ch chan int) {\n${'for { close(ch)\n'.repeat(N)}${'}\n'.repeat(N)}}\n`,
+    elseif: `func F(ch chan int, x int) {\nif x == 0 {\n}${Array.from({ length: N }, (_, i) => ` else if x == ${i + 1} { ch <- 1 }`).join('')}\n}\n`,
+    stars: `var x ${'*'.repeat(N)}int\n`,
+    funclits: `func F(ch chan int) {\n${'go func() { close(ch)\n'.repeat(N)}${'}()\n'.repeat(N)}}\n`,
+    selectors: `type T struct{ a *T; ch chan int }\n\nfunc F(t *T) { close(t${'.a'.repeat(N)}.ch) }\n`,
+    sums: `func F(ch chan int) {\n${'for {\n'.repeat(350)}_ = ${Array(N).fill('1').join(' + ')}\n${'}\n'.repeat(350)}}\n`,
+  };
+
+  it('is a warning for the file, and the rest of its package is still analyzed', () => {
+    const files: Record<string, string> = { 'go.mod': 'module m\n' };
+    for (const [name, body] of Object.entries(deep)) {
+      files[`${name}/deep.go`] = `package ${name}\n\n${body}`;
+      files[`${name}/plain.go`] = closeTwice(name, 'plain');
+    }
+    const r = cli(['check', '--no-cache', './...'], tempTree(files));
+    noCrash(r);
+    for (const name of Object.keys(deep)) {
+      expect(r.stdout).toContain(`${name}/plain.go:5:2: double-close`);
+      expect(r.stderr).toMatch(new RegExp(`^gohazard: ${name}/deep\\.go:\\d+:\\d+: warning: nested more than 400 levels deep; the deeper part is not analyzed`, 'm'));
+    }
+  });
+});
