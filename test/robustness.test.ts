@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { analyze } from '../dist/src/analyze.js';
+import type { Rule } from '../dist/src/rule.js';
+import { Binder } from '../dist/src/resolve/walk.js';
+import { ALL_RULES } from '../dist/src/rules.js';
 import { cli, tempTree } from './helpers.js';
 
 /** Issue 14: inputs that used to lose the whole run. Each must cost at most the file or folder at fault. */
@@ -66,5 +70,36 @@ describe('deep nesting', () => {
       expect(r.stdout).toContain(`${name}/plain.go:5:2: double-close`);
       expect(r.stderr).toMatch(new RegExp(`^gohazard: ${name}/deep\\.go:\\d+:\\d+: warning: nested more than 400 levels deep; the deeper part is not analyzed`, 'm'));
     }
+  });
+});
+
+describe('an internal error', () => {
+  const tree = () =>
+    tempTree({ 'go.mod': 'module m\n', 'bad/a.go': closeTwice('bad'), 'good/a.go': closeTwice('good'), 'good/b.go': closeTwice('good', 'g') });
+
+  it('in a whole-program phase loses only the package it happened in, with a warning naming it', async () => {
+    // Stands in for any bug in binding, typing or facts, deep in the walk of a function of bad/.
+    type Stmts = (body: unknown, scope: { file: { file: { path: string } } }) => void;
+    const stmts = (Binder.prototype as unknown as { stmts: Stmts }).stmts;
+    const spy = vi.spyOn(Binder.prototype as never, 'stmts' as never).mockImplementation(function (this: unknown, ...args: Parameters<Stmts>) {
+      if (args[1].file.file.path.startsWith('bad/')) throw new TypeError("Cannot read properties of undefined (reading 'k')");
+      return stmts.apply(this, args);
+    } as never);
+    try {
+      const r = await analyze({ patterns: ['./...'], cwd: tree(), workers: 1 });
+      expect(r.findings.map((f) => f.location.path)).toEqual(['good/a.go', 'good/b.go']);
+      expect(r.diagnostics.map((d) => `${d.path}: ${d.message}`)).toEqual([
+        "bad: internal error (Cannot read properties of undefined (reading 'k')) while analyzing bad/a.go: this folder's package is left out, the rest is analyzed; please report this bug",
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('in a rule loses only that rule', async () => {
+    const broken: Rule = { meta: { ...ALL_RULES[0]!.meta, id: 'broken' }, run: () => { throw new Error('boom'); } };
+    const r = await analyze({ patterns: ['./...'], cwd: tree(), workers: 1, rules: [broken, ...ALL_RULES] });
+    expect(r.findings).toHaveLength(3);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(['internal error (boom) in rule broken: some of its findings may be missing; please report this bug']);
   });
 });

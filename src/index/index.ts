@@ -1,4 +1,5 @@
 import type { FileSummary, FuncDecl, TypeDecl, TypeExpr, ValueDecl } from '../ir.js';
+import { blame } from '../blame.js';
 import { qualifiedName, type Package, type Program } from '../program.js';
 import {
   EMPTY_IFACE,
@@ -105,6 +106,7 @@ export class ProgramIndex {
   }
 
   private addFile(info: PkgInfo, file: FileSummary): void {
+    blame(file);
     const nodes: FuncNode[] = [];
     for (const decl of file.funcs) {
       const node: FuncNode = { id: '', pkg: info.pkg, file, decl };
@@ -143,6 +145,7 @@ export class ProgramIndex {
   }
 
   private addMethods(info: PkgInfo, file: FileSummary): void {
+    blame(file);
     for (const node of this.nodes.get(file) ?? []) {
       const recv = node.decl.recv;
       if (!recv || node.decl.parent !== undefined) continue;
