@@ -74,6 +74,8 @@ export interface RunResult {
   diagnostics: Diagnostic[];
   /** The `//gohazard:` directives of the analyzed files, for suppressions. */
   directives: FileDirectives[];
+  /** Every analyzed file, relative to `root`: what exclude patterns are checked against. */
+  paths: string[];
   stats: Stats;
 }
 
@@ -121,6 +123,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       findings: run.findings,
       diagnostics: [...loaded.diagnostics, ...run.diagnostics],
       directives: run.directives,
+      paths: run.paths,
       stats: {
         reused: true,
         ...run.counts,
@@ -138,6 +141,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
     // The loader's diagnostics are recomputed on every run; a cache note says nothing about the tree.
     diagnostics: result.diagnostics.slice(loaded.diagnostics.length).filter((d) => !d.message.startsWith('cache: ')),
     directives: result.directives,
+    paths: result.paths,
     counts: {
       files: stats.files,
       packages: stats.packages,
@@ -245,6 +249,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     findings,
     diagnostics,
     directives: summaries.filter((f) => f.directives.length > 0).map((f) => ({ path: f.path, directives: f.directives })),
+    paths: summaries.map((f) => f.path),
     stats: {
       reused: false,
       files: summaries.length,

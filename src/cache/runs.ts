@@ -35,6 +35,7 @@ export interface StoredRun {
   /** From parsing (skipped files, syntax errors); the loader's own are recomputed on every run. */
   diagnostics: Diagnostic[];
   directives: FileDirectives[];
+  paths: string[];
   counts: { files: number; packages: number; lines: number; bytes: number; syntaxErrors: number; skipped: number; excluded: number };
   calls: CallStats;
 }
