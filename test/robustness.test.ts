@@ -55,7 +55,6 @@ describe('deep nesting', () => {
     stars: `var x ${'*'.repeat(N)}int\n`,
     funclits: `func F(ch chan int) {\n${'go func() { close(ch)\n'.repeat(N)}${'}()\n'.repeat(N)}}\n`,
     selectors: `type T struct{ a *T; ch chan int }\n\nfunc F(t *T) { close(t${'.a'.repeat(N)}.ch) }\n`,
-    sums: `func F(ch chan int) {\n${'for {\n'.repeat(350)}_ = ${Array(N).fill('1').join(' + ')}\n${'}\n'.repeat(350)}}\n`,
   };
 
   it('is a warning for the file, and the rest of its package is still analyzed', () => {

@@ -667,8 +667,8 @@ class Summarizer {
       while (this.field() !== 'left' && c.gotoNextSibling());
     }
     if (this.depth + levels.length > MAX_NESTING) {
+      // Not worth a warning: such chains are generated literal data (Go's own time/tzdata has one).
       for (let i = 0; i < levels.length; i++) c.gotoParent();
-      this.tooDeep ??= levels[0]!;
       return { k: 'bad', pos: levels[0]! };
     }
     let x = this.expr();
