@@ -72,6 +72,19 @@ describe('deep nesting', () => {
   });
 });
 
+describe('long chains across declarations', () => {
+  it('of type definitions and aliases do not overflow the stack', () => {
+    const N = 20000;
+    const chain = (pkg: string, eq: string) =>
+      `package ${pkg}\n\n${Array.from({ length: N }, (_, i) => `type T${i} ${eq}T${i + 1}\n`).join('')}type T${N} struct{ ch chan int }\n\nfunc F(t T0) {\n\tclose(t.ch)\n}\n`;
+    const dir = tempTree({ 'go.mod': 'module m\n', 'defs/a.go': chain('defs', ''), 'defs/b.go': closeTwice('defs', 'g'), 'aliases/a.go': chain('aliases', '= ') });
+    const r = cli(['check', '--no-cache', './...'], dir);
+    noCrash(r);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^defs\/b\.go:5:2: double-close/m);
+  });
+});
+
 describe('an internal error', () => {
   const tree = () =>
     tempTree({ 'go.mod': 'module m\n', 'bad/a.go': closeTwice('bad'), 'good/a.go': closeTwice('good'), 'good/b.go': closeTwice('good', 'g') });

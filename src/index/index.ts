@@ -1,4 +1,4 @@
-import type { FileSummary, FuncDecl, TypeDecl, TypeExpr, ValueDecl } from '../ir.js';
+import { MAX_NESTING, type FileSummary, type FuncDecl, type TypeDecl, type TypeExpr, type ValueDecl } from '../ir.js';
 import { blame } from '../blame.js';
 import { qualifiedName, type Package, type Program } from '../program.js';
 import {
@@ -73,6 +73,9 @@ export type Selection =
   | { k: 'external'; recv: Named };
 
 const MAX_EMBED_DEPTH = 6;
+
+/** `type A B`, `type B C` ... followed recursively: a chain longer than the nesting cap is not (only generators write one). */
+const TOO_LONG = 'declared through too many other types';
 
 /** A type's methods by name; null for one supplied by an embedded interface field. */
 type MethodSet = Map<string, FuncNode | null>;
@@ -255,6 +258,7 @@ export class ProgramIndex {
     if (info?.k === 'type' && info.info.decl.alias) {
       const key = `alias ${info.info.key}`;
       if (this.resolving.has(key)) return UNKNOWN('alias cycle');
+      if (this.resolving.size >= MAX_NESTING) return UNKNOWN(TOO_LONG);
       this.resolving.add(key);
       try {
         return this.resolveType(info.info.decl.type, this.scopeOf(info.info.file), this.typeParamsOf(info.info, args));
@@ -286,6 +290,7 @@ export class ProgramIndex {
     const cached = this.underlyingCache.get(key);
     if (cached) return cached;
     if (this.resolving.has(key)) return UNKNOWN('type cycle');
+    if (this.resolving.size >= MAX_NESTING) return UNKNOWN(TOO_LONG);
     this.resolving.add(key);
     let u = this.resolveType(info.decl.type, this.scopeOf(info.file), this.typeParamsOf(info, t.args));
     if (u.k === 'named') u = this.underlying(u);
