@@ -3,12 +3,13 @@ import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
 import { compareFindings, fingerprintOf, type Finding } from './findings.js';
+import { blame, blamed } from './blame.js';
 import { buildIndex } from './index/index.js';
-import { colOf, lineOf, type FileSummary } from './ir.js';
+import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load, type LoadResult } from './load/discover.js';
 import { parseAll } from './parse/pool.js';
-import { buildProgram, type FileWithPackage, type Program } from './program.js';
+import { buildProgram, settlePackageClauses, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
@@ -73,6 +74,8 @@ export interface RunResult {
   diagnostics: Diagnostic[];
   /** The `//gohazard:` directives of the analyzed files, for suppressions. */
   directives: FileDirectives[];
+  /** Every analyzed file, relative to `root`: what exclude patterns are checked against. */
+  paths: string[];
   stats: Stats;
 }
 
@@ -120,6 +123,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       findings: run.findings,
       diagnostics: [...loaded.diagnostics, ...run.diagnostics],
       directives: run.directives,
+      paths: run.paths,
       stats: {
         reused: true,
         ...run.counts,
@@ -137,6 +141,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
     // The loader's diagnostics are recomputed on every run; a cache note says nothing about the tree.
     diagnostics: result.diagnostics.slice(loaded.diagnostics.length).filter((d) => !d.message.startsWith('cache: ')),
     directives: result.directives,
+    paths: result.paths,
     counts: {
       files: stats.files,
       packages: stats.packages,
@@ -213,27 +218,27 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
           message: `syntax error (${err.message}); the rest of the file is still analyzed`,
         });
       }
+      const deep = o.summary.tooDeep;
+      if (deep !== undefined) {
+        diagnostics.push({
+          severity: 'warning',
+          path: shown(f.rel),
+          line: lineOf(deep),
+          col: colOf(deep),
+          message: `nested more than ${MAX_NESTING} levels deep; the deeper part is not analyzed, the rest of the file is`,
+        });
+      }
     }
   });
   for (const [note, { path: p, count }] of cacheNotes) {
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
-  // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
-  const phase = (name: string) => opts.onProgress?.(name, 0, 0);
-  phase('indexing');
-  const program = buildProgram(loaded.root, files);
-  const index = buildIndex(program);
-  const tIndex = performance.now();
-  phase('resolving calls');
-  const graph = buildCallGraph(program, index);
-  const tResolve = performance.now();
-  phase('channel facts');
-  const facts = new ChannelFacts(graph);
-  const tFacts = performance.now();
-  phase('rules');
-  const settings = opts.settings ?? { cleanupFunctions: [] };
-  const findings = runRules({ program, graph, facts, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false);
+  const settled = settlePackageClauses(files);
+  for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
+  const { program, graph, findings, times } = wholeProgram(loaded.root, settled.files, opts, (d) =>
+    diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
+  );
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
@@ -244,6 +249,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     findings,
     diagnostics,
     directives: summaries.filter((f) => f.directives.length > 0).map((f) => ({ path: f.path, directives: f.directives })),
+    paths: summaries.map((f) => f.path),
     stats: {
       reused: false,
       files: summaries.length,
@@ -255,32 +261,105 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       cached,
       excluded,
       workers,
-      timings: { load: t1 - t0, parse: t2 - t1, index: tIndex - t2, resolve: tResolve - tIndex, facts: tFacts - tResolve, rules: t3 - tFacts, total: t3 - t0 },
+      timings: { load: t1 - t0, parse: t2 - t1, ...times, total: t3 - t0 },
       calls: callStats(graph),
     },
   };
+}
+
+/** Packages left out for internal errors before a run gives up (then the error is the run's). */
+const MAX_LEFT_OUT = 8;
+
+/**
+ * index → resolve → facts → rules. An internal error in the first three loses the package whose file
+ * they were working on (see blame.ts): it is left out with a warning and the phases run again without
+ * it, from scratch, as they keep no state a failed run could have spoiled. One in a rule loses that
+ * rule's remaining findings. Neither costs anything until it happens.
+ */
+function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions, warn: (d: Diagnostic) => void) {
+  const phase = (name: string) => opts.onProgress?.(name, 0, 0);
+  let files = all;
+  for (let leftOut = 0; ; leftOut++) {
+    blame(undefined);
+    const t0 = performance.now();
+    let graph: CallGraph;
+    let facts: ChannelFacts;
+    let program: Program;
+    const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
+    try {
+      // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
+      phase('indexing');
+      program = buildProgram(root, files);
+      const index = buildIndex(program);
+      const tIndex = performance.now();
+      phase('resolving calls');
+      graph = buildCallGraph(program, index);
+      const tResolve = performance.now();
+      phase('channel facts');
+      facts = new ChannelFacts(graph);
+      const tFacts = performance.now();
+      Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
+    } catch (err) {
+      const file = blamed();
+      const at = file && files.find((f) => f.summary === file);
+      if (!at || leftOut === MAX_LEFT_OUT) throw err;
+      files = files.filter((f) => f.dir !== at.dir);
+      warn({
+        severity: 'warning',
+        path: at.dir,
+        message: `internal error (${errorMessage(err)}) while analyzing ${file.path}: this folder's package is left out, the rest is analyzed; please report this bug`,
+      });
+      continue;
+    }
+    phase('rules');
+    const t1 = performance.now();
+    const settings = opts.settings ?? { cleanupFunctions: [] };
+    const findings = runRules({ program, graph, facts, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
+      warn({
+        severity: 'warning',
+        message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
+      }),
+    );
+    times.rules = performance.now() - t1;
+    return { program, graph, findings, times };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function runRules(
   analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
+  onError: (rule: Rule, err: unknown) => void = (_rule, err) => {
+    throw err;
+  },
 ): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
-    rule.run({
-      ...analysis,
-      report(input) {
-        if (input.generated && !includeGenerated) return;
-        const { identity, ...rest } = input;
-        findings.push({
-          ...rest,
-          ruleId: rule.meta.id,
-          severity: input.severity ?? rule.meta.severity,
-          fingerprint: fingerprintOf(rule.meta.id, identity),
-        });
-      },
-    });
+    try {
+      runRule(analysis, rule, includeGenerated, findings);
+    } catch (err) {
+      onError(rule, err);
+    }
   }
   return findings.sort(compareFindings);
+}
+
+function runRule(analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>, rule: Rule, includeGenerated: boolean, findings: Finding[]): void {
+  rule.run({
+    ...analysis,
+    report(input) {
+      if (input.generated && !includeGenerated) return;
+      const { identity, ...rest } = input;
+      findings.push({
+        ...rest,
+        ruleId: rule.meta.id,
+        severity: input.severity ?? rule.meta.severity,
+        fingerprint: fingerprintOf(rule.meta.id, identity),
+      });
+    },
+  });
 }

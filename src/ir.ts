@@ -3,8 +3,18 @@
  * Plain data (no classes, no cycles), so it can be structured-cloned between threads and cached as JSON.
  * Bump SUMMARY_FORMAT whenever its shape or meaning changes: cached summaries are keyed by it.
  */
-/** 3: positions are packed numbers (see Pos), not `{line, col}` objects. */
-export const SUMMARY_FORMAT = 3;
+/**
+ * 3: positions are packed numbers (see Pos), not `{line, col}` objects.
+ * 4: nesting is capped at MAX_NESTING levels, with `tooDeep` saying where.
+ */
+export const SUMMARY_FORMAT = 4;
+
+/**
+ * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
+ * left out (only machine-written code has them), so that no later phase has to walk an unbounded
+ * depth: their recursive walks stay far from the stack's limit.
+ */
+export const MAX_NESTING = 400;
 
 /**
  * A 1-based line and 1-based byte column (as Go tools report them), packed as `line * 4096 + col`.
@@ -199,4 +209,6 @@ export interface FileSummary {
   bytes: number;
   /** First syntax error, if the tree has ERROR or MISSING nodes; the rest of the file is still summarized. */
   syntaxError?: { pos: Pos; message: string };
+  /** Where nesting first went deeper than MAX_NESTING; what is below it was left out. */
+  tooDeep?: Pos;
 }

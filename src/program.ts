@@ -22,12 +22,64 @@ export interface FileWithPackage {
   dir: string;
 }
 
+/** A file or folder left out of the program, with why. */
+export interface Dropped {
+  /** Relative to the analysis root: a file, or a folder for a package clause conflict. */
+  path: string;
+  message: string;
+}
+
+/**
+ * Go's rules for package clauses, as go/build applies them. A file without one belongs to no package.
+ * A `package documentation` file is ignored (go/build does so). Files of one folder that disagree are an
+ * error for that folder in go list; here the name most of its files use is analyzed (on a tie, the first
+ * file's, as go/build reports it) and the others are reported, so that one stray file costs only itself.
+ */
+export function settlePackageClauses(files: FileWithPackage[]): { files: FileWithPackage[]; dropped: Dropped[] } {
+  const dropped: Dropped[] = [];
+  const byDir = new Map<string, FileWithPackage[]>();
+  for (const f of files) {
+    const name = f.summary.packageName;
+    if (name === '') dropped.push({ path: f.summary.path, message: 'skipped: no package clause' });
+    else if (name !== 'documentation') {
+      const list = byDir.get(f.dir);
+      if (list) list.push(f);
+      else byDir.set(f.dir, [f]);
+    }
+  }
+  const kept: FileWithPackage[] = [];
+  for (const [dir, list] of byDir) {
+    const counts = new Map<string, { n: number; first: string }>();
+    for (const f of list) {
+      if (isXTest(f)) continue;
+      const name = f.summary.packageName;
+      const c = counts.get(name);
+      if (c) c.n++;
+      else counts.set(name, { n: 1, first: f.summary.path });
+    }
+    let winner: string | undefined;
+    for (const [name, c] of counts) {
+      const best = winner === undefined ? undefined : counts.get(winner)!;
+      if (!best || c.n > best.n || (c.n === best.n && c.first < best.first)) winner = name;
+    }
+    if (counts.size > 1) {
+      const named = [...counts].map(([name, c]) => `${name} (${c.first.slice(c.first.lastIndexOf('/') + 1)}${c.n > 1 ? ` and ${c.n - 1} more` : ''})`);
+      dropped.push({ path: dir, message: `found packages ${named.join(', ')} in one folder; only package ${winner} is analyzed` });
+    }
+    for (const f of list) if (isXTest(f) || f.summary.packageName === winner) kept.push(f);
+  }
+  return { files: kept, dropped };
+}
+
+/** An external test package (`package foo_test`) is a package of its own, as in Go. */
+function isXTest(f: FileWithPackage): boolean {
+  return f.summary.packageName.endsWith('_test') && f.summary.path.endsWith('_test.go');
+}
+
 export function buildProgram(root: string, files: FileWithPackage[]): Program {
   const byKey = new Map<string, Package>();
   for (const f of files) {
-    // An external test package (`package foo_test`) is a package of its own, as in Go.
-    const isXTest = f.summary.packageName.endsWith('_test') && f.summary.path.endsWith('_test.go');
-    const importPath = isXTest ? `${f.importPath}_test` : f.importPath;
+    const importPath = isXTest(f) ? `${f.importPath}_test` : f.importPath;
     const key = `${f.dir}\0${importPath}\0${f.summary.packageName}`;
     let pkg = byKey.get(key);
     if (!pkg) {

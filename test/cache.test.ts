@@ -6,6 +6,7 @@ import { analyze, analyzeOrReuse } from '../dist/src/analyze.js';
 import { RUNS_DIR } from '../dist/src/cache/runs.js';
 import { pruneCache } from '../dist/src/cache/prune.js';
 import { defaultCacheDir, ENTRIES_DIR, SummaryStore } from '../dist/src/cache/store.js';
+import { OWNER_MARK } from '../dist/src/cache/entry.js';
 import { SUMMARY_FORMAT } from '../dist/src/ir.js';
 import { BIN, cli, tempTree } from './helpers.js';
 
@@ -15,7 +16,9 @@ const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\
 function entries(cacheDir: string): string[] {
   const root = path.join(cacheDir, ENTRIES_DIR);
   if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((sub) => readdirSync(path.join(root, sub)).map((n) => path.join(root, sub, n)));
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((sub) => readdirSync(path.join(root, sub.name)).map((n) => path.join(root, sub.name, n)));
 }
 
 async function run(dir: string, cacheDir: string, extra: { verbose?: boolean; cacheMaxBytes?: number } = {}) {
@@ -137,6 +140,7 @@ describe('summary cache', () => {
     expect(store.get(keys[0]!).kind).toBe('hit');
     // Leftovers of other runs: an old layout, a stale temp file (removed), a fresh one (kept: a writer may own it).
     mkdirSync(path.join(cacheDir, 'summaries-v0'));
+    writeFileSync(path.join(cacheDir, 'summaries-v0', OWNER_MARK), readFileSync(path.join(cacheDir, ENTRIES_DIR, OWNER_MARK)));
     const staleTmp = `${fileOf(keys[1]!)}.1.0.ab.tmp`;
     const freshTmp = `${fileOf(keys[1]!)}.2.0.cd.tmp`;
     writeFileSync(staleTmp, 'x');
@@ -155,6 +159,27 @@ describe('summary cache', () => {
     expect(left.has(freshTmp)).toBe(true);
     expect(existsSync(path.join(cacheDir, 'summaries-v0'))).toBe(false);
     expect(pruneCache(cacheDir, size * 5).removed).toBe(0);
+  });
+
+  it('never deletes what it did not write, though the cache folder is shared with the user', () => {
+    const cacheDir = tempTree({
+      'summaries-2023/notes.txt': 'mine',
+      'summaries-q3.md': 'mine',
+      'summaries-v0/a.txt': 'mine, though named like an old layout',
+      'runs-v0/b.txt': 'mine too',
+      [`${ENTRIES_DIR}/README`]: 'a file of mine beside the entries',
+      [`${ENTRIES_DIR}/ab/notes.txt`]: 'and one in a shard',
+    });
+    const store = new SummaryStore(cacheDir);
+    for (let i = 0; i < 5; i++) store.put(store.key(Buffer.from(`file ${i}`)), JSON.stringify({ format: SUMMARY_FORMAT, path: '', filler: 'x'.repeat(1000) }));
+    expect(pruneCache(cacheDir, 1).bytesAfter).toBe(0);
+    for (const f of ['summaries-2023/notes.txt', 'summaries-q3.md', 'summaries-v0/a.txt', 'runs-v0/b.txt', `${ENTRIES_DIR}/README`, `${ENTRIES_DIR}/ab/notes.txt`]) {
+      expect(existsSync(path.join(cacheDir, f)), f).toBe(true);
+    }
+    // A user's folder named like the cache's own is not pruned at all: only a marked one is gohazard's.
+    const foreign = tempTree({ [`${ENTRIES_DIR}/ab/${'c'.repeat(62)}`]: 'mine' });
+    pruneCache(foreign, 1);
+    expect(existsSync(path.join(foreign, ENTRIES_DIR, 'ab', 'c'.repeat(62)))).toBe(true);
   });
 
   it('prunes at the end of a run that wrote entries', async () => {
@@ -199,7 +224,7 @@ describe('summary cache: CLI', () => {
 describe('run cache', () => {
   const reuse = (dir: string, cacheDir: string, extra: { verbose?: boolean; tests?: boolean } = {}) =>
     analyzeOrReuse({ patterns: ['./...'], cwd: dir, workers: 2, cacheDir, ...extra });
-  const runFiles = (cacheDir: string) => (existsSync(path.join(cacheDir, RUNS_DIR)) ? readdirSync(path.join(cacheDir, RUNS_DIR)) : []);
+  const runFiles = (cacheDir: string) => (existsSync(path.join(cacheDir, RUNS_DIR)) ? readdirSync(path.join(cacheDir, RUNS_DIR)).filter((n) => n !== OWNER_MARK) : []);
 
   it('reuses the results of an identical run, diagnostics and directives included', async () => {
     const dir = tempTree({

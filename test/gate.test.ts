@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
 import { loadConfig } from '../dist/src/config.js';
-import { globMatcher } from '../dist/src/gate/glob.js';
+import { excludeMatcher } from '../dist/src/gate/glob.js';
 import { lineOf } from '../dist/src/ir.js';
 import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
@@ -180,7 +180,8 @@ describe('opt-in rules and confidence', () => {
 describe('config file', () => {
   it('is found from the root upward; rules can be turned off; exclude drops findings by path', () => {
     const dir = tempTree({
-      'gohazard.config.json': JSON.stringify({ exclude: ['gen/**'] }),
+      // Relative to the config file's folder, not to the analysis root.
+      'gohazard.config.json': JSON.stringify({ exclude: ['mod/gen/**'] }),
       'mod/go.mod': GO_MOD,
       'mod/a.go': hazard('f'),
       'mod/gen/b.go': hazard('g'),
@@ -266,10 +267,45 @@ describe('config file', () => {
 
 describe('exclude globs', () => {
   it('match like .gitignore: * within a segment, ** across, bare names at any depth, folders cover their files', () => {
-    const m = globMatcher(['gen/**', '*_mock.go', 'internal/legacy', 'a/*/c.go']);
+    const m = excludeMatcher(['gen/**', '*_mock.go', 'internal/legacy', 'a/*/c.go']).excluded;
     expect(['gen/x.go', 'gen/deep/y.go', 'pkg/foo_mock.go', 'foo_mock.go', 'internal/legacy/z.go', 'a/b/c.go'].filter((p) => !m(p))).toEqual([]);
     expect(['generated/x.go', 'pkg/gen/x.go', 'pkg/mock.go', 'internal/legacyx/z.go', 'a/b/d/c.go'].filter(m)).toEqual([]);
-    expect(globMatcher([])('a.go')).toBe(false);
+    expect(excludeMatcher([]).excluded('a.go')).toBe(false);
+    expect(m('../outside/gen/x.go')).toBe(false);
+  });
+
+  it('anchor a leading /, expand braces, match classes, and re-include with !', () => {
+    const m = excludeMatcher(['/top.go', '{gen,mocks}/', 'z[0-9].go', 'vendored/*.go', '!vendored/keep.go']).excluded;
+    expect(['top.go', 'gen/a.go', 'x/mocks/b.go', 'z1.go', 'p/z2.go', 'vendored/b.go'].filter((p) => !m(p))).toEqual([]);
+    expect(['p/top.go', 'genx/a.go', 'za.go', 'vendored/keep.go'].filter(m)).toEqual([]);
+  });
+
+  it('names the patterns that match no analyzed file', () => {
+    const m = excludeMatcher(['gen/**', 'nothing/**', '!gen/keep.go', '{a,b}.go']);
+    expect(m.unused(['gen/x.go', 'b.go'])).toEqual(['nothing/**', '!gen/keep.go']);
+  });
+
+  it('do not backtrack exponentially on repeated **', () => {
+    const deep = `${Array.from({ length: 26 }, (_, i) => `d${i}`).join('/')}/y.go`;
+    const t0 = performance.now();
+    const m = excludeMatcher(['**/**/**/**/**/**/**/**/**/**/x', `${'**/'.repeat(20)}x`]);
+    expect(m.excluded(deep)).toBe(false);
+    expect(m.excluded(deep.replace('d25', 'x'))).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('are relative to the config file, and one matching nothing is a warning', () => {
+    const dir = tempTree({
+      '.gohazard.json': JSON.stringify({ exclude: ['/mod/gen/', 'nowhere/**'] }),
+      'mod/go.mod': GO_MOD,
+      'mod/a.go': hazard('f'),
+      'mod/gen/b.go': hazard('g'),
+    });
+    const r = cli(['check'], path.join(dir, 'mod'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^a\.go:5:2: double-close[^\n]*\n$/);
+    // The config is shown as the report shows paths: relative to the working directory unless above it.
+    expect(r.stderr).toBe(`gohazard: ${path.join(dir, '.gohazard.json')}: warning: exclude pattern "nowhere/**" matches no analyzed file\n`);
   });
 });
 

@@ -114,15 +114,33 @@ describe('load', () => {
     ]);
   });
 
-  it('survives a symlink loop and says so', () => {
+  it('does not follow symlinks to folders in ... patterns, as the go command; a named one is followed', () => {
     const dir = tree();
+    const outside = tempTree({ 'x.go': 'package x\n' });
     symlinkSync(dir, path.join(dir, 'pkg', 'loop'));
-    symlinkSync('self', path.join(dir, 'pkg', 'self'));
+    symlinkSync(outside, path.join(dir, 'out'));
+    symlinkSync('/', path.join(dir, 'slash'));
+    symlinkSync('self.go', path.join(dir, 'pkg', 'self.go'));
     const r = load(['./...'], { cwd: dir, tests: false, target: linux });
-    expect(r.files.map((f) => f.rel)).toContain('pkg/b.go');
+    expect(r.files.map((f) => f.rel)).toEqual(['a.go', 'nested/n.go', 'nested/sub/s.go', 'pkg/b.go']);
     const messages = r.diagnostics.map((d) => `${d.severity} ${d.path}: ${d.message}`);
-    expect(messages).toContain('warning pkg/loop: skipped: symlink cycle back to an enclosing folder');
-    expect(messages).toContain('warning pkg/self: cannot read: symlink loop');
+    expect(messages).toEqual([
+      'warning out: skipped: a symlink to a folder is not followed by ... patterns (as in the go command)',
+      'warning slash: skipped: a symlink to a folder is not followed by ... patterns (as in the go command)',
+      'warning pkg/loop: skipped: a symlink to a folder is not followed by ... patterns (as in the go command)',
+      'warning pkg/self.go: cannot read: symlink loop',
+    ]);
+    expect(load(['./out/...'], { cwd: dir, tests: false, target: linux }).files.map((f) => f.abs)).toEqual([path.join(dir, 'out', 'x.go')]);
+  });
+
+  it('deduplicates overlapping patterns, as the go command', () => {
+    const dir = tree();
+    for (const patterns of [['./...', './pkg/...'], ['a.go', 'a.go'], ['./...', `${dir}/...`], ['./pkg', './...', './pkg/b.go']]) {
+      const r = load(patterns, { cwd: dir, tests: false, target: linux });
+      expect(r.diagnostics, patterns.join(' ')).toEqual([]);
+      expect(new Set(r.files.map((f) => f.abs)).size, patterns.join(' ')).toBe(r.files.length);
+    }
+    expect(load(['./...', './pkg/...'], { cwd: dir, tests: false, target: linux }).files.map((f) => f.rel)).toEqual(['a.go', 'nested/n.go', 'nested/sub/s.go', 'pkg/b.go']);
   });
 
   it('finds the module of a folder below the target and of one above it', () => {

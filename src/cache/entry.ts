@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -57,6 +57,7 @@ export function writeEntry(file: string, root: string, magic: string, key: strin
   const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
+    markOwned(root);
     writeFileSync(tmp, `${magic} ${key} ${sha1(payload)}\n${payload}`);
     renameSync(tmp, file);
     return undefined;
@@ -64,6 +65,36 @@ export function writeEntry(file: string, root: string, magic: string, key: strin
     removeQuietly(tmp);
     return `cannot write the cache in ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
+}
+
+/**
+ * Marks a folder as gohazard's, so that pruning can tell it from a user's folder of the same name (the
+ * cache folder may be shared, even `.`). The file follows the Cache Directory Tagging Specification,
+ * which also keeps backup tools out of it.
+ */
+export const OWNER_MARK = 'CACHEDIR.TAG';
+const OWNER_MARK_TEXT = 'Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache written by gohazard; it can be deleted.\n';
+const marked = new Set<string>();
+
+function markOwned(root: string): void {
+  if (marked.has(root)) return;
+  const file = path.join(root, OWNER_MARK);
+  if (!existsSync(file)) writeFileSync(file, OWNER_MARK_TEXT);
+  marked.add(root);
+}
+
+/** Whether gohazard wrote this folder (see markOwned); nothing else is ever deleted. */
+export function isOwned(root: string): boolean {
+  try {
+    return readFileSync(path.join(root, OWNER_MARK), 'utf8').includes('gohazard');
+  } catch {
+    return false;
+  }
+}
+
+/** `<key>` or `<key>.<pid>.<thread>.<random>.tmp`, as writeEntry names them: the only names pruning deletes. */
+export function entryNamePattern(keyChars: number): RegExp {
+  return new RegExp(`^[0-9a-f]{${keyChars}}(\\.\\d+\\.\\d+\\.[0-9a-f]+\\.tmp)?$`);
 }
 
 /** Deletes a file that may already be gone (or never created); true when this call deleted it. */

@@ -7,7 +7,7 @@ import type { Finding } from '../findings.js';
 import type { Directive } from '../ir.js';
 import type { CallStats } from '../resolve/stats.js';
 import { GRAMMAR_VERSION } from '../version.js';
-import { readEntry, removeQuietly, writeEntry } from './entry.js';
+import { entryNamePattern, isOwned, readEntry, removeQuietly, writeEntry } from './entry.js';
 
 /**
  * Whole-run results, keyed by everything that decides them: the bytes of every selected Go file, the
@@ -21,6 +21,7 @@ export const RUNS_DIR = 'runs-v1';
 /** Entries kept: a few trees (branches, base revisions) per cache folder. */
 const KEEP_RUNS = 16;
 const MAGIC = 'gohazard-run';
+const ENTRY = entryNamePattern(64);
 
 /** Per file of the program: what suppressions read. */
 export interface FileDirectives {
@@ -34,6 +35,7 @@ export interface StoredRun {
   /** From parsing (skipped files, syntax errors); the loader's own are recomputed on every run. */
   diagnostics: Diagnostic[];
   directives: FileDirectives[];
+  paths: string[];
   counts: { files: number; packages: number; lines: number; bytes: number; syntaxErrors: number; skipped: number; excluded: number };
   calls: CallStats;
 }
@@ -105,7 +107,7 @@ export class RunStore {
   private prune(): void {
     let names: string[];
     try {
-      names = readdirSync(this.root);
+      names = isOwned(this.root) ? readdirSync(this.root).filter((n) => ENTRY.test(n)) : [];
     } catch {
       return;
     }

@@ -1,3 +1,4 @@
+import { blame } from '../blame.js';
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
@@ -273,7 +274,10 @@ export class ChannelFacts {
     for (const scc of this.sccs()) {
       for (let round = 0; round < 4; round++) {
         let changed = false;
-        for (const node of scc) changed = this.summarize(node) || changed;
+        for (const node of scc) {
+          blame(node.file);
+          changed = this.summarize(node) || changed;
+        }
         if (!changed || (scc.length === 1 && !this.selfRecursive(scc[0]!))) break;
       }
     }

@@ -3,7 +3,9 @@ import { severityOverride, type Config } from '../config.js';
 import { compareFindings, CONFIDENCE_RANK, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
 import { filterByBaseline, newFindings, readBaseline, writeBaseline } from './baseline.js';
-import { globMatcher } from './glob.js';
+import path from 'node:path';
+import { analysisRoot } from '../load/discover.js';
+import { excludeMatcher, type ExcludeMatcher } from './glob.js';
 import { atRevision, resolveRevision } from './newfromrev.js';
 import { applySuppressions, DIRECTIVE_RULES, type Suppressed } from './suppress.js';
 
@@ -56,12 +58,13 @@ export async function runGate(
   opts: GateOptions,
 ): Promise<GateOutcome> {
   const baseline = opts.baseline !== undefined ? readBaseline(opts.baseline) : undefined;
+  const exclude = configExcludes(opts.config, analysisRoot(patterns, cwd), cwd);
   const revision = opts.newFromRev !== undefined ? resolveRevision(opts.newFromRev, cwd, patterns) : undefined;
   // REV first: only its findings outlive its analysis, so the two programs are never in memory together.
-  const before = revision && (await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts).kept));
+  const before = revision && (await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts, exclude).kept));
   const result = await analyzeAt(cwd, patterns);
-  const now = triage(result, opts);
-  const notes: string[] = [];
+  const now = triage(result, opts, exclude);
+  const notes: string[] = exclude.unused(result.paths).map((p) => `${exclude.shown}: warning: exclude pattern ${JSON.stringify(p)} matches no analyzed file`);
   const hidden = { baseline: 0, revision: 0 };
   let findings = now.kept;
 
@@ -91,9 +94,26 @@ export async function runGate(
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
-function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores' | 'minConfidence'>) {
+/**
+ * The config's exclude patterns over root-relative paths: they are written relative to the config
+ * file's folder, which may be above the analysis root or below it.
+ */
+function configExcludes(config: Config, root: string, cwd: string): ExcludeMatcher & { shown: string } {
+  const file = config.file === undefined ? cwd : path.resolve(cwd, config.file);
+  const base = path.relative(root, path.dirname(file)).split(path.sep).join('/');
+  const fromBase = (p: string) => path.posix.relative(base, p);
+  const m = excludeMatcher(config.exclude);
+  const shownFile = path.relative(cwd, file);
+  return {
+    excluded: (p) => m.excluded(fromBase(p)),
+    unused: (paths) => m.unused(paths.map(fromBase)),
+    shown: shownFile.startsWith('..') ? file : shownFile,
+  };
+}
+
+function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores' | 'minConfidence'>, exclude: ExcludeMatcher) {
   const { config } = opts;
-  const excluded = globMatcher(config.exclude);
+  const excluded = (p: string) => exclude.excluded(p);
   const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
   const { kept, suppressed } = applySuppressions(result.findings, result.directives, { knownRules, reportUnused: opts.reportUnusedIgnores });
   const configured = (f: Finding): Finding | undefined => {

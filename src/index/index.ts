@@ -1,4 +1,5 @@
-import type { FileSummary, FuncDecl, TypeDecl, TypeExpr, ValueDecl } from '../ir.js';
+import { MAX_NESTING, type FileSummary, type FuncDecl, type TypeDecl, type TypeExpr, type ValueDecl } from '../ir.js';
+import { blame } from '../blame.js';
 import { qualifiedName, type Package, type Program } from '../program.js';
 import {
   EMPTY_IFACE,
@@ -74,6 +75,9 @@ export type Selection =
 
 const MAX_EMBED_DEPTH = 6;
 
+/** `type A B`, `type B C` ... followed recursively: a chain longer than the nesting cap is not (only generators write one). */
+const TOO_LONG = 'declared through too many other types';
+
 /** A type's methods by name; null for one supplied by an embedded interface field. */
 type MethodSet = Map<string, FuncNode | null>;
 
@@ -92,20 +96,21 @@ export class ProgramIndex {
   private byMethod: Map<string, TypeInfo[]> | undefined;
 
   constructor(readonly program: Program) {
+    const infos: PkgInfo[] = [];
     for (const pkg of program.packages) {
-      // An external test package shares the folder but not the scope; the first one wins a path.
+      // Two folders can claim one import path (two copies of a module): the first one wins the path, and
+      // the other is still analyzed with its own scope, though other packages cannot reach it.
       const info: PkgInfo = { pkg, members: new Map() };
+      infos.push(info);
       if (!this.packages.has(pkg.importPath)) this.packages.set(pkg.importPath, info);
       for (const file of pkg.files) this.addFile(info, file);
     }
-    for (const info of this.packages.values()) for (const file of info.pkg.files) this.scopes.set(file, this.fileScope(info, file));
-    for (const pkg of program.packages) {
-      const info = this.packages.get(pkg.importPath);
-      if (info?.pkg === pkg) for (const file of pkg.files) this.addMethods(info, file);
-    }
+    for (const info of infos) for (const file of info.pkg.files) this.scopes.set(file, this.fileScope(info, file));
+    for (const info of infos) for (const file of info.pkg.files) this.addMethods(info, file);
   }
 
   private addFile(info: PkgInfo, file: FileSummary): void {
+    blame(file);
     const nodes: FuncNode[] = [];
     for (const decl of file.funcs) {
       const node: FuncNode = { id: '', pkg: info.pkg, file, decl };
@@ -144,6 +149,7 @@ export class ProgramIndex {
   }
 
   private addMethods(info: PkgInfo, file: FileSummary): void {
+    blame(file);
     for (const node of this.nodes.get(file) ?? []) {
       const recv = node.decl.recv;
       if (!recv || node.decl.parent !== undefined) continue;
@@ -253,6 +259,7 @@ export class ProgramIndex {
     if (info?.k === 'type' && info.info.decl.alias) {
       const key = `alias ${info.info.key}`;
       if (this.resolving.has(key)) return UNKNOWN('alias cycle');
+      if (this.resolving.size >= MAX_NESTING) return UNKNOWN(TOO_LONG);
       this.resolving.add(key);
       try {
         return this.resolveType(info.info.decl.type, this.scopeOf(info.info.file), this.typeParamsOf(info.info, args));
@@ -284,6 +291,7 @@ export class ProgramIndex {
     const cached = this.underlyingCache.get(key);
     if (cached) return cached;
     if (this.resolving.has(key)) return UNKNOWN('type cycle');
+    if (this.resolving.size >= MAX_NESTING) return UNKNOWN(TOO_LONG);
     this.resolving.add(key);
     let u = this.resolveType(info.decl.type, this.scopeOf(info.file), this.typeParamsOf(info, t.args));
     if (u.k === 'named') u = this.underlying(u);

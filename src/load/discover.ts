@@ -54,13 +54,15 @@ export function load(patterns: string[], opts: LoadOptions): LoadResult {
   const files: CandidateFile[] = [];
   let excludedByRules = 0;
 
-  const addFile = (abs: string, name: string, explicit: boolean) => {
-    if (seen.has(abs)) return;
+  /** Whether the pattern matched the file: also when an earlier pattern already added it. */
+  const addFile = (abs: string, name: string, explicit: boolean): boolean => {
     if (!explicit) {
-      if (name.startsWith('.') || name.startsWith('_')) return void excludedByRules++;
-      if (!opts.tests && name.endsWith('_test.go')) return void excludedByRules++;
-      if (!matchFileName(name, opts.target)) return void excludedByRules++;
+      if (name.startsWith('.') || name.startsWith('_')) return void excludedByRules++, false;
+      if (!opts.tests && name.endsWith('_test.go')) return void excludedByRules++, false;
+      if (!matchFileName(name, opts.target)) return void excludedByRules++, false;
     }
+    // Overlapping patterns (`./... ./sub/...`, `a.go a.go`, `./... $PWD/...`) name a file once, as in go list.
+    if (seen.has(abs)) return true;
     seen.add(abs);
     const dirAbs = path.dirname(abs);
     files.push({
@@ -69,73 +71,78 @@ export function load(patterns: string[], opts: LoadOptions): LoadResult {
       dir: toSlash(path.relative(root, dirAbs)) || '.',
       importPath: modules.importPath(dirAbs, root),
     });
+    return true;
   };
 
-  const visitedDirs = new Set<string>();
-  const walk = (dir: string, recursive: boolean, ancestors: string[]) => {
-    // Below the target, an unreadable entry is skipped with a warning; the target itself is an error.
-    const severity = ancestors.length === 0 ? 'error' : 'warning';
-    let real: string;
-    try {
-      real = realpathSync(dir);
-    } catch (err) {
-      diagnostics.push(fsDiagnostic(dir, err, opts.cwd, severity));
-      return;
-    }
-    if (ancestors.includes(real)) {
-      diagnostics.push({ severity: 'warning', path: rel(opts.cwd, dir), message: 'skipped: symlink cycle back to an enclosing folder' });
-      return;
-    }
-    if (visitedDirs.has(real)) return;
-    visitedDirs.add(real);
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (err) {
-      diagnostics.push(fsDiagnostic(dir, err, opts.cwd, severity));
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const subdirs: string[] = [];
-    for (const e of entries) {
-      const abs = path.join(dir, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try {
-          const st = statSync(abs);
-          isDir = st.isDirectory();
+  /**
+   * One target's folders, iteratively. Symlinks to folders below the target are not followed, as the go
+   * command does not follow them for `...`: they may lead out of the tree or into a loop. A target that is
+   * itself a link is followed (it was named). Returns how many files the target matched.
+   */
+  const walkTarget = (top: string, recursive: boolean): number => {
+    let matched = 0;
+    const visited = new Set<string>();
+    const stack = [top];
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      // Below the target, an unreadable entry is skipped with a warning; the target itself is an error.
+      const severity = dir === top ? 'error' : 'warning';
+      let entries: Dirent[];
+      try {
+        // A bind mount can still loop without a symlink.
+        const real = realpathSync(dir);
+        if (visited.has(real)) continue;
+        visited.add(real);
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch (err) {
+        diagnostics.push(fsDiagnostic(dir, err, opts.cwd, severity));
+        continue;
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const subdirs: string[] = [];
+      for (const e of entries) {
+        const abs = path.join(dir, e.name);
+        let isFile = e.isFile();
+        if (e.isSymbolicLink()) {
+          let st;
+          try {
+            st = statSync(abs);
+          } catch (err) {
+            if (e.name.endsWith('.go')) diagnostics.push(fsDiagnostic(abs, err, opts.cwd, 'warning'));
+            continue;
+          }
           isFile = st.isFile();
-        } catch (err) {
-          diagnostics.push(fsDiagnostic(abs, err, opts.cwd, 'warning'));
-          continue;
+          if (st.isDirectory() && recursive && !skippedDir(e.name)) {
+            diagnostics.push({ severity: 'warning', path: rel(opts.cwd, abs), message: 'skipped: a symlink to a folder is not followed by ... patterns (as in the go command)' });
+          }
+        }
+        if (isFile && e.name.endsWith('.go')) {
+          if (addFile(abs, e.name, false)) matched++;
+        } else if (e.isDirectory() && recursive) {
+          if (skippedDir(e.name)) excludedByRules++;
+          else subdirs.push(abs);
         }
       }
-      if (isFile && e.name.endsWith('.go')) addFile(abs, e.name, false);
-      else if (isDir && recursive) {
-        if (SKIP_DIRS.has(e.name) || e.name.startsWith('.') || e.name.startsWith('_')) {
-          excludedByRules++;
-          continue;
-        }
-        subdirs.push(abs);
-      }
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
     }
-    for (const sub of subdirs) walk(sub, true, [...ancestors, real]);
+    return matched;
   };
 
   for (const t of targets) {
-    const filesBefore = files.length;
     const diagnosticsBefore = diagnostics.length;
-    if (t.isFile) addFile(t.abs, path.basename(t.abs), true);
-    else walk(t.abs, t.recursive, []);
+    const matched = t.isFile ? (addFile(t.abs, path.basename(t.abs), true) ? 1 : 0) : walkTarget(t.abs, t.recursive);
     const failed = diagnostics.slice(diagnosticsBefore).some((d) => d.severity === 'error');
-    if (files.length === filesBefore && !failed) {
+    if (matched === 0 && !failed) {
       diagnostics.push({ severity: 'error', path: t.pattern, message: 'matched no Go files' });
     }
   }
   files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   for (const w of modules.warnings) diagnostics.push({ severity: 'warning', message: w });
   return { root, files, diagnostics, excludedByRules, modules };
+}
+
+function skippedDir(name: string): boolean {
+  return SKIP_DIRS.has(name) || name.startsWith('.') || name.startsWith('_');
 }
 
 function resolveTarget(pattern: string, cwd: string, diagnostics: Diagnostic[]): Target | undefined {

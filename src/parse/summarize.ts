@@ -1,5 +1,6 @@
 import type Parser from 'tree-sitter';
 import {
+  MAX_NESTING,
   SUMMARY_FORMAT,
   pos as packPos,
   type Expr,
@@ -66,8 +67,6 @@ function learnField(c: Cursor, id: number): string {
   return (FIELD_NAMES[id] = c.currentFieldName);
 }
 
-/** Deeper expressions (only machine-written code has them) are summarized as `bad`, not recursed into. */
-const MAX_DEPTH = 400;
 
 const GENERATED_RE = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
 
@@ -88,7 +87,9 @@ class Summarizer {
   private readonly sound: boolean;
   private readonly funcs: FuncDecl[] = [];
   private currentFunc: number | undefined;
+  /** Statements, expressions and types being summarized, nested; see MAX_NESTING. */
   private depth = 0;
+  private tooDeep: Pos | undefined;
 
   constructor(
     private readonly tree: Parser.Tree,
@@ -139,6 +140,7 @@ class Summarizer {
       }
     });
     if (this.tree.rootNode.hasError) summary.syntaxError = this.firstError();
+    if (this.tooDeep !== undefined) summary.tooDeep = this.tooDeep;
     return summary;
   }
 
@@ -390,6 +392,10 @@ class Summarizer {
   // ---- types ----------------------------------------------------------------------------------
 
   private type(): TypeExpr {
+    return this.nested(this.typeAt, () => other(''));
+  }
+
+  private typeAt(): TypeExpr {
     const type = this.kind();
     switch (type) {
       case 'type_identifier':
@@ -528,10 +534,19 @@ class Summarizer {
   }
 
   private expr(): Expr {
-    if (this.depth >= MAX_DEPTH) return { k: 'bad', pos: this.pos() };
+    return this.nested(this.exprAt, (pos) => ({ k: 'bad', pos }));
+  }
+
+  /** Summarizes one more level of nesting with `fn`, or, past MAX_NESTING, gives `tooDeep` instead. */
+  private nested<T>(fn: () => T, tooDeep: (pos: Pos) => T): T {
+    if (this.depth >= MAX_NESTING) {
+      const pos = this.pos();
+      this.tooDeep ??= pos;
+      return tooDeep(pos);
+    }
     this.depth++;
     try {
-      return this.exprAt();
+      return fn.call(this);
     } finally {
       this.depth--;
     }
@@ -630,6 +645,10 @@ class Summarizer {
     const m = SELECTOR_CHAIN.exec(this.src);
     if (!m || start + m[0].length !== this.c.endIndex) return undefined;
     const [first, ...names] = m[0].split('.');
+    if (this.depth + names.length > MAX_NESTING) {
+      this.tooDeep ??= pos;
+      return { k: 'bad', pos };
+    }
     let x: Expr = { k: 'id', name: first!, pos };
     for (const name of names) x = { k: 'sel', x, name, pos };
     return x;
@@ -647,8 +666,8 @@ class Summarizer {
       c.gotoFirstChild();
       while (this.field() !== 'left' && c.gotoNextSibling());
     }
-    if (levels.length > MAX_DEPTH) {
-      // Keeping such a chain would only make the summary too deep to send between threads.
+    if (this.depth + levels.length > MAX_NESTING) {
+      // Not worth a warning: such chains are generated literal data (Go's own time/tzdata has one).
       for (let i = 0; i < levels.length; i++) c.gotoParent();
       return { k: 'bad', pos: levels[0]! };
     }
@@ -764,6 +783,10 @@ class Summarizer {
   }
 
   private stmt(): Stmt | undefined {
+    return this.nested(this.stmtAt, () => undefined);
+  }
+
+  private stmtAt(): Stmt | undefined {
     const pos = this.pos();
     const type = this.kind();
     switch (type) {
@@ -872,7 +895,7 @@ class Summarizer {
       } else if (field === 'condition') s.cond = this.expr();
       else if (field === 'consequence') s.then = this.block();
       else if (field === 'alternative') {
-        s.else = this.kind() === 'if_statement' ? [this.ifStmt(this.pos())] : this.block();
+        s.else = this.kind() === 'if_statement' ? [this.nested(() => this.ifStmt(this.pos()), (p) => ({ k: 'block', body: [], pos: p }))] : this.block();
       }
     });
     return s;

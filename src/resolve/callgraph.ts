@@ -1,3 +1,4 @@
+import { blame } from '../blame.js';
 import type { Expr, FileSummary, FuncDecl } from '../ir.js';
 import { buildIndex, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import type { Program } from '../program.js';
@@ -98,6 +99,7 @@ class Resolver {
     this.collectFieldSrcs();
     const pending: CallSite[] = [];
     for (const site of this.b.sites) {
+      if (site.caller) blame(site.caller.file);
       const info = this.resolveDirect(site.call);
       if (info) this.infos.set(site.call, info);
       else pending.push(site);
@@ -107,7 +109,10 @@ class Resolver {
       const info = this.infos.get(site.call);
       if (info?.kind === 'resolved') for (const t of info.targets) this.feedParams(t.callee, site.call);
     }
-    for (const site of pending) this.infos.set(site.call, this.resolveValueCall(site.call));
+    for (const site of pending) {
+      if (site.caller) blame(site.caller.file);
+      this.infos.set(site.call, this.resolveValueCall(site.call));
+    }
     for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
     this.releaseScratch();
   }

@@ -1,4 +1,5 @@
 import type { Expr, FuncDecl, SelectCase, Stmt, SwitchCase } from '../ir.js';
+import { blame } from '../blame.js';
 import { namedKey, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import { Scope, type Binding, type VarDef, type VarInfo } from './bindings.js';
 import { SideTable } from './side.js';
@@ -47,6 +48,7 @@ export class Binder {
   run(): void {
     for (const info of this.index.packages.values()) {
       for (const file of info.pkg.files) {
+        blame(file);
         const scope = new Scope(this.index, this.index.scopeOf(file), undefined, undefined);
         for (const decl of file.values) {
           decl.values.forEach((v, i) => {
@@ -90,6 +92,7 @@ export class Binder {
   private func(node: FuncNode, outer: Scope): void {
     if (this.walked.has(node)) return;
     this.walked.add(node);
+    blame(node.file);
     const d = node.decl;
     const own = this.index.funcTypeParams(node);
     const tparams = own && outer.tparams ? new Map([...outer.tparams, ...own]) : (own ?? outer.tparams);
