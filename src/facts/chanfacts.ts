@@ -80,6 +80,8 @@ export interface FuncFacts {
    * returns: `Start() { go s.loop() }`. For a caller they run concurrently with whatever follows the call.
    */
   async: Map<ChanId, OpFact>;
+  /** Closes by those goroutines: a caller's own close of the same channel races with them. */
+  asyncCloses: Map<ChanId, OpFact>;
   /** Channel fields and globals the function assigns (`w.metasCh = make(...)`), with the instance root. */
   remakes: Map<ChanId, string | undefined>;
 }
@@ -113,6 +115,8 @@ export interface CallEffects {
   sends: CalleeOp[];
   /** Sends of goroutines the callee leaves running. */
   async: CalleeOp[];
+  /** Closes of goroutines the callee leaves running. */
+  asyncCloses: CalleeOp[];
   remakes: Map<ChanId, string | undefined>;
   /** `sync.(*WaitGroup).Wait` and friends: goroutines started before have finished. */
   waits: boolean;
@@ -137,8 +141,8 @@ export interface CallContext {
 const MAX_STEPS = 12;
 /** The guards of a deferred call: none of the locks held where it is deferred are held when it runs. */
 export const NO_LOCKS: ReadonlySet<string> = new Set();
-const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), remakes: new Map() };
-const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], remakes: new Map(), waits: false };
+const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map() };
+const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
 const WAITS: CallShape = { targets: [], waits: true };
 /**
@@ -797,10 +801,12 @@ export class ChannelFacts {
     const closes: CalleeOp[] = [];
     const sends: CalleeOp[] = [];
     const async: CalleeOp[] = [];
+    const asyncCloses: CalleeOp[] = [];
     const remakes = new Map<ChanId, string | undefined>();
     const seenCloses = new Set<ChanId>();
     const seenSends = new Set<ChanId>();
     const seenAsync = new Set<ChanId>();
+    const seenAsyncCloses = new Set<ChanId>();
     for (const { callee, once, precise } of targets) {
       const f = this.of(callee);
       // Most callees touch no channel: skip them before building anything.
@@ -838,8 +844,9 @@ export class ChannelFacts {
       map(f.closes, closes, seenCloses);
       map(f.sends, sends, seenSends);
       map(f.async, async, seenAsync);
+      map(f.asyncCloses, asyncCloses, seenAsyncCloses);
     }
-    return { closes, sends, async, remakes, waits };
+    return { closes, sends, async, asyncCloses, remakes, waits };
   }
 
   /** A callee's operation as an OpFact of `node`, under the guards in force at the call. */
@@ -891,6 +898,7 @@ export class ChannelFacts {
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const async = new Map<ChanId, OpFact>(before?.async);
+    const asyncCloses = new Map<ChanId, OpFact>(before?.asyncCloses);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const body = node.decl.body;
     if (body && !this.touchesChannels(node)) {
@@ -904,6 +912,7 @@ export class ChannelFacts {
         for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
         for (const c of eff.sends) if (!sends.has(c.id)) sends.set(c.id, this.lift(node, c, ctx));
         for (const c of eff.async) if (!async.has(c.id)) async.set(c.id, this.lift(node, c, { ...ctx, async: true }));
+        for (const c of eff.asyncCloses) if (!asyncCloses.has(c.id)) asyncCloses.set(c.id, this.lift(node, c, { ...ctx, async: true }));
       };
       // Facts are flow-insensitive ("may close anywhere in the function"); the walk threads only the
       // closes on the path, to learn what every path through a close writes before returning.
@@ -929,6 +938,7 @@ export class ChannelFacts {
               const eff = this.effectsOf(node, call);
               const ctx = contextAt(g, true);
               for (const c of [...eff.sends, ...eff.async]) if (!async.has(c.id)) async.set(c.id, this.lift(node, c, ctx));
+              for (const c of [...eff.closes, ...eff.asyncCloses]) if (!asyncCloses.has(c.id)) asyncCloses.set(c.id, this.lift(node, c, ctx));
               return path;
             }
             const eff = this.effectsOf(node, call);
@@ -965,13 +975,18 @@ export class ChannelFacts {
       }
     }
     // A function that waits for goroutines, or receives what they produce, before returning joins them.
-    if (async.size && (this.waitsIn(node) || this.receivesIn(node).size > 0)) async.clear();
-    this.facts.set(node, closes.size || sends.size || async.size || remakes.size ? { closes, sends, async, remakes } : NO_FACTS);
+    if ((async.size || asyncCloses.size) && (this.waitsIn(node) || this.receivesIn(node).size > 0)) {
+      async.clear();
+      asyncCloses.clear();
+    }
+    const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size;
+    this.facts.set(node, some ? { closes, sends, async, asyncCloses, remakes } : NO_FACTS);
     return (
       !before ||
       before.closes.size !== closes.size ||
       before.sends.size !== sends.size ||
       before.async.size !== async.size ||
+      before.asyncCloses.size !== asyncCloses.size ||
       before.remakes.size !== remakes.size
     );
   }

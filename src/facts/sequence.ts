@@ -372,9 +372,14 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
         for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false, g);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
-        // Goroutines the callee started and left running send from now on (after its own closes,
-        // which the callee's own walk orders against them).
-        if (eff.async.length) cur = spawn(cur, eff.async.filter(possible), [], (c) => facts.lift(fn, c, { ...ctx, async: true }));
+        // Goroutines the callee started and left running send and close from now on (after its own
+        // closes, which the callee's own walk orders against them).
+        const asyncCtx = { ...ctx, async: true };
+        if (eff.async.length) cur = spawn(cur, eff.async.filter(possible), eff.asyncCloses, (c) => facts.lift(fn, c, asyncCtx));
+        for (const c of eff.asyncCloses) {
+          if (!possible(c) || cur.spawnedCloses.has(c.id)) continue;
+          cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
+        }
         return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: new Map() } : cur;
       },
       recv(ch, untilClosed, _g, s) {
