@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +185,15 @@ describe('summary cache: CLI', () => {
     expect(entries(path.join(xdg, 'gohazard'))).toHaveLength(1);
   });
 
+  it('a cache folder that cannot be created (under /proc) does not hang: one warning, then no cache', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const r = spawnSync(process.execPath, [BIN, 'check', '--cache-dir', '/proc/gohazard-none/cache'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^a\.go:5:2: /);
+    expect(r.stderr).toBe('gohazard: warning: cache: cannot create /proc/gohazard-none/cache (ENOENT); running without a cache\n');
+  });
+
   it('keeps going when the cache folder cannot be written, saying so under --verbose', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker': 'a file, not a folder' });
     const r = cli(['check', '--verbose', '--cache-dir', path.join(dir, 'blocker')], dir);
@@ -251,6 +260,17 @@ describe('run cache', () => {
     expect(rebuilt.findings).toHaveLength(1);
     expect(rebuilt.diagnostics.map((d) => d.message)).toEqual(['cache: dropped a corrupt run entry (checksum mismatch (truncated or corrupt)) and rebuilt it']);
     expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
+  });
+
+  it('analyzes again when cleanupFunctions change: a RegExp is part of the key by its source', async () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const cacheDir = tempTree({});
+    const withCleanup = (re: RegExp) =>
+      analyzeOrReuse({ patterns: ['./...'], cwd: dir, workers: 2, cacheDir, settings: { cleanupFunctions: [re] } });
+    await withCleanup(/^Teardown$/);
+    expect((await withCleanup(/^Teardown$/)).stats.reused).toBe(true);
+    expect((await withCleanup(/^Release$/)).stats.reused).toBe(false);
+    expect((await withCleanup(/^release$/i)).stats.reused).toBe(false);
   });
 
   it('says so under --stats, and the CLI reports the same findings with suppressions applied', () => {

@@ -135,6 +135,14 @@ describe('suppressions', () => {
     ]);
   });
 
+  it('accepts a space after the slashes (// gohazard:ignore), as it reads like any other comment', () => {
+    const src =
+      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) // gohazard:ignore double-close reset by the caller\n}\n\n' +
+      'func g(ch chan int) {\n\tclose(ch)\n\t//\tgohazard:ignore double-close tab-separated\n\tclose(ch)\n}\n';
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
+  });
+
   it('//gohazard:file-ignore covers the whole file, and only that file', () => {
     const dir = tempTree({
       'go.mod': GO_MOD,
@@ -217,6 +225,17 @@ describe('config file', () => {
     };
     const result = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules: [probe], settings: { cleanupFunctions: config.cleanupFunctions } });
     expect(result.findings.map((f) => f.message)).toEqual(['Teardown', 'Release']);
+  });
+
+  it('allows comments and trailing commas (JSONC) and a $schema key; a syntax error names its line and column', () => {
+    const jsonc = '{\n  // the schema ships in the package\n  "$schema": "./node_modules/gohazard/docs/gohazard.schema.json",\n  /* off for now */\n  "rules": {"double-close": "off",},\n}\n';
+    expect(cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': jsonc }))).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const broken = '{\n  "rules": {\n    "double-close" "off"\n  }\n}\n';
+    expect(cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': broken }))).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'gohazard: error: .gohazard.json:3:20: not valid JSON: expected ":" after a key\n',
+    });
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {

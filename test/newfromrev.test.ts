@@ -100,6 +100,12 @@ describe('--new-from-rev', () => {
     expect(cli(['check', '--new-from-rev', 'HEAD', '../...'], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
   });
 
+  it('reads REV from the object store, export-ignore paths included: their old findings are not new', () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', '.gitattributes': 'legacy/** export-ignore\n', 'legacy/old.go': OLD_HAZARD.replace('package m', 'package legacy') });
+    commit('one');
+    expect(cli(['check', '--new-from-rev', 'HEAD'], dir)).toMatchObject({ code: 0, stdout: '', stderr: 'gohazard: new-from-rev HEAD: 1 finding already present there hidden\n' });
+  });
+
   it('treats a folder that did not exist at REV as having no findings there', () => {
     const { dir, commit } = repo({ 'go.mod': 'module m\n', 'a.go': 'package m\n' });
     commit('one');
