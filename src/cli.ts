@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES } from './analyze.js';
+import { makeDirs } from './cache/entry.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
@@ -148,6 +149,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   const config = projectConfig(patterns, cwd, opts.config);
   const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
   const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
+  const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
   const analyzeAt = (at: string, pats: string[]) =>
     analyzeOrReuse({
@@ -160,7 +162,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
       rules,
       settings: { cleanupFunctions: config.cleanupFunctions },
       ...(opts.jobs ? { workers: opts.jobs } : {}),
-      ...(opts.cache ? { cacheDir: opts.cacheDir ?? defaultCacheDir(), cacheMaxBytes: opts.cacheMaxSize } : {}),
+      ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,
       onProgress: (phase, done, total) => progress.update(phase, done, total),
     });
@@ -190,6 +192,17 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   if (opts.stats) printStats(outcome, opts.newFromRev);
   if (result.diagnostics.some((d) => d.severity === 'error')) return EXIT_ERROR;
   return outcome.failed ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** The cache folder, created if need be; undefined (no cache, said once) when it cannot be. */
+function usableCacheDir(dir: string): string | undefined {
+  try {
+    makeDirs(dir);
+    return dir;
+  } catch (err) {
+    process.stderr.write(`gohazard: warning: cache: cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); running without a cache\n`);
+    return undefined;
+  }
 }
 
 function writeOutput(file: string, text: string): void {

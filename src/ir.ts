@@ -3,8 +3,8 @@
  * Plain data (no classes, no cycles), so it can be structured-cloned between threads and cached as JSON.
  * Bump SUMMARY_FORMAT whenever its shape or meaning changes: cached summaries are keyed by it.
  */
-/** 3: positions are packed numbers (see Pos), not `{line, col}` objects. */
-export const SUMMARY_FORMAT = 3;
+/** 3: positions are packed numbers (see Pos), not `{line, col}` objects. 4: `// gohazard:` directives too. */
+export const SUMMARY_FORMAT = 4;
 
 /**
  * A 1-based line and 1-based byte column (as Go tools report them), packed as `line * 4096 + col`.

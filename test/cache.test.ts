@@ -195,7 +195,8 @@ describe('summary cache: CLI', () => {
   });
 
   it('keeps going when the cache folder cannot be written, saying so under --verbose', () => {
-    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker': 'a file, not a folder' });
+    // The folder exists, but where summaries go is a file: every write fails, and the run goes on.
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker/summaries-v1': 'a file, not a folder' });
     const r = cli(['check', '--verbose', '--cache-dir', path.join(dir, 'blocker')], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);

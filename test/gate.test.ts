@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
-import { loadConfig } from '../dist/src/config.js';
+import { CONFIG_KEYS, loadConfig } from '../dist/src/config.js';
 import { globMatcher } from '../dist/src/gate/glob.js';
 import { lineOf } from '../dist/src/ir.js';
 import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
-import { cli, tempTree } from './helpers.js';
+import { cli, REPO, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
 const GO_MOD = 'module m\n';
@@ -236,6 +237,16 @@ describe('config file', () => {
       stdout: '',
       stderr: 'gohazard: error: .gohazard.json:3:20: not valid JSON: expected ":" after a key\n',
     });
+  });
+
+  it('the published JSON Schema knows exactly the keys gohazard reads, and accepts a full config', () => {
+    const schema = JSON.parse(readFileSync(path.join(REPO, 'docs', 'gohazard.schema.json'), 'utf8'));
+    expect(Object.keys(schema.properties).sort()).toEqual([...CONFIG_KEYS].sort());
+    const validate = new Ajv({ strict: true }).compile(schema);
+    const full = { $schema: 'x', rules: { 'double-close': 'warning' }, cleanupFunctions: ['^Stop$'], exclude: ['gen/**'], tests: false, buildTags: ['e2e'] };
+    expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ rulez: {} })).toBe(false);
+    expect(validate({ rules: { 'double-close': 'fatal' } })).toBe(false);
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {

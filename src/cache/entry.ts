@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -56,13 +56,32 @@ export function readEntry(file: string, magic: string, key: string, check?: (pay
 export function writeEntry(file: string, root: string, magic: string, key: string, payload: string): string | undefined {
   const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     writeFileSync(tmp, `${magic} ${key} ${sha1(payload)}\n${payload}`);
     renameSync(tmp, file);
     return undefined;
   } catch (err) {
     removeQuietly(tmp);
     return `cannot write the cache in ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+}
+
+/**
+ * `mkdir -p` that fails instead of looping: Node's recursive mkdir retries forever where a parent exists
+ * but refuses children with ENOENT (/proc). Each level is tried once, so the depth of the path bounds it.
+ */
+export function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+    }
+    if (code !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+    makeDirs(path.dirname(dir));
+    mkdirSync(dir);
   }
 }
 

@@ -1032,14 +1032,14 @@ function isGenerated(src: string): boolean {
   return GENERATED_RE.test(pkg === -1 ? src : src.slice(0, pkg));
 }
 
+/**
+ * `//gohazard:` comments; `// gohazard:` too: unlike `//go:` directives, ours are read by people who write
+ * them like any comment, and a suppression silently ignored for one space is worse than a lenient parser.
+ */
 function findDirectives(src: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
-  let i = src.indexOf('//gohazard:');
-  while (i !== -1) {
-    const end = src.indexOf('\n', i);
-    const line = countLines(src.slice(0, i + 1));
-    out.push({ line, text: src.slice(i + 2, end === -1 ? undefined : end).trim() });
-    i = src.indexOf('//gohazard:', i + 1);
+  for (const m of src.matchAll(/\/\/[ \t]*(gohazard:[^\n]*)/g)) {
+    out.push({ line: countLines(src.slice(0, m.index + 1)), text: (m[1] ?? '').trim() });
   }
   return out;
 }
