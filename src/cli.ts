@@ -13,6 +13,7 @@ import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { plural, summaryLine } from './report/summary.js';
 import { formatCallStats } from './resolve/stats.js';
 import { ALL_RULES } from './rules.js';
 import { UsageError } from './usage-error.js';
@@ -29,8 +30,9 @@ Exit codes:
   2  usage error, or a path that could not be analyzed (findings for the rest are still printed)`;
 
 interface CheckOptions {
-  format: Format;
+  format: OutputSpec[];
   output?: string;
+  sarifCategory?: string;
   config?: string;
   failOn: FailOn;
   maxFindings?: number;
@@ -40,7 +42,7 @@ interface CheckOptions {
   reportUnusedIgnores: boolean;
   includeSuppressed: boolean;
   stats: boolean;
-  tests: boolean;
+  tests?: boolean;
   goos: string;
   goarch: string;
   tags: string[];
@@ -72,6 +74,33 @@ function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
   return n;
+}
+
+interface OutputSpec {
+  format: Format;
+  file?: string;
+}
+
+/** `--format sarif:out.sarif`: a format, and the file it goes to (stdout without one). */
+function collectFormat(value: string, previous: OutputSpec[]): OutputSpec[] {
+  const colon = value.indexOf(':');
+  const name = colon === -1 ? value : value.slice(0, colon);
+  if (!(FORMATS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown format "${name}" (formats: ${FORMATS.join(', ')})`);
+  const file = colon === -1 ? undefined : value.slice(colon + 1);
+  if (file === '') throw new InvalidArgumentError(`"${value}": a file name after the colon`);
+  return [...previous, { format: name as Format, ...(file !== undefined ? { file } : {}) }];
+}
+
+/** The reports to write: --output applies to the one format without a file; two reports cannot share stdout. */
+function outputsOf(specs: OutputSpec[], output: string | undefined): OutputSpec[] {
+  const all = specs.length === 0 ? [{ format: 'text' as Format }] : specs;
+  const toStdout = all.filter((s) => s.file === undefined);
+  if (output !== undefined) {
+    if (toStdout.length !== 1) throw new UsageError('--output needs exactly one --format without a file (use --format name:file for the others)');
+    return all.map((s) => (s.file === undefined ? { ...s, file: output } : s));
+  }
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.map((s) => s.format).join(' and ')} would both go to stdout: give all but one a file (--format name:file)`);
+  return all;
 }
 
 function parseTags(value: string): string[] {
@@ -144,10 +173,11 @@ function projectConfig(patterns: string[], cwd: string, explicit: string | undef
   return loadConfig(found, known, shown.startsWith('..') ? found : shown);
 }
 
-async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
+async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
   const cwd = process.cwd();
   const config = projectConfig(patterns, cwd, opts.config);
   const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
+  const outputs = outputsOf(opts.format, opts.output);
   const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
   const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
@@ -155,7 +185,7 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
     analyzeOrReuse({
       patterns: pats,
       cwd: at,
-      tests: testsFromCli ? opts.tests : (config.tests ?? false),
+      tests: opts.tests ?? config.tests ?? true,
       target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
       maxFileBytes: opts.maxFileSize,
       includeGenerated: opts.includeGenerated,
@@ -179,19 +209,31 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   progress.clear();
   const { result } = outcome;
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
-  const report = render(opts.format, outcome, {
-    cwd,
-    rules: [...rules.map((r) => r.meta), ...DIRECTIVE_RULES.filter((r) => config.rules.get(r.id) !== 'off')],
-    config,
-    includeSuppressed: opts.includeSuppressed,
-    stats: opts.stats,
-  });
-  for (const n of [...outcome.notes, ...report.notes]) process.stderr.write(`gohazard: ${n}\n`);
-  if (opts.output === undefined) process.stdout.write(report.text);
-  else writeOutput(opts.output, report.text);
+  const notes = [...outcome.notes];
+  for (const out of outputs) {
+    const toTerminal = out.file === undefined && process.stdout.isTTY === true;
+    const report = render(out.format, outcome, {
+      cwd,
+      rules: [...rules.map((r) => r.meta), ...DIRECTIVE_RULES.filter((r) => config.rules.get(r.id) !== 'off')],
+      config,
+      includeSuppressed: opts.includeSuppressed,
+      stats: opts.stats,
+      ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
+      ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+    });
+    notes.push(...report.notes);
+    if (out.file === undefined) process.stdout.write(report.text);
+    else writeOutput(out.file, report.text);
+  }
+  for (const n of notes) process.stderr.write(`gohazard: ${n}\n`);
   if (opts.stats) printStats(outcome, opts.newFromRev);
-  if (result.diagnostics.some((d) => d.severity === 'error')) return EXIT_ERROR;
-  return outcome.failed ? EXIT_FINDINGS : EXIT_OK;
+  const unanalyzed = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const exit =
+    unanalyzed > 0
+      ? { code: EXIT_ERROR, reason: `${plural(unanalyzed, 'path')} could not be analyzed (above)` }
+      : { code: outcome.failed ? EXIT_FINDINGS : EXIT_OK, reason: outcome.verdict };
+  if (outcome.findings.length > 0 || exit.code !== EXIT_OK) process.stderr.write(`gohazard: ${summaryLine(outcome.findings, exit)}\n`);
+  return exit.code;
 }
 
 /** The cache folder, created if need be; undefined (no cache, said once) when it cannot be. */
@@ -214,21 +256,28 @@ function writeOutput(file: string, text: string): void {
 }
 
 interface ExplainOptions {
-  tests: boolean;
+  tests?: boolean;
   goos: string;
   goarch: string;
   tags: string[];
   jobs?: number;
+  config?: string;
+  cache: boolean;
+  cacheDir?: string;
 }
 
+/** The same program `check` sees: config (tests, build tags) and the summary cache. */
 async function runExplain(name: string, patterns: string[], opts: ExplainOptions): Promise<number> {
   const cwd = process.cwd();
+  const config = projectConfig(patterns, cwd, opts.config);
+  const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
   const result = await analyze({
     patterns,
     cwd,
-    tests: opts.tests,
-    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...opts.tags] },
+    tests: opts.tests ?? config.tests ?? true,
+    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
     ...(opts.jobs ? { workers: opts.jobs } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
   });
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
   try {
@@ -257,8 +306,9 @@ export function buildCli(setExit: (code: number) => void): Command {
     .command('check')
     .description('analyze Go packages and report hazards')
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('-f, --format <format[:file]>', `output format: ${FORMATS.join(', ')}; repeat for several reports, each optionally to its own file (default: text)`, collectFormat, [] as OutputSpec[])
+    .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
+    .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))
     .option('--max-findings <n>', 'also exit 1 when more than n findings are reported (a ratchet)', parseCount)
@@ -268,7 +318,8 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
     .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
     .option('--stats', 'print files, packages, lines, skipped files and per-phase times to stderr', false)
-    .option('--tests', 'include _test.go files', false)
+    .option('--tests', 'include _test.go files (the default, as in go vet; overrides "tests" in the config)')
+    .option('--no-tests', 'leave out _test.go files')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
@@ -284,17 +335,19 @@ export function buildCli(setExit: (code: number) => void): Command {
     )
     .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
     .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
-    .action(async (patterns: string[], opts: CheckOptions, cmd: Command) =>
-      setExit(await runCheck(patterns, opts, cmd.getOptionValueSource('tests') === 'cli')),
-    );
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --no-tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
+    .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
 
   program
     .command('explain')
     .description("show a function's resolved callees (and how), its callers, and its unresolved calls")
-    .argument('<func>', "Go's name of the function, e.g. 'example.com/m/engine.(*Writer).Close', or a unique suffix such as '(*Writer).Close'")
+    .argument('<func>', "the function: Go's name ('example.com/m/engine.(*Writer).Close'), a unique suffix ('(*Writer).Close'), or the name findings print ('Writer.Close')")
     .argument('[patterns...]', 'packages to analyze', ['./...'])
-    .option('--tests', 'include _test.go files', false)
+    .option('--config <file>', 'config file (default: as for check)')
+    .option('--tests', 'include _test.go files (the default)')
+    .option('--no-tests', 'leave out _test.go files')
+    .option('--cache-dir <dir>', 'summary cache folder (default: as for check)')
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])

@@ -191,7 +191,7 @@ describe('summary cache: CLI', () => {
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^a\.go:5:2: /);
-    expect(r.stderr).toBe('gohazard: warning: cache: cannot create /proc/gohazard-none/cache (ENOENT); running without a cache\n');
+    expect(r.stderr).toBe('gohazard: warning: cache: cannot create /proc/gohazard-none/cache (ENOENT); running without a cache\n' + 'gohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n');
   });
 
   it('keeps going when the cache folder cannot be written, saying so under --verbose', () => {
@@ -199,10 +199,10 @@ describe('summary cache: CLI', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker/summaries-v1': 'a file, not a folder' });
     const r = cli(['check', '--verbose', '--cache-dir', path.join(dir, 'blocker')], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);
-    expect(r.stderr).toMatch(/^gohazard: a\.go: warning: cache: cannot write the cache in .*blocker.*: ENOTDIR \(and 2 more files\)\n$/);
-    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(cli(['check', '--cache-dir', path.join(dir, 'blocker')], dir).stderr).toBe('');
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/);
+    expect(r.stderr).toMatch(/^gohazard: a\.go: warning: cache: cannot write the cache in .*blocker.*: ENOTDIR \(and 2 more files\)\ngohazard: 2 findings: [^\n]*\n$/);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(cli(['check', '--cache-dir', path.join(dir, 'blocker')], dir).stderr).toBe('gohazard: 2 findings: 2 errors (double-close 2); exit 1: 2 at or above --fail-on error\n');
   });
 });
 
@@ -285,7 +285,7 @@ describe('run cache', () => {
     const warm = cli(['check', '--stats', '--cache-dir', cacheDir], dir);
     expect(warm.code).toBe(1);
     expect(warm.stdout).toBe(cold.stdout);
-    expect(warm.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(warm.stdout).toMatch(/^a\.go:5:2: error: double-close/);
     expect(warm.stdout).not.toMatch(/b\.go/);
     expect(cold.stderr).not.toMatch(/reused/);
     expect(warm.stderr).toMatch(/results reused from an identical earlier run/);

@@ -41,7 +41,9 @@ describe('--fail-on and --max-findings', () => {
     writeFileSync(path.join(dir, '.gohazard.json'), '{ "rules": { "double-close": "warning" } }');
     try {
       expect(cli(['check'], dir).code).toBe(0);
-      expect(cli(['check'], dir).stdout).toMatch(/^a\.go:5:2: double-close/);
+      const passed = cli(['check'], dir);
+      expect(passed.stdout).toMatch(/^a\.go:5:2: warning: double-close/);
+      expect(passed.stderr).toBe('gohazard: 2 findings: 2 warnings (double-close 2); exit 0: none at or above --fail-on error\n');
       expect(cli(['check', '--fail-on', 'warning'], dir).code).toBe(1);
       expect(cli(['check', '--fail-on', 'note'], dir).code).toBe(1);
     } finally {
@@ -53,7 +55,10 @@ describe('--fail-on and --max-findings', () => {
 
   it('--max-findings fails only when the count goes above it', () => {
     expect(cli(['check', '--fail-on', 'none', '--max-findings', '2'], dir).code).toBe(0);
-    expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir).code).toBe(1);
+    expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir)).toMatchObject({
+      code: 1,
+      stderr: 'gohazard: 2 findings: 2 errors (double-close 2); exit 1: 2 findings exceed --max-findings 1\n',
+    });
     expect(cli(['check', '--max-findings', '-1'], dir).code).toBe(2);
   });
 });
@@ -63,7 +68,7 @@ describe('baseline', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'b.go': hazard('g') });
     const w = cli(['check', '--write-baseline', '.gohazard-baseline.json'], dir);
     expect(w.code).toBe(0);
-    expect(w.stderr).toBe('gohazard: wrote 2 findings to the baseline .gohazard-baseline.json\n');
+    expect(w.stderr).toBe('gohazard: wrote 2 findings to the baseline .gohazard-baseline.json\ngohazard: 2 findings: 2 errors (double-close 2); exit 0: a baseline was written\n');
     const baseline = JSON.parse(readFileSync(path.join(dir, '.gohazard-baseline.json'), 'utf8'));
     expect(baseline.version).toBe(1);
     expect(baseline.findings.map((f: { path: string }) => f.path)).toEqual(['a.go', 'b.go']);
@@ -77,7 +82,7 @@ describe('baseline', () => {
     writeFileSync(path.join(dir, 'c.go'), hazard('h'));
     const r = cli(['check', '--baseline', '.gohazard-baseline.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('c.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics\n');
+    expect(r.stdout).toBe('c.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics\n');
     expect(r.stderr).toContain('1 finding hidden');
     expect(r.stderr).toContain('1 baselined finding no longer found; shrink it with --write-baseline');
   });
@@ -88,7 +93,7 @@ describe('baseline', () => {
     writeFileSync(path.join(dir, 'a.go'), hazard('f').replace('\tclose(ch)\n}', '\tclose(ch) //gohazard:ignore double-close reset by the caller\n}'));
     writeFileSync(path.join(dir, 'c.go'), hazard('h'));
     const r = cli(['check', '--baseline', 'base.json', '--stats'], dir);
-    expect(r.stdout).toMatch(/^c\.go:5:2: double-close[^\n]*\n$/);
+    expect(r.stdout).toMatch(/^c\.go:5:2: error: double-close[^\n]*\n$/);
     expect(r.stderr).toContain('gohazard: findings: 1 (1 suppressed, 1 in the baseline)\n');
     expect(cli(['check', '--stats'], dir).stderr).toContain('gohazard: findings: 2 (1 suppressed)\n');
   });
@@ -127,11 +132,11 @@ describe('suppressions', () => {
     const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
-      'a.go:5:1: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
-      'a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics',
-      'a.go:10:1: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
-      'a.go:10:2: double-close: ch may already be closed (line 9): close of closed channel panics',
-      'a.go:12:1: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
+      'a.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics',
+      'a.go:10:1: warning: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
+      'a.go:10:2: error: double-close: ch may already be closed (line 9): close of closed channel panics',
+      'a.go:12:1: warning: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
       '',
     ]);
   });
@@ -150,7 +155,7 @@ describe('suppressions', () => {
       'a.go': hazard('f').replace('package m\n', 'package m\n\n//gohazard:file-ignore unused-ignore,double-close legacy code, rewritten in #12\n'),
       'b.go': hazard('g'),
     });
-    expect(cli(['check'], dir).stdout).toMatch(/^b\.go:5:2: double-close[^\n]*\n$/);
+    expect(cli(['check'], dir).stdout).toMatch(/^b\.go:5:2: error: double-close[^\n]*\n$/);
   });
 
   it('--report-unused-ignores reports suppressions that match nothing', () => {
@@ -158,7 +163,7 @@ describe('suppressions', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     const r = cli(['check', '--report-unused-ignores', '--fail-on', 'warning'], dir);
-    expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
+    expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: warning: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
   });
 });
 
@@ -171,7 +176,7 @@ describe('config file', () => {
       'mod/gen/b.go': hazard('g'),
     });
     const mod = path.join(dir, 'mod');
-    expect(cli(['check'], mod).stdout).toMatch(/^a\.go:5:2: double-close[^\n]*\n$/);
+    expect(cli(['check'], mod).stdout).toMatch(/^a\.go:5:2: error: double-close[^\n]*\n$/);
     writeFileSync(path.join(mod, '.gohazard.json'), JSON.stringify({ rules: { 'double-close': 'off' } }));
     // A suppression naming a rule that is turned off is still well-formed.
     writeFileSync(path.join(mod, 'c.go'), 'package m\n\n//gohazard:ignore double-close kept for when the rule is back on\nfunc c() {}\n');
@@ -207,6 +212,9 @@ describe('config file', () => {
     writeFileSync(path.join(dir, '.gohazard.json'), '{"tests": false}');
     expect(paths([])).toEqual([]);
     expect(paths(['--tests'])).toEqual(['a_test.go']);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{}');
+    expect(paths([])).toEqual(['a_test.go']);
+    expect(paths(['--no-tests'])).toEqual([]);
   });
 
   it('cleanupFunctions reach the rules as ctx.settings', async () => {

@@ -1,5 +1,5 @@
 import type { FileSummary, FuncDecl, TypeDecl, TypeExpr, ValueDecl } from '../ir.js';
-import { qualifiedName, type Package, type Program } from '../program.js';
+import { literalName, qualifiedName, type Package, type Program } from '../program.js';
 import {
   EMPTY_IFACE,
   ERROR,
@@ -123,7 +123,7 @@ export class ProgramIndex {
       }
       const k = (counts.get(d.parent) ?? 0) + 1;
       counts.set(d.parent, k);
-      n.id = `${parent.id}$${k}`;
+      n.id = literalName(parent.id, parent.decl, k);
     }
     this.nodes.set(file, nodes);
     for (const n of nodes) {

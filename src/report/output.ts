@@ -20,6 +20,10 @@ export interface RenderOptions {
   config: Config;
   includeSuppressed: boolean;
   stats: boolean;
+  /** `--sarif-category`: GitHub's category of the analysis, for several analyses of one repository. */
+  sarifCategory?: string;
+  /** The terminal's width when the text report goes to one: long lines wrap. */
+  width?: number;
 }
 
 /** The report in one format, plus notes for stderr (what SARIF had to leave out to stay within GitHub's limits). */
@@ -27,7 +31,7 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
   const { result, findings } = outcome;
   switch (format) {
     case 'text':
-      return { text: formatText(findings, result.root, opts.cwd), notes: [] };
+      return { text: formatText(findings, result.root, opts.cwd, opts.width), notes: [] };
     case 'github':
       return { text: formatGithub(findings, result.root, opts.cwd), notes: [] };
     case 'json':
@@ -38,7 +42,8 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
         results: [...findings.map((finding) => ({ finding })), ...(opts.includeSuppressed ? outcome.suppressed.map(({ finding, justification }) => ({ finding, suppression: { justification } })) : [])],
         root: result.root,
         ...withProvenance(result.root),
-        automationId: 'gohazard/',
+        // GitHub takes the category from the id up to its last slash.
+        automationId: opts.sarifCategory === undefined ? 'gohazard/' : opts.sarifCategory.replace(/\/?$/, '/'),
         notices: [
           ...result.diagnostics.map((d) => ({ level: d.severity, text: diagnosticText(d) })),
           ...outcome.notes.map((text) => ({ level: 'note' as const, text })),
