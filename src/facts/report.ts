@@ -21,3 +21,8 @@ export function via(op: OpFact): string {
   const calls = op.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
   return calls.length ? ` (via ${calls.join(' → ')})` : '';
 }
+
+/** "line 114" for an operation in the finding's file, "engine/engine.go:114" for one in another file. */
+export function lineRef(op: Location, finding: Location): string {
+  return op.path === finding.path ? `line ${op.line}` : `${op.path}:${op.line}`;
+}
