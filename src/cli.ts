@@ -219,6 +219,7 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       includeSuppressed: opts.includeSuppressed,
       stats: opts.stats,
       ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
+      newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
       ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
     });
     notes.push(...report.notes);
