@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +137,20 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('1  findings at or above --fail-on');
     expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('gohazard: the native parser cannot load', () => {
+  it('says what failed and how to fix it in one line, exit 2, no stack trace', () => {
+    // What Debian 12 gives tree-sitter's prebuilt binary when install scripts were skipped.
+    const preload = tempTree({
+      'fail.cjs':
+        "process.dlopen = () => { throw Object.assign(new Error(\"/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.32' not found\\n(more)\"), { code: 'ERR_DLOPEN_FAILED' }); };\n",
+    });
+    const r = spawnSync(process.execPath, ['--require', path.join(preload, 'fail.cjs'), BIN, 'check'], { cwd: preload, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^gohazard: error: the tree-sitter parser \(a native module\) cannot load: \/lib\/x86_64-linux-gnu\/libstdc\+\+\.so\.6: version `GLIBCXX_3\.4\.32' not found; fix: allow install scripts .* npm rebuild tree-sitter tree-sitter-go\n$/);
   });
 });
 

@@ -2,8 +2,8 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { compareFindings, SEVERITY_RANK, type Finding, type Location, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
-import { markdownToText, ruleHelpUri } from '../rulehelp.js';
-import { HOMEPAGE, VERSION } from '../version.js';
+import { markdownToText } from '../rulehelp.js';
+import { INFORMATION_URI, VERSION } from '../version.js';
 
 /**
  * SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. Pure: the caller gathers everything
@@ -152,7 +152,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
             name: 'gohazard',
             version: VERSION,
             semanticVersion: VERSION,
-            informationUri: HOMEPAGE,
+            informationUri: INFORMATION_URI,
             rules: rules.map(ruleDescriptor),
           },
         },
@@ -183,7 +183,6 @@ function ruleDescriptor(r: SarifRule) {
     shortDescription: { text: sentence(m.title) },
     fullDescription: { text: sentence(m.description) },
     help: { text: markdownToText(r.helpMarkdown), markdown: r.helpMarkdown },
-    helpUri: ruleHelpUri(HOMEPAGE, m.id),
     defaultConfiguration: { level: r.level },
     properties: {
       tags: m.tags,
