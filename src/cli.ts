@@ -14,6 +14,7 @@ import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
 import { plural, summaryLine } from './report/summary.js';
+import { progressMode, progressReporter } from './progress.js';
 import { formatCallStats } from './resolve/stats.js';
 import { ALL_RULES } from './rules.js';
 import { UsageError } from './usage-error.js';
@@ -114,22 +115,6 @@ function validated(check: (s: string) => boolean, what: string) {
   };
 }
 
-/** A `\r`-rewritten status line on a terminal, shown only once a run has taken a moment. */
-function progressReporter(enabled: boolean) {
-  const start = Date.now();
-  let shown = false;
-  return {
-    update(phase: string, done: number, total: number) {
-      if (!enabled || Date.now() - start < 300) return;
-      shown = true;
-      process.stderr.write(total === 0 ? `\r\x1b[K${phase}…` : `\r\x1b[K${phase}: ${done}/${total} files`);
-    },
-    clear() {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
 function printStats(outcome: GateOutcome, newFromRev: string | undefined): void {
   const s = outcome.result.stats;
   const t = s.timings;
@@ -178,8 +163,10 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
   const config = projectConfig(patterns, cwd, opts.config);
   const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
   const outputs = outputsOf(opts.format, opts.output);
-  const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
+  const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
   const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
+  // With --new-from-rev two trees are analyzed: the progress names which one.
+  const treeLabel = (at: string) => (opts.newFromRev === undefined ? undefined : at === cwd ? 'working tree' : opts.newFromRev);
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
   const analyzeAt = (at: string, pats: string[]) =>
     analyzeOrReuse({
@@ -194,7 +181,7 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       ...(opts.jobs ? { workers: opts.jobs } : {}),
       ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,
-      onProgress: (phase, done, total) => progress.update(phase, done, total),
+      onProgress: (phase, done, total) => progress.update(phase, done, total, treeLabel(at)),
     });
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
@@ -335,7 +322,7 @@ export function buildCli(setExit: (code: number) => void): Command {
         .default(DEFAULT_CACHE_MAX_BYTES, '1GiB'),
     )
     .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
-    .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
+    .option('--no-progress', 'no progress on stderr (shown on a terminal, and as one line per phase when CI is set)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --no-tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
     .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
 

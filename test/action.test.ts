@@ -11,7 +11,7 @@ const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\
 function runStep(cwd: string, inputs: Record<string, string>) {
   const dir = tempTree({ 'github_output': '' });
   const output = path.join(dir, 'github_output');
-  const r = spawnSync(path.join(REPO, 'action', 'run.sh'), [], { cwd, encoding: 'utf8', env: { ...process.env, ...inputs, GITHUB_OUTPUT: output } });
+  const r = spawnSync(path.join(REPO, 'action', 'run.sh'), [], { cwd, encoding: 'utf8', env: { ...process.env, CI: '', ...inputs, GITHUB_OUTPUT: output } });
   const outputs = Object.fromEntries(
     readFileSync(output, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
