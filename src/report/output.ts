@@ -6,13 +6,15 @@ import type { GateOutcome } from '../gate/gate.js';
 import type { RuleMeta } from '../rule.js';
 import { ruleHelpMarkdown } from '../rulehelp.js';
 import { utf16Columns } from './columns.js';
+import { formatCodeClimate } from './codeclimate.js';
 import { formatGithub } from './github.js';
 import { formatJson } from './json.js';
 import { formatSarif } from './sarif.js';
 import { formatText } from './text.js';
+import { formatCheckstyle, formatJunit } from './xml.js';
 import { gitProvenance, gitTopLevel } from './vcs.js';
 
-export const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'github', 'checkstyle', 'junit-xml', 'code-climate'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -38,6 +40,14 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
       return { text: formatText(findings, result.root, opts.cwd, opts.width), notes: [] };
     case 'github':
       return { text: formatGithub(findings, result.root, opts.cwd), notes: [] };
+    case 'checkstyle':
+      return { text: formatCheckstyle(findings, result.root, opts.cwd), notes: [] };
+    case 'junit-xml':
+      return { text: formatJunit(findings, result.root, opts.cwd), notes: [] };
+    case 'code-climate': {
+      const { rootInSrcRoot } = sourceRoot(result.root);
+      return { text: formatCodeClimate(findings, (rel) => (rootInSrcRoot ? `${rootInSrcRoot}/${rel}` : rel)), notes: [] };
+    }
     case 'json':
       return { text: formatJson({ ...result, findings }, opts.stats), notes: [] };
     case 'sarif': {
