@@ -42,7 +42,7 @@ function nearNames(graph: CallGraph, name: string): string[] {
     const short = tail.slice(tail.indexOf('.') + 1);
     const candidate = want.includes('.') ? short : short.slice(short.lastIndexOf('.') + 1);
     const d = editDistance(want, candidate.toLowerCase());
-    if (d <= Math.max(1, Math.floor(want.length / 4))) scored.set(short, Math.min(d, scored.get(short) ?? d));
+    if (d <= Math.max(2, Math.floor(want.length / 4))) scored.set(short, Math.min(d, scored.get(short) ?? d));
   }
   return [...scored.entries()].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1)).slice(0, 5).map(([n]) => n);
 }
