@@ -1,5 +1,5 @@
 import { shortName } from '../src/facts/chanfacts.js';
-import { nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards } from '../src/facts/sequence.js';
 import type { Rule } from '../src/rule.js';
 
@@ -41,12 +41,12 @@ export const doubleClose: Rule = {
       const vias = via(first) + via(second);
       let message: string;
       if (h.concurrent) {
-        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}, and it is closed${first.async ? ' here' : ` at line ${firstAt.line}${via(first)}`} too`;
+        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
       } else if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
       else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;
-      else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (line ${firstAt.line}${via(first)})`;
-      else if (vias === '') message = `${name} may already be closed (line ${firstAt.line})`;
-      else message = `${name} may already be closed: ${shortName(h.fn)} closes it at line ${firstAt.line}${via(first)}, then again here${via(second)}`;
+      else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (${lineRef(firstAt, at)}${via(first)})`;
+      else if (vias === '') message = `${name} may already be closed (${lineRef(firstAt, at)})`;
+      else message = `${name} may already be closed: ${shortName(h.fn)} closes it at ${lineRef(firstAt, at)}${via(first)}, then again here${via(second)}`;
       message += ': close of closed channel panics [high confidence]';
       ctx.report({
         confidence: 'high',

@@ -1,5 +1,5 @@
 import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/facts/chanfacts.js';
-import { opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
@@ -59,8 +59,8 @@ export const sendAfterClose: Rule = {
         : '';
       const message =
         h.kind === 'send-after-close'
-          ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at line ${closeAt.line}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
-          : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (line ${closeAt.line}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
+          ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at ${lineRef(closeAt, at)}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
+          : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({
         confidence,
         // Only through interface or function-value dispatch, off any cleanup path: worth a look, not a gate failure.

@@ -1,18 +1,21 @@
-import type { Confidence } from './findings.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES } from './analyze.js';
+import { makeDirs } from './cache/entry.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
+import type { Confidence } from './findings.js';
 import { runGate, type FailOn, type GateOutcome } from './gate/gate.js';
 import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { plural, summaryLine } from './report/summary.js';
+import { progressMode, progressReporter } from './progress.js';
 import { formatCallStats } from './resolve/stats.js';
 import { ALL_RULES, isEnabled } from './rules.js';
 import { UsageError } from './usage-error.js';
@@ -29,8 +32,9 @@ Exit codes:
   2  usage error, or a path that could not be analyzed (findings for the rest are still printed)`;
 
 interface CheckOptions {
-  format: Format;
+  format: OutputSpec[];
   output?: string;
+  sarifCategory?: string;
   config?: string;
   failOn: FailOn;
   minConfidence?: Confidence;
@@ -41,7 +45,7 @@ interface CheckOptions {
   reportUnusedIgnores: boolean;
   includeSuppressed: boolean;
   stats: boolean;
-  tests: boolean;
+  tests?: boolean;
   goos: string;
   goarch: string;
   tags: string[];
@@ -75,6 +79,33 @@ function parseCount(value: string): number {
   return n;
 }
 
+interface OutputSpec {
+  format: Format;
+  file?: string;
+}
+
+/** `--format sarif:out.sarif`: a format, and the file it goes to (stdout without one). */
+function collectFormat(value: string, previous: OutputSpec[]): OutputSpec[] {
+  const colon = value.indexOf(':');
+  const name = colon === -1 ? value : value.slice(0, colon);
+  if (!(FORMATS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown format "${name}" (formats: ${FORMATS.join(', ')})`);
+  const file = colon === -1 ? undefined : value.slice(colon + 1);
+  if (file === '') throw new InvalidArgumentError(`"${value}": a file name after the colon`);
+  return [...previous, { format: name as Format, ...(file !== undefined ? { file } : {}) }];
+}
+
+/** The reports to write: --output applies to the one format without a file; two reports cannot share stdout. */
+function outputsOf(specs: OutputSpec[], output: string | undefined): OutputSpec[] {
+  const all = specs.length === 0 ? [{ format: 'text' as Format }] : specs;
+  const toStdout = all.filter((s) => s.file === undefined);
+  if (output !== undefined) {
+    if (toStdout.length !== 1) throw new UsageError('--output needs exactly one --format without a file (use --format name:file for the others)');
+    return all.map((s) => (s.file === undefined ? { ...s, file: output } : s));
+  }
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.map((s) => s.format).join(' and ')} would both go to stdout: give all but one a file (--format name:file)`);
+  return all;
+}
+
 function parseTags(value: string): string[] {
   return value.split(/[,\s]+/).filter(Boolean);
 }
@@ -83,22 +114,6 @@ function validated(check: (s: string) => boolean, what: string) {
   return (value: string) => {
     if (!check(value)) throw new InvalidArgumentError(`unknown ${what} "${value}"`);
     return value;
-  };
-}
-
-/** A `\r`-rewritten status line on a terminal, shown only once a run has taken a moment. */
-function progressReporter(enabled: boolean) {
-  const start = Date.now();
-  let shown = false;
-  return {
-    update(phase: string, done: number, total: number) {
-      if (!enabled || Date.now() - start < 300) return;
-      shown = true;
-      process.stderr.write(total === 0 ? `\r\x1b[K${phase}…` : `\r\x1b[K${phase}: ${done}/${total} files`);
-    },
-    clear() {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
   };
 }
 
@@ -145,26 +160,30 @@ function projectConfig(patterns: string[], cwd: string, explicit: string | undef
   return loadConfig(found, known, shown.startsWith('..') ? found : shown);
 }
 
-async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
+async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
   const cwd = process.cwd();
   const config = projectConfig(patterns, cwd, opts.config);
   const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
-  const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
+  const outputs = outputsOf(opts.format, opts.output);
+  const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
+  const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
+  // With --new-from-rev two trees are analyzed: the progress names which one.
+  const treeLabel = (at: string) => (opts.newFromRev === undefined ? undefined : at === cwd ? 'working tree' : opts.newFromRev);
   // The same options for the working tree and, with --new-from-rev, for the tree of REV.
   const analyzeAt = (at: string, pats: string[]) =>
     analyzeOrReuse({
       patterns: pats,
       cwd: at,
-      tests: testsFromCli ? opts.tests : (config.tests ?? false),
+      tests: opts.tests ?? config.tests ?? true,
       target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
       maxFileBytes: opts.maxFileSize,
       includeGenerated: opts.includeGenerated,
       rules,
       settings: { cleanupFunctions: config.cleanupFunctions },
       ...(opts.jobs ? { workers: opts.jobs } : {}),
-      ...(opts.cache ? { cacheDir: opts.cacheDir ?? defaultCacheDir(), cacheMaxBytes: opts.cacheMaxSize } : {}),
+      ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,
-      onProgress: (phase, done, total) => progress.update(phase, done, total),
+      onProgress: (phase, done, total) => progress.update(phase, done, total, treeLabel(at)),
     });
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
@@ -180,19 +199,43 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
   progress.clear();
   const { result } = outcome;
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
-  const report = render(opts.format, outcome, {
-    cwd,
-    rules: [...rules.map((r) => r.meta), ...DIRECTIVE_RULES.filter((r) => config.rules.get(r.id) !== 'off')],
-    config,
-    includeSuppressed: opts.includeSuppressed,
-    stats: opts.stats,
-  });
-  for (const n of [...outcome.notes, ...report.notes]) process.stderr.write(`gohazard: ${n}\n`);
-  if (opts.output === undefined) process.stdout.write(report.text);
-  else writeOutput(opts.output, report.text);
+  const notes = [...outcome.notes];
+  for (const out of outputs) {
+    const toTerminal = out.file === undefined && process.stdout.isTTY === true;
+    const report = render(out.format, outcome, {
+      cwd,
+      rules: [...rules.map((r) => r.meta), ...DIRECTIVE_RULES.filter((r) => config.rules.get(r.id) !== 'off')],
+      config,
+      includeSuppressed: opts.includeSuppressed,
+      stats: opts.stats,
+      ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
+      newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
+      ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+    });
+    notes.push(...report.notes);
+    if (out.file === undefined) process.stdout.write(report.text);
+    else writeOutput(out.file, report.text);
+  }
+  for (const n of notes) process.stderr.write(`gohazard: ${n}\n`);
   if (opts.stats) printStats(outcome, opts.newFromRev);
-  if (result.diagnostics.some((d) => d.severity === 'error')) return EXIT_ERROR;
-  return outcome.failed ? EXIT_FINDINGS : EXIT_OK;
+  const unanalyzed = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const exit =
+    unanalyzed > 0
+      ? { code: EXIT_ERROR, reason: `${plural(unanalyzed, 'path')} could not be analyzed (above)` }
+      : { code: outcome.failed ? EXIT_FINDINGS : EXIT_OK, reason: outcome.verdict };
+  if (outcome.findings.length > 0 || exit.code !== EXIT_OK) process.stderr.write(`gohazard: ${summaryLine(outcome.findings, exit)}\n`);
+  return exit.code;
+}
+
+/** The cache folder, created if need be; undefined (no cache, said once) when it cannot be. */
+function usableCacheDir(dir: string): string | undefined {
+  try {
+    makeDirs(dir);
+    return dir;
+  } catch (err) {
+    process.stderr.write(`gohazard: warning: cache: cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); running without a cache\n`);
+    return undefined;
+  }
 }
 
 function writeOutput(file: string, text: string): void {
@@ -204,21 +247,28 @@ function writeOutput(file: string, text: string): void {
 }
 
 interface ExplainOptions {
-  tests: boolean;
+  tests?: boolean;
   goos: string;
   goarch: string;
   tags: string[];
   jobs?: number;
+  config?: string;
+  cache: boolean;
+  cacheDir?: string;
 }
 
+/** The same program `check` sees: config (tests, build tags) and the summary cache. */
 async function runExplain(name: string, patterns: string[], opts: ExplainOptions): Promise<number> {
   const cwd = process.cwd();
+  const config = projectConfig(patterns, cwd, opts.config);
+  const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
   const result = await analyze({
     patterns,
     cwd,
-    tests: opts.tests,
-    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...opts.tags] },
+    tests: opts.tests ?? config.tests ?? true,
+    target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
     ...(opts.jobs ? { workers: opts.jobs } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
   });
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
   try {
@@ -247,8 +297,9 @@ export function buildCli(setExit: (code: number) => void): Command {
     .command('check')
     .description('analyze Go packages and report hazards')
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('-f, --format <format[:file]>', `output format: ${FORMATS.join(', ')}; repeat for several reports, each optionally to its own file (default: text)`, collectFormat, [] as OutputSpec[])
+    .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
+    .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))
     .option('--max-findings <n>', 'also exit 1 when more than n findings are reported (a ratchet)', parseCount)
@@ -259,7 +310,8 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
     .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
     .option('--stats', 'print files, packages, lines, skipped files and per-phase times to stderr', false)
-    .option('--tests', 'include _test.go files', false)
+    .option('--tests', 'include _test.go files (the default, as in go vet; overrides "tests" in the config)')
+    .option('--no-tests', 'leave out _test.go files')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
@@ -274,18 +326,20 @@ export function buildCli(setExit: (code: number) => void): Command {
         .default(DEFAULT_CACHE_MAX_BYTES, '1GiB'),
     )
     .option('-v, --verbose', 'also report problems that only cost speed, such as a corrupt cache entry', false)
-    .option('--no-progress', 'never show the progress line (it only appears on a terminal)')
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
-    .action(async (patterns: string[], opts: CheckOptions, cmd: Command) =>
-      setExit(await runCheck(patterns, opts, cmd.getOptionValueSource('tests') === 'cli')),
-    );
+    .option('--no-progress', 'no progress on stderr (shown on a terminal, and as one line per phase when CI is set)')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --no-tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
+    .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
 
   program
     .command('explain')
     .description("show a function's resolved callees (and how), its callers, and its unresolved calls")
-    .argument('<func>', "Go's name of the function, e.g. 'example.com/m/engine.(*Writer).Close', or a unique suffix such as '(*Writer).Close'")
+    .argument('<func>', "the function: Go's name ('example.com/m/engine.(*Writer).Close'), a unique suffix ('(*Writer).Close'), or the name findings print ('Writer.Close')")
     .argument('[patterns...]', 'packages to analyze', ['./...'])
-    .option('--tests', 'include _test.go files', false)
+    .option('--config <file>', 'config file (default: as for check)')
+    .option('--tests', 'include _test.go files (the default)')
+    .option('--no-tests', 'leave out _test.go files')
+    .option('--cache-dir <dir>', 'summary cache folder (default: as for check)')
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])

@@ -1,12 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse, ParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Confidence, Severity } from './findings.js';
 import { UsageError } from './usage-error.js';
 
 /**
  * The project's settings, from `.gohazard.json` (or `gohazard.config.json`) in the analysis root or the
- * nearest folder above it, or from `--config FILE`. Every key is optional; unknown keys are errors, so
- * a typo never silently turns a setting off.
+ * nearest folder above it, or from `--config FILE`. JSON with comments and trailing commas (JSONC), as
+ * editors' settings files; docs/gohazard.schema.json describes it for editors (`"$schema"`). Every key is
+ * optional; unknown keys are errors, so a typo never silently turns a setting off.
  *
  *   {
  *     "rules": { "double-close": "warning", "send-after-close": "off" },   // off | on | error | warning | note
@@ -34,7 +36,7 @@ export interface Config {
 
 export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [] };
 
-const KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence'];
+export const CONFIG_KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence'];
 const SETTINGS: readonly RuleSetting[] = ['off', 'on', 'error', 'warning', 'note'];
 
 /** The nearest config file at or above `dir`, if any. */
@@ -63,15 +65,16 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
   const fail = (msg: string): never => {
     throw new UsageError(`${shownAs}: ${msg}`);
   };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return fail(`not valid JSON (${(err as Error).message})`);
+  const errors: ParseError[] = [];
+  const doc: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, col } = lineCol(text, first.offset);
+    throw new UsageError(`${shownAs}:${line}:${col}: not valid JSON: ${SYNTAX_ERRORS[first.error] ?? 'syntax error'}`);
   }
   if (!isObject(doc)) return fail('expected a JSON object');
   for (const key of Object.keys(doc)) {
-    if (!KEYS.includes(key)) fail(`unknown key "${key}" (known keys: ${KEYS.filter((k) => k !== '$schema').join(', ')})`);
+    if (!CONFIG_KEYS.includes(key)) fail(`unknown key "${key}" (known keys: ${CONFIG_KEYS.filter((k) => k !== '$schema').join(', ')})`);
   }
 
   const rules = new Map<string, RuleSetting>();
@@ -102,6 +105,33 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
     ...(doc.minConfidence !== undefined ? { minConfidence: doc.minConfidence as Confidence } : {}),
     buildTags: strings(doc, 'buildTags', fail),
   };
+}
+
+/** jsonc-parser's error codes, in words. */
+const SYNTAX_ERRORS: Partial<Record<ParseErrorCode, string>> = {
+  [ParseErrorCode.InvalidSymbol]: 'unexpected character',
+  [ParseErrorCode.InvalidNumberFormat]: 'malformed number',
+  [ParseErrorCode.PropertyNameExpected]: 'expected a key in double quotes',
+  [ParseErrorCode.ValueExpected]: 'expected a value',
+  [ParseErrorCode.ColonExpected]: 'expected ":" after a key',
+  [ParseErrorCode.CommaExpected]: 'expected a comma',
+  [ParseErrorCode.CloseBraceExpected]: 'expected "}"',
+  [ParseErrorCode.CloseBracketExpected]: 'expected "]"',
+  [ParseErrorCode.EndOfFileExpected]: 'unexpected text after the end',
+  [ParseErrorCode.InvalidCommentToken]: 'malformed comment',
+  [ParseErrorCode.UnexpectedEndOfComment]: 'unterminated comment',
+  [ParseErrorCode.UnexpectedEndOfString]: 'unterminated string',
+  [ParseErrorCode.UnexpectedEndOfNumber]: 'unterminated number',
+  [ParseErrorCode.InvalidUnicode]: 'malformed \\u escape',
+  [ParseErrorCode.InvalidEscapeCharacter]: 'unknown escape sequence',
+  [ParseErrorCode.InvalidCharacter]: 'control character in a string',
+};
+
+/** 1-based line and column (in UTF-16 units, as editors count) of an offset. */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, col: offset - lineStart + 1 };
 }
 
 function strings(doc: Record<string, unknown>, key: string, fail: (msg: string) => never): string[] {

@@ -5,18 +5,57 @@ import type { CallGraph, CallInfo, FuncNode } from './resolve/callgraph.js';
 export class ExplainError extends Error {}
 
 /**
- * Finds a function by Go's qualified name (`example.com/m/pkg.(*T).M`), or by a unique suffix of
- * it (`(*T).M`, `pkg.F`), the way users paste names from findings.
+ * Finds a function by Go's qualified name (`example.com/m/pkg.(*T).M`), by a unique suffix of it
+ * (`(*T).M`, `pkg.F`), or by the name findings print (`T.M`, `T.M.func2`): what users paste.
  */
 export function findFunc(graph: CallGraph, name: string): FuncNode {
   const exact = graph.byId.get(name);
   if (exact) return exact;
-  const matches = graph.funcs.filter((f) => f.id.endsWith(`/${name}`) || f.id.endsWith(`.${name}`));
+  const printed = unparenthesized(name);
+  const matches = graph.funcs.filter((f) => endsWithName(f.id, name) || endsWithName(unparenthesized(f.id), printed));
   const ids = [...new Set(matches.map((f) => f.id))];
   if (ids.length === 1) return matches[0]!;
-  if (ids.length === 0) throw new ExplainError(`no function named ${name} in the analyzed packages`);
+  if (ids.length === 0) {
+    const near = nearNames(graph, printed);
+    throw new ExplainError(`no function named ${name} in the analyzed packages${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
+  }
   const shown = ids.slice(0, 10).join(', ');
   throw new ExplainError(`${name} is ambiguous: ${shown}${ids.length > 10 ? ', ...' : ''}`);
+}
+
+function endsWithName(id: string, name: string): boolean {
+  return id.endsWith(`/${name}`) || id.endsWith(`.${name}`);
+}
+
+/** `pkg.(*T).M` as findings print it: `pkg.T.M`. */
+function unparenthesized(id: string): string {
+  return id.replace(/[()*]/g, '');
+}
+
+/** Up to five functions whose printed name is a small edit away from `name` (a typo, a wrong case). */
+function nearNames(graph: CallGraph, name: string): string[] {
+  const want = name.toLowerCase();
+  const scored = new Map<string, number>();
+  for (const f of graph.funcs) {
+    const printed = unparenthesized(f.id);
+    const tail = printed.slice(printed.lastIndexOf('/') + 1);
+    const short = tail.slice(tail.indexOf('.') + 1);
+    const candidate = want.includes('.') ? short : short.slice(short.lastIndexOf('.') + 1);
+    const d = editDistance(want, candidate.toLowerCase());
+    if (d <= Math.max(2, Math.floor(want.length / 4))) scored.set(short, Math.min(d, scored.get(short) ?? d));
+  }
+  return [...scored.entries()].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1)).slice(0, 5).map(([n]) => n);
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** What `gohazard explain` prints: callees with how each was resolved, callers, unresolved sites. */

@@ -6,8 +6,9 @@
 /**
  * 3: positions are packed numbers (see Pos), not `{line, col}` objects.
  * 4: nesting is capped at MAX_NESTING levels, with `tooDeep` saying where.
+ * 5: `// gohazard:` directives (with a space) are kept too.
  */
-export const SUMMARY_FORMAT = 4;
+export const SUMMARY_FORMAT = 5;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are

@@ -98,23 +98,29 @@ function cmp(a: string, b: string): number {
 }
 
 /**
- * Go's way of naming a function: `path.Func`, `path.T.M`, `path.(*T).M`; literals as `outer$1`,
- * and those of package-level initializers as `path.glob$file.go$1`.
+ * Go's way of naming a function, as panics and profiles print it: `path.Func`, `path.T.M`, `path.(*T).M`;
+ * literals as `outer.func1` and literals within literals as `outer.func1.2`; those of package-level
+ * initializers as `path.glob..func1`, numbered across the package's files (Go 1.22 says `init.func1`,
+ * which would collide with the literals of a `func init`).
  */
 export function qualifiedName(pkg: Package, file: FileSummary, fn: FuncDecl): string {
   if (fn.parent === undefined && !fn.name) {
-    // A literal in a package-level initializer: numbered within its file, which the name carries.
-    const n = file.funcs.filter((f) => f.parent === undefined && !f.name).indexOf(fn) + 1;
-    return `${pkg.importPath}.glob$${file.path.slice(file.path.lastIndexOf('/') + 1)}$${n}`;
+    const initializers = (f: FileSummary) => f.funcs.filter((d) => d.parent === undefined && !d.name);
+    const before = pkg.files.slice(0, Math.max(0, pkg.files.indexOf(file))).reduce((n, f) => n + initializers(f).length, 0);
+    return `${pkg.importPath}.glob..func${before + initializers(file).indexOf(fn) + 1}`;
   }
   if (fn.parent !== undefined) {
     const parent = file.funcs[fn.parent];
     const siblings = file.funcs.filter((f) => f.parent === fn.parent);
-    const n = siblings.indexOf(fn) + 1;
-    return parent ? `${qualifiedName(pkg, file, parent)}$${n}` : `${pkg.importPath}.func$${fn.id}`;
+    return parent ? literalName(qualifiedName(pkg, file, parent), parent, siblings.indexOf(fn) + 1) : `${pkg.importPath}.func$${fn.id}`;
   }
   if (!fn.recv) return `${pkg.importPath}.${fn.name}`;
   const t = fn.recv.type;
   const base = (x: TypeExpr): string => (x.k === 'name' ? x.name : x.k === 'ptr' ? base(x.elem) : '?');
   return t.k === 'ptr' ? `${pkg.importPath}.(*${base(t)}).${fn.name}` : `${pkg.importPath}.${base(t)}.${fn.name}`;
+}
+
+/** The `n`th literal directly in `parent` (named `parentId`): `F.func1` in a declared function, `F.func1.2` in a literal. */
+export function literalName(parentId: string, parent: FuncDecl, n: number): string {
+  return parent.name ? `${parentId}.func${n}` : `${parentId}.${n}`;
 }

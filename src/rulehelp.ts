@@ -18,8 +18,3 @@ export function markdownToText(md: string): string {
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
-
-/** Where a rule's documentation lives on the web; `homepage` is package.json's. */
-export function ruleHelpUri(homepage: string, id: string): string {
-  return `${homepage}/blob/main/rules/${id}.md`;
-}

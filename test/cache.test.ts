@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -210,14 +210,24 @@ describe('summary cache: CLI', () => {
     expect(entries(path.join(xdg, 'gohazard'))).toHaveLength(1);
   });
 
+  it('a cache folder that cannot be created (under /proc) does not hang: one warning, then no cache', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const r = spawnSync(process.execPath, [BIN, 'check', '--cache-dir', '/proc/gohazard-none/cache'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^a\.go:5:2: /);
+    expect(r.stderr).toBe('gohazard: warning: cache: cannot create /proc/gohazard-none/cache (ENOENT); running without a cache\n' + 'gohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n');
+  });
+
   it('keeps going when the cache folder cannot be written, saying so under --verbose', () => {
-    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker': 'a file, not a folder' });
+    // The folder exists, but where summaries go is a file: every write fails, and the run goes on.
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD, 'b.go': HAZARD.replace('f(', 'g('), 'c.go': 'package m\n', 'blocker/summaries-v1': 'a file, not a folder' });
     const r = cli(['check', '--verbose', '--cache-dir', path.join(dir, 'blocker')], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);
-    expect(r.stderr).toMatch(/^gohazard: a\.go: warning: cache: cannot write the cache in .*blocker.*: ENOTDIR \(and 2 more files\)\n$/);
-    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(cli(['check', '--cache-dir', path.join(dir, 'blocker')], dir).stderr).toBe('');
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/);
+    expect(r.stderr).toMatch(/^gohazard: a\.go: warning: cache: cannot write the cache in .*blocker.*: ENOTDIR \(and 2 more files\)\ngohazard: 2 findings: [^\n]*\n$/);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(cli(['check', '--cache-dir', path.join(dir, 'blocker')], dir).stderr).toBe('gohazard: 2 findings: 2 errors (double-close 2); exit 1: 2 at or above --fail-on error\n');
   });
 });
 
@@ -278,6 +288,17 @@ describe('run cache', () => {
     expect((await reuse(dir, cacheDir)).stats.reused).toBe(true);
   });
 
+  it('analyzes again when cleanupFunctions change: a RegExp is part of the key by its source', async () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD });
+    const cacheDir = tempTree({});
+    const withCleanup = (re: RegExp) =>
+      analyzeOrReuse({ patterns: ['./...'], cwd: dir, workers: 2, cacheDir, settings: { cleanupFunctions: [re] } });
+    await withCleanup(/^Teardown$/);
+    expect((await withCleanup(/^Teardown$/)).stats.reused).toBe(true);
+    expect((await withCleanup(/^Release$/)).stats.reused).toBe(false);
+    expect((await withCleanup(/^release$/i)).stats.reused).toBe(false);
+  });
+
   it('says so under --stats, and the CLI reports the same findings with suppressions applied', () => {
     const dir = tempTree({
       'go.mod': 'module m\n',
@@ -289,7 +310,7 @@ describe('run cache', () => {
     const warm = cli(['check', '--stats', '--cache-dir', cacheDir], dir);
     expect(warm.code).toBe(1);
     expect(warm.stdout).toBe(cold.stdout);
-    expect(warm.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(warm.stdout).toMatch(/^a\.go:5:2: error: double-close/);
     expect(warm.stdout).not.toMatch(/b\.go/);
     expect(cold.stderr).not.toMatch(/reused/);
     expect(warm.stderr).toMatch(/results reused from an identical earlier run/);

@@ -131,12 +131,12 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     ['Elements', 153, T],
     ['Elements', 156, V],
     ['Elements', 159, T],
-    ['Closures', 173, `${CASES}.Closures$1 [closure]`],
-    ['Closures', 175, `${CASES}.Closures$2 [func-value]`],
-    ['Closures', 176, `go ${CASES}.Closures$2 [func-value]`],
+    ['Closures', 173, `${CASES}.Closures.func1 [closure]`],
+    ['Closures', 175, `${CASES}.Closures.func2 [func-value]`],
+    ['Closures', 176, `go ${CASES}.Closures.func2 [func-value]`],
     ['Closures', 177, `defer ${T}`],
     ['FuncValues', 183, `${CASES}.helper [func-value]`],
-    ['FuncValues', 184, `${CASES}.glob$cases.go$1 [func-value]`],
+    ['FuncValues', 184, `${CASES}.glob..func1 [func-value]`],
     ['FuncValues', 186, `${CASES}.(*T).Ptr [method-value]`],
     ['apply', 190, `${CASES}.helper [func-value]`],
     ['Dispatch', 194, `${CASES}.Square.Name [interface]`],
@@ -183,12 +183,12 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
   });
 
   it('marks go and defer on caller edges too', () => {
-    const modes = graph.callers(fn(`${CASES}.Closures$2`)).map((c) => `${lineOf(c.call.pos)} ${c.mode}`);
+    const modes = graph.callers(fn(`${CASES}.Closures.func2`)).map((c) => `${lineOf(c.call.pos)} ${c.mode}`);
     expect(modes).toEqual(['175 call', '176 go']);
   });
 
   it('gives closures their own node and keeps captured variables in the declaring function', () => {
-    const lit = fn(`${CASES}.Closures$1`);
+    const lit = fn(`${CASES}.Closures.func1`);
     const t = findId(lit.decl.body ?? [], 't');
     expect(t && graph.storageOf(lit, t)).toEqual({ kind: 'local', fn: `${CASES}.Closures`, name: 't' });
     expect(graph.captures(lit)).toEqual([{ kind: 'local', fn: `${CASES}.Closures`, name: 't' }]);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ describe('gohazard check: output and exit codes', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'sub/a.go': HAZARD, 'b.go': CLEAN });
     const r = cli(['check', './...'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('sub/a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
+    expect(r.stdout).toBe('sub/a.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
     expect(cli(['check', '../sub'], path.join(dir, 'sub')).code).toBe(1);
     expect(cli(['check'], path.join(dir, 'sub')).stdout).toMatch(/^a\.go:5:2: /);
   });
@@ -49,17 +49,17 @@ describe('gohazard check: output and exit codes', () => {
     expect(cli(['check', '--include-generated'], dir).code).toBe(1);
   });
 
-  it('honours --tests, --goos and --tags', () => {
+  it('includes _test.go files unless --no-tests; honours --goos and --tags', () => {
     const dir = tempTree({
       'go.mod': 'module m\n',
       'a_test.go': HAZARD,
       'b_windows.go': HAZARD.replace('func f', 'func w'),
       'c.go': `//go:build integration\n\n${HAZARD.replace('func f', 'func i')}`,
     });
-    expect(cli(['check'], dir).code).toBe(0);
-    expect(cli(['check', '--tests'], dir).stdout).toMatch(/^a_test\.go:5:2/);
-    expect(cli(['check', '--goos', 'windows'], dir).stdout).toMatch(/^b_windows\.go:5:2/);
-    expect(cli(['check', '--tags', 'integration'], dir).stdout).toMatch(/^c\.go:7:2/);
+    expect(cli(['check', '--no-tests'], dir).code).toBe(0);
+    expect(cli(['check'], dir).stdout).toMatch(/^a_test\.go:5:2/);
+    expect(cli(['check', '--no-tests', '--goos', 'windows'], dir).stdout).toMatch(/^b_windows\.go:5:2/);
+    expect(cli(['check', '--no-tests', '--tags', 'integration'], dir).stdout).toMatch(/^c\.go:7:2/);
   });
 });
 
@@ -69,20 +69,20 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
   it('a missing path: exit 2', () => {
     const r = cli(['check', './nope'], tempTree({ 'a.go': CLEAN }));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('gohazard: ./nope: error: cannot read: no such file or folder\n');
+    expect(r.stderr).toBe('gohazard: ./nope: error: cannot read: no such file or folder\ngohazard: no findings; exit 2: 1 path could not be analyzed (above)\n');
   });
 
   it('a path that is not Go code: exit 2', () => {
     const dir = tempTree({ 'README.md': '# hi\n', 'docs/x.txt': 'x' });
-    expect(cli(['check', 'README.md'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: README.md: error: not a Go source file or folder\n' });
-    expect(cli(['check', './docs/...'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: ./docs/...: error: matched no Go files\n' });
+    expect(cli(['check', 'README.md'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: README.md: error: not a Go source file or folder\ngohazard: no findings; exit 2: 1 path could not be analyzed (above)\n' });
+    expect(cli(['check', './docs/...'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: ./docs/...: error: matched no Go files\ngohazard: no findings; exit 2: 1 path could not be analyzed (above)\n' });
   });
 
   it('a missing path next to a good one: findings for the good one, then exit 2', () => {
     const dir = tempTree({ 'a.go': HAZARD });
     const r = cli(['check', '.', './nope'], dir);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/);
   });
 
   it('binary, non-UTF-8, oversized and unreadable files are skipped with a warning; the run goes on', () => {
@@ -96,7 +96,7 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     chmodSync(path.join(dir, 'locked.go'), 0o000);
     const r = cli(['check', '--max-file-size', '10KiB'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/);
     expect(r.stderr).toContain('gohazard: bin.go: warning: skipped: binary file (contains NUL bytes)\n');
     expect(r.stderr).toContain('gohazard: latin1.go: warning: skipped: not valid UTF-8\n');
     expect(r.stderr).toMatch(/gohazard: big\.go: warning: skipped: larger than --max-file-size \(21 KiB > 10 KiB\)\n/);
@@ -109,7 +109,7 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     const dir = tempTree({ 'a.go': `${HAZARD}\nfunc broken() { x := }\n` });
     const r = cli(['check'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close/);
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/);
     expect(r.stderr).toMatch(/^gohazard: a\.go:8:\d+: warning: syntax error/);
   });
 
@@ -119,7 +119,7 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     symlinkSync('.', path.join(dir, 'loop'));
     const r = cli(['check', './...'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('gohazard: loop: warning: skipped: a symlink to a folder is not followed by ... patterns (as in the go command)\n');
+    expect(r.stderr).toBe('gohazard: loop: warning: skipped: a symlink to a folder is not followed by ... patterns (as in the go command)\ngohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n');
   });
 
   it('an unknown flag, a bad value, an unknown command: exit 2 with one line', () => {
@@ -140,6 +140,20 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
   });
 });
 
+describe('gohazard: the native parser cannot load', () => {
+  it('says what failed and how to fix it in one line, exit 2, no stack trace', () => {
+    // What Debian 12 gives tree-sitter's prebuilt binary when install scripts were skipped.
+    const preload = tempTree({
+      'fail.cjs':
+        "process.dlopen = () => { throw Object.assign(new Error(\"/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.32' not found\\n(more)\"), { code: 'ERR_DLOPEN_FAILED' }); };\n",
+    });
+    const r = spawnSync(process.execPath, ['--require', path.join(preload, 'fail.cjs'), BIN, 'check'], { cwd: preload, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^gohazard: error: the tree-sitter parser \(a native module\) cannot load: \/lib\/x86_64-linux-gnu\/libstdc\+\+\.so\.6: version `GLIBCXX_3\.4\.32' not found; fix: allow install scripts .* npm rebuild tree-sitter tree-sitter-go\n$/);
+  });
+});
+
 describe('gohazard: a reader that stops early (| head)', () => {
   /** Runs the CLI with its stdout pipe closed before anything is written to it. */
   const closedStdout = (args: string[], cwd?: string) =>
@@ -156,6 +170,6 @@ describe('gohazard: a reader that stops early (| head)', () => {
     expect(await closedStdout(['rules'])).toEqual({ code: 0, stderr: '' });
     const lines = Array.from({ length: 200 }, (_, i) => HAZARD.replace('package m\n', '').replace('func f', `func f${i}`)).join('');
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': `package m\n${lines}` });
-    expect(await closedStdout(['check'], dir)).toEqual({ code: 1, stderr: '' });
+    expect(await closedStdout(['check'], dir)).toEqual({ code: 1, stderr: 'gohazard: 200 findings: 200 errors (double-close 200); exit 1: 200 at or above --fail-on error\n' });
   });
 });

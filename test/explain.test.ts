@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, FIXTURES, tempTree } from './helpers.js';
 
@@ -21,8 +23,8 @@ describe('gohazard explain', () => {
   });
 
   it('shows what a closure captures', () => {
-    const r = cli(['explain', 'callgraph.Closures$1', './callgraph/...'], FIXTURES);
-    expect(r.stdout).toMatch(/^gohazard\.test\/fixtures\/callgraph\.Closures\$1 .*\ncaptures: t\n/);
+    const r = cli(['explain', 'callgraph.Closures.func1', './callgraph/...'], FIXTURES);
+    expect(r.stdout).toMatch(/^gohazard\.test\/fixtures\/callgraph\.Closures\.func1 .*\ncaptures: t\n/);
   });
 
   it('fails with one line for an unknown or ambiguous name', () => {
@@ -32,5 +34,36 @@ describe('gohazard explain', () => {
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/^gohazard: Close is ambiguous: .*local\.\(\*Writer\)\.Close/);
     expect(ambiguous.stderr.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('names as Go prints them', () => {
+  const dir = tempTree({
+    'go.mod': 'module m\n',
+    'a.go':
+      'package m\n\nvar hook = func() {}\n\ntype Builder struct{}\n\n' +
+      'func (b *Builder) Do() {\n\tfunc() {\n\t\tfunc() {}()\n\t}()\n\tgo func() {}()\n}\n\nfunc (b *Builder) Close() {}\n',
+    'b.go': 'package m\n\nvar other = func() {}\n',
+  });
+
+  it('closures are outer.funcN, nested ones outer.funcN.M, package-level ones glob..funcN across files', () => {
+    expect(cli(['explain', 'm.(*Builder).Do.func1.1'], dir).stdout).toMatch(/^m\.\(\*Builder\)\.Do\.func1\.1 {2}\(a\.go:9:3\)/);
+    expect(cli(['explain', 'm.(*Builder).Do.func2'], dir).stdout).toMatch(/^m\.\(\*Builder\)\.Do\.func2 {2}\(a\.go:11:5\)/);
+    expect(cli(['explain', 'm.glob..func2'], dir).stdout).toMatch(/^m\.glob\.\.func2 {2}\(b\.go:3:13\)/);
+  });
+
+  it('accepts the names findings print (Builder.Do.func2), and suggests near names for a typo', () => {
+    expect(cli(['explain', 'Builder.Do.func2'], dir).stdout).toMatch(/^m\.\(\*Builder\)\.Do\.func2 /);
+    expect(cli(['explain', 'Builder.Clsoe'], dir)).toMatchObject({
+      code: 2,
+      stderr: 'gohazard: no function named Builder.Clsoe in the analyzed packages; did you mean Builder.Close?\n',
+    });
+  });
+
+  it('reads the config: "tests": false leaves _test.go files out', () => {
+    const withTest = tempTree({ 'go.mod': 'module m\n', 'a_test.go': 'package m\n\nfunc helper() {}\n' });
+    expect(cli(['explain', 'm.helper'], withTest).code).toBe(0);
+    writeFileSync(path.join(withTest, '.gohazard.json'), '{"tests": false}');
+    expect(cli(['explain', 'm.helper'], withTest).code).toBe(2);
   });
 });

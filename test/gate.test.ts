@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
-import { loadConfig } from '../dist/src/config.js';
+import { CONFIG_KEYS, loadConfig } from '../dist/src/config.js';
 import { excludeMatcher } from '../dist/src/gate/glob.js';
 import { lineOf } from '../dist/src/ir.js';
 import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
-import { cli, tempTree } from './helpers.js';
+import { cli, diagnosticsOf, REPO, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
 const GO_MOD = 'module m\n';
@@ -40,7 +41,9 @@ describe('--fail-on and --max-findings', () => {
     writeFileSync(path.join(dir, '.gohazard.json'), '{ "rules": { "double-close": "warning" } }');
     try {
       expect(cli(['check'], dir).code).toBe(0);
-      expect(cli(['check'], dir).stdout).toMatch(/^a\.go:5:2: double-close/);
+      const passed = cli(['check'], dir);
+      expect(passed.stdout).toMatch(/^a\.go:5:2: warning: double-close/);
+      expect(passed.stderr).toBe('gohazard: 2 findings: 2 warnings (double-close 2); exit 0: none at or above --fail-on error\n');
       expect(cli(['check', '--fail-on', 'warning'], dir).code).toBe(1);
       expect(cli(['check', '--fail-on', 'note'], dir).code).toBe(1);
     } finally {
@@ -52,7 +55,10 @@ describe('--fail-on and --max-findings', () => {
 
   it('--max-findings fails only when the count goes above it', () => {
     expect(cli(['check', '--fail-on', 'none', '--max-findings', '2'], dir).code).toBe(0);
-    expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir).code).toBe(1);
+    expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir)).toMatchObject({
+      code: 1,
+      stderr: 'gohazard: 2 findings: 2 errors (double-close 2); exit 1: 2 findings exceed --max-findings 1\n',
+    });
     expect(cli(['check', '--max-findings', '-1'], dir).code).toBe(2);
   });
 });
@@ -62,7 +68,7 @@ describe('baseline', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'b.go': hazard('g') });
     const w = cli(['check', '--write-baseline', '.gohazard-baseline.json'], dir);
     expect(w.code).toBe(0);
-    expect(w.stderr).toBe('gohazard: wrote 2 findings to the baseline .gohazard-baseline.json\n');
+    expect(w.stderr).toBe('gohazard: wrote 2 findings to the baseline .gohazard-baseline.json\ngohazard: 2 findings: 2 errors (double-close 2); exit 0: a baseline was written\n');
     const baseline = JSON.parse(readFileSync(path.join(dir, '.gohazard-baseline.json'), 'utf8'));
     expect(baseline.version).toBe(1);
     expect(baseline.findings.map((f: { path: string }) => f.path)).toEqual(['a.go', 'b.go']);
@@ -76,7 +82,7 @@ describe('baseline', () => {
     writeFileSync(path.join(dir, 'c.go'), hazard('h'));
     const r = cli(['check', '--baseline', '.gohazard-baseline.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('c.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
+    expect(r.stdout).toBe('c.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
     expect(r.stderr).toContain('1 finding hidden');
     expect(r.stderr).toContain('1 baselined finding no longer found; shrink it with --write-baseline');
   });
@@ -87,7 +93,7 @@ describe('baseline', () => {
     writeFileSync(path.join(dir, 'a.go'), hazard('f').replace('\tclose(ch)\n}', '\tclose(ch) //gohazard:ignore double-close reset by the caller\n}'));
     writeFileSync(path.join(dir, 'c.go'), hazard('h'));
     const r = cli(['check', '--baseline', 'base.json', '--stats'], dir);
-    expect(r.stdout).toMatch(/^c\.go:5:2: double-close[^\n]*\n$/);
+    expect(r.stdout).toMatch(/^c\.go:5:2: error: double-close[^\n]*\n$/);
     expect(r.stderr).toContain('gohazard: findings: 1 (1 suppressed, 1 in the baseline)\n');
     expect(cli(['check', '--stats'], dir).stderr).toContain('gohazard: findings: 2 (1 suppressed)\n');
   });
@@ -126,13 +132,21 @@ describe('suppressions', () => {
     const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
-      'a.go:5:1: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
-      'a.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]',
-      'a.go:10:1: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
-      'a.go:10:2: double-close: ch may already be closed (line 9): close of closed channel panics [high confidence]',
-      'a.go:12:1: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
+      'a.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]',
+      'a.go:10:1: warning: bad-ignore: //gohazard:ignore names unknown rule "doubleclose"',
+      'a.go:10:2: error: double-close: ch may already be closed (line 9): close of closed channel panics [high confidence]',
+      'a.go:12:1: warning: bad-ignore: unknown directive //gohazard:nolint: expected //gohazard:ignore or //gohazard:file-ignore',
       '',
     ]);
+  });
+
+  it('accepts a space after the slashes (// gohazard:ignore), as it reads like any other comment', () => {
+    const src =
+      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) // gohazard:ignore double-close reset by the caller\n}\n\n' +
+      'func g(ch chan int) {\n\tclose(ch)\n\t//\tgohazard:ignore double-close tab-separated\n\tclose(ch)\n}\n';
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('//gohazard:file-ignore covers the whole file, and only that file', () => {
@@ -141,7 +155,7 @@ describe('suppressions', () => {
       'a.go': hazard('f').replace('package m\n', 'package m\n\n//gohazard:file-ignore unused-ignore,double-close legacy code, rewritten in #12\n'),
       'b.go': hazard('g'),
     });
-    expect(cli(['check'], dir).stdout).toMatch(/^b\.go:5:2: double-close[^\n]*\n$/);
+    expect(cli(['check'], dir).stdout).toMatch(/^b\.go:5:2: error: double-close[^\n]*\n$/);
   });
 
   it('--report-unused-ignores reports suppressions that match nothing', () => {
@@ -149,7 +163,7 @@ describe('suppressions', () => {
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     const r = cli(['check', '--report-unused-ignores', '--fail-on', 'warning'], dir);
-    expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
+    expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: warning: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
   });
 });
 
@@ -161,7 +175,7 @@ describe('opt-in rules and confidence', () => {
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     writeFileSync(path.join(dir, '.gohazard.json'), JSON.stringify({ rules: { 'unguarded-close': 'on' } }));
     const r = cli(['check'], dir);
-    expect(r.stdout).toMatch(/^q\.go:6:2: unguarded-close: Q\.Close closes q\.ch with nothing to stop a second call/);
+    expect(r.stdout).toMatch(/^q\.go:6:2: warning: unguarded-close: Q\.Close closes q\.ch with nothing to stop a second call/);
     // A warning: reported, but the gate passes at the default --fail-on error.
     expect(r.code).toBe(0);
   });
@@ -187,7 +201,7 @@ describe('config file', () => {
       'mod/gen/b.go': hazard('g'),
     });
     const mod = path.join(dir, 'mod');
-    expect(cli(['check'], mod).stdout).toMatch(/^a\.go:5:2: double-close[^\n]*\n$/);
+    expect(cli(['check'], mod).stdout).toMatch(/^a\.go:5:2: error: double-close[^\n]*\n$/);
     writeFileSync(path.join(mod, '.gohazard.json'), JSON.stringify({ rules: { 'double-close': 'off' } }));
     // A suppression naming a rule that is turned off is still well-formed.
     writeFileSync(path.join(mod, 'c.go'), 'package m\n\n//gohazard:ignore double-close kept for when the rule is back on\nfunc c() {}\n');
@@ -223,6 +237,9 @@ describe('config file', () => {
     writeFileSync(path.join(dir, '.gohazard.json'), '{"tests": false}');
     expect(paths([])).toEqual([]);
     expect(paths(['--tests'])).toEqual(['a_test.go']);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{}');
+    expect(paths([])).toEqual(['a_test.go']);
+    expect(paths(['--no-tests'])).toEqual([]);
   });
 
   it('cleanupFunctions reach the rules as ctx.settings', async () => {
@@ -242,6 +259,27 @@ describe('config file', () => {
     };
     const result = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules: [probe], settings: { cleanupFunctions: config.cleanupFunctions } });
     expect(result.findings.map((f) => f.message)).toEqual(['Teardown', 'Release']);
+  });
+
+  it('allows comments and trailing commas (JSONC) and a $schema key; a syntax error names its line and column', () => {
+    const jsonc = '{\n  // the schema ships in the package\n  "$schema": "./node_modules/gohazard/docs/gohazard.schema.json",\n  /* off for now */\n  "rules": {"double-close": "off",},\n}\n';
+    expect(cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': jsonc }))).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const broken = '{\n  "rules": {\n    "double-close" "off"\n  }\n}\n';
+    expect(cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), '.gohazard.json': broken }))).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'gohazard: error: .gohazard.json:3:20: not valid JSON: expected ":" after a key\n',
+    });
+  });
+
+  it('the published JSON Schema knows exactly the keys gohazard reads, and accepts a full config', () => {
+    const schema = JSON.parse(readFileSync(path.join(REPO, 'docs', 'gohazard.schema.json'), 'utf8'));
+    expect(Object.keys(schema.properties).sort()).toEqual([...CONFIG_KEYS].sort());
+    const validate = new Ajv({ strict: true }).compile(schema);
+    const full = { $schema: 'x', rules: { 'double-close': 'warning' }, cleanupFunctions: ['^Stop$'], exclude: ['gen/**'], tests: false, buildTags: ['e2e'] };
+    expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ rulez: {} })).toBe(false);
+    expect(validate({ rules: { 'double-close': 'fatal' } })).toBe(false);
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
@@ -303,9 +341,9 @@ describe('exclude globs', () => {
     });
     const r = cli(['check'], path.join(dir, 'mod'));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^a\.go:5:2: double-close[^\n]*\n$/);
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close[^\n]*\n$/);
     // The config is shown as the report shows paths: relative to the working directory unless above it.
-    expect(r.stderr).toBe(`gohazard: ${path.join(dir, '.gohazard.json')}: warning: exclude pattern "nowhere/**" matches no analyzed file\n`);
+    expect(diagnosticsOf(r.stderr)).toBe(`gohazard: ${path.join(dir, '.gohazard.json')}: warning: exclude pattern "nowhere/**" matches no analyzed file\n`);
   });
 });
 

@@ -9,7 +9,7 @@ export const BIN = path.join(REPO, 'bin', 'gohazard.js');
 
 /** Runs the built CLI the way a user does. */
 export function cli(args: string[], cwd: string = REPO): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GOHAZARD_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GOHAZARD_DEBUG: '', CI: '' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,4 +24,12 @@ export function tempTree(files: Record<string, string | Buffer>): string {
     writeFileSync(abs, content);
   }
   return dir;
+}
+
+/** stderr without the closing summary line (`gohazard: 2 findings: ...; exit 1: ...`): just the diagnostics. */
+export function diagnosticsOf(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/^gohazard: (\d+|no) findings?\b/.test(l))
+    .join('\n');
 }

@@ -56,7 +56,7 @@ describe('--new-from-rev', () => {
     ]);
     const fresh = await runGate(dir, ['./...'], analyzeAt, { ...gateOpts, newFromRev: 'HEAD~1' });
     expect(fresh.findings.map((f) => `${f.location.path}:${f.location.line}: ${f.ruleId}`)).toEqual(['sender.go:4: send-after-close']);
-    expect(fresh.findings[0]?.message).toMatch(/^send on Engine\.metaCh after it may be closed: Engine\.Clean closes it \(via Engine\.Close → Engine\.Close\$1\)/);
+    expect(fresh.findings[0]?.message).toMatch(/^send on Engine\.metaCh after it may be closed: Engine\.Clean closes it \(via Engine\.Close → Engine\.Close\.func1\) at engine\.go:15, then/);
     expect(fresh.notes).toEqual(['new-from-rev HEAD~1: 1 finding already present there hidden']);
     expect(fresh.failed).toBe(true);
 
@@ -92,12 +92,18 @@ describe('--new-from-rev', () => {
     commit('one');
     writeFileSync(path.join(dir, 'pkg/b.go'), OLD_HAZARD.replace('old', 'added'));
     const r = cli(['check', '--new-from-rev', 'HEAD'], path.join(dir, 'pkg'));
-    expect(r).toMatchObject({ code: 1, stdout: 'b.go:5:2: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n' });
-    expect(r.stderr).toBe('gohazard: new-from-rev HEAD: 1 finding already present there hidden\n');
+    expect(r).toMatchObject({ code: 1, stdout: 'b.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n' });
+    expect(r.stderr).toBe('gohazard: new-from-rev HEAD: 1 finding already present there hidden\ngohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n');
     expect(cli(['check', '--new-from-rev', 'HEAD', '--stats'], path.join(dir, 'pkg')).stderr).toContain('gohazard: findings: 1 (1 already at HEAD)\n');
     // Absolute and upward patterns map into the tree of REV too.
     expect(cli(['check', '--new-from-rev', 'HEAD', `${dir}/...`], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
     expect(cli(['check', '--new-from-rev', 'HEAD', '../...'], path.join(dir, 'pkg')).stdout).toBe(r.stdout);
+  });
+
+  it('reads REV from the object store, export-ignore paths included: their old findings are not new', () => {
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', '.gitattributes': 'legacy/** export-ignore\n', 'legacy/old.go': OLD_HAZARD.replace('package m', 'package legacy') });
+    commit('one');
+    expect(cli(['check', '--new-from-rev', 'HEAD'], dir)).toMatchObject({ code: 0, stdout: '', stderr: 'gohazard: new-from-rev HEAD: 1 finding already present there hidden\n' });
   });
 
   it('treats a folder that did not exist at REV as having no findings there', () => {
@@ -107,8 +113,8 @@ describe('--new-from-rev', () => {
     mkdirSync(path.join(dir, 'newpkg'));
     writeFileSync(path.join(dir, 'newpkg', 'n.go'), OLD_HAZARD.replace('package m', 'package newpkg'));
     const r = cli(['check', '--new-from-rev', 'HEAD', './newpkg/...'], dir);
-    expect(r).toMatchObject({ code: 1, stderr: 'gohazard: new-from-rev HEAD: 0 findings already present there hidden\n' });
-    expect(r.stdout).toMatch(/^newpkg\/n\.go:5:2: double-close/);
+    expect(r).toMatchObject({ code: 1, stderr: 'gohazard: new-from-rev HEAD: 0 findings already present there hidden\ngohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n' });
+    expect(r.stdout).toMatch(/^newpkg\/n\.go:5:2: error: double-close/);
   });
 
   it('an unknown revision, or no git checkout: one line, exit 2', () => {

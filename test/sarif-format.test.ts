@@ -53,6 +53,8 @@ function input(findings: Finding[], limits = GITHUB_LIMITS): SarifInput {
     ],
     results: findings.map((finding) => ({ finding })),
     root: '/src/project',
+    srcRoot: '/src/project',
+    rootInSrcRoot: '',
     automationId: 'gohazard/',
     notices: [],
     utf16Column: (_p, _l, c) => c,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -56,7 +56,7 @@ export function readEntry(file: string, magic: string, key: string, check?: (pay
 export function writeEntry(file: string, root: string, magic: string, key: string, payload: string): string | undefined {
   const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     markOwned(root);
     writeFileSync(tmp, `${magic} ${key} ${sha1(payload)}\n${payload}`);
     renameSync(tmp, file);
@@ -95,6 +95,25 @@ export function isOwned(root: string): boolean {
 /** `<key>` or `<key>.<pid>.<thread>.<random>.tmp`, as writeEntry names them: the only names pruning deletes. */
 export function entryNamePattern(keyChars: number): RegExp {
   return new RegExp(`^[0-9a-f]{${keyChars}}(\\.\\d+\\.\\d+\\.[0-9a-f]+\\.tmp)?$`);
+}
+
+/**
+ * `mkdir -p` that fails instead of looping: Node's recursive mkdir retries forever where a parent exists
+ * but refuses children with ENOENT (/proc). Each level is tried once, so the depth of the path bounds it.
+ */
+export function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+    }
+    if (code !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+    makeDirs(path.dirname(dir));
+    mkdirSync(dir);
+  }
 }
 
 /** Deletes a file that may already be gone (or never created); true when this call deleted it. */

@@ -69,7 +69,7 @@ function buildFingerprint(): string {
  * of the key too (as unreadable): the run reports it, so its outcome is data.
  */
 export function runKey(options: unknown, files: readonly { abs: string; rel: string; importPath: string }[]): string {
-  const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${GRAMMAR_VERSION}\0${JSON.stringify(options)}\0`);
+  const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${GRAMMAR_VERSION}\0${JSON.stringify(options, regExpSource)}\0`);
   for (const f of files) {
     h.update(f.rel).update('\0').update(f.importPath).update('\0');
     try {
@@ -80,6 +80,11 @@ export function runKey(options: unknown, files: readonly { abs: string; rel: str
     h.update('\0');
   }
   return h.digest('hex');
+}
+
+/** JSON.stringify writes a RegExp as `{}`: two configs differing only in a pattern would share a key. */
+function regExpSource(_key: string, value: unknown): unknown {
+  return value instanceof RegExp ? value.toString() : value;
 }
 
 export type RunLookup = { kind: 'hit'; run: StoredRun } | { kind: 'miss' } | { kind: 'corrupt'; reason: string };

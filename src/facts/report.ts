@@ -26,3 +26,8 @@ export function via(op: OpFact): string {
 export function nameOf(id: string, op: OpFact): string {
   return op.steps.length === 1 ? op.display : displayId(id, op.display);
 }
+
+/** "line 114" for an operation in the finding's file, "engine/engine.go:114" for one in another file. */
+export function lineRef(op: Location, finding: Location): string {
+  return op.path === finding.path ? `line ${op.line}` : `${op.path}:${op.line}`;
+}

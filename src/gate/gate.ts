@@ -45,6 +45,8 @@ export interface GateOutcome {
   /** How many findings the baseline and --new-from-rev hid (0 without them), for --stats. */
   hidden: { baseline: number; revision: number };
   failed: boolean;
+  /** Why the gate passed or failed, for the summary line, e.g. "3 at or above --fail-on error". */
+  verdict: string;
 }
 
 /**
@@ -89,8 +91,9 @@ export async function runGate(
   }
   findings.sort(compareFindings);
   // Writing a baseline accepts what is there: that run passes.
-  const failed = opts.writeBaseline === undefined && fails(findings, opts.failOn, opts.maxFindings);
-  return { result, findings, suppressed: now.suppressed, notes, hidden, failed };
+  const failure = opts.writeBaseline === undefined ? whyFails(findings, opts.failOn, opts.maxFindings) : undefined;
+  const verdict = failure ?? whyPasses(findings, opts);
+  return { result, findings, suppressed: now.suppressed, notes, hidden, failed: failure !== undefined, verdict };
 }
 
 /** One tree's reportable findings: config applied, then suppressions. */
@@ -131,11 +134,18 @@ function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRule
   };
 }
 
-/** Whether the gate fails: a finding at or above --fail-on, or more findings than --max-findings. */
-function fails(findings: Finding[], failOn: FailOn, maxFindings: number | undefined): boolean {
-  if (maxFindings !== undefined && findings.length > maxFindings) return true;
-  if (failOn === 'none') return false;
-  return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
+/** Why the gate fails, if it does: more findings than --max-findings, or a finding at or above --fail-on. */
+function whyFails(findings: Finding[], failOn: FailOn, maxFindings: number | undefined): string | undefined {
+  if (maxFindings !== undefined && findings.length > maxFindings) return `${findings.length} findings exceed --max-findings ${maxFindings}`;
+  if (failOn === 'none') return undefined;
+  const failing = findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]).length;
+  return failing > 0 ? `${failing} at or above --fail-on ${failOn}` : undefined;
+}
+
+function whyPasses(findings: Finding[], opts: Pick<GateOptions, 'failOn' | 'writeBaseline'>): string {
+  if (opts.writeBaseline !== undefined) return 'a baseline was written';
+  if (findings.length === 0) return 'nothing to report';
+  return opts.failOn === 'none' ? '--fail-on none' : `none at or above --fail-on ${opts.failOn}`;
 }
 
 function count(n: number, what: string): string {

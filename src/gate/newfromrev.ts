@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../usage-error.js';
@@ -7,9 +7,8 @@ import { UsageError } from '../usage-error.js';
 /**
  * `--new-from-rev REV`: the findings of the working tree that REV does not have. Line-diff filters miss a
  * hazard that a change causes in a file it did not touch (a new `close` in one file makes an old send in
- * another unsafe), so instead the Go files of REV are exported into a temporary folder — with
- * `git archive`, which reads the object store only: the user's working tree, index and worktree list stay
- * untouched — and analyzed like the working tree, and the two runs are compared by fingerprint.
+ * another unsafe), so instead the Go files of REV are exported into a temporary folder — read from the
+ * object store only: the user's working tree, index and worktree list stay untouched — and analyzed like the working tree, and the two runs are compared by fingerprint.
  *
  * The second analysis is a plain `analyze()` call: with the per-file summary cache (keyed by file content)
  * every file REV shares with the working tree is a cache hit, so the comparison costs little more than one run.
@@ -53,10 +52,9 @@ export async function atRevision<T>(r: Revision, analyzeAt: (cwd: string, patter
   // Node dies at once on SIGINT or SIGTERM, skipping `finally`: Ctrl-C would leave the whole export behind.
   // The listener comes first, so that the folder never exists without it.
   const interrupted = (signal: NodeJS.Signals) => {
-    // A signal sent to gohazard alone (not Ctrl-C, which reaches the whole process group) leaves tar
-    // extracting into the folder; killing it is not instant, so the removal retries if the folder refills.
+    // Files are written by this process, between reads of git's output: none is half-written when this runs.
     stopExport.abort();
-    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
     process.exit(128 + constants.signals[signal]);
   };
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
@@ -73,23 +71,75 @@ export async function atRevision<T>(r: Revision, analyzeAt: (cwd: string, patter
   }
 }
 
-/** Exports the Go files of `commit` (and go.mod / go.work); nothing else: a large repository's assets would only cost time. */
+/**
+ * Writes the Go files of `commit` (and go.mod / go.work) into `dest`; nothing else: a large repository's
+ * assets would only cost time. Blobs are read with `git cat-file --batch`, not `git archive`: archive
+ * honours `export-ignore`, and a path left out of REV would make its old findings look new.
+ */
 async function exportGoFiles(top: string, commit: string, dest: string, signal: AbortSignal): Promise<void> {
-  const names = spawnSync('git', ['ls-tree', '-r', '--name-only', '-z', commit], { cwd: top, encoding: 'utf8', maxBuffer: 1 << 30 });
-  const files = names.stdout.split('\0');
-  if (!files.some((f) => f.endsWith('.go'))) return;
-  // git archive fails on a pathspec that matches nothing, so name go.mod and go.work only when REV has them.
-  const specs = [':(glob)**/*.go', ...['go.mod', 'go.work'].filter((n) => files.some((f) => f === n || f.endsWith(`/${n}`))).map((n) => `:(glob)**/${n}`)];
-  const archive = spawn('git', ['archive', '--format=tar', commit, '--', ...specs], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'], signal });
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'], signal });
-  archive.stdout.pipe(tar.stdin);
+  const listing = spawnSync('git', ['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: top, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (listing.status !== 0) throw new UsageError(`--new-from-rev: cannot list ${commit.slice(0, 12)}: ${listing.stderr.trim().split('\n')[0] ?? ''}`);
+  const blobs = listing.stdout
+    .split('\0')
+    .map((line) => /^(\d+) blob ([0-9a-f]+)\t(.+)$/s.exec(line))
+    .flatMap((m) => (m?.[1] && m[2] && m[3] && isWanted(m[3]) ? [{ mode: m[1], sha: m[2], path: m[3] }] : []));
+  if (!blobs.some((b) => b.path.endsWith('.go'))) return;
+  const cat = spawn('git', ['cat-file', '--batch'], { cwd: top, stdio: ['pipe', 'pipe', 'pipe'], signal });
   let errors = '';
-  archive.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-  tar.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-  const [a, t] = await Promise.all([exited(archive, 'git'), exited(tar, 'tar')]);
-  if (a !== 0 || t !== 0) {
-    throw new UsageError(`--new-from-rev: cannot export ${commit.slice(0, 12)}: ${errors.trim().split('\n')[0] || 'git archive failed'}`);
+  cat.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+  const writer = blobWriter(dest, blobs);
+  cat.stdout.on('data', (chunk: Buffer) => writer.push(chunk));
+  cat.stdin.on('error', () => undefined); // git died early: its exit status says why.
+  cat.stdin.end(blobs.map((b) => `${b.sha}\n`).join(''));
+  const code = await exited(cat, 'git');
+  if (code !== 0 || writer.written() !== blobs.length) {
+    throw new UsageError(`--new-from-rev: cannot read the files of ${commit.slice(0, 12)}: ${errors.trim().split('\n')[0] || 'git cat-file failed'}`);
   }
+}
+
+function isWanted(file: string): boolean {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return file.endsWith('.go') || base === 'go.mod' || base === 'go.work';
+}
+
+/** Parses `git cat-file --batch` output (`<sha> blob <size>\n<bytes>\n` per object, in request order) into files. */
+function blobWriter(dest: string, blobs: readonly { mode: string; path: string }[]) {
+  let pending: Buffer = Buffer.alloc(0);
+  let size = -1;
+  let next = 0;
+  let broken = false;
+  return {
+    push(chunk: Buffer) {
+      if (broken) return;
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (;;) {
+        if (size < 0) {
+          const eol = pending.indexOf(10);
+          if (eol === -1) return;
+          size = Number(/ (\d+)$/.exec(pending.subarray(0, eol).toString('utf8'))?.[1] ?? NaN);
+          // A missing object (`<sha> missing`) ends the export; the count of files written reports it.
+          if (Number.isNaN(size)) {
+            broken = true;
+            return;
+          }
+          pending = pending.subarray(eol + 1);
+        }
+        if (pending.length < size + 1) return;
+        const blob = blobs[next++];
+        if (blob) writeBlob(path.join(dest, blob.path), blob.mode, pending.subarray(0, size));
+        pending = pending.subarray(size + 1);
+        size = -1;
+      }
+    },
+    written: () => next,
+  };
+}
+
+function writeBlob(file: string, mode: string, bytes: Buffer): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  // A symlink's blob is its target, as git checks it out.
+  if (mode === '120000') symlinkSync(bytes.toString('utf8'), file);
+  else writeFileSync(file, bytes);
 }
 
 function exited(child: ChildProcess, what: string): Promise<number | null> {

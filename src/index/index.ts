@@ -1,6 +1,6 @@
 import { MAX_NESTING, type FileSummary, type FuncDecl, type TypeDecl, type TypeExpr, type ValueDecl } from '../ir.js';
 import { blame } from '../blame.js';
-import { qualifiedName, type Package, type Program } from '../program.js';
+import { literalName, qualifiedName, type Package, type Program } from '../program.js';
 import {
   EMPTY_IFACE,
   ERROR,
@@ -129,7 +129,7 @@ export class ProgramIndex {
       }
       const k = (counts.get(d.parent) ?? 0) + 1;
       counts.set(d.parent, k);
-      n.id = `${parent.id}$${k}`;
+      n.id = literalName(parent.id, parent.decl, k);
     }
     this.nodes.set(file, nodes);
     for (const n of nodes) {

@@ -2,8 +2,8 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { compareFindings, SEVERITY_RANK, type Finding, type Location, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
-import { markdownToText, ruleHelpUri } from '../rulehelp.js';
-import { HOMEPAGE, VERSION } from '../version.js';
+import { markdownToText } from '../rulehelp.js';
+import { INFORMATION_URI, VERSION } from '../version.js';
 
 /**
  * SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. Pure: the caller gathers everything
@@ -45,6 +45,15 @@ export interface SarifInput {
   results: SarifResult[];
   /** Absolute analysis root: every finding path is relative to it. */
   root: string;
+  /**
+   * `%SRCROOT%`: the git top level when the root is in a checkout (code scanning resolves URIs against the
+   * repository root, also for a run from a subfolder), else the root itself.
+   */
+  srcRoot: string;
+  /** The analysis root relative to srcRoot, with forward slashes ('' when they are the same folder). */
+  rootInSrcRoot: string;
+  /** Set with --baseline or --new-from-rev: every reported result is new relative to that baseline. */
+  baselineState?: 'new';
   provenance?: VcsProvenance;
   /** `automationDetails.id`, e.g. "gohazard/": GitHub's category of the analysis. */
   automationId: string;
@@ -126,6 +135,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
         : {}),
       ...(codeFlows.flows.length ? { codeFlows: codeFlows.flows } : {}),
       partialFingerprints: { [FINGERPRINT_KEY]: `${f.fingerprint}:${n}` },
+      ...(input.baselineState && !r.suppression ? { baselineState: input.baselineState } : {}),
       properties: { confidence: f.confidence },
       ...(r.suppression ? { suppressions: [{ kind: 'inSource', justification: r.suppression.justification }] } : {}),
     };
@@ -142,13 +152,13 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
             name: 'gohazard',
             version: VERSION,
             semanticVersion: VERSION,
-            informationUri: HOMEPAGE,
+            informationUri: INFORMATION_URI,
             rules: rules.map(ruleDescriptor),
           },
         },
         automationDetails: { id: input.automationId },
         ...(input.provenance ? { versionControlProvenance: [{ ...input.provenance, mappedTo: { uriBaseId: SRCROOT } }] } : {}),
-        originalUriBaseIds: { [SRCROOT]: { uri: `${pathToFileURL(input.root).href.replace(/\/?$/, '/')}` } },
+        originalUriBaseIds: { [SRCROOT]: { uri: `${pathToFileURL(input.srcRoot).href.replace(/\/?$/, '/')}` } },
         invocations: [
           {
             executionSuccessful: !input.notices.some((n) => n.level === 'error'),
@@ -173,7 +183,6 @@ function ruleDescriptor(r: SarifRule) {
     shortDescription: { text: sentence(m.title) },
     fullDescription: { text: sentence(m.description) },
     help: { text: markdownToText(r.helpMarkdown), markdown: r.helpMarkdown },
-    helpUri: ruleHelpUri(HOMEPAGE, m.id),
     defaultConfiguration: { level: r.level },
     properties: {
       tags: m.tags,
@@ -210,8 +219,9 @@ function threadFlows(f: Finding, input: SarifInput, budget: number) {
 
 function physical(loc: Location, input: SarifInput) {
   const col = (line: number, c: number) => input.utf16Column(loc.path, line, c);
+  const fromSrcRoot = input.rootInSrcRoot ? `${input.rootInSrcRoot}/${loc.path}` : loc.path;
   return {
-    artifactLocation: { uri: loc.path.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT },
+    artifactLocation: { uri: fromSrcRoot.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT },
     region: {
       startLine: loc.line,
       startColumn: col(loc.line, loc.col),

@@ -1,9 +1,38 @@
 import path from 'node:path';
 import type { Finding } from '../findings.js';
 
-/** `path:line:col: rule-id: message`, paths relative to the working directory, one finding per line. */
-export function formatText(findings: Finding[], root: string, cwd: string): string {
-  return findings.map((f) => `${displayPath(root, f.location.path, cwd)}:${f.location.line}:${f.location.col}: ${f.ruleId}: ${f.message}\n`).join('');
+/**
+ * `path:line:col: severity: rule-id: message`, paths relative to the working directory, one finding per
+ * line. With `width` (a terminal's), a long line breaks between words, continued with an indent, so that
+ * a finding still reads as one block; without it (a pipe, a file, CI logs) every finding is one line.
+ */
+export function formatText(findings: Finding[], root: string, cwd: string, width?: number): string {
+  return findings
+    .map((f) => {
+      const line = `${displayPath(root, f.location.path, cwd)}:${f.location.line}:${f.location.col}: ${f.severity}: ${f.ruleId}: ${f.message}`;
+      return `${width === undefined ? line : wrap(line, width)}\n`;
+    })
+    .join('');
+}
+
+const INDENT = '    ';
+
+/** Breaks at spaces so no line is wider than `width`; a word longer than a line stays whole. */
+export function wrap(text: string, width: number): string {
+  if (text.length <= width || width < 40) return text;
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    const limit = lines.length === 0 ? width : width - INDENT.length;
+    if (current !== '' && current.length + 1 + word.length > limit) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  return lines.map((l, i) => (i === 0 ? l : `${INDENT}${l}`)).join('\n');
 }
 
 /** Relative to the working directory when below it, absolute otherwise. */

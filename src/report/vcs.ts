@@ -34,6 +34,11 @@ export function repositoryUri(remote: string): string {
   }
 }
 
+/** The top folder of the git checkout `dir` is in, if any. */
+export function gitTopLevel(dir: string): string | undefined {
+  return git(dir, ['rev-parse', '--show-toplevel']);
+}
+
 function git(cwd: string, args: string[]): string | undefined {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const out = r.status === 0 ? r.stdout.trim() : '';
