@@ -59,3 +59,15 @@ describe('checkstyle, junit-xml and code-climate', () => {
     expect(cli(['check', '-f', 'xml'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown format "xml"') });
   });
 });
+
+describe('text on a terminal', () => {
+  it('wraps a long finding between words, continued with an indent; a word longer than a line stays whole', async () => {
+    const { wrap } = await import('../dist/src/report/text.js');
+    const line = 'a.go:5:2: error: send-after-close: send on Engine.metaCh after it may be closed: Engine.Clean closes it at engine.go:15';
+    expect(wrap(line, 60)).toBe(
+      'a.go:5:2: error: send-after-close: send on Engine.metaCh\n    after it may be closed: Engine.Clean closes it at\n    engine.go:15',
+    );
+    expect(wrap(line, 200)).toBe(line);
+    expect(wrap(`x ${'y'.repeat(70)} z`, 50)).toBe(`x\n    ${'y'.repeat(70)}\n    z`);
+  });
+});
