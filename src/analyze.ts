@@ -12,6 +12,8 @@ import { buildProgram, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
+import { attachFixes } from './fix/attach.js';
+import type { ReorderPlan } from './fix/reorder.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { ALL_RULES } from './rules.js';
 
@@ -267,20 +269,24 @@ export function runRules(
   includeGenerated: boolean,
 ): Finding[] {
   const findings: Finding[] = [];
+  const plans = new Map<Finding, ReorderPlan>();
   for (const rule of rules) {
     rule.run({
       ...analysis,
       report(input) {
         if (input.generated && !includeGenerated) return;
-        const { identity, ...rest } = input;
-        findings.push({
+        const { identity, reorder, ...rest } = input;
+        const finding: Finding = {
           ...rest,
           ruleId: rule.meta.id,
           severity: input.severity ?? rule.meta.severity,
           fingerprint: fingerprintOf(rule.meta.id, identity),
-        });
+        };
+        findings.push(finding);
+        if (reorder) plans.set(finding, reorder);
       },
     });
   }
+  attachFixes(analysis.program.root, plans);
   return findings.sort(compareFindings);
 }
