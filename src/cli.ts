@@ -7,6 +7,7 @@ import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
+import { runFix } from './fix/command.js';
 import { runGate, type FailOn, type GateOutcome } from './gate/gate.js';
 import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
@@ -143,13 +144,12 @@ function projectConfig(patterns: string[], cwd: string, explicit: string | undef
   return loadConfig(found, known, shown.startsWith('..') ? found : shown);
 }
 
-async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
-  const cwd = process.cwd();
-  const config = projectConfig(patterns, cwd, opts.config);
+type AnalysisFlags = Pick<CheckOptions, 'tests' | 'goos' | 'goarch' | 'tags' | 'maxFileSize' | 'includeGenerated' | 'jobs' | 'cache' | 'cacheDir' | 'cacheMaxSize' | 'verbose'>;
+
+/** The same options for the working tree and, with --new-from-rev, for the tree of REV. */
+function analyzerFor(opts: AnalysisFlags, config: Config, testsFromCli: boolean, progress: ReturnType<typeof progressReporter>) {
   const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
-  const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
-  // The same options for the working tree and, with --new-from-rev, for the tree of REV.
-  const analyzeAt = (at: string, pats: string[]) =>
+  return (at: string, pats: string[]) =>
     analyzeOrReuse({
       patterns: pats,
       cwd: at,
@@ -164,6 +164,14 @@ async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: bo
       verbose: opts.verbose,
       onProgress: (phase, done, total) => progress.update(phase, done, total),
     });
+}
+
+async function runCheck(patterns: string[], opts: CheckOptions, testsFromCli: boolean): Promise<number> {
+  const cwd = process.cwd();
+  const config = projectConfig(patterns, cwd, opts.config);
+  const rules = ALL_RULES.filter((r) => config.rules.get(r.meta.id) !== 'off');
+  const progress = progressReporter(opts.progress && process.stderr.isTTY === true);
+  const analyzeAt = analyzerFor(opts, config, testsFromCli, progress);
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
     knownRules: ALL_RULES.map((r) => r.meta),
@@ -199,6 +207,8 @@ function writeOutput(file: string, text: string): void {
     throw new UsageError(`${file}: cannot write the report: ${(err as Error).message}`);
   }
 }
+
+type FixFlags = Pick<CheckOptions, 'config' | 'tests' | 'goos' | 'goarch' | 'tags' | 'jobs' | 'cache' | 'cacheDir'> & { dryRun: boolean };
 
 interface ExplainOptions {
   tests: boolean;
@@ -287,6 +297,28 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .action(async (name: string, patterns: string[], opts: ExplainOptions) => setExit(await runExplain(name, patterns, opts)));
+
+  program
+    .command('fix')
+    .description('apply the fixes findings offer (a safe reorder for send-after-close), then analyze again to show what is gone')
+    .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
+    .option('--dry-run', 'print the changes as a unified diff instead of writing them', false)
+    .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
+    .option('--tests', 'include _test.go files', false)
+    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
+    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
+    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
+    .addHelpText('after', `\nExit codes: 0 no findings remain, 1 findings remain, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`)
+    .action(async (patterns: string[], opts: FixFlags, cmd: Command) => {
+      const config = projectConfig(patterns, process.cwd(), opts.config);
+      const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };
+      const analyzeAt = analyzerFor(flags, config, cmd.getOptionValueSource('tests') === 'cli', progressReporter(false));
+      const write = (s: string) => process.stdout.write(s);
+      setExit(await runFix(patterns, { config, dryRun: opts.dryRun, analyzeAt, out: write, err: (s) => process.stderr.write(s) }));
+    });
 
   program
     .command('rules')

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { compareFindings, SEVERITY_RANK, type Finding, type Location, type Severity } from '../findings.js';
+import { compareFindings, SEVERITY_RANK, type Finding, type Fix, type Location, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
 import { markdownToText, ruleHelpUri } from '../rulehelp.js';
 import { HOMEPAGE, VERSION } from '../version.js';
@@ -125,6 +125,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
         ? { relatedLocations: related.map((x, i) => ({ id: i + 1, physicalLocation: physical(x.location, input), message: { text: plain(x.message) } })) }
         : {}),
       ...(codeFlows.flows.length ? { codeFlows: codeFlows.flows } : {}),
+      ...(f.fix ? { fixes: [sarifFix(f.fix)] } : {}),
       partialFingerprints: { [FINGERPRINT_KEY]: `${f.fingerprint}:${n}` },
       properties: { confidence: f.confidence },
       ...(r.suppression ? { suppressions: [{ kind: 'inSource', justification: r.suppression.justification }] } : {}),
@@ -208,10 +209,32 @@ function threadFlows(f: Finding, input: SarifInput, budget: number) {
   return { flows, dropped };
 }
 
+/** Whole lines replaced: the deleted region runs from column 1 of the first line to column 1 after the last. */
+function sarifFix(fix: Fix) {
+  return {
+    description: { text: plain(fix.description) },
+    artifactChanges: [
+      {
+        artifactLocation: artifact(fix.path),
+        replacements: [
+          {
+            deletedRegion: { startLine: fix.startLine, startColumn: 1, endLine: fix.endLine + 1, endColumn: 1 },
+            insertedContent: { text: fix.text },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function artifact(rel: string) {
+  return { uri: rel.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
+}
+
 function physical(loc: Location, input: SarifInput) {
   const col = (line: number, c: number) => input.utf16Column(loc.path, line, c);
   return {
-    artifactLocation: { uri: loc.path.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT },
+    artifactLocation: artifact(loc.path),
     region: {
       startLine: loc.line,
       startColumn: col(loc.line, loc.col),
