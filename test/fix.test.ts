@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../dist/src/analyze.js';
+import type { Finding } from '../dist/src/findings.js';
+import { planChanges } from '../dist/src/fix/apply.js';
+import { reorderEdit } from '../dist/src/fix/edit.js';
+import { cli, FIXTURES, tempTree } from './helpers.js';
+
+/** A copy of the fixtures module to rewrite: the fix must never touch the repository's own files. */
+function fixturesCopy(): string {
+  const dir = tempTree({});
+  cpSync(FIXTURES, dir, { recursive: true });
+  return dir;
+}
+
+const sendIn = (findings: Finding[], fn: string) => findings.find((f) => f.ruleId === 'send-after-close' && f.message.includes(`pipeline.${fn} closes`));
+
+describe('reorder fix (fixtures/reorder)', () => {
+  let findings: Finding[];
+  beforeAll(async () => {
+    findings = (await analyze({ patterns: ['./reorder/...'], cwd: FIXTURES, workers: 1 })).findings;
+  });
+
+  it('offers to move the flush and its error check before the close and its setup', () => {
+    const fix = sendIn(findings, 'Stop')?.fix;
+    expect(fix?.path).toBe('reorder/reorder.go');
+    expect(fix?.description).toMatch(/move p\.flush\(\) \(line \d+\) up to line \d+, before out\.Close\(\)/);
+    const source = readFileSync(path.join(FIXTURES, 'reorder/reorder.go'), 'utf8').split('\n');
+    expect(source[fix!.startLine - 1]!.trim()).toBe('out := p.out');
+    expect(fix!.text.split('\n').map((l) => l.trim())).toEqual([
+      'err := p.flush()',
+      'if err != nil {',
+      'log.Printf("stop: %v", err)',
+      '}',
+      '',
+      'out := p.out',
+      'err = out.Close()',
+      'if err != nil {',
+      'log.Printf("stop: %v", err)',
+      'return',
+      '}',
+      'p.idle = true',
+      '',
+    ]);
+  });
+
+  it('offers no fix when the moved call needs what the close produced', () => {
+    const f = sendIn(findings, 'StopCounted');
+    expect(f).toBeDefined();
+    expect(f?.fix).toBeUndefined();
+  });
+
+  it('offers no fix when a return other than an error exit lies between', () => {
+    const f = sendIn(findings, 'StopUnlessIdle');
+    expect(f).toBeDefined();
+    expect(f?.fix).toBeUndefined();
+  });
+
+  it('gohazard fix applies it, the re-analysis no longer finds the send, and go vet passes', () => {
+    const dir = fixturesCopy();
+    const r = cli(['fix', '--no-cache', './reorder/...'], dir);
+    expect(r.stdout).toMatch(/^gone: reorder\/reorder\.go:\d+:\d+: send-after-close$/m);
+    expect(r.stdout).not.toMatch(/pipeline\.Stop closes/);
+    expect(r.stdout).toMatch(/pipeline\.StopCounted closes/);
+    expect(r.stderr).toMatch(/1 of 1 fixed finding gone, 3 findings remain/);
+    // The refused ones remain: findings are left, so exit 1.
+    expect(r.code).toBe(1);
+    const vet = spawnSync('go', ['vet', './reorder/'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } });
+    expect(`${vet.stdout}${vet.stderr}`).toBe('');
+    expect(vet.status).toBe(0);
+    const again = cli(['fix', '--no-cache', './reorder/...'], dir);
+    expect(again.stderr).toMatch(/no fix to apply/);
+  });
+
+  it('--dry-run prints a diff that git apply takes, and writes nothing', () => {
+    const dir = fixturesCopy();
+    const before = readFileSync(path.join(dir, 'reorder/reorder.go'), 'utf8');
+    const r = cli(['fix', '--no-cache', '--dry-run', './reorder/...'], dir);
+    expect(readFileSync(path.join(dir, 'reorder/reorder.go'), 'utf8')).toBe(before);
+    expect(r.stdout).toMatch(/^--- a\/reorder\/reorder\.go\n\+\+\+ b\/reorder\/reorder\.go\n@@ /);
+    writeFileSync(path.join(dir, 'fix.diff'), r.stdout);
+    const applied = spawnSync('git', ['apply', '--check', 'fix.diff'], { cwd: dir, encoding: 'utf8' });
+    expect(applied.stderr).toBe('');
+    expect(applied.status).toBe(0);
+  });
+
+  it('never applies a fix to a file that changed since it was analyzed', () => {
+    const dir = fixturesCopy();
+    const stop = sendIn(findings, 'Stop')!;
+    writeFileSync(path.join(dir, 'reorder/reorder.go'), `${readFileSync(path.join(dir, 'reorder/reorder.go'), 'utf8')}\n// edited\n`);
+    const planned = planChanges(dir, [stop]);
+    expect(planned.changes).toEqual([]);
+    expect(planned.skipped.map((s) => s.reason)).toEqual(['reorder/reorder.go changed since it was analyzed']);
+  });
+
+  it('refuses a plan when the statements share a line', () => {
+    const plan = {
+      path: 'x.go',
+      moved: [2 * 4096 + 12],
+      next: 3 * 4096 + 2,
+      bodyEnd: 4 * 4096 + 2,
+      before: 2 * 4096 + 2,
+      movedCall: 'b()',
+      beforeCall: 'a()',
+    };
+    expect(reorderEdit(plan, 'func f() {\n\ta.Close(); b()\n\tc()\n}\n')).toBeUndefined();
+  });
+});
