@@ -98,6 +98,7 @@ describe('reorder fix (fixtures/reorder)', () => {
   it('refuses a plan when the statements share a line', () => {
     const plan = {
       path: 'x.go',
+      bytes: 0,
       moved: [2 * 4096 + 12],
       next: 3 * 4096 + 2,
       bodyEnd: 4 * 4096 + 2,

@@ -20,7 +20,7 @@ export function attachFixes(root: string, plans: Map<Finding, ReorderPlan>): voi
   };
   for (const [finding, plan] of plans) {
     const source = read(plan.path);
-    const fix = source === undefined ? undefined : reorderEdit(plan, source);
+    const fix = source === undefined || Buffer.byteLength(source) !== plan.bytes ? undefined : reorderEdit(plan, source);
     if (fix) finding.fix = fix;
   }
 }

@@ -9,6 +9,8 @@ import { accessOf, declaredBy, definiteWrites, type Access } from './access.js';
  */
 export interface ReorderPlan {
   path: string;
+  /** Size of the file the positions are in: a file of another size changed after it was parsed. */
+  bytes: number;
   /** Start of each statement that moves (the call reaching the send and its error checks), in order. */
   moved: Pos[];
   /** Start of the statement after them in the block; absent when they end the function body. */
@@ -93,6 +95,7 @@ export function planReorder(fn: FuncNode, graph: CallGraph, closeAt: Pos, sendAt
   if (!next && block !== body) return undefined;
   return {
     path: file.path,
+    bytes: file.bytes,
     moved: moved.map((x) => x.pos),
     ...(next ? { next: next.pos } : {}),
     bodyEnd: fn.decl.span.end,
@@ -171,7 +174,8 @@ function liveAfter(v: string, block: Block, from: number, isBody: boolean, fn: F
     if (a.exposed.has(v)) return true;
     if (definiteWrites(st).includes(v)) return false;
   }
-  if (isBody) return fn.decl.results.some((r) => r.name === v);
+  // A deferred call reads what the variable holds when the function returns.
+  if (isBody) return fn.decl.results.some((r) => r.name === v) || accessOf(block.filter((st) => st.k === 'defer'), fn.file, false).exposed.has(v);
   // Past the block's end: dead only if the block itself declared it.
   return !block.some((st) => declaredBy(st).includes(v));
 }
@@ -220,6 +224,8 @@ function stmtHas(s: Stmt, p: Pos): boolean {
   };
   const stmt = (x: Stmt): void => {
     if (found) return;
+    // A send statement is its own step.
+    if (x.k === 'send' && x.pos === p) found = true;
     forEachExpr(x, visit);
     for (const inner of childBlocks(x)) inner.forEach(stmt);
     if ('init' in x && x.init) stmt(x.init);
