@@ -311,7 +311,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
-    .addHelpText('after', `\nExit codes: 0 no findings remain, 1 findings remain, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`)
+    .addHelpText('after', `\nExit codes: 0 no error-level finding remains, 1 one does, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`)
     .action(async (patterns: string[], opts: FixFlags, cmd: Command) => {
       const config = projectConfig(patterns, process.cwd(), opts.config);
       const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };

@@ -109,3 +109,62 @@ describe('reorder fix (fixtures/reorder)', () => {
     expect(reorderEdit(plan, 'func f() {\n\ta.Close(); b()\n\tc()\n}\n')).toBeUndefined();
   });
 });
+
+/** A one-file module with a sink whose close the flush then sends on, and a Stop body to vary. */
+function module(stop: string): string {
+  return tempTree({
+    'go.mod': 'module example.com/m\n\ngo 1.22\n',
+    'm.go': `package m
+
+type sink struct{ ch chan int }
+
+func (s *sink) Close() error {
+	close(s.ch)
+	return nil
+}
+
+type P struct {
+	s     *sink
+	limit int
+	n     int
+}
+
+func (p *P) flush() error {
+	if p.limit > 0 {
+		p.s.ch <- p.limit
+	}
+	return nil
+}
+
+${stop}
+`,
+  });
+}
+
+async function fixOf(dir: string) {
+  const { findings } = await analyze({ patterns: ['./...'], cwd: dir, workers: 1 });
+  const f = findings.find((x) => x.ruleId === 'send-after-close');
+  expect(f).toBeDefined();
+  return f!.fix;
+}
+
+describe('reorder fix: when it is refused, and declarations', () => {
+  it('refuses when a statement moved over assigns a field a callee of the moved call reads', async () => {
+    expect(await fixOf(module('func (p *P) Stop() {\n\t_ = p.s.Close()\n\tp.limit = 0\n\t_ = p.flush()\n}'))).toBeUndefined();
+    expect(await fixOf(module('func (p *P) Stop() {\n\t_ = p.s.Close()\n\tp.n = 0\n\t_ = p.flush()\n}'))).toBeDefined();
+  });
+
+  it('refuses when both assign a result that is returned afterwards', async () => {
+    expect(await fixOf(module('func (p *P) Stop() (err error) {\n\terr = p.s.Close()\n\terr = p.flush()\n\treturn\n}'))).toBeUndefined();
+  });
+
+  it('keeps `=` for a name the function declares (a parameter), and the result passes go vet', async () => {
+    const dir = module('func (p *P) Stop(err error) {\n\tx, err := 1, p.s.Close()\n\t_ = x\n\terr = p.flush()\n\tif err != nil {\n\t\tprintln(err)\n\t}\n}');
+    const fix = await fixOf(dir);
+    expect(fix?.text.split('\n')[0]).toBe('\terr = p.flush()');
+    const r = cli(['fix', '--no-cache'], dir);
+    expect(r.code).toBe(0);
+    const vet = spawnSync('go', ['vet', './...'], { cwd: dir, encoding: 'utf8' });
+    expect(`${vet.stdout}${vet.stderr}`).toBe('');
+  });
+});

@@ -17,8 +17,8 @@ export interface FixOptions {
 
 /**
  * `gohazard fix`: applies the fixes of the findings `check` would report, then analyzes again and says
- * which findings are gone and which remain. 0 when none remain, 1 when some do, 2 when a file could
- * not be written. The only command that writes the user's files.
+ * which findings are gone and which remain. Exit codes as for `check` (1: an error-level finding
+ * remains), and 2 when a file could not be written. The only command that writes the user's files.
  */
 export async function runFix(patterns: string[], opts: FixOptions): Promise<number> {
   const cwd = process.cwd();
@@ -37,20 +37,20 @@ export async function runFix(patterns: string[], opts: FixOptions): Promise<numb
   for (const { finding, reason } of planned.skipped) opts.err(`gohazard: not fixed: ${where(finding)}: ${reason}\n`);
   if (opts.dryRun) {
     for (const c of planned.changes) opts.out(unifiedDiff({ ...c, path: path.relative(cwd, path.join(root, c.path)) || c.path }));
-    return first.findings.length > 0 ? 1 : 0;
+    return first.failed ? 1 : 0;
   }
   if (planned.changes.length === 0) {
     opts.out(formatText(first.findings, root, cwd));
     opts.err(`gohazard: no fix to apply; ${count(first.findings.length, 'finding')}\n`);
-    return first.findings.length > 0 ? 1 : 0;
+    return first.failed ? 1 : 0;
   }
-  let failed = false;
+  let writeFailed = false;
   for (const c of planned.changes) {
     try {
       writeAtomic(path.join(root, c.path), c.after);
       opts.err(`gohazard: rewrote ${shown(c.path)} (${c.findings.length === 1 ? c.findings[0]!.fix!.description : `${c.findings.length} findings`})\n`);
     } catch (e) {
-      failed = true;
+      writeFailed = true;
       opts.err(`gohazard: error: cannot write ${shown(c.path)}: ${(e as Error).message}\n`);
     }
   }
@@ -63,8 +63,8 @@ export async function runFix(patterns: string[], opts: FixOptions): Promise<numb
   opts.err(
     `gohazard: re-analyzed after fixing: ${gone} of ${count(targeted.length, 'fixed finding')} gone, ${count(after.findings.length, 'finding')} remain\n`,
   );
-  if (failed) return 2;
-  return after.findings.length > 0 ? 1 : 0;
+  if (writeFailed) return 2;
+  return after.failed ? 1 : 0;
 }
 
 function count(n: number, what: string): string {

@@ -78,11 +78,14 @@ export function planReorder(fn: FuncNode, graph: CallGraph, closeAt: Pos, sendAt
   for (const v of m.writes) if (s.writes.has(v) && liveAfter(v, block, end, block === body, fn)) return undefined;
 
   // Declarations: a variable the moved code assigns but the statements moved over declare.
-  const declareAfter = redeclare(first, s, block.slice(0, k), m);
+  // Names already declared in this block where the moved code lands: a `:=` of them only assigns.
+  const outer = new Set(block.slice(0, k).flatMap(declaredBy));
+  if (block === body) for (const p of [...fn.decl.params, ...fn.decl.results, ...(fn.decl.recv ? [fn.decl.recv] : [])]) if (p.name) outer.add(p.name);
+  const declareAfter = redeclare(first, s, outer, m);
   if (declareAfter === null) return undefined;
   const undeclareAfter: Pos[] = [];
   if (declareAfter !== undefined) {
-    const known = new Set([...block.slice(0, k).flatMap(declaredBy), ...definiteWrites(first)]);
+    const known = new Set([...outer, ...definiteWrites(first)]);
     for (const st of between) {
       const names = declaredBy(st);
       if (st.k === 'var' && names.some((n) => known.has(n))) return undefined;
@@ -112,15 +115,14 @@ export function planReorder(fn: FuncNode, graph: CallGraph, closeAt: Pos, sendAt
  * become `v := f()`. Undefined when nothing changes; null when no correct declaration exists (a name
  * declared further out would be shadowed, or the assignment is nested).
  */
-function redeclare(first: Stmt, s: Access, earlier: Block, m: Access): Pos | undefined | null {
-  const needs = [...m.writes].filter((v) => s.declared.has(v));
+function redeclare(first: Stmt, s: Access, outer: Set<string>, m: Access): Pos | undefined | null {
+  const needs = [...m.writes].filter((v) => s.declared.has(v) && !outer.has(v));
   if (needs.length === 0) return undefined;
   if (first.k !== 'assign' || first.op !== '=') return null;
   const names = definiteWrites(first);
   if (names.length !== first.lhs.filter((e) => !(e.k === 'id' && e.name === '_')).length) return null;
   if (!needs.every((v) => names.includes(v))) return null;
-  const inBlock = new Set(earlier.flatMap(declaredBy));
-  if (names.some((n) => !s.declared.has(n) && !inBlock.has(n))) return null;
+  if (names.some((n) => !s.declared.has(n) && !outer.has(n))) return null;
   return afterTargets(first.lhs);
 }
 
