@@ -2,6 +2,7 @@ import { displayId, shortName, type ChannelFacts } from '../src/facts/chanfacts.
 import { opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
+import type { CallExpr } from '../src/facts/calls.js';
 import { planReorder } from '../src/fix/reorder.js';
 import type { CallGraph, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
@@ -18,9 +19,10 @@ function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]):
 }
 
 /** The statement reaching the send, moved before the one reaching the close, when that is safe. */
-function reorderOf(h: SequenceHazard, graph: CallGraph) {
+function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts) {
   if (h.kind !== 'send-after-close') return {};
-  const reorder = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos);
+  const closes = (call: CallExpr) => facts.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
+  const reorder = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes);
   return reorder ? { reorder } : {};
 }
 
@@ -70,7 +72,7 @@ export const sendAfterClose: Rule = {
         ],
         flows: [opFlow(`${fnName} closes ${name}`, close), opFlow(`${fnName} then sends on ${name}`, send)],
         identity: [h.kind, h.id, h.fn.id, send.steps[send.steps.length - 1]!.node.id],
-        ...reorderOf(h, ctx.graph),
+        ...reorderOf(h, ctx.graph, facts),
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
     }

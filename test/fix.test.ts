@@ -154,6 +154,11 @@ describe('reorder fix: when it is refused, and declarations', () => {
     expect(await fixOf(module('func (p *P) Stop() {\n\t_ = p.s.Close()\n\tp.n = 0\n\t_ = p.flush()\n}'))).toBeDefined();
   });
 
+  it('refuses when the moved call closes the channel too: the move would only make a double close', async () => {
+    const stop = 'func (p *P) drainAndClose() error {\n\t_ = p.flush()\n\treturn p.s.Close()\n}\n\nfunc (p *P) Stop() {\n\t_ = p.s.Close()\n\t_ = p.drainAndClose()\n}';
+    expect(await fixOf(module(stop))).toBeUndefined();
+  });
+
   it('refuses when both assign a result that is returned afterwards', async () => {
     expect(await fixOf(module('func (p *P) Stop() (err error) {\n\terr = p.s.Close()\n\terr = p.flush()\n\treturn\n}'))).toBeUndefined();
   });

@@ -1,6 +1,5 @@
+import type { CallExpr } from '../facts/calls.js';
 import type { Expr, FileSummary, SelectCase, Stmt, SwitchCase } from '../ir.js';
-
-type CallExpr = Extract<Expr, { k: 'call' }>;
 
 /**
  * What a run of statements reads and writes, by name, as the reorder fix needs it to prove a move safe.

@@ -1,6 +1,7 @@
 import type { Expr, Pos, SelectCase, Stmt } from '../ir.js';
 import { lineOf } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { allStmts, callsInStmt, type CallExpr } from '../facts/calls.js';
 import { accessOf, declaredBy, definiteWrites, type Access } from './access.js';
 
 /**
@@ -40,7 +41,14 @@ type Block = readonly Stmt[];
  * them produces what the moved statement reads (or reads what it writes), no return, jump or label lies
  * between (except an error exit of a statement moved over), and no defer is involved.
  */
-export function planReorder(fn: FuncNode, graph: CallGraph, closeAt: Pos, sendAt: Pos): ReorderPlan | undefined {
+export function planReorder(
+  fn: FuncNode,
+  graph: CallGraph,
+  closeAt: Pos,
+  sendAt: Pos,
+  /** Whether a call may close the channel too: moving such a call first only moves the close. */
+  closes: (call: CallExpr) => boolean,
+): ReorderPlan | undefined {
   const body = fn.decl.body;
   if (!body) return undefined;
   const sibling = siblings(body, closeAt, sendAt);
@@ -56,7 +64,7 @@ export function planReorder(fn: FuncNode, graph: CallGraph, closeAt: Pos, sendAt
   while (end < block.length && isCheckOf(block[end]!, assigned)) end++;
   const moved = block.slice(j, end);
   const m = accessOf(moved, file, false);
-  if (m.leaves || m.defers) return undefined;
+  if (m.leaves || m.defers || m.calls.some(closes)) return undefined;
 
   // Statements that only prepare the close (`en := ei.engine`) stay with it: the move goes before them too.
   let k = i;
@@ -216,106 +224,25 @@ function childBlocks(s: Stmt): Block[] {
   }
 }
 
-/** Whether a call at `p` is part of s (not of a closure in it: those are other functions). */
+/** The call at `p` in s (not in a closure in it: those are other functions), or s itself when it is the send at `p`. */
+function stepIn(s: Stmt, p: Pos): CallExpr | Stmt | undefined {
+  for (const st of allStmts([s])) {
+    if (st.k === 'send' && st.pos === p) return st;
+    const call = callsInStmt(st).find((c) => c.pos === p);
+    if (call) return call;
+  }
+  return undefined;
+}
+
 function stmtHas(s: Stmt, p: Pos): boolean {
-  let found = false;
-  const visit = (e: Expr): void => {
-    if (found) return;
-    if (e.k === 'call' && e.pos === p) found = true;
-    else forEachChild(e, visit);
-  };
-  const stmt = (x: Stmt): void => {
-    if (found) return;
-    // A send statement is its own step.
-    if (x.k === 'send' && x.pos === p) found = true;
-    forEachExpr(x, visit);
-    for (const inner of childBlocks(x)) inner.forEach(stmt);
-    if ('init' in x && x.init) stmt(x.init);
-    if (x.k === 'for' && x.post) stmt(x.post);
-  };
-  stmt(s);
-  return found;
+  return stepIn(s, p) !== undefined;
 }
 
-function forEachChild(e: Expr, f: (e: Expr) => void): void {
-  switch (e.k) {
-    case 'sel':
-    case 'slice':
-    case 'assert':
-    case 'unary':
-      return f(e.x);
-    case 'call':
-      f(e.fn);
-      return e.args.forEach(f);
-    case 'index':
-      f(e.x);
-      return e.index.forEach(f);
-    case 'binary':
-      f(e.x);
-      return f(e.y);
-    case 'composite':
-      return e.elems.forEach((el) => f(el.value));
-    default:
-      return;
-  }
-}
-
-/** The expressions of s itself, not of its nested statements. */
-function forEachExpr(s: Stmt, f: (e: Expr) => void): void {
-  switch (s.k) {
-    case 'expr':
-      return f(s.x);
-    case 'send':
-      f(s.ch);
-      return f(s.value);
-    case 'assign':
-      s.lhs.forEach(f);
-      return s.rhs.forEach(f);
-    case 'var':
-      return s.values.forEach(f);
-    case 'incdec':
-      return f(s.x);
-    case 'go':
-    case 'defer':
-      return f(s.call);
-    case 'return':
-      return s.values.forEach(f);
-    case 'if':
-      return f(s.cond);
-    case 'for':
-      if (s.cond) f(s.cond);
-      if (s.range) f(s.range.x);
-      return;
-    case 'switch':
-      if (s.tag) f(s.tag);
-      return s.cases.forEach((c) => c.exprs.forEach(f));
-    case 'typeswitch':
-      return f(s.x);
-    case 'select':
-      return s.cases.forEach((c) => {
-        if (c.kind !== 'default') f(c.ch);
-        if (c.kind === 'send') f(c.value);
-      });
-    default:
-      return;
-  }
-}
-
-/** `ei.closeWriters()` for the hint: the call's callee as written, with `(...)` when it has arguments. */
+/** `ei.closeWriters()` for the hint: the callee as written, with `(...)` when it has arguments. */
 function callText(s: Stmt, at: Pos): string {
-  let text = '';
-  const visit = (e: Expr): void => {
-    if (text) return;
-    if (e.k === 'call' && e.pos === at) text = `${calleeText(e.fn)}(${e.args.length ? '...' : ''})`;
-    else forEachChild(e, visit);
-  };
-  const stmt = (x: Stmt): void => {
-    forEachExpr(x, visit);
-    for (const inner of childBlocks(x)) inner.forEach(stmt);
-    if ('init' in x && x.init) stmt(x.init);
-  };
-  stmt(s);
-  return text || `the statement at line ${lineOf(s.pos)}`;
+  const step = stepIn(s, at);
+  if (step?.k !== 'call') return `the statement at line ${lineOf(s.pos)}`;
+  return `${calleeText(step.fn)}(${step.args.length ? '...' : ''})`;
 }
 
 function calleeText(e: Expr): string {
