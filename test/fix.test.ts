@@ -46,6 +46,27 @@ describe('reorder fix (fixtures/reorder)', () => {
     ]);
   });
 
+  it('is in every output: a hint line under the text finding, JSON fix, SARIF fixes', () => {
+    const fix = sendIn(findings, 'Stop')!.fix!;
+    const text = cli(['check', '--no-cache', './reorder/...'], FIXTURES).stdout;
+    expect(text).toContain(`\n  fix: reorder/reorder.go:${fix.startLine}: ${fix.description} Apply with \`gohazard fix\`.\n`);
+    const json = JSON.parse(cli(['check', '--no-cache', '--format', 'json', './reorder/...'], FIXTURES).stdout) as { findings: Finding[] };
+    expect(json.findings.filter((f) => f.fix)).toEqual([expect.objectContaining({ fix })]);
+    const sarif = JSON.parse(cli(['check', '--no-cache', '--format', 'sarif', './reorder/...'], FIXTURES).stdout);
+    const fixes = sarif.runs[0].results.flatMap((r: { fixes?: unknown[] }) => r.fixes ?? []);
+    expect(fixes).toEqual([
+      {
+        description: { text: fix.description },
+        artifactChanges: [
+          {
+            artifactLocation: { uri: 'reorder/reorder.go', uriBaseId: '%SRCROOT%' },
+            replacements: [{ deletedRegion: { startLine: fix.startLine, startColumn: 1, endLine: fix.endLine + 1, endColumn: 1 }, insertedContent: { text: fix.text } }],
+          },
+        ],
+      },
+    ]);
+  });
+
   it('offers no fix when the moved call needs what the close produced', () => {
     const f = sendIn(findings, 'StopCounted');
     expect(f).toBeDefined();
