@@ -175,6 +175,12 @@ describe('reorder fix: when it is refused, and declarations', () => {
     expect(await fixOf(module('func (p *P) Stop() {\n\t_ = p.s.Close()\n\tp.n = 0\n\t_ = p.flush()\n}'))).toBeDefined();
   });
 
+  it('refuses when a call moved over writes a field a callee of the moved call reads (through calls, by type)', async () => {
+    const stop = (field: string) => `func (p *P) closeAndReset() error {\n\tp.${field} = 0\n\treturn p.s.Close()\n}\n\nfunc (p *P) Stop() {\n\t_ = p.closeAndReset()\n\t_ = p.flush()\n}`;
+    expect(await fixOf(module(stop('limit')))).toBeUndefined();
+    expect(await fixOf(module(stop('n')))).toBeDefined();
+  });
+
   it('refuses when the moved call closes the channel too: the move would only make a double close', async () => {
     const stop = 'func (p *P) drainAndClose() error {\n\t_ = p.flush()\n\treturn p.s.Close()\n}\n\nfunc (p *P) Stop() {\n\t_ = p.s.Close()\n\t_ = p.drainAndClose()\n}';
     expect(await fixOf(module(stop))).toBeUndefined();

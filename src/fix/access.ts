@@ -2,19 +2,14 @@ import type { CallExpr } from '../facts/calls.js';
 import type { Expr, FileSummary, SelectCase, Stmt, SwitchCase } from '../ir.js';
 
 /**
- * What a run of statements reads and writes, by name, as the reorder fix needs it to prove a move safe.
- * Names only: locals are exact up to shadowing; fields are compared by field name, so `a.x` and `b.x`
- * count as the same (the conservative side for a "may depend" test).
+ * Which variables a run of statements reads and writes, by name (exact up to shadowing), and how it may
+ * leave: what the reorder fix needs to prove a move safe. Fields are src/fix/fields.ts's job.
  */
 export interface Access {
   /** Identifiers read before the code itself assigned them (from the top-level statements in order). */
   exposed: Set<string>;
-  /** Identifiers assigned anywhere, or whose address is taken. */
+  /** Variables assigned anywhere, or whose address is taken. */
   writes: Set<string>;
-  /** Field names assigned anywhere (`x.f = ...`, `x.f++`, `&x.f`). */
-  fieldWrites: Set<string>;
-  /** Every selector name mentioned: fields read or written, and method names. */
-  selectors: Set<string>;
   /** Names the top-level statements declare in the enclosing block (`:=`, `var`). */
   declared: Set<string>;
   /** Every call, closures' included: where the code's callees start. */
@@ -30,8 +25,6 @@ export function accessOf(stmts: readonly Stmt[], file: FileSummary, errorExits: 
   const a: Access = {
     exposed: new Set(),
     writes: new Set(),
-    fieldWrites: new Set(),
-    selectors: new Set(),
     declared: new Set(),
     calls: [],
     leaves: false,
@@ -48,7 +41,6 @@ export function accessOf(stmts: readonly Stmt[], file: FileSummary, errorExits: 
         reads.add(e.name);
         return;
       case 'sel':
-        a.selectors.add(e.name);
         return expr(e.x);
       case 'call':
         a.calls.push(e);
@@ -90,11 +82,13 @@ export function accessOf(stmts: readonly Stmt[], file: FileSummary, errorExits: 
     if (e.k === 'id') {
       if (e.name !== '_') a.writes.add(e.name);
     } else if (e.k === 'sel') {
-      a.fieldWrites.add(e.name);
-      a.selectors.add(e.name);
       expr(e.x);
     } else if (e.k === 'unary' && e.op === '*') {
       expr(e.x);
+    } else if (e.k === 'index') {
+      // `x.f[k] = v` changes the map or slice in x.f.
+      e.index.forEach(expr);
+      written(e.x);
     } else expr(e);
   };
 

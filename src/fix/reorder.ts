@@ -3,6 +3,7 @@ import { lineOf } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, callsInStmt, type CallExpr } from '../facts/calls.js';
 import { accessOf, declaredBy, definiteWrites, type Access } from './access.js';
+import { fieldEffects, overlaps } from './fields.js';
 
 /**
  * A proposed reorder, as plain data from the IR: the statements to move and where. The text edit is made
@@ -29,9 +30,6 @@ export interface ReorderPlan {
   /** The close it moves before: `indexEngine.Close(...)`. */
   beforeCall: string;
 }
-
-/** Functions reachable from the moved statement that are searched for fields it may read: beyond, no fix is offered. */
-const REACH_LIMIT = 20000;
 
 type Block = readonly Stmt[];
 
@@ -80,8 +78,10 @@ export function planReorder(
   const s = accessOf(between, file, true);
   if (s.leaves || s.defers) return undefined;
   if (intersects(m.exposed, s.writes) || intersects(s.exposed, m.writes)) return undefined;
-  if (intersects(m.fieldWrites, s.selectors)) return undefined;
-  if (s.fieldWrites.size > 0 && reachesSelector(graph, fn, m, s.fieldWrites)) return undefined;
+  // Fields, through every call on both sides: the channel operations differ, the data must not flow between them.
+  const mf = fieldEffects(graph, fn, moved);
+  const sf = fieldEffects(graph, fn, between);
+  if (!mf.complete || !sf.complete || overlaps(sf.writes, mf.reads) || overlaps(mf.writes, sf.reads)) return undefined;
   // Both assign v: afterwards v holds what the statements moved over left in it, so nothing may read it next.
   for (const v of m.writes) if (s.writes.has(v) && liveAfter(v, block, end, block === body, fn)) return undefined;
 
@@ -146,34 +146,6 @@ function isCheckOf(s: Stmt, assigned: Set<string>): boolean {
 
 function intersects(a: Set<string>, b: Set<string>): boolean {
   for (const x of a) if (b.has(x)) return true;
-  return false;
-}
-
-/** Whether a function the moved code may call mentions a field the statements moved over assign. */
-function reachesSelector(graph: CallGraph, fn: FuncNode, m: Access, fields: Set<string>): boolean {
-  if (intersects(m.selectors, fields)) return true;
-  const seen = new Set<FuncNode>([fn]);
-  const queue: FuncNode[] = [];
-  const push = (f: FuncNode) => {
-    if (!seen.has(f)) {
-      seen.add(f);
-      queue.push(f);
-    }
-  };
-  for (const call of m.calls) {
-    const info = graph.callInfo(call);
-    if (info.kind === 'resolved') info.targets.forEach((t) => push(t.callee));
-  }
-  while (queue.length) {
-    if (seen.size > REACH_LIMIT) return true;
-    const f = queue.pop()!;
-    const a = accessOf(f.decl.body ?? [], f.file, false);
-    if (intersects(a.selectors, fields)) return true;
-    for (const call of a.calls) {
-      const info = graph.callInfo(call);
-      if (info.kind === 'resolved') info.targets.forEach((t) => push(t.callee));
-    }
-  }
   return false;
 }
 
