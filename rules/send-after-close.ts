@@ -2,7 +2,9 @@ import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/fac
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
-import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { CallExpr } from '../src/facts/calls.js';
+import { planReorder } from '../src/fix/reorder.js';
+import type { CallGraph, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
 
 /** Functions whose job is tearing down: a hazard on their path is the classic production panic. */
@@ -14,6 +16,14 @@ function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]):
   // A closure is on a cleanup path when the function it belongs to is.
   const parent = fn.decl.parent === undefined ? undefined : fn.file.funcs[fn.decl.parent];
   return parent ? isCleanup(facts.graph.nodeOf(fn.file, parent), facts, extra) : false;
+}
+
+/** The statement reaching the send, moved before the one reaching the close, when that is safe. */
+function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts) {
+  if (h.kind !== 'send-after-close') return {};
+  const closes = (call: CallExpr) => facts.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
+  const reorder = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes);
+  return reorder ? { reorder } : {};
 }
 
 export const sendAfterClose: Rule = {
@@ -75,6 +85,7 @@ export const sendAfterClose: Rule = {
         ],
         flows: [opFlow(`${fnName} closes ${name}`, close), opFlow(`${fnName} then sends on ${name}`, send)],
         identity: [h.kind, h.id, close.steps.at(-1)!.node.id, send.steps.at(-1)!.node.id],
+        ...reorderOf(h, ctx.graph, facts),
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
     }

@@ -13,6 +13,8 @@ import { buildProgram, settlePackageClauses, type FileWithPackage, type Program 
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
+import { attachFixes } from './fix/attach.js';
+import type { ReorderPlan } from './fix/reorder.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -338,28 +340,38 @@ export function runRules(
   },
 ): Finding[] {
   const findings: Finding[] = [];
+  const plans = new Map<Finding, ReorderPlan>();
   for (const rule of rules) {
     try {
-      runRule(analysis, rule, includeGenerated, findings);
+      runRule(analysis, rule, includeGenerated, findings, plans);
     } catch (err) {
       onError(rule, err);
     }
   }
+  attachFixes(analysis.program.root, plans);
   return findings.sort(compareFindings);
 }
 
-function runRule(analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>, rule: Rule, includeGenerated: boolean, findings: Finding[]): void {
+function runRule(
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
+  rule: Rule,
+  includeGenerated: boolean,
+  findings: Finding[],
+  plans: Map<Finding, ReorderPlan>,
+): void {
   rule.run({
     ...analysis,
     report(input) {
       if (input.generated && !includeGenerated) return;
-      const { identity, ...rest } = input;
-      findings.push({
+      const { identity, reorder, ...rest } = input;
+      const finding: Finding = {
         ...rest,
         ruleId: rule.meta.id,
         severity: input.severity ?? rule.meta.severity,
         fingerprint: fingerprintOf(rule.meta.id, identity),
-      });
+      };
+      findings.push(finding);
+      if (reorder) plans.set(finding, reorder);
     },
   });
 }

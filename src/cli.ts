@@ -9,6 +9,7 @@ import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
 import type { Confidence } from './findings.js';
+import { runFix } from './fix/command.js';
 import { runGate, type FailOn, type GateOutcome } from './gate/gate.js';
 import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
@@ -160,17 +161,18 @@ function projectConfig(patterns: string[], cwd: string, explicit: string | undef
   return loadConfig(found, known, shown.startsWith('..') ? found : shown);
 }
 
-async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
-  const cwd = process.cwd();
-  const config = projectConfig(patterns, cwd, opts.config);
+type AnalysisFlags = Pick<CheckOptions, 'tests' | 'goos' | 'goarch' | 'tags' | 'maxFileSize' | 'includeGenerated' | 'jobs' | 'cache' | 'cacheDir' | 'cacheMaxSize' | 'verbose'>;
+
+/** The same options for the working tree and, with --new-from-rev, for the tree of REV (named by `treeLabel`). */
+function analyzerFor(
+  opts: AnalysisFlags,
+  config: Config,
+  progress: ReturnType<typeof progressReporter>,
+  treeLabel: (at: string) => string | undefined = () => undefined,
+) {
   const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
-  const outputs = outputsOf(opts.format, opts.output);
-  const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
   const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
-  // With --new-from-rev two trees are analyzed: the progress names which one.
-  const treeLabel = (at: string) => (opts.newFromRev === undefined ? undefined : at === cwd ? 'working tree' : opts.newFromRev);
-  // The same options for the working tree and, with --new-from-rev, for the tree of REV.
-  const analyzeAt = (at: string, pats: string[]) =>
+  return (at: string, pats: string[]) =>
     analyzeOrReuse({
       patterns: pats,
       cwd: at,
@@ -185,6 +187,17 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       verbose: opts.verbose,
       onProgress: (phase, done, total) => progress.update(phase, done, total, treeLabel(at)),
     });
+}
+
+async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
+  const cwd = process.cwd();
+  const config = projectConfig(patterns, cwd, opts.config);
+  const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
+  const outputs = outputsOf(opts.format, opts.output);
+  const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
+  // With --new-from-rev two trees are analyzed: the progress names which one.
+  const treeLabel = (at: string) => (opts.newFromRev === undefined ? undefined : at === cwd ? 'working tree' : opts.newFromRev);
+  const analyzeAt = analyzerFor(opts, config, progress, treeLabel);
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
     knownRules: ALL_RULES.map((r) => r.meta),
@@ -245,6 +258,8 @@ function writeOutput(file: string, text: string): void {
     throw new UsageError(`${file}: cannot write the report: ${(err as Error).message}`);
   }
 }
+
+type FixFlags = Pick<CheckOptions, 'config' | 'tests' | 'goos' | 'goarch' | 'tags' | 'jobs' | 'cache' | 'cacheDir'> & { dryRun: boolean };
 
 interface ExplainOptions {
   tests?: boolean;
@@ -345,6 +360,29 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .action(async (name: string, patterns: string[], opts: ExplainOptions) => setExit(await runExplain(name, patterns, opts)));
+
+  program
+    .command('fix')
+    .description('apply the fixes findings offer (a safe reorder for send-after-close), then analyze again to show what is gone')
+    .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
+    .option('--dry-run', 'print the changes as a unified diff instead of writing them', false)
+    .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
+    .option('--tests', 'include _test.go files (the default)')
+    .option('--no-tests', 'leave out _test.go files')
+    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
+    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
+    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
+    .addHelpText('after', `\nExit codes: 0 no error-level finding remains, 1 one does, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`)
+    .action(async (patterns: string[], opts: FixFlags) => {
+      const config = projectConfig(patterns, process.cwd(), opts.config);
+      const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };
+      const analyzeAt = analyzerFor(flags, config, progressReporter('off'));
+      const write = (s: string) => process.stdout.write(s);
+      setExit(await runFix(patterns, { config, dryRun: opts.dryRun, analyzeAt, out: write, err: (s) => process.stderr.write(s) }));
+    });
 
   program
     .command('rules')

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ReorderPlan } from './fix/reorder.js';
 
 export type Severity = 'error' | 'warning' | 'note';
 export type Confidence = 'high' | 'medium' | 'low';
@@ -42,11 +43,28 @@ export interface Finding {
   fingerprint: string;
   /** True when the location is in a generated file. */
   generated?: boolean;
+  /** A change that removes the hazard, when one is known to be safe (see src/fix/). */
+  fix?: Fix;
 }
 
-export type FindingInput = Omit<Finding, 'fingerprint'> & {
+/** A proposed change (SARIF's `fix`): lines startLine..endLine of one file replaced by `text`. */
+export interface Fix {
+  description: string;
+  /** Relative to the analysis root, like Location.path. */
+  path: string;
+  /** The sha256 of the file the change was made for: `gohazard fix` applies it to those bytes only. */
+  sha256: string;
+  startLine: number;
+  endLine: number;
+  /** The new lines, each ending in a newline. */
+  text: string;
+}
+
+export type FindingInput = Omit<Finding, 'fingerprint' | 'fix'> & {
   /** What makes this finding itself: identities and function names, not positions. */
   identity: string[];
+  /** A reorder that removes the hazard; made into a Fix by reading the file, after the rules ran. */
+  reorder?: ReorderPlan;
 };
 
 export function fingerprintOf(ruleId: string, identity: string[]): string {

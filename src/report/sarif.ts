@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { compareFindings, SEVERITY_RANK, type Finding, type Location, type Severity } from '../findings.js';
+import { compareFindings, SEVERITY_RANK, type Finding, type Fix, type Location, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
 import { markdownToText } from '../rulehelp.js';
 import { INFORMATION_URI, VERSION } from '../version.js';
@@ -134,6 +134,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
         ? { relatedLocations: related.map((x, i) => ({ id: i + 1, physicalLocation: physical(x.location, input), message: { text: plain(x.message) } })) }
         : {}),
       ...(codeFlows.flows.length ? { codeFlows: codeFlows.flows } : {}),
+      ...(f.fix ? { fixes: [sarifFix(f.fix, input)] } : {}),
       partialFingerprints: { [FINGERPRINT_KEY]: `${f.fingerprint}:${n}` },
       ...(input.baselineState && !r.suppression ? { baselineState: input.baselineState } : {}),
       properties: { confidence: f.confidence },
@@ -217,11 +218,34 @@ function threadFlows(f: Finding, input: SarifInput, budget: number) {
   return { flows, dropped };
 }
 
+/** Whole lines replaced: the deleted region runs from column 1 of the first line to column 1 after the last. */
+function sarifFix(fix: Fix, input: SarifInput) {
+  return {
+    description: { text: plain(fix.description) },
+    artifactChanges: [
+      {
+        artifactLocation: artifact(fix.path, input),
+        replacements: [
+          {
+            deletedRegion: { startLine: fix.startLine, startColumn: 1, endLine: fix.endLine + 1, endColumn: 1 },
+            insertedContent: { text: fix.text },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A path relative to the analysis root, as a URI relative to %SRCROOT% (the git top level when there is one). */
+function artifact(rel: string, input: SarifInput) {
+  const fromSrcRoot = input.rootInSrcRoot ? `${input.rootInSrcRoot}/${rel}` : rel;
+  return { uri: fromSrcRoot.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
+}
+
 function physical(loc: Location, input: SarifInput) {
   const col = (line: number, c: number) => input.utf16Column(loc.path, line, c);
-  const fromSrcRoot = input.rootInSrcRoot ? `${input.rootInSrcRoot}/${loc.path}` : loc.path;
   return {
-    artifactLocation: { uri: fromSrcRoot.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT },
+    artifactLocation: artifact(loc.path, input),
     region: {
       startLine: loc.line,
       startColumn: col(loc.line, loc.col),

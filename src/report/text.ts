@@ -10,7 +10,7 @@ export function formatText(findings: Finding[], root: string, cwd: string, width
   return findings
     .map((f) => {
       const line = `${displayPath(root, f.location.path, cwd)}:${f.location.line}:${f.location.col}: ${f.severity}: ${f.ruleId}: ${f.message}`;
-      return `${width === undefined ? line : wrap(line, width)}\n`;
+      return `${width === undefined ? line : wrap(line, width)}\n${fixHint(f, root, cwd)}`;
     })
     .join('');
 }
@@ -33,6 +33,12 @@ export function wrap(text: string, width: number): string {
   }
   lines.push(current);
   return lines.map((l, i) => (i === 0 ? l : `${INDENT}${l}`)).join('\n');
+}
+
+/** An indented line under the finding: what the fix changes and how to apply it. */
+function fixHint(f: Finding, root: string, cwd: string): string {
+  if (!f.fix) return '';
+  return `  fix: ${displayPath(root, f.fix.path, cwd)}:${f.fix.startLine}: ${f.fix.description} Apply with \`gohazard fix\`.\n`;
 }
 
 /** Relative to the working directory when below it, absolute otherwise. */

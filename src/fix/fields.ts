@@ -1,0 +1,126 @@
+import { allStmts, callsInStmt, forEachSubExpr, type CallExpr } from '../facts/calls.js';
+import type { Expr, Stmt } from '../ir.js';
+import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { typeString } from '../resolve/types.js';
+
+/** Functions followed from one side of a reorder; beyond, the move is not proven safe. */
+const REACH_LIMIT = 5000;
+
+/** Fields as `Type.field` (`?.field` when the type is unknown) that code and everything it may call writes and reads. */
+export interface FieldEffects {
+  writes: Set<string>;
+  reads: Set<string>;
+  /** False when the walk stopped at REACH_LIMIT. */
+  complete: boolean;
+}
+
+export function fieldEffects(graph: CallGraph, fn: FuncNode, stmts: readonly Stmt[]): FieldEffects {
+  const out: FieldEffects = { writes: new Set(), reads: new Set(), complete: true };
+  const seen = new Set<FuncNode>();
+  const queue: FuncNode[] = [];
+  const follow = (call: CallExpr) => {
+    const info = graph.callInfo(call);
+    if (info.kind !== 'resolved') return;
+    for (const { callee } of info.targets) {
+      if (seen.has(callee)) continue;
+      seen.add(callee);
+      queue.push(callee);
+    }
+  };
+  scan(graph, fn, stmts, out).forEach(follow);
+  while (queue.length) {
+    if (seen.size > REACH_LIMIT) {
+      out.complete = false;
+      break;
+    }
+    const f = queue.pop()!;
+    scan(graph, f, f.decl.body ?? [], out).forEach(follow);
+  }
+  return out;
+}
+
+/** Whether a field one side writes is one the other reads; an unknown type matches any type's field of that name. */
+export function overlaps(writes: Set<string>, reads: Set<string>): boolean {
+  const byName = (set: Set<string>) => {
+    const m = new Map<string, Set<string>>();
+    for (const k of set) {
+      const dot = k.lastIndexOf('.');
+      const name = k.slice(dot + 1);
+      m.set(name, (m.get(name) ?? new Set()).add(k.slice(0, dot)));
+    }
+    return m;
+  };
+  const r = byName(reads);
+  for (const [name, types] of byName(writes)) {
+    const other = r.get(name);
+    if (!other) continue;
+    if (types.has('?') || other.has('?') || [...types].some((t) => other.has(t))) return true;
+  }
+  return false;
+}
+
+/** Adds the fields f's statements write and read; returns their calls. */
+function scan(graph: CallGraph, f: FuncNode, stmts: readonly Stmt[], out: FieldEffects): CallExpr[] {
+  const key = (e: Extract<Expr, { k: 'sel' }>) => {
+    const t = graph.typeOf(f, e.x);
+    const name = t.k === 'unknown' ? '?' : typeString(t).replace(/^\*/, '');
+    return `${name}.${e.name}`;
+  };
+  const visit = (e: Expr, written: boolean): void => {
+    if (e.k === 'sel') (written ? out.writes : out.reads).add(key(e));
+    // `x.f[k] = v` and `*x.f = v` change what x.f holds.
+    if (written && (e.k === 'index' || (e.k === 'unary' && e.op === '*'))) {
+      visit(e.x, true);
+      if (e.k === 'index') e.index.forEach((i) => visit(i, false));
+      return;
+    }
+    if (e.k === 'unary' && e.op === '&') return visit(e.x, true);
+    forEachSubExpr(e, (x) => visit(x, false));
+  };
+  const calls: CallExpr[] = [];
+  for (const st of allStmts([...stmts])) {
+    switch (st.k) {
+      case 'assign':
+        st.lhs.forEach((l) => visit(l, true));
+        if (st.op !== '=' && st.op !== ':=') st.lhs.forEach((l) => visit(l, false));
+        st.rhs.forEach((x) => visit(x, false));
+        break;
+      case 'incdec':
+        visit(st.x, true);
+        visit(st.x, false);
+        break;
+      case 'expr':
+        visit(st.x, false);
+        break;
+      case 'send':
+        visit(st.ch, false);
+        visit(st.value, false);
+        break;
+      case 'var':
+      case 'return':
+        st.values.forEach((x) => visit(x, false));
+        break;
+      case 'go':
+      case 'defer':
+        visit(st.call, false);
+        break;
+      case 'if':
+        visit(st.cond, false);
+        break;
+      case 'for':
+        if (st.cond) visit(st.cond, false);
+        if (st.range) visit(st.range.x, false);
+        break;
+      case 'switch':
+        if (st.tag) visit(st.tag, false);
+        break;
+      case 'typeswitch':
+        visit(st.x, false);
+        break;
+      default:
+        break;
+    }
+    calls.push(...callsInStmt(st));
+  }
+  return calls;
+}
