@@ -392,7 +392,7 @@ class Summarizer {
   // ---- types ----------------------------------------------------------------------------------
 
   private type(): TypeExpr {
-    return this.nested(this.typeAt, () => other(''));
+    return this.nested(this.typeAt, noType);
   }
 
   private typeAt(): TypeExpr {
@@ -534,7 +534,7 @@ class Summarizer {
   }
 
   private expr(): Expr {
-    return this.nested(this.exprAt, (pos) => ({ k: 'bad', pos }));
+    return this.nested(this.exprAt, badExpr);
   }
 
   /** Summarizes one more level of nesting with `fn`, or, past MAX_NESTING, gives `tooDeep` instead. */
@@ -783,7 +783,7 @@ class Summarizer {
   }
 
   private stmt(): Stmt | undefined {
-    return this.nested(this.stmtAt, () => undefined);
+    return this.nested(this.stmtAt, noStmt);
   }
 
   private stmtAt(): Stmt | undefined {
@@ -1027,6 +1027,19 @@ function identAt(src: string, i: number): string {
     else break;
   }
   return src.slice(i, j);
+}
+
+/** What a part nested too deep becomes (module-level: summarizing calls these paths once per node). */
+function badExpr(pos: Pos): Expr {
+  return { k: 'bad', pos };
+}
+
+function noType(): TypeExpr {
+  return other('');
+}
+
+function noStmt(): undefined {
+  return undefined;
 }
 
 function other(text: string): TypeExpr {
