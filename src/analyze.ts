@@ -12,6 +12,7 @@ import { buildProgram, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
+import { LockFacts } from './facts/locks.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -230,10 +231,11 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   const tResolve = performance.now();
   phase('channel facts');
   const facts = new ChannelFacts(graph);
+  const locks = new LockFacts(facts);
   const tFacts = performance.now();
   phase('rules');
   const settings = opts.settings ?? { cleanupFunctions: [] };
-  const findings = runRules({ program, graph, facts, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false);
+  const findings = runRules({ program, graph, facts, locks, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false);
   const t3 = performance.now();
 
   const summaries: FileSummary[] = files.map((f) => f.summary);
@@ -262,7 +264,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
 }
 
 export function runRules(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
 ): Finding[] {
