@@ -837,7 +837,7 @@ export class ChannelFacts {
   }
 
   /** A callee's path condition in the caller's names; false when the call's constant arguments rule it out. */
-  private mapConds(node: FuncNode, callee: FuncNode, conds: Atom[], call: CallExpr, receiver: Expr | undefined): Atom[] | false {
+  mapConds(node: FuncNode, callee: FuncNode, conds: Atom[], call: CallExpr, receiver: Expr | undefined): Atom[] | false {
     if (conds.length === 0) return conds;
     const out: Atom[] = [];
     for (const a of conds) {

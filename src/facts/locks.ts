@@ -1,7 +1,8 @@
-import type { Expr, Pos } from '../ir.js';
+import type { Expr, Pos, TypeExpr } from '../ir.js';
 import { exprKey } from '../irutil.js';
 import type { CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, type CallExpr } from './calls.js';
+import type { Atom } from './conditions.js';
 import { FRESH, MADE, shortName, walkGuarded, type ChanId, type ChannelFacts, type Step } from './chanfacts.js';
 
 /** Write (`Lock`) or read (`RLock`) side of a mutex. */
@@ -18,6 +19,8 @@ export interface LockOp {
   steps: Step[];
   /** What the mutex is called where the call is written (`c.mu`), for messages. */
   display: string;
+  /** The path condition of the acquisition, in the holder's names: `if lock { mu.Lock() }` under `lock`. */
+  conds: Atom[];
 }
 
 /** What calling a function does to the mutexes its caller can name. */
@@ -66,6 +69,8 @@ interface LockState {
 }
 
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
+/** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
+const RELEASE_NAME_RE = /unlock|release/i;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
 /** Acquisitions one summary keeps: a function near the top of a program reaches hundreds. */
@@ -84,6 +89,11 @@ function primitiveOf(info: CallInfo): Primitive | undefined {
   const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
   const verb = method.startsWith('Try') ? 'try' : method.endsWith('Unlock') ? 'unlock' : 'lock';
   return { verb, mode, ...(m[2] !== undefined || m[1]!.includes('Mutex') ? { embedded: m[2] ? 'RWMutex' : 'Mutex' } : {}) };
+}
+
+function typeName(t: TypeExpr): string | undefined {
+  if (t.k === 'ptr') return typeName(t.elem);
+  return t.k === 'name' ? t.name : undefined;
 }
 
 const keyOf = (op: Pick<LockOp, 'id' | 'root' | 'mode'>) => `${op.id}\0${op.root}\0${op.mode}`;
@@ -181,7 +191,7 @@ export class LockFacts {
   }
 
   /** The mutex a lock call acts on, when its instance can be named. */
-  private direct(node: FuncNode, x: Expr, prim: Primitive, pos: Pos, verb: string): LockOp | undefined {
+  private direct(node: FuncNode, x: Expr, prim: Primitive, pos: Pos, verb: string, conds: ReadonlySet<Atom>): LockOp | undefined {
     const { graph } = this.facts;
     let t = graph.typeOf(node, x);
     if (t.k === 'ptr') t = t.elem;
@@ -193,32 +203,51 @@ export class LockFacts {
     if (id === undefined || base === undefined) return undefined;
     const root = embeds ? `${base}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
-    return { id, root, mode: prim.mode, display, steps: [{ node, pos, message: `${verb} ${display}` }] };
+    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }] };
   }
 
   /** A call's own lock primitive (`c.mu.Lock()`, `s.RUnlock()`, `unlock()`), if it is one. */
-  private primitive(node: FuncNode, call: CallExpr): { prim: Primitive; op: LockOp | undefined } | undefined {
+  private primitive(node: FuncNode, call: CallExpr, conds: ReadonlySet<Atom>): { prim: Primitive; op: LockOp | undefined } | undefined {
     if (call.fn.k === 'id') {
       const value = this.methodValue(node, call.fn.name);
       if (value?.k !== 'sel') return undefined;
       const prim: Primitive = { verb: value.name.endsWith('Unlock') ? 'unlock' : 'lock', mode: value.name.startsWith('R') ? 'r' : 'w' };
-      return { prim, op: this.direct(node, value.x, prim, call.pos, value.name) };
+      return { prim, op: this.direct(node, value.x, prim, call.pos, value.name, conds) };
     }
     if (call.fn.k !== 'sel') return undefined;
     const prim = primitiveOf(this.facts.graph.callInfo(call));
     if (!prim) return undefined;
-    return { prim, op: this.direct(node, call.fn.x, prim, call.pos, call.fn.name) };
+    return { prim, op: this.direct(node, call.fn.x, prim, call.pos, call.fn.name, conds) };
   }
 
-  /** A callee's lock operation in the caller's names; undefined when the caller cannot name the instance. */
-  private lift(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp, step: Step): LockOp | undefined {
+  /**
+   * A callee's lock operation in the caller's names, under the caller's path condition; undefined when
+   * the caller cannot name the instance, or its constant arguments rule the operation out
+   * (`c.Reset(false)` never runs `if lock { c.Lock() }`).
+   */
+  private lift(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp, step: Step, conds: ReadonlySet<Atom>): LockOp | undefined {
     if (op.steps.length >= MAX_STEPS) return undefined;
     const id = this.facts.mapId(op.id, node, callee, call);
     if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
-    const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+    const receiver = this.receiverOf(call, callee);
+    const mapped = this.facts.mapConds(node, callee, op.conds, call, receiver);
+    if (mapped === false) return undefined;
     const root = op.root.startsWith('global:') ? op.root : this.facts.liftRoot(node, callee, op.root, call, receiver);
     if (root === undefined || root === FRESH || root === MADE) return undefined;
-    return { ...op, id, root, steps: [step, ...op.steps] };
+    return { ...op, id, root, conds: [...new Set([...conds, ...mapped])], steps: [step, ...op.steps] };
+  }
+
+  /**
+   * The object a method runs on. A method promoted from an embedded field runs on that field:
+   * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
+   */
+  private receiverOf(call: CallExpr, callee: FuncNode): Expr | undefined {
+    if (call.fn.k !== 'sel' || !callee.decl.recv) return undefined;
+    const x = call.fn.x;
+    const info = this.facts.graph.callInfo(call);
+    const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
+    const field = promoted ? typeName(callee.decl.recv.type) : undefined;
+    return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
   }
 
   private summarize(node: FuncNode, final: boolean): void {
@@ -258,30 +287,40 @@ export class LockFacts {
       if (!s.tried.has(key) && !releases.has(key)) releases.set(key, op);
       return s;
     };
+    const forget = (s: LockState, op: LockOp): LockState => {
+      const key = keyOf(op);
+      if (!s.must.has(key)) return s;
+      const must = new Map(s.must);
+      must.delete(key);
+      return { ...s, must };
+    };
     const defer = (s: LockState, op: LockOp): LockState => {
       const key = keyOf(op);
       if (!deferredOps.has(key)) deferredOps.set(key, op);
       return { ...s, deferred: with_(s.deferred, key) };
     };
     /** What a call does, in order: its acquisitions (checked against what is held), then its net effect. */
-    const viaCall = (call: CallExpr, s: LockState, deferred: boolean): LockState => {
+    const viaCall = (call: CallExpr, s: LockState, how: 'sync' | 'go' | 'defer', conds: ReadonlySet<Atom>): LockState => {
       for (const t of this.facts.targetsOf(node, call)) {
         const sum = this.of(t.callee);
         if (sum === EMPTY) continue;
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(t.callee)}` };
         for (const r of sum.releases) {
-          const op = this.lift(node, t.callee, call, r, step);
-          if (op) s = deferred ? defer(s, op) : release(s, op);
+          const op = this.lift(node, t.callee, call, r, step, conds);
+          if (!op) continue;
+          // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point.
+          if (how === 'go') s = forget(s, op);
+          else s = how === 'defer' ? defer(s, op) : release(s, op);
         }
         // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
-        if (deferred || !t.precise) continue;
+        if (how !== 'sync' || !t.precise) continue;
         const held = new Set(sum.holds.map(keyOf));
         for (const a of sum.takes) {
-          const op = held.has(keyOf(a)) ? undefined : this.lift(node, t.callee, call, a, step);
+          const op = held.has(keyOf(a)) ? undefined : this.lift(node, t.callee, call, a, step, conds);
           if (op) check(s, op);
         }
         for (const h of sum.holds) {
-          const op = this.lift(node, t.callee, call, h, step);
+          const op = this.lift(node, t.callee, call, h, step, conds);
           if (op) s = acquire(s, op);
         }
       }
@@ -295,20 +334,20 @@ export class LockFacts {
         {
           close: (_ch, _pos, _g, s) => s,
           send: (_ch, _pos, _g, s) => s,
-          call: (call, _g, s, mode) => {
-            if (mode === 'go') return s;
-            const p = this.primitive(node, call);
-            if (!p) return viaCall(call, s, false);
+          call: (call, g, s, mode) => {
+            if (mode === 'go') return viaCall(call, s, 'go', g.conds);
+            const p = this.primitive(node, call, g.conds);
+            if (!p) return viaCall(call, s, 'sync', g.conds);
             if (!p.op) return s;
             if (p.prim.verb === 'lock') return acquire(s, p.op);
             if (p.prim.verb === 'unlock') return release(s, p.op);
             return { ...s, tried: with_(s.tried, keyOf(p.op)) };
           },
-          defer: (call, _pos, _g, s) => {
+          defer: (call, _pos, g, s) => {
             if (call.k !== 'call') return s;
-            const p = this.primitive(node, call);
+            const p = this.primitive(node, call, g.conds);
             if (p) return p.op && p.prim.verb === 'unlock' ? defer(s, p.op) : s;
-            return viaCall(call, s, true);
+            return viaCall(call, s, 'defer', g.conds);
           },
           rebind: (targets, s) => {
             // A local bound again names another object: what was held through it is no longer known.
@@ -354,10 +393,29 @@ export class LockFacts {
     this.noteLeaks(node, ends, holds ?? new Map());
   }
 
+  /**
+   * `return tx.dc, tx.closemuRUnlockRelease, nil`: the return hands the caller the function that
+   * releases the lock, a conditional lock helper by design.
+   */
+  private handsBackRelease(node: FuncNode, exit: Pos): boolean {
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'return' || st.pos !== exit) continue;
+      return st.values.some((v) => {
+        if (v.k === 'funclit') {
+          const lit = node.file.funcs[v.fn];
+          return lit !== undefined && this.of(this.facts.graph.nodeOf(node.file, lit)).releases.length > 0;
+        }
+        return (v.k === 'sel' || v.k === 'id') && RELEASE_NAME_RE.test(v.name);
+      });
+    }
+    return false;
+  }
+
   /** Acquisitions held at some return and released at another: the early return inside a locked region. */
   private noteLeaks(node: FuncNode, ends: [Pos | undefined, LockState][], holds: ReadonlyMap<string, LockOp>): void {
     const reported = new Set<string>();
     for (const [exit, s] of ends) {
+      if (exit !== undefined && this.handsBackRelease(node, exit)) continue;
       for (const [k, op] of s.must) {
         if (s.deferred.has(k) || holds.has(k) || reported.has(k) || op.steps.length > 1) continue;
         const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
