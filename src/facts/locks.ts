@@ -319,9 +319,12 @@ export class LockFacts {
           const op = held.has(keyOf(a)) ? undefined : this.lift(node, t.callee, call, a, step, conds);
           if (op) check(s, op);
         }
+        // A lock helper that returns something may hand the lock to it (`txn := s.Write(); ...; txn.End()`):
+        // what releases it then is not ours to name, so the lock is held, but not certainly.
+        const handle = t.callee.decl.results.length > 0;
         for (const h of sum.holds) {
           const op = this.lift(node, t.callee, call, h, step, conds);
-          if (op) s = acquire(s, op);
+          if (op) s = handle ? forget(acquire(s, op), op) : acquire(s, op);
         }
       }
       return s;
