@@ -4,7 +4,7 @@ import { colOf, lineOf } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';
 
 /** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
-const LOCKER_NAME_RE = /lock|acquire/i;
+const LOCKER_NAME_RE = /(^|[a-z])(R?Lock|Acquire)([A-Z0-9_]|$)|^(r?lock|acquire)([A-Z0-9_]|$)/;
 
 export const missingUnlock: Rule = {
   meta: {

@@ -68,7 +68,7 @@ describe('gohazard check --format sarif', () => {
       properties: { tags: ['concurrency', 'channels', 'panic'], precision: 'medium', 'problem.severity': 'error' },
     });
     expect(rule.help.text).not.toMatch(/\*\*|```/);
-    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'double-close', 'send-after-close', 'unused-ignore']);
+    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'double-close', 'double-lock', 'missing-unlock', 'send-after-close', 'unused-ignore']);
   });
 
   it('writes results with ruleIndex, %SRCROOT%-relative locations, linked related locations and partial fingerprints', () => {
