@@ -74,7 +74,7 @@ const RELEASE_NAME_RE = /unlock|release/i;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
 /** Acquisitions one summary keeps: a function near the top of a program reaches hundreds. */
-const MAX_TAKES = 64;
+const MAX_TAKES = 24;
 const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
 const NO_KEYS: ReadonlySet<string> = new Set();
 const ENTRY: LockState = { must: new Map(), may: NO_KEYS, took: NO_KEYS, deferred: NO_KEYS, tried: NO_KEYS };
@@ -234,7 +234,7 @@ export class LockFacts {
     if (mapped === false) return undefined;
     const root = op.root.startsWith('global:') ? op.root : this.facts.liftRoot(node, callee, op.root, call, receiver);
     if (root === undefined || root === FRESH || root === MADE) return undefined;
-    return { ...op, id, root, conds: [...new Set([...conds, ...mapped])], steps: [step, ...op.steps] };
+    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
   }
 
   /**
@@ -300,32 +300,42 @@ export class LockFacts {
       return { ...s, deferred: with_(s.deferred, key) };
     };
     /** What a call does, in order: its acquisitions (checked against what is held), then its net effect. */
-    const viaCall = (call: CallExpr, s: LockState, how: 'sync' | 'go' | 'defer', conds: ReadonlySet<Atom>): LockState => {
+    // Loops walk their calls up to eight times: each call's effects are lifted once per summary.
+    const lifted = new Map<CallExpr, { precise: boolean; handle: boolean; releases: LockOp[]; takes: LockOp[]; holds: LockOp[] }[]>();
+    const effectsOf = (call: CallExpr, conds: ReadonlySet<Atom>) => {
+      let out = lifted.get(call);
+      if (out) return out;
+      out = [];
       for (const t of this.facts.targetsOf(node, call)) {
         const sum = this.of(t.callee);
         if (sum === EMPTY) continue;
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(t.callee)}` };
-        for (const r of sum.releases) {
-          const op = this.lift(node, t.callee, call, r, step, conds);
-          if (!op) continue;
+        const lift = (ops: LockOp[]) => ops.flatMap((op) => this.lift(node, t.callee, call, op, step, conds) ?? []);
+        const held = new Set(sum.holds.map(keyOf));
+        out.push({
+          precise: t.precise,
+          // A lock helper that returns something may hand the lock to it (`txn := s.Write(); ...; txn.End()`).
+          handle: t.callee.decl.results.length > 0,
+          releases: lift(sum.releases),
+          takes: lift(sum.takes.filter((a) => !held.has(keyOf(a)))),
+          holds: lift(sum.holds),
+        });
+      }
+      lifted.set(call, out);
+      return out;
+    };
+    const viaCall = (call: CallExpr, s: LockState, how: 'sync' | 'go' | 'defer', conds: ReadonlySet<Atom>): LockState => {
+      for (const t of effectsOf(call, conds)) {
+        for (const op of t.releases) {
           // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point.
           if (how === 'go') s = forget(s, op);
           else s = how === 'defer' ? defer(s, op) : release(s, op);
         }
         // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
         if (how !== 'sync' || !t.precise) continue;
-        const held = new Set(sum.holds.map(keyOf));
-        for (const a of sum.takes) {
-          const op = held.has(keyOf(a)) ? undefined : this.lift(node, t.callee, call, a, step, conds);
-          if (op) check(s, op);
-        }
-        // A lock helper that returns something may hand the lock to it (`txn := s.Write(); ...; txn.End()`):
-        // what releases it then is not ours to name, so the lock is held, but not certainly.
-        const handle = t.callee.decl.results.length > 0;
-        for (const h of sum.holds) {
-          const op = this.lift(node, t.callee, call, h, step, conds);
-          if (op) s = handle ? forget(acquire(s, op), op) : acquire(s, op);
-        }
+        for (const op of t.takes) check(s, op);
+        // What releases a lock handed to a returned handle is not ours to name: held, but not certainly.
+        for (const op of t.holds) s = t.handle ? forget(acquire(s, op), op) : acquire(s, op);
       }
       return s;
     };
