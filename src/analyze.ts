@@ -15,6 +15,7 @@ import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
+import { LockFacts } from './facts/locks.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -286,6 +287,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     const t0 = performance.now();
     let graph: CallGraph;
     let facts: ChannelFacts;
+    let locks: LockFacts;
     let program: Program;
     const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
     try {
@@ -299,6 +301,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       const tResolve = performance.now();
       phase('channel facts');
       facts = new ChannelFacts(graph);
+      locks = new LockFacts(facts);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
     } catch (err) {
@@ -316,7 +319,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     phase('rules');
     const t1 = performance.now();
     const settings = opts.settings ?? { cleanupFunctions: [] };
-    const findings = runRules({ program, graph, facts, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
+    const findings = runRules({ program, graph, facts, locks, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
       warn({
         severity: 'warning',
         message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
@@ -332,7 +335,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function runRules(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
   onError: (rule: Rule, err: unknown) => void = (_rule, err) => {
@@ -353,7 +356,7 @@ export function runRules(
 }
 
 function runRule(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
   rule: Rule,
   includeGenerated: boolean,
   findings: Finding[],

@@ -1,6 +1,7 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
 import type { ChannelFacts } from './facts/chanfacts.js';
+import type { LockFacts } from './facts/locks.js';
 import type { CallGraph } from './resolve/callgraph.js';
 
 /**
@@ -36,6 +37,8 @@ export interface RuleContext {
   graph: CallGraph;
   /** Per-function channel facts: may-close and may-send with witness paths (src/facts/chanfacts.ts). */
   facts: ChannelFacts;
+  /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks.ts). */
+  locks: LockFacts;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 

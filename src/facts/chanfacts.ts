@@ -604,7 +604,7 @@ export class ChannelFacts {
    * A callee's instance root seen from the caller: its receiver's or argument's root, or FRESH for an
    * object the callee made or looked up itself, which the caller cannot name.
    */
-  private liftRoot(
+  liftRoot(
     node: FuncNode,
     callee: FuncNode,
     root: string | undefined,
@@ -871,7 +871,7 @@ export class ChannelFacts {
   }
 
   /** A callee's path condition in the caller's names; false when the call's constant arguments rule it out. */
-  private mapConds(node: FuncNode, callee: FuncNode, conds: Atom[], call: CallExpr, receiver: Expr | undefined): Atom[] | false {
+  mapConds(node: FuncNode, callee: FuncNode, conds: Atom[], call: CallExpr, receiver: Expr | undefined): Atom[] | false {
     if (conds.length === 0) return conds;
     const out: Atom[] = [];
     for (const a of conds) {
@@ -883,7 +883,7 @@ export class ChannelFacts {
   }
 
   /** A callee's id seen from the caller: parameters become the caller's arguments. */
-  private mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr): ChanId | undefined {
+  mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr): ChanId | undefined {
     if (!id.startsWith('param:')) return normalizeFor(id, caller);
     const index = Number(id.slice('param:'.length));
     let arg: Expr | undefined;
@@ -1079,7 +1079,7 @@ export class ChannelFacts {
   }
 
   /** Tarjan's algorithm, iterative (call chains in real code are deep); yields callees before callers. */
-  private sccs(): FuncNode[][] {
+  sccs(): FuncNode[][] {
     const index = new Map<FuncNode, number>();
     const low = new Map<FuncNode, number>();
     const onStack = new Set<FuncNode>();
@@ -1248,6 +1248,8 @@ export interface GuardVisitor<E> {
   call(call: CallExpr, g: GuardState, e: E, mode: 'sync' | 'go'): E;
   /** The call of a `defer` statement (its arguments were already visited as sync calls). */
   defer?(call: Expr, pos: Pos, g: GuardState, e: E): E;
+  /** A `return` statement, after its values were evaluated: the state it leaves the function with. */
+  exit?(pos: Pos, g: GuardState, e: E): E;
   /** Storage (re)bound by an assignment, a declaration or a range clause. */
   rebind?(targets: Expr[], e: E, values?: readonly Expr[]): E;
   /** A receive from a channel; `untilClosed` on leaving a `range` over it (it was closed). */
@@ -1378,8 +1380,10 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
         }
         case 'expr':
           return onRecvs([st.x], onCalls(callsInSimple(st), s, 'sync'));
-        case 'return':
-          return onRecvs(st.values, onCalls(callsInSimple(st), s, 'sync'));
+        case 'return': {
+          const out = onRecvs(st.values, onCalls(callsInSimple(st), s, 'sync'));
+          return v.exit ? { g: out.g, e: v.exit(st.pos, out.g, out.e) } : out;
+        }
         default:
           return onCalls(callsInSimple(st), s, 'sync');
       }

@@ -7,17 +7,17 @@ export function stepLocation(step: Step): Location {
 }
 
 /** The operation itself: where a finding about it is reported. */
-export function opLocation(op: OpFact): Location {
+export function opLocation(op: Pick<OpFact, 'steps'>): Location {
   return stepLocation(op.steps[op.steps.length - 1]!);
 }
 
 /** A witness path as a finding flow: each call site down to the operation. */
-export function opFlow(message: string, op: OpFact): Flow {
+export function opFlow(message: string, op: Pick<OpFact, 'steps'>): Flow {
   return { message, steps: op.steps.map((s) => ({ location: stepLocation(s), message: s.message })) };
 }
 
 /** "via Shutdown → Emit", or '' for an operation in the function itself. */
-export function via(op: OpFact): string {
+export function via(op: Pick<OpFact, 'steps'>): string {
   const calls = op.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
   return calls.length ? ` (via ${calls.join(' → ')})` : '';
 }

@@ -1,0 +1,43 @@
+import { shortName } from '../src/facts/chanfacts.js';
+import { opFlow, stepLocation, via } from '../src/facts/report.js';
+import type { Rule } from '../src/rule.js';
+
+export const doubleLock: Rule = {
+  meta: {
+    id: 'double-lock',
+    title: 'Mutex locked again while already held',
+    description:
+      "A mutex is acquired while the same instance (the same object's field, not just the same type) is certainly " +
+      'held on every path to here, directly or through any depth of calls: Lock then Lock, or Lock then RLock of one ' +
+      "RWMutex. Go's mutexes are not reentrant, so the goroutine blocks forever. RLock then RLock is reported as a " +
+      'warning: it deadlocks only when a writer starts waiting in between.',
+    severity: 'error',
+    precision: 'high',
+    tags: ['concurrency', 'locks', 'deadlock'],
+    since: '0.2.0',
+  },
+  run(ctx) {
+    for (const r of ctx.locks.reacquires) {
+      const { fn, held, again } = r;
+      const name = held.display;
+      const heldAt = stepLocation(held.steps[0]!);
+      const at = stepLocation(again.steps[0]!);
+      const what = again.mode === 'r' ? 'read-locks' : 'locks';
+      const chain = again.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
+      const how = chain.length ? `calls ${chain.join(' → ')}, which ${what} it again` : `${what} it again`;
+      const tail = r.readRead
+        ? 'a second RLock blocks as soon as a writer waits between the two, and the writer waits for the first'
+        : 'sync mutexes are not reentrant: this blocks forever';
+      ctx.report({
+        ...(r.readRead ? { severity: 'warning' as const } : {}),
+        confidence: r.readRead ? 'low' : 'high',
+        message: `${name} is already held here (${held.mode === 'r' ? 'RLock' : 'Lock'} at line ${heldAt.line}${via(held)}) and ${shortName(fn)} ${how}: ${tail}`,
+        location: at,
+        related: [{ location: heldAt, message: `${name} acquired` }],
+        flows: [opFlow(`${name} acquired`, held), opFlow(`${name} acquired again`, again)],
+        identity: [fn.id, again.id, again.root, held.mode + again.mode, ...again.steps.map((s) => s.node.id)],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+  },
+};

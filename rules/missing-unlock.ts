@@ -1,0 +1,54 @@
+import { shortName } from '../src/facts/chanfacts.js';
+import { opFlow, stepLocation } from '../src/facts/report.js';
+import { colOf, lineOf } from '../src/ir.js';
+import type { Rule } from '../src/rule.js';
+
+/** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
+const LOCKER_NAME_RE = /(^|[a-z])(R?Lock|Acquire)([A-Z0-9_]|$)|^(r?lock|acquire)([A-Z0-9_]|$)/;
+
+export const missingUnlock: Rule = {
+  meta: {
+    id: 'missing-unlock',
+    title: 'Mutex left locked on a return path',
+    description:
+      'A function locks a mutex and releases it on some paths, but at least one return leaves it held: nothing on that ' +
+      'path unlocks it, no deferred unlock covers it, and no call on the path releases it. The next Lock of that ' +
+      'mutex blocks forever. Functions that return holding the lock on every path (lock helpers) are not reported, ' +
+      'nor paths that end in a panic or t.Fatal.',
+    severity: 'error',
+    precision: 'high',
+    tags: ['concurrency', 'locks', 'deadlock'],
+    since: '0.2.0',
+  },
+  run(ctx) {
+    for (const leak of ctx.locks.leaks) {
+      const { fn, acquired } = leak;
+      if (LOCKER_NAME_RE.test(fn.decl.name)) continue;
+      const lock = acquired.steps[0]!;
+      const at = stepLocation(lock);
+      const exitPos = leak.exit;
+      const exitAt = exitPos === undefined ? { path: at.path, line: lineOf(fn.decl.span.end), col: colOf(fn.decl.span.end) } : { path: at.path, line: lineOf(exitPos), col: colOf(exitPos) };
+      const unlock = acquired.mode === 'r' ? 'RUnlock' : 'Unlock';
+      const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
+      const name = acquired.display;
+      const fnName = shortName(fn);
+      ctx.report({
+        confidence: 'high',
+        message: `${name} stays locked at ${where}: ${fnName} releases it on other paths, but not on this one (no ${unlock} and no deferred ${unlock}); the next lock of ${name} blocks forever`,
+        location: at,
+        related: [
+          { location: exitAt, message: `leaves ${fnName} holding ${name}` },
+          ...(leak.releasedAt !== undefined ? [{ location: { path: at.path, line: lineOf(leak.releasedAt), col: colOf(leak.releasedAt) }, message: `a return that released ${name}` }] : []),
+        ],
+        flows: [
+          {
+            message: `${name} locked and not released`,
+            steps: [...opFlow('', acquired).steps, { location: exitAt, message: `returns holding ${name}` }],
+          },
+        ],
+        identity: [fn.id, acquired.id, acquired.mode],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+  },
+};

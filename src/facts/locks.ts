@@ -1,0 +1,441 @@
+import type { Expr, Pos, TypeExpr } from '../ir.js';
+import { exprKey } from '../irutil.js';
+import type { CallInfo, FuncNode } from '../resolve/callgraph.js';
+import { allStmts, type CallExpr } from './calls.js';
+import type { Atom } from './conditions.js';
+import { FRESH, MADE, shortName, walkGuarded, type ChanId, type ChannelFacts, type Step } from './chanfacts.js';
+
+/** Write (`Lock`) or read (`RLock`) side of a mutex. */
+export type LockMode = 'w' | 'r';
+
+/** One acquisition or release of a mutex instance, as seen from the function holding the fact. */
+export interface LockOp {
+  /** The mutex's storage, type-level: `field:<pkg>.<Type>.mu`, `global:<pkg>.mu`, `param:<i>`. */
+  id: ChanId;
+  /** The object it belongs to, in the holder's names (`@recv.mu`, `@0.mu`, a local, `global:...`). */
+  root: string;
+  mode: LockMode;
+  /** From the holder down to the `Lock`/`Unlock` call itself. */
+  steps: Step[];
+  /** What the mutex is called where the call is written (`c.mu`), for messages. */
+  display: string;
+  /** The path condition of the acquisition, in the holder's names: `if lock { mu.Lock() }` under `lock`. */
+  conds: Atom[];
+}
+
+/** What calling a function does to the mutexes its caller can name. */
+export interface LockSummary {
+  /** Acquired and still held at every return: a `lock()` helper. */
+  holds: LockOp[];
+  /** Released without being acquired here, on some path (deferred releases included): an `unlock()` helper. */
+  releases: LockOp[];
+  /** Every acquisition, directly or down calls, before the function itself held that mutex. */
+  takes: LockOp[];
+}
+
+/** A mutex acquired while the same instance is certainly held. */
+export interface Reacquire {
+  fn: FuncNode;
+  /** The acquisition in force. */
+  held: LockOp;
+  /** The second one; its first step is in `fn` (the call or the `Lock`). */
+  again: LockOp;
+  /** Read after read: blocks only when a writer is waiting in between. */
+  readRead: boolean;
+}
+
+/** An acquisition still held at one return of a function that releases it at another. */
+export interface Leak {
+  fn: FuncNode;
+  acquired: LockOp;
+  /** The return that leaves holding it; undefined when the path falls off the end of the body. */
+  exit: Pos | undefined;
+  /** A return (or the end) that leaves having released it. */
+  releasedAt: Pos | undefined;
+}
+
+/** Per path: the mutexes held, keyed by instance and mode. */
+interface LockState {
+  /** Held on every path here, with the acquisition. */
+  must: ReadonlyMap<string, LockOp>;
+  /** Held on some path here. */
+  may: ReadonlySet<string>;
+  /** Acquired on some path here. */
+  took: ReadonlySet<string>;
+  /** Released by a deferred call registered on some path here. */
+  deferred: ReadonlySet<string>;
+  /** Tried (`TryLock`) on some path here: a release of it is not an unlock helper's. */
+  tried: ReadonlySet<string>;
+}
+
+const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
+/** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
+const RELEASE_NAME_RE = /unlock|release/i;
+/** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
+const MAX_STEPS = 12;
+/** Acquisitions one summary keeps: a function near the top of a program reaches hundreds. */
+const MAX_TAKES = 24;
+const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
+const NO_KEYS: ReadonlySet<string> = new Set();
+const ENTRY: LockState = { must: new Map(), may: NO_KEYS, took: NO_KEYS, deferred: NO_KEYS, tried: NO_KEYS };
+
+type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
+
+function primitiveOf(info: CallInfo): Primitive | undefined {
+  const name = info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
+  const m = name === undefined ? undefined : PRIMITIVE_RE.exec(name);
+  if (!m) return undefined;
+  const method = m[3]!;
+  const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
+  const verb = method.startsWith('Try') ? 'try' : method.endsWith('Unlock') ? 'unlock' : 'lock';
+  return { verb, mode, ...(m[2] !== undefined || m[1]!.includes('Mutex') ? { embedded: m[2] ? 'RWMutex' : 'Mutex' } : {}) };
+}
+
+function typeName(t: TypeExpr): string | undefined {
+  if (t.k === 'ptr') return typeName(t.elem);
+  return t.k === 'name' ? t.name : undefined;
+}
+
+const keyOf = (op: Pick<LockOp, 'id' | 'root' | 'mode'>) => `${op.id}\0${op.root}\0${op.mode}`;
+const instanceOf = (key: string) => key.slice(0, key.lastIndexOf('\0'));
+
+function union(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  if (a === b || b.size === 0) return a;
+  if (a.size === 0) return b;
+  for (const x of b) if (!a.has(x)) return new Set([...a, ...b]);
+  return a;
+}
+
+function sameKeys(a: ReadonlySet<string> | ReadonlyMap<string, unknown>, b: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const k of a.keys()) if (!b.has(k)) return false;
+  return true;
+}
+
+function with_(s: ReadonlySet<string>, k: string): ReadonlySet<string> {
+  return s.has(k) ? s : new Set([...s, k]);
+}
+
+function without(s: ReadonlySet<string>, k: string): ReadonlySet<string> {
+  if (!s.has(k)) return s;
+  const out = new Set(s);
+  out.delete(k);
+  return out;
+}
+
+const domain = {
+  join(a: LockState, b: LockState): LockState {
+    if (a === b) return a;
+    let must: ReadonlyMap<string, LockOp> = a.must;
+    if (!sameKeys(a.must, b.must)) must = new Map([...a.must].filter(([k]) => b.must.has(k)));
+    return { must, may: union(a.may, b.may), took: union(a.took, b.took), deferred: union(a.deferred, b.deferred), tried: union(a.tried, b.tried) };
+  },
+  equal: (a: LockState, b: LockState) =>
+    sameKeys(a.must, b.must) && sameKeys(a.may, b.may) && sameKeys(a.took, b.took) && sameKeys(a.deferred, b.deferred) && sameKeys(a.tried, b.tried),
+};
+
+/**
+ * Lock effects of every function, bottom-up over the call graph in the channel facts' order: which
+ * mutex instances a call leaves held or released, and which it acquires; and, found on the way, the
+ * acquisitions of a mutex already certainly held and the returns that leave one held.
+ */
+export class LockFacts {
+  private readonly summaries = new Map<FuncNode, LockSummary>();
+  readonly reacquires: Reacquire[] = [];
+  readonly leaks: Leak[] = [];
+  private readonly seenReacquire = new Set<string>();
+
+  constructor(private readonly facts: ChannelFacts) {
+    for (const scc of facts.sccs()) {
+      // Recursion through a lock is rare; a second round lets a cycle see its members' first summaries.
+      const rounds = scc.length > 1 ? 2 : 1;
+      for (let round = 0; round < rounds; round++) for (const node of scc) this.summarize(node, round === rounds - 1);
+    }
+  }
+
+  of(node: FuncNode): LockSummary {
+    return this.summaries.get(node) ?? EMPTY;
+  }
+
+  /** Whether a function writes a lock call or calls one with lock effects: the others need no walk. */
+  private touchesLocks(node: FuncNode): boolean {
+    for (const site of this.facts.graph.sites(node)) {
+      if (primitiveOf(site.info)) return true;
+      if (site.call.fn.k === 'id' && this.methodValue(node, site.call.fn.name)) return true;
+      if (this.facts.targetsOf(node, site.call).some((t) => this.of(t.callee) !== EMPTY)) return true;
+    }
+    return false;
+  }
+
+  private readonly methodValues = new Map<FuncNode, Map<string, Expr>>();
+
+  /** `unlock := c.mu.Unlock`: a local bound only to a mutex's method value, called later or deferred. */
+  private methodValue(node: FuncNode, name: string): Expr | undefined {
+    let out = this.methodValues.get(node);
+    if (!out) {
+      const found = new Map<string, Expr | null>();
+      for (const st of allStmts(node.decl.body ?? [])) {
+        if (st.k !== 'assign' || st.lhs.length !== st.rhs.length) continue;
+        st.lhs.forEach((l, i) => {
+          if (l.k !== 'id') return;
+          const r = st.rhs[i]!;
+          const isValue = r.k === 'sel' && /^(R?Unlock|R?Lock)$/.test(r.name);
+          found.set(l.name, isValue && !found.has(l.name) ? r : null);
+        });
+      }
+      out = new Map([...found].filter((e): e is [string, Expr] => e[1] !== null));
+      this.methodValues.set(node, out);
+    }
+    return out.get(name);
+  }
+
+  /** The mutex a lock call acts on, when its instance can be named. */
+  private direct(node: FuncNode, x: Expr, prim: Primitive, pos: Pos, verb: string, conds: ReadonlySet<Atom>): LockOp | undefined {
+    const { graph } = this.facts;
+    let t = graph.typeOf(node, x);
+    if (t.k === 'ptr') t = t.elem;
+    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex.
+    const owner = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? `${t.path}.${t.name}` : undefined;
+    const embeds = owner !== undefined;
+    const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.idOf(node, x);
+    const base = this.facts.condRoot(node, x);
+    if (id === undefined || base === undefined) return undefined;
+    const root = embeds ? `${base}.${prim.embedded}` : base;
+    const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
+    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }] };
+  }
+
+  /** A call's own lock primitive (`c.mu.Lock()`, `s.RUnlock()`, `unlock()`), if it is one. */
+  private primitive(node: FuncNode, call: CallExpr, conds: ReadonlySet<Atom>): { prim: Primitive; op: LockOp | undefined } | undefined {
+    if (call.fn.k === 'id') {
+      const value = this.methodValue(node, call.fn.name);
+      if (value?.k !== 'sel') return undefined;
+      const prim: Primitive = { verb: value.name.endsWith('Unlock') ? 'unlock' : 'lock', mode: value.name.startsWith('R') ? 'r' : 'w' };
+      return { prim, op: this.direct(node, value.x, prim, call.pos, value.name, conds) };
+    }
+    if (call.fn.k !== 'sel') return undefined;
+    const prim = primitiveOf(this.facts.graph.callInfo(call));
+    if (!prim) return undefined;
+    return { prim, op: this.direct(node, call.fn.x, prim, call.pos, call.fn.name, conds) };
+  }
+
+  /**
+   * A callee's lock operation in the caller's names, under the caller's path condition; undefined when
+   * the caller cannot name the instance, or its constant arguments rule the operation out
+   * (`c.Reset(false)` never runs `if lock { c.Lock() }`).
+   */
+  private lift(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp, step: Step, conds: ReadonlySet<Atom>): LockOp | undefined {
+    if (op.steps.length >= MAX_STEPS) return undefined;
+    const id = this.facts.mapId(op.id, node, callee, call);
+    if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
+    const receiver = this.receiverOf(call, callee);
+    const mapped = this.facts.mapConds(node, callee, op.conds, call, receiver);
+    if (mapped === false) return undefined;
+    const root = op.root.startsWith('global:') ? op.root : this.facts.liftRoot(node, callee, op.root, call, receiver);
+    if (root === undefined || root === FRESH || root === MADE) return undefined;
+    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
+  }
+
+  /**
+   * The object a method runs on. A method promoted from an embedded field runs on that field:
+   * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
+   */
+  private receiverOf(call: CallExpr, callee: FuncNode): Expr | undefined {
+    if (call.fn.k !== 'sel' || !callee.decl.recv) return undefined;
+    const x = call.fn.x;
+    const info = this.facts.graph.callInfo(call);
+    const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
+    const field = promoted ? typeName(callee.decl.recv.type) : undefined;
+    return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
+  }
+
+  private summarize(node: FuncNode, final: boolean): void {
+    if (!node.decl.body || !this.touchesLocks(node)) return;
+    const takes = new Map<string, LockOp>();
+    const releases = new Map<string, LockOp>();
+    const returns = new Map<Pos, LockState>();
+    const returned = new Set<LockState>();
+    const deferredOps = new Map<string, LockOp>();
+    const reacquires: Reacquire[] = [];
+
+    /** An acquisition, checked against what is certainly held. */
+    const check = (s: LockState, op: LockOp): void => {
+      const key = keyOf(op);
+      const inst = instanceOf(key);
+      for (const [k, held] of s.must) {
+        if (instanceOf(k) !== inst) continue;
+        reacquires.push({ fn: node, held, again: op, readRead: held.mode === 'r' && op.mode === 'r' });
+        break;
+      }
+      if (!s.may.has(key) && !takes.has(key) && takes.size < MAX_TAKES) takes.set(key, op);
+    };
+    const acquire = (s: LockState, op: LockOp): LockState => {
+      check(s, op);
+      const key = keyOf(op);
+      const must = new Map(s.must);
+      must.set(key, op);
+      return { ...s, must, may: with_(s.may, key), took: with_(s.took, key) };
+    };
+    const release = (s: LockState, op: LockOp): LockState => {
+      const key = keyOf(op);
+      if (s.may.has(key)) {
+        const must = new Map(s.must);
+        must.delete(key);
+        return { ...s, must, may: without(s.may, key) };
+      }
+      if (!s.tried.has(key) && !releases.has(key)) releases.set(key, op);
+      return s;
+    };
+    const forget = (s: LockState, op: LockOp): LockState => {
+      const key = keyOf(op);
+      if (!s.must.has(key)) return s;
+      const must = new Map(s.must);
+      must.delete(key);
+      return { ...s, must };
+    };
+    const defer = (s: LockState, op: LockOp): LockState => {
+      const key = keyOf(op);
+      if (!deferredOps.has(key)) deferredOps.set(key, op);
+      return { ...s, deferred: with_(s.deferred, key) };
+    };
+    /** What a call does, in order: its acquisitions (checked against what is held), then its net effect. */
+    // Loops walk their calls up to eight times: each call's effects are lifted once per summary.
+    const lifted = new Map<CallExpr, { precise: boolean; handle: boolean; releases: LockOp[]; takes: LockOp[]; holds: LockOp[] }[]>();
+    const effectsOf = (call: CallExpr, conds: ReadonlySet<Atom>) => {
+      let out = lifted.get(call);
+      if (out) return out;
+      out = [];
+      for (const t of this.facts.targetsOf(node, call)) {
+        const sum = this.of(t.callee);
+        if (sum === EMPTY) continue;
+        const step: Step = { node, pos: call.pos, message: `calls ${shortName(t.callee)}` };
+        const lift = (ops: LockOp[]) => ops.flatMap((op) => this.lift(node, t.callee, call, op, step, conds) ?? []);
+        const held = new Set(sum.holds.map(keyOf));
+        out.push({
+          precise: t.precise,
+          // A lock helper that returns something may hand the lock to it (`txn := s.Write(); ...; txn.End()`).
+          handle: t.callee.decl.results.length > 0,
+          releases: lift(sum.releases),
+          takes: lift(sum.takes.filter((a) => !held.has(keyOf(a)))),
+          holds: lift(sum.holds),
+        });
+      }
+      lifted.set(call, out);
+      return out;
+    };
+    const viaCall = (call: CallExpr, s: LockState, how: 'sync' | 'go' | 'defer', conds: ReadonlySet<Atom>): LockState => {
+      for (const t of effectsOf(call, conds)) {
+        for (const op of t.releases) {
+          // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point.
+          if (how === 'go') s = forget(s, op);
+          else s = how === 'defer' ? defer(s, op) : release(s, op);
+        }
+        // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
+        if (how !== 'sync' || !t.precise) continue;
+        for (const op of t.takes) check(s, op);
+        // What releases a lock handed to a returned handle is not ours to name: held, but not certainly.
+        for (const op of t.holds) s = t.handle ? forget(acquire(s, op), op) : acquire(s, op);
+      }
+      return s;
+    };
+
+    const exits = this.facts.memoized(() =>
+      walkGuarded<LockState>(
+        node,
+        this.facts,
+        {
+          close: (_ch, _pos, _g, s) => s,
+          send: (_ch, _pos, _g, s) => s,
+          call: (call, g, s, mode) => {
+            if (mode === 'go') return viaCall(call, s, 'go', g.conds);
+            const p = this.primitive(node, call, g.conds);
+            if (!p) return viaCall(call, s, 'sync', g.conds);
+            if (!p.op) return s;
+            if (p.prim.verb === 'lock') return acquire(s, p.op);
+            if (p.prim.verb === 'unlock') return release(s, p.op);
+            return { ...s, tried: with_(s.tried, keyOf(p.op)) };
+          },
+          defer: (call, _pos, g, s) => {
+            if (call.k !== 'call') return s;
+            const p = this.primitive(node, call, g.conds);
+            if (p) return p.op && p.prim.verb === 'unlock' ? defer(s, p.op) : s;
+            return viaCall(call, s, 'defer', g.conds);
+          },
+          rebind: (targets, s) => {
+            // A local bound again names another object: what was held through it is no longer known.
+            const names = targets.flatMap((t) => (t.k === 'id' ? [t.name] : []));
+            if (names.length === 0 || s.must.size === 0) return s;
+            const gone = (k: string) => names.some((n) => k.split('\0')[1] === n || k.split('\0')[1]!.startsWith(`${n}.`));
+            if (![...s.must.keys()].some(gone)) return s;
+            return { ...s, must: new Map([...s.must].filter(([k]) => !gone(k))) };
+          },
+          exit: (pos, _g, s) => {
+            // The last visit of a return in a loop is the one at the fixpoint.
+            const out = { ...s };
+            returns.set(pos, out);
+            returned.add(out);
+            return out;
+          },
+        },
+        ENTRY,
+        domain,
+      ),
+    );
+    const ends: [Pos | undefined, LockState][] = [...returns];
+    for (const x of exits) if (!returned.has(x.e)) ends.push([undefined, x.e]);
+
+    let holds: Map<string, LockOp> | undefined;
+    for (const [, s] of ends) {
+      const here = new Map([...s.must].filter(([k]) => !s.deferred.has(k)));
+      holds = holds === undefined ? here : new Map([...holds].filter(([k]) => here.has(k)));
+    }
+    for (const [, s] of ends) for (const k of s.deferred) if (!s.took.has(k) && !releases.has(k)) releases.set(k, deferredOps.get(k)!);
+    this.summaries.set(node, {
+      holds: [...(holds ?? new Map()).values()],
+      releases: [...releases.values()],
+      takes: [...takes.values()],
+    });
+    if (!final) return;
+    for (const r of reacquires) {
+      const key = `${r.fn.id}|${r.again.steps[0]!.pos}|${keyOf(r.again)}`;
+      if (this.seenReacquire.has(key)) continue;
+      this.seenReacquire.add(key);
+      this.reacquires.push(r);
+    }
+    this.noteLeaks(node, ends, holds ?? new Map());
+  }
+
+  /**
+   * `return tx.dc, tx.closemuRUnlockRelease, nil`: the return hands the caller the function that
+   * releases the lock, a conditional lock helper by design.
+   */
+  private handsBackRelease(node: FuncNode, exit: Pos): boolean {
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'return' || st.pos !== exit) continue;
+      return st.values.some((v) => {
+        if (v.k === 'funclit') {
+          const lit = node.file.funcs[v.fn];
+          return lit !== undefined && this.of(this.facts.graph.nodeOf(node.file, lit)).releases.length > 0;
+        }
+        return (v.k === 'sel' || v.k === 'id') && RELEASE_NAME_RE.test(v.name);
+      });
+    }
+    return false;
+  }
+
+  /** Acquisitions held at some return and released at another: the early return inside a locked region. */
+  private noteLeaks(node: FuncNode, ends: [Pos | undefined, LockState][], holds: ReadonlyMap<string, LockOp>): void {
+    const reported = new Set<string>();
+    for (const [exit, s] of ends) {
+      if (exit !== undefined && this.handsBackRelease(node, exit)) continue;
+      for (const [k, op] of s.must) {
+        if (s.deferred.has(k) || holds.has(k) || reported.has(k) || op.steps.length > 1) continue;
+        const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
+        if (!released) continue;
+        reported.add(k);
+        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0] });
+      }
+    }
+  }
+}
