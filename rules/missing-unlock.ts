@@ -19,6 +19,7 @@ export const missingUnlock: Rule = {
     precision: 'high',
     tags: ['concurrency', 'locks', 'deadlock'],
     since: '0.2.0',
+    optIn: true,
   },
   run(ctx) {
     for (const leak of ctx.locks.leaks) {

@@ -287,7 +287,6 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     const t0 = performance.now();
     let graph: CallGraph;
     let facts: ChannelFacts;
-    let locks: LockFacts;
     let program: Program;
     const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
     try {
@@ -301,7 +300,6 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       const tResolve = performance.now();
       phase('channel facts');
       facts = new ChannelFacts(graph);
-      locks = new LockFacts(facts);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
     } catch (err) {
@@ -319,7 +317,18 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     phase('rules');
     const t1 = performance.now();
     const settings = opts.settings ?? { cleanupFunctions: [] };
-    const findings = runRules({ program, graph, facts, locks, settings }, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
+    // Lock facts cost as much as channel facts again: built only when a rule asks for them.
+    let locks: LockFacts | undefined;
+    const analysis = {
+      program,
+      graph,
+      facts,
+      settings,
+      get locks() {
+        return (locks ??= new LockFacts(facts));
+      },
+    };
+    const findings = runRules(analysis, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
       warn({
         severity: 'warning',
         message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
@@ -362,9 +371,10 @@ function runRule(
   findings: Finding[],
   plans: Map<Finding, ReorderPlan>,
 ): void {
-  rule.run({
-    ...analysis,
-    report(input) {
+  // The analysis is the context's prototype, not spread into it: spreading would read `locks`, which
+  // builds the lock facts that only the lock rules need.
+  const ctx: RuleContext = Object.assign(Object.create(analysis) as typeof analysis, {
+    report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
       const { identity, reorder, ...rest } = input;
       const finding: Finding = {
@@ -377,4 +387,5 @@ function runRule(
       if (reorder) plans.set(finding, reorder);
     },
   });
+  rule.run(ctx);
 }
