@@ -301,6 +301,17 @@ function runRulesList(): number {
   return EXIT_OK;
 }
 
+/** The options that choose which program is analyzed, shared by explain and fix (check words --tests its own way). */
+function withProgramOptions(cmd: Command): Command {
+  return cmd
+    .option('--tests', 'include _test.go files (the default)')
+    .option('--no-tests', 'leave out _test.go files')
+    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
+    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
+    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt);
+}
+
 export function buildCli(setExit: (code: number) => void): Command {
   const program = new Command('gohazard')
     .description('Find concurrency hazards in Go code: sends on closed channels, double closes, and more.')
@@ -345,44 +356,33 @@ export function buildCli(setExit: (code: number) => void): Command {
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nExamples:\n  gohazard check ./...\n  gohazard check --no-tests --format json ./pkg/... > findings.json\n  gohazard check --format sarif --output gohazard.sarif ./...\n  gohazard check --new-from-rev origin/main ./...`)
     .action(async (patterns: string[], opts: CheckOptions) => setExit(await runCheck(patterns, opts)));
 
-  program
+  const explain = program
     .command('explain')
     .description("show a function's resolved callees (and how), its callers, and its unresolved calls")
     .argument('<func>', "the function: Go's name ('example.com/m/engine.(*Writer).Close'), a unique suffix ('(*Writer).Close'), or the name findings print ('Writer.Close')")
     .argument('[patterns...]', 'packages to analyze', ['./...'])
     .option('--config <file>', 'config file (default: as for check)')
-    .option('--tests', 'include _test.go files (the default)')
-    .option('--no-tests', 'leave out _test.go files')
     .option('--cache-dir <dir>', 'summary cache folder (default: as for check)')
-    .option('--no-cache', 'parse every file, neither reading nor writing the cache')
-    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
-    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
-    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
-    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
+    .option('--no-cache', 'parse every file, neither reading nor writing the cache');
+  withProgramOptions(explain)
     .action(async (name: string, patterns: string[], opts: ExplainOptions) => setExit(await runExplain(name, patterns, opts)));
 
-  program
+  const fix = program
     .command('fix')
     .description('apply the fixes findings offer (a safe reorder for send-after-close), then analyze again to show what is gone')
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
     .option('--dry-run', 'print the changes as a unified diff instead of writing them', false)
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
-    .option('--tests', 'include _test.go files (the default)')
-    .option('--no-tests', 'leave out _test.go files')
-    .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
-    .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
-    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
-    .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
-    .addHelpText('after', `\nExit codes: 0 no error-level finding remains, 1 one does, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`)
-    .action(async (patterns: string[], opts: FixFlags) => {
-      const config = projectConfig(patterns, process.cwd(), opts.config);
-      const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };
-      const analyzeAt = analyzerFor(flags, config, progressReporter('off'));
-      const write = (s: string) => process.stdout.write(s);
-      setExit(await runFix(patterns, { config, dryRun: opts.dryRun, analyzeAt, out: write, err: (s) => process.stderr.write(s) }));
-    });
+    .addHelpText('after', `\nExit codes: 0 no error-level finding remains, 1 one does, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`);
+  withProgramOptions(fix).action(async (patterns: string[], opts: FixFlags) => {
+    const config = projectConfig(patterns, process.cwd(), opts.config);
+    const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };
+    const analyzeAt = analyzerFor(flags, config, progressReporter('off'));
+    const write = (s: string) => process.stdout.write(s);
+    setExit(await runFix(patterns, { config, dryRun: opts.dryRun, analyzeAt, out: write, err: (s) => process.stderr.write(s) }));
+  });
 
   program
     .command('rules')
