@@ -1194,6 +1194,9 @@ export interface GuardState {
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** Where a function starts, and what a deferred call at its exit may assume: nothing held, tested or known. */
+export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false };
+
 /** What two paths both have; one of the inputs itself whenever possible (joins happen at every branch). */
 function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
   if (a === b || a.size === 0) return a;
@@ -1350,8 +1353,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     const e = v.rebind ? v.rebind(targets, s.e, values) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
-  const entry: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false };
-  const { exits } = walkFunction<Both<E>>(body, { g: entry, e: init }, both, {
+  const { exits } = walkFunction<Both<E>>(body, { g: NO_GUARDS, e: init }, both, {
     simple(st, s) {
       switch (st.k) {
         case 'send': {

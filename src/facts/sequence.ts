@@ -7,6 +7,7 @@ import {
   contextAt,
   FRESH,
   MADE,
+  NO_GUARDS,
   NO_LOCKS,
   walkGuarded,
   type CalleeOp,
@@ -445,10 +446,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     domain,
   );
   // Deferred closes run at every exit, after whatever the path did.
-  const atExit: GuardState = { locks: NO_LOCKS, conds: new Set(), tests: new Set(), sets: new Set(), recvd: new Set(), waited: false };
   for (const { e: exit } of exits) {
     let s = exit;
-    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, atExit);
+    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, NO_GUARDS);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import {
   EMPTY_IFACE,
   ERROR,
   isBasicName,
+  someTypeIn,
   typeString,
   UNKNOWN,
   type IfaceMethod,
@@ -555,22 +556,5 @@ export function buildIndex(program: Program): ProgramIndex {
 
 /** A type that says too little to tell two signatures apart: unresolved, or holding a type parameter. */
 function vague(t: Type): boolean {
-  switch (t.k) {
-    case 'unknown':
-    case 'tparam':
-      return true;
-    case 'ptr':
-    case 'slice':
-    case 'array':
-    case 'chan':
-      return vague(t.elem);
-    case 'map':
-      return vague(t.key) || vague(t.elem);
-    case 'named':
-      return (t.args ?? []).some(vague);
-    case 'func':
-      return t.params.some(vague) || t.results.some(vague);
-    default:
-      return false;
-  }
+  return someTypeIn(t, (x) => x.k === 'unknown' || x.k === 'tparam');
 }

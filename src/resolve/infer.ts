@@ -3,7 +3,7 @@ import type { FuncNode, GlobalVar, ProgramIndex } from '../index/index.js';
 import type { Binding, VarInfo } from './bindings.js';
 import { stdlibFunc } from './external.js';
 import { SideTable } from './side.js';
-import { BOOL, EMPTY_IFACE, INT, STRING, substitute, unify, UNKNOWN, type Type } from './types.js';
+import { BOOL, EMPTY_IFACE, INT, STRING, someTypeIn, substitute, unify, UNKNOWN, type Type } from './types.js';
 import type { Binder } from './walk.js';
 
 const RECURSIVE = UNKNOWN('recursive definition');
@@ -369,23 +369,5 @@ export class Typer {
 }
 
 function hasTypeParam(t: Type): boolean {
-  switch (t.k) {
-    case 'tparam':
-      return true;
-    case 'named':
-      return (t.args ?? []).some(hasTypeParam);
-    case 'ptr':
-    case 'slice':
-    case 'array':
-    case 'chan':
-      return hasTypeParam(t.elem);
-    case 'map':
-      return hasTypeParam(t.key) || hasTypeParam(t.elem);
-    case 'func':
-      return t.params.some(hasTypeParam) || t.results.some(hasTypeParam);
-    case 'tuple':
-      return t.elems.some(hasTypeParam);
-    default:
-      return false;
-  }
+  return someTypeIn(t, (x) => x.k === 'tparam');
 }

@@ -125,6 +125,32 @@ export function unify(param: Type, arg: Type, out: Map<string, Type>): void {
 }
 
 /** Go-like spelling, with full import paths for named types: for `explain` and tests. */
+/**
+ * Whether a type, or any type it is built from (elements, keys, type arguments, parameters, results,
+ * tuple members), satisfies `leaf`. Struct fields and interface methods are not entered.
+ */
+export function someTypeIn(t: Type, leaf: (t: Type) => boolean): boolean {
+  if (leaf(t)) return true;
+  const inside = (x: Type) => someTypeIn(x, leaf);
+  switch (t.k) {
+    case 'ptr':
+    case 'slice':
+    case 'array':
+    case 'chan':
+      return inside(t.elem);
+    case 'map':
+      return inside(t.key) || inside(t.elem);
+    case 'named':
+      return (t.args ?? []).some(inside);
+    case 'func':
+      return t.params.some(inside) || t.results.some(inside);
+    case 'tuple':
+      return t.elems.some(inside);
+    default:
+      return false;
+  }
+}
+
 export function typeString(t: Type): string {
   switch (t.k) {
     case 'named': {
