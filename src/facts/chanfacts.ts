@@ -2,6 +2,7 @@ import { blame } from '../blame.js';
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
+import type { VarDef } from '../resolve/bindings.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
@@ -220,6 +221,24 @@ function withPath(root: string | undefined, path: string): string | undefined {
   return root === undefined || root === FRESH || root === MADE ? root : root + path;
 }
 
+/**
+ * What a local holds when declared: the value written (`ws := w.resuming[0]`: for `v, ok := m.Load(k)`
+ * every name comes from the one call), an element of what a range or receive reads, or nothing we
+ * can name (a zero value, a type switch's operand).
+ */
+function declaredValue(def: VarDef, pos: Pos): Expr {
+  switch (def.k) {
+    case 'expr':
+      return def.e;
+    case 'range':
+      return { k: 'index', x: def.x, index: [], pos };
+    case 'recv':
+      return { k: 'unary', op: '<-', x: def.ch, pos };
+    default:
+      return { k: 'bad', pos };
+  }
+}
+
 /** The argument a callee's `@<index>` root refers to. */
 function argOf(call: CallExpr, root: string): Expr | undefined {
   return /^@\d+$/.test(root) ? call.args[Number(root.slice(1))] : undefined;
@@ -351,10 +370,14 @@ export class ChannelFacts {
       const r = e && this.condRoot(node, e);
       if (r !== undefined) out!.add(r);
     };
+    // A declaration writes its variable (`var once bool`, a range variable, a select case's `v, ok`).
+    for (const v of this.graph.locals(node)) {
+      const r = this.localRoot(node, v.key, 0);
+      out.add(r === FRESH ? v.key : r);
+    }
     for (const st of allStmts(node.decl.body ?? [])) {
       if (st.k === 'assign') st.lhs.forEach(add);
       else if (st.k === 'incdec') add(st.x);
-      else if (st.k === 'var') for (const name of st.names) out.add(this.condRoot(node, { k: 'id', name, pos: st.pos }) ?? name);
       else if (st.k === 'for' && st.range) [st.range.key, st.range.value].forEach(add);
       for (const c of callsInStmt(st)) {
         if (c.fn.k !== 'sel') continue;
@@ -385,7 +408,7 @@ export class ChannelFacts {
     if (st?.kind === 'global') return `global:${st.pkg}.${st.name}${path}`;
     // A local holding some element (`for _, j := range jobs`): which object we cannot tell, but what a
     // condition says of it holds until the variable is bound again.
-    return st?.kind === 'local' && st.fn === node.id && base.k === 'id' ? `${base.name}${path}` : undefined;
+    return st?.kind === 'local' && st.fn === node.id ? `${st.name}${path}` : undefined;
   }
 
   /**
@@ -530,8 +553,8 @@ export class ChannelFacts {
     if (st.kind === 'param' && st.fn === node.id) return (st.index === -1 ? RECEIVER : `@${st.index}`) + path;
     if (st.kind !== 'local' && st.kind !== 'param') return undefined;
     // Captured from an enclosing function: that function can name it (see liftRoot).
-    if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${base.name}${path}`;
-    return withPath(this.localRoot(node, base.name, depth), path);
+    if (st.fn !== node.id) return `${CAPTURED}${st.fn}\0${st.name}${path}`;
+    return withPath(this.localRoot(node, st.name, depth), path);
   }
 
   /**
@@ -574,30 +597,48 @@ export class ChannelFacts {
 
   private readonly sources = new Map<FuncNode, Map<string, Expr[]>>();
 
-  /** Everything assigned to each local of a function (a range variable's source is an element of the ranged value). */
+  /**
+   * Everything assigned to each local of a function, by its storage name (so shadowing declarations
+   * of one name are separate variables): its declaration's value, then every later assignment.
+   */
   private localSources(node: FuncNode): Map<string, Expr[]> {
     let out = this.sources.get(node);
     if (out) return out;
     out = new Map();
-    const add = (name: string, e: Expr) => {
-      const list = out!.get(name);
+    const add = (key: string | undefined, e: Expr) => {
+      if (key === undefined) return;
+      const list = out!.get(key);
       if (list) list.push(e);
-      else out!.set(name, [e]);
+      else out!.set(key, [e]);
     };
+    for (const v of this.graph.locals(node)) add(v.key, declaredValue(v.def, node.decl.span.start));
+    const keyOf = (e: Expr) => (e.k === 'id' ? this.localKey(node, e) : undefined);
     for (const st of allStmts(node.decl.body ?? [])) {
-      if (st.k === 'assign' && (st.op === ':=' || st.op === '=') && (st.lhs.length === st.rhs.length || st.rhs.length === 1)) {
-        // `v, ok := m.Load(k)`: every name comes from the one call.
-        st.lhs.forEach((l, i) => l.k === 'id' && add(l.name, st.rhs[st.rhs.length === 1 ? 0 : i]!));
-      } else if (st.k === 'assign' || st.k === 'var') {
-        const names = st.k === 'var' ? st.names : st.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : []));
-        names.forEach((n, i) => add(n, st.k === 'var' && st.values.length === names.length ? st.values[i]! : { k: 'bad', pos: st.pos }));
-      } else if (st.k === 'for' && st.range) {
-        // A range variable is an element of what is ranged over, a different one each iteration.
-        for (const v of [st.range.key, st.range.value]) if (v?.k === 'id') add(v.name, { k: 'index', x: st.range.x, index: [], pos: st.pos });
+      if (st.k !== 'assign' && !(st.k === 'for' && st.range && !st.range.define)) continue;
+      if (st.k === 'for') {
+        for (const v of [st.range!.key, st.range!.value]) if (v) add(keyOf(v), { k: 'index', x: st.range!.x, index: [], pos: st.pos });
+      } else if (st.op === ':=') {
+        // Names declared here have their value already; a name re-used by `:=` is assigned.
+        st.lhs.forEach((l, i) => {
+          const key = keyOf(l);
+          const value = st.rhs.length === st.lhs.length ? st.rhs[i]! : st.rhs[0]!;
+          if (key !== undefined && !out!.get(key)?.includes(value)) add(key, value);
+        });
+      } else if (st.op === '=' && (st.lhs.length === st.rhs.length || st.rhs.length === 1)) {
+        // `v, ok = m.Load(k)`: every name comes from the one call.
+        st.lhs.forEach((l, i) => add(keyOf(l), st.rhs[st.rhs.length === 1 ? 0 : i]!));
+      } else {
+        st.lhs.forEach((l) => add(keyOf(l), { k: 'bad', pos: st.pos }));
       }
     }
     this.sources.set(node, out);
     return out;
+  }
+
+  /** The storage name of a local of `node` named by `e`: its name, or `name'n` for a shadowing one. */
+  localKey(node: FuncNode, e: Expr): string | undefined {
+    const st = e.k === 'id' ? this.graph.storageOf(node, e) : undefined;
+    return st?.kind === 'local' && st.fn === node.id ? st.name : undefined;
   }
 
   /**
@@ -638,9 +679,10 @@ export class ChannelFacts {
     const found = new Map<string, Expr | null>();
     const note = (lhs: Expr[], ch: Expr | undefined) => {
       const ok = lhs[1];
-      if (lhs.length !== 2 || ok?.k !== 'id' || !ch) return;
-      const prev = found.get(ok.name);
-      found.set(ok.name, prev === undefined || (prev && exprKey(prev) === exprKey(ch)) ? ch : null);
+      const key = ok && this.localKey(node, ok);
+      if (lhs.length !== 2 || key === undefined || !ch) return;
+      const prev = found.get(key);
+      found.set(key, prev === undefined || (prev && exprKey(prev) === exprKey(ch)) ? ch : null);
     };
     for (const st of allStmts(node.decl.body ?? [])) {
       if (st.k === 'assign' && st.rhs.length === 1 && st.rhs[0]!.k === 'unary' && st.rhs[0]!.op === '<-') note(st.lhs, st.rhs[0]!.x);
@@ -1030,7 +1072,8 @@ export class ChannelFacts {
   /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
   isNew(node: FuncNode, e: Expr): boolean {
     if (isConstruction(e)) return true;
-    const sources = e.k === 'id' ? this.localSources(node).get(e.name) : undefined;
+    const key = this.localKey(node, e);
+    const sources = key === undefined ? undefined : this.localSources(node).get(key);
     return sources !== undefined && sources.length > 0 && sources.every(isConstruction);
   }
 
@@ -1399,7 +1442,8 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
       let out = s;
       // `v, ok := <-ch; if !ok { ... }`: in there, ch is closed, and whoever closed it is done before.
       const ok = cond.k === 'unary' && cond.op === '!' ? cond.x : cond;
-      const seesClose = ok.k === 'id' && v.recv && holds === (ok !== cond) ? facts.okOf(node).get(ok.name) : undefined;
+      const okKey = v.recv && holds === (ok !== cond) ? facts.localKey(node, ok) : undefined;
+      const seesClose = okKey === undefined ? undefined : facts.okOf(node).get(okKey);
       if (seesClose) out = { g: out.g, e: v.recv!(seesClose, true, out.g, out.e) };
       const atoms: Atom[] = [];
       const tests: ChanId[] = [];

@@ -364,7 +364,7 @@ export class LockFacts {
           },
           rebind: (targets, s) => {
             // A local bound again names another object: what was held through it is no longer known.
-            const names = targets.flatMap((t) => (t.k === 'id' ? [t.name] : []));
+            const names = targets.flatMap((t) => (t.k === 'id' ? [this.facts.localKey(node, t) ?? t.name] : []));
             if (names.length === 0 || s.must.size === 0) return s;
             const gone = (k: string) => names.some((n) => k.split('\0')[1] === n || k.split('\0')[1]!.startsWith(`${n}.`));
             if (![...s.must.keys()].some(gone)) return s;

@@ -421,7 +421,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // (`s.readNotifier = newNotifier()`): what was closed through it is not what it holds now.
         // A field set to nil or to another existing value (`ei.openedEngine = nil`) does not change
         // the object that was closed, nor those still holding it.
-        const names = new Set(targets.flatMap((t) => (t.k === 'id' ? [t.name] : [])));
+        const names = new Set(targets.flatMap((t) => (t.k === 'id' ? [facts.localKey(fn, t) ?? t.name] : [])));
         const paths = targets.flatMap((t, i) => {
           const value = values?.[i];
           const r = t.k === 'sel' && value && facts.isNew(fn, value) ? facts.rootIn(fn, t) : undefined;

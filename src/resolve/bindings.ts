@@ -31,6 +31,12 @@ export interface VarInfo {
   type?: Type;
 }
 
+/** A local as the facts phase keys it: `key` is its storage name, unique in its function. */
+export interface LocalVar {
+  key: string;
+  def: VarDef;
+}
+
 export type Binding =
   | { k: 'var'; v: VarInfo }
   | { k: 'global'; g: GlobalVar }

@@ -2,7 +2,7 @@ import { blame } from '../blame.js';
 import type { Expr, FileSummary, FuncDecl } from '../ir.js';
 import { buildIndex, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
 import type { Program } from '../program.js';
-import type { Storage, VarInfo } from './bindings.js';
+import type { LocalVar, Storage, VarInfo } from './bindings.js';
 import { externalMethodName, externalResultName } from './external.js';
 import { Typer } from './infer.js';
 import { SideTable } from './side.js';
@@ -56,6 +56,8 @@ export interface CallGraph {
   storageOf(fn: FuncNode, e: Expr): Storage | undefined;
   /** Variables of enclosing functions that a function literal uses (directly, not in nested literals). */
   captures(fn: FuncNode): Storage[];
+  /** The locals fn declares, in source order; each one's storage name is unique in fn (see Binder.ordinal). */
+  locals(fn: FuncNode): readonly LocalVar[];
   /** The resolved type of `e` (see src/resolve/types.ts). */
   typeOf(fn: FuncNode, e: Expr): Type;
   /**
@@ -519,6 +521,7 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     sites: (fn) => r.sitesOf.get(fn) ?? [],
     storageOf: (_fn, e) => r.storageOf(e),
     captures: (fn) => [...(binder.captures.get(fn) ?? [])].map((v) => v.storage),
+    locals: (fn) => binder.locals.get(fn) ?? [],
     typeOf: (_fn, e) => typer.typeOf(e),
     constantOf: (_fn, e) => r.constantOf(e),
   };

@@ -1,7 +1,7 @@
 import type { Expr, FuncDecl, SelectCase, Stmt, SwitchCase } from '../ir.js';
 import { blame } from '../blame.js';
 import { namedKey, type FuncNode, type GlobalVar, type ProgramIndex } from '../index/index.js';
-import { Scope, type Binding, type VarDef, type VarInfo } from './bindings.js';
+import { Scope, type Binding, type LocalVar, type VarDef, type VarInfo } from './bindings.js';
 import { SideTable } from './side.js';
 import { BOOL, deref, type Type } from './types.js';
 
@@ -41,6 +41,10 @@ export class Binder {
   readonly captures = new Map<FuncNode, Set<VarInfo>>();
   /** `path.Name` of named types that get a value somewhere (composite, new, make, var, conversion). */
   readonly instantiated = new Set<string>();
+  /** Every local a function declares (named results included), in source order. */
+  readonly locals = new Map<FuncNode, LocalVar[]>();
+  /** How many variables of each name a function has declared so far (params included). */
+  private readonly declared = new Map<FuncNode, Map<string, number>>();
   private readonly walked = new Set<FuncNode>();
 
   constructor(private readonly index: ProgramIndex) {}
@@ -100,14 +104,16 @@ export class Binder {
     const resolve = (te: FuncDecl['params'][number]['type']) => this.index.resolveType(te, scope.file, tparams);
     const params: VarInfo[] = [];
     if (d.recv?.name) {
+      this.ordinal(node, d.recv.name);
       const v = this.declare(scope, d.recv.name, node, { kind: 'param', fn: node.id, index: -1, name: d.recv.name }, { k: 'type', t: resolve(d.recv.type) });
       params.push(v);
     }
     d.params.forEach((p, i) => {
       const name = p.name ?? '_';
+      this.ordinal(node, name);
       params.push(this.declare(scope, name, node, { kind: 'param', fn: node.id, index: i, name }, { k: 'type', t: resolve(p.type) }));
     });
-    for (const r of d.results) if (r.name) this.declare(scope, r.name, node, { kind: 'local', fn: node.id, name: r.name }, { k: 'type', t: resolve(r.type) });
+    for (const r of d.results) if (r.name) this.local(scope, r.name, { k: 'type', t: resolve(r.type) });
     this.params.set(node, params);
     if (d.body) this.stmts(d.body, scope);
   }
@@ -118,10 +124,28 @@ export class Binder {
     return v;
   }
 
+  /**
+   * The n-th variable of one name in a function (a shadowing `ws := ...` in a nested block, a local
+   * shadowing a parameter) is stored as `ws'n`: another variable, so another channel and instance.
+   * The first keeps the plain name, so identities (and fingerprints) of unshadowed code do not change.
+   */
+  private ordinal(fn: FuncNode, name: string): number {
+    let counts = this.declared.get(fn);
+    if (!counts) this.declared.set(fn, (counts = new Map()));
+    const n = counts.get(name) ?? 0;
+    counts.set(name, n + 1);
+    return n;
+  }
+
   private local(scope: Scope, name: string, def: VarDef): VarInfo | undefined {
     const fn = scope.fn;
     if (!fn || name === '_') return undefined;
-    return this.declare(scope, name, fn, { kind: 'local', fn: fn.id, name }, def);
+    const n = this.ordinal(fn, name);
+    const key = n === 0 ? name : `${name}'${n}`;
+    const list = this.locals.get(fn);
+    if (list) list.push({ key, def });
+    else this.locals.set(fn, [{ key, def }]);
+    return this.declare(scope, name, fn, { kind: 'local', fn: fn.id, name: key }, def);
   }
 
   private stmts(list: Stmt[], scope: Scope): void {
