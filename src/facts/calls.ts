@@ -1,4 +1,5 @@
 import type { Expr, Stmt } from '../ir.js';
+import { SideTable } from '../resolve/side.js';
 
 export type CallExpr = Extract<Expr, { k: 'call' }>;
 
@@ -68,36 +69,51 @@ export function callsInSimple(s: Stmt): CallExpr[] {
   return out;
 }
 
-/** Every statement of a body, nested ones included, in source order. */
-export function* allStmts(body: Stmt[]): Generator<Stmt> {
+const flattened = new SideTable<Stmt[], readonly Stmt[]>();
+
+/**
+ * Every statement of a body, nested ones included, in source order. Kept per body: a dozen facts
+ * scan each function's statements, and a recursive generator cost a yield per level per statement.
+ */
+export function allStmts(body: Stmt[]): readonly Stmt[] {
+  let out = flattened.get(body);
+  if (!out) {
+    const list: Stmt[] = [];
+    collect(body, list);
+    flattened.set(body, (out = list));
+  }
+  return out;
+}
+
+function collect(body: readonly Stmt[], out: Stmt[]): void {
   for (const s of body) {
-    yield s;
+    out.push(s);
     switch (s.k) {
       case 'block':
-        yield* allStmts(s.body);
+        collect(s.body, out);
         break;
       case 'labeled':
-        if (s.stmt) yield* allStmts([s.stmt]);
+        if (s.stmt) collect([s.stmt], out);
         break;
       case 'if':
-        if (s.init) yield* allStmts([s.init]);
-        yield* allStmts(s.then);
-        if (s.else) yield* allStmts(s.else);
+        if (s.init) collect([s.init], out);
+        collect(s.then, out);
+        if (s.else) collect(s.else, out);
         break;
       case 'for':
-        if (s.init) yield* allStmts([s.init]);
-        if (s.post) yield* allStmts([s.post]);
-        yield* allStmts(s.body);
+        if (s.init) collect([s.init], out);
+        if (s.post) collect([s.post], out);
+        collect(s.body, out);
         break;
       case 'switch':
       case 'typeswitch':
-        if (s.init) yield* allStmts([s.init]);
-        for (const c of s.cases) yield* allStmts(c.body);
+        if (s.init) collect([s.init], out);
+        for (const c of s.cases) collect(c.body, out);
         break;
       case 'select':
         for (const c of s.cases) {
-          if (c.kind === 'send') yield { k: 'send', ch: c.ch, value: c.value, pos: c.pos };
-          yield* allStmts(c.body);
+          if (c.kind === 'send') out.push({ k: 'send', ch: c.ch, value: c.value, pos: c.pos });
+          collect(c.body, out);
         }
         break;
     }

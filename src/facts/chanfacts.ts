@@ -255,8 +255,10 @@ const SPAWN_RE = /(^sync\.\(\*WaitGroup\)\.Go|errgroup\.\(\*Group\)\.(Go|TryGo))
 
 /** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
 export function shortName(node: FuncNode): string {
-  const afterPkg = node.id.slice(node.id.lastIndexOf('/') + 1);
-  return afterPkg.slice(afterPkg.indexOf('.') + 1).replace(/[()*]/g, '');
+  // Cut at the import path, not at a dot: `gopkg.in/yaml.v3.(*Decoder).Decode` is `Decoder.Decode`.
+  const path = node.pkg.importPath;
+  const local = node.id.startsWith(`${path}.`) ? node.id.slice(path.length + 1) : node.id.slice(node.id.lastIndexOf('/') + 1);
+  return local.replace(/[()*]/g, '');
 }
 
 /** How a channel id reads in a message: `Engine.metaCh` for a field, the variable name otherwise. */
@@ -772,7 +774,16 @@ export class ChannelFacts {
    * is computed once per CallInfo; only calls whose targets depend on their own arguments (a literal
    * called on the spot, `Once.Do(func() {...})`) get theirs each time.
    */
+  private readonly callShapes = new SideTable<CallExpr, CallShape>();
+
+  /** Asked of every call many times over (facts, guards, waits): worked out once per call. */
   private shapeOf(node: FuncNode, call: CallExpr): CallShape {
+    let shape = this.callShapes.get(call);
+    if (!shape) this.callShapes.set(call, (shape = this.computeShape(node, call)));
+    return shape;
+  }
+
+  private computeShape(node: FuncNode, call: CallExpr): CallShape {
     if (call.fn.k === 'funclit') {
       const lit = node.file.funcs[call.fn.fn];
       return lit ? { targets: [this.target(this.graph.nodeOf(node.file, lit), false, true)], waits: false } : NO_SHAPE;
