@@ -115,3 +115,21 @@ describe('an internal error', () => {
     expect(r.diagnostics.map((d) => d.message)).toEqual(['internal error (boom) in rule broken: some of its findings may be missing; please report this bug']);
   });
 });
+
+describe('a file whose syntax errors make tree-sitter crawl', () => {
+  it('is skipped once its parse runs over the time limit, and the next file parses from scratch', async () => {
+    const { FileParser } = await import('../dist/src/parse/file.js');
+    const { DEFAULT_TARGET } = await import('../dist/src/load/buildtags.js');
+    // A long literal inside a mangled signature: error recovery is quadratic in it (1.5 s unbounded).
+    const slow = `package p\n\nfunc f(st pb.Hvar huge = []int{${'1,'.repeat(10_000)}1}\n`;
+    const dir = tempTree({ 'slow.go': slow, 'ok.go': closeTwice('p') });
+    const parser = new FileParser({ target: DEFAULT_TARGET, maxFileBytes: 1 << 22, parseTimeLimitMs: () => 100 });
+    const started = Date.now();
+    const skipped = parser.parse({ abs: `${dir}/slow.go`, rel: 'slow.go' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(skipped).toEqual({ kind: 'skipped', reason: expect.stringMatching(/^parsing took longer than 0.1 s \(tree-sitter's error recovery/) });
+    const next = parser.parse({ abs: `${dir}/ok.go`, rel: 'ok.go' });
+    expect(next.kind).toBe('summary');
+    expect(JSON.parse((next as { json: string }).json)).toMatchObject({ packageName: 'p', funcs: [{ name: 'f' }] });
+  });
+});

@@ -11,6 +11,18 @@ export interface ParseConfig {
   maxFileBytes: number;
   /** Summary cache folder; absent to parse every file. */
   cacheDir?: string;
+  /** Overrides parseTimeLimitMs (tests). */
+  parseTimeLimitMs?: (bytes: number) => number;
+}
+
+/**
+ * How long tree-sitter may take over one file before it is skipped. Its error recovery is quadratic
+ * on some broken files (a 200 KB literal inside a mangled signature parses for minutes), while a
+ * well-formed 4 MB file takes under a second: the limit is far from any real parse even on a busy
+ * machine, so which files it skips does not depend on the load.
+ */
+export function parseTimeLimitMs(bytes: number): number {
+  return 10_000 + (bytes / (1 << 20)) * 5_000;
 }
 
 export interface FileJob {
@@ -92,12 +104,20 @@ export class FileParser {
       throw err;
     }
     // The cache is asked only now: whether a file is parsed depends on the target, its summary does not.
-    const fresh = () => JSON.stringify(summarize(this.parser.parse(src), src, ''));
-    if (!this.store) return { kind: 'summary', json: fresh() };
-    const key = this.store.key(bytes);
-    const found = this.store.get(key);
-    if (found.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
-    const json = fresh();
+    const key = this.store?.key(bytes);
+    const found = this.store && key ? this.store.get(key) : undefined;
+    if (found?.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
+    const limit = (this.config.parseTimeLimitMs ?? parseTimeLimitMs)(bytes.length);
+    const start = performance.now();
+    // Called every hundred or so parser steps; returning true stops the parse, which then gives no tree.
+    const tree = this.parser.parse(src, undefined, { progressCallback: () => performance.now() - start > limit }) as Parser.Tree | undefined;
+    if (!tree) {
+      // A stopped parse would otherwise resume on the next call, with the next file's text.
+      this.parser.reset();
+      return { kind: 'skipped', reason: `parsing took longer than ${Math.round(limit / 100) / 10} s (tree-sitter's error recovery is slow on this file's syntax errors); fix them or exclude the file` };
+    }
+    const json = JSON.stringify(summarize(tree, src, ''));
+    if (!this.store || !key || !found) return { kind: 'summary', json };
     const writeError = this.store.put(key, json);
     const outcome: WireOutcome = { kind: 'summary', json, cache: 'stored' };
     if (found.kind === 'corrupt') outcome.cacheNote = `dropped a corrupt cache entry (${found.reason}) and rebuilt it`;
