@@ -41,31 +41,31 @@ export function callsIn(e: Expr | undefined, out: CallExpr[] = []): CallExpr[] {
   return out;
 }
 
+/**
+ * The expressions a simple statement evaluates itself, in evaluation order; none for `go`/`defer`
+ * (their call runs elsewhere or later) and for statements that hold blocks.
+ */
+export function exprsOfSimple(s: Stmt): readonly Expr[] {
+  switch (s.k) {
+    case 'expr':
+    case 'incdec':
+      return [s.x];
+    case 'send':
+      return [s.ch, s.value];
+    case 'assign':
+      return s.lhs.length ? [...s.rhs, ...s.lhs] : s.rhs;
+    case 'var':
+    case 'return':
+      return s.values;
+    default:
+      return [];
+  }
+}
+
 /** Calls made by a simple statement (not entering nested blocks), in evaluation order. */
 export function callsInSimple(s: Stmt): CallExpr[] {
   const out: CallExpr[] = [];
-  switch (s.k) {
-    case 'expr':
-      callsIn(s.x, out);
-      break;
-    case 'send':
-      callsIn(s.ch, out);
-      callsIn(s.value, out);
-      break;
-    case 'assign':
-      for (const r of s.rhs) callsIn(r, out);
-      for (const l of s.lhs) callsIn(l, out);
-      break;
-    case 'var':
-      for (const v of s.values) callsIn(v, out);
-      break;
-    case 'incdec':
-      callsIn(s.x, out);
-      break;
-    case 'return':
-      for (const v of s.values) callsIn(v, out);
-      break;
-  }
+  for (const e of exprsOfSimple(s)) callsIn(e, out);
   return out;
 }
 

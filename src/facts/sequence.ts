@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { callsInStmt } from './calls.js';
+import { callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
 import {
   callsRecover,
   contextAt,
@@ -52,6 +52,8 @@ interface State {
   senders: ReadonlyMap<ChanId, readonly ChanId[]>;
   /** Closes by goroutines started on this path that nothing has waited for yet. */
   spawnedCloses: ReadonlyMap<ChanId, OpFact>;
+  /** Channels that goroutines started in a loop send on: one receive answers for one of them only. */
+  many: ReadonlySet<ChanId>;
   deferred: ReadonlyMap<ChanId, OpFact>;
 }
 
@@ -62,6 +64,7 @@ const EMPTY: State = {
   closers: new Map(),
   senders: new Map(),
   spawnedCloses: new Map(),
+  many: new Set(),
   deferred: new Map(),
 };
 const NO_ATOMS: ReadonlySet<Atom> = new Set();
@@ -109,11 +112,12 @@ const domain: GuardedDomain<State> = {
     const senders = union(a.senders, b.senders);
     const spawnedCloses = union(a.spawnedCloses, b.spawnedCloses);
     const deferred = union(a.deferred, b.deferred);
-    if (closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && spawnedCloses === a.spawnedCloses && deferred === a.deferred) {
+    const many = b.many.size === 0 || a.many === b.many ? a.many : a.many.size === 0 ? b.many : new Set([...a.many, ...b.many]);
+    if (closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && spawnedCloses === a.spawnedCloses && deferred === a.deferred && many === a.many) {
       return a;
     }
     const when = closed === a.closed ? a.when : closed === b.closed ? b.when : union(a.when, b.when);
-    return { closed, when, spawned, closers, senders, spawnedCloses, deferred };
+    return { closed, when, spawned, closers, senders, spawnedCloses, many, deferred };
   },
   joinWith: (a, ga, b, gb) => {
     if (a === b && ga.conds === gb.conds) return a;
@@ -126,6 +130,7 @@ const domain: GuardedDomain<State> = {
     sameKeys(a.spawned, b.spawned) &&
     sameKeys(a.closers, b.closers) &&
     sameKeys(a.spawnedCloses, b.spawnedCloses) &&
+    a.many.size === b.many.size &&
     sameKeys(a.deferred, b.deferred),
 };
 
@@ -227,6 +232,79 @@ function conditionalInLoops(fn: FuncNode): ReadonlySet<Pos> {
   return out;
 }
 
+/**
+ * What a function does in loops: the calls it makes there (a `go` in a loop starts several goroutines),
+ * the channel expressions it receives from there, and the channels it ranges over (one receive per
+ * goroutine, as far as we can tell without counting).
+ */
+interface LoopShape {
+  calls: ReadonlySet<Pos>;
+  recvAt: ReadonlySet<Pos>;
+  recvIds: ReadonlySet<ChanId>;
+  /** Every channel the function receives from itself, in a loop or not. */
+  ownRecvIds: ReadonlySet<ChanId>;
+}
+
+function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
+  const calls = new Set<Pos>();
+  const recvAt = new Set<Pos>();
+  const recvIds = new Set<ChanId>();
+  const ownRecvIds = new Set<ChanId>();
+  let inLoop = false;
+  const received = (ch: Expr) => {
+    const id = facts.idOf(fn, ch);
+    if (id !== undefined) ownRecvIds.add(id);
+    if (!inLoop) return;
+    recvAt.add(ch.pos);
+    if (id !== undefined) recvIds.add(id);
+  };
+  const exprs = (e: Expr | undefined): void => {
+    if (!e) return;
+    forEachSubExpr(e, exprs);
+    if (e.k === 'unary' && e.op === '<-') received(e.x);
+  };
+  const visit = (stmts: Stmt[]): void => {
+    for (const st of stmts) {
+      if (inLoop) for (const c of callsInStmt(st)) calls.add(c.pos);
+      if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') received(c.ch);
+      exprsOfSimple(st).forEach(exprs);
+      if (st.k === 'if') exprs(st.cond);
+      switch (st.k) {
+        case 'block':
+          visit(st.body);
+          break;
+        case 'labeled':
+          if (st.stmt) visit([st.stmt]);
+          break;
+        case 'if':
+          if (st.init) visit([st.init]);
+          visit(st.then);
+          if (st.else) visit(st.else);
+          break;
+        case 'switch':
+        case 'typeswitch':
+          if (st.init) visit([st.init]);
+          for (const c of st.cases) visit(c.body);
+          break;
+        case 'select':
+          for (const c of st.cases) visit(c.body);
+          break;
+        case 'for': {
+          const outer = inLoop;
+          inLoop = true;
+          if (st.range && facts.isChannel(fn, st.range.x)) received(st.range.x);
+          exprs(st.cond);
+          visit(st.body);
+          inLoop = outer;
+          break;
+        }
+      }
+    }
+  };
+  visit(fn.decl.body ?? []);
+  return { calls, recvAt, recvIds, ownRecvIds };
+}
+
 /** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
 function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId, string | undefined>): ReadonlyMap<ChanId, OpFact> {
   const gone = ([id, op]: [ChanId, OpFact]) => {
@@ -279,6 +357,14 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   const lastPos = (op: OpFact): Pos => op.steps[op.steps.length - 1]!.pos;
   const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState) => facts.directOp(fn, ch, pos, verb, g);
   let conditional: ReadonlySet<Pos> | undefined;
+  let loops: LoopShape | undefined;
+  const loopsOf = () => (loops ??= loopShape(fn, facts));
+  // Goroutines started by a call in a loop: several of them send on each channel.
+  const several = (s: State, sends: CalleeOp[], call: CallExpr): State => {
+    const ids = sends.map((c) => c.id).filter((id) => !s.many.has(id));
+    if (ids.length === 0 || !loopsOf().calls.has(call.pos)) return s;
+    return { ...s, many: new Set([...s.many, ...ids]) };
+  };
 
   const onClose = (id: ChanId, op: OpFact, s: State, deferred: boolean, g: GuardState): State => {
     const first = s.closed.get(id);
@@ -306,8 +392,14 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     const signals = s.senders.get(id) ?? [id];
     // Or it received anything between starting the goroutine and closing: a pipeline whose last value
     // came through (`in, out := relay(); go produce(in); for range n { <-out }; close(in)`).
+    // Several goroutines started in a loop are waited for only by receives in a loop (or a range): the
+    // first error out of `errc` says nothing of the other senders.
+    // A receive inside the closing callee (`doWait`: a loop of receives, then the close) is trusted:
+    // the callee's loops are not counted here.
+    const heard = s.many.has(id) ? (c: ChanId) => loopsOf().recvIds.has(c) || !loopsOf().ownRecvIds.has(c) : () => true;
     const waited = (sender: OpFact) =>
-      signals.some((c) => op.recvd.includes(c) || facts.observes(fn).has(c)) || op.recvd.some((c) => !sender.recvd.includes(c));
+      signals.some((c) => heard(c) && (op.recvd.includes(c) || facts.observes(fn).has(c))) ||
+      op.recvd.some((c) => heard(c) && !sender.recvd.includes(c));
     // A channel the closing callee made itself is not the one an earlier goroutine sends on.
     if (sender && !op.waited && op.root !== MADE && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
@@ -364,7 +456,8 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
             }
             if (!cur.spawnedCloses.has(c.id)) cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, op) };
           }
-          return spawn(cur, [...eff.sends, ...eff.async].filter(possible), eff.closes, (c) => facts.lift(fn, c, ctx));
+          const sends = [...eff.sends, ...eff.async].filter(possible);
+          return several(spawn(cur, sends, eff.closes, (c) => facts.lift(fn, c, ctx)), sends, call);
         }
         // Only a send on something already closed matters: lift the rest never.
         for (const c of eff.sends) if (s.closed.has(c.id) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
@@ -376,7 +469,8 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // Goroutines the callee started and left running send and close from now on (after its own
         // closes, which the callee's own walk orders against them).
         const asyncCtx = { ...ctx, async: true };
-        if (eff.async.length) cur = spawn(cur, eff.async.filter(possible), eff.asyncCloses, (c) => facts.lift(fn, c, asyncCtx));
+        const async = eff.async.filter(possible);
+        if (async.length) cur = several(spawn(cur, async, eff.asyncCloses, (c) => facts.lift(fn, c, asyncCtx)), async, call);
         for (const c of eff.asyncCloses) {
           if (!possible(c) || cur.spawnedCloses.has(c.id)) continue;
           cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
@@ -390,6 +484,8 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // A receive of what a goroutine sends orders its send before what follows; a range that ended
         // saw the goroutine's close, which comes after its sends.
         const done = new Set<ChanId>(untilClosed ? (s.closers.get(id) ?? []) : (s.senders.get(id) ?? [id]));
+        // One receive outside a loop hears from one of several goroutines started in a loop.
+        if (!untilClosed && !loopsOf().recvAt.has(ch.pos)) for (const d of done) if (s.many.has(d)) done.delete(d);
         if (![...done].some((d) => s.spawned.has(d))) return s;
         return { ...s, spawned: new Map([...s.spawned].filter(([k]) => !done.has(k))) };
       },
