@@ -10,7 +10,8 @@ export const doubleClose: Rule = {
     description:
       'A channel may be closed twice: two closes on one path through a function (directly or through calls), a close ' +
       'that runs again on the next loop iteration (unconditionally: not under an if of the loop), or a close followed ' +
-      'by a deferred close. The second close panics with "close of closed channel".',
+      'by a deferred close, or closes on goroutines that nothing orders (one goroutine per element of a loop, each closing ' +
+      'the same channel). The second close panics with "close of closed channel".',
     severity: 'error',
     precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
@@ -25,7 +26,7 @@ export const doubleClose: Rule = {
       if (h.kind !== 'close-after-close') continue;
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
       // and leaves: the usual shape of a for-select loop that owns its channels.
-      if (h.loop && facts.receivesIn(h.fn).has(h.id)) continue;
+      if (h.loop && !h.concurrent && facts.receivesIn(h.fn).has(h.id)) continue;
       // Through interfaces or function values, "may close" is too weak to claim a second close.
       if (!h.first.precise || !h.second.precise) continue;
       const { first, second } = h;
@@ -40,7 +41,9 @@ export const doubleClose: Rule = {
       seen.add(pair);
       const vias = via(first) + via(second);
       let message: string;
-      if (h.concurrent) {
+      if (h.concurrent && h.loop) {
+        message = `${name} is closed by each goroutine that ${shortName(h.fn)} starts in this loop${via(second)}: nothing stops the second one from closing it again`;
+      } else if (h.concurrent) {
         message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
       } else if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
       else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;

@@ -42,7 +42,8 @@ export const sendAfterClose: Rule = {
   run(ctx) {
     const facts = ctx.facts;
     // One hazard is one pair of operations, however many functions reach both in the wrong order:
-    // the first such function (by name) is the finding, the others are listed with it.
+    // the one a reader recognizes fastest (a cleanup path, outside tests, with the shortest witness)
+    // is the finding, the others are listed with it.
     const groups = new Map<string, SequenceHazard[]>();
     for (const h of sequenceHazards(facts)) {
       if (h.kind !== 'send-after-close' && h.kind !== 'close-while-sending') continue;
@@ -53,7 +54,13 @@ export const sendAfterClose: Rule = {
       else groups.set(key, [h]);
     }
     for (const list of groups.values()) {
-      list.sort((a, b) => rankOf(a, facts, ctx.settings.cleanupFunctions) - rankOf(b, facts, ctx.settings.cleanupFunctions) || (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0));
+      list.sort(
+        (a, b) =>
+          rankOf(a, facts, ctx.settings.cleanupFunctions) - rankOf(b, facts, ctx.settings.cleanupFunctions) ||
+          Number(isTestFile(a.fn)) - Number(isTestFile(b.fn)) ||
+          witnessLength(a) - witnessLength(b) ||
+          (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0),
+      );
       const h = list[0]! as Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
       const others = list.slice(1) as (typeof h)[];
       const { close, send } = h;
@@ -96,6 +103,15 @@ export const sendAfterClose: Rule = {
 function opKey(op: OpFact): string {
   const at = op.steps.at(-1)!;
   return `${at.node.file.path}|${at.node.id}|${at.pos}`;
+}
+
+function isTestFile(fn: SequenceHazard['fn']): boolean {
+  return fn.file.path.endsWith('_test.go');
+}
+
+/** Calls from the function to the close and to the send, together. */
+function witnessLength(h: SequenceHazard): number {
+  return h.kind === 'close-after-close' ? 0 : h.close.steps.length + h.send.steps.length;
 }
 
 /** Cleanup paths first, then direct calls: the caller a reader recognizes fastest leads the finding. */

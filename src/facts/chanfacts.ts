@@ -745,7 +745,8 @@ export class ChannelFacts {
     };
     for (const st of allStmts(body)) {
       if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') add(c.ch);
-      if (st.k === 'for' && st.range) add(st.range.x);
+      // A range over a slice or map receives nothing.
+      if (st.k === 'for' && st.range && this.isChannel(node, st.range.x)) add(st.range.x);
       for (const c of callsInStmt(st)) visit(c);
       if (st.k === 'assign') st.rhs.forEach(visit);
       if (st.k === 'expr') visit(st.x);

@@ -28,7 +28,8 @@ export type SequenceHazard =
   | { kind: 'send-after-close'; fn: FuncNode; id: ChanId; close: OpFact; send: OpFact }
   /**
    * Two closes of the same channel on one path; `loop` when it is the same close on the next iteration;
-   * `concurrent` when one of them runs on a goroutine the function started and did not wait for.
+   * `concurrent` when one of them runs on a goroutine the function started and did not wait for (with
+   * `loop`: each of the goroutines a `go` in a loop starts closes it).
    */
   | { kind: 'close-after-close'; fn: FuncNode; id: ChanId; first: OpFact; second: OpFact; loop: boolean; deferred: boolean; concurrent?: boolean }
   /** A goroutine started here may still send when the function closes the channel (often by defer). */
@@ -321,8 +322,12 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
-    // Every hazard starts at a close the function performs or reaches, and its facts list all of those.
-    for (const fn of facts.graph.funcs) if (facts.of(fn).closes.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+    // Every hazard starts at a close the function performs or reaches, or one on a goroutine it starts,
+    // and its facts list all of those.
+    for (const fn of facts.graph.funcs) {
+      const { closes, asyncCloses } = facts.of(fn);
+      if (closes.size > 0 || asyncCloses.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+    }
     cache.set(facts, out);
   }
   return out;
@@ -400,8 +405,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     const waited = (sender: OpFact) =>
       signals.some((c) => heard(c) && (op.recvd.includes(c) || facts.observes(fn).has(c))) ||
       op.recvd.some((c) => heard(c) && !sender.recvd.includes(c));
-    // A channel the closing callee made itself is not the one an earlier goroutine sends on.
-    if (sender && !op.waited && op.root !== MADE && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
+    // A channel the closing callee made itself is not the one an earlier goroutine sends on,
+    // and the closed instance is one this function can name: a callee closing what it received from
+    // a queue (`closeSubstream(<-w.closingc)`) need not be the one a goroutine sends on.
+    if (sender && !op.waited && !unnamed(op.root) && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -452,7 +459,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
             const op = facts.lift(fn, c, ctx);
             const earlier = cur.closed.get(c.id) ?? cur.spawnedCloses.get(c.id);
             if (earlier && !unnamed(earlier.root) && !unnamed(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
-              emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop: false, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
+              // The same `go` again, on the loop's next iteration: one goroutine per element, each closing.
+              const loop = earlier.steps[0]!.pos === op.steps[0]!.pos && loopsOf().calls.has(call.pos);
+              emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
             }
             if (!cur.spawnedCloses.has(c.id)) cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, op) };
           }
