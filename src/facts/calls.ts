@@ -69,6 +69,41 @@ export function callsInSimple(s: Stmt): CallExpr[] {
   return out;
 }
 
+/** Every expression a body evaluates, nested blocks included, operands after their parents; literals not entered. */
+export function forEachExpr(body: Stmt[], fn: (e: Expr) => void): void {
+  const deep = (e: Expr | undefined): void => {
+    if (!e) return;
+    fn(e);
+    forEachSubExpr(e, deep);
+  };
+  for (const st of allStmts(body)) {
+    exprsOfSimple(st).forEach(deep);
+    switch (st.k) {
+      case 'go':
+      case 'defer':
+        deep(st.call);
+        break;
+      case 'if':
+        deep(st.cond);
+        break;
+      case 'for':
+        deep(st.cond);
+        if (st.range) [st.range.x, st.range.key, st.range.value].forEach(deep);
+        break;
+      case 'switch':
+        deep(st.tag);
+        for (const c of st.cases) c.exprs.forEach(deep);
+        break;
+      case 'typeswitch':
+        deep(st.x);
+        break;
+      case 'select':
+        for (const c of st.cases) if (c.kind === 'recv') [c.ch, ...c.lhs].forEach(deep);
+        break;
+    }
+  }
+}
+
 const flattened = new SideTable<Stmt[], readonly Stmt[]>();
 
 /**

@@ -1,0 +1,218 @@
+import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
+import { walkFunction } from '../flow/walk.js';
+import type { FuncNode } from '../resolve/callgraph.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr } from './calls.js';
+import type { ChannelFacts } from './chanfacts.js';
+
+/**
+ * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
+ * and can return without receiving from it.
+ */
+export interface GoroutineLeak {
+  fn: FuncNode;
+  /** The channel as written where it is made (`ch`). */
+  name: string;
+  /** The `go` statement. */
+  start: Pos;
+  /** The goroutine's send that never completes; in the goroutine's function literal. */
+  send: { node: FuncNode; pos: Pos };
+  /** A return (or the end of the body) reached without receiving; undefined for `several`. */
+  exit: Pos | undefined;
+  /** Started in a loop and received from once: every goroutine after the first blocks. */
+  several: boolean;
+}
+
+type Use = 'made' | 'recv' | 'send' | 'selectSend' | 'measure' | 'arg' | 'other';
+
+const cache = new WeakMap<ChannelFacts, GoroutineLeak[]>();
+
+/**
+ * Only channels whose every use is in sight count: made here with `make(chan T)`, never assigned again,
+ * never passed on, stored or returned, received from only by the function itself, and sent on only by
+ * the one goroutine it starts, outside any `select` (which could take another way out). Anything else,
+ * and the partner might be somewhere we do not look.
+ */
+export function goroutineLeaks(facts: ChannelFacts): GoroutineLeak[] {
+  let out = cache.get(facts);
+  if (!out) {
+    out = [];
+    for (const fn of facts.graph.funcs) {
+      const body = fn.decl.body;
+      if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
+      out.push(...leaksIn(fn, body, facts));
+    }
+    cache.set(facts, out);
+  }
+  return out;
+}
+
+function isUnbufferedMake(e: Expr): boolean {
+  return e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'make' && e.args.length === 1 && e.args[0]!.k === 'type' && e.args[0]!.type.k === 'chan';
+}
+
+function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak[] {
+  const graph = facts.graph;
+  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && isUnbufferedMake(v.def.e)).map((v) => v.key);
+  if (made.length === 0) return [];
+  const literals = literalsOf(fn, graph);
+  const out: GoroutineLeak[] = [];
+  for (const key of made) {
+    const leak = leakOf(fn, body, key, literals, facts);
+    if (leak) out.push(leak);
+  }
+  return out;
+}
+
+/** Function literals nested in fn, at any depth, with their nodes. */
+function literalsOf(fn: FuncNode, graph: ChannelFacts['graph']): Map<number, FuncNode> {
+  const out = new Map<number, FuncNode>();
+  const funcs = fn.file.funcs;
+  const inside = (d: FuncDecl): boolean => d.parent !== undefined && (d.parent === fn.decl.id || inside(funcs[d.parent]!));
+  for (const d of funcs) if (d !== fn.decl && inside(d)) out.set(d.id, graph.nodeOf(fn.file, d));
+  return out;
+}
+
+function leakOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: ChannelFacts): GoroutineLeak | undefined {
+  const graph = facts.graph;
+  const gos = allStmts(body).filter((st): st is Extract<Stmt, { k: 'go' }> => st.k === 'go');
+  // The channel in fn, and the parameters of `go func(c chan T) { ... }(ch)` it is passed to.
+  const aliases = new Map<string, string>();
+  const isChan = (node: FuncNode, e: Expr): boolean => {
+    if (e.k !== 'id') return false;
+    const st = graph.storageOf(node, e);
+    if (!st) return false;
+    if (st.kind === 'local') return st.fn === fn.id && st.name === key;
+    return st.kind === 'param' && aliases.get(`${st.fn}\0${st.index}`) === key;
+  };
+  for (const st of gos) {
+    const call = st.call;
+    if (call.k !== 'call' || call.fn.k !== 'funclit') continue;
+    const lit = literals.get(call.fn.fn);
+    if (!lit) continue;
+    call.args.forEach((a, i) => {
+      if (isChan(fn, a)) aliases.set(`${lit.id}\0${i}`, key);
+    });
+  }
+  // Every use of the channel, by kind and by function.
+  const uses: { node: FuncNode; use: Use; e: Expr; stmt?: Stmt }[] = [];
+  const classify = (node: FuncNode, stmts: Stmt[]) => {
+    const known = new Set<Expr>();
+    const note = (e: Expr | undefined, use: Use, stmt?: Stmt) => {
+      if (e && isChan(node, e)) {
+        known.add(e);
+        uses.push({ node, use, e, ...(stmt ? { stmt } : {}) });
+      }
+    };
+    for (const st of allStmts(stmts)) {
+      // The declaration itself; any other assignment makes it another channel, and ends the search.
+      if (st.k === 'assign' && st.op === ':=' && st.lhs.length === st.rhs.length) st.lhs.forEach((l, i) => isUnbufferedMake(st.rhs[i]!) && note(l, 'made'));
+      if (st.k === 'send') note(st.ch, 'send', st);
+      if (st.k === 'for' && st.range) note(st.range.x, 'recv');
+      if (st.k === 'select') {
+        for (const c of st.cases) {
+          if (c.kind === 'recv') note(c.ch, 'recv');
+          // allStmts yields select send cases as send statements too: this marks them.
+          if (c.kind === 'send' && isChan(node, c.ch)) uses.push({ node, use: 'selectSend', e: c.ch });
+        }
+      }
+      if (st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit') st.call.args.forEach((a) => note(a, 'arg'));
+    }
+    forEachExpr(stmts, (e) => {
+      if (e.k === 'unary' && e.op === '<-') note(e.x, 'recv');
+      if (e.k === 'call' && e.fn.k === 'id' && (e.fn.name === 'len' || e.fn.name === 'cap') && e.args.length === 1) note(e.args[0], 'measure');
+    });
+    forEachExpr(stmts, (e) => {
+      if (!known.has(e) && isChan(node, e)) uses.push({ node, use: 'other', e });
+    });
+  };
+  classify(fn, body);
+  for (const lit of literals.values()) classify(lit, lit.decl.body ?? []);
+  if (uses.some((u) => u.use === 'other' || u.use === 'selectSend')) return undefined;
+  // Received from only here; sent on only in one goroutine literal (and not by a send also written as
+  // a select case: those were marked above and ended the search).
+  if (uses.some((u) => u.use === 'recv' && u.node !== fn)) return undefined;
+  const senders = new Set(uses.filter((u) => u.use === 'send').map((u) => u.node));
+  if (senders.size !== 1 || senders.has(fn)) return undefined;
+  const [sender] = senders;
+  // The sending literal is started by exactly one `go` of fn itself (not inside another literal).
+  const starts = gos.filter((st) => st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === sender);
+  if (starts.length !== 1) return undefined;
+  const goroutine = { st: starts[0]!, lit: sender! };
+  const recvs = uses.filter((u) => u.use === 'recv');
+  if (recvs.length === 0) return undefined;
+  const send = uses.find((u) => u.use === 'send')!;
+  const loops = loopContext(body);
+  const recvInLoop = recvs.some((u) => loops.inLoop.has(u.e));
+  const base = { fn, name: key.replace(/'\d+$/, ''), start: goroutine.st.pos, send: { node: sender!, pos: send.stmt!.pos } };
+  if (loops.goInLoop.has(goroutine.st)) {
+    // One goroutine per iteration. Receives in a loop may well take one from each; several receives in
+    // a row may count them; a `go` under a condition of the loop (`if item.ID == id`) may start only one.
+    const several = loops.everyIteration.has(goroutine.st) && !recvInLoop && recvs.length === 1;
+    return several ? { ...base, exit: undefined, several } : undefined;
+  }
+  // A loop with a condition or a range may run no receive at all, though the author counted on it.
+  if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
+  const exit = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), facts);
+  return exit === undefined ? undefined : { ...base, exit, several: false };
+}
+
+/** Where fn can return (or end) after starting the goroutine and before receiving from the channel. */
+function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: ChannelFacts): Pos | undefined {
+  const receives = (e: Expr | undefined): boolean => {
+    if (!e) return false;
+    if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
+    let found = false;
+    forEachSubExpr(e, (x) => {
+      found ||= receives(x);
+    });
+    return found;
+  };
+  let exit: Pos | undefined;
+  const end: Stmt = { k: 'return', values: [], pos: fn.decl.span.end };
+  walkFunction<boolean>([...body, end], false, { join: (a, b) => a || b, equal: (a, b) => a === b }, {
+    simple(st, pending) {
+      if (st === start) return true;
+      const now = pending && !exprsOfSimple(st).some(receives);
+      if (st.k === 'return' && now) exit ??= st.pos;
+      return now;
+    },
+    expr: (e, pending) => pending && !receives(e),
+    recv: (ch, pending) => pending && !recvs.has(ch),
+    // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
+    noReturn: (call) => call.k === 'call' && facts.noReturn(call),
+  });
+  return exit;
+}
+
+/** Which `go` statements and expressions of a body sit in loops, and which in loops that can end by their own condition. */
+function loopContext(body: Stmt[]): {
+  goInLoop: ReadonlySet<Stmt>;
+  /** Run on every iteration of their loop, not under an `if`, `switch` or `select` of it. */
+  everyIteration: ReadonlySet<Stmt>;
+  inLoop: ReadonlySet<Expr>;
+  inCountedLoop: ReadonlySet<Expr>;
+} {
+  const goInLoop = new Set<Stmt>();
+  const everyIteration = new Set<Stmt>();
+  const inLoop = new Set<Expr>();
+  const inCountedLoop = new Set<Expr>();
+  for (const loop of allStmts(body)) {
+    if (loop.k !== 'for') continue;
+    const counted = loop.cond !== undefined || loop.range !== undefined;
+    const mark = (e: Expr) => {
+      inLoop.add(e);
+      if (counted) inCountedLoop.add(e);
+    };
+    // A range over the channel is a receive of its own loop.
+    if (loop.range) mark(loop.range.x);
+    forEachExpr(loop.body, mark);
+    for (const st of allStmts(loop.body)) if (st.k === 'go') goInLoop.add(st);
+    for (const st of unconditional(loop.body)) if (st.k === 'go') everyIteration.add(st);
+  }
+  return { goInLoop, everyIteration, inLoop, inCountedLoop };
+}
+
+/** The statements of a body that run whenever it does: through blocks and labels, not into branches or loops. */
+function unconditional(body: Stmt[]): Stmt[] {
+  return body.flatMap((st) => (st.k === 'block' ? unconditional(st.body) : st.k === 'labeled' && st.stmt ? unconditional([st.stmt]) : [st]));
+}
