@@ -51,6 +51,8 @@ export interface LockOrder {
   held: LockOp;
   /** Acquired while `held` is; its first step is in `fn`. */
   taken: LockOp;
+  /** The other mutexes certainly held there, by id: a lock both orders take first makes them one at a time. */
+  others: ChanId[];
 }
 
 /** An acquisition still held at one return of a function that releases it at another. */
@@ -61,6 +63,31 @@ export interface Leak {
   exit: Pos | undefined;
   /** A return (or the end) that leaves having released it. */
   releasedAt: Pos | undefined;
+  /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
+  spawn?: { fn: FuncNode; pos: Pos };
+}
+
+/** How a goroutine meets another through a channel or a WaitGroup. */
+export type MeetKind = 'send' | 'recv' | 'close' | 'wait' | 'done';
+
+/**
+ * A channel operation or WaitGroup call in a function that handles locks, with the locks around it:
+ * one that may wait (`send`, `recv`, `wait`, never a select's case) while holding a mutex, or one
+ * that lets such a wait end (`recv`, `send`, `close`, `done`, select cases too) after taking one.
+ */
+export interface Meet {
+  fn: FuncNode;
+  kind: MeetKind;
+  /** The channel's or the WaitGroup's id. */
+  id: ChanId;
+  display: string;
+  pos: Pos;
+  /** Not a case of a select, which may take another case instead of waiting. */
+  blocks: boolean;
+  /** Mutexes certainly held. */
+  held: LockOp[];
+  /** Mutexes (by id) acquired on some path to here, held still or not. */
+  took: ChanId[];
 }
 
 /** Per path: the mutexes held, keyed by instance and mode. */
@@ -80,6 +107,8 @@ interface LockState {
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 const RELEASE_NAME_RE = /unlock|release/i;
+const WAITGROUP_RE = /^sync\.\(\*WaitGroup\)\.(Wait|Done)$/;
+const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
 /** Acquisitions one summary keeps: a function near the top of a program reaches hundreds. */
@@ -115,14 +144,30 @@ function primitiveOf(info: CallInfo): Primitive | undefined {
   return out ?? undefined;
 }
 
+/** A library function's Go name, whether the library is outside the checkout or in it. */
+function calleeName(info: CallInfo): string | undefined {
+  return info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
+}
+
 function parsePrimitive(info: CallInfo): Primitive | undefined {
-  const name = info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
+  const name = calleeName(info);
   const m = name === undefined ? undefined : PRIMITIVE_RE.exec(name);
   if (!m) return undefined;
   const method = m[3]!;
   const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
   const verb = method.startsWith('Try') ? 'try' : method.endsWith('Unlock') ? 'unlock' : 'lock';
   return { verb, mode, ...(m[2] !== undefined || m[1]!.includes('Mutex') ? { embedded: m[2] ? 'RWMutex' : 'Mutex' } : {}) };
+}
+
+/** The sends (by position) and receives (by channel expression) that are cases of a select. */
+function selectCases(node: FuncNode): Set<Pos | Expr> {
+  const out = new Set<Pos | Expr>();
+  for (const st of allStmts(node.decl.body ?? [])) {
+    if (st.k !== 'select') continue;
+    for (const c of st.cases) if (c.kind === 'send') out.add(c.pos);
+    else if (c.kind === 'recv') out.add(c.ch);
+  }
+  return out;
 }
 
 /** Whether a call by a plain name may be of a local function value: not a declared function's. */
@@ -191,6 +236,7 @@ export class LockFacts {
   readonly reacquires: Reacquire[] = [];
   readonly orders: LockOrder[] = [];
   readonly leaks: Leak[] = [];
+  readonly meets: Meet[] = [];
   /** Reacquires and lock-order edges already noted: loops visit their acquisitions more than once. */
   private readonly seen = new Set<string>();
 
@@ -286,6 +332,22 @@ export class LockFacts {
     return out;
   }
 
+  /**
+   * The mutexes (by id) every caller holds when it calls a function: none unless every call of it
+   * is a direct call from a function that handles locks itself.
+   */
+  heldOnEntry(node: FuncNode): ReadonlySet<ChanId> {
+    let out: Set<ChanId> | undefined;
+    for (const e of this.facts.graph.callers(node)) {
+      const st = e.mode === 'call' ? this.walked.get(e.caller)?.calls.get(e.call) : undefined;
+      if (!st) return NO_KEYS;
+      const ids = new Set([...st.must.values()].map((o) => o.id));
+      out = out === undefined ? ids : new Set([...out].filter((id) => ids.has(id)));
+      if (out.size === 0) return NO_KEYS;
+    }
+    return out ?? NO_KEYS;
+  }
+
   /** A callee's acquisitions in the caller's names, those it still holds on return excluded (they are its holds). */
   private liftTakes(node: FuncNode, call: CallExpr, callee: FuncNode, conds: ReadonlySet<Atom>): LockOp[] {
     const taken = this.takes.get(callee);
@@ -331,7 +393,10 @@ export class LockFacts {
       const key = `${node.id}|${op.steps[0]!.pos}|${keyOf(op)}`;
       if (instanceOf(k) !== inst) {
         const edge = `${key}|${k}`;
-        if (held.id !== op.id && !this.seen.has(edge)) this.seen.add(edge), this.orders.push({ fn: node, held, taken: op });
+        if (held.id === op.id || this.seen.has(edge)) continue;
+        this.seen.add(edge);
+        const others = [...must.values()].flatMap((o) => (o.id === held.id || o.id === op.id ? [] : [o.id]));
+        this.orders.push({ fn: node, held, taken: op, others });
         continue;
       }
       if (this.seen.has(key)) return;
@@ -432,6 +497,21 @@ export class LockFacts {
     const deferredOps = new Map<string, LockOp>();
     const acquired: [ReadonlyMap<string, LockOp>, LockOp][] = [];
     const calls = new Map<CallExpr, CallState>();
+    const meets = new Map<string, Meet>();
+    const deferredDone: CallExpr[] = [];
+    const inSelect = selectCases(node);
+    /** The last visit of each operation: a loop's fixpoint. */
+    const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean): LockState => {
+      const id = this.facts.idOf(node, x);
+      if (id === undefined || (s.must.size === 0 && s.took.size === 0)) return s;
+      const took = [...new Set([...s.took].map((k) => k.slice(0, k.indexOf('\0'))))];
+      meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()], took });
+      return s;
+    };
+    const waitGroup = (call: CallExpr): 'wait' | 'done' | undefined => {
+      const m = call.fn.k === 'sel' ? WAITGROUP_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
+      return m ? (m[1] === 'Wait' ? 'wait' : 'done') : undefined;
+    };
 
     /** An acquisition, checked against what is certainly held once the walk is done. */
     const check = (s: LockState, op: LockOp): void => {
@@ -516,10 +596,13 @@ export class LockFacts {
         node,
         this.facts,
         {
-          close: (_ch, _pos, _g, s) => s,
-          send: (_ch, _pos, _g, s) => s,
+          close: (ch, pos, _g, s) => meet('close', ch, pos, s, false),
+          send: (ch, pos, _g, s) => meet('send', ch, pos, s, !inSelect.has(pos)),
+          recv: (ch, untilClosed, _g, s) => (untilClosed ? s : meet('recv', ch, ch.pos, s, !inSelect.has(ch))),
           call: (call, g, s, mode) => {
             if (mode === 'go') return viaCall(call, s, 'go', g.conds);
+            const wg = waitGroup(call);
+            if (wg && call.fn.k === 'sel') return meet(wg, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
             if (!p) return viaCall(call, s, 'sync', g.conds);
             if (!p.op) return s;
@@ -531,6 +614,7 @@ export class LockFacts {
             if (call.k !== 'call') return s;
             const p = this.primitive(node, call, g.conds);
             if (p) return p.op && p.prim.verb === 'unlock' ? defer(s, p.op) : s;
+            if (waitGroup(call) === 'done') deferredDone.push(call);
             return viaCall(call, s, 'defer', g.conds);
           },
           rebind: (targets, s) => {
@@ -569,6 +653,25 @@ export class LockFacts {
     if (!final) return;
     for (const [must, op] of acquired) this.noteAcquire(node, must, op);
     this.noteLeaks(node, ends, holds ?? new Map());
+    // A deferred Done runs at the exits, after whatever the paths there took.
+    const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
+    for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
+    this.meets.push(...meets.values());
+    const spawn = held.length ? this.goroutineOnly(node) : undefined;
+    if (spawn) for (const op of held) this.leaks.push({ fn: node, acquired: op, exit: ends[0]![0], releasedAt: undefined, spawn });
+  }
+
+  /**
+   * The `go` statement that starts a function, when nothing else calls it: a goroutine that ends
+   * holding a lock leaves it held for good (a lock helper's caller would release it; nobody returns
+   * from a goroutine).
+   */
+  private goroutineOnly(node: FuncNode): { fn: FuncNode; pos: Pos } | undefined {
+    const edges = this.facts.graph.callers(node);
+    if (edges.length === 0 || edges.some((e) => e.mode !== 'go')) return undefined;
+    // A goroutine that ends the process (a signal handler) holds its lock to keep others out until then.
+    if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(calleeName(site.info) ?? ''))) return undefined;
+    return { fn: edges[0]!.caller, pos: edges[0]!.call.pos };
   }
 
   /**
