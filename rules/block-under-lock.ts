@@ -11,6 +11,13 @@ const ENDS: Partial<Record<MeetKind, MeetKind[]>> = { send: ['recv'], recv: ['se
 
 const VERB: Record<MeetKind, string> = { send: 'sends on', recv: 'receives from', close: 'closes', wait: 'waits for', done: 'calls Done on' };
 
+/**
+ * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for
+ * a Done (deferred, usually), took it on the way. (Took, for a channel operation, would count a lock
+ * from the previous iteration of a loop that receives first and locks after.)
+ */
+const needs = (p: Meet, lock: string) => (p.kind === 'done' ? p.took.includes(lock) : p.held.some((h) => h.id === lock));
+
 const at = (m: Meet) => stepLocation({ node: m.fn, pos: m.pos, message: '' });
 
 export const blockUnderLock: Rule = {
@@ -39,10 +46,13 @@ export const blockUnderLock: Rule = {
     for (const wait of ctx.locks.meets) {
       const kinds = ENDS[wait.kind];
       if (!kinds || !wait.blocks || wait.held.length === 0 || !TYPE_LEVEL_RE.test(wait.id)) continue;
-      const partners = (byId.get(wait.id) ?? []).filter((p) => p.fn !== wait.fn && kinds.includes(p.kind));
+      const same = byId.get(wait.id) ?? [];
+      // Receiving and sending one channel in one function is a token taken and given back (a channel as a lock).
+      if (same.some((p) => p.fn === wait.fn && kinds.includes(p.kind))) continue;
+      const partners = same.filter((p) => kinds.includes(p.kind));
       const found = wait.held.flatMap((lock) => {
         if (!TYPE_LEVEL_RE.test(lock.id)) return [];
-        const p = partners.find((x) => x.took.includes(lock.id));
+        const p = partners.find((x) => needs(x, lock.id));
         return p ? [{ lock, p }] : [];
       })[0];
       if (!found) continue;
@@ -55,10 +65,10 @@ export const blockUnderLock: Rule = {
         confidence: 'low',
         message:
           `${shortName(wait.fn)} ${VERB[wait.kind]} ${wait.display} while holding ${mutex} (locked at line ${stepLocation(lock.steps[0]!).line}), ` +
-          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} only after locking ${mutex}: ` +
+          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} ${p.kind === 'done' ? 'after locking' : 'holding'} ${mutex}: ` +
           `if this waits first, the other side waits for ${mutex} forever`,
         location: here,
-        related: [{ location: there, message: `${VERB[p.kind]} ${thing} after locking ${mutex}` }],
+        related: [{ location: there, message: `${VERB[p.kind]} ${thing}, needing ${mutex} first` }],
         flows: [
           opFlow(`${mutex} acquired`, lock),
           { message: `${VERB[wait.kind]} ${thing} while holding it`, steps: [{ location: here, message: `${VERB[wait.kind]} ${wait.display}` }] },
