@@ -15,7 +15,6 @@ export const doubleLock: Rule = {
     precision: 'high',
     tags: ['concurrency', 'locks', 'deadlock'],
     since: '0.2.0',
-    optIn: true,
   },
   run(ctx) {
     for (const r of ctx.locks.reacquires) {

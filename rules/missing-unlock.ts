@@ -1,5 +1,5 @@
 import { shortName } from '../src/facts/chanfacts.js';
-import { opFlow, stepLocation } from '../src/facts/report.js';
+import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';
 
@@ -14,12 +14,11 @@ export const missingUnlock: Rule = {
       'A function locks a mutex and releases it on some paths, but at least one return leaves it held: nothing on that ' +
       'path unlocks it, no deferred unlock covers it, and no call on the path releases it. The next Lock of that ' +
       'mutex blocks forever. Functions that return holding the lock on every path (lock helpers) are not reported, ' +
-      'nor paths that end in a panic or t.Fatal.',
+      'nor paths that end in a panic or t.Fatal; a goroutine that ends holding a lock is (nobody else releases it).',
     severity: 'error',
     precision: 'high',
     tags: ['concurrency', 'locks', 'deadlock'],
     since: '0.2.0',
-    optIn: true,
   },
   run(ctx) {
     for (const leak of ctx.locks.leaks) {
@@ -33,11 +32,16 @@ export const missingUnlock: Rule = {
       const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
       const name = acquired.display;
       const fnName = shortName(fn);
+      const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
+      const why = spawnAt
+        ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
+        : `${fnName} releases it on other paths, but not on this one (no ${unlock} and no deferred ${unlock})`;
       ctx.report({
         confidence: 'high',
-        message: `${name} stays locked at ${where}: ${fnName} releases it on other paths, but not on this one (no ${unlock} and no deferred ${unlock}); the next lock of ${name} blocks forever`,
+        message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
         location: at,
         related: [
+          ...(spawnAt ? [{ location: spawnAt, message: 'the goroutine starts here' }] : []),
           { location: exitAt, message: `leaves ${fnName} holding ${name}` },
           ...(leak.releasedAt !== undefined ? [{ location: { path: at.path, line: lineOf(leak.releasedAt), col: colOf(leak.releasedAt) }, message: `a return that released ${name}` }] : []),
         ],

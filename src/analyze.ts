@@ -317,7 +317,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     phase('rules');
     const t1 = performance.now();
     const settings = opts.settings ?? { cleanupFunctions: [] };
-    // Lock facts cost as much as channel facts again: built only when a rule asks for them.
+    // Built only when a rule asks for them: a run with every lock rule turned off skips them.
     let locks: LockFacts | undefined;
     const analysis = {
       program,

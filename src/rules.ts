@@ -1,6 +1,9 @@
+import { blockUnderLock } from '../rules/block-under-lock.js';
+import { condMisuse } from '../rules/cond-misuse.js';
 import { doubleClose } from '../rules/double-close.js';
 import { doubleLock } from '../rules/double-lock.js';
 import { goroutineLeak } from '../rules/goroutine-leak.js';
+import { lockOrder } from '../rules/lock-order.js';
 import { missingUnlock } from '../rules/missing-unlock.js';
 import { sendAfterClose } from '../rules/send-after-close.js';
 import { unguardedClose } from '../rules/unguarded-close.js';
@@ -8,7 +11,7 @@ import type { RuleSetting } from './config.js';
 import type { Rule, RuleMeta } from './rule.js';
 
 /** Every rule gohazard knows, in id order. */
-export const ALL_RULES: readonly Rule[] = [doubleClose, doubleLock, goroutineLeak, missingUnlock, sendAfterClose, unguardedClose];
+export const ALL_RULES: readonly Rule[] = [blockUnderLock, condMisuse, doubleClose, doubleLock, goroutineLeak, lockOrder, missingUnlock, sendAfterClose, unguardedClose];
 
 /** Whether a rule runs, given its config setting: opt-in rules only when the config names them. */
 export function isEnabled(meta: RuleMeta, setting: RuleSetting | undefined): boolean {

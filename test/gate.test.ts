@@ -208,7 +208,9 @@ describe('config file', () => {
     expect(cli(['check', '--fail-on', 'note'], mod)).toMatchObject({ code: 0, stdout: '' });
     expect(JSON.parse(cli(['check', '--format', 'sarif'], mod).stdout).runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([
       'bad-ignore',
+      'double-lock',
       'goroutine-leak',
+      'missing-unlock',
       'send-after-close',
       'unused-ignore',
     ]);

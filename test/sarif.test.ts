@@ -47,8 +47,9 @@ describe('gohazard check --format sarif', () => {
   for (const pkg of ['.', ...fixturePackages]) {
     it(`fixtures ${pkg}: passes the SARIF Multitool (Gh, Sarif rules) and the 2.1.0 schema with no errors or warnings`, () => {
       const { code, text, doc } = sarifOf(['--tests', `./${pkg === '.' ? '' : `${pkg}/`}...`], FIXTURES);
-      expect(code).toBe(1);
       expect(doc.runs[0].results.length).toBeGreaterThan(0);
+      // A fixture of a warning-level rule alone passes the default gate.
+      expect(code).toBe(doc.runs[0].results.some((r: Sarif) => r.level === 'error') ? 1 : 0);
       expectValid(text);
     });
   }
@@ -70,7 +71,7 @@ describe('gohazard check --format sarif', () => {
     // No address is known before a release: the help travels inside the SARIF instead of behind a guessed link.
     expect(rule.helpUri).toBeUndefined();
     expect(driver.informationUri).toBe(`file://${path.join(FIXTURES, '..', 'README.md')}`);
-    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'double-close', 'double-lock', 'goroutine-leak', 'missing-unlock', 'send-after-close', 'unguarded-close', 'unused-ignore']);
+    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'block-under-lock', 'cond-misuse', 'double-close', 'double-lock', 'goroutine-leak', 'lock-order', 'missing-unlock', 'send-after-close', 'unguarded-close', 'unused-ignore']);
   });
 
   it('writes results with ruleIndex, %SRCROOT%-relative locations, linked related locations and partial fingerprints', () => {

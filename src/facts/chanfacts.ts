@@ -1133,8 +1133,15 @@ export class ChannelFacts {
     return this.graph.sites(node).flatMap((s) => this.targetsOf(node, s.call).map((t) => t.callee));
   }
 
-  /** Tarjan's algorithm, iterative (call chains in real code are deep); yields callees before callers. */
+  private order: FuncNode[][] | undefined;
+
+  /** The call graph's strongly connected components, callees before callers (lock facts reuse them). */
   sccs(): FuncNode[][] {
+    return (this.order ??= this.tarjan());
+  }
+
+  /** Tarjan's algorithm, iterative (call chains in real code are deep). */
+  private tarjan(): FuncNode[][] {
     const index = new Map<FuncNode, number>();
     const low = new Map<FuncNode, number>();
     const onStack = new Set<FuncNode>();

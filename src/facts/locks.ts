@@ -44,6 +44,17 @@ export interface Reacquire {
   readRead: boolean;
 }
 
+/** A mutex acquired while another one is certainly held: one edge of the program's lock order. */
+export interface LockOrder {
+  fn: FuncNode;
+  /** Held, acquired in `fn` or down a call it made earlier. */
+  held: LockOp;
+  /** Acquired while `held` is; its first step is in `fn`. */
+  taken: LockOp;
+  /** The other mutexes certainly held there, by id: a lock both orders take first makes them one at a time. */
+  others: ChanId[];
+}
+
 /** An acquisition still held at one return of a function that releases it at another. */
 export interface Leak {
   fn: FuncNode;
@@ -52,6 +63,31 @@ export interface Leak {
   exit: Pos | undefined;
   /** A return (or the end) that leaves having released it. */
   releasedAt: Pos | undefined;
+  /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
+  spawn?: { fn: FuncNode; pos: Pos };
+}
+
+/** How a goroutine meets another through a channel or a WaitGroup. */
+export type MeetKind = 'send' | 'recv' | 'close' | 'wait' | 'done';
+
+/**
+ * A channel operation or WaitGroup call in a function that handles locks, with the locks around it:
+ * one that may wait (`send`, `recv`, `wait`, never a select's case) while holding a mutex, or one
+ * that lets such a wait end (`recv`, `send`, `close`, `done`, select cases too) after taking one.
+ */
+export interface Meet {
+  fn: FuncNode;
+  kind: MeetKind;
+  /** The channel's or the WaitGroup's id. */
+  id: ChanId;
+  display: string;
+  pos: Pos;
+  /** Not a case of a select, which may take another case instead of waiting. */
+  blocks: boolean;
+  /** Mutexes certainly held. */
+  held: LockOp[];
+  /** Mutexes (by id) acquired on some path to here, held still or not. */
+  took: ChanId[];
 }
 
 /** Per path: the mutexes held, keyed by instance and mode. */
@@ -71,24 +107,72 @@ interface LockState {
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 const RELEASE_NAME_RE = /unlock|release/i;
+const WAITGROUP_RE = /^sync\.\(\*WaitGroup\)\.(Wait|Done)$/;
+const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
 /** Acquisitions one summary keeps: a function near the top of a program reaches hundreds. */
 const MAX_TAKES = 24;
 const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
+const NO_TAKES: LockOp[] = [];
 const NO_KEYS: ReadonlySet<string> = new Set();
 const ENTRY: LockState = { must: new Map(), may: NO_KEYS, took: NO_KEYS, deferred: NO_KEYS, tried: NO_KEYS };
 
+/** A call of a walked function and the lock state there (its last visit: a loop's fixpoint). */
+interface CallState {
+  must: ReadonlyMap<string, LockOp>;
+  may: ReadonlySet<string>;
+  conds: ReadonlySet<Atom>;
+}
+
+/** What the walk of a function that handles locks itself leaves for the acquisitions pass. */
+interface Walked {
+  /** Its own acquisitions (and its lock helpers'), each before the function held that mutex. */
+  direct: LockOp[];
+  /** Its synchronous calls with a precise target. */
+  calls: Map<CallExpr, CallState>;
+}
+
 type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
 
+/** Keyed by the graph's CallInfo objects, which calls that resolve alike share. */
+const primitives = new WeakMap<CallInfo, Primitive | null>();
+
 function primitiveOf(info: CallInfo): Primitive | undefined {
-  const name = info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
+  let out = primitives.get(info);
+  if (out === undefined) primitives.set(info, (out = parsePrimitive(info) ?? null));
+  return out ?? undefined;
+}
+
+/** A library function's Go name, whether the library is outside the checkout or in it. */
+function calleeName(info: CallInfo): string | undefined {
+  return info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
+}
+
+function parsePrimitive(info: CallInfo): Primitive | undefined {
+  const name = calleeName(info);
   const m = name === undefined ? undefined : PRIMITIVE_RE.exec(name);
   if (!m) return undefined;
   const method = m[3]!;
   const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
   const verb = method.startsWith('Try') ? 'try' : method.endsWith('Unlock') ? 'unlock' : 'lock';
   return { verb, mode, ...(m[2] !== undefined || m[1]!.includes('Mutex') ? { embedded: m[2] ? 'RWMutex' : 'Mutex' } : {}) };
+}
+
+/** The sends (by position) and receives (by channel expression) that are cases of a select. */
+function selectCases(node: FuncNode): Set<Pos | Expr> {
+  const out = new Set<Pos | Expr>();
+  for (const st of allStmts(node.decl.body ?? [])) {
+    if (st.k !== 'select') continue;
+    for (const c of st.cases) if (c.kind === 'send') out.add(c.pos);
+    else if (c.kind === 'recv') out.add(c.ch);
+  }
+  return out;
+}
+
+/** Whether a call by a plain name may be of a local function value: not a declared function's. */
+function maybeValue(info: CallInfo): boolean {
+  return info.kind === 'unresolved' || info.kind === 'external' || (info.kind === 'resolved' && info.targets.some((t) => t.how === 'method-value' || t.how === 'func-value'));
 }
 
 function typeName(t: TypeExpr): string | undefined {
@@ -138,34 +222,188 @@ const domain = {
 /**
  * Lock effects of every function, bottom-up over the call graph in the channel facts' order: which
  * mutex instances a call leaves held or released, and which it acquires; and, found on the way, the
- * acquisitions of a mutex already certainly held and the returns that leave one held.
+ * acquisitions of a mutex already certainly held, the lock order, and the returns that leave one held.
+ *
+ * Two passes keep this cheap. The first walks only the functions that lock or unlock themselves, or
+ * call a lock or unlock helper: few, as helpers are. The second lifts acquisitions up call chains
+ * without a walk, and only for the functions some walked function calls while holding a lock.
  */
 export class LockFacts {
-  private readonly summaries = new Map<FuncNode, LockSummary>();
+  /** Holds and releases; a function without either is absent. */
+  private readonly effects = new Map<FuncNode, LockSummary>();
+  private readonly takes = new Map<FuncNode, LockOp[]>();
+  private readonly walked = new Map<FuncNode, Walked>();
   readonly reacquires: Reacquire[] = [];
+  readonly orders: LockOrder[] = [];
   readonly leaks: Leak[] = [];
-  private readonly seenReacquire = new Set<string>();
+  readonly meets: Meet[] = [];
+  /** Reacquires and lock-order edges already noted: loops visit their acquisitions more than once. */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly facts: ChannelFacts) {
-    for (const scc of facts.sccs()) {
+    const sccs = facts.sccs();
+    const candidates = this.lockers();
+    for (const scc of sccs) {
+      if (!scc.some((n) => candidates.has(n))) continue;
       // Recursion through a lock is rare; a second round lets a cycle see its members' first summaries.
       const rounds = scc.length > 1 ? 2 : 1;
-      for (let round = 0; round < rounds; round++) for (const node of scc) this.summarize(node, round === rounds - 1);
+      for (let round = 0; round < rounds; round++) {
+        for (const node of scc) {
+          if (!candidates.has(node)) continue;
+          this.summarize(node, round === rounds - 1);
+          if (this.effects.has(node)) for (const caller of this.callersOf(node)) candidates.add(caller);
+        }
+      }
     }
+    const wanted = this.wanted();
+    for (const scc of wanted.size ? sccs : []) {
+      const members = scc.length === 1 ? (wanted.has(scc[0]!) ? scc : []) : scc.filter((n) => wanted.has(n));
+      const rounds = Math.min(members.length, 2);
+      for (let round = 0; round < rounds; round++) for (const node of members) this.takes.set(node, this.acquisitions(node));
+    }
+    for (const [node, w] of this.walked) this.checkCalls(node, w);
+  }
+
+  /** The functions that write a lock call: where the first pass starts. */
+  private lockers(): Set<FuncNode> {
+    const out = new Set<FuncNode>();
+    for (const node of this.facts.graph.funcs) {
+      for (const site of this.facts.graph.sites(node)) {
+        if (primitiveOf(site.info) || (site.call.fn.k === 'id' && maybeValue(site.info) && this.methodValue(node, site.call.fn.name))) {
+          out.add(node);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Who may call a function, a superset of what targetsOf finds: a literal given to `Once.Do` counts for its parent. */
+  private callersOf(node: FuncNode): FuncNode[] {
+    const { graph } = this.facts;
+    const out = graph.callers(node).map((e) => e.caller);
+    const parent = node.decl.parent === undefined ? undefined : node.file.funcs[node.decl.parent];
+    if (parent) out.push(graph.nodeOf(node.file, parent));
+    return out;
   }
 
   of(node: FuncNode): LockSummary {
-    return this.summaries.get(node) ?? EMPTY;
+    const effects = this.effects.get(node);
+    const takes = this.takes.get(node);
+    if (!takes) return effects ?? EMPTY;
+    return { holds: effects?.holds ?? [], releases: effects?.releases ?? [], takes };
   }
 
-  /** Whether a function writes a lock call or calls one with lock effects: the others need no walk. */
+  /** Whether a function writes a lock call or calls a lock or unlock helper: the others need no walk. */
   private touchesLocks(node: FuncNode): boolean {
     for (const site of this.facts.graph.sites(node)) {
       if (primitiveOf(site.info)) return true;
-      if (site.call.fn.k === 'id' && this.methodValue(node, site.call.fn.name)) return true;
-      if (this.facts.targetsOf(node, site.call).some((t) => this.of(t.callee) !== EMPTY)) return true;
+      if (site.call.fn.k === 'id' && maybeValue(site.info) && this.methodValue(node, site.call.fn.name)) return true;
+      if (this.facts.targetsOf(node, site.call).some((t) => this.effects.has(t.callee))) return true;
     }
     return false;
+  }
+
+  /** A function's synchronous calls with a precise target, and their targets. */
+  private *preciseCalls(node: FuncNode): Generator<[CallExpr, FuncNode]> {
+    const w = this.walked.get(node);
+    const calls = w ? w.calls.keys() : this.facts.graph.sites(node).flatMap((s) => (s.mode === 'call' ? [s.call] : []));
+    for (const call of calls) for (const t of this.facts.targetsOf(node, call)) if (t.precise) yield [call, t.callee];
+  }
+
+  /**
+   * The functions whose acquisitions matter: those a walked function calls while holding a lock,
+   * and theirs, as deep as a witness path goes.
+   */
+  private wanted(): Set<FuncNode> {
+    const out = new Set<FuncNode>();
+    let frontier: FuncNode[] = [];
+    for (const [node, w] of this.walked) {
+      for (const [call, st] of w.calls) {
+        if (st.must.size === 0) continue;
+        for (const t of this.facts.targetsOf(node, call)) if (t.precise && !out.has(t.callee)) out.add(t.callee), frontier.push(t.callee);
+      }
+    }
+    for (let depth = 1; depth < MAX_STEPS && frontier.length; depth++) {
+      const next: FuncNode[] = [];
+      for (const node of frontier) for (const [, callee] of this.preciseCalls(node)) if (!out.has(callee)) out.add(callee), next.push(callee);
+      frontier = next;
+    }
+    return out;
+  }
+
+  /**
+   * The mutexes (by id) every caller holds when it calls a function: none unless every call of it
+   * is a direct call from a function that handles locks itself.
+   */
+  heldOnEntry(node: FuncNode): ReadonlySet<ChanId> {
+    let out: Set<ChanId> | undefined;
+    for (const e of this.facts.graph.callers(node)) {
+      const st = e.mode === 'call' ? this.walked.get(e.caller)?.calls.get(e.call) : undefined;
+      if (!st) return NO_KEYS;
+      const ids = new Set([...st.must.values()].map((o) => o.id));
+      out = out === undefined ? ids : new Set([...out].filter((id) => ids.has(id)));
+      if (out.size === 0) return NO_KEYS;
+    }
+    return out ?? NO_KEYS;
+  }
+
+  /** A callee's acquisitions in the caller's names, those it still holds on return excluded (they are its holds). */
+  private liftTakes(node: FuncNode, call: CallExpr, callee: FuncNode, conds: ReadonlySet<Atom>): LockOp[] {
+    const taken = this.takes.get(callee);
+    if (!taken?.length) return NO_TAKES;
+    const held = this.effects.get(callee)?.holds.map(keyOf) ?? [];
+    const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
+    return taken.flatMap((op) => (held.includes(keyOf(op)) ? [] : (this.lift(node, callee, call, op, step, conds) ?? [])));
+  }
+
+  /**
+   * Every acquisition a function makes before it holds that mutex itself. A function that was not
+   * walked holds nothing itself, so each of its calls' acquisitions counts (under no path condition).
+   */
+  private acquisitions(node: FuncNode): LockOp[] {
+    const w = this.walked.get(node);
+    const out = new Map<string, LockOp>((w?.direct ?? []).map((op) => [keyOf(op), op]));
+    for (const [call, callee] of this.preciseCalls(node)) {
+      const st = w?.calls.get(call);
+      for (const op of this.liftTakes(node, call, callee, st?.conds ?? NO_KEYS)) {
+        if (out.size >= MAX_TAKES) return [...out.values()];
+        const key = keyOf(op);
+        if (!st?.may.has(key) && !out.has(key)) out.set(key, op);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** The acquisitions down the calls a walked function makes while holding locks. */
+  private checkCalls(node: FuncNode, w: Walked): void {
+    for (const [call, st] of w.calls) {
+      if (st.must.size === 0) continue;
+      for (const t of this.facts.targetsOf(node, call)) {
+        if (!t.precise) continue;
+        for (const op of this.liftTakes(node, call, t.callee, st.conds)) this.noteAcquire(node, st.must, op);
+      }
+    }
+  }
+
+  /** An acquisition checked against what is certainly held: the same instance again, or another mutex after it. */
+  private noteAcquire(node: FuncNode, must: ReadonlyMap<string, LockOp>, op: LockOp): void {
+    const inst = instanceOf(keyOf(op));
+    for (const [k, held] of must) {
+      const key = `${node.id}|${op.steps[0]!.pos}|${keyOf(op)}`;
+      if (instanceOf(k) !== inst) {
+        const edge = `${key}|${k}`;
+        if (held.id === op.id || this.seen.has(edge)) continue;
+        this.seen.add(edge);
+        const others = [...must.values()].flatMap((o) => (o.id === held.id || o.id === op.id ? [] : [o.id]));
+        this.orders.push({ fn: node, held, taken: op, others });
+        continue;
+      }
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+      this.reacquires.push({ fn: node, held, again: op, readRead: held.mode === 'r' && op.mode === 'r' });
+      return;
+    }
   }
 
   private readonly methodValues = new Map<FuncNode, Map<string, Expr>>();
@@ -252,23 +490,34 @@ export class LockFacts {
 
   private summarize(node: FuncNode, final: boolean): void {
     if (!node.decl.body || !this.touchesLocks(node)) return;
-    const takes = new Map<string, LockOp>();
+    const direct = new Map<string, LockOp>();
     const releases = new Map<string, LockOp>();
     const returns = new Map<Pos, LockState>();
     const returned = new Set<LockState>();
     const deferredOps = new Map<string, LockOp>();
-    const reacquires: Reacquire[] = [];
+    const acquired: [ReadonlyMap<string, LockOp>, LockOp][] = [];
+    const calls = new Map<CallExpr, CallState>();
+    const meets = new Map<string, Meet>();
+    const deferredDone: CallExpr[] = [];
+    const inSelect = selectCases(node);
+    /** The last visit of each operation: a loop's fixpoint. */
+    const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean): LockState => {
+      const id = this.facts.idOf(node, x);
+      if (id === undefined || (s.must.size === 0 && s.took.size === 0)) return s;
+      const took = [...new Set([...s.took].map((k) => k.slice(0, k.indexOf('\0'))))];
+      meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()], took });
+      return s;
+    };
+    const waitGroup = (call: CallExpr): 'wait' | 'done' | undefined => {
+      const m = call.fn.k === 'sel' ? WAITGROUP_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
+      return m ? (m[1] === 'Wait' ? 'wait' : 'done') : undefined;
+    };
 
-    /** An acquisition, checked against what is certainly held. */
+    /** An acquisition, checked against what is certainly held once the walk is done. */
     const check = (s: LockState, op: LockOp): void => {
       const key = keyOf(op);
-      const inst = instanceOf(key);
-      for (const [k, held] of s.must) {
-        if (instanceOf(k) !== inst) continue;
-        reacquires.push({ fn: node, held, again: op, readRead: held.mode === 'r' && op.mode === 'r' });
-        break;
-      }
-      if (!s.may.has(key) && !takes.has(key) && takes.size < MAX_TAKES) takes.set(key, op);
+      if (s.must.size) acquired.push([s.must, op]);
+      if (!s.may.has(key) && !direct.has(key) && direct.size < MAX_TAKES) direct.set(key, op);
     };
     const acquire = (s: LockState, op: LockOp): LockState => {
       check(s, op);
@@ -299,41 +548,43 @@ export class LockFacts {
       if (!deferredOps.has(key)) deferredOps.set(key, op);
       return { ...s, deferred: with_(s.deferred, key) };
     };
-    /** What a call does, in order: its acquisitions (checked against what is held), then its net effect. */
     // Loops walk their calls up to eight times: each call's effects are lifted once per summary.
-    const lifted = new Map<CallExpr, { precise: boolean; handle: boolean; releases: LockOp[]; takes: LockOp[]; holds: LockOp[] }[]>();
+    const lifted = new Map<CallExpr, { precise: boolean; handle: boolean; releases: LockOp[]; holds: LockOp[] }[]>();
     const effectsOf = (call: CallExpr, conds: ReadonlySet<Atom>) => {
       let out = lifted.get(call);
       if (out) return out;
       out = [];
       for (const t of this.facts.targetsOf(node, call)) {
-        const sum = this.of(t.callee);
-        if (sum === EMPTY) continue;
+        const sum = this.effects.get(t.callee);
+        if (!sum) continue;
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(t.callee)}` };
         const lift = (ops: LockOp[]) => ops.flatMap((op) => this.lift(node, t.callee, call, op, step, conds) ?? []);
-        const held = new Set(sum.holds.map(keyOf));
         out.push({
           precise: t.precise,
           // A lock helper that returns something may hand the lock to it (`txn := s.Write(); ...; txn.End()`).
           handle: t.callee.decl.results.length > 0,
           releases: lift(sum.releases),
-          takes: lift(sum.takes.filter((a) => !held.has(keyOf(a)))),
           holds: lift(sum.holds),
         });
       }
       lifted.set(call, out);
       return out;
     };
+    /** What a call does, in order: its releases, its acquisitions (checked in the second pass), its holds. */
     const viaCall = (call: CallExpr, s: LockState, how: 'sync' | 'go' | 'defer', conds: ReadonlySet<Atom>): LockState => {
-      for (const t of effectsOf(call, conds)) {
+      const effects = effectsOf(call, conds);
+      for (const t of effects) {
         for (const op of t.releases) {
           // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point.
           if (how === 'go') s = forget(s, op);
           else s = how === 'defer' ? defer(s, op) : release(s, op);
         }
-        // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
-        if (how !== 'sync' || !t.precise) continue;
-        for (const op of t.takes) check(s, op);
+      }
+      if (how !== 'sync') return s;
+      // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
+      if (this.facts.targetsOf(node, call).some((t) => t.precise)) calls.set(call, { must: s.must, may: s.may, conds });
+      for (const t of effects) {
+        if (!t.precise) continue;
         // What releases a lock handed to a returned handle is not ours to name: held, but not certainly.
         for (const op of t.holds) s = t.handle ? forget(acquire(s, op), op) : acquire(s, op);
       }
@@ -345,10 +596,13 @@ export class LockFacts {
         node,
         this.facts,
         {
-          close: (_ch, _pos, _g, s) => s,
-          send: (_ch, _pos, _g, s) => s,
+          close: (ch, pos, _g, s) => meet('close', ch, pos, s, false),
+          send: (ch, pos, _g, s) => meet('send', ch, pos, s, !inSelect.has(pos)),
+          recv: (ch, untilClosed, _g, s) => (untilClosed ? s : meet('recv', ch, ch.pos, s, !inSelect.has(ch))),
           call: (call, g, s, mode) => {
             if (mode === 'go') return viaCall(call, s, 'go', g.conds);
+            const wg = waitGroup(call);
+            if (wg && call.fn.k === 'sel') return meet(wg, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
             if (!p) return viaCall(call, s, 'sync', g.conds);
             if (!p.op) return s;
@@ -360,6 +614,7 @@ export class LockFacts {
             if (call.k !== 'call') return s;
             const p = this.primitive(node, call, g.conds);
             if (p) return p.op && p.prim.verb === 'unlock' ? defer(s, p.op) : s;
+            if (waitGroup(call) === 'done') deferredDone.push(call);
             return viaCall(call, s, 'defer', g.conds);
           },
           rebind: (targets, s) => {
@@ -391,19 +646,32 @@ export class LockFacts {
       holds = holds === undefined ? here : new Map([...holds].filter(([k]) => here.has(k)));
     }
     for (const [, s] of ends) for (const k of s.deferred) if (!s.took.has(k) && !releases.has(k)) releases.set(k, deferredOps.get(k)!);
-    this.summaries.set(node, {
-      holds: [...(holds ?? new Map()).values()],
-      releases: [...releases.values()],
-      takes: [...takes.values()],
-    });
+    const held = [...(holds ?? new Map<string, LockOp>()).values()];
+    if (held.length || releases.size) this.effects.set(node, { holds: held, releases: [...releases.values()], takes: NO_TAKES });
+    else this.effects.delete(node);
+    this.walked.set(node, { direct: [...direct.values()], calls });
     if (!final) return;
-    for (const r of reacquires) {
-      const key = `${r.fn.id}|${r.again.steps[0]!.pos}|${keyOf(r.again)}`;
-      if (this.seenReacquire.has(key)) continue;
-      this.seenReacquire.add(key);
-      this.reacquires.push(r);
-    }
+    for (const [must, op] of acquired) this.noteAcquire(node, must, op);
     this.noteLeaks(node, ends, holds ?? new Map());
+    // A deferred Done runs at the exits, after whatever the paths there took.
+    const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
+    for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
+    this.meets.push(...meets.values());
+    const spawn = held.length ? this.goroutineOnly(node) : undefined;
+    if (spawn) for (const op of held) this.leaks.push({ fn: node, acquired: op, exit: ends[0]![0], releasedAt: undefined, spawn });
+  }
+
+  /**
+   * The `go` statement that starts a function, when nothing else calls it: a goroutine that ends
+   * holding a lock leaves it held for good (a lock helper's caller would release it; nobody returns
+   * from a goroutine).
+   */
+  private goroutineOnly(node: FuncNode): { fn: FuncNode; pos: Pos } | undefined {
+    const edges = this.facts.graph.callers(node);
+    if (edges.length === 0 || edges.some((e) => e.mode !== 'go')) return undefined;
+    // A goroutine that ends the process (a signal handler) holds its lock to keep others out until then.
+    if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(calleeName(site.info) ?? ''))) return undefined;
+    return { fn: edges[0]!.caller, pos: edges[0]!.call.pos };
   }
 
   /**

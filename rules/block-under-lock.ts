@@ -1,0 +1,82 @@
+import { displayId, shortName } from '../src/facts/chanfacts.js';
+import type { Meet, MeetKind } from '../src/facts/locks.js';
+import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
+import type { Rule } from '../src/rule.js';
+
+/** Only a channel or WaitGroup named by its type's field or a package variable is one object wherever it is used. */
+const TYPE_LEVEL_RE = /^(field|global):/;
+
+/** What ends each kind of wait: a receive waits for a send or a close, a send for a receive, Wait for Done. */
+const ENDS: Partial<Record<MeetKind, MeetKind[]>> = { send: ['recv'], recv: ['send', 'close'], wait: ['done'] };
+
+const VERB: Record<MeetKind, string> = { send: 'sends on', recv: 'receives from', close: 'closes', wait: 'waits for', done: 'calls Done on' };
+
+/**
+ * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for
+ * a Done (deferred, usually), took it on the way. (Took, for a channel operation, would count a lock
+ * from the previous iteration of a loop that receives first and locks after.)
+ */
+const needs = (p: Meet, lock: string) => (p.kind === 'done' ? p.took.includes(lock) : p.held.some((h) => h.id === lock));
+
+const at = (m: Meet) => stepLocation({ node: m.fn, pos: m.pos, message: '' });
+
+export const blockUnderLock: Rule = {
+  meta: {
+    id: 'block-under-lock',
+    title: 'Waiting on a channel or WaitGroup while holding a mutex the other side needs first',
+    description:
+      'A function sends, receives or calls WaitGroup.Wait (not as a select case) while holding a mutex, and the ' +
+      'function on the other side of that channel or WaitGroup (the receiver, the sender or closer, the goroutine ' +
+      'calling Done) locks the same mutex before it gets there. If this side waits first, the other side waits ' +
+      'for the mutex forever. Channels, WaitGroups and mutexes are compared by type and field or package variable.',
+    severity: 'warning',
+    precision: 'low',
+    tags: ['concurrency', 'locks', 'channels', 'deadlock'],
+    since: '0.2.0',
+    optIn: true,
+  },
+  run(ctx) {
+    const byId = new Map<string, Meet[]>();
+    for (const m of ctx.locks.meets) {
+      if (!TYPE_LEVEL_RE.test(m.id)) continue;
+      const list = byId.get(m.id);
+      if (list) list.push(m);
+      else byId.set(m.id, [m]);
+    }
+    for (const wait of ctx.locks.meets) {
+      const kinds = ENDS[wait.kind];
+      if (!kinds || !wait.blocks || wait.held.length === 0 || !TYPE_LEVEL_RE.test(wait.id)) continue;
+      const same = byId.get(wait.id) ?? [];
+      // Receiving and sending one channel in one function is a token taken and given back (a channel as a lock).
+      if (same.some((p) => p.fn === wait.fn && kinds.includes(p.kind))) continue;
+      const partners = same.filter((p) => kinds.includes(p.kind));
+      const found = wait.held.flatMap((lock) => {
+        if (!TYPE_LEVEL_RE.test(lock.id)) return [];
+        const p = partners.find((x) => needs(x, lock.id));
+        return p ? [{ lock, p }] : [];
+      })[0];
+      if (!found) continue;
+      const { lock, p } = found;
+      const here = at(wait);
+      const there = at(p);
+      const mutex = displayId(lock.id, lock.display);
+      const thing = displayId(wait.id, wait.display);
+      ctx.report({
+        confidence: 'low',
+        message:
+          `${shortName(wait.fn)} ${VERB[wait.kind]} ${wait.display} while holding ${mutex} (locked at line ${stepLocation(lock.steps[0]!).line}), ` +
+          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} ${p.kind === 'done' ? 'after locking' : 'holding'} ${mutex}: ` +
+          `if this waits first, the other side waits for ${mutex} forever`,
+        location: here,
+        related: [{ location: there, message: `${VERB[p.kind]} ${thing}, needing ${mutex} first` }],
+        flows: [
+          opFlow(`${mutex} acquired`, lock),
+          { message: `${VERB[wait.kind]} ${thing} while holding it`, steps: [{ location: here, message: `${VERB[wait.kind]} ${wait.display}` }] },
+          { message: `the other side needs ${mutex} first`, steps: [{ location: there, message: `${VERB[p.kind]} ${p.display}` }] },
+        ],
+        identity: [wait.fn.id, wait.kind, wait.id, lock.id],
+        ...(wait.fn.file.generated ? { generated: true } : {}),
+      });
+    }
+  },
+};
