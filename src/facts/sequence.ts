@@ -244,10 +244,16 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   if (!out) {
     out = [];
     // Every hazard starts at a close the function performs or reaches, and its facts list all of those.
-    for (const fn of facts.graph.funcs) if (facts.of(fn).closes.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+    // So does a close a goroutine defers past its Done, which outlives the starter's Wait.
+    for (const fn of facts.graph.funcs) if (facts.of(fn).closes.size > 0 || lateCloses(facts.of(fn).asyncCloses)) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
     cache.set(facts, out);
   }
   return out;
+}
+
+function lateCloses(closes: ReadonlyMap<ChanId, OpFact>): boolean {
+  for (const op of closes.values()) if (op.afterDone) return true;
+  return false;
 }
 
 /** Sends of goroutines started here (by `go`, `g.Go`, or inside a call that returned), grouped per goroutine for joins. */
@@ -297,7 +303,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     }
     // A goroutine this function started closes it too, and nothing waited for that goroutine.
     const racing = s.spawnedCloses.get(id);
-    if (racing && !op.waited && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
+    if (racing && (!op.waited || racing.afterDone) && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
       emit({ kind: 'close-after-close', fn, id, first: racing, second: op, loop: false, deferred, concurrent: true }, op.steps[0]!.pos, racing.steps.at(-1)!.pos);
     }
     const sender = s.spawned.get(id);
@@ -316,6 +322,12 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     return { ...s, closed: withEntries(s.closed, new Map([[id, op]])), when: op.conds.length ? new Map(s.when).set(id, new Set(op.conds)) : s.when };
   };
   const onSend = (id: ChanId, op: OpFact, s: State, g: GuardState) => {
+    // After a Wait, a close a goroutine deferred past its Done may run any moment.
+    const late = op.waited ? s.spawnedCloses.get(id) : undefined;
+    if (late?.afterDone && !late.once && !unnamed(late.root) && !distinct(late.root, op.root) && op.root !== MADE) {
+      emit({ kind: 'send-after-close', fn, id, close: late, send: op }, lastPos(op), late.steps.at(-1)!.pos);
+      return;
+    }
     const close = s.closed.get(id);
     if (!close) return;
     // The closed instance must be one this function can name (its own, its receiver's, an argument's):
@@ -367,7 +379,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           return spawn(cur, [...eff.sends, ...eff.async].filter(possible), eff.closes, (c) => facts.lift(fn, c, ctx));
         }
         // Only a send on something already closed matters: lift the rest never.
-        for (const c of eff.sends) if (s.closed.has(c.id) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
+        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
@@ -381,7 +393,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           if (!possible(c) || cur.spawnedCloses.has(c.id)) continue;
           cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
         }
-        return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: new Map() } : cur;
+        if (!eff.waits) return cur;
+        // A close the goroutine defers past its Done may still be ahead.
+        const pending = [...cur.spawnedCloses].filter(([, op]) => op.afterDone);
+        return { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: pending.length ? new Map(pending) : new Map() };
       },
       recv(ch, untilClosed, _g, s) {
         if (s.spawned.size === 0) return s;
