@@ -1015,7 +1015,8 @@ export class ChannelFacts {
     }
     // A function that waits for goroutines, or receives what they produce, before returning joins them;
     // a Wait does not join a close deferred to run after the goroutine's Done.
-    if (body) this.noteSpawns(node, spawns);
+    // Only a parameter can be bound to a closure at the call.
+    if (body && node.decl.params.length > 0) this.noteSpawns(node, spawns);
     if ((async.size || asyncCloses.size || spawns.size) && (this.waitsIn(node) || this.receivesIn(node).size > 0)) {
       async.clear();
       spawns.clear();
@@ -1167,28 +1168,44 @@ export class ChannelFacts {
   }
 
   private readonly afterDone = new Map<FuncNode, ReadonlySet<Pos>>();
+  private readonly afterWait = new Map<FuncNode, ReadonlySet<Pos>>();
 
   /**
    * Deferred calls registered before a deferred `wg.Done()` (or a deferred literal calling it): they
-   * run after it, since defers run last-in first-out. By source order, as the defers are registered.
+   * run after it, since defers run last-in first-out.
    */
   deferredAfterDone(node: FuncNode): ReadonlySet<Pos> {
-    let out = this.afterDone.get(node);
+    const done = (_fn: FuncNode, call: CallExpr) =>
+      call.fn.k === 'sel' && call.fn.name === 'Done' && libraryName(this.graph.callInfo(call)) === 'sync.(*WaitGroup).Done';
+    return this.deferredBefore(node, done, this.afterDone);
+  }
+
+  /** Deferred calls registered before a deferred wait for goroutines (`defer func() { wg.Wait() }()`): they run after it. */
+  deferredAfterWait(node: FuncNode): ReadonlySet<Pos> {
+    return this.deferredBefore(node, (fn, call) => this.waits(fn, call), this.afterWait);
+  }
+
+  /**
+   * Positions (of the statement and of its call) of the defers that run after a later-registered defer
+   * that does `what`, itself or in a deferred literal. By source order, as the defers are registered.
+   */
+  private deferredBefore(node: FuncNode, what: (fn: FuncNode, call: CallExpr) => boolean, memo: Map<FuncNode, ReadonlySet<Pos>>): ReadonlySet<Pos> {
+    let out = memo.get(node);
     if (out) return out;
     const found = new Set<Pos>();
-    const defers: CallExpr[] = [];
-    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'defer' && st.call.k === 'call') defers.push(st.call);
-    const done = (call: CallExpr): boolean => {
-      if (call.fn.k === 'sel' && call.fn.name === 'Done') return libraryName(this.graph.callInfo(call)) === 'sync.(*WaitGroup).Done';
+    const defers: { pos: Pos; call: CallExpr }[] = [];
+    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'defer' && st.call.k === 'call') defers.push({ pos: st.pos, call: st.call });
+    const does = (call: CallExpr): boolean => {
+      if (what(node, call)) return true;
       const lit = call.fn.k === 'funclit' ? node.file.funcs[call.fn.fn] : undefined;
       if (!lit?.body) return false;
       const litNode = this.graph.nodeOf(node.file, lit);
-      return this.graph.sites(litNode).some((site) => site.call.fn.k === 'sel' && site.call.fn.name === 'Done' && libraryName(this.graph.callInfo(site.call)) === 'sync.(*WaitGroup).Done');
+      return this.graph.sites(litNode).some((site) => what(litNode, site.call));
     };
-    let lastDone = defers.length - 1;
-    while (lastDone >= 0 && !done(defers[lastDone]!)) lastDone--;
-    for (let i = 0; i < lastDone; i++) found.add(defers[i]!.pos);
-    this.afterDone.set(node, found);
+    let last = defers.length - 1;
+    while (last >= 0 && !does(defers[last]!.call)) last--;
+    for (let i = 0; i < last; i++) found.add(defers[i]!.pos).add(defers[i]!.call.pos);
+    memo.set(node, found);
     return found;
   }
 

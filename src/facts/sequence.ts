@@ -463,7 +463,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   // Deferred closes run at every exit, after whatever the path did.
   for (const { e: exit } of exits) {
     let s = exit;
-    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, NO_GUARDS);
+    for (const [id, op] of exit.deferred) {
+      // A defer registered later runs first: when it waits for the goroutines, they are done by this close.
+      if (s.spawned.size && facts.deferredAfterWait(fn).has(op.steps[0]!.pos)) s = { ...s, spawned: new Map(), spawnedCloses: new Map([...s.spawnedCloses].filter(([, c]) => c.afterDone)) };
+      s = onClose(id, op, s, true, NO_GUARDS);
+    }
   }
   return out;
 }
