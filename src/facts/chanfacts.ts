@@ -862,16 +862,19 @@ export class ChannelFacts {
           if (op.steps.length >= MAX_STEPS) continue;
           let mapped = this.mapId(id, node, callee, call);
           if (mapped === undefined) continue;
-          // A local of the callee (not one it shares with us by capture) is made anew by every call.
-          const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
-          let root = foreignLocal ? MADE : rootOf(op.root);
-          const alias = mapped.startsWith('field:') ? this.fieldAlias(node, root) : undefined;
-          if (alias) [mapped, root] = alias;
+          let aliasRoot: [string | undefined] | undefined;
+          if (mapped.startsWith('field:')) {
+            const alias = this.fieldAlias(node, rootOf(op.root));
+            if (alias) [mapped, aliasRoot] = [alias[0], [alias[1]]];
+          }
           if (seen.has(mapped)) continue;
           const conds = this.mapConds(node, callee, op.conds, call, receiver);
           // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
           if (conds === false) continue;
           seen.add(mapped);
+          // A local of the callee (not one it shares with us by capture) is made anew by every call.
+          const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
+          const root = aliasRoot ? aliasRoot[0] : foreignLocal ? MADE : rootOf(op.root);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
           const recvd = op.recvd.length ? op.recvd.flatMap((r) => this.mapId(r, node, callee, call) ?? []) : op.recvd;
           into.push({ id: mapped, op, step, root, conds, recvd, once, precise });
@@ -1041,28 +1044,28 @@ export class ChannelFacts {
    * or passing f on to a helper that does.
    */
   private noteSpawns(node: FuncNode, spawns: Set<number>): void {
-    const paramIndex = (e: Expr, within: FuncNode): number | undefined => {
-      const st = e.k === 'id' ? this.graph.storageOf(within, e) : undefined;
+    const paramIndex = (e: Expr | undefined, within: FuncNode): number | undefined => {
+      const st = e?.k === 'id' ? this.graph.storageOf(within, e) : undefined;
       return st?.kind === 'param' && st.fn === node.id && st.index >= 0 ? st.index : undefined;
     };
-    for (const st of allStmts(node.decl.body ?? [])) {
-      if (st.k !== 'go' || st.call.k !== 'call') continue;
-      const direct = paramIndex(st.call.fn, node);
-      if (direct !== undefined) spawns.add(direct);
-      const lit = st.call.fn.k === 'funclit' ? node.file.funcs[st.call.fn.fn] : undefined;
-      if (!lit) continue;
-      const litNode = this.graph.nodeOf(node.file, lit);
-      for (const site of this.graph.sites(litNode)) {
-        const i = paramIndex(site.call.fn, litNode);
-        if (i !== undefined) spawns.add(i);
-      }
-    }
     for (const site of this.graph.sites(node)) {
-      for (const t of this.targetsOf(node, site.call)) {
+      const { call } = site;
+      if (site.mode === 'go') {
+        const direct = paramIndex(call.fn, node);
+        if (direct !== undefined) spawns.add(direct);
+        const lit = call.fn.k === 'funclit' ? node.file.funcs[call.fn.fn] : undefined;
+        if (!lit) continue;
+        const litNode = this.graph.nodeOf(node.file, lit);
+        for (const inner of this.graph.sites(litNode)) {
+          const i = paramIndex(inner.call.fn, litNode);
+          if (i !== undefined) spawns.add(i);
+        }
+        continue;
+      }
+      for (const t of this.targetsOf(node, call)) {
         if (!t.precise) continue;
         for (const j of this.of(t.callee).spawns) {
-          const arg = site.call.args[j];
-          const i = arg && paramIndex(arg, node);
+          const i = paramIndex(call.args[j], node);
           if (i !== undefined) spawns.add(i);
         }
       }

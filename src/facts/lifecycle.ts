@@ -58,7 +58,11 @@ function find(facts: ChannelFacts): LifecycleHazard[] {
   }
   if (teardowns.size === 0) return [];
   const out: LifecycleHazard[] = [];
-  for (const fn of facts.graph.funcs) if (fn.decl.recv && fn.decl.body) out.push(...setupHazards(facts, fn, teardowns));
+  for (const fn of facts.graph.funcs) {
+    // A setup assigns the channel field itself: its facts list that among the channels it re-makes.
+    if (!fn.decl.recv || !fn.decl.body || ![...facts.of(fn).remakes.keys()].some((id) => teardowns.has(id))) continue;
+    out.push(...setupHazards(facts, fn, teardowns));
+  }
   return out;
 }
 
