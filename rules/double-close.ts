@@ -1,7 +1,8 @@
 import { shortName } from '../src/facts/chanfacts.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { lifecycleHazards, type LifecycleHazard } from '../src/facts/lifecycle.js';
 import { sequenceHazards } from '../src/facts/sequence.js';
-import type { Rule } from '../src/rule.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {
   meta: {
@@ -10,8 +11,9 @@ export const doubleClose: Rule = {
     description:
       'A channel may be closed twice: two closes on one path through a function (directly or through calls), a close ' +
       'that runs again on the next loop iteration (unconditionally: not under an if of the loop), or a close followed ' +
-      'by a deferred close, or closes on goroutines that nothing orders (one goroutine per element of a loop, each closing ' +
-      'the same channel). The second close panics with "close of closed channel".',
+      'by a deferred close, closes on goroutines that nothing orders (one goroutine per element of a loop, each closing ' +
+      'the same channel), or a setup method (Start, Open) that re-arms the teardown\'s guard and returns before ' +
+      'making the channel anew. The second close panics with "close of closed channel".',
     severity: 'error',
     precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
@@ -44,7 +46,7 @@ export const doubleClose: Rule = {
       if (h.concurrent && h.loop) {
         message = `${name} is closed by each goroutine that ${shortName(h.fn)} starts in this loop${via(second)}: nothing stops the second one from closing it again`;
       } else if (h.concurrent) {
-        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
+        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}${first.afterDone ? ' after its WaitGroup.Done (defers run last-in first-out, so Wait does not cover the close)' : ''}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
       } else if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
       else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;
       else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (${lineRef(firstAt, at)}${via(first)})`;
@@ -65,5 +67,31 @@ export const doubleClose: Rule = {
         ...(h.fn.file.generated ? { generated: true } : {}),
       });
     }
+    for (const h of lifecycleHazards(facts)) reportLifecycle(ctx, h);
   },
 };
+
+/** A setup path that re-arms the teardown but leaves it the channel it already closed. */
+function reportLifecycle(ctx: RuleContext, h: LifecycleHazard): void {
+  const at = stepLocation({ node: h.setup, pos: h.at, message: '' });
+  const guardAt = stepLocation({ node: h.setup, pos: h.guard.pos, message: '' });
+  const madeAt = stepLocation({ node: h.setup, pos: h.chan.made, message: '' });
+  const closeAt = opLocation(h.close);
+  const [setup, teardown] = [shortName(h.setup), shortName(h.teardown)];
+  const name = h.chan.display;
+  ctx.report({
+    confidence: 'high',
+    message:
+      `${setup.split('.').pop()} re-arms ${h.guard.display} (${lineRef(guardAt, at)}) and returns here before re-making ${name} (${lineRef(madeAt, at)}): ` +
+      `after ${teardown} closed ${name}, the next ${teardown} closes it again${via(h.close)}: close of closed channel panics [high confidence]`,
+    location: at,
+    related: [
+      { location: guardAt, message: `${h.guard.display} re-armed` },
+      { location: madeAt, message: `${name} made anew only on the other paths` },
+      { location: closeAt, message: `${teardown} closes ${name}` },
+    ],
+    flows: [opFlow(`${teardown} closes ${name}`, h.close)],
+    identity: [h.setup.id, h.chan.id, 'lifecycle'],
+    ...(h.setup.file.generated ? { generated: true } : {}),
+  });
+}

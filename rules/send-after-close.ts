@@ -20,7 +20,8 @@ function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]):
 
 /** The statement reaching the send, moved before the one reaching the close, when that is safe. */
 function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts) {
-  if (h.kind !== 'send-after-close') return {};
+  // Moving the send above the `go` statement is no fix for a goroutine's close.
+  if (h.kind !== 'send-after-close' || h.close.afterDone) return {};
   const closes = (call: CallExpr) => facts.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
   const reorder = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes);
   return reorder ? { reorder } : {};
@@ -75,7 +76,9 @@ export const sendAfterClose: Rule = {
         ? `; ${others.length} other function${others.length > 1 ? 's' : ''} reach${others.length > 1 ? '' : 'es'} both in this order too (${[...new Set(others.map((o) => shortName(o.fn)))].slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''})`
         : '';
       const message =
-        h.kind === 'send-after-close'
+        h.kind === 'send-after-close' && close.afterDone
+          ? `send on ${name} after it may be closed: a goroutine ${fnName} started closes it${via(close)} at ${lineRef(closeAt, at)} after its WaitGroup.Done, so the Wait before this send does not wait for the close; send on closed channel panics${also} [${confidence} confidence]`
+          : h.kind === 'send-after-close'
           ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at ${lineRef(closeAt, at)}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
           : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({

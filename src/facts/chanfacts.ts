@@ -48,6 +48,11 @@ export interface OpFact {
   recovers: boolean;
   /** Runs inside a `sync.Once.Do` function. */
   once: boolean;
+  /**
+   * A deferred close that runs after the goroutine's `WaitGroup.Done` (`defer close(ch); defer wg.Done()`:
+   * defers run last-in first-out): a `Wait` returning does not mean it happened.
+   */
+  afterDone?: boolean;
   /** Runs on a goroutine started along the path. */
   async: boolean;
   /** Every hop is a static, concrete-method or closure call: no interface or function-value dispatch. */
@@ -85,6 +90,11 @@ export interface FuncFacts {
   asyncCloses: Map<ChanId, OpFact>;
   /** Channel fields and globals the function assigns (`w.metasCh = make(...)`), with the instance root. */
   remakes: Map<ChanId, string | undefined>;
+  /**
+   * Function-typed parameters the function runs on goroutines it leaves running (`go f()`, or a
+   * goroutine calling f): at each call, what the argument passed there does is async for the caller.
+   */
+  spawns: ReadonlySet<number>;
 }
 
 /**
@@ -142,7 +152,8 @@ export interface CallContext {
 const MAX_STEPS = 12;
 /** The guards of a deferred call: none of the locks held where it is deferred are held when it runs. */
 export const NO_LOCKS: ReadonlySet<string> = new Set();
-const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map() };
+const NO_SPAWNS: ReadonlySet<number> = new Set();
+const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map(), spawns: NO_SPAWNS };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
 const WAITS: CallShape = { targets: [], waits: true };
@@ -861,6 +872,27 @@ export class ChannelFacts {
     const seenSends = new Set<ChanId>();
     const seenAsync = new Set<ChanId>();
     const seenAsyncCloses = new Set<ChanId>();
+    // Bound at this call, a closure argument is known exactly: its operations come before the ones
+    // that function-value dispatch guesses for the helper's `go f()`.
+    for (const { callee, precise } of targets) {
+      const { spawns } = this.of(callee);
+      if (!precise || spawns.size === 0) continue;
+      for (const index of spawns) {
+        const lit = this.boundCall(call.args[index]);
+        if (!lit) continue;
+        const eff = this.effectsOf(node, lit);
+        const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
+        const bind = (from: CalleeOp[], into: CalleeOp[], seen: Set<ChanId>) => {
+          for (const c of from) {
+            if (into.length >= MAX_FACTS || seen.has(c.id)) continue;
+            seen.add(c.id);
+            into.push({ ...c, step, op: { ...c.op, steps: [c.step, ...c.op.steps] } });
+          }
+        };
+        bind([...eff.sends, ...eff.async], async, seenAsync);
+        bind([...eff.closes, ...eff.asyncCloses], asyncCloses, seenAsyncCloses);
+      }
+    }
     for (const { callee, once, precise } of targets) {
       const f = this.of(callee);
       // Most callees touch no channel: skip them before building anything.
@@ -882,17 +914,24 @@ export class ChannelFacts {
         for (const [id, op] of from) {
           if (into.length >= MAX_FACTS) break;
           if (op.steps.length >= MAX_STEPS) continue;
-          const mapped = this.mapId(id, node, callee, call);
-          if (mapped === undefined || seen.has(mapped)) continue;
+          let mapped = this.mapId(id, node, callee, call);
+          if (mapped === undefined) continue;
+          let aliasRoot: [string | undefined] | undefined;
+          if (mapped.startsWith('field:')) {
+            const alias = this.fieldAlias(node, rootOf(op.root));
+            if (alias) [mapped, aliasRoot] = [alias[0], [alias[1]]];
+          }
+          if (seen.has(mapped)) continue;
           const conds = this.mapConds(node, callee, op.conds, call, receiver);
           // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
           if (conds === false) continue;
           seen.add(mapped);
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
+          const root = aliasRoot ? aliasRoot[0] : foreignLocal ? MADE : rootOf(op.root);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
           const recvd = op.recvd.length ? op.recvd.flatMap((r) => this.mapId(r, node, callee, call) ?? []) : op.recvd;
-          into.push({ id: mapped, op, step, root: foreignLocal ? MADE : rootOf(op.root), conds, recvd, once, precise });
+          into.push({ id: mapped, op, step, root, conds, recvd, once, precise });
         }
       };
       map(f.closes, closes, seenCloses);
@@ -920,6 +959,7 @@ export class ChannelFacts {
       async: op.async || ctx.async,
       precise: op.precise && c.precise,
     };
+    if (op.afterDone) lifted.afterDone = true;
     if (c.root !== undefined) lifted.root = c.root;
     return lifted;
   }
@@ -954,6 +994,7 @@ export class ChannelFacts {
     const async = new Map<ChanId, OpFact>(before?.async);
     const asyncCloses = new Map<ChanId, OpFact>(before?.asyncCloses);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
+    const spawns = new Set<number>(before?.spawns);
     const body = node.decl.body;
     if (body && !this.touchesChannels(node)) {
       // Most functions neither close nor send, directly or through a call: only their channel
@@ -1009,6 +1050,7 @@ export class ChannelFacts {
             const closed = this.closedBy(call);
             if (closed) {
               const r = op(closed, call.pos, 'closes', g);
+              if (r && this.deferredAfterDone(node).has(call.pos)) r[1].afterDone = true;
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
               return path;
             }
@@ -1028,21 +1070,115 @@ export class ChannelFacts {
         if (c && [...sets].some((x) => !c.sets.includes(x))) closes.set(id, { ...c, sets: [...new Set([...c.sets, ...sets])] });
       }
     }
-    // A function that waits for goroutines, or receives what they produce, before returning joins them.
-    if ((async.size || asyncCloses.size) && (this.waitsIn(node) || this.receivesIn(node).size > 0)) {
+    // A function that waits for goroutines, or receives what they produce, before returning joins them;
+    // a Wait does not join a close deferred to run after the goroutine's Done.
+    // Only a parameter can be bound to a closure at the call.
+    if (body && node.decl.params.length > 0) this.noteSpawns(node, spawns);
+    if ((async.size || asyncCloses.size || spawns.size) && (this.waitsIn(node) || this.receivesIn(node).size > 0)) {
       async.clear();
-      asyncCloses.clear();
+      spawns.clear();
+      const waitOnly = this.receivesIn(node).size === 0;
+      for (const [id, c] of asyncCloses) if (!waitOnly || !c.afterDone) asyncCloses.delete(id);
     }
-    const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size;
-    this.facts.set(node, some ? { closes, sends, async, asyncCloses, remakes } : NO_FACTS);
+    const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size || spawns.size;
+    this.facts.set(node, some ? { closes, sends, async, asyncCloses, remakes, spawns: spawns.size ? spawns : NO_SPAWNS } : NO_FACTS);
     return (
       !before ||
       before.closes.size !== closes.size ||
       before.sends.size !== sends.size ||
       before.async.size !== async.size ||
       before.asyncCloses.size !== asyncCloses.size ||
-      before.remakes.size !== remakes.size
+      before.remakes.size !== remakes.size ||
+      before.spawns.size !== spawns.size
     );
+  }
+
+  /**
+   * The function-typed parameters `node` starts on a goroutine: `go f()`, `go func() { ...; f() }()`,
+   * or passing f on to a helper that does.
+   */
+  private noteSpawns(node: FuncNode, spawns: Set<number>): void {
+    const paramIndex = (e: Expr | undefined, within: FuncNode): number | undefined => {
+      const st = e?.k === 'id' ? this.graph.storageOf(within, e) : undefined;
+      return st?.kind === 'param' && st.fn === node.id && st.index >= 0 ? st.index : undefined;
+    };
+    for (const site of this.graph.sites(node)) {
+      const { call } = site;
+      if (site.mode === 'go') {
+        const direct = paramIndex(call.fn, node);
+        if (direct !== undefined) spawns.add(direct);
+        const lit = call.fn.k === 'funclit' ? node.file.funcs[call.fn.fn] : undefined;
+        if (!lit) continue;
+        const litNode = this.graph.nodeOf(node.file, lit);
+        for (const inner of this.graph.sites(litNode)) {
+          const i = paramIndex(inner.call.fn, litNode);
+          if (i !== undefined) spawns.add(i);
+        }
+        continue;
+      }
+      for (const t of this.targetsOf(node, call)) {
+        if (!t.precise) continue;
+        for (const j of this.of(t.callee).spawns) {
+          const i = paramIndex(call.args[j], node);
+          if (i !== undefined) spawns.add(i);
+        }
+      }
+    }
+  }
+
+  private readonly bound = new Map<Expr, CallExpr>();
+
+  /** A call of the function literal passed as an argument, for its effects; one per literal. */
+  private boundCall(arg: Expr | undefined): CallExpr | undefined {
+    if (arg?.k !== 'funclit') return undefined;
+    let call = this.bound.get(arg);
+    if (!call) this.bound.set(arg, (call = { k: 'call', fn: arg, args: [], pos: arg.pos }));
+    return call;
+  }
+
+  private readonly aliases = new Map<FuncNode, Map<string, [ChanId, string | undefined] | null>>();
+
+  /**
+   * The channel a field of a local object holds when the code shows it (`w := &worker{out: ch}`,
+   * `w := newWorker(ch)` with `return &worker{out: c}`): `w.out` is then `ch`, by its id and root.
+   * Only a local bound once, by a literal or a constructor visible here.
+   */
+  fieldAlias(node: FuncNode, root: string | undefined): [ChanId, string | undefined] | undefined {
+    const dot = root === undefined ? -1 : root.indexOf('.');
+    if (root === undefined || dot <= 0 || root.indexOf('.', dot + 1) !== -1 || '@^#'.includes(root[0]!)) return undefined;
+    let memo = this.aliases.get(node);
+    if (!memo) this.aliases.set(node, (memo = new Map()));
+    let out = memo.get(root);
+    if (out === undefined) {
+      const value = this.fieldValue(node, root.slice(0, dot), root.slice(dot + 1));
+      const id = value && this.idOf(node, value);
+      out = id === undefined ? null : [id, this.rootIn(node, value)];
+      memo.set(root, out);
+    }
+    return out ?? undefined;
+  }
+
+  private fieldValue(node: FuncNode, local: string, field: string): Expr | undefined {
+    const sources = this.localSources(node).get(local);
+    if (sources?.length !== 1) return undefined;
+    let src = sources[0]!;
+    if (src.k === 'unary' && src.op === '&') src = src.x;
+    if (src.k === 'composite') return src.elems.find((e) => e.key === field)?.value;
+    if (src.k !== 'call') return undefined;
+    const info = this.graph.callInfo(src);
+    const callee = info.kind === 'resolved' && info.targets.length === 1 && info.targets[0]!.how === 'static' ? info.targets[0]!.callee : undefined;
+    if (!callee) return undefined;
+    // The constructor stores its parameter in the field of what it returns.
+    for (const st of allStmts(callee.decl.body ?? [])) {
+      if (st.k !== 'return') continue;
+      let v = st.values[0];
+      if (v?.k === 'unary' && v.op === '&') v = v.x;
+      if (v?.k !== 'composite') continue;
+      const stored = v.elems.find((e) => e.key === field)?.value;
+      const p = stored?.k === 'id' ? this.graph.storageOf(callee, stored) : undefined;
+      return p?.kind === 'param' && p.fn === callee.id && p.index >= 0 ? src.args[p.index] : undefined;
+    }
+    return undefined;
   }
 
   /** Channel fields and globals among assigned targets: callers forget what they knew closed there. */
@@ -1087,6 +1223,48 @@ export class ChannelFacts {
     const key = this.localKey(node, e);
     const sources = key === undefined ? undefined : this.localSources(node).get(key);
     return sources !== undefined && sources.length > 0 && sources.every(isConstruction);
+  }
+
+  private readonly afterDone = new Map<FuncNode, ReadonlySet<Pos>>();
+  private readonly afterWait = new Map<FuncNode, ReadonlySet<Pos>>();
+
+  /**
+   * Deferred calls registered before a deferred `wg.Done()` (or a deferred literal calling it): they
+   * run after it, since defers run last-in first-out.
+   */
+  deferredAfterDone(node: FuncNode): ReadonlySet<Pos> {
+    const done = (_fn: FuncNode, call: CallExpr) =>
+      call.fn.k === 'sel' && call.fn.name === 'Done' && libraryName(this.graph.callInfo(call)) === 'sync.(*WaitGroup).Done';
+    return this.deferredBefore(node, done, this.afterDone);
+  }
+
+  /** Deferred calls registered before a deferred wait for goroutines (`defer func() { wg.Wait() }()`): they run after it. */
+  deferredAfterWait(node: FuncNode): ReadonlySet<Pos> {
+    return this.deferredBefore(node, (fn, call) => this.waits(fn, call), this.afterWait);
+  }
+
+  /**
+   * Positions (of the statement and of its call) of the defers that run after a later-registered defer
+   * that does `what`, itself or in a deferred literal. By source order, as the defers are registered.
+   */
+  private deferredBefore(node: FuncNode, what: (fn: FuncNode, call: CallExpr) => boolean, memo: Map<FuncNode, ReadonlySet<Pos>>): ReadonlySet<Pos> {
+    let out = memo.get(node);
+    if (out) return out;
+    const found = new Set<Pos>();
+    const defers: { pos: Pos; call: CallExpr }[] = [];
+    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'defer' && st.call.k === 'call') defers.push({ pos: st.pos, call: st.call });
+    const does = (call: CallExpr): boolean => {
+      if (what(node, call)) return true;
+      const lit = call.fn.k === 'funclit' ? node.file.funcs[call.fn.fn] : undefined;
+      if (!lit?.body) return false;
+      const litNode = this.graph.nodeOf(node.file, lit);
+      return this.graph.sites(litNode).some((site) => what(litNode, site.call));
+    };
+    let last = defers.length - 1;
+    while (last >= 0 && !does(defers[last]!.call)) last--;
+    for (let i = 0; i < last; i++) found.add(defers[i]!.pos).add(defers[i]!.call.pos);
+    memo.set(node, found);
+    return found;
   }
 
   /** Whether the function calls `WaitGroup.Wait`, `errgroup.Wait` or the like. */

@@ -322,8 +322,9 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
-    // Every hazard starts at a close the function performs or reaches, or one on a goroutine it starts,
-    // and its facts list all of those.
+    // Every hazard starts at a close the function performs or reaches, or one on a goroutine it starts
+    // (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and its
+    // facts list all of those.
     for (const fn of facts.graph.funcs) {
       const { closes, asyncCloses } = facts.of(fn);
       if (closes.size > 0 || asyncCloses.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
@@ -388,7 +389,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     }
     // A goroutine this function started closes it too, and nothing waited for that goroutine.
     const racing = s.spawnedCloses.get(id);
-    if (racing && !op.waited && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
+    if (racing && (!op.waited || racing.afterDone) && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
       emit({ kind: 'close-after-close', fn, id, first: racing, second: op, loop: false, deferred, concurrent: true }, op.steps[0]!.pos, racing.steps.at(-1)!.pos);
     }
     const sender = s.spawned.get(id);
@@ -415,6 +416,12 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     return { ...s, closed: withEntries(s.closed, new Map([[id, op]])), when: op.conds.length ? new Map(s.when).set(id, new Set(op.conds)) : s.when };
   };
   const onSend = (id: ChanId, op: OpFact, s: State, g: GuardState) => {
+    // After a Wait, a close a goroutine deferred past its Done may run any moment.
+    const late = op.waited ? s.spawnedCloses.get(id) : undefined;
+    if (late?.afterDone && !late.once && !unnamed(late.root) && !distinct(late.root, op.root) && op.root !== MADE) {
+      emit({ kind: 'send-after-close', fn, id, close: late, send: op }, lastPos(op), late.steps.at(-1)!.pos);
+      return;
+    }
     const close = s.closed.get(id);
     if (!close) return;
     // The closed instance must be one this function can name (its own, its receiver's, an argument's):
@@ -469,7 +476,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           return several(spawn(cur, sends, eff.closes, (c) => facts.lift(fn, c, ctx)), sends, call);
         }
         // Only a send on something already closed matters: lift the rest never.
-        for (const c of eff.sends) if (s.closed.has(c.id) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
+        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
@@ -484,7 +491,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           if (!possible(c) || cur.spawnedCloses.has(c.id)) continue;
           cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
         }
-        return eff.waits ? { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: new Map() } : cur;
+        if (!eff.waits) return cur;
+        // A close the goroutine defers past its Done may still be ahead.
+        const pending = [...cur.spawnedCloses].filter(([, op]) => op.afterDone);
+        return { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: pending.length ? new Map(pending) : new Map() };
       },
       recv(ch, untilClosed, _g, s) {
         if (s.spawned.size === 0) return s;
@@ -553,7 +563,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
   // Deferred closes run at every exit, after whatever the path did.
   for (const { e: exit } of exits) {
     let s = exit;
-    for (const [id, op] of exit.deferred) s = onClose(id, op, s, true, NO_GUARDS);
+    for (const [id, op] of exit.deferred) {
+      // A defer registered later runs first: when it waits for the goroutines, they are done by this close.
+      if (s.spawned.size && facts.deferredAfterWait(fn).has(op.steps[0]!.pos)) s = { ...s, spawned: new Map(), spawnedCloses: new Map([...s.spawnedCloses].filter(([, c]) => c.afterDone)) };
+      s = onClose(id, op, s, true, NO_GUARDS);
+    }
   }
   return out;
 }
