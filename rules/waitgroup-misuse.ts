@@ -1,4 +1,5 @@
 import { shortName } from '../src/facts/chanfacts.js';
+import { lineRef } from '../src/facts/report.js';
 import { WaitGroupFacts } from '../src/facts/waitgroups.js';
 import { colOf, lineOf, type Pos } from '../src/ir.js';
 import type { Location } from '../src/findings.js';
@@ -31,12 +32,13 @@ export const waitgroupMisuse: Rule = {
       const waitAt = at(wait.fn, wait.op.pos);
       const name = add.display;
       const started = literal ? `started at line ${goAt.line}` : `${shortName(callee)}, started at line ${goAt.line}`;
+      const location = literal ? at(callee, add.pos) : goAt;
       ctx.report({
         confidence: literal ? 'high' : 'medium',
         message:
-          `${name}.Add is called inside the goroutine it counts (${started}): the Wait at line ${waitAt.line} can run before it ` +
+          `${name}.Add is called inside the goroutine it counts (${started}): the Wait at ${lineRef(waitAt, location)}${wait.fn === fn ? '' : ` (in ${shortName(wait.fn)})`} can run before it ` +
           'and return while the goroutine is still working; call Add before the go statement',
-        location: literal ? at(callee, add.pos) : goAt,
+        location,
         related: [
           ...(literal ? [{ location: goAt, message: 'goroutine started here' }] : [{ location: at(callee, add.pos), message: `${name}.Add in ${shortName(callee)}` }]),
           { location: waitAt, message: `waits on ${wait.op.display}` },

@@ -18,6 +18,8 @@ export interface WgOp extends Place {
   key: string;
   /** The WaitGroup as written: `wg`, `s.wg`. */
   display: string;
+  /** The variable it is reached from: `s` in `s.wg`. */
+  root: string;
   call: CallExpr;
   pos: Pos;
 }
@@ -31,6 +33,8 @@ export interface GoStart extends Place {
 interface BodyOps {
   ops: WgOp[];
   goes: GoStart[];
+  /** Names declared in each loop's body, at any depth: a fresh variable on every pass. */
+  declared: Map<ForStmt, Set<string>>;
 }
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
@@ -55,6 +59,8 @@ export interface SerialWait {
 const WG_RE = /^sync\.\(\*WaitGroup\)\.(Add|Done|Wait)$/;
 /** Targets whose body is the goroutine's for certain (not one of several dispatch candidates). */
 const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
+/** How many calls up a WaitGroup parameter is followed to its caller's Wait. */
+const MAX_CALLER_DEPTH = 2;
 
 /**
  * WaitGroup operations per function and the two misuses read from them. Built only by the rule that
@@ -79,7 +85,7 @@ export class WaitGroupFacts {
   bodyOf(fn: FuncNode): BodyOps {
     let out = this.bodies.get(fn);
     if (!out) {
-      out = { ops: [], goes: [] };
+      out = { ops: [], goes: [], declared: new Map() };
       this.walk(fn, fn.decl.body ?? [], { direct: true }, out);
       this.bodies.set(fn, out);
     }
@@ -89,6 +95,7 @@ export class WaitGroupFacts {
   private walk(fn: FuncNode, body: readonly Stmt[], place: Place, out: BodyOps): void {
     const nested: Place = { ...place, direct: false };
     for (const s of body) {
+      if (place.loop) for (const name of declaredBy(s)) this.declare(out, place.loop, name);
       switch (s.k) {
         case 'expr':
           if (s.x.k === 'call') this.op(fn, s.x, place, out);
@@ -108,7 +115,10 @@ export class WaitGroupFacts {
           if (s.stmt) this.walk(fn, [s.stmt], place, out);
           break;
         case 'for':
+          for (const name of declaredBy(s)) this.declare(out, s, name);
           this.walk(fn, s.body, { loop: s, direct: true }, out);
+          // The outer loop's pass declares what its inner loops do.
+          if (place.loop) for (const name of out.declared.get(s) ?? []) this.declare(out, place.loop, name);
           break;
         case 'if':
           this.walk(fn, s.then, nested, out);
@@ -123,12 +133,18 @@ export class WaitGroupFacts {
     }
   }
 
+  private declare(out: BodyOps, loop: ForStmt, name: string): void {
+    const names = out.declared.get(loop);
+    if (names) names.add(name);
+    else out.declared.set(loop, new Set([name]));
+  }
+
   private op(fn: FuncNode, call: CallExpr, place: Place, out: BodyOps): void {
     const m = WG_RE.exec(libraryName(this.graph.callInfo(call)) ?? '');
     if (!m || call.fn.k !== 'sel') return;
     const key = keyOf(this.graph, fn, call.fn.x);
     if (key === undefined) return;
-    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), call, pos: call.pos });
+    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), call, pos: call.pos });
   }
 
   private goroutineOf(call: CallExpr): FuncNode | undefined {
@@ -149,14 +165,34 @@ export class WaitGroupFacts {
     const add = body.ops.find((o) => o.method === 'Add' && o.direct && !o.loop && o.pos < firstGo);
     if (!add || !body.ops.some((o) => o.method === 'Done' && o.key === add.key)) return;
     const key = mapKey(this.graph, add.key, callee, go.stmt.call as CallExpr, fn);
-    if (key === undefined) return;
-    for (let at: FuncNode | undefined = fn; at; at = parentOf(this.graph, at)) {
-      const op = this.bodyOf(at).ops.find((o) => o.method === 'Wait' && o.key === key && o.pos > go.stmt.pos);
-      if (op) {
-        this.lateAdds.push({ fn, go, callee, add, wait: { fn: at, op } });
-        return;
-      }
+    const wait = key === undefined ? undefined : this.waitAfter(fn, key, go.stmt.pos, 0);
+    if (wait && wait !== 'counted') this.lateAdds.push({ fn, go, callee, add, wait });
+  }
+
+  /**
+   * The first Wait on `key` after `pos` in `fn`, in the functions it is a closure of, or (for a
+   * WaitGroup passed in) in its callers after the call, up to MAX_CALLER_DEPTH calls up. 'counted'
+   * when an Add on it comes first there: the counter is then above zero when the goroutine adds.
+   */
+  private waitAfter(fn: FuncNode, key: string, pos: Pos, depth: number): { fn: FuncNode; op: WgOp } | 'counted' | undefined {
+    const chain: FuncNode[] = [];
+    for (let at: FuncNode | undefined = fn; at; at = parentOf(this.graph, at)) chain.push(at);
+    for (const at of chain) {
+      const ops = this.bodyOf(at).ops;
+      if (ops.some((o) => o.method === 'Add' && o.key === key && o.pos < pos)) return 'counted';
+      const op = ops.find((o) => o.method === 'Wait' && o.key === key && o.pos > pos);
+      if (op) return { fn: at, op };
     }
+    if (depth === MAX_CALLER_DEPTH) return undefined;
+    const at = chain.find((f) => key.startsWith(`P:${f.id}:`));
+    if (!at) return undefined;
+    for (const edge of this.graph.callers(at)) {
+      if (edge.mode !== 'call' || !PRECISE_HOWS.has(edge.how)) continue;
+      const up = mapKey(this.graph, key, at, edge.call, edge.caller);
+      const found = up === undefined ? undefined : this.waitAfter(edge.caller, up, edge.call.pos, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /**
@@ -172,7 +208,10 @@ export class WaitGroupFacts {
         .ops.filter((o) => o.method === 'Done')
         .map((o) => mapKey(this.graph, o.key, callee, call, fn)),
     );
-    const wait = this.bodyOf(fn).ops.find((o) => o.method === 'Wait' && o.loop === go.loop && o.direct && o.pos > go.stmt.pos && counted.has(o.key));
+    const body = this.bodyOf(fn);
+    const wait = body.ops.find(
+      (o) => o.method === 'Wait' && o.loop === go.loop && o.direct && o.pos > go.stmt.pos && counted.has(o.key) && !body.declared.get(go.loop!)?.has(o.root),
+    );
     if (wait && !this.serialWaits.some((s) => s.wait === wait)) this.serialWaits.push({ fn, wait, go, callee });
   }
 }
@@ -244,6 +283,29 @@ function mapKey(graph: CallGraph, key: string, callee: FuncNode, call: CallExpr,
 function parentOf(graph: CallGraph, fn: FuncNode): FuncNode | undefined {
   const p = fn.decl.parent === undefined ? undefined : fn.file.funcs[fn.decl.parent];
   return p && graph.nodeOf(fn.file, p);
+}
+
+/** Names a statement itself declares (not those of blocks it holds). */
+function declaredBy(s: Stmt): string[] {
+  switch (s.k) {
+    case 'var':
+      return s.names;
+    case 'assign':
+      return s.op === ':=' ? s.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : [])) : [];
+    case 'for':
+      // A loop's own variables: with Go 1.22, a new one on every pass.
+      return [...(s.init ? declaredBy(s.init) : []), ...(s.range?.define ? [s.range.key, s.range.value].flatMap((v) => (v?.k === 'id' ? [v.name] : [])) : [])];
+    case 'if':
+    case 'switch':
+    case 'typeswitch':
+      return s.init ? declaredBy(s.init) : [];
+    default:
+      return [];
+  }
+}
+
+function rootName(e: Expr): string {
+  return e.k === 'id' ? e.name : e.k === 'sel' || e.k === 'unary' ? rootName(e.x) : '';
 }
 
 function textOf(e: Expr): string {
