@@ -1,6 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
-import type { CallExpr } from './calls.js';
+import { builtinArg } from '../irutil.js';
+import { exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type GoStmt = Extract<Stmt, { k: 'go' }>;
@@ -33,6 +34,10 @@ export interface GoStart extends Place {
 interface BodyOps {
   ops: WgOp[];
   goes: GoStart[];
+  /** Where the function receives from a channel (`<-ch`, a select's receive): a possible handshake. */
+  recvs: Pos[];
+  /** Whether it sends on or closes a channel: something a receiver can be ordered after. */
+  signals: boolean;
   /** Names declared in each loop's body, at any depth: a fresh variable on every pass. */
   declared: Map<ForStmt, Set<string>>;
 }
@@ -85,7 +90,7 @@ export class WaitGroupFacts {
   bodyOf(fn: FuncNode): BodyOps {
     let out = this.bodies.get(fn);
     if (!out) {
-      out = { ops: [], goes: [], declared: new Map() };
+      out = { ops: [], goes: [], declared: new Map(), recvs: [], signals: false };
       this.walk(fn, fn.decl.body ?? [], { direct: true }, out);
       this.bodies.set(fn, out);
     }
@@ -96,6 +101,7 @@ export class WaitGroupFacts {
     const nested: Place = { ...place, direct: false };
     for (const s of body) {
       if (place.loop) for (const name of declaredBy(s)) this.declare(out, place.loop, name);
+      this.channelUse(s, out);
       switch (s.k) {
         case 'expr':
           if (s.x.k === 'call') this.op(fn, s.x, place, out);
@@ -133,6 +139,14 @@ export class WaitGroupFacts {
     }
   }
 
+  private channelUse(s: Stmt, out: BodyOps): void {
+    if (s.k === 'send' || (s.k === 'expr' && builtinArg(s.x, 'close'))) out.signals = true;
+    if (s.k === 'select') {
+      for (const c of s.cases) if (c.kind === 'recv') out.recvs.push(c.pos);
+      if (s.cases.some((c) => c.kind === 'send')) out.signals = true;
+    } else if (exprsOfSimple(s).some(receives)) out.recvs.push(s.pos);
+  }
+
   private declare(out: BodyOps, loop: ForStmt, name: string): void {
     const names = out.declared.get(loop);
     if (names) names.add(name);
@@ -166,7 +180,11 @@ export class WaitGroupFacts {
     if (!add || !body.ops.some((o) => o.method === 'Done' && o.key === add.key)) return;
     const key = mapKey(this.graph, add.key, callee, go.stmt.call as CallExpr, fn);
     const wait = key === undefined ? undefined : this.waitAfter(fn, key, go.stmt.pos, 0);
-    if (wait && wait !== 'counted') this.lateAdds.push({ fn, go, callee, add, wait });
+    if (!wait || wait === 'counted') return;
+    // `go func() { wg.Add(1); ready <- true ... }()` then `<-ready; wg.Wait()`: the Add may be ordered first.
+    const { after, ...found } = wait;
+    if (body.signals && this.bodyOf(found.fn).recvs.some((r) => r > after && r < found.op.pos)) return;
+    this.lateAdds.push({ fn, go, callee, add, wait: found });
   }
 
   /**
@@ -174,14 +192,14 @@ export class WaitGroupFacts {
    * WaitGroup passed in) in its callers after the call, up to MAX_CALLER_DEPTH calls up. 'counted'
    * when an Add on it comes first there: the counter is then above zero when the goroutine adds.
    */
-  private waitAfter(fn: FuncNode, key: string, pos: Pos, depth: number): { fn: FuncNode; op: WgOp } | 'counted' | undefined {
+  private waitAfter(fn: FuncNode, key: string, pos: Pos, depth: number): { fn: FuncNode; op: WgOp; after: Pos } | 'counted' | undefined {
     const chain: FuncNode[] = [];
     for (let at: FuncNode | undefined = fn; at; at = parentOf(this.graph, at)) chain.push(at);
     for (const at of chain) {
       const ops = this.bodyOf(at).ops;
       if (ops.some((o) => o.method === 'Add' && o.key === key && o.pos < pos)) return 'counted';
       const op = ops.find((o) => o.method === 'Wait' && o.key === key && o.pos > pos);
-      if (op) return { fn: at, op };
+      if (op) return { fn: at, op, after: pos };
     }
     if (depth === MAX_CALLER_DEPTH) return undefined;
     const at = chain.find((f) => key.startsWith(`P:${f.id}:`));
@@ -283,6 +301,16 @@ function mapKey(graph: CallGraph, key: string, callee: FuncNode, call: CallExpr,
 function parentOf(graph: CallGraph, fn: FuncNode): FuncNode | undefined {
   const p = fn.decl.parent === undefined ? undefined : fn.file.funcs[fn.decl.parent];
   return p && graph.nodeOf(fn.file, p);
+}
+
+/** Whether an expression receives from a channel (not counting function literals, which run elsewhere). */
+function receives(e: Expr): boolean {
+  if (e.k === 'unary' && e.op === '<-') return true;
+  let found = false;
+  forEachSubExpr(e, (x) => {
+    found ||= receives(x);
+  });
+  return found;
 }
 
 /** Names a statement itself declares (not those of blocks it holds). */
