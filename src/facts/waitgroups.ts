@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
-import type { CallGraph, CallInfo, FuncNode, Storage } from '../resolve/callgraph.js';
+import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
 import { builtinArg } from '../irutil.js';
-import { exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
+import { exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type GoStmt = Extract<Stmt, { k: 'go' }>;
@@ -21,7 +21,6 @@ export interface WgOp extends Place {
   display: string;
   /** The variable it is reached from: `s` in `s.wg`. */
   root: string;
-  call: CallExpr;
   pos: Pos;
 }
 
@@ -78,7 +77,8 @@ export class WaitGroupFacts {
 
   constructor(readonly graph: CallGraph) {
     for (const fn of graph.funcs) {
-      if (!fn.decl.body) continue;
+      // Most functions start no goroutine: the call graph's sites say so without a walk of the body.
+      if (!fn.decl.body || !graph.sites(fn).some((site) => site.mode === 'go')) continue;
       for (const go of this.bodyOf(fn).goes) {
         if (!go.callee) continue;
         this.checkLateAdd(fn, go, go.callee);
@@ -87,7 +87,7 @@ export class WaitGroupFacts {
     }
   }
 
-  bodyOf(fn: FuncNode): BodyOps {
+  private bodyOf(fn: FuncNode): BodyOps {
     let out = this.bodies.get(fn);
     if (!out) {
       out = { ops: [], goes: [], declared: new Map(), recvs: [], signals: false };
@@ -158,7 +158,7 @@ export class WaitGroupFacts {
     if (!m || call.fn.k !== 'sel') return;
     const key = keyOf(this.graph, fn, call.fn.x);
     if (key === undefined) return;
-    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), call, pos: call.pos });
+    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), pos: call.pos });
   }
 
   private goroutineOf(call: CallExpr): FuncNode | undefined {
@@ -232,16 +232,6 @@ export class WaitGroupFacts {
     );
     if (wait && !this.serialWaits.some((s) => s.wait === wait)) this.serialWaits.push({ fn, wait, go, callee });
   }
-}
-
-/**
- * The standard library's name for a call: `sync.(*WaitGroup).Wait` whether sync is outside the
- * checkout (an external leaf) or analyzed with it (Go's own source tree).
- */
-function libraryName(info: CallInfo): string | undefined {
-  if (info.kind === 'external') return info.name;
-  if (info.kind === 'resolved' && info.targets.length === 1) return info.targets[0]!.callee.id;
-  return undefined;
 }
 
 /**
