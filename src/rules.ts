@@ -7,11 +7,12 @@ import { lockOrder } from '../rules/lock-order.js';
 import { missingUnlock } from '../rules/missing-unlock.js';
 import { sendAfterClose } from '../rules/send-after-close.js';
 import { unguardedClose } from '../rules/unguarded-close.js';
+import { waitgroupMisuse } from '../rules/waitgroup-misuse.js';
 import type { RuleSetting } from './config.js';
 import type { Rule, RuleMeta } from './rule.js';
 
 /** Every rule gohazard knows, in id order. */
-export const ALL_RULES: readonly Rule[] = [blockUnderLock, condMisuse, doubleClose, doubleLock, goroutineLeak, lockOrder, missingUnlock, sendAfterClose, unguardedClose];
+export const ALL_RULES: readonly Rule[] = [blockUnderLock, condMisuse, doubleClose, doubleLock, goroutineLeak, lockOrder, missingUnlock, sendAfterClose, unguardedClose, waitgroupMisuse];
 
 /** Whether a rule runs, given its config setting: opt-in rules only when the config names them. */
 export function isEnabled(meta: RuleMeta, setting: RuleSetting | undefined): boolean {

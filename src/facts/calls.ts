@@ -1,4 +1,5 @@
 import type { Expr, Stmt } from '../ir.js';
+import type { CallInfo } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 
 export type CallExpr = Extract<Expr, { k: 'call' }>;
@@ -31,6 +32,16 @@ export function forEachSubExpr(e: Expr, fn: (x: Expr) => void): void {
       for (const el of e.elems) fn(el.value);
       break;
   }
+}
+
+/**
+ * The standard library's name for a call: `sync.(*WaitGroup).Wait` whether sync is outside the
+ * checkout (an external leaf) or analyzed with it (Go's own source tree).
+ */
+export function libraryName(info: CallInfo): string | undefined {
+  if (info.kind === 'external') return info.name;
+  if (info.kind === 'resolved' && info.targets.length === 1) return info.targets[0]!.callee.id;
+  return undefined;
 }
 
 /** The calls an expression makes, operands and arguments before the call that consumes them. */

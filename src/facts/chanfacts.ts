@@ -5,7 +5,7 @@ import { builtinArg, exprKey } from '../irutil.js';
 import type { VarDef } from '../resolve/bindings.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
-import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, type CallExpr } from './calls.js';
+import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
@@ -197,16 +197,6 @@ function ownerOf(e: Expr): Expr | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * The standard library's name for a call: `sync.(*WaitGroup).Wait` whether sync is outside the
- * checkout (an external leaf) or analyzed with it (Go's own source tree).
- */
-function libraryName(info: CallInfo): string | undefined {
-  if (info.kind === 'external') return info.name;
-  if (info.kind === 'resolved' && info.targets.length === 1) return info.targets[0]!.callee.id;
-  return undefined;
 }
 
 /** `&T{...}`, `T{...}`, `new(T)`, `make(...)`, `NewT(...)`: a value that did not exist before. */

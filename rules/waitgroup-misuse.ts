@@ -1,0 +1,67 @@
+import { shortName } from '../src/facts/chanfacts.js';
+import { lineRef } from '../src/facts/report.js';
+import { WaitGroupFacts } from '../src/facts/waitgroups.js';
+import { colOf, lineOf, type Pos } from '../src/ir.js';
+import type { Location } from '../src/findings.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { Rule } from '../src/rule.js';
+
+function at(fn: FuncNode, p: Pos): Location {
+  return { path: fn.file.path, line: lineOf(p), col: colOf(p) };
+}
+
+export const waitgroupMisuse: Rule = {
+  meta: {
+    id: 'waitgroup-misuse',
+    title: 'WaitGroup counted inside the goroutine, or waited for inside the loop that starts it',
+    description:
+      "wg.Add called first thing in the goroutine it counts, while the function that started it waits on the same " +
+      'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). And ' +
+      'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
+    severity: 'error',
+    precision: 'high',
+    tags: ['concurrency', 'waitgroup', 'race'],
+    since: '0.2.0',
+    optIn: true,
+  },
+  run(ctx) {
+    const wgs = new WaitGroupFacts(ctx.graph);
+    for (const { fn, go, callee, add, wait } of wgs.lateAdds) {
+      const literal = callee.decl.parent !== undefined;
+      const goAt = at(fn, go.stmt.pos);
+      const waitAt = at(wait.fn, wait.op.pos);
+      const name = add.display;
+      const started = literal ? `started at line ${goAt.line}` : `${shortName(callee)}, started at line ${goAt.line}`;
+      const location = literal ? at(callee, add.pos) : goAt;
+      ctx.report({
+        confidence: literal ? 'high' : 'medium',
+        message:
+          `${name}.Add is called inside the goroutine it counts (${started}): the Wait at ${lineRef(waitAt, location)}${wait.fn === fn ? '' : ` (in ${shortName(wait.fn)})`} can run before it ` +
+          'and return while the goroutine is still working; call Add before the go statement',
+        location,
+        related: [
+          ...(literal ? [{ location: goAt, message: 'goroutine started here' }] : [{ location: at(callee, add.pos), message: `${name}.Add in ${shortName(callee)}` }]),
+          { location: waitAt, message: `waits on ${wait.op.display}` },
+        ],
+        flows: [],
+        identity: [fn.id, callee.id, add.key, 'late-add'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, wait, go, callee } of wgs.serialWaits) {
+      const goAt = at(fn, go.stmt.pos);
+      ctx.report({
+        severity: 'warning',
+        confidence: 'medium',
+        message:
+          `${wait.display}.Wait runs on every pass of the loop that starts the goroutine it waits for (line ${goAt.line}): ` +
+          'each waits for the one before, so they run one at a time; wait after the loop',
+        location: at(fn, wait.pos),
+        related: [{ location: goAt, message: `goroutine running ${shortName(callee)} started here` }],
+        flows: [],
+        identity: [fn.id, wait.key, 'serial-wait'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+  },
+};
