@@ -161,6 +161,15 @@ function unnamed(root: string | undefined): boolean {
 }
 
 /**
+ * An instance this function can name: across goroutines, where no order ties two operations to one
+ * object, an object reached through a call's result (`Server(s, cfg).Handshake()` on one goroutine,
+ * `Client(c, cfg).Handshake()` on the other) is not assumed to be the same one.
+ */
+function named(root: string | undefined): root is string {
+  return root !== undefined && !unnamed(root);
+}
+
+/**
  * Two different objects for sure: instance roots held in two different local variables of the
  * function (`a, b := open(1), open(2)`). A root from the receiver or a parameter may alias anything.
  */
@@ -389,7 +398,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     }
     // A goroutine this function started closes it too, and nothing waited for that goroutine.
     const racing = s.spawnedCloses.get(id);
-    if (racing && (!op.waited || racing.afterDone) && sameInstance && !racing.once && !op.once && !unnamed(racing.root) && !unnamed(op.root) && !distinct(racing.root, op.root)) {
+    if (racing && (!op.waited || racing.afterDone) && sameInstance && !racing.once && !op.once && named(racing.root) && named(op.root) && !distinct(racing.root, op.root)) {
       emit({ kind: 'close-after-close', fn, id, first: racing, second: op, loop: false, deferred, concurrent: true }, op.steps[0]!.pos, racing.steps.at(-1)!.pos);
     }
     const sender = s.spawned.get(id);
@@ -409,7 +418,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // A channel the closing callee made itself is not the one an earlier goroutine sends on,
     // and the closed instance is one this function can name: a callee closing what it received from
     // a queue (`closeSubstream(<-w.closingc)`) need not be the one a goroutine sends on.
-    if (sender && !op.waited && !unnamed(op.root) && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
+    if (sender && !op.waited && named(op.root) && named(sender.root) && !distinct(sender.root, op.root) && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -465,7 +474,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
             if (eff.remakes.has(c.id) || !possible(c)) continue;
             const op = facts.lift(fn, c, ctx);
             const earlier = cur.closed.get(c.id) ?? cur.spawnedCloses.get(c.id);
-            if (earlier && !unnamed(earlier.root) && !unnamed(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
+            if (earlier && named(earlier.root) && named(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
               // The same `go` again, on the loop's next iteration: one goroutine per element, each closing.
               const loop = earlier.steps[0]!.pos === op.steps[0]!.pos && loopsOf().calls.has(call.pos);
               emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
