@@ -1,4 +1,4 @@
-import type { Expr, Stmt } from '../ir.js';
+import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallInfo } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 
@@ -164,6 +164,23 @@ function collect(body: readonly Stmt[], out: Stmt[]): void {
         break;
     }
   }
+}
+
+const inLoops = new SideTable<Stmt[], ReadonlySet<Pos>>();
+
+/** Positions of the calls a body makes inside loops: each may run again on the next turn. */
+export function callsInLoops(body: Stmt[]): ReadonlySet<Pos> {
+  let out = inLoops.get(body);
+  if (!out) {
+    const set = new Set<Pos>();
+    for (const st of allStmts(body)) {
+      if (st.k !== 'for') continue;
+      for (const inner of allStmts(st.body)) for (const c of callsInStmt(inner)) set.add(c.pos);
+      if (st.post) for (const c of callsInStmt(st.post)) set.add(c.pos);
+    }
+    inLoops.set(body, (out = set));
+  }
+  return out;
 }
 
 /** Calls a statement makes itself (conditions, tags, go/defer calls included), not those of nested blocks. */

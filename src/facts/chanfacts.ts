@@ -5,7 +5,7 @@ import { builtinArg, exprKey } from '../irutil.js';
 import type { VarDef } from '../resolve/bindings.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
-import { allStmts, callsIn, callsInSimple, callsInStmt, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { allStmts, callsIn, callsInLoops, callsInSimple, callsInStmt, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
@@ -95,6 +95,12 @@ export interface FuncFacts {
    * goroutine calling f): at each call, what the argument passed there does is async for the caller.
    */
   spawns: ReadonlySet<number>;
+  /**
+   * Channels the function's own walk meets at two operations or more, one of them a close (two sites,
+   * or one close site again on a loop's next turn): the only ones an ordering hazard inside the
+   * function can be about, so the sequence walk skips functions without any.
+   */
+  contested: ReadonlySet<ChanId>;
 }
 
 /**
@@ -153,7 +159,8 @@ const MAX_STEPS = 12;
 /** The guards of a deferred call: none of the locks held where it is deferred are held when it runs. */
 export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_SPAWNS: ReadonlySet<number> = new Set();
-const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map(), spawns: NO_SPAWNS };
+const NO_CONTESTED: ReadonlySet<ChanId> = new Set();
+const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map(), spawns: NO_SPAWNS, contested: NO_CONTESTED };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
 const WAITS: CallShape = { targets: [], waits: true };
@@ -985,6 +992,7 @@ export class ChannelFacts {
     const asyncCloses = new Map<ChanId, OpFact>(before?.asyncCloses);
     const remakes = new Map<ChanId, string | undefined>(before?.remakes);
     const spawns = new Set<number>(before?.spawns);
+    const contested = new Set<ChanId>(before?.contested);
     const body = node.decl.body;
     if (body && !this.touchesChannels(node)) {
       // Most functions neither close nor send, directly or through a call: only their channel
@@ -992,6 +1000,17 @@ export class ChannelFacts {
       for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
     } else if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
+      const met = new Map<ChanId, { pos: Pos; close: boolean }>();
+      const meet = (id: ChanId, pos: Pos, close: boolean) => {
+        const prev = met.get(id);
+        if ((prev && (prev.close || close) && (prev.pos !== pos || close)) || (close && callsInLoops(body).has(pos))) contested.add(id);
+        if (!prev || (close && !prev.close)) met.set(id, { pos, close });
+      };
+      // A callee's close of an instance we cannot name, or its send on one it made, is never half of
+      // a hazard here (the sequence walk asks for a named instance).
+      const meetAll = (pos: Pos, close: boolean, ...ops: CalleeOp[][]) => {
+        for (const list of ops) for (const c of list) if (c.root !== MADE && (!close || c.root !== FRESH)) meet(c.id, pos, close);
+      };
       // A call's closes and sends, lifted only for channels the function does not know yet.
       const absorb = (eff: CallEffects, ctx: CallContext) => {
         for (const c of eff.closes) if (!closes.has(c.id)) closes.set(c.id, this.lift(node, c, ctx));
@@ -1008,25 +1027,28 @@ export class ChannelFacts {
           close: (e, pos, g, path) => {
             const r = op(e, pos, 'closes', g);
             if (!r) return path;
+            meet(r[0], pos, true);
             if (!closes.has(r[0])) closes.set(r[0], r[1]);
             return adding(path, [r[0]]);
           },
           send: (e, pos, g, path) => {
             const r = op(e, pos, 'sends on', g);
+            if (r) meet(r[0], pos, false);
             if (r && !sends.has(r[0])) sends.set(r[0], r[1]);
             return path;
           },
           call: (call, g, path, mode) => {
+            const eff = this.effectsOf(node, call);
+            meetAll(call.pos, true, eff.closes, eff.asyncCloses);
+            meetAll(call.pos, false, eff.sends, eff.async);
             // What a goroutine does is not ordered with anything after the go statement: for callers
             // it is neither a close nor a send that happens at the call, but sends that may still run.
             if (mode === 'go') {
-              const eff = this.effectsOf(node, call);
               const ctx = contextAt(g, true);
               for (const c of [...eff.sends, ...eff.async]) if (!async.has(c.id)) async.set(c.id, this.lift(node, c, ctx));
               for (const c of [...eff.closes, ...eff.asyncCloses]) if (!asyncCloses.has(c.id)) asyncCloses.set(c.id, this.lift(node, c, ctx));
               return path;
             }
-            const eff = this.effectsOf(node, call);
             absorb(eff, contextAt(g, false));
             for (const [id, r] of eff.remakes) if (!remakes.has(id)) remakes.set(id, r);
             return eff.closes.length ? adding(path, eff.closes.map((c) => c.id)) : path;
@@ -1040,11 +1062,14 @@ export class ChannelFacts {
             const closed = this.closedBy(call);
             if (closed) {
               const r = op(closed, call.pos, 'closes', g);
+              if (r) meet(r[0], call.pos, true);
               if (r && this.deferredAfterDone(node).has(call.pos)) r[1].afterDone = true;
               if (r && !closes.has(r[0])) closes.set(r[0], r[1]);
               return path;
             }
-            absorb(this.effectsOf(node, call), { ...contextAt(g, false), locks: NO_LOCKS });
+            const eff = this.effectsOf(node, call);
+            meetAll(call.pos, true, eff.closes);
+            absorb(eff, { ...contextAt(g, false), locks: NO_LOCKS });
             return path;
           },
         },
@@ -1070,8 +1095,11 @@ export class ChannelFacts {
       const waitOnly = this.receivesIn(node).size === 0;
       for (const [id, c] of asyncCloses) if (!waitOnly || !c.afterDone) asyncCloses.delete(id);
     }
-    const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size || spawns.size;
-    this.facts.set(node, some ? { closes, sends, async, asyncCloses, remakes, spawns: spawns.size ? spawns : NO_SPAWNS } : NO_FACTS);
+    const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size || spawns.size || contested.size;
+    this.facts.set(
+      node,
+      some ? { closes, sends, async, asyncCloses, remakes, spawns: spawns.size ? spawns : NO_SPAWNS, contested: contested.size ? contested : NO_CONTESTED } : NO_FACTS,
+    );
     return (
       !before ||
       before.closes.size !== closes.size ||

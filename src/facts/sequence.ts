@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { FlowDomain } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
+import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
 import {
   callsRecover,
   contextAt,
@@ -256,7 +256,6 @@ interface LoopShape {
 }
 
 function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
-  const calls = new Set<Pos>();
   const recvAt = new Set<Pos>();
   const recvIds = new Set<ChanId>();
   const ownRecvIds = new Set<ChanId>();
@@ -275,7 +274,6 @@ function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
   };
   const visit = (stmts: Stmt[]): void => {
     for (const st of stmts) {
-      if (inLoop) for (const c of callsInStmt(st)) calls.add(c.pos);
       if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') received(c.ch);
       exprsOfSimple(st).forEach(exprs);
       if (st.k === 'if') exprs(st.cond);
@@ -312,7 +310,7 @@ function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
     }
   };
   visit(fn.decl.body ?? []);
-  return { calls, recvAt, recvIds, ownRecvIds };
+  return { calls: callsInLoops(fn.decl.body ?? []), recvAt, recvIds, ownRecvIds };
 }
 
 /** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
@@ -331,12 +329,11 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
-    // Every hazard starts at a close the function performs or reaches, or one on a goroutine it starts
-    // (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and its
-    // facts list all of those.
+    // Every hazard is a close and a second operation on the same channel that the function performs or
+    // reaches (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and
+    // its facts list the channels it meets that way.
     for (const fn of facts.graph.funcs) {
-      const { closes, asyncCloses } = facts.of(fn);
-      if (closes.size > 0 || asyncCloses.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+      if (facts.of(fn).contested.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
     }
     cache.set(facts, out);
   }
