@@ -160,6 +160,7 @@ const MAX_STEPS = 12;
 export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_SPAWNS: ReadonlySet<number> = new Set();
 const NO_CONTESTED: ReadonlySet<ChanId> = new Set();
+const NO_PATHS: ReadonlySet<string> = new Set();
 const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map(), spawns: NO_SPAWNS, contested: NO_CONTESTED };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
@@ -183,6 +184,10 @@ const RECEIVER = '@recv';
 export const FRESH = '#fresh';
 /** An instance a callee constructed itself (`&T{}`, `NewT()`, `make`): certainly not any other. */
 export const MADE = '#made';
+
+const nameable = (root: string | undefined) => root !== FRESH && root !== MADE;
+const notMade = (root: string | undefined) => root !== MADE;
+const always = () => true;
 /** Prefix of a root captured by a closure: `^<declaring function id>\0<name>`. */
 const CAPTURED = '^';
 
@@ -907,7 +912,7 @@ export class ChannelFacts {
         return roots.get(root);
       };
       let step: Step | undefined;
-      const map = (from: Map<ChanId, OpFact>, into: CalleeOp[], seen: Set<ChanId>) => {
+      const map = (from: Map<ChanId, OpFact>, into: CalleeOp[], seen: Set<ChanId>, keep: (root: string | undefined) => boolean) => {
         for (const [id, op] of from) {
           if (into.length >= MAX_FACTS) break;
           if (op.steps.length >= MAX_STEPS) continue;
@@ -922,19 +927,24 @@ export class ChannelFacts {
           const conds = this.mapConds(node, callee, op.conds, call, receiver);
           // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
           if (conds === false) continue;
-          seen.add(mapped);
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
           const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
           const root = aliasRoot ? aliasRoot[0] : foreignLocal ? MADE : rootOf(op.root);
+          if (!keep(root)) continue;
+          seen.add(mapped);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
           const recvd = op.recvd.length ? op.recvd.flatMap((r) => this.mapId(r, node, callee, call) ?? []) : op.recvd;
           into.push({ id: mapped, op, step, root, conds, recvd, once, precise });
         }
       };
-      map(f.closes, closes, seenCloses);
-      map(f.sends, sends, seenSends);
-      map(f.async, async, seenAsync);
-      map(f.asyncCloses, asyncCloses, seenAsyncCloses);
+      // The sequence walk reports a close only of an instance it can name, and a send on anything but
+      // an instance the callee made; neither changes on the way up (an unnamed root stays unnamed).
+      // Dropping them here spares every caller of such code the guarded walk. Goroutines' sends stay:
+      // receiving what they send joins them.
+      map(f.closes, closes, seenCloses, nameable);
+      map(f.sends, sends, seenSends, notMade);
+      map(f.async, async, seenAsync, always);
+      map(f.asyncCloses, asyncCloses, seenAsyncCloses, nameable);
     }
     return { closes, sends, async, asyncCloses, remakes, waits };
   }
@@ -1006,10 +1016,9 @@ export class ChannelFacts {
         if ((prev && (prev.close || close) && (prev.pos !== pos || close)) || (close && callsInLoops(body).has(pos))) contested.add(id);
         if (!prev || (close && !prev.close)) met.set(id, { pos, close });
       };
-      // A callee's close of an instance we cannot name, or its send on one it made, is never half of
-      // a hazard here (the sequence walk asks for a named instance).
+      // A goroutine's send on a channel its starter made is never half of a hazard here.
       const meetAll = (pos: Pos, close: boolean, ...ops: CalleeOp[][]) => {
-        for (const list of ops) for (const c of list) if (c.root !== MADE && (!close || c.root !== FRESH)) meet(c.id, pos, close);
+        for (const list of ops) for (const c of list) if (c.root !== MADE) meet(c.id, pos, close);
       };
       // A call's closes and sends, lifted only for channels the function does not know yet.
       const absorb = (eff: CallEffects, ctx: CallContext) => {
@@ -1236,6 +1245,55 @@ export class ChannelFacts {
   }
 
   /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
+  /** Per function: its repointed paths; null while being worked out (a call cycle reads as none). */
+  private readonly repoints = new Map<FuncNode, ReadonlySet<string> | null>();
+
+  /**
+   * Paths from the receiver or a parameter that a function points at another object, itself
+   * (`ts.domain, err = session.BootstrapSession(store)`, `s.conn = dial()`) or through its calls.
+   */
+  private repointsOf(node: FuncNode): ReadonlySet<string> {
+    const known = this.repoints.get(node);
+    if (known !== undefined) return known ?? NO_PATHS;
+    this.repoints.set(node, null);
+    const out = new Set<string>();
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'assign' || st.op !== '=') continue;
+      // `a.x, err = open()`: every target takes a result of the one call.
+      const shared = st.rhs.length === 1 && st.lhs.length > 1 ? st.rhs[0] : undefined;
+      st.lhs.forEach((t, i) => {
+        const v = shared ?? st.rhs[i];
+        if (t.k !== 'sel' || !v || !(v.k === 'call' || this.isNew(node, v))) return;
+        const root = this.rootIn(node, t);
+        if (root?.startsWith('@')) out.add(root);
+      });
+    }
+    for (const site of this.graph.sites(node)) {
+      if (site.mode !== 'call') continue;
+      for (const root of this.repointedBy(node, site.call)) if (root.startsWith('@')) out.add(root);
+    }
+    const result = out.size ? out : NO_PATHS;
+    this.repoints.set(node, result);
+    return result;
+  }
+
+  /**
+   * The instance roots of `node` that a call points at other objects: what was closed through them
+   * before the call is not what they hold after it.
+   */
+  repointedBy(node: FuncNode, call: CallExpr): string[] {
+    const out: string[] = [];
+    for (const { callee, precise } of this.targetsOf(node, call)) {
+      if (!precise) continue;
+      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+      for (const root of this.repointsOf(callee)) {
+        const lifted = this.liftRoot(node, callee, root, call, receiver);
+        if (lifted !== undefined && lifted !== FRESH && lifted !== MADE) out.push(lifted);
+      }
+    }
+    return out;
+  }
+
   isNew(node: FuncNode, e: Expr): boolean {
     if (isConstruction(e)) return true;
     const key = this.localKey(node, e);

@@ -313,6 +313,23 @@ function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
   return { calls: callsInLoops(fn.decl.body ?? []), recvAt, recvIds, ownRecvIds };
 }
 
+/** An instance root at `path` or below it (`ts.domain.exit` is within `ts.domain`). */
+function within(root: string, path: string): boolean {
+  return root === path || root.startsWith(`${path}.`);
+}
+
+/** The state without the closes and goroutines' operations `gone` names: they were of objects no longer reachable as before. */
+function forget(s: State, gone: (id: ChanId, op: OpFact) => boolean): State {
+  const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
+    if (m.size === 0 || ![...m].some(([id, op]) => gone(id, op))) return m;
+    return new Map([...m].filter(([id, op]) => !gone(id, op)));
+  };
+  const closed = drop(s.closed);
+  const spawned = drop(s.spawned);
+  const spawnedCloses = drop(s.spawnedCloses);
+  return closed === s.closed && spawned === s.spawned && spawnedCloses === s.spawnedCloses ? s : { ...s, closed, spawned, spawnedCloses };
+}
+
 /** Drops closes of channels a call assigned anew, when it is (or may be) the same instance. */
 function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId, string | undefined>): ReadonlyMap<ChanId, OpFact> {
   const gone = ([id, op]: [ChanId, OpFact]) => {
@@ -488,6 +505,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
         for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false, g);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
+        // `ts.stopServer(); ts.startServer()`: the callee pointed ts.domain at a new Domain.
+        if (cur.closed.size || cur.spawned.size || cur.spawnedCloses.size) {
+          const paths = facts.repointedBy(fn, call);
+          if (paths.length) cur = forget(cur, (_id, op) => op.root !== undefined && paths.some((p) => within(op.root!, p)));
+        }
         // Goroutines the callee started and left running send and close from now on (after its own
         // closes, which the callee's own walk orders against them).
         const asyncCtx = { ...ctx, async: true };
@@ -548,19 +570,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           const r = t.k === 'sel' && value && facts.isNew(fn, value) ? facts.rootIn(fn, t) : undefined;
           return r === undefined || r === FRESH || r === MADE ? [] : [r];
         });
-        const under = (root: string) => names.has(root.split('.')[0]!) || paths.some((p) => root === p || root.startsWith(`${p}.`));
-        const gone = (id: ChanId, op: OpFact) => ids.has(id) || (op.root !== undefined && under(op.root));
-        const drop = (m: ReadonlyMap<ChanId, OpFact>) => {
-          if (m.size === 0 || ![...m].some(([id, op]) => gone(id, op))) return m;
-          return new Map([...m].filter(([id, op]) => !gone(id, op)));
-        };
-        const closed = drop(s.closed);
-        const spawned = drop(s.spawned);
-        const spawnedCloses = drop(s.spawnedCloses);
+        const under = (root: string) => names.has(root.split('.')[0]!) || paths.some((p) => within(root, p));
+        const kept = forget(s, (id, op) => ids.has(id) || (op.root !== undefined && under(op.root)));
         const when = forgetting(s.when, () => targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined));
-        return closed === s.closed && spawned === s.spawned && spawnedCloses === s.spawnedCloses && when === s.when
-          ? s
-          : { ...s, closed, when, spawned, spawnedCloses };
+        return when === s.when ? kept : { ...kept, when };
       },
     },
     EMPTY,
