@@ -6,29 +6,38 @@ import type { Rule } from '../src/rule.js';
 /** Only a channel or WaitGroup named by its type's field or a package variable is one object wherever it is used. */
 const TYPE_LEVEL_RE = /^(field|global):/;
 
-/** What ends each kind of wait: a receive waits for a send or a close, a send for a receive, Wait for Done. */
-const ENDS: Partial<Record<MeetKind, MeetKind[]>> = { send: ['recv'], recv: ['send', 'close'], wait: ['done'] };
+/** What ends each kind of wait: a receive waits for a send or a close, a send for a receive, Wait for Done or a Signal. */
+const ENDS: Partial<Record<MeetKind, MeetKind[]>> = { send: ['recv'], recv: ['send', 'close'], wait: ['done'], condWait: ['signal'] };
 
-const VERB: Record<MeetKind, string> = { send: 'sends on', recv: 'receives from', close: 'closes', wait: 'waits for', done: 'calls Done on' };
+const VERB: Record<MeetKind, string> = {
+  send: 'sends on',
+  recv: 'receives from',
+  close: 'closes',
+  wait: 'waits for',
+  done: 'calls Done on',
+  condWait: 'waits on',
+  signal: 'signals',
+};
 
 /**
  * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for
- * a Done (deferred, usually), took it on the way. (Took, for a channel operation, would count a lock
- * from the previous iteration of a loop that receives first and locks after.)
+ * a Done (deferred, usually) or a Signal, took it on the way. (Took, for a channel operation, would
+ * count a lock from the previous iteration of a loop that receives first and locks after.)
  */
-const needs = (p: Meet, lock: string) => (p.kind === 'done' ? p.took.includes(lock) : p.held.some((h) => h.id === lock));
+const needs = (p: Meet, lock: string) => (p.kind === 'done' || p.kind === 'signal' ? p.took.includes(lock) : p.held.some((h) => h.id === lock));
 
 const at = (m: Meet) => stepLocation({ node: m.fn, pos: m.pos, message: '' });
 
 export const blockUnderLock: Rule = {
   meta: {
     id: 'block-under-lock',
-    title: 'Waiting on a channel or WaitGroup while holding a mutex the other side needs first',
+    title: 'Waiting on a channel, WaitGroup or Cond while holding a mutex the other side needs first',
     description:
-      'A function sends, receives or calls WaitGroup.Wait (not as a select case) while holding a mutex, and the ' +
-      'function on the other side of that channel or WaitGroup (the receiver, the sender or closer, the goroutine ' +
-      'calling Done) locks the same mutex before it gets there. If this side waits first, the other side waits ' +
-      'for the mutex forever. Channels, WaitGroups and mutexes are compared by type and field or package variable.',
+      'A function sends, receives, calls WaitGroup.Wait (not as a select case) or sync.Cond.Wait while holding a ' +
+      "mutex (for Cond.Wait, one other than the cond's own lock), and the function on the other side (the receiver, " +
+      'the sender or closer, the goroutine calling Done, the caller of Signal or Broadcast) locks the same mutex ' +
+      'before it gets there. If this side waits first, the other side waits for the mutex forever. Channels, ' +
+      'WaitGroups, conds and mutexes are compared by type and field or package variable.',
     severity: 'warning',
     precision: 'low',
     tags: ['concurrency', 'locks', 'channels', 'deadlock'],
@@ -50,7 +59,12 @@ export const blockUnderLock: Rule = {
       // Receiving and sending one channel in one function is a token taken and given back (a channel as a lock).
       if (same.some((p) => p.fn === wait.fn && kinds.includes(p.kind))) continue;
       const partners = same.filter((p) => kinds.includes(p.kind));
+      // Cond.Wait releases the cond's own lock while it waits: only another mutex stays held, and only
+      // a cond whose lock we know says which one that is.
+      const condLock = wait.kind === 'condWait' ? ctx.locks.condLock(wait.id) : undefined;
+      if (wait.kind === 'condWait' && condLock === undefined) continue;
       const found = wait.held.flatMap((lock) => {
+        if (lock.id === condLock) return [];
         if (!TYPE_LEVEL_RE.test(lock.id)) return [];
         const p = partners.find((x) => needs(x, lock.id));
         return p ? [{ lock, p }] : [];
@@ -65,7 +79,7 @@ export const blockUnderLock: Rule = {
         confidence: 'low',
         message:
           `${shortName(wait.fn)} ${VERB[wait.kind]} ${wait.display} while holding ${mutex} (locked at line ${stepLocation(lock.steps[0]!).line}), ` +
-          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} ${p.kind === 'done' ? 'after locking' : 'holding'} ${mutex}: ` +
+          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} ${p.kind === 'done' || p.kind === 'signal' ? 'after locking' : 'holding'} ${mutex}: ` +
           `if this waits first, the other side waits for ${mutex} forever`,
         location: here,
         related: [{ location: there, message: `${VERB[p.kind]} ${thing}, needing ${mutex} first` }],

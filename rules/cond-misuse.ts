@@ -1,14 +1,13 @@
-import { shortName } from '../src/facts/chanfacts.js';
-import { allStmts, callsInStmt, type CallExpr } from '../src/facts/calls.js';
-import { colOf, lineOf, type Stmt } from '../src/ir.js';
+import { shortName, type ChanId } from '../src/facts/chanfacts.js';
+import { allStmts, callsInStmt, forEachExpr, libraryName, type CallExpr } from '../src/facts/calls.js';
+import { colOf, lineOf, type Expr, type Stmt } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
-import type { CallInfo } from '../src/resolve/callgraph.js';
-import type { Rule } from '../src/rule.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
-function isCondWait(info: CallInfo): boolean {
-  const name = info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : '';
-  return name === 'sync.(*Cond).Wait';
-}
+const COND_RE = /^sync\.\(\*Cond\)\.(Wait|Signal|Broadcast)$/;
+/** A cond every function names alike: a field of a type, or a package variable. */
+const TYPE_LEVEL_RE = /^(field|global):/;
 
 /** The statements inside some loop of a body (a `for` of any form). */
 function inLoops(body: Stmt[]): Set<Stmt> {
@@ -17,14 +16,87 @@ function inLoops(body: Stmt[]): Set<Stmt> {
   return out;
 }
 
+interface CondCall {
+  fn: FuncNode;
+  call: CallExpr;
+  id: ChanId | undefined;
+}
+
+/** Every Wait, Signal and Broadcast call of the program on a sync.Cond, with the cond's id. */
+function condCalls(ctx: RuleContext): { waits: CondCall[]; signalled: Set<ChanId> } {
+  const waits: CondCall[] = [];
+  const signalled = new Set<ChanId>();
+  for (const fn of ctx.graph.funcs) {
+    for (const site of ctx.graph.sites(fn)) {
+      const m = COND_RE.exec(libraryName(site.info) ?? '');
+      if (!m || site.call.fn.k !== 'sel') continue;
+      const id = ctx.facts.idOf(fn, site.call.fn.x);
+      if (m[1] === 'Wait') waits.push({ fn, call: site.call, id });
+      else if (id !== undefined) signalled.add(id);
+    }
+  }
+  return { waits, signalled };
+}
+
+/** The last part of a type-level id: the field's or the variable's Go name. */
+const nameOf = (id: ChanId) => id.slice(id.lastIndexOf('.') + 1);
+
+/** `sync.NewCond(l)` or `&sync.Cond{...}`: a cond no other name holds yet. */
+function isMade(ctx: RuleContext, e: Expr): boolean {
+  if (e.k === 'call') return libraryName(ctx.graph.callInfo(e)) === 'sync.NewCond';
+  return e.k === 'unary' && e.op === '&' && e.x.k === 'composite' && e.x.type?.k === 'name' && e.x.type.pkg === 'sync' && e.x.type.name === 'Cond';
+}
+
+/**
+ * Type-level conds that are waited on, never signalled by a call we see, and never used any other
+ * way: handed on, assigned from another name, a method value `c.Broadcast` given to a timer, or
+ * exported for other packages to reach.
+ */
+function unsignalled(ctx: RuleContext, waits: CondCall[], signalled: Set<ChanId>): Set<ChanId> {
+  const out = new Set<ChanId>();
+  for (const w of waits) {
+    if (w.id === undefined || !TYPE_LEVEL_RE.test(w.id) || signalled.has(w.id)) continue;
+    if (/^[A-Z]/.test(nameOf(w.id))) continue;
+    out.add(w.id);
+  }
+  if (out.size === 0) return out;
+  // Where a use of the name is not an escape: the receiver of a Wait, the target of a fresh make.
+  const harmless = new Set<Expr>();
+  for (const w of waits) if (w.call.fn.k === 'sel') harmless.add(w.call.fn.x);
+  const names = new Set([...out].map(nameOf));
+  for (const fn of ctx.graph.funcs) {
+    const body = fn.decl.body;
+    if (!body) continue;
+    for (const st of allStmts(body)) {
+      if (st.k !== 'assign' || st.lhs.length !== st.rhs.length) continue;
+      st.rhs.forEach((r, i) => isMade(ctx, r) && harmless.add(st.lhs[i]!));
+    }
+    forEachExpr(body, (e) => {
+      if (e.k === 'composite') {
+        // `&T{ready: c}`: the field holds a cond another name may signal.
+        for (const el of e.elems) if (el.key !== undefined && names.has(el.key) && !isMade(ctx, el.value)) for (const id of out) if (nameOf(id) === el.key) out.delete(id);
+        return;
+      }
+      const named = (e.k === 'sel' || e.k === 'id') && names.has(e.name);
+      if (!named || harmless.has(e)) return;
+      const id = ctx.facts.idOf(fn, e);
+      // A use we cannot name may be of any cond by that name.
+      for (const c of out) if (id === undefined ? nameOf(c) === e.name : c === id) out.delete(c);
+    });
+  }
+  return out;
+}
+
 export const condMisuse: Rule = {
   meta: {
     id: 'cond-misuse',
-    title: 'sync.Cond.Wait not in a loop',
+    title: 'sync.Cond.Wait not in a loop, or on a cond nothing signals',
     description:
       'A call of sync.Cond.Wait that is not inside a for loop re-checking the condition. Wait returns after any ' +
       'Signal or Broadcast, and another goroutine may change the state between the wake-up and re-locking: the ' +
-      'code after a single Wait cannot assume the condition it waited for holds. Test files are left out.',
+      'code after a single Wait cannot assume the condition it waited for holds. Test files are left out. ' +
+      'Also a Wait on an unexported field or package variable that no code signals or broadcasts, and that is ' +
+      'used nowhere else: that Wait never returns.',
     severity: 'warning',
     precision: 'high',
     tags: ['concurrency', 'locks', 'cond'],
@@ -33,17 +105,37 @@ export const condMisuse: Rule = {
     optIn: true,
   },
   run(ctx) {
-    for (const fn of ctx.graph.funcs) {
+    const { waits, signalled } = condCalls(ctx);
+    if (waits.length === 0) return;
+    const never = unsignalled(ctx, waits, signalled);
+    for (const w of waits) {
+      if (w.id === undefined || !never.has(w.id)) continue;
+      const cond = (w.call.fn.k === 'sel' ? exprKey(w.call.fn.x) : undefined) ?? 'c';
+      ctx.report({
+        confidence: 'high',
+        message: `${shortName(w.fn)} waits on ${cond}, and nothing in the program calls Signal or Broadcast on it: this Wait never returns`,
+        location: { path: w.fn.file.path, line: lineOf(w.call.pos), col: colOf(w.call.pos) },
+        related: [],
+        flows: [],
+        identity: [w.fn.id, cond, 'unsignalled'],
+        ...(w.fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    const byFn = new Map<FuncNode, Set<CallExpr>>();
+    for (const w of waits) {
+      if (w.id !== undefined && never.has(w.id)) continue;
+      const set = byFn.get(w.fn);
+      if (set) set.add(w.call);
+      else byFn.set(w.fn, new Set([w.call]));
+    }
+    for (const [fn, wanted] of byFn) {
       const body = fn.decl.body;
       // A test waits once for the one Signal it sends itself.
       if (!body || fn.file.path.endsWith('_test.go')) continue;
-      const waits = ctx.graph.sites(fn).filter((s) => isCondWait(s.info));
-      if (waits.length === 0) continue;
-      const stmts = [...allStmts(body)];
+      const stmts = allStmts(body);
       // A goto can make a loop out of any statement.
       if (stmts.some((st) => st.k === 'branch' && st.kind === 'goto')) continue;
       const looped = inLoops(body);
-      const wanted = new Set<CallExpr>(waits.map((s) => s.call));
       for (const st of stmts) {
         if (looped.has(st)) continue;
         for (const call of callsInStmt(st)) {

@@ -1,7 +1,7 @@
 import type { Expr, Pos, TypeExpr } from '../ir.js';
 import { exprKey } from '../irutil.js';
 import type { CallInfo, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, type CallExpr } from './calls.js';
+import { allStmts, forEachExpr, libraryName, type CallExpr } from './calls.js';
 import type { Atom } from './conditions.js';
 import { FRESH, MADE, shortName, walkGuarded, type ChanId, type ChannelFacts, type Step } from './chanfacts.js';
 
@@ -67,8 +67,8 @@ export interface Leak {
   spawn?: { fn: FuncNode; pos: Pos };
 }
 
-/** How a goroutine meets another through a channel or a WaitGroup. */
-export type MeetKind = 'send' | 'recv' | 'close' | 'wait' | 'done';
+/** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */
+export type MeetKind = 'send' | 'recv' | 'close' | 'wait' | 'done' | 'condWait' | 'signal';
 
 /**
  * A channel operation or WaitGroup call in a function that handles locks, with the locks around it:
@@ -108,6 +108,7 @@ const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlo
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 const RELEASE_NAME_RE = /unlock|release/i;
 const WAITGROUP_RE = /^sync\.\(\*WaitGroup\)\.(Wait|Done)$/;
+const COND_RE = /^sync\.\(\*Cond\)\.(Wait|Signal|Broadcast)$/;
 const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
@@ -285,6 +286,45 @@ export class LockFacts {
     const parent = node.decl.parent === undefined ? undefined : node.file.funcs[node.decl.parent];
     if (parent) out.push(graph.nodeOf(node.file, parent));
     return out;
+  }
+
+  private condLocks: Map<ChanId, ChanId | null> | undefined;
+
+  /**
+   * The mutex a sync.Cond waits with (its `L`), by the cond's id, where the program makes the cond
+   * with `sync.NewCond(&x.mu)` into a field: `c.ready = sync.NewCond(&c.mu)`, `&T{ready: sync.NewCond(&mu)}`.
+   * Undefined when no such make is in sight or two disagree.
+   */
+  condLock(cond: ChanId): ChanId | undefined {
+    if (!this.condLocks) {
+      const out = new Map<ChanId, ChanId | null>();
+      const { graph } = this.facts;
+      const isNewCond = (e: Expr | undefined): e is CallExpr => e?.k === 'call' && libraryName(graph.callInfo(e)) === 'sync.NewCond';
+      for (const node of graph.funcs) {
+        const body = node.decl.body;
+        if (!body || !graph.sites(node).some((s) => libraryName(s.info) === 'sync.NewCond')) continue;
+        const note = (id: ChanId | undefined, make: CallExpr) => {
+          const arg = make.args[0];
+          const lock = arg?.k === 'unary' && arg.op === '&' ? this.facts.idOf(node, arg.x) : undefined;
+          if (id === undefined || !/^(field|global):/.test(id)) return;
+          out.set(id, lock !== undefined && (!out.has(id) || out.get(id) === lock) ? lock : null);
+        };
+        for (const st of allStmts(body)) {
+          if (st.k !== 'assign' || st.lhs.length !== st.rhs.length) continue;
+          st.rhs.forEach((r, i) => isNewCond(r) && note(this.facts.idOf(node, st.lhs[i]!), r));
+        }
+        forEachExpr(body, (e) => {
+          if (e.k !== 'composite') return;
+          for (const el of e.elems) {
+            if (el.key === undefined || !isNewCond(el.value)) continue;
+            const f = graph.index.select(graph.typeOf(node, e), el.key);
+            note(f?.k === 'field' && f.owner ? `field:${f.owner.path}.${f.owner.name}.${el.key}` : undefined, el.value);
+          }
+        });
+      }
+      this.condLocks = out;
+    }
+    return this.condLocks.get(cond) ?? undefined;
   }
 
   of(node: FuncNode): LockSummary {
@@ -512,6 +552,10 @@ export class LockFacts {
       const m = call.fn.k === 'sel' ? WAITGROUP_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
       return m ? (m[1] === 'Wait' ? 'wait' : 'done') : undefined;
     };
+    const cond = (call: CallExpr): 'condWait' | 'signal' | undefined => {
+      const m = call.fn.k === 'sel' ? COND_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
+      return m ? (m[1] === 'Wait' ? 'condWait' : 'signal') : undefined;
+    };
 
     /** An acquisition, checked against what is certainly held once the walk is done. */
     const check = (s: LockState, op: LockOp): void => {
@@ -601,7 +645,7 @@ export class LockFacts {
           recv: (ch, untilClosed, _g, s) => (untilClosed ? s : meet('recv', ch, ch.pos, s, !inSelect.has(ch))),
           call: (call, g, s, mode) => {
             if (mode === 'go') return viaCall(call, s, 'go', g.conds);
-            const wg = waitGroup(call);
+            const wg = waitGroup(call) ?? cond(call);
             if (wg && call.fn.k === 'sel') return meet(wg, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
             if (!p) return viaCall(call, s, 'sync', g.conds);
