@@ -13,10 +13,11 @@ function at(fn: FuncNode, p: Pos): Location {
 export const waitgroupMisuse: Rule = {
   meta: {
     id: 'waitgroup-misuse',
-    title: 'WaitGroup counted inside the goroutine, or waited for inside the loop that starts it',
+    title: 'WaitGroup counted inside the goroutine, never counted down, or waited for inside the loop that starts it',
     description:
       "wg.Add called first thing in the goroutine it counts, while the function that started it waits on the same " +
-      'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). And ' +
+      'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). ' +
+      'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. And ' +
       'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
     severity: 'error',
     precision: 'high',
@@ -45,6 +46,22 @@ export const waitgroupMisuse: Rule = {
         ],
         flows: [],
         identity: [fn.id, callee.id, add.key, 'late-add'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, add, wait } of wgs.missingDones) {
+      const addAt = at(fn, add.pos);
+      const waitAt = at(fn, wait.pos);
+      ctx.report({
+        confidence: 'high',
+        message:
+          `${wait.display}.Wait waits for the ${add.display}.Add at ${lineRef(addAt, waitAt)}, and nothing calls ${add.display}.Done ` +
+          `(in ${shortName(fn)} or any closure of it, and ${add.display} goes nowhere else): Wait never returns; ` +
+          `call ${add.display}.Done (deferred) in the goroutine the Add counts`,
+        location: waitAt,
+        related: [{ location: addAt, message: `${add.display}.Add, never matched by a Done` }],
+        flows: [],
+        identity: [fn.id, add.key, 'missing-done'],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

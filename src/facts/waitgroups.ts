@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
 import { builtinArg } from '../irutil.js';
-import { exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type GoStmt = Extract<Stmt, { k: 'go' }>;
@@ -21,6 +21,10 @@ export interface WgOp extends Place {
   display: string;
   /** The variable it is reached from: `s` in `s.wg`. */
   root: string;
+  /** That variable's expression in the call: uses of it elsewhere are escapes. */
+  recv: Expr;
+  /** An Add whose delta is an unsigned integer literal: it counts up only. */
+  positive: boolean;
   pos: Pos;
 }
 
@@ -52,6 +56,13 @@ export interface LateAdd {
   wait: { fn: FuncNode; op: WgOp };
 }
 
+/** A Wait on a local WaitGroup that an Add counted up and that nothing can count down: it never returns. */
+export interface MissingDone {
+  fn: FuncNode;
+  add: WgOp;
+  wait: WgOp;
+}
+
 /** A Wait inside the loop that starts the goroutines it waits for: they run one at a time. */
 export interface SerialWait {
   fn: FuncNode;
@@ -74,17 +85,65 @@ export class WaitGroupFacts {
   private readonly bodies = new Map<FuncNode, BodyOps>();
   readonly lateAdds: LateAdd[] = [];
   readonly serialWaits: SerialWait[] = [];
+  readonly missingDones: MissingDone[] = [];
 
   constructor(readonly graph: CallGraph) {
     for (const fn of graph.funcs) {
-      // Most functions start no goroutine: the call graph's sites say so without a walk of the body.
-      if (!fn.decl.body || !graph.sites(fn).some((site) => site.mode === 'go')) continue;
-      for (const go of this.bodyOf(fn).goes) {
-        if (!go.callee) continue;
-        this.checkLateAdd(fn, go, go.callee);
-        this.checkSerialWait(fn, go, go.callee);
+      if (!fn.decl.body) continue;
+      // Most functions neither start a goroutine nor Add: the call graph's sites say so without a walk of the body.
+      const sites = graph.sites(fn);
+      if (sites.some((site) => site.mode === 'go')) {
+        for (const go of this.bodyOf(fn).goes) {
+          if (!go.callee) continue;
+          this.checkLateAdd(fn, go, go.callee);
+          this.checkSerialWait(fn, go, go.callee);
+        }
       }
+      if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) this.checkMissingDone(fn);
     }
+  }
+
+  /**
+   * `var wg sync.WaitGroup; wg.Add(1); go work(); wg.Wait()` with no `wg.Done()` in the function or
+   * any closure of it. Only a plain local that never leaves the function by another use (`&wg` passed
+   * on, `wg.Done` as a method value, a call in a `go` statement) is judged; an `Add` whose delta is not
+   * an unsigned literal may count down, so such a WaitGroup is left alone.
+   */
+  private checkMissingDone(fn: FuncNode): void {
+    const own = this.bodyOf(fn).ops;
+    const inner = this.nestedOf(fn);
+    const all = [...own, ...inner.flatMap((f) => this.bodyOf(f).ops)];
+    const local = `L:${fn.id}:`;
+    for (const add of own) {
+      if (add.method !== 'Add' || !add.key.startsWith(local) || add.key.includes('.', local.length)) continue;
+      const same = all.filter((o) => o.key === add.key);
+      if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && !o.positive))) continue;
+      const wait = own.find((o) => o.key === add.key && o.method === 'Wait' && o.pos > add.pos);
+      if (!wait || this.missingDones.some((m) => m.wait === wait) || this.escapes(fn, [fn, ...inner], add.key, same)) continue;
+      this.missingDones.push({ fn, add, wait });
+    }
+  }
+
+  /** Function literals inside `fn`, at any depth. */
+  private nestedOf(fn: FuncNode): FuncNode[] {
+    const out: FuncNode[] = [];
+    const inside = (d: FuncNode['decl']): boolean => d === fn.decl || (d.parent !== undefined && inside(fn.file.funcs[d.parent]!));
+    for (const d of fn.file.funcs) if (d !== fn.decl && d.parent !== undefined && inside(d)) out.push(this.graph.nodeOf(fn.file, d));
+    return out;
+  }
+
+  /** Whether the WaitGroup variable is used other than as the receiver of the counted operations. */
+  private escapes(fn: FuncNode, scope: FuncNode[], key: string, ops: WgOp[]): boolean {
+    const receivers = new Set(ops.map((o) => o.recv));
+    let out = false;
+    for (const f of scope) {
+      forEachExpr(f.decl.body ?? [], (e) => {
+        if (out || e.k !== 'id' || receivers.has(e)) return;
+        out = keyOf(this.graph, f, e) === key;
+      });
+      if (out) return true;
+    }
+    return false;
   }
 
   private bodyOf(fn: FuncNode): BodyOps {
@@ -158,7 +217,11 @@ export class WaitGroupFacts {
     if (!m || call.fn.k !== 'sel') return;
     const key = keyOf(this.graph, fn, call.fn.x);
     if (key === undefined) return;
-    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), pos: call.pos });
+    const delta = call.args[0];
+    // The IR keeps no literal's digits; an unsigned one is a count up (nobody writes Add(0)).
+    const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int';
+    const recv = rootExpr(call.fn.x);
+    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, pos: call.pos });
   }
 
   private goroutineOf(call: CallExpr): FuncNode | undefined {
@@ -320,6 +383,10 @@ function declaredBy(s: Stmt): string[] {
     default:
       return [];
   }
+}
+
+function rootExpr(e: Expr): Expr {
+  return e.k === 'sel' || e.k === 'unary' ? rootExpr(e.x) : e;
 }
 
 function rootName(e: Expr): string {
