@@ -13,11 +13,12 @@ function at(fn: FuncNode, p: Pos): Location {
 export const waitgroupMisuse: Rule = {
   meta: {
     id: 'waitgroup-misuse',
-    title: 'WaitGroup counted inside the goroutine, never counted down, or waited for inside the loop that starts it',
+    title: 'WaitGroup counted inside the goroutine, never counted down, done before the work, or waited for inside the loop that starts it',
     description:
       "wg.Add called first thing in the goroutine it counts, while the function that started it waits on the same " +
       'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). ' +
-      'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. And ' +
+      'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. A goroutine ' +
+      'that writes a variable of its starter after its Done, read after the Wait: a data race. And ' +
       'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
     severity: 'error',
     precision: 'high',
@@ -62,6 +63,28 @@ export const waitgroupMisuse: Rule = {
         related: [{ location: addAt, message: `${add.display}.Add, never matched by a Done` }],
         flows: [],
         identity: [fn.id, add.key, 'missing-done'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, go, callee, done, write, wait, read } of wgs.writesAfterDone) {
+      const writeAt = at(callee, write.pos);
+      const doneAt = at(callee, done.pos);
+      const waitAt = at(wait.fn, wait.op.pos);
+      const readAt = at(wait.fn, read);
+      ctx.report({
+        confidence: 'high',
+        message:
+          `the goroutine started at line ${at(fn, go.stmt.pos).line} writes ${write.name} after ${done.display}.Done at line ${doneAt.line}: ` +
+          `the Wait at ${lineRef(waitAt, writeAt)} can return before the write, and ${shortName(wait.fn)} reads ${write.root} at ${lineRef(readAt, writeAt)} (a data race); ` +
+          `call Done last (defer ${done.display}.Done())`,
+        location: writeAt,
+        related: [
+          { location: doneAt, message: `${done.display}.Done, before the write` },
+          { location: waitAt, message: `waits on ${wait.op.display}` },
+          { location: readAt, message: `reads ${write.root}` },
+        ],
+        flows: [],
+        identity: [fn.id, done.key, write.name, 'write-after-done'],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -1,5 +1,5 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
-import type { CallInfo } from '../resolve/callgraph.js';
+import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
+import type { CallGraph, CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 
 export type CallExpr = Extract<Expr, { k: 'call' }>;
@@ -202,4 +202,13 @@ export function callsInStmt(s: Stmt): CallExpr[] {
     default:
       return callsInSimple(s);
   }
+}
+
+/** Function literals nested in fn, at any depth, with their nodes, by declaration id. */
+export function literalsOf(fn: FuncNode, graph: CallGraph): Map<number, FuncNode> {
+  const out = new Map<number, FuncNode>();
+  const funcs = fn.file.funcs;
+  const inside = (d: FuncDecl): boolean => d.parent !== undefined && (d.parent === fn.decl.id || inside(funcs[d.parent]!));
+  for (const d of funcs) if (d !== fn.decl && inside(d)) out.set(d.id, graph.nodeOf(fn.file, d));
+  return out;
 }

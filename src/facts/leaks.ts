@@ -1,7 +1,7 @@
-import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
+import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr } from './calls.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from './calls.js';
 import type { ChannelFacts } from './chanfacts.js';
 
 /**
@@ -60,15 +60,6 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak
     const leak = leakOf(fn, body, key, literals, facts);
     if (leak) out.push(leak);
   }
-  return out;
-}
-
-/** Function literals nested in fn, at any depth, with their nodes. */
-function literalsOf(fn: FuncNode, graph: ChannelFacts['graph']): Map<number, FuncNode> {
-  const out = new Map<number, FuncNode>();
-  const funcs = fn.file.funcs;
-  const inside = (d: FuncDecl): boolean => d.parent !== undefined && (d.parent === fn.decl.id || inside(funcs[d.parent]!));
-  for (const d of funcs) if (d !== fn.decl && inside(d)) out.set(d.id, graph.nodeOf(fn.file, d));
   return out;
 }
 

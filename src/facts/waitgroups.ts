@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
 import { builtinArg } from '../irutil.js';
-import { exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from './calls.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type GoStmt = Extract<Stmt, { k: 'go' }>;
@@ -63,6 +63,19 @@ export interface MissingDone {
   wait: WgOp;
 }
 
+/** A goroutine that writes its starter's variable after its Done, which the starter reads after its Wait. */
+export interface WriteAfterDone {
+  fn: FuncNode;
+  go: GoStart;
+  callee: FuncNode;
+  done: WgOp;
+  /** The write, in the goroutine: what it writes (`out[i]`), and the variable (`out`). */
+  write: { pos: Pos; name: string; root: string };
+  wait: { fn: FuncNode; op: WgOp };
+  /** The read after the Wait. */
+  read: Pos;
+}
+
 /** A Wait inside the loop that starts the goroutines it waits for: they run one at a time. */
 export interface SerialWait {
   fn: FuncNode;
@@ -86,6 +99,7 @@ export class WaitGroupFacts {
   readonly lateAdds: LateAdd[] = [];
   readonly serialWaits: SerialWait[] = [];
   readonly missingDones: MissingDone[] = [];
+  readonly writesAfterDone: WriteAfterDone[] = [];
 
   constructor(readonly graph: CallGraph) {
     for (const fn of graph.funcs) {
@@ -97,6 +111,7 @@ export class WaitGroupFacts {
           if (!go.callee) continue;
           this.checkLateAdd(fn, go, go.callee);
           this.checkSerialWait(fn, go, go.callee);
+          this.checkWriteAfterDone(fn, go, go.callee);
         }
       }
       if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) this.checkMissingDone(fn);
@@ -111,7 +126,7 @@ export class WaitGroupFacts {
    */
   private checkMissingDone(fn: FuncNode): void {
     const own = this.bodyOf(fn).ops;
-    const inner = this.nestedOf(fn);
+    const inner = [...literalsOf(fn, this.graph).values()];
     const all = [...own, ...inner.flatMap((f) => this.bodyOf(f).ops)];
     const local = `L:${fn.id}:`;
     for (const add of own) {
@@ -124,11 +139,58 @@ export class WaitGroupFacts {
     }
   }
 
-  /** Function literals inside `fn`, at any depth. */
-  private nestedOf(fn: FuncNode): FuncNode[] {
-    const out: FuncNode[] = [];
-    const inside = (d: FuncNode['decl']): boolean => d === fn.decl || (d.parent !== undefined && inside(fn.file.funcs[d.parent]!));
-    for (const d of fn.file.funcs) if (d !== fn.decl && d.parent !== undefined && inside(d)) out.push(this.graph.nodeOf(fn.file, d));
+  /**
+   * `go func() { v := work(); wg.Done(); out[i] = v }()` then `wg.Wait(); use(out)`: the write comes
+   * after the Done that Wait counts, so Wait may return first. The Done must run unconditionally and
+   * outside loops in the literal's body (then everything written after it runs after it), and the
+   * starter must read the written variable after its Wait.
+   */
+  private checkWriteAfterDone(fn: FuncNode, go: GoStart, callee: FuncNode): void {
+    if (callee.decl.parent === undefined || !callee.decl.body) return;
+    const call = go.stmt.call as CallExpr;
+    for (const done of this.bodyOf(callee).ops) {
+      if (done.method !== 'Done' || !done.direct || done.loop || this.deferred(callee, done)) continue;
+      const key = mapKey(this.graph, done.key, callee, call, fn);
+      const wait = key === undefined ? undefined : this.waitAfter(fn, key, go.stmt.pos, 0, false);
+      if (!wait || wait === 'counted') continue;
+      for (const write of this.capturedWrites(callee, done.pos)) {
+        const read = this.readAfter(wait.fn, write.storage, wait.op.pos);
+        if (read === undefined) continue;
+        this.writesAfterDone.push({ fn, go, callee, done, write: { pos: write.pos, name: write.name, root: write.root }, wait: { fn: wait.fn, op: wait.op }, read });
+        return;
+      }
+    }
+  }
+
+  private deferred(fn: FuncNode, op: WgOp): boolean {
+    return allStmts(fn.decl.body ?? []).some((st) => st.k === 'defer' && st.call.pos === op.pos);
+  }
+
+  /** Writes after `pos` in a literal's body to variables of the functions around it. */
+  private capturedWrites(lit: FuncNode, pos: Pos): { pos: Pos; name: string; root: string; storage: Storage }[] {
+    const out: { pos: Pos; name: string; root: string; storage: Storage }[] = [];
+    const note = (target: Expr, at: Pos) => {
+      const root = rootExpr(target);
+      const st = root.k === 'id' ? this.graph.storageOf(lit, root) : undefined;
+      if (st && (st.kind === 'local' || st.kind === 'param') && st.fn !== lit.id) out.push({ pos: at, name: textOf(target), root: rootName(target), storage: st });
+    };
+    for (const st of allStmts(lit.decl.body ?? [])) {
+      if (st.pos < pos) continue;
+      if (st.k === 'assign' && st.op !== ':=') st.lhs.forEach((l) => note(l, st.pos));
+      else if (st.k === 'incdec') note(st.x, st.pos);
+    }
+    return out;
+  }
+
+  /** The first read of a variable in `fn` after `pos`. */
+  private readAfter(fn: FuncNode, storage: Storage, pos: Pos): Pos | undefined {
+    const key = storageKey(storage);
+    let out: Pos | undefined;
+    forEachExpr(fn.decl.body ?? [], (e) => {
+      if (e.k !== 'id' || e.pos <= pos || (out !== undefined && out < e.pos)) return;
+      const st = this.graph.storageOf(fn, e);
+      if (st && storageKey(st) === key) out = e.pos;
+    });
     return out;
   }
 
@@ -253,14 +315,15 @@ export class WaitGroupFacts {
   /**
    * The first Wait on `key` after `pos` in `fn`, in the functions it is a closure of, or (for a
    * WaitGroup passed in) in its callers after the call, up to MAX_CALLER_DEPTH calls up. 'counted'
-   * when an Add on it comes first there: the counter is then above zero when the goroutine adds.
+   * when an Add on it comes first there (unless `stopAtAdd` is false): the counter is then above zero
+   * when the goroutine adds.
    */
-  private waitAfter(fn: FuncNode, key: string, pos: Pos, depth: number): { fn: FuncNode; op: WgOp; after: Pos } | 'counted' | undefined {
+  private waitAfter(fn: FuncNode, key: string, pos: Pos, depth: number, stopAtAdd = true): { fn: FuncNode; op: WgOp; after: Pos } | 'counted' | undefined {
     const chain: FuncNode[] = [];
     for (let at: FuncNode | undefined = fn; at; at = parentOf(this.graph, at)) chain.push(at);
     for (const at of chain) {
       const ops = this.bodyOf(at).ops;
-      if (ops.some((o) => o.method === 'Add' && o.key === key && o.pos < pos)) return 'counted';
+      if (stopAtAdd && ops.some((o) => o.method === 'Add' && o.key === key && o.pos < pos)) return 'counted';
       const op = ops.find((o) => o.method === 'Wait' && o.key === key && o.pos > pos);
       if (op) return { fn: at, op, after: pos };
     }
@@ -270,7 +333,7 @@ export class WaitGroupFacts {
     for (const edge of this.graph.callers(at)) {
       if (edge.mode !== 'call' || !PRECISE_HOWS.has(edge.how)) continue;
       const up = mapKey(this.graph, key, at, edge.call, edge.caller);
-      const found = up === undefined ? undefined : this.waitAfter(edge.caller, up, edge.call.pos, depth + 1);
+      const found = up === undefined ? undefined : this.waitAfter(edge.caller, up, edge.call.pos, depth + 1, stopAtAdd);
       if (found) return found;
     }
     return undefined;
@@ -385,8 +448,9 @@ function declaredBy(s: Stmt): string[] {
   }
 }
 
+/** The variable an expression reaches through fields, pointers and elements: `out` in `out[i].n`. */
 function rootExpr(e: Expr): Expr {
-  return e.k === 'sel' || e.k === 'unary' ? rootExpr(e.x) : e;
+  return e.k === 'sel' || e.k === 'unary' || e.k === 'index' ? rootExpr(e.x) : e;
 }
 
 function rootName(e: Expr): string {
@@ -395,6 +459,7 @@ function rootName(e: Expr): string {
 
 function textOf(e: Expr): string {
   if (e.k === 'id') return e.name;
+  if (e.k === 'index') return `${textOf(e.x)}[${e.index.map((i) => (i.k === 'id' ? i.name : '…')).join(', ')}]`;
   if (e.k === 'sel') return `${textOf(e.x)}.${e.name}`;
   if (e.k === 'unary' && (e.op === '&' || e.op === '*')) return textOf(e.x);
   return 'the WaitGroup';
