@@ -1,9 +1,10 @@
 import { colOf, lineOf, type Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/chanfacts.js';
-import { goroutineLeaks } from '../src/facts/leaks.js';
+import { goroutineLeaks, type GoroutineLeak } from '../src/facts/leaks.js';
 import { lineRef } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
-import type { Rule } from '../src/rule.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
 export const goroutineLeak: Rule = {
   meta: {
@@ -11,8 +12,9 @@ export const goroutineLeak: Rule = {
     title: 'Goroutine blocked forever on a send nobody receives',
     description:
       'A function makes an unbuffered channel, starts a goroutine that sends on it, and can return without receiving ' +
-      'from it: on a `ctx.Done()` or timeout case of a select, an early error return, or after the first of several ' +
-      'goroutines it started in a loop answered. The goroutine (and everything it holds) blocks on its send forever. ' +
+      'from it: on a `ctx.Done()` or timeout case of a select, an early error return, after the first of several ' +
+      'goroutines it started in a loop answered, or from the loop that receives their answers before the last one. ' +
+      'Also a call that throws away a channel its callee returns and only the callee\'s goroutine sends on. The goroutine (and everything it holds) blocks on its send forever. ' +
       'Only channels whose every use is in sight are judged: made in the function, never passed on, stored or returned. ' +
       'In test files it is a warning: there the leak is mostly on a failure path, and ends with the test binary.',
     severity: 'error',
@@ -22,13 +24,20 @@ export const goroutineLeak: Rule = {
   },
   run(ctx) {
     for (const leak of goroutineLeaks(ctx.facts)) {
+      if (leak.discard) {
+        reportDiscard(ctx, leak, leak.discard);
+        continue;
+      }
       const { fn, name } = leak;
       const at = location(leak.send.node, leak.send.pos);
       const start = location(fn, leak.start);
       const fix = `give ${name} a buffer (make(chan T, ${leak.several ? 'n' : '1'})) so the send completes, or have the goroutine also select on a done channel`;
-      const why = leak.several
-        ? `${shortName(fn)} starts one such goroutine per iteration of the loop (${lineRef(start, at)}) but receives from ${name} once: every goroutine after the first blocks on this send forever`
-        : `${shortName(fn)} can return at ${lineRef(location(fn, leak.exit!), at)} without receiving from ${name}, and then the goroutine it started (${lineRef(start, at)}) blocks on this send forever`;
+      const perIteration = `${shortName(fn)} starts one such goroutine per iteration of the loop (${lineRef(start, at)})`;
+      const why = !leak.several
+        ? `${shortName(fn)} can return at ${lineRef(location(fn, leak.exit!), at)} without receiving from ${name}, and then the goroutine it started (${lineRef(start, at)}) blocks on this send forever`
+        : leak.exit === undefined
+          ? `${perIteration} but receives from ${name} once: every goroutine after the first blocks on this send forever`
+          : `${perIteration} and can return at ${lineRef(location(fn, leak.exit), at)} from the loop receiving from ${name} before every goroutine has sent: the rest block on this send forever`;
       ctx.report({
         // In a test the leak is mostly on a failure or timeout path, and ends with the test binary.
         ...(fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
@@ -57,12 +66,44 @@ export const goroutineLeak: Rule = {
             ],
           },
         ],
-        identity: [fn.id, name, leak.several ? 'several' : 'return'],
+        identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
   },
 };
+
+/** A call that throws away the channel its callee's goroutine sends on: reported at the call. */
+function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: FuncNode; pos: Pos }): void {
+  const { fn, name } = leak;
+  const here = location(discard.node, discard.pos);
+  const send = location(leak.send.node, leak.send.pos);
+  const start = location(fn, leak.start);
+  ctx.report({
+    ...(discard.node.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+    confidence: 'high',
+    message:
+      `${shortName(discard.node)} throws away the channel ${shortName(fn)} returns, and the goroutine ${shortName(fn)} starts (${lineRef(start, here)}) ` +
+      `blocks forever sending on it (${lineRef(send, here)}), as nothing else receives from ${name}; receive from the result, or give ${name} a buffer in ${shortName(fn)}`,
+    location: here,
+    related: [
+      { location: start, message: 'the goroutine starts here' },
+      { location: send, message: `blocks sending on ${name}` },
+    ],
+    flows: [
+      {
+        message: `the goroutine sends on ${name}, which nobody reads`,
+        steps: [
+          { location: here, message: `calls ${shortName(fn)} and drops its result` },
+          { location: start, message: 'starts the goroutine' },
+          { location: send, message: `blocks sending on ${name}` },
+        ],
+      },
+    ],
+    identity: [discard.node.id, fn.id, name, 'discarded'],
+    ...(discard.node.file.generated ? { generated: true } : {}),
+  });
+}
 
 function location(node: { file: { path: string } }, pos: Pos): Location {
   return { path: node.file.path, line: lineOf(pos), col: colOf(pos) };

@@ -1,6 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
+import { builtinArg } from '../irutil.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from './calls.js';
 import type { ChannelFacts } from './chanfacts.js';
 
@@ -16,13 +17,18 @@ export interface GoroutineLeak {
   start: Pos;
   /** The goroutine's send that never completes; in the goroutine's function literal. */
   send: { node: FuncNode; pos: Pos };
-  /** A return (or the end of the body) reached without receiving; undefined for `several`. */
+  /**
+   * A return (or the end of the body) reached without receiving; with `several`, a return from the
+   * loop that receives one value per goroutine, before the last; undefined when it receives once.
+   */
   exit: Pos | undefined;
-  /** Started in a loop and received from once: every goroutine after the first blocks. */
+  /** Started in a loop: every goroutine after the first blocks (received once, or a receive loop left early). */
   several: boolean;
+  /** fn returns the channel, and this call (in another function) throws it away. */
+  discard?: { node: FuncNode; pos: Pos };
 }
 
-type Use = 'made' | 'recv' | 'send' | 'selectSend' | 'measure' | 'arg' | 'other';
+type Use = 'made' | 'recv' | 'send' | 'selectSend' | 'measure' | 'arg' | 'returned' | 'close' | 'other';
 
 const cache = new WeakMap<ChannelFacts, GoroutineLeak[]>();
 
@@ -57,13 +63,36 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak
   const literals = literalsOf(fn, graph);
   const out: GoroutineLeak[] = [];
   for (const key of made) {
-    const leak = leakOf(fn, body, key, literals, facts);
+    const sender = senderOf(fn, body, key, literals, facts);
+    const name = key.replace(/'\d+$/, '');
+    const leak = sender && leakOf(fn, body, sender, name, facts);
     if (leak) out.push(leak);
+    else if (sender) out.push(...discarded(fn, sender, name, facts));
   }
   return out;
 }
 
-function leakOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: ChannelFacts): GoroutineLeak | undefined {
+interface ChannelUse {
+  node: FuncNode;
+  use: Use;
+  e: Expr;
+  stmt?: Stmt;
+}
+
+/** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */
+interface Sender {
+  uses: ChannelUse[];
+  go: Extract<Stmt, { k: 'go' }>;
+  lit: FuncNode;
+  send: ChannelUse;
+}
+
+/**
+ * Every use of the channel `key` made in fn, by kind and by function (fn and its literals), when they
+ * are all in sight and one goroutine literal fn starts once is the only sender, outside any `select`.
+ * Uses of kind `returned` are the caller's to judge.
+ */
+function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: ChannelFacts): Sender | undefined {
   const graph = facts.graph;
   const gos = allStmts(body).filter((st): st is Extract<Stmt, { k: 'go' }> => st.k === 'go');
   // The channel in fn, and the parameters of `go func(c chan T) { ... }(ch)` it is passed to.
@@ -84,8 +113,7 @@ function leakOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, F
       if (isChan(fn, a)) aliases.set(`${lit.id}\0${i}`, key);
     });
   }
-  // Every use of the channel, by kind and by function.
-  const uses: { node: FuncNode; use: Use; e: Expr; stmt?: Stmt }[] = [];
+  const uses: ChannelUse[] = [];
   const classify = (node: FuncNode, stmts: Stmt[]) => {
     const known = new Set<Expr>();
     const note = (e: Expr | undefined, use: Use, stmt?: Stmt) => {
@@ -107,6 +135,8 @@ function leakOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, F
         }
       }
       if (st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit') st.call.args.forEach((a) => note(a, 'arg'));
+      if (st.k === 'return' && node === fn) st.values.forEach((v) => note(v, 'returned', st));
+      if (st.k === 'expr' || st.k === 'defer') note(builtinArg(st.k === 'expr' ? st.x : st.call, 'close'), 'close');
     }
     forEachExpr(stmts, (e) => {
       if (e.k === 'unary' && e.op === '<-') note(e.x, 'recv');
@@ -124,27 +154,88 @@ function leakOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, F
   if (uses.some((u) => u.use === 'recv' && u.node !== fn)) return undefined;
   const senders = new Set(uses.filter((u) => u.use === 'send').map((u) => u.node));
   if (senders.size !== 1 || senders.has(fn)) return undefined;
-  const [sender] = senders;
+  const [lit] = senders;
   // The sending literal is started by exactly one `go` of fn itself (not inside another literal).
-  const starts = gos.filter((st) => st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === sender);
+  const starts = gos.filter((st) => st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === lit);
   if (starts.length !== 1) return undefined;
-  const goroutine = { st: starts[0]!, lit: sender! };
+  return { uses, go: starts[0]!, lit: lit!, send: uses.find((u) => u.use === 'send')! };
+}
+
+function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: ChannelFacts): GoroutineLeak | undefined {
+  const { uses } = sender;
+  if (uses.some((u) => u.use === 'returned' || u.use === 'close')) return undefined;
+  const goroutine = { st: sender.go, lit: sender.lit };
+  const send = sender.send;
   const recvs = uses.filter((u) => u.use === 'recv');
   if (recvs.length === 0) return undefined;
-  const send = uses.find((u) => u.use === 'send')!;
   const loops = loopContext(body);
   const recvInLoop = recvs.some((u) => loops.inLoop.has(u.e));
-  const base = { fn, name: key.replace(/'\d+$/, ''), start: goroutine.st.pos, send: { node: sender!, pos: send.stmt!.pos } };
+  const base = { fn, name, start: goroutine.st.pos, send: { node: goroutine.lit, pos: send.stmt!.pos } };
   if (loops.goInLoop.has(goroutine.st)) {
-    // One goroutine per iteration. Receives in a loop may well take one from each; several receives in
-    // a row may count them; a `go` under a condition of the loop (`if item.ID == id`) may start only one.
-    const several = loops.everyIteration.has(goroutine.st) && !recvInLoop && recvs.length === 1;
-    return several ? { ...base, exit: undefined, several } : undefined;
+    // One goroutine per iteration. Several receives in a row may count them; a `go` under a condition
+    // of the loop (`if item.ID == id`) may start only one.
+    if (!loops.everyIteration.has(goroutine.st)) return undefined;
+    if (!recvInLoop) return recvs.length === 1 ? { ...base, exit: undefined, several: true } : undefined;
+    // Receives in a loop take one from each, unless the loop returns part-way: the rest stay blocked.
+    const exit = returnInReceiveLoop(body, goroutine.st, new Set(recvs.map((u) => u.e)));
+    return exit === undefined ? undefined : { ...base, exit, several: true };
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
   const exit = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), facts);
   return exit === undefined ? undefined : { ...base, exit, several: false };
+}
+
+/** Calls that certainly run fn itself (not one of an interface's implementations). */
+const PRECISE_HOWS = new Set(['static', 'method', 'promoted']);
+
+/**
+ * fn returns the channel its goroutine sends on and receives from it nowhere itself: each call that
+ * throws the result away (`produce()`, `_ = produce()`, `go produce()`) leaves that goroutine blocked.
+ */
+function discarded(fn: FuncNode, sender: Sender, name: string, facts: ChannelFacts): GoroutineLeak[] {
+  const { uses } = sender;
+  const returned = uses.filter((u) => u.use === 'returned');
+  // A close by the goroutine itself, after its sends, blocks nothing.
+  if (returned.length === 0 || uses.some((u) => u.use === 'recv' || (u.use === 'close' && u.node !== sender.lit))) return [];
+  const at = new Set(returned.map((u) => (u.stmt as Extract<Stmt, { k: 'return' }>).values.indexOf(u.e)));
+  if (at.size !== 1) return [];
+  const index = [...at][0]!;
+  const out: GoroutineLeak[] = [];
+  for (const edge of facts.graph.callers(fn)) {
+    if (!PRECISE_HOWS.has(edge.how)) continue;
+    const thrown =
+      edge.mode !== 'call' ||
+      allStmts(edge.caller.decl.body ?? []).some(
+        (st) =>
+          (st.k === 'expr' && st.x === edge.call) ||
+          (st.k === 'assign' && st.rhs.length === 1 && st.rhs[0] === edge.call && st.lhs.length > index && isBlank(st.lhs[index]!)),
+      );
+    if (!thrown) continue;
+    const send = { node: sender.lit, pos: sender.send.stmt!.pos };
+    out.push({ fn, name, start: sender.go.pos, send, exit: undefined, several: false, discard: { node: edge.caller, pos: edge.call.pos } });
+  }
+  return out;
+}
+
+const isBlank = (e: Expr) => e.k === 'id' && e.name === '_';
+
+/**
+ * A `return` inside a counted loop (`for range jobs`, `for i := 0; i < n; i++`) that receives from the
+ * channel once per pass: the count is of the goroutines, so a return is before the last. A `for {}`
+ * that returns when its own counter reaches zero, or a range over the channel, counts some other way.
+ */
+function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>): Pos | undefined {
+  for (const loop of allStmts(body)) {
+    if (loop.k !== 'for' || (loop.cond === undefined && loop.range === undefined) || (loop.range && recvs.has(loop.range.x))) continue;
+    const inner = allStmts(loop.body);
+    if (inner.includes(start)) continue;
+    let receives = false;
+    forEachExpr(loop.body, (e) => (receives ||= recvs.has(e)));
+    const ret = receives ? inner.find((st) => st.k === 'return') : undefined;
+    if (ret) return ret.pos;
+  }
+  return undefined;
 }
 
 /** Where fn can return (or end) after starting the goroutine and before receiving from the channel. */
