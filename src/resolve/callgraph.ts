@@ -81,7 +81,8 @@ type Seen = Set<FuncValueKey | Expr> & { external?: string };
  */
 class Resolver {
   readonly infos = new SideTable<CallExpr, CallInfo>();
-  private callerEdges: Map<FuncNode, CallerEdge[]> | undefined;
+  private callerPairs: Map<FuncNode, (FuncNode | SiteInfo)[]> | undefined;
+  private readonly callerEdges = new Map<FuncNode, CallerEdge[]>();
   readonly sitesOf = new Map<FuncNode, SiteInfo[]>();
   private readonly fieldSrcs = new Map<string, Expr[]>();
   private readonly implCache = new Map<string, FuncNode[]>();
@@ -145,25 +146,36 @@ class Resolver {
   }
 
   /**
-   * Callers of each function, built on first use: only `explain` asks, and the edges (one per target
-   * of every call, CHA dispatch included) were tens of MB at the peak of every run.
+   * Callers of each function. The reverse index is built on first use (lock facts, WaitGroup and leak
+   * checks, `explain`) as flat caller/site pairs per callee: one edge object per target of every call,
+   * CHA dispatch included, was hundreds of thousands of objects. A callee's edges are made when asked.
    */
   callers(fn: FuncNode): CallerEdge[] {
-    if (!this.callerEdges) {
-      this.callerEdges = new Map();
+    let out = this.callerEdges.get(fn);
+    if (out) return out;
+    if (!this.callerPairs) {
+      this.callerPairs = new Map();
       for (const [caller, sites] of this.sitesOf) {
-        for (const { call, mode, info } of sites) {
-          if (info.kind !== 'resolved') continue;
-          for (const t of info.targets) {
-            const e: CallerEdge = { caller, call, how: t.how, mode };
-            const edges = this.callerEdges.get(t.callee);
-            if (edges) edges.push(e);
-            else this.callerEdges.set(t.callee, [e]);
+        for (const site of sites) {
+          if (site.info.kind !== 'resolved') continue;
+          for (const t of site.info.targets) {
+            const pairs = this.callerPairs.get(t.callee);
+            if (pairs) pairs.push(caller, site);
+            else this.callerPairs.set(t.callee, [caller, site]);
           }
         }
       }
     }
-    return this.callerEdges.get(fn) ?? [];
+    out = [];
+    const pairs = this.callerPairs.get(fn) ?? [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const caller = pairs[i] as FuncNode;
+      const { call, mode, info } = pairs[i + 1] as SiteInfo;
+      if (info.kind !== 'resolved') continue;
+      for (const t of info.targets) if (t.callee === fn) out.push({ caller, call, how: t.how, mode });
+    }
+    this.callerEdges.set(fn, out);
+    return out;
   }
 
   /** Value-typed fields of instantiated structs exist too (embedded ones included). */

@@ -72,6 +72,8 @@ export class Binder {
     for (const node of this.index.funcs) {
       if (!this.walked.has(node)) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
+    // Every body is walked: the counts only numbered its declarations.
+    this.declared.clear();
   }
 
   private capture(fn: FuncNode, v: VarInfo): void {
