@@ -80,6 +80,8 @@ export const sendAfterClose: Rule = {
           ? `send on ${name} after it may be closed: a goroutine ${fnName} started closes it${via(close)} at ${lineRef(closeAt, at)} after its WaitGroup.Done, so the Wait before this send does not wait for the close; send on closed channel panics${also} [${confidence} confidence]`
           : h.kind === 'send-after-close'
           ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at ${lineRef(closeAt, at)}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
+          : send.afterDone && close.waited
+          ? `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}): the goroutine sends in a defer that runs after its WaitGroup.Done, so the Wait before the close does not wait for the send; send on closed channel panics${also} [${confidence} confidence]`
           : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({
         confidence,

@@ -1,5 +1,5 @@
 import { blame } from '../blame.js';
-import type { Expr, Pos, Stmt } from '../ir.js';
+import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { VarDef } from '../resolve/bindings.js';
@@ -148,6 +148,11 @@ export interface CallContext {
   recvd: ReadonlySet<ChanId>;
   waited: boolean;
   async: boolean;
+  /**
+   * For a deferred call: whether a recover deferred before it (so running after it) catches its
+   * panics, and whether it runs after the goroutine's `WaitGroup.Done`.
+   */
+  deferred?: { recovered: boolean; afterDone: boolean };
 }
 
 /**
@@ -928,7 +933,7 @@ export class ChannelFacts {
           // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
           if (conds === false) continue;
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
-          const foreignLocal = mapped.startsWith('local:') && !mapped.startsWith(`local:${node.id}:`);
+          const foreignLocal = mapped.startsWith('local:') && !this.declaresLocal(node, mapped);
           const root = aliasRoot ? aliasRoot[0] : foreignLocal ? MADE : rootOf(op.root);
           if (!keep(root)) continue;
           seen.add(mapped);
@@ -949,6 +954,19 @@ export class ChannelFacts {
     return { closes, sends, async, asyncCloses, remakes, waits };
   }
 
+  /**
+   * Whether a local channel belongs to `node` or to a function enclosing it: a literal two levels down
+   * (a goroutine's deferred recover handler) still sends on its starter's channel.
+   */
+  private declaresLocal(node: FuncNode, id: ChanId): boolean {
+    for (let fn: FuncNode | undefined = node; fn; ) {
+      if (id.startsWith(`local:${fn.id}:`)) return true;
+      const parent: FuncDecl | undefined = fn.decl.parent === undefined ? undefined : fn.file.funcs[fn.decl.parent];
+      fn = parent && this.graph.nodeOf(fn.file, parent);
+    }
+    return false;
+  }
+
   /** A callee's operation as an OpFact of `node`, under the guards in force at the call. */
   lift(node: FuncNode, c: CalleeOp, ctx: CallContext): OpFact {
     const { op } = c;
@@ -961,12 +979,13 @@ export class ChannelFacts {
       sets: merged(ctx.sets, op.sets),
       recvd: merged(ctx.recvd, c.recvd),
       waited: op.waited || ctx.waited,
-      recovers: op.recovers || this.recoversIn(node),
+      // A recover covers its own goroutine only, and a deferred call only when deferred before it.
+      recovers: op.recovers || (!ctx.async && !op.async && (ctx.deferred ? ctx.deferred.recovered : this.recoversIn(node))),
       once: op.once || c.once || this.runsOnce(node, ctx.conds),
       async: op.async || ctx.async,
       precise: op.precise && c.precise,
     };
-    if (op.afterDone) lifted.afterDone = true;
+    if (op.afterDone || ctx.deferred?.afterDone) lifted.afterDone = true;
     if (c.root !== undefined) lifted.root = c.root;
     return lifted;
   }
@@ -1078,7 +1097,8 @@ export class ChannelFacts {
             }
             const eff = this.effectsOf(node, call);
             meetAll(call.pos, true, eff.closes);
-            absorb(eff, { ...contextAt(g, false), locks: NO_LOCKS });
+            const deferred = { recovered: this.deferredBeforeRecover(node).has(call.pos), afterDone: this.deferredAfterDone(node).has(call.pos) };
+            absorb(eff, { ...contextAt(g, false), locks: NO_LOCKS, deferred });
             return path;
           },
         },
@@ -1099,9 +1119,9 @@ export class ChannelFacts {
     // Only a parameter can be bound to a closure at the call.
     if (body && node.decl.params.length > 0) this.noteSpawns(node, spawns);
     if ((async.size || asyncCloses.size || spawns.size) && (this.waitsIn(node) || this.receivesIn(node).size > 0)) {
-      async.clear();
       spawns.clear();
       const waitOnly = this.receivesIn(node).size === 0;
+      for (const [id, c] of async) if (!waitOnly || !c.afterDone) async.delete(id);
       for (const [id, c] of asyncCloses) if (!waitOnly || !c.afterDone) asyncCloses.delete(id);
     }
     const some = closes.size || sends.size || async.size || asyncCloses.size || remakes.size || spawns.size || contested.size;
@@ -1303,6 +1323,7 @@ export class ChannelFacts {
 
   private readonly afterDone = new Map<FuncNode, ReadonlySet<Pos>>();
   private readonly afterWait = new Map<FuncNode, ReadonlySet<Pos>>();
+  private readonly beforeRecover = new Map<FuncNode, ReadonlySet<Pos>>();
 
   /**
    * Deferred calls registered before a deferred `wg.Done()` (or a deferred literal calling it): they
@@ -1314,6 +1335,15 @@ export class ChannelFacts {
     return this.deferredBefore(node, done, this.afterDone);
   }
 
+  /**
+   * Deferred calls registered after a deferred `recover()` (itself or in a deferred literal): they run
+   * before it, so it catches their panics. The handler itself is not covered by its own recover.
+   */
+  deferredBeforeRecover(node: FuncNode): ReadonlySet<Pos> {
+    const recover = (_fn: FuncNode, call: CallExpr) => call.fn.k === 'id' && call.fn.name === 'recover';
+    return this.deferredBefore(node, recover, this.beforeRecover, true);
+  }
+
   /** Deferred calls registered before a deferred wait for goroutines (`defer func() { wg.Wait() }()`): they run after it. */
   deferredAfterWait(node: FuncNode): ReadonlySet<Pos> {
     return this.deferredBefore(node, (fn, call) => this.waits(fn, call), this.afterWait);
@@ -1321,9 +1351,15 @@ export class ChannelFacts {
 
   /**
    * Positions (of the statement and of its call) of the defers that run after a later-registered defer
-   * that does `what`, itself or in a deferred literal. By source order, as the defers are registered.
+   * that does `what`, itself or in a deferred literal; with `runBefore`, of those that run before an
+   * earlier-registered one. By source order, as the defers are registered.
    */
-  private deferredBefore(node: FuncNode, what: (fn: FuncNode, call: CallExpr) => boolean, memo: Map<FuncNode, ReadonlySet<Pos>>): ReadonlySet<Pos> {
+  private deferredBefore(
+    node: FuncNode,
+    what: (fn: FuncNode, call: CallExpr) => boolean,
+    memo: Map<FuncNode, ReadonlySet<Pos>>,
+    runBefore = false,
+  ): ReadonlySet<Pos> {
     let out = memo.get(node);
     if (out) return out;
     const found = new Set<Pos>();
@@ -1336,9 +1372,15 @@ export class ChannelFacts {
       const litNode = this.graph.nodeOf(node.file, lit);
       return this.graph.sites(litNode).some((site) => what(litNode, site.call));
     };
-    let last = defers.length - 1;
-    while (last >= 0 && !does(defers[last]!.call)) last--;
-    for (let i = 0; i < last; i++) found.add(defers[i]!.pos).add(defers[i]!.call.pos);
+    if (runBefore) {
+      let first = 0;
+      while (first < defers.length && !does(defers[first]!.call)) first++;
+      for (let i = first + 1; i < defers.length; i++) found.add(defers[i]!.pos).add(defers[i]!.call.pos);
+    } else {
+      let last = defers.length - 1;
+      while (last >= 0 && !does(defers[last]!.call)) last--;
+      for (let i = 0; i < last; i++) found.add(defers[i]!.pos).add(defers[i]!.call.pos);
+    }
     memo.set(node, found);
     return found;
   }

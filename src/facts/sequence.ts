@@ -432,7 +432,10 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // A channel the closing callee made itself is not the one an earlier goroutine sends on,
     // and the closed instance is one this function can name: a callee closing what it received from
     // a queue (`closeSubstream(<-w.closingc)`) need not be the one a goroutine sends on.
-    if (sender && !op.waited && named(op.root) && named(sender.root) && !distinct(sender.root, op.root) && !(guardedBy(sender, op) && sender.locks.length > 0) && !waited(sender)) {
+    // A send the goroutine defers past its Done (a recover handler reporting on errc) outlives the Wait,
+    // and no receive after it says how many such sends are still to come.
+    const late = op.waited && sender?.afterDone;
+    if (sender && (!op.waited || late) && named(op.root) && named(sender.root) && !distinct(sender.root, op.root) && !(guardedBy(sender, op) && sender.locks.length > 0) && (late || !waited(sender))) {
       emit({ kind: 'close-while-sending', fn, id, close: op, send: sender }, lastPos(sender), op.steps[0]!.pos);
     }
     if (first) return s;
@@ -520,9 +523,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
         }
         if (!eff.waits) return cur;
-        // A close the goroutine defers past its Done may still be ahead.
-        const pending = [...cur.spawnedCloses].filter(([, op]) => op.afterDone);
-        return { ...cur, spawned: new Map(), closers: new Map(), senders: new Map(), spawnedCloses: pending.length ? new Map(pending) : new Map() };
+        // A close or send the goroutine defers past its Done may still be ahead.
+        const pending = (m: ReadonlyMap<ChanId, OpFact>) => new Map([...m].filter(([, op]) => op.afterDone));
+        return { ...cur, spawned: pending(cur.spawned), closers: new Map(), senders: new Map(), spawnedCloses: pending(cur.spawnedCloses) };
       },
       recv(ch, untilClosed, _g, s) {
         if (s.spawned.size === 0) return s;
