@@ -183,6 +183,8 @@ const MAX_FACTS = 64;
  */
 const MAX_INTERFACE_TARGETS = 8;
 const MAX_FUNC_VALUE_TARGETS = 3;
+/** Statements of a function that only wraps a wait (a lock, a flag, the wait, a log line). */
+const MAX_WRAPPER_STMTS = 4;
 const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
 const RECEIVER = '@recv';
 /** An instance the function holding the fact cannot name (looked up by a callee): not provably any other. */
@@ -821,8 +823,36 @@ export class ChannelFacts {
     if (info.kind === 'external') return WAIT_RE.test(name) ? WAITS : NO_SHAPE;
     if (info.kind !== 'resolved') return NO_SHAPE;
     let shape = this.shapes.get(info);
-    if (!shape) this.shapes.set(info, (shape = { targets: this.dispatchTargets(info.targets), waits: WAIT_RE.test(name) }));
+    if (!shape) {
+      const targets = this.dispatchTargets(info.targets);
+      const waits = WAIT_RE.test(name) || (targets.length > 0 && targets.every((t) => t.precise && this.waitsAlways(t.callee)));
+      this.shapes.set(info, (shape = { targets, waits }));
+    }
     return shape;
+  }
+
+  private readonly waiters = new Map<FuncNode, boolean>();
+
+  /**
+   * A wrapper that waits for goroutines on every path (`func (p *Pool) Wait() { p.wg.Wait() }`,
+   * `return g.eg.Wait()`): calling it is a wait. Only short bodies, and a wait no `return` can skip.
+   */
+  private waitsAlways(callee: FuncNode): boolean {
+    const body = callee.decl.body;
+    if (!body || body.length > MAX_WRAPPER_STMTS) return false;
+    let out = this.waiters.get(callee);
+    if (out !== undefined) return out;
+    this.waiters.set(callee, false);
+    out = false;
+    for (const st of body) {
+      if ((st.k === 'expr' || st.k === 'assign' || st.k === 'return') && callsInSimple(st).some((c) => this.waits(callee, c))) {
+        out = true;
+        break;
+      }
+      if (allStmts([st]).some((x) => x.k === 'return')) break;
+    }
+    this.waiters.set(callee, out);
+    return out;
   }
 
   /** One immutable Target per callee and flags, shared by every call that reaches it that way. */
@@ -885,7 +915,7 @@ export class ChannelFacts {
       const { spawns } = this.of(callee);
       if (!precise || spawns.size === 0) continue;
       for (const index of spawns) {
-        const lit = this.boundCall(call.args[index]);
+        const lit = this.boundCall(node, call.args[index]);
         if (!lit) continue;
         const eff = this.effectsOf(node, lit);
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
@@ -1175,12 +1205,31 @@ export class ChannelFacts {
 
   private readonly bound = new Map<Expr, CallExpr>();
 
-  /** A call of the function literal passed as an argument, for its effects; one per literal. */
-  private boundCall(arg: Expr | undefined): CallExpr | undefined {
-    if (arg?.k !== 'funclit') return undefined;
+  /** A call of the function literal passed as an argument, for its effects; one per argument. */
+  private boundCall(node: FuncNode, arg: Expr | undefined): CallExpr | undefined {
+    const lit = this.literalOf(node, arg);
+    if (!lit || !arg) return undefined;
     let call = this.bound.get(arg);
-    if (!call) this.bound.set(arg, (call = { k: 'call', fn: arg, args: [], pos: arg.pos }));
+    if (!call) this.bound.set(arg, (call = { k: 'call', fn: lit, args: [], pos: arg.pos }));
     return call;
+  }
+
+  /**
+   * The call a `go` statement makes, with a local bound only to a literal (`send := func() {...}; go send()`)
+   * taken as that literal's call. Only for goroutines: a literal called through a local on this goroutine
+   * (`if handleRead() { return }`) often acts on what it returns, which the facts do not follow, so its
+   * effects stay as imprecise as any function value's.
+   */
+  goCall(node: FuncNode, call: CallExpr): CallExpr {
+    return call.args.length === 0 && call.fn.k === 'id' ? (this.boundCall(node, call.fn) ?? call) : call;
+  }
+
+  /** The function literal an argument is, or the one a local holding it was bound to (`f := func() {...}; g.Go(f)`). */
+  private literalOf(node: FuncNode, e: Expr | undefined): Expr | undefined {
+    if (e?.k === 'funclit') return e;
+    const key = e && this.localKey(node, e);
+    const sources = key === undefined ? undefined : this.localSources(node).get(key);
+    return sources?.length === 1 && sources[0]!.k === 'funclit' ? sources[0] : undefined;
   }
 
   private readonly aliases = new Map<FuncNode, Map<string, [ChanId, string | undefined] | null>>();
@@ -1403,10 +1452,11 @@ export class ChannelFacts {
    */
   spawnOf(node: FuncNode, call: CallExpr): CallExpr | undefined {
     const f = call.args[0];
-    if (call.args.length !== 1 || f?.k !== 'funclit' || call.fn.k !== 'sel' || !/^(Go|TryGo)$/.test(call.fn.name)) return undefined;
-    if (!SPAWN_RE.test(libraryName(this.graph.callInfo(call)) ?? '')) return undefined;
+    if (call.args.length !== 1 || !f || call.fn.k !== 'sel' || !/^(Go|TryGo)$/.test(call.fn.name)) return undefined;
+    const fn = this.literalOf(node, f);
+    if (!fn || !SPAWN_RE.test(libraryName(this.graph.callInfo(call)) ?? '')) return undefined;
     let lit = this.spawns.get(f);
-    if (!lit) this.spawns.set(f, (lit = { k: 'call', fn: f, args: [], pos: call.pos }));
+    if (!lit) this.spawns.set(f, (lit = { k: 'call', fn, args: [], pos: call.pos }));
     return lit;
   }
 
@@ -1670,8 +1720,11 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
         e = v.close(closed, c.pos, g, e);
         continue;
       }
+      if (mode === 'go') {
+        e = v.call(facts.goCall(node, c), g, e, mode);
+        continue;
+      }
       e = v.call(c, g, e, mode);
-      if (mode === 'go') continue;
       // `g.Go(func() { ... })` starts a goroutine as a `go` statement does.
       const spawned = facts.spawnOf(node, c);
       if (spawned) e = v.call(spawned, g, e, 'go');
