@@ -208,6 +208,7 @@ describe('config file', () => {
     expect(cli(['check', '--fail-on', 'note'], mod)).toMatchObject({ code: 0, stdout: '' });
     expect(JSON.parse(cli(['check', '--format', 'sarif'], mod).stdout).runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([
       'bad-ignore',
+      'chan-no-partner',
       'double-lock',
       'goroutine-leak',
       'missing-unlock',

@@ -1,9 +1,9 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { builtinArg } from '../irutil.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from './calls.js';
 import type { ChannelFacts } from './chanfacts.js';
+import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -28,8 +28,6 @@ export interface GoroutineLeak {
   discard?: { node: FuncNode; pos: Pos };
 }
 
-type Use = 'made' | 'recv' | 'send' | 'selectSend' | 'measure' | 'arg' | 'returned' | 'close' | 'other';
-
 const cache = new WeakMap<ChannelFacts, GoroutineLeak[]>();
 
 /**
@@ -52,13 +50,9 @@ export function goroutineLeaks(facts: ChannelFacts): GoroutineLeak[] {
   return out;
 }
 
-function isUnbufferedMake(e: Expr): boolean {
-  return e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'make' && e.args.length === 1 && e.args[0]!.k === 'type' && e.args[0]!.type.k === 'chan';
-}
-
 function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak[] {
   const graph = facts.graph;
-  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && isUnbufferedMake(v.def.e)).map((v) => v.key);
+  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.key);
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
   const out: GoroutineLeak[] = [];
@@ -72,13 +66,6 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak
   return out;
 }
 
-interface ChannelUse {
-  node: FuncNode;
-  use: Use;
-  e: Expr;
-  stmt?: Stmt;
-}
-
 /** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */
 interface Sender {
   uses: ChannelUse[];
@@ -88,75 +75,22 @@ interface Sender {
 }
 
 /**
- * Every use of the channel `key` made in fn, by kind and by function (fn and its literals), when they
- * are all in sight and one goroutine literal fn starts once is the only sender, outside any `select`.
- * Uses of kind `returned` are the caller's to judge.
+ * The uses of the channel `key` made in fn, when they are all in sight and one goroutine literal fn
+ * starts once is the only sender, outside any `select`. Uses of kind `returned` are the caller's to judge.
  */
 function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: ChannelFacts): Sender | undefined {
-  const graph = facts.graph;
-  const gos = allStmts(body).filter((st): st is Extract<Stmt, { k: 'go' }> => st.k === 'go');
-  // The channel in fn, and the parameters of `go func(c chan T) { ... }(ch)` it is passed to.
-  const aliases = new Map<string, string>();
-  const isChan = (node: FuncNode, e: Expr): boolean => {
-    if (e.k !== 'id') return false;
-    const st = graph.storageOf(node, e);
-    if (!st) return false;
-    if (st.kind === 'local') return st.fn === fn.id && st.name === key;
-    return st.kind === 'param' && aliases.get(`${st.fn}\0${st.index}`) === key;
-  };
-  for (const st of gos) {
-    const call = st.call;
-    if (call.k !== 'call' || call.fn.k !== 'funclit') continue;
-    const lit = literals.get(call.fn.fn);
-    if (!lit) continue;
-    call.args.forEach((a, i) => {
-      if (isChan(fn, a)) aliases.set(`${lit.id}\0${i}`, key);
-    });
-  }
-  const uses: ChannelUse[] = [];
-  const classify = (node: FuncNode, stmts: Stmt[]) => {
-    const known = new Set<Expr>();
-    const note = (e: Expr | undefined, use: Use, stmt?: Stmt) => {
-      if (e && isChan(node, e)) {
-        known.add(e);
-        uses.push({ node, use, e, ...(stmt ? { stmt } : {}) });
-      }
-    };
-    for (const st of allStmts(stmts)) {
-      // The declaration itself; any other assignment makes it another channel, and ends the search.
-      if (st.k === 'assign' && st.op === ':=' && st.lhs.length === st.rhs.length) st.lhs.forEach((l, i) => isUnbufferedMake(st.rhs[i]!) && note(l, 'made'));
-      if (st.k === 'send') note(st.ch, 'send', st);
-      if (st.k === 'for' && st.range) note(st.range.x, 'recv');
-      if (st.k === 'select') {
-        for (const c of st.cases) {
-          if (c.kind === 'recv') note(c.ch, 'recv');
-          // allStmts yields select send cases as send statements too: this marks them.
-          if (c.kind === 'send' && isChan(node, c.ch)) uses.push({ node, use: 'selectSend', e: c.ch });
-        }
-      }
-      if (st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit') st.call.args.forEach((a) => note(a, 'arg'));
-      if (st.k === 'return' && node === fn) st.values.forEach((v) => note(v, 'returned', st));
-      if (st.k === 'expr' || st.k === 'defer') note(builtinArg(st.k === 'expr' ? st.x : st.call, 'close'), 'close');
-    }
-    forEachExpr(stmts, (e) => {
-      if (e.k === 'unary' && e.op === '<-') note(e.x, 'recv');
-      if (e.k === 'call' && e.fn.k === 'id' && (e.fn.name === 'len' || e.fn.name === 'cap') && e.args.length === 1) note(e.args[0], 'measure');
-    });
-    forEachExpr(stmts, (e) => {
-      if (!known.has(e) && isChan(node, e)) uses.push({ node, use: 'other', e });
-    });
-  };
-  classify(fn, body);
-  for (const lit of literals.values()) classify(lit, lit.decl.body ?? []);
+  const uses = usesInSight(fn, body, key, literals, facts.graph);
   if (uses.some((u) => u.use === 'other' || u.use === 'selectSend')) return undefined;
   // Received from only here; sent on only in one goroutine literal (and not by a send also written as
-  // a select case: those were marked above and ended the search).
+  // a select case: those were marked and ended the search).
   if (uses.some((u) => u.use === 'recv' && u.node !== fn)) return undefined;
   const senders = new Set(uses.filter((u) => u.use === 'send').map((u) => u.node));
   if (senders.size !== 1 || senders.has(fn)) return undefined;
   const [lit] = senders;
   // The sending literal is started by exactly one `go` of fn itself (not inside another literal).
-  const starts = gos.filter((st) => st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === lit);
+  const starts = allStmts(body).filter(
+    (st): st is Extract<Stmt, { k: 'go' }> => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === lit,
+  );
   if (starts.length !== 1) return undefined;
   return { uses, go: starts[0]!, lit: lit!, send: uses.find((u) => u.use === 'send')! };
 }

@@ -1,0 +1,61 @@
+import { shortName } from '../src/facts/chanfacts.js';
+import { unpartnered, type Unpartnered } from '../src/facts/partners.js';
+import { lineRef } from '../src/facts/report.js';
+import type { Location } from '../src/findings.js';
+import { colOf, lineOf, type Pos } from '../src/ir.js';
+import type { Rule } from '../src/rule.js';
+
+function location(node: { file: { path: string } }, pos: Pos): Location {
+  return { path: node.file.path, line: lineOf(pos), col: colOf(pos) };
+}
+
+function why(u: Unpartnered, here: Location): string {
+  const madeAt = lineRef(location(u.fn, u.made), here);
+  switch (u.kind) {
+    case 'send':
+      return `send on unbuffered ${u.name} blocks forever: nothing receives from it (made at ${madeAt}, used nowhere else); receive from it, or drop the send`;
+    case 'recv':
+      return `receive from ${u.name} blocks forever: nothing sends on it or closes it (made at ${madeAt}, used nowhere else); send or close where the work it waits for is done`;
+    case 'early':
+      return (
+        `send on unbuffered ${u.name} blocks forever: its only receivers are goroutines ${shortName(u.fn)} starts later (${lineRef(location(u.fn, u.receiver!), here)}), ` +
+        'and this send waits for one before that go statement runs; start the receiver first, or give the channel a buffer'
+      );
+  }
+}
+
+export const chanNoPartner: Rule = {
+  meta: {
+    id: 'chan-no-partner',
+    title: 'Channel operation that nothing can ever match',
+    description:
+      'A channel made in a function and used only there (and in its function literals) with an operation no other ' +
+      'one can match: a send on an unbuffered channel that nothing receives from, a receive from a channel that ' +
+      'nothing sends on or closes, or a send on this goroutine before the go statements that start its only ' +
+      'receivers. The operation blocks forever. Channels passed on, stored, returned or compared are not judged.',
+    severity: 'error',
+    precision: 'high',
+    tags: ['concurrency', 'channels', 'deadlock'],
+    since: '0.2.0',
+  },
+  run(ctx) {
+    for (const u of unpartnered(ctx.facts)) {
+      const here = location(u.op.node, u.op.pos);
+      const made = location(u.fn, u.made);
+      ctx.report({
+        // A test that blocks hangs until the test binary's timeout: real, and found at once by running it.
+        ...(u.fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        confidence: 'high',
+        message: why(u, here),
+        location: here,
+        related: [
+          { location: made, message: `${u.name} is made here` },
+          ...(u.receiver !== undefined ? [{ location: location(u.fn, u.receiver), message: 'the receiver starts here, after the send' }] : []),
+        ],
+        flows: [],
+        identity: [u.fn.id, u.name, u.kind],
+        ...(u.fn.file.generated ? { generated: true } : {}),
+      });
+    }
+  },
+};
