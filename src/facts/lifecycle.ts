@@ -1,7 +1,7 @@
 import type { Expr, Pos } from '../ir.js';
 import { exprKey } from '../irutil.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts } from './calls.js';
+import { allStmts, callsInStmt, type CallExpr } from './calls.js';
 import { walkGuarded, type ChanId, type ChannelFacts, type OpFact } from './chanfacts.js';
 
 /**
@@ -98,6 +98,12 @@ function rearms(value: Expr): boolean {
   return value.k === 'call' && value.fn.k === 'id' && value.fn.name === 'new';
 }
 
+/** The atomic flag a call sets back to false (`s.closed.Store(false)`), the guard a CompareAndSwap tests. */
+function rearmedBy(call: CallExpr): Expr | undefined {
+  const arg = call.args[0];
+  return call.fn.k === 'sel' && call.fn.name === 'Store' && call.args.length === 1 && arg?.k === 'lit' && arg.kind === 'false' ? call.fn.x : undefined;
+}
+
 /**
  * Along a path: the pairs of a guard re-armed and a channel it guards not yet made anew (some path:
  * joined by union), and the channels already made (every path: joined by intersection).
@@ -137,6 +143,11 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
   const made = new Map<ChanId, Pos>();
   const guardsHere = new Set<ChanId>();
   for (const st of allStmts(fn.decl.body ?? [])) {
+    for (const call of callsInStmt(st)) {
+      const flag = rearmedBy(call);
+      const id = flag && field(flag);
+      if (id !== undefined) guardsHere.add(id);
+    }
     if (st.k !== 'assign' || st.op !== '=' || st.lhs.length !== st.rhs.length) continue;
     st.lhs.forEach((t, i) => {
       const id = field(t);
@@ -155,6 +166,13 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
   if (guarded.size === 0) return [];
   const rearmedAt = new Map<ChanId, { display: string; pos: Pos }>();
   const found = new Map<Pos, ReadonlySet<string>>();
+  /** The guard `t` re-armed: every channel it guards that this path has not made yet is pending. */
+  const rearm = (p: Pending, t: Expr, id: ChanId): Pending => {
+    const chans = guarded.get(id)?.filter((c) => !p.made.has(c));
+    if (!chans?.length) return p;
+    if (!rearmedAt.has(id)) rearmedAt.set(id, { display: exprKey(t) ?? 'guard', pos: t.pos });
+    return { pairs: new Set([...p.pairs, ...chans.map((c) => pair(id, c))]), made: p.made };
+  };
   walkGuarded<Pending>(
     fn,
     facts,
@@ -163,6 +181,9 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
       send: (_ch, _pos, _g, p) => p,
       call(call, _g, p, mode) {
         if (mode === 'go') return p;
+        const flag = rearmedBy(call);
+        const id = flag && field(flag);
+        if (flag && id !== undefined) return rearm(p, flag, id);
         // `s.init()` making the channel counts as the make.
         const eff = facts.effectsOf(fn, call);
         return eff.remakes.size ? making(p, [...eff.remakes].filter(([id, root]) => made.has(id) && (root === undefined || RECV_FIELD.test(root))).map(([id]) => id)) : p;
@@ -174,11 +195,7 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
           const value = values?.[i];
           if (id === undefined || !value) return;
           if (made.has(id) && facts.isNew(fn, value)) out = making(out, [id]);
-          const chans = guarded.get(id)?.filter((c) => !out.made.has(c));
-          if (chans?.length && rearms(value)) {
-            if (!rearmedAt.has(id)) rearmedAt.set(id, { display: exprKey(t) ?? 'guard', pos: t.pos });
-            out = { pairs: new Set([...out.pairs, ...chans.map((c) => pair(id, c))]), made: out.made };
-          }
+          if (rearms(value)) out = rearm(out, t, id);
         });
         return out;
       },
