@@ -10,7 +10,7 @@ export const doubleLock: Rule = {
       "A mutex is acquired while the same instance (the same object's field, not just the same type) is certainly " +
       'held on every path to here, directly or through any depth of calls: Lock then Lock, or Lock then RLock of one ' +
       "RWMutex. Go's mutexes are not reentrant, so the goroutine blocks forever. RLock then RLock is reported as a " +
-      'warning: it deadlocks only when a writer starts waiting in between.',
+      'warning, and only when some function write-locks that mutex: it deadlocks only when a writer starts waiting in between.',
     severity: 'error',
     precision: 'high',
     tags: ['concurrency', 'locks', 'deadlock'],
@@ -19,6 +19,8 @@ export const doubleLock: Rule = {
   run(ctx) {
     for (const r of ctx.locks.reacquires) {
       const { fn, held, again } = r;
+      // Read locks wait for each other only through a writer queued between them.
+      if (r.readRead && !ctx.locks.hasWriter(again.id)) continue;
       const name = held.display;
       const heldAt = stepLocation(held.steps[0]!);
       const at = stepLocation(again.steps[0]!);

@@ -288,6 +288,20 @@ export class LockFacts {
     return out;
   }
 
+  private writers: Set<ChanId> | undefined;
+
+  /**
+   * Whether some function write-locks this mutex (`Lock`, not `RLock`): without a writer, read locks
+   * taken twice never wait for each other.
+   */
+  hasWriter(id: ChanId): boolean {
+    if (!this.writers) {
+      this.writers = new Set();
+      for (const w of this.walked.values()) for (const op of w.direct) if (op.mode === 'w') this.writers.add(op.id);
+    }
+    return this.writers.has(id);
+  }
+
   private condLocks: Map<ChanId, ChanId | null> | undefined;
 
   /**
