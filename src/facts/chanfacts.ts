@@ -1731,8 +1731,10 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
       if (!g.waited && facts.waits(node, c)) g = { ...g, waited: true };
       if (c.fn.k !== 'sel') continue;
       const name = c.fn.name;
-      if (STORE_RE.test(name)) g = written(g, [c.fn.x]);
-      else if (c.fn.x.k === 'id' && c.fn.x.name === 'atomic' && c.args[0]?.k === 'unary' && c.args[0].op === '&') g = written(g, [c.args[0].x]);
+      // `atomic.CompareAndSwapInt32(&s.state, 0, 1)` writes its pointee, not the package.
+      if (c.fn.x.k === 'id' && c.fn.x.name === 'atomic') {
+        if (c.args[0]?.k === 'unary' && c.args[0].op === '&') g = written(g, [c.args[0].x]);
+      } else if (STORE_RE.test(name)) g = written(g, [c.fn.x]);
       const isLock = name === 'Lock' || name === 'RLock';
       const isUnlock = name === 'Unlock' || name === 'RUnlock';
       if (!isLock && !isUnlock) continue;
