@@ -7,8 +7,9 @@
  * 3: positions are packed numbers (see Pos), not `{line, col}` objects.
  * 4: nesting is capped at MAX_NESTING levels, with `tooDeep` saying where.
  * 5: `// gohazard:` directives (with a space) are kept too.
+ * 6: an int literal `0` says so (`zero`).
  */
-export const SUMMARY_FORMAT = 5;
+export const SUMMARY_FORMAT = 6;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -100,7 +101,8 @@ export type Expr =
   | { k: 'composite'; type?: TypeExpr; elems: { key?: string; value: Expr }[]; pos: Pos }
   /** A function literal; `fn` indexes FileSummary.funcs. */
   | { k: 'funclit'; fn: number; pos: Pos }
-  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; pos: Pos }
+  /** `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`). */
+  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; pos: Pos }
   /** A type in expression position: conversions, `make`/`new` arguments. */
   | { k: 'type'; type: TypeExpr; pos: Pos }
   | { k: 'bad'; pos: Pos };

@@ -98,10 +98,21 @@ function rearms(value: Expr): boolean {
   return value.k === 'call' && value.fn.k === 'id' && value.fn.name === 'new';
 }
 
-/** The atomic flag a call sets back to false (`s.closed.Store(false)`), the guard a CompareAndSwap tests. */
+/** A flag's cleared value: `false`, or `0` for an int flag. */
+const cleared = (e: Expr | undefined) => e?.k === 'lit' && (e.kind === 'false' || e.zero === true);
+
+/**
+ * The atomic flag a call clears (`s.closed.Store(false)`, `s.state.Store(0)`,
+ * `atomic.StoreInt32(&s.state, 0)`), the guard a CompareAndSwap tests.
+ */
 function rearmedBy(call: CallExpr): Expr | undefined {
-  const arg = call.args[0];
-  return call.fn.k === 'sel' && call.fn.name === 'Store' && call.args.length === 1 && arg?.k === 'lit' && arg.kind === 'false' ? call.fn.x : undefined;
+  const f = call.fn;
+  if (f.k !== 'sel') return undefined;
+  if (f.x.k === 'id' && f.x.name === 'atomic') {
+    const [target, value] = call.args;
+    return /^Store/.test(f.name) && call.args.length === 2 && target?.k === 'unary' && target.op === '&' && cleared(value) ? target.x : undefined;
+  }
+  return f.name === 'Store' && call.args.length === 1 && cleared(call.args[0]) ? f.x : undefined;
 }
 
 /**

@@ -628,6 +628,7 @@ class Summarizer {
         return { k: 'type', type: this.type(), pos };
       default: {
         const kind = LITERAL_KINDS[type];
+        if (kind === 'int' && this.text() === '0') return { k: 'lit', kind, zero: true, pos };
         if (kind) return { k: 'lit', kind, pos };
         if (TYPE_NODES.has(type)) return { k: 'type', type: this.type(), pos };
         return { k: 'bad', pos };
