@@ -23,7 +23,7 @@ export interface WgOp extends Place {
   root: string;
   /** That variable's expression in the call: uses of it elsewhere are escapes. */
   recv: Expr;
-  /** An Add whose delta is an unsigned integer literal: it counts up only. */
+  /** An Add whose delta is an unsigned integer literal other than 0: it counts up only. */
   positive: boolean;
   pos: Pos;
 }
@@ -122,7 +122,7 @@ export class WaitGroupFacts {
    * `var wg sync.WaitGroup; wg.Add(1); go work(); wg.Wait()` with no `wg.Done()` in the function or
    * any closure of it. Only a plain local that never leaves the function by another use (`&wg` passed
    * on, `wg.Done` as a method value, a call in a `go` statement) is judged; an `Add` whose delta is not
-   * an unsigned literal may count down, so such a WaitGroup is left alone.
+   * an unsigned literal may count down, so such a WaitGroup is left alone (and `Add(0)` counts nothing).
    */
   private checkMissingDone(fn: FuncNode): void {
     const own = this.bodyOf(fn).ops;
@@ -280,8 +280,7 @@ export class WaitGroupFacts {
     const key = keyOf(this.graph, fn, call.fn.x);
     if (key === undefined) return;
     const delta = call.args[0];
-    // The IR keeps no literal's digits; an unsigned one is a count up (nobody writes Add(0)).
-    const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int';
+    const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int' && !delta.zero;
     const recv = rootExpr(call.fn.x);
     out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, pos: call.pos });
   }
