@@ -1,16 +1,12 @@
 import { shortName } from '../src/facts/chanfacts.js';
 import { unpartnered, type Unpartnered } from '../src/facts/partners.js';
-import { lineRef } from '../src/facts/report.js';
+import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
-import { colOf, lineOf, type Pos } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';
 
-function location(node: { file: { path: string } }, pos: Pos): Location {
-  return { path: node.file.path, line: lineOf(pos), col: colOf(pos) };
-}
 
 function why(u: Unpartnered, here: Location): string {
-  const madeAt = lineRef(location(u.fn, u.made), here);
+  const madeAt = lineRef(nodeLocation(u.fn, u.made), here);
   switch (u.kind) {
     case 'send':
       return `send on unbuffered ${u.name} blocks forever: nothing receives from it (made at ${madeAt}, used nowhere else); receive from it, or drop the send`;
@@ -18,7 +14,7 @@ function why(u: Unpartnered, here: Location): string {
       return `receive from ${u.name} blocks forever: nothing sends on it or closes it (made at ${madeAt}, used nowhere else); send or close where the work it waits for is done`;
     case 'early':
       return (
-        `send on unbuffered ${u.name} blocks forever: its only receivers are goroutines ${shortName(u.fn)} starts later (${lineRef(location(u.fn, u.receiver!), here)}), ` +
+        `send on unbuffered ${u.name} blocks forever: its only receivers are goroutines ${shortName(u.fn)} starts later (${lineRef(nodeLocation(u.fn, u.receiver!), here)}), ` +
         'and this send waits for one before that go statement runs; start the receiver first, or give the channel a buffer'
       );
   }
@@ -40,8 +36,8 @@ export const chanNoPartner: Rule = {
   },
   run(ctx) {
     for (const u of unpartnered(ctx.facts)) {
-      const here = location(u.op.node, u.op.pos);
-      const made = location(u.fn, u.made);
+      const here = nodeLocation(u.op.node, u.op.pos);
+      const made = nodeLocation(u.fn, u.made);
       ctx.report({
         // A test that blocks hangs until the test binary's timeout: real, and found at once by running it.
         ...(u.fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
@@ -50,7 +46,7 @@ export const chanNoPartner: Rule = {
         location: here,
         related: [
           { location: made, message: `${u.name} is made here` },
-          ...(u.receiver !== undefined ? [{ location: location(u.fn, u.receiver), message: 'the receiver starts here, after the send' }] : []),
+          ...(u.receiver !== undefined ? [{ location: nodeLocation(u.fn, u.receiver), message: 'the receiver starts here, after the send' }] : []),
         ],
         flows: [],
         identity: [u.fn.id, u.name, u.kind],

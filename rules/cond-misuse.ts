@@ -1,20 +1,13 @@
 import { shortName, type ChanId } from '../src/facts/chanfacts.js';
-import { allStmts, callsInStmt, forEachExpr, libraryName, type CallExpr } from '../src/facts/calls.js';
-import { colOf, lineOf, type Expr, type Stmt } from '../src/ir.js';
+import { syncMeet } from '../src/facts/locks.js';
+import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
+import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
-const COND_RE = /^sync\.\(\*Cond\)\.(Wait|Signal|Broadcast)$/;
 /** A cond every function names alike: a field of a type, or a package variable. */
 const TYPE_LEVEL_RE = /^(field|global):/;
-
-/** The statements inside some loop of a body (a `for` of any form). */
-function inLoops(body: Stmt[]): Set<Stmt> {
-  const out = new Set<Stmt>();
-  for (const st of allStmts(body)) if (st.k === 'for') for (const inner of allStmts(st.body)) out.add(inner);
-  return out;
-}
 
 interface CondCall {
   fn: FuncNode;
@@ -28,10 +21,10 @@ function condCalls(ctx: RuleContext): { waits: CondCall[]; signalled: Set<ChanId
   const signalled = new Set<ChanId>();
   for (const fn of ctx.graph.funcs) {
     for (const site of ctx.graph.sites(fn)) {
-      const m = COND_RE.exec(libraryName(site.info) ?? '');
-      if (!m || site.call.fn.k !== 'sel') continue;
+      const kind = syncMeet(libraryName(site.info));
+      if ((kind !== 'condWait' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
       const id = ctx.facts.idOf(fn, site.call.fn.x);
-      if (m[1] === 'Wait') waits.push({ fn, call: site.call, id });
+      if (kind === 'condWait') waits.push({ fn, call: site.call, id });
       else if (id !== undefined) signalled.add(id);
     }
   }
@@ -135,7 +128,7 @@ export const condMisuse: Rule = {
       const stmts = allStmts(body);
       // A goto can make a loop out of any statement.
       if (stmts.some((st) => st.k === 'branch' && st.kind === 'goto')) continue;
-      const looped = inLoops(body);
+      const looped = stmtsInLoops(body);
       for (const st of stmts) {
         if (looped.has(st)) continue;
         for (const call of callsInStmt(st)) {

@@ -1,8 +1,7 @@
-import { colOf, lineOf, type Pos } from '../src/ir.js';
+import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/chanfacts.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/leaks.js';
-import { lineRef } from '../src/facts/report.js';
-import type { Location } from '../src/findings.js';
+import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
@@ -29,15 +28,15 @@ export const goroutineLeak: Rule = {
         continue;
       }
       const { fn, name } = leak;
-      const at = location(leak.send.node, leak.send.pos);
-      const start = location(fn, leak.start);
+      const at = nodeLocation(leak.send.node, leak.send.pos);
+      const start = nodeLocation(fn, leak.start);
       const fix = `give ${name} a buffer (make(chan T, ${leak.several ? 'n' : '1'})) so the send completes, or have the goroutine also select on a done channel`;
       const perIteration = `${shortName(fn)} starts one such goroutine per iteration of the loop (${lineRef(start, at)})`;
       const why = !leak.several
-        ? `${shortName(fn)} can return at ${lineRef(location(fn, leak.exit!), at)} without receiving from ${name}, and then the goroutine it started (${lineRef(start, at)}) blocks on this send forever`
+        ? `${shortName(fn)} can return at ${lineRef(nodeLocation(fn, leak.exit!), at)} without receiving from ${name}, and then the goroutine it started (${lineRef(start, at)}) blocks on this send forever`
         : leak.exit === undefined
           ? `${perIteration} but receives from ${name} once: every goroutine after the first blocks on this send forever`
-          : `${perIteration} and can return at ${lineRef(location(fn, leak.exit), at)} from the loop receiving from ${name} before every goroutine has sent: the rest block on this send forever`;
+          : `${perIteration} and can return at ${lineRef(nodeLocation(fn, leak.exit), at)} from the loop receiving from ${name} before every goroutine has sent: the rest block on this send forever`;
       ctx.report({
         // In a test the leak is mostly on a failure or timeout path, and ends with the test binary.
         ...(fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
@@ -46,7 +45,7 @@ export const goroutineLeak: Rule = {
         location: at,
         related: [
           { location: start, message: 'the goroutine starts here' },
-          ...(leak.exit !== undefined ? [{ location: location(fn, leak.exit), message: `returns without receiving from ${name}` }] : []),
+          ...(leak.exit !== undefined ? [{ location: nodeLocation(fn, leak.exit), message: `returns without receiving from ${name}` }] : []),
         ],
         flows: [
           {
@@ -61,7 +60,7 @@ export const goroutineLeak: Rule = {
             steps: [
               { location: start, message: 'starts the goroutine' },
               leak.exit !== undefined
-                ? { location: location(fn, leak.exit), message: `returns without receiving from ${name}` }
+                ? { location: nodeLocation(fn, leak.exit), message: `returns without receiving from ${name}` }
                 : { location: start, message: `the next iteration starts another goroutine on ${name}` },
             ],
           },
@@ -76,9 +75,9 @@ export const goroutineLeak: Rule = {
 /** A call that throws away the channel its callee's goroutine sends on: reported at the call. */
 function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: FuncNode; pos: Pos }): void {
   const { fn, name } = leak;
-  const here = location(discard.node, discard.pos);
-  const send = location(leak.send.node, leak.send.pos);
-  const start = location(fn, leak.start);
+  const here = nodeLocation(discard.node, discard.pos);
+  const send = nodeLocation(leak.send.node, leak.send.pos);
+  const start = nodeLocation(fn, leak.start);
   ctx.report({
     ...(discard.node.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
     confidence: 'high',
@@ -103,8 +102,4 @@ function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: F
     identity: [discard.node.id, fn.id, name, 'discarded'],
     ...(discard.node.file.generated ? { generated: true } : {}),
   });
-}
-
-function location(node: { file: { path: string } }, pos: Pos): Location {
-  return { path: node.file.path, line: lineOf(pos), col: colOf(pos) };
 }

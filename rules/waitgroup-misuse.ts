@@ -1,14 +1,8 @@
 import { shortName } from '../src/facts/chanfacts.js';
-import { lineRef } from '../src/facts/report.js';
+import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { WaitGroupFacts } from '../src/facts/waitgroups.js';
-import { colOf, lineOf, type Pos } from '../src/ir.js';
-import type { Location } from '../src/findings.js';
-import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
 
-function at(fn: FuncNode, p: Pos): Location {
-  return { path: fn.file.path, line: lineOf(p), col: colOf(p) };
-}
 
 export const waitgroupMisuse: Rule = {
   meta: {
@@ -30,11 +24,11 @@ export const waitgroupMisuse: Rule = {
     const wgs = new WaitGroupFacts(ctx.graph);
     for (const { fn, go, callee, add, wait } of wgs.lateAdds) {
       const literal = callee.decl.parent !== undefined;
-      const goAt = at(fn, go.stmt.pos);
-      const waitAt = at(wait.fn, wait.op.pos);
+      const goAt = nodeLocation(fn, go.stmt.pos);
+      const waitAt = nodeLocation(wait.fn, wait.op.pos);
       const name = add.display;
       const started = literal ? `started at line ${goAt.line}` : `${shortName(callee)}, started at line ${goAt.line}`;
-      const location = literal ? at(callee, add.pos) : goAt;
+      const location = literal ? nodeLocation(callee, add.pos) : goAt;
       ctx.report({
         confidence: literal ? 'high' : 'medium',
         message:
@@ -42,7 +36,7 @@ export const waitgroupMisuse: Rule = {
           'and return while the goroutine is still working; call Add before the go statement',
         location,
         related: [
-          ...(literal ? [{ location: goAt, message: 'goroutine started here' }] : [{ location: at(callee, add.pos), message: `${name}.Add in ${shortName(callee)}` }]),
+          ...(literal ? [{ location: goAt, message: 'goroutine started here' }] : [{ location: nodeLocation(callee, add.pos), message: `${name}.Add in ${shortName(callee)}` }]),
           { location: waitAt, message: `waits on ${wait.op.display}` },
         ],
         flows: [],
@@ -51,8 +45,8 @@ export const waitgroupMisuse: Rule = {
       });
     }
     for (const { fn, add, wait } of wgs.missingDones) {
-      const addAt = at(fn, add.pos);
-      const waitAt = at(fn, wait.pos);
+      const addAt = nodeLocation(fn, add.pos);
+      const waitAt = nodeLocation(fn, wait.pos);
       ctx.report({
         confidence: 'high',
         message:
@@ -67,14 +61,14 @@ export const waitgroupMisuse: Rule = {
       });
     }
     for (const { fn, go, callee, done, write, wait, read } of wgs.writesAfterDone) {
-      const writeAt = at(callee, write.pos);
-      const doneAt = at(callee, done.pos);
-      const waitAt = at(wait.fn, wait.op.pos);
-      const readAt = at(wait.fn, read);
+      const writeAt = nodeLocation(callee, write.pos);
+      const doneAt = nodeLocation(callee, done.pos);
+      const waitAt = nodeLocation(wait.fn, wait.op.pos);
+      const readAt = nodeLocation(wait.fn, read);
       ctx.report({
         confidence: 'high',
         message:
-          `the goroutine started at line ${at(fn, go.stmt.pos).line} writes ${write.name} after ${done.display}.Done at line ${doneAt.line}: ` +
+          `the goroutine started at line ${nodeLocation(fn, go.stmt.pos).line} writes ${write.name} after ${done.display}.Done at line ${doneAt.line}: ` +
           `the Wait at ${lineRef(waitAt, writeAt)} can return before the write, and ${shortName(wait.fn)} reads ${write.root} at ${lineRef(readAt, writeAt)} (a data race); ` +
           `call Done last (defer ${done.display}.Done())`,
         location: writeAt,
@@ -89,14 +83,14 @@ export const waitgroupMisuse: Rule = {
       });
     }
     for (const { fn, wait, go, callee } of wgs.serialWaits) {
-      const goAt = at(fn, go.stmt.pos);
+      const goAt = nodeLocation(fn, go.stmt.pos);
       ctx.report({
         severity: 'warning',
         confidence: 'medium',
         message:
           `${wait.display}.Wait runs on every pass of the loop that starts the goroutine it waits for (line ${goAt.line}): ` +
           'each waits for the one before, so they run one at a time; wait after the loop',
-        location: at(fn, wait.pos),
+        location: nodeLocation(fn, wait.pos),
         related: [{ location: goAt, message: `goroutine running ${shortName(callee)} started here` }],
         flows: [],
         identity: [fn.id, wait.key, 'serial-wait'],

@@ -166,6 +166,22 @@ function collect(body: readonly Stmt[], out: Stmt[]): void {
   }
 }
 
+/** Targets whose body is the callee's for certain (not one of several dispatch candidates). */
+export const PRECISE_HOWS: ReadonlySet<string> = new Set(['static', 'method', 'promoted', 'closure']);
+
+const loopedStmts = new SideTable<Stmt[], ReadonlySet<Stmt>>();
+
+/** The statements of a body inside some loop of it (a `for` of any form), at any depth. */
+export function stmtsInLoops(body: Stmt[]): ReadonlySet<Stmt> {
+  let out = loopedStmts.get(body);
+  if (!out) {
+    const set = new Set<Stmt>();
+    for (const st of allStmts(body)) if (st.k === 'for') for (const inner of allStmts(st.body)) set.add(inner);
+    loopedStmts.set(body, (out = set));
+  }
+  return out;
+}
+
 const inLoops = new SideTable<Stmt[], ReadonlySet<Pos>>();
 
 /** Positions of the calls a body makes inside loops: each may run again on the next turn. */

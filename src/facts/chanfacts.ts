@@ -5,8 +5,8 @@ import { builtinArg, exprKey } from '../irutil.js';
 import type { VarDef } from '../resolve/bindings.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
-import { allStmts, callsIn, callsInLoops, callsInSimple, callsInStmt, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
-import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
+import { allStmts, callsIn, callsInLoops, callsInSimple, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
+import { formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
  * Channel identity, relative to the function whose facts hold it:
@@ -185,7 +185,6 @@ const MAX_INTERFACE_TARGETS = 8;
 const MAX_FUNC_VALUE_TARGETS = 3;
 /** Statements of a function that only wraps a wait (a lock, a flag, the wait, a log line). */
 const MAX_WRAPPER_STMTS = 4;
-const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
 const RECEIVER = '@recv';
 /** An instance the function holding the fact cannot name (looked up by a callee): not provably any other. */
 export const FRESH = '#fresh';
@@ -1313,7 +1312,6 @@ export class ChannelFacts {
     return set;
   }
 
-  /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
   /** Per function: its repointed paths; null while being worked out (a call cycle reads as none). */
   private readonly repoints = new Map<FuncNode, ReadonlySet<string> | null>();
 
@@ -1357,12 +1355,13 @@ export class ChannelFacts {
       const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
       for (const root of this.repointsOf(callee)) {
         const lifted = this.liftRoot(node, callee, root, call, receiver);
-        if (lifted !== undefined && lifted !== FRESH && lifted !== MADE) out.push(lifted);
+        if (lifted !== undefined && nameable(lifted)) out.push(lifted);
       }
     }
     return out;
   }
 
+  /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
   isNew(node: FuncNode, e: Expr): boolean {
     if (isConstruction(e)) return true;
     const key = this.localKey(node, e);

@@ -107,8 +107,19 @@ interface LockState {
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 const RELEASE_NAME_RE = /unlock|release/i;
-const WAITGROUP_RE = /^sync\.\(\*WaitGroup\)\.(Wait|Done)$/;
-const COND_RE = /^sync\.\(\*Cond\)\.(Wait|Signal|Broadcast)$/;
+/** The WaitGroup and Cond methods, by library name, and how a goroutine meets another through each. */
+const SYNC_MEETS: ReadonlyMap<string, MeetKind> = new Map<string, MeetKind>([
+  ['sync.(*WaitGroup).Wait', 'wait'],
+  ['sync.(*WaitGroup).Done', 'done'],
+  ['sync.(*Cond).Wait', 'condWait'],
+  ['sync.(*Cond).Signal', 'signal'],
+  ['sync.(*Cond).Broadcast', 'signal'],
+]);
+
+/** `wg.Wait()`, `c.Signal()` ...: the meet a call of this library function is, if it is one. */
+export function syncMeet(name: string | undefined): MeetKind | undefined {
+  return name === undefined ? undefined : SYNC_MEETS.get(name);
+}
 const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
 const MAX_STEPS = 12;
@@ -145,13 +156,8 @@ function primitiveOf(info: CallInfo): Primitive | undefined {
   return out ?? undefined;
 }
 
-/** A library function's Go name, whether the library is outside the checkout or in it. */
-function calleeName(info: CallInfo): string | undefined {
-  return info.kind === 'external' ? info.name : info.kind === 'resolved' && info.targets.length === 1 ? info.targets[0]!.callee.id : undefined;
-}
-
 function parsePrimitive(info: CallInfo): Primitive | undefined {
-  const name = calleeName(info);
+  const name = libraryName(info);
   const m = name === undefined ? undefined : PRIMITIVE_RE.exec(name);
   if (!m) return undefined;
   const method = m[3]!;
@@ -562,14 +568,7 @@ export class LockFacts {
       meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()], took });
       return s;
     };
-    const waitGroup = (call: CallExpr): 'wait' | 'done' | undefined => {
-      const m = call.fn.k === 'sel' ? WAITGROUP_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
-      return m ? (m[1] === 'Wait' ? 'wait' : 'done') : undefined;
-    };
-    const cond = (call: CallExpr): 'condWait' | 'signal' | undefined => {
-      const m = call.fn.k === 'sel' ? COND_RE.exec(calleeName(this.facts.graph.callInfo(call)) ?? '') : null;
-      return m ? (m[1] === 'Wait' ? 'condWait' : 'signal') : undefined;
-    };
+    const meetOf = (call: CallExpr) => (call.fn.k === 'sel' ? syncMeet(libraryName(this.facts.graph.callInfo(call))) : undefined);
 
     /** An acquisition, checked against what is certainly held once the walk is done. */
     const check = (s: LockState, op: LockOp): void => {
@@ -659,8 +658,8 @@ export class LockFacts {
           recv: (ch, untilClosed, _g, s) => (untilClosed ? s : meet('recv', ch, ch.pos, s, !inSelect.has(ch))),
           call: (call, g, s, mode) => {
             if (mode === 'go') return viaCall(call, s, 'go', g.conds);
-            const wg = waitGroup(call) ?? cond(call);
-            if (wg && call.fn.k === 'sel') return meet(wg, call.fn.x, call.pos, s, true);
+            const kind = meetOf(call);
+            if (kind && call.fn.k === 'sel') return meet(kind, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
             if (!p) return viaCall(call, s, 'sync', g.conds);
             if (!p.op) return s;
@@ -672,7 +671,7 @@ export class LockFacts {
             if (call.k !== 'call') return s;
             const p = this.primitive(node, call, g.conds);
             if (p) return p.op && p.prim.verb === 'unlock' ? defer(s, p.op) : s;
-            if (waitGroup(call) === 'done') deferredDone.push(call);
+            if (meetOf(call) === 'done') deferredDone.push(call);
             return viaCall(call, s, 'defer', g.conds);
           },
           rebind: (targets, s) => {
@@ -728,7 +727,7 @@ export class LockFacts {
     const edges = this.facts.graph.callers(node);
     if (edges.length === 0 || edges.some((e) => e.mode !== 'go')) return undefined;
     // A goroutine that ends the process (a signal handler) holds its lock to keep others out until then.
-    if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(calleeName(site.info) ?? ''))) return undefined;
+    if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(libraryName(site.info) ?? ''))) return undefined;
     return { fn: edges[0]!.caller, pos: edges[0]!.call.pos };
   }
 

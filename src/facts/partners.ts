@@ -1,6 +1,6 @@
 import type { Pos, Stmt } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, literalsOf } from './calls.js';
+import { allStmts, literalsOf, stmtsInLoops } from './calls.js';
 import type { ChannelFacts } from './chanfacts.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
@@ -37,7 +37,11 @@ export function unpartnered(facts: ChannelFacts): Unpartnered[] {
   for (const fn of graph.funcs) {
     const body = fn.decl.body;
     if (!body) continue;
-    const made = graph.locals(fn).flatMap((v) => (v.def.k === 'expr' && chanMake(v.def.e) ? [{ key: v.key, how: chanMake(v.def.e)!, pos: v.def.e.pos }] : []));
+    const made = graph.locals(fn).flatMap(({ key, def }) => {
+      if (def.k !== 'expr') return [];
+      const how = chanMake(def.e);
+      return how ? [{ key, how, pos: def.e.pos }] : [];
+    });
     if (made.length === 0) continue;
     const literals = literalsOf(fn, graph);
     for (const { key, how, pos } of made) {
@@ -94,8 +98,7 @@ function early(
   literals: Map<number, FuncNode>,
 ): Pick<Unpartnered, 'kind' | 'op' | 'receiver'> | undefined {
   if (recvs.length === 0 || recvs.some((u) => u.node === fn)) return undefined;
-  const looped = new Set<Stmt>();
-  for (const st of allStmts(body)) if (st.k === 'for') for (const inner of allStmts(st.body)) looped.add(inner);
+  const looped = stmtsInLoops(body);
   const send = sends.find((u) => u.node === fn && u.stmt && !looped.has(u.stmt) && !cases.has(u.e));
   if (!send) return undefined;
   const starts = new Map<FuncNode, Pos>();

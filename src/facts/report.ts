@@ -1,9 +1,14 @@
 import type { Flow, Location } from '../findings.js';
-import { colOf, lineOf } from '../ir.js';
+import { colOf, lineOf, type Pos } from '../ir.js';
 import { displayId, type OpFact, type Step } from './chanfacts.js';
 
+/** A position in a function's file. */
+export function nodeLocation(node: { file: { path: string } }, pos: Pos): Location {
+  return { path: node.file.path, line: lineOf(pos), col: colOf(pos) };
+}
+
 export function stepLocation(step: Step): Location {
-  return { path: step.node.file.path, line: lineOf(step.pos), col: colOf(step.pos) };
+  return nodeLocation(step.node, step.pos);
 }
 
 /** The operation itself: where a finding about it is reported. */

@@ -1,5 +1,4 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
-import type { FlowDomain } from '../flow/walk.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
 import {

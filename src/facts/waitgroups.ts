@@ -1,7 +1,7 @@
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
 import { builtinArg } from '../irutil.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from './calls.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from './calls.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type GoStmt = Extract<Stmt, { k: 'go' }>;
@@ -25,6 +25,8 @@ export interface WgOp extends Place {
   recv: Expr;
   /** An Add whose delta is an unsigned integer literal other than 0: it counts up only. */
   positive: boolean;
+  /** Registered with `defer`: it runs at the function's exits. */
+  deferred: boolean;
   pos: Pos;
 }
 
@@ -85,8 +87,6 @@ export interface SerialWait {
 }
 
 const WG_RE = /^sync\.\(\*WaitGroup\)\.(Add|Done|Wait)$/;
-/** Targets whose body is the goroutine's for certain (not one of several dispatch candidates). */
-const PRECISE_HOWS = new Set(['static', 'method', 'promoted', 'closure']);
 /** How many calls up a WaitGroup parameter is followed to its caller's Wait. */
 const MAX_CALLER_DEPTH = 2;
 
@@ -134,7 +134,7 @@ export class WaitGroupFacts {
       const same = all.filter((o) => o.key === add.key);
       if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && !o.positive))) continue;
       const wait = own.find((o) => o.key === add.key && o.method === 'Wait' && o.pos > add.pos);
-      if (!wait || this.missingDones.some((m) => m.wait === wait) || this.escapes(fn, [fn, ...inner], add.key, same)) continue;
+      if (!wait || this.missingDones.some((m) => m.wait === wait) || this.escapes([fn, ...inner], add.key, same)) continue;
       this.missingDones.push({ fn, add, wait });
     }
   }
@@ -149,7 +149,7 @@ export class WaitGroupFacts {
     if (callee.decl.parent === undefined || !callee.decl.body) return;
     const call = go.stmt.call as CallExpr;
     for (const done of this.bodyOf(callee).ops) {
-      if (done.method !== 'Done' || !done.direct || done.loop || this.deferred(callee, done)) continue;
+      if (done.method !== 'Done' || !done.direct || done.loop || done.deferred) continue;
       const key = mapKey(this.graph, done.key, callee, call, fn);
       const wait = key === undefined ? undefined : this.waitAfter(fn, key, go.stmt.pos, 0, false);
       if (!wait || wait === 'counted') continue;
@@ -160,10 +160,6 @@ export class WaitGroupFacts {
         return;
       }
     }
-  }
-
-  private deferred(fn: FuncNode, op: WgOp): boolean {
-    return allStmts(fn.decl.body ?? []).some((st) => st.k === 'defer' && st.call.pos === op.pos);
   }
 
   /** Writes after `pos` in a literal's body to variables of the functions around it. */
@@ -195,7 +191,7 @@ export class WaitGroupFacts {
   }
 
   /** Whether the WaitGroup variable is used other than as the receiver of the counted operations. */
-  private escapes(fn: FuncNode, scope: FuncNode[], key: string, ops: WgOp[]): boolean {
+  private escapes(scope: FuncNode[], key: string, ops: WgOp[]): boolean {
     const receivers = new Set(ops.map((o) => o.recv));
     let out = false;
     for (const f of scope) {
@@ -225,10 +221,10 @@ export class WaitGroupFacts {
       this.channelUse(s, out);
       switch (s.k) {
         case 'expr':
-          if (s.x.k === 'call') this.op(fn, s.x, place, out);
+          if (s.x.k === 'call') this.op(fn, s.x, place, out, false);
           break;
         case 'defer':
-          if (s.call.k === 'call') this.op(fn, s.call, place, out);
+          if (s.call.k === 'call') this.op(fn, s.call, place, out, true);
           break;
         case 'go': {
           const callee = s.call.k === 'call' ? this.goroutineOf(s.call) : undefined;
@@ -274,7 +270,7 @@ export class WaitGroupFacts {
     else out.declared.set(loop, new Set([name]));
   }
 
-  private op(fn: FuncNode, call: CallExpr, place: Place, out: BodyOps): void {
+  private op(fn: FuncNode, call: CallExpr, place: Place, out: BodyOps, deferred: boolean): void {
     const m = WG_RE.exec(libraryName(this.graph.callInfo(call)) ?? '');
     if (!m || call.fn.k !== 'sel') return;
     const key = keyOf(this.graph, fn, call.fn.x);
@@ -282,7 +278,7 @@ export class WaitGroupFacts {
     const delta = call.args[0];
     const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int' && !delta.zero;
     const recv = rootExpr(call.fn.x);
-    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, pos: call.pos });
+    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, deferred, pos: call.pos });
   }
 
   private goroutineOf(call: CallExpr): FuncNode | undefined {
