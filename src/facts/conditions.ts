@@ -6,7 +6,7 @@
  * An atom is `kind:payload`, negated by a leading `!`:
  * - `nil:<root>`        the value is nil
  * - `bool:<root>`       a boolean (or an atomic boolean's `Load()`) is true
- * - `eq:<root>=<const>` the value equals a named constant (`pkg.StateClosed`, `true`)
+ * - `eq:<root>=<const>` the value equals a named constant (`pkg.StateClosed`, `true`) or the literal `0`
  * - `same:<a>=<b>`      two values (typically channels) are the same
  * - `cas:<root>`        a compare-and-swap on the value succeeded: whoever gets here is the only one
  */
@@ -71,12 +71,15 @@ export function contradicts(a: readonly Atom[] | ReadonlySet<Atom>, b: ReadonlyS
       for (const y of b) {
         if (!y.startsWith('eq:')) continue;
         const py = parseAtom(y);
-        if (py.roots[0] === px.roots[0] && py.value !== px.value) return true;
+        if (py.roots[0] === px.roots[0] && py.value !== px.value && literal(px.value!) === literal(py.value!)) return true;
       }
     }
   }
   return false;
 }
+
+/** A literal's value (`0`), not a declared constant's name: a constant declared as 0 (`iota`'s first) is the same value. */
+const literal = (value: string) => /^[0-9]/.test(value);
 
 /** Atoms that make an operation run at most once whoever calls it: a successful compare-and-swap. */
 export function isExclusive(a: Atom): boolean {

@@ -454,10 +454,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // nothing about later sends. The sender may be looked up (the model case's writers come from a
     // cache, yet send on the engine that was closed); only one a callee made is surely another.
     if (unnamed(close.root) || op.root === MADE || distinct(close.root, op.root)) return;
-    // The send checks what the closing path set (a closed flag, a nil-ed channel), or the close
-    // happened under a condition this path rules out.
+    // The send checks what the closing path set (a closed flag, a nil-ed channel), before the close or
+    // on this path since (`close(w.result); w.done = true` under the lock, then `if w.done { return }`
+    // before the send), or the close happened under a condition this path rules out.
     const when = s.when.get(id) ?? NO_ATOMS;
-    if (guardedBy(op, close) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
+    if (guardedBy(op, close) || op.tests.some((t) => g.sets.has(t)) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
     emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
   };
 

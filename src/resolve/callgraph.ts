@@ -61,9 +61,9 @@ export interface CallGraph {
   /** The resolved type of `e` (see src/resolve/types.ts). */
   typeOf(fn: FuncNode, e: Expr): Type;
   /**
-   * A name for the value of a constant expression (`true`, `nil`, a declared constant as `pkg.Name`),
-   * for telling which branch of a callee a constant argument selects; undefined when not a constant
-   * we can name (numeric and string literals carry no value in the IR).
+   * A name for the value of a constant expression (`true`, `nil`, the int literal `0`, a declared
+   * constant as `pkg.Name`), for telling which branch of a callee a constant argument selects;
+   * undefined when not a constant we can name (other numeric and string literals carry no value in the IR).
    */
   constantOf(fn: FuncNode, e: Expr): string | undefined;
   index: ProgramIndex;
@@ -456,7 +456,7 @@ class Resolver {
   }
 
   constantOf(e: Expr): string | undefined {
-    if (e.k === 'lit') return e.kind === 'nil' || e.kind === 'true' || e.kind === 'false' ? e.kind : undefined;
+    if (e.k === 'lit') return e.kind === 'nil' || e.kind === 'true' || e.kind === 'false' ? e.kind : e.zero ? '0' : undefined;
     if (e.k === 'id') {
       const r = this.b.refs.get(e);
       if (r?.k === 'const') return e.name;
