@@ -16,6 +16,7 @@ import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
+import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -37,6 +38,13 @@ export interface AnalyzeOptions {
   cacheMaxBytes?: number;
   /** Also report problems that only cost speed, such as a corrupt cache entry. */
   verbose?: boolean;
+  /**
+   * The caller can run the command again in a Node with a larger heap: a tree too large for this one
+   * then throws NeedsLargerHeap before parsing (see src/memory.ts).
+   */
+  relaunch?: boolean;
+  /** Said at once, not with the report: a run that may die before it reports (out of memory). */
+  onWarning?: (message: string) => void;
   /** `total` 0: a phase without a count (everything after parsing). */
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -168,6 +176,11 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   const target = opts.target ?? DEFAULT_TARGET;
   const workers = opts.workers ?? Math.max(1, (await import('node:os')).availableParallelism());
   const diagnostics = [...loaded.diagnostics];
+  const heapWarning = checkHeap(loaded.files.map((f) => f.abs), { relaunch: opts.relaunch === true, maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES });
+  if (heapWarning !== undefined) {
+    if (opts.onWarning) opts.onWarning(heapWarning);
+    else diagnostics.push({ severity: 'warning', message: heapWarning });
+  }
   const t1 = performance.now();
 
   const outcomes = await parseAll(

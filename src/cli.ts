@@ -7,6 +7,7 @@ import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { NeedsLargerHeap, rerunWithHeap } from './memory.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
 import type { Confidence } from './findings.js';
 import { runFix } from './fix/command.js';
@@ -185,7 +186,16 @@ function analyzerFor(
       ...(opts.jobs ? { workers: opts.jobs } : {}),
       ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,
+      relaunch: true,
+      onWarning: (message) => {
+        progress.clear();
+        process.stderr.write(`gohazard: warning: ${message}\n`);
+      },
       onProgress: (phase, done, total) => progress.update(phase, done, total, treeLabel(at)),
+    }).catch((err: unknown) => {
+      // The command runs again in a larger heap (see main): its progress starts on a clean line.
+      if (err instanceof NeedsLargerHeap) progress.clear();
+      throw err;
     });
 }
 
@@ -284,6 +294,8 @@ async function runExplain(name: string, patterns: string[], opts: ExplainOptions
     target: { goos: opts.goos, goarch: opts.goarch, tags: ['cgo', ...config.buildTags, ...opts.tags] },
     ...(opts.jobs ? { workers: opts.jobs } : {}),
     ...(cacheDir !== undefined ? { cacheDir } : {}),
+    relaunch: true,
+    onWarning: (message) => process.stderr.write(`gohazard: warning: ${message}\n`),
   });
   for (const d of result.diagnostics) process.stderr.write(`gohazard: ${formatDiagnostic(d)}\n`);
   try {
@@ -410,6 +422,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit through here with code 0.
       if (err.exitCode === 0) return EXIT_OK;
       return EXIT_ERROR;
+    }
+    if (err instanceof NeedsLargerHeap) {
+      process.stderr.write(`gohazard: ${err.message}: running again with --max-old-space-size=${err.mb}\n`);
+      return rerunWithHeap(argv, err.mb, (s) => process.stderr.write(s)) ?? EXIT_ERROR;
     }
     if (err instanceof UsageError) {
       process.stderr.write(`gohazard: error: ${err.message}\n`);
