@@ -1,4 +1,4 @@
-import type { Expr, Pos, TypeExpr } from '../ir.js';
+import type { Expr, Pos, Stmt, TypeExpr } from '../ir.js';
 import { exprKey } from '../irutil.js';
 import type { CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from './calls.js';
@@ -107,6 +107,7 @@ interface LockState {
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 const RELEASE_NAME_RE = /unlock|release/i;
+const UNLOCK_NAME_RE = /^R?Unlock$/;
 /** The WaitGroup and Cond methods, by library name, and how a goroutine meets another through each. */
 const SYNC_MEETS: ReadonlyMap<string, MeetKind> = new Map<string, MeetKind>([
   ['sync.(*WaitGroup).Wait', 'wait'],
@@ -269,6 +270,9 @@ export class LockFacts {
       for (let round = 0; round < rounds; round++) for (const node of members) this.takes.set(node, this.acquisitions(node));
     }
     for (const [node, w] of this.walked) this.checkCalls(node, w);
+    // Only now are the methods of every returned type summarized.
+    const kept = this.leaks.filter((l) => l.exit === undefined || !this.handsToResult(l.fn, l.exit, l.acquired.id));
+    this.leaks.splice(0, this.leaks.length, ...kept);
   }
 
   /** The functions that write a lock call: where the first pass starts. */
@@ -488,6 +492,41 @@ export class LockFacts {
     return out.get(name);
   }
 
+  private readonly handed = new Map<FuncNode, ReadonlySet<string>>();
+
+  /**
+   * The mutexes (as written) a function hands to code that runs later, elsewhere: an Unlock inside a
+   * function literal it stores or passes on (`op.replyFunc = func() { mu.Unlock() }`), or the method
+   * value itself (`srv.NotifyStartedFunc = wait.Unlock`). Such a mutex is a signal: the next Lock waits
+   * for that code, and is neither a second acquisition nor a lock left held. A literal called on the
+   * spot, and a method value bound to a local (`unlock := mu.Unlock`, whose calls are seen), are not.
+   */
+  private handedOff(node: FuncNode): ReadonlySet<string> {
+    let out = this.handed.get(node);
+    if (out) return out;
+    const found = new Set<string>();
+    const scan = (body: Stmt[], outer: boolean): void => {
+      const called = new Set<Expr>();
+      const bound = new Set<Expr>();
+      for (const st of allStmts(body)) if (st.k === 'assign') st.rhs.forEach((r, i) => st.lhs[i]?.k === 'id' && bound.add(r));
+      forEachExpr(body, (e) => {
+        if (e.k === 'call') called.add(e.fn);
+      });
+      forEachExpr(body, (e) => {
+        if (e.k === 'sel' && UNLOCK_NAME_RE.test(e.name) && (!outer || (!called.has(e) && !bound.has(e)))) {
+          const key = exprKey(e.x);
+          if (key !== undefined) found.add(key);
+        } else if (e.k === 'funclit' && (!outer || !called.has(e))) {
+          const lit = node.file.funcs[e.fn];
+          if (lit?.body) scan(lit.body, false);
+        }
+      });
+    };
+    scan(node.decl.body ?? [], true);
+    this.handed.set(node, (out = found));
+    return out;
+  }
+
   /** The mutex a lock call acts on, when its instance can be named. */
   private direct(node: FuncNode, x: Expr, prim: Primitive, pos: Pos, verb: string, conds: ReadonlySet<Atom>): LockOp | undefined {
     const { graph } = this.facts;
@@ -661,8 +700,15 @@ export class LockFacts {
             const kind = meetOf(call);
             if (kind && call.fn.k === 'sel') return meet(kind, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
-            if (!p) return viaCall(call, s, 'sync', g.conds);
+            if (!p) {
+              const after = viaCall(call, s, 'sync', g.conds);
+              // `unlock := unlockOnce(&s.mu); ...; unlock()`: a release we cannot see into may release anything held.
+              const opaqueRelease = call.fn.k === 'id' && RELEASE_NAME_RE.test(call.fn.name) && maybeValue(this.facts.graph.callInfo(call));
+              return opaqueRelease && effectsOf(call, g.conds).every((t) => t.releases.length === 0) ? { ...after, must: new Map() } : after;
+            }
             if (!p.op) return s;
+            // A mutex used as a signal: the Unlock runs later, elsewhere, and the next Lock waits for it.
+            if (p.prim.verb === 'lock' && call.fn.k === 'sel' && this.handedOff(node).has(exprKey(call.fn.x) ?? '')) return forget(acquire(s, p.op), p.op);
             if (p.prim.verb === 'lock') return acquire(s, p.op);
             if (p.prim.verb === 'unlock') return release(s, p.op);
             return { ...s, tried: with_(s.tried, keyOf(p.op)) };
@@ -744,6 +790,25 @@ export class LockFacts {
           return lit !== undefined && this.of(this.facts.graph.nodeOf(node.file, lit)).releases.length > 0;
         }
         return (v.k === 'sel' || v.k === 'id') && RELEASE_NAME_RE.test(v.name);
+      });
+    }
+    return false;
+  }
+
+  /**
+   * `return t, nil` from bbolt's `beginTx`, whose `Tx.Rollback` releases the read lock taken for it: the
+   * return hands the held lock to the object it returns, which releases it later (a transaction, a
+   * cursor). Only the returned type's own methods are asked.
+   */
+  private handsToResult(node: FuncNode, exit: Pos, id: ChanId): boolean {
+    const { graph } = this.facts;
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'return' || st.pos !== exit) continue;
+      return st.values.some((v) => {
+        let t = graph.typeOf(node, v);
+        if (t.k === 'ptr') t = t.elem;
+        const info = t.k === 'named' ? graph.index.typeInfo(t) : undefined;
+        return info !== undefined && [...info.methods.values()].some((m) => this.of(m.node).releases.some((r) => r.id === id));
       });
     }
     return false;
