@@ -78,7 +78,7 @@ describe('call graph: the model case, hop by hop', () => {
       `${INGEST}/backend/remote.(*Backend).CloseEngine [interface]`,
     ]);
     // backend.NopWriter implements EngineWriter but is never made: it is left out.
-    expect(targets(`${INGEST}/ingest.(*engineInfo).closeWriters`, 75).sort()).toEqual([
+    expect(targets(`${INGEST}/ingest.(*engineInfo).closeWriters`, 77).sort()).toEqual([
       `${INGEST}/backend/local.(*Writer).Close [interface]`,
       `${INGEST}/backend/local.(*dupWriter).Close [interface]`,
       `${INGEST}/backend/mock.(*Writer).Close [interface]`,

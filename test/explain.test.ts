@@ -9,8 +9,8 @@ describe('gohazard explain', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^gohazard\.test\/fixtures\/ingest\/ingest\.\(\*engineInfo\)\.Clean {2}\(ingest\/ingest\/engine\.go:52:1\)$/m);
-    expect(r.stdout).toContain('ingest/ingest/engine.go:56:7  en.Close() -> gohazard.test/fixtures/ingest/ingest.engine.Close  [promoted]');
-    expect(r.stdout).toContain('engine.go:53:9  context.Background() -> context.Background  [external]');
+    expect(r.stdout).toContain('ingest/ingest/engine.go:57:6  ei.openedEngine.Close() -> gohazard.test/fixtures/ingest/ingest.engine.Close  [promoted]');
+    expect(r.stdout).toContain('engine.go:56:9  context.Background() -> context.Background  [external]');
     expect(r.stdout).toMatch(/called by:\n {2}gohazard\.test\/fixtures\/ingest\/ingest\.\(\*backendCtx\)\.cleanEngines .*\[method\]/);
     expect(r.stdout).toMatch(/unresolved:\n {2}\(none\)\n$/);
   });

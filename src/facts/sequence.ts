@@ -440,7 +440,8 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     if (first) return s;
     return { ...s, closed: withEntries(s.closed, new Map([[id, op]])), when: op.conds.length ? new Map(s.when).set(id, new Set(op.conds)) : s.when };
   };
-  const onSend = (id: ChanId, op: OpFact, s: State, g: GuardState) => {
+  /** `calleeTests`: what a callee's path to the send tested, after this path's writes so far; none for a send written here. */
+  const onSend = (id: ChanId, op: OpFact, s: State, g: GuardState, calleeTests: readonly ChanId[] = []) => {
     // After a Wait, a close a goroutine deferred past its Done may run any moment.
     const late = op.waited ? s.spawnedCloses.get(id) : undefined;
     if (late?.afterDone && !late.once && !unnamed(late.root) && !distinct(late.root, op.root) && op.root !== MADE) {
@@ -455,10 +456,12 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // cache, yet send on the engine that was closed); only one a callee made is surely another.
     if (unnamed(close.root) || op.root === MADE || distinct(close.root, op.root)) return;
     // The send checks what the closing path set (a closed flag, a nil-ed channel), before the close or
-    // on this path since (`close(w.result); w.done = true` under the lock, then `if w.done { return }`
-    // before the send), or the close happened under a condition this path rules out.
+    // on this path since (`close(w.result); w.done = true` under the lock, then a callee's
+    // `if w.done { return }` before its send), or the close happened under a condition this path rules out.
+    // This path's own tests ran before its writes (`if ei.openedEngine == nil` at the top of the seed's
+    // Clean), so only the callee's count against them.
     const when = s.when.get(id) ?? NO_ATOMS;
-    if (guardedBy(op, close) || op.tests.some((t) => g.sets.has(t)) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
+    if (guardedBy(op, close) || calleeTests.some((t) => g.sets.has(t)) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
     emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
   };
 
@@ -502,7 +505,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           return several(spawn(cur, sends, eff.closes, (c) => facts.lift(fn, c, ctx)), sends, call);
         }
         // Only a send on something already closed matters: lift the rest never.
-        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g);
+        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g, c.op.tests);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
