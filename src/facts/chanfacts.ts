@@ -432,6 +432,56 @@ export class ChannelFacts {
     return st?.kind === 'local' && st.fn === node.id ? `${st.name}${path}` : undefined;
   }
 
+  private readonly enclosing = new Map<FuncNode, Map<CallExpr, ReadonlySet<Atom>>>();
+
+  /**
+   * The conditions of the `if` branches a call sits in, read from the syntax alone: for a function no
+   * guard-aware walk visits (`if lock { p.sub = Get(name) }` in a function that takes no lock itself).
+   * Weaker than a walk (an early return's condition is not seen), never wrong the other way.
+   */
+  enclosingConds(node: FuncNode, call: CallExpr): ReadonlySet<Atom> {
+    let byCall = this.enclosing.get(node);
+    if (!byCall) {
+      const out = new Map<CallExpr, ReadonlySet<Atom>>();
+      const visit = (stmts: readonly Stmt[], atoms: ReadonlySet<Atom>): void => {
+        for (const st of stmts) {
+          if (atoms.size) for (const c of callsInStmt(st)) out.set(c, atoms);
+          switch (st.k) {
+            case 'if': {
+              if (st.init) visit([st.init], atoms);
+              const branch = (holds: boolean): ReadonlySet<Atom> => {
+                const more: Atom[] = [];
+                this.assumeIn(node, st.cond, holds, more, []);
+                return more.length ? new Set([...atoms, ...more]) : atoms;
+              };
+              visit(st.then, branch(true));
+              if (st.else) visit(st.else, branch(false));
+              break;
+            }
+            case 'block':
+              visit(st.body, atoms);
+              break;
+            case 'labeled':
+              if (st.stmt) visit([st.stmt], atoms);
+              break;
+            case 'for':
+              visit([...(st.init ? [st.init] : []), ...(st.post ? [st.post] : []), ...st.body], atoms);
+              break;
+            case 'switch':
+            case 'typeswitch':
+            case 'select':
+              if ('init' in st && st.init) visit([st.init], atoms);
+              for (const c of st.cases) visit(c.body, atoms);
+              break;
+          }
+        }
+      };
+      visit(node.decl.body ?? [], new Set());
+      this.enclosing.set(node, (byCall = out));
+    }
+    return byCall.get(call) ?? NONE;
+  }
+
   /**
    * What entering a branch where `cond` evaluated to `holds` establishes: atoms, and the fields and
    * globals the condition read.

@@ -423,14 +423,14 @@ export class LockFacts {
 
   /**
    * Every acquisition a function makes before it holds that mutex itself. A function that was not
-   * walked holds nothing itself, so each of its calls' acquisitions counts (under no path condition).
+   * walked holds nothing itself, so each of its calls' acquisitions counts, under the `if` branches around it.
    */
   private acquisitions(node: FuncNode): LockOp[] {
     const w = this.walked.get(node);
     const out = new Map<string, LockOp>((w?.direct ?? []).map((op) => [keyOf(op), op]));
     for (const [call, callee] of this.preciseCalls(node)) {
       const st = w?.calls.get(call);
-      for (const op of this.liftTakes(node, call, callee, st?.conds ?? NO_KEYS)) {
+      for (const op of this.liftTakes(node, call, callee, st?.conds ?? this.facts.enclosingConds(node, call))) {
         if (out.size >= MAX_TAKES) return [...out.values()];
         const key = keyOf(op);
         if (!st?.may.has(key) && !out.has(key)) out.set(key, op);
