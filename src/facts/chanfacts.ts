@@ -511,6 +511,8 @@ export class ChannelFacts {
       // `if s.swapState(stopped) == stopped { return }`: only one caller gets past it.
       const swapped = swapTarget(cond.x) ?? swapTarget(cond.y);
       if (swapped) return atom('cas', swapped, !equal);
+      const counted = countedDown(cond.x, cond.y);
+      if (counted) return atom('cas', counted, equal);
       let [x, y] = [cond.x, cond.y];
       if (x.k === 'lit' || this.graph.constantOf(node, x) !== undefined) [x, y] = [y, x];
       if (y.k === 'lit' && y.kind === 'nil') return atom('nil', x, equal);
@@ -1876,7 +1878,18 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
 
 /** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */
 function swapTarget(e: Expr): Expr | undefined {
-  if (e.k !== 'call' || e.fn.k !== 'sel' || !/^(swap|Swap|CompareAndSwap)/.test(e.fn.name)) return undefined;
+  return atomicTarget(e, /^(swap|Swap|CompareAndSwap)/);
+}
+
+/** `atomic.AddInt32(&s.pending, -1)`, `s.pending.Add(-1)`: compared with 0, only the caller that counted down to it sees it. */
+function countedDown(x: Expr, y: Expr): Expr | undefined {
+  const zero = (e: Expr) => e.k === 'lit' && e.zero === true;
+  if (zero(y)) return atomicTarget(x, /^Add(Int32|Int64|Uint32|Uint64)?$/);
+  return zero(x) ? atomicTarget(y, /^Add(Int32|Int64|Uint32|Uint64)?$/) : undefined;
+}
+
+function atomicTarget(e: Expr, method: RegExp): Expr | undefined {
+  if (e.k !== 'call' || e.fn.k !== 'sel' || !method.test(e.fn.name)) return undefined;
   const target = e.fn.x.k === 'id' && e.fn.x.name === 'atomic' ? e.args[0] : e.fn.x;
   return target?.k === 'unary' && target.op === '&' ? target.x : target;
 }
