@@ -486,13 +486,13 @@ export class ChannelFacts {
    * What entering a branch where `cond` evaluated to `holds` establishes: atoms, and the fields and
    * globals the condition read.
    */
-  assumeIn(node: FuncNode, cond: Expr, holds: boolean, atoms: Atom[], tests: ChanId[]): void {
-    if (cond.k === 'unary' && cond.op === '!') return this.assumeIn(node, cond.x, !holds, atoms, tests);
+  assumeIn(node: FuncNode, cond: Expr, holds: boolean, atoms: Atom[], tests: ChanId[], depth = 0): void {
+    if (cond.k === 'unary' && cond.op === '!') return this.assumeIn(node, cond.x, !holds, atoms, tests, depth);
     if (cond.k === 'binary' && (cond.op === '&&' || cond.op === '||')) {
       // `a && b` holding, or `a || b` failing, says both; the other two say nothing certain.
       if ((cond.op === '&&') === holds) {
-        this.assumeIn(node, cond.x, holds, atoms, tests);
-        this.assumeIn(node, cond.y, holds, atoms, tests);
+        this.assumeIn(node, cond.x, holds, atoms, tests, depth);
+        this.assumeIn(node, cond.y, holds, atoms, tests, depth);
       }
       return;
     }
@@ -513,15 +513,30 @@ export class ChannelFacts {
       if (swapped) return atom('cas', swapped, !equal);
       const counted = countedDown(cond.x, cond.y);
       if (counted) return atom('cas', counted, equal);
-      let [x, y] = [cond.x, cond.y];
+      // `atomic.LoadInt32(&m.shutdown) == 1` compares m.shutdown.
+      let [x, y] = [loadTarget(cond.x) ?? cond.x, loadTarget(cond.y) ?? cond.y];
       if (x.k === 'lit' || this.graph.constantOf(node, x) !== undefined) [x, y] = [y, x];
       if (y.k === 'lit' && y.kind === 'nil') return atom('nil', x, equal);
       const c = this.graph.constantOf(node, y);
       if (c !== undefined) return atom('eq', x, equal, c);
+      // A literal whose value the IR does not keep (`== 1`, `== "done"`): the path depends on x, no more.
+      if (y.k === 'lit') return atom('cmp', x, true);
       read(y);
       const other = this.condRoot(node, y);
       if (other !== undefined) atom('same', x, equal, undefined, other);
       return;
+    }
+    // `if m.hasShutdown() { return }`: a one-line predicate is read as its expression, in the caller's names.
+    if (cond.k === 'call' && depth < 2) {
+      const inlined = this.predicateAt(node, cond);
+      if (inlined) {
+        const inner: Atom[] = [];
+        this.assumeIn(inlined.callee, inlined.expr, holds, inner, tests, depth + 1);
+        const receiver = cond.fn.k === 'sel' && inlined.callee.decl.recv ? cond.fn.x : undefined;
+        const mapped = inner.length ? this.mapConds(node, inlined.callee, inner, cond, receiver) : false;
+        if (mapped) atoms.push(...mapped);
+        return;
+      }
     }
     if (cond.k === 'call' && cond.fn.k === 'sel') {
       const name = cond.fn.name;
@@ -534,6 +549,16 @@ export class ChannelFacts {
     if (cond.k === 'id' || cond.k === 'sel') atom('bool', cond, holds);
   }
 
+  /** The callee of a call whose whole body is `return <expr>`, and that expression: a predicate to read through. */
+  private predicateAt(node: FuncNode, call: CallExpr): { callee: FuncNode; expr: Expr } | undefined {
+    const targets = this.targetsOf(node, call);
+    if (targets.length !== 1 || !targets[0]!.precise) return undefined;
+    const callee = targets[0]!.callee;
+    const body = callee.decl.body;
+    const only = body?.length === 1 ? body[0] : undefined;
+    return only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
+  }
+
   /**
    * A callee's condition atom re-read at a call: `true` or `false` when a constant argument decides
    * it (`s.apply(opFlush)` never takes `case opClose:`), the atom in the caller's names, or undefined
@@ -542,7 +567,7 @@ export class ChannelFacts {
   private mapAtom(node: FuncNode, callee: FuncNode, atom: Atom, call: CallExpr, receiver: Expr | undefined): Atom | boolean | undefined {
     const p = parseAtom(atom);
     const [root] = p.roots;
-    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas') {
+    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp') {
       const arg = argOf(call, root);
       const c = arg && this.graph.constantOf(node, arg);
       if (c !== undefined) {
@@ -1755,9 +1780,12 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
       const global = t.k === 'id' && facts.graph.storageOf(node, t)?.kind === 'global';
       const id = (t.k === 'sel' || global) && exprKey(t) !== undefined ? facts.idOf(node, t) : undefined;
       if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) ids.push(id);
-      // What was known of the old value says nothing of the new one.
+      // What was known of the old value says nothing of the new one; that the path tested it and then
+      // wrote it still holds (`if c.closed { return }; c.closed = true; close(c.done)`: runs once).
       const root = conds.size ? facts.condRoot(node, t) : undefined;
-      if (root !== undefined && [...conds].some((a) => mentions(a, root))) conds = new Set([...conds].filter((a) => !mentions(a, root)));
+      if (root !== undefined && [...conds].some((a) => mentions(a, root))) {
+        conds = new Set([...[...conds].filter((a) => !mentions(a, root)), formatAtom({ negated: false, kind: 'cmp', roots: [root] })]);
+      }
     }
     const sets = adding(g.sets, ids);
     return sets === g.sets && conds === g.conds ? g : { ...g, sets, conds };
@@ -1877,6 +1905,13 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
 }
 
 /** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */
+function loadTarget(e: Expr): Expr | undefined {
+  if (e.k !== 'call' || e.fn.k !== 'sel') return undefined;
+  // `atomic.LoadInt32(&x)` or `x.Load()`, not a map's `m.Load(key)`.
+  const pkg = e.fn.x.k === 'id' && e.fn.x.name === 'atomic';
+  return e.args.length === (pkg ? 1 : 0) ? atomicTarget(e, /^Load(Int32|Int64|Uint32|Uint64|Pointer)?$/) : undefined;
+}
+
 function swapTarget(e: Expr): Expr | undefined {
   return atomicTarget(e, /^(swap|Swap|CompareAndSwap)/);
 }
