@@ -645,6 +645,8 @@ export class ChannelFacts {
     // An element of a slice or map (`c.nodes[i].mgr`), or a value just received (`w.closeSubstream(<-w.closingc)`):
     // which one, we cannot tell.
     if (base?.k === 'index' || (base?.k === 'unary' && base.op === '<-')) return FRESH;
+    // `Run(&Opts{})`: built at this call, another object at every other call.
+    if (base?.k === 'composite') return MADE;
     if (!base || base.k !== 'id') return undefined;
     const st = this.graph.storageOf(node, base);
     if (!st) return undefined;
