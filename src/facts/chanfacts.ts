@@ -827,6 +827,53 @@ export class ChannelFacts {
     return set;
   }
 
+  private readonly alwaysReceived = new Map<FuncNode, ReadonlySet<number>>();
+
+  /**
+   * The parameters a function receives from before it can return: `<-r` among its top-level
+   * statements, or a `select` whose other cases end the goroutine (`t.Fatalf` on a timeout), with no
+   * `return` before it. A call of it is a receive of that argument (`expectUpdate(t, r1, ...)`).
+   */
+  private receivesAlways(node: FuncNode): ReadonlySet<number> {
+    let out = this.alwaysReceived.get(node);
+    if (out) return out;
+    const found = new Set<number>();
+    const param = (e: Expr): number | undefined => {
+      if (e.k !== 'id') return undefined;
+      const st = this.graph.storageOf(node, e);
+      return st?.kind === 'param' && st.fn === node.id && st.index >= 0 ? st.index : undefined;
+    };
+    const ends = (body: Stmt[]) => {
+      const last = body.at(-1);
+      return last?.k === 'expr' && last.x.k === 'call' && this.noReturn(last.x);
+    };
+    for (const st of node.decl.body ?? []) {
+      const recv = st.k === 'expr' ? st.x : st.k === 'assign' && st.rhs.length === 1 ? st.rhs[0]! : undefined;
+      if (recv?.k === 'unary' && recv.op === '<-') {
+        const i = param(recv.x);
+        if (i !== undefined) found.add(i);
+        continue;
+      }
+      if (st.k === 'select') {
+        const received = st.cases.flatMap((c) => (c.kind === 'recv' ? [param(c.ch)] : []));
+        const i = received.find((x) => x !== undefined);
+        const others = st.cases.filter((c) => c.kind !== 'recv' || param(c.ch) !== i);
+        if (i !== undefined && others.every((c) => c.kind !== 'default' && ends(c.body))) found.add(i);
+      }
+      if (allStmts([st]).some((x) => x.k === 'return')) break;
+    }
+    this.alwaysReceived.set(node, (out = found));
+    return out;
+  }
+
+  /** The arguments a call certainly receives from before it returns (see receivesAlways). */
+  receivedBy(node: FuncNode, call: CallExpr): Expr[] {
+    if (call.args.length === 0) return [];
+    const targets = this.targetsOf(node, call);
+    if (targets.length !== 1 || !targets[0]!.precise) return [];
+    return [...this.receivesAlways(targets[0]!.callee)].flatMap((i) => (call.args[i] ? [call.args[i]!] : []));
+  }
+
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
   receivesIn(node: FuncNode): ReadonlySet<ChanId> {
     const out = new Set<ChanId>();
@@ -1806,6 +1853,10 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
         continue;
       }
       e = v.call(c, g, e, mode);
+      for (const ch of facts.receivedBy(node, c)) {
+        if (v.recv) e = v.recv(ch, false, g, e);
+        g = received(g, ch);
+      }
       // `g.Go(func() { ... })` starts a goroutine as a `go` statement does.
       const spawned = facts.spawnOf(node, c);
       if (spawned) e = v.call(spawned, g, e, 'go');
