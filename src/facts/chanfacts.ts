@@ -6,7 +6,7 @@ import type { VarDef } from '../resolve/bindings.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInLoops, callsInSimple, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
-import { formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
+import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
 
 /**
  * Channel identity, relative to the function whose facts hold it:
@@ -435,27 +435,31 @@ export class ChannelFacts {
   private readonly enclosing = new Map<FuncNode, Map<CallExpr, ReadonlySet<Atom>>>();
 
   /**
-   * The conditions of the `if` branches a call sits in, read from the syntax alone: for a function no
-   * guard-aware walk visits (`if lock { p.sub = Get(name) }` in a function that takes no lock itself).
-   * Weaker than a walk (an early return's condition is not seen), never wrong the other way.
+   * The conditions of the `if` branches a call sits in, and of the `if ... { return }` before it in its
+   * block, read from the syntax alone: for a function no guard-aware walk visits (`if lock { p.sub =
+   * Get(name) }` in a function that takes no lock itself). Weaker than a walk, never wrong the other way.
    */
   enclosingConds(node: FuncNode, call: CallExpr): ReadonlySet<Atom> {
     let byCall = this.enclosing.get(node);
     if (!byCall) {
       const out = new Map<CallExpr, ReadonlySet<Atom>>();
-      const visit = (stmts: readonly Stmt[], atoms: ReadonlySet<Atom>): void => {
+      const visit = (stmts: readonly Stmt[], outer: ReadonlySet<Atom>): void => {
+        let atoms = outer;
         for (const st of stmts) {
           if (atoms.size) for (const c of callsInStmt(st)) out.set(c, atoms);
           switch (st.k) {
             case 'if': {
               if (st.init) visit([st.init], atoms);
+              const before = atoms;
               const branch = (holds: boolean): ReadonlySet<Atom> => {
                 const more: Atom[] = [];
                 this.assumeIn(node, st.cond, holds, more, []);
-                return more.length ? new Set([...atoms, ...more]) : atoms;
+                return more.length ? new Set([...before, ...more]) : before;
               };
               visit(st.then, branch(true));
               if (st.else) visit(st.else, branch(false));
+              // `if c.Key == nil { return err }`: what follows runs only when the condition failed.
+              else if (st.then.at(-1)?.k === 'return') atoms = branch(false);
               break;
             }
             case 'block':
@@ -1154,6 +1158,9 @@ export class ChannelFacts {
       if (m === false) return false;
       if (typeof m === 'string') out.push(m);
     }
+    // Two conditions on different names in the callee, on one in the caller: `post(ctx, c.Key, ...)`
+    // reaching `if key == nil` past `if c.Key == nil { return }`.
+    if (out.length > 1 && contradicts(out, new Set(out))) return false;
     return out;
   }
 
