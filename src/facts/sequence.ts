@@ -462,6 +462,9 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // Clean), so only the callee's count against them.
     const when = s.when.get(id) ?? NO_ATOMS;
     if (guardedBy(op, close) || calleeTests.some((t) => g.sets.has(t)) || contradicts(when, g.conds) || contradicts(op.conds, when)) return;
+    // Both in one body that runs at most once (`c.destructor.Do(func() { c.errors <- err; close(c.errors) })`):
+    // a second call runs neither, and the body's own order is its own walk's business.
+    if (op.once && close.once && op.steps.at(-1)!.node === close.steps.at(-1)!.node) return;
     emit({ kind: 'send-after-close', fn, id, close, send: op }, lastPos(op), close.steps[0]!.pos);
   };
 
