@@ -75,6 +75,8 @@ export interface Stats {
   workers: number;
   /** Milliseconds per phase. */
   timings: PhaseTimes;
+  /** Milliseconds per rule within the rules phase, and for the lock facts the lock rules share (`lock facts`); absent when reused. */
+  ruleTimes?: Record<string, number>;
   calls: CallStats;
 }
 
@@ -252,7 +254,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   }
   const settled = settlePackageClauses(files);
   for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
-  const { program, graph, findings, times } = wholeProgram(loaded.root, settled.files, opts, (d) =>
+  const { program, graph, findings, times, ruleTimes } = wholeProgram(loaded.root, settled.files, opts, (d) =>
     diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
   );
   const t3 = performance.now();
@@ -278,6 +280,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       excluded,
       workers,
       timings: { load: t1 - t0, parse: t2 - t1, ...times, total: t3 - t0 },
+      ruleTimes,
       calls: callStats(graph),
     },
   };
@@ -302,6 +305,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     let facts: ChannelFacts;
     let program: Program;
     const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
+    const ruleTimes: Record<string, number> = {};
     try {
       // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
       phase('indexing');
@@ -332,23 +336,40 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     const settings = opts.settings ?? { cleanupFunctions: [] };
     // Built only when a rule asks for them: a run with every lock rule turned off skips them.
     let locks: LockFacts | undefined;
+    // The lock facts are built inside whichever lock rule asks first: timed apart, not charged to it.
+    let lockMs = 0;
+    let lockMsCharged = 0;
     const analysis = {
       program,
       graph,
       facts,
       settings,
       get locks() {
-        return (locks ??= new LockFacts(facts));
+        if (!locks) {
+          const start = performance.now();
+          locks = new LockFacts(facts);
+          lockMs = performance.now() - start;
+          ruleTimes['lock facts'] = lockMs;
+        }
+        return locks;
       },
     };
-    const findings = runRules(analysis, opts.rules ?? DEFAULT_RULES, opts.includeGenerated ?? false, (rule, err) =>
-      warn({
-        severity: 'warning',
-        message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
-      }),
+    const findings = runRules(
+      analysis,
+      opts.rules ?? DEFAULT_RULES,
+      opts.includeGenerated ?? false,
+      (rule, err) =>
+        warn({
+          severity: 'warning',
+          message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
+        }),
+      (rule, ms) => {
+        ruleTimes[rule.meta.id] = ms - (lockMs - lockMsCharged);
+        lockMsCharged = lockMs;
+      },
     );
     times.rules = performance.now() - t1;
-    return { program, graph, findings, times };
+    return { program, graph, findings, times, ruleTimes };
   }
 }
 
@@ -363,15 +384,18 @@ export function runRules(
   onError: (rule: Rule, err: unknown) => void = (_rule, err) => {
     throw err;
   },
+  onTimed?: (rule: Rule, ms: number) => void,
 ): Finding[] {
   const findings: Finding[] = [];
   const plans = new Map<Finding, ReorderPlan>();
   for (const rule of rules) {
+    const start = performance.now();
     try {
       runRule(analysis, rule, includeGenerated, findings, plans);
     } catch (err) {
       onError(rule, err);
     }
+    onTimed?.(rule, performance.now() - start);
   }
   attachFixes(analysis.program.root, plans);
   return findings.sort(compareFindings);

@@ -132,6 +132,7 @@ function printStats(outcome: GateOutcome, newFromRev: string | undefined): void 
     s.reused
       ? `time: load and hash ${ms(t.load)}, total ${ms(t.total)}: results reused from an identical earlier run (same files, options and gohazard build)`
       : `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
+    ...(s.ruleTimes ? [`rules time: ${slowest(s.ruleTimes)}`] : []),
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));
@@ -146,6 +147,14 @@ function findingsStat(outcome: GateOutcome, newFromRev: string | undefined): str
   ] as const;
   const parts = held.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   return `findings: ${outcome.findings.length}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** The rules (and the lock facts they share) by time, slowest first: where the rules phase went. */
+function slowest(times: Record<string, number>): string {
+  return Object.entries(times)
+    .sort((a, b) => b[1] - a[1])
+    .map(([id, t]) => `${id} ${ms(t)}`)
+    .join(', ');
 }
 
 function ms(n: number): string {
