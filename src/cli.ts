@@ -356,7 +356,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--new-from-rev <rev>', 'report only findings absent at this git revision (both trees are analyzed)')
     .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
     .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
-    .option('--stats', 'print files, packages, lines, skipped files and per-phase times to stderr', false)
+    .option('--stats', 'print files, packages, lines, skipped files and per-phase and per-rule times to stderr', false)
     .option('--tests', 'include _test.go files (the default, as in go vet; overrides "tests" in the config)')
     .option('--no-tests', 'leave out _test.go files')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
