@@ -86,8 +86,8 @@ describe('reorder fix (fixtures/reorder)', () => {
     expect(r.stdout).not.toMatch(/pipeline\.Stop closes/);
     expect(r.stdout).toMatch(/pipeline\.StopCounted closes/);
     expect(r.stderr).toMatch(/1 of 1 fixed finding gone, 3 findings remain/);
-    // The refused ones remain: findings are left, so exit 1.
-    expect(r.code).toBe(1);
+    // The refused ones remain, off a cleanup path: warnings, so exit 0 under the default --fail-on error.
+    expect(r.code).toBe(0);
     const vet = spawnSync('go', ['vet', './reorder/'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } });
     expect(`${vet.stdout}${vet.stderr}`).toBe('');
     expect(vet.status).toBe(0);
