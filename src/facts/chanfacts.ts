@@ -527,7 +527,9 @@ export class ChannelFacts {
       if (y.k === 'lit') return atom('cmp', x, true);
       read(y);
       const other = this.condRoot(node, y);
+      // Compared with an expression we cannot name (`k == n-1`): as with a literal, the path depends on x.
       if (other !== undefined) atom('same', x, equal, undefined, other);
+      else atom('cmp', x, true);
       return;
     }
     // `if m.hasShutdown() { return }`: a one-line predicate is read as its expression, in the caller's names.

@@ -500,7 +500,11 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
             if (earlier && named(earlier.root) && named(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
               // The same `go` again, on the loop's next iteration: one goroutine per element, each closing.
               const loop = earlier.steps[0]!.pos === op.steps[0]!.pos && loopsOf().calls.has(call.pos);
-              emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
+              // Unless each goroutine closes only under a condition of its own (`if k == last { close(done) }`):
+              // how many get there depends on data, as for a conditional close in a loop.
+              if (!(loop && c.conds.length > 0)) {
+                emit({ kind: 'close-after-close', fn, id: c.id, first: earlier, second: op, loop, deferred: false, concurrent: true }, op.steps.at(-1)!.pos, earlier.steps.at(-1)!.pos);
+              }
             }
             if (!cur.spawnedCloses.has(c.id)) cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, op) };
           }
