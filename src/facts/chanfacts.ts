@@ -557,12 +557,16 @@ export class ChannelFacts {
 
   /** The callee of a call whose whole body is `return <expr>`, and that expression: a predicate to read through. */
   private predicateAt(node: FuncNode, call: CallExpr): { callee: FuncNode; expr: Expr } | undefined {
-    const targets = this.targetsOf(node, call);
-    if (targets.length !== 1 || !targets[0]!.precise) return undefined;
-    const callee = targets[0]!.callee;
-    const body = callee.decl.body;
+    const callee = this.soleCallee(node, call);
+    const body = callee?.decl.body;
     const only = body?.length === 1 ? body[0] : undefined;
-    return only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
+    return callee && only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
+  }
+
+  /** The one function a call certainly runs: a single target, not one of several dispatch candidates. */
+  private soleCallee(node: FuncNode, call: CallExpr): FuncNode | undefined {
+    const targets = this.targetsOf(node, call);
+    return targets.length === 1 && targets[0]!.precise ? targets[0]!.callee : undefined;
   }
 
   /**
@@ -874,10 +878,8 @@ export class ChannelFacts {
 
   /** The arguments a call certainly receives from before it returns (see receivesAlways). */
   receivedBy(node: FuncNode, call: CallExpr): Expr[] {
-    if (call.args.length === 0) return [];
-    const targets = this.targetsOf(node, call);
-    if (targets.length !== 1 || !targets[0]!.precise) return [];
-    return [...this.receivesAlways(targets[0]!.callee)].flatMap((i) => (call.args[i] ? [call.args[i]!] : []));
+    const callee = call.args.length > 0 ? this.soleCallee(node, call) : undefined;
+    return callee ? [...this.receivesAlways(callee)].flatMap((i) => (call.args[i] ? [call.args[i]!] : [])) : [];
   }
 
   /** Channels the function itself receives from (`<-ch`, select receive cases, `range ch`). */
@@ -1966,7 +1968,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
   return exits;
 }
 
-/** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */
+/** The value an atomic load in a condition reads: `atomic.LoadInt32(&m.shutdown)`, `m.shutdown.Load()`. */
 function loadTarget(e: Expr): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'sel') return undefined;
   // `atomic.LoadInt32(&x)` or `x.Load()`, not a map's `m.Load(key)`.
@@ -1974,17 +1976,22 @@ function loadTarget(e: Expr): Expr | undefined {
   return e.args.length === (pkg ? 1 : 0) ? atomicTarget(e, /^Load(Int32|Int64|Uint32|Uint64|Pointer)?$/) : undefined;
 }
 
+/** The value a swap-like call in a condition changes: `s.closed.Swap(true)`, `atomic.CompareAndSwapInt32(&s.state, 0, 1)`. */
 function swapTarget(e: Expr): Expr | undefined {
   return atomicTarget(e, /^(swap|Swap|CompareAndSwap)/);
 }
 
+const ATOMIC_ADD_RE = /^Add(Int32|Int64|Uint32|Uint64)?$/;
+
 /** `atomic.AddInt32(&s.pending, -1)`, `s.pending.Add(-1)`: compared with 0, only the caller that counted down to it sees it. */
 function countedDown(x: Expr, y: Expr): Expr | undefined {
   const zero = (e: Expr) => e.k === 'lit' && e.zero === true;
-  if (zero(y)) return atomicTarget(x, /^Add(Int32|Int64|Uint32|Uint64)?$/);
-  return zero(x) ? atomicTarget(y, /^Add(Int32|Int64|Uint32|Uint64)?$/) : undefined;
+  if (zero(y)) return atomicTarget(x, ATOMIC_ADD_RE);
+  return zero(x) ? atomicTarget(y, ATOMIC_ADD_RE) : undefined;
 }
 
+
+/** The variable an atomic call acts on: `atomic.F(&x, ...)`'s pointee, or the receiver of a method of an atomic type. */
 function atomicTarget(e: Expr, method: RegExp): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'sel' || !method.test(e.fn.name)) return undefined;
   const target = e.fn.x.k === 'id' && e.fn.x.name === 'atomic' ? e.args[0] : e.fn.x;

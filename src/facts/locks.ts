@@ -178,6 +178,12 @@ function selectCases(node: FuncNode): Set<Pos | Expr> {
   return out;
 }
 
+/** The values the `return` at `exit` hands back (none when the exit is not a `return` of this function). */
+function returnValuesAt(node: FuncNode, exit: Pos): readonly Expr[] {
+  for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'return' && st.pos === exit) return st.values;
+  return [];
+}
+
 /** Whether a call by a plain name may be of a local function value: not a declared function's. */
 function maybeValue(info: CallInfo): boolean {
   return info.kind === 'unresolved' || info.kind === 'external' || (info.kind === 'resolved' && info.targets.some((t) => t.how === 'method-value' || t.how === 'func-value'));
@@ -782,17 +788,13 @@ export class LockFacts {
    * releases the lock, a conditional lock helper by design.
    */
   private handsBackRelease(node: FuncNode, exit: Pos): boolean {
-    for (const st of allStmts(node.decl.body ?? [])) {
-      if (st.k !== 'return' || st.pos !== exit) continue;
-      return st.values.some((v) => {
-        if (v.k === 'funclit') {
-          const lit = node.file.funcs[v.fn];
-          return lit !== undefined && this.of(this.facts.graph.nodeOf(node.file, lit)).releases.length > 0;
-        }
-        return (v.k === 'sel' || v.k === 'id') && RELEASE_NAME_RE.test(v.name);
-      });
-    }
-    return false;
+    return returnValuesAt(node, exit).some((v) => {
+      if (v.k === 'funclit') {
+        const lit = node.file.funcs[v.fn];
+        return lit !== undefined && this.of(this.facts.graph.nodeOf(node.file, lit)).releases.length > 0;
+      }
+      return (v.k === 'sel' || v.k === 'id') && RELEASE_NAME_RE.test(v.name);
+    });
   }
 
   /**
@@ -802,16 +804,12 @@ export class LockFacts {
    */
   private handsToResult(node: FuncNode, exit: Pos, id: ChanId): boolean {
     const { graph } = this.facts;
-    for (const st of allStmts(node.decl.body ?? [])) {
-      if (st.k !== 'return' || st.pos !== exit) continue;
-      return st.values.some((v) => {
-        let t = graph.typeOf(node, v);
-        if (t.k === 'ptr') t = t.elem;
-        const info = t.k === 'named' ? graph.index.typeInfo(t) : undefined;
-        return info !== undefined && [...info.methods.values()].some((m) => this.of(m.node).releases.some((r) => r.id === id));
-      });
-    }
-    return false;
+    return returnValuesAt(node, exit).some((v) => {
+      let t = graph.typeOf(node, v);
+      if (t.k === 'ptr') t = t.elem;
+      const info = t.k === 'named' ? graph.index.typeInfo(t) : undefined;
+      return info !== undefined && [...info.methods.values()].some((m) => this.of(m.node).releases.some((r) => r.id === id));
+    });
   }
 
   /** Acquisitions held at some return and released at another: the early return inside a locked region. */
