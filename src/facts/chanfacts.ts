@@ -170,6 +170,8 @@ const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Ma
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
 const WAITS: CallShape = { targets: [], waits: true };
+/** Marks a CallInfo whose calls run the function literal they are given (`Once.Do`): shaped per call. */
+const BY_ARGS: CallShape = { targets: [], waits: false };
 /**
  * Channels one function's facts keep per kind. A function near the top of a large program can reach
  * hundreds; past this many, the orderings that matter are decided by the first ones found, and
@@ -343,7 +345,7 @@ export class ChannelFacts {
       recvd: [...g.recvd],
       waited: g.waited,
       recovers: this.recoversIn(node),
-      once: this.runsOnce(node, g.conds) || this.probed(node).has(pos),
+      once: this.runsOnce(node, g.conds),
       async: false,
       precise: true,
     };
@@ -374,6 +376,8 @@ export class ChannelFacts {
     let written: Set<string> | undefined;
     for (const a of conds) {
       if (isExclusive(a)) return true;
+      // `if w.isClosed() { return }; close(w.done)`: closing is what changes the answer.
+      if (a.startsWith('!closed:') && this.closedRoots(node).has(parseAtom(a).roots[0]!)) return true;
       written ??= this.writtenRoots(node);
       if (parseAtom(a).roots.some((r) => written!.has(r) || [...written!].some((w) => r.startsWith(`${w}.`)))) return true;
     }
@@ -381,6 +385,23 @@ export class ChannelFacts {
   }
 
   private readonly written = new Map<FuncNode, Set<string>>();
+  private readonly closedHere = new Map<FuncNode, ReadonlySet<string>>();
+
+  /** The roots of the channels a function closes itself. */
+  private closedRoots(node: FuncNode): ReadonlySet<string> {
+    let out = this.closedHere.get(node);
+    if (out) return out;
+    const roots = new Set<string>();
+    for (const st of allStmts(node.decl.body ?? [])) {
+      for (const c of callsInStmt(st)) {
+        const ch = this.closedBy(c);
+        const r = ch && this.condRoot(node, ch);
+        if (r !== undefined) roots.add(r);
+      }
+    }
+    this.closedHere.set(node, (out = roots));
+    return out;
+  }
 
   /** The roots of everything a function assigns, increments or stores into (atomics included). */
   private writtenRoots(node: FuncNode): Set<string> {
@@ -492,6 +513,12 @@ export class ChannelFacts {
    */
   assumeIn(node: FuncNode, cond: Expr, holds: boolean, atoms: Atom[], tests: ChanId[], depth = 0): void {
     if (cond.k === 'unary' && cond.op === '!') return this.assumeIn(node, cond.x, !holds, atoms, tests, depth);
+    // A receive that was not ready (a select's default case): the channel was not closed.
+    if (cond.k === 'unary' && cond.op === '<-') {
+      const root = holds ? undefined : this.condRoot(node, cond.x);
+      if (root !== undefined) atoms.push(formatAtom({ negated: true, kind: 'closed', roots: [root] }));
+      return;
+    }
     if (cond.k === 'binary' && (cond.op === '&&' || cond.op === '||')) {
       // `a && b` holding, or `a || b` failing, says both; the other two say nothing certain.
       if ((cond.op === '&&') === holds) {
@@ -535,11 +562,15 @@ export class ChannelFacts {
     // `if m.hasShutdown() { return }`: a one-line predicate is read as its expression, in the caller's names.
     if (cond.k === 'call' && depth < 2) {
       const inlined = this.predicateAt(node, cond);
-      if (inlined) {
+      const probe = inlined ? undefined : this.probeAt(node, cond);
+      const callee = inlined?.callee ?? probe?.callee;
+      if (callee) {
         const inner: Atom[] = [];
-        this.assumeIn(inlined.callee, inlined.expr, holds, inner, tests, depth + 1);
-        const receiver = cond.fn.k === 'sel' && inlined.callee.decl.recv ? cond.fn.x : undefined;
-        const mapped = inner.length ? this.mapConds(node, inlined.callee, inner, cond, receiver) : false;
+        if (inlined) this.assumeIn(callee, inlined.expr, holds, inner, tests, depth + 1);
+        const probed = probe && this.condRoot(callee, probe.ch);
+        if (probe && probed !== undefined) inner.push(formatAtom({ negated: holds !== probe.whenClosed, kind: 'closed', roots: [probed] }));
+        const receiver = cond.fn.k === 'sel' && callee.decl.recv ? cond.fn.x : undefined;
+        const mapped = inner.length ? this.mapConds(node, callee, inner, cond, receiver) : false;
         if (mapped) atoms.push(...mapped);
         return;
       }
@@ -563,6 +594,26 @@ export class ChannelFacts {
     return callee && only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
   }
 
+  /**
+   * The callee of a call whose whole body asks whether a channel is closed, and the answer it gives
+   * when it is: `select { case <-w.done: return true; default: return false }` (fsnotify's `isClosed`).
+   */
+  private probeAt(node: FuncNode, call: CallExpr): { callee: FuncNode; ch: Expr; whenClosed: boolean } | undefined {
+    const callee = this.soleCallee(node, call);
+    const body = callee?.decl.body;
+    const only = body?.length === 1 ? body[0] : undefined;
+    if (!callee || only?.k !== 'select' || only.cases.length !== 2) return undefined;
+    const answer = (stmts: Stmt[]) => {
+      const r = stmts.length === 1 ? stmts[0] : undefined;
+      const v = r?.k === 'return' && r.values.length === 1 ? r.values[0] : undefined;
+      return v?.k === 'lit' && (v.kind === 'true' || v.kind === 'false') ? v.kind === 'true' : undefined;
+    };
+    const recv = only.cases.find((c) => c.kind === 'recv');
+    const other = only.cases.find((c) => c.kind === 'default');
+    const [closed, open] = [recv && answer(recv.body), other && answer(other.body)];
+    return recv?.kind === 'recv' && closed !== undefined && open === !closed ? { callee, ch: recv.ch, whenClosed: closed } : undefined;
+  }
+
   /** The one function a call certainly runs: a single target, not one of several dispatch candidates. */
   private soleCallee(node: FuncNode, call: CallExpr): FuncNode | undefined {
     const targets = this.targetsOf(node, call);
@@ -577,8 +628,8 @@ export class ChannelFacts {
   private mapAtom(node: FuncNode, callee: FuncNode, atom: Atom, call: CallExpr, receiver: Expr | undefined): Atom | boolean | undefined {
     const p = parseAtom(atom);
     const [root] = p.roots;
-    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp') {
-      const arg = argOf(call, root);
+    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp' && p.kind !== 'closed') {
+      const arg = argOf(this.calledAs(call), root);
       const c = arg && this.graph.constantOf(node, arg);
       if (c !== undefined) {
         const v = p.kind === 'nil' ? c === 'nil' : p.kind === 'bool' ? (c === 'true' ? true : c === 'false' ? false : undefined) : c === p.value;
@@ -589,7 +640,7 @@ export class ChannelFacts {
     for (const r of p.roots) {
       const { head, path } = splitRoot(r);
       // A condition on a parameter is one on the argument, whatever object it holds.
-      const arg = head === RECEIVER ? receiver : /^@\d+$/.test(head) ? argOf(call, head) : undefined;
+      const arg = head === RECEIVER ? receiver : /^@\d+$/.test(head) ? argOf(this.calledAs(call), head) : undefined;
       const base = arg && this.condRoot(node, arg);
       const mapped = r.startsWith('global:') ? r : arg ? base && base + path : this.liftRoot(node, callee, r, call, receiver);
       if (mapped === undefined || mapped === FRESH || mapped === MADE) return undefined;
@@ -772,7 +823,7 @@ export class ChannelFacts {
       return node.decl.parent === undefined ? FRESH : root;
     }
     if (head === RECEIVER) return withPath(this.rootIn(node, receiver), path);
-    if (head.startsWith('@')) return withPath(this.rootIn(node, argOf(call, head)), path);
+    if (head.startsWith('@')) return withPath(this.rootIn(node, argOf(this.calledAs(call), head)), path);
     const sources = this.localSources(callee).get(head) ?? [];
     return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
   }
@@ -925,42 +976,73 @@ export class ChannelFacts {
 
   /**
    * What a call may run. The graph shares one CallInfo among calls that resolve alike, so the shape
-   * is computed once per CallInfo; only calls whose targets depend on their own arguments (a literal
-   * called on the spot, `Once.Do(func() {...})`) get theirs each time.
+   * is kept per CallInfo (per Go name for external calls, whose CallInfos are per call); only calls
+   * whose targets depend on their own arguments (a literal called on the spot, `Once.Do(func() {...})`)
+   * get theirs per call. Nothing is stored on the call itself: a property added to each of a
+   * million cloned IR objects costs V8 a hidden-class transition apiece.
    */
-  private readonly callShapes = new SideTable<CallExpr, CallShape>();
+  private readonly argShapes = new SideTable<CallExpr, CallShape>();
+  /** `once.Do(c.m)`: the call of `c.m` it makes, whose receiver and arguments the callee's facts map through. */
+  private readonly runsAs = new SideTable<CallExpr, CallExpr>();
 
-  /** Asked of every call many times over (facts, guards, waits): worked out once per call. */
-  private shapeOf(node: FuncNode, call: CallExpr): CallShape {
-    let shape = this.callShapes.get(call);
-    if (!shape) this.callShapes.set(call, (shape = this.computeShape(node, call)));
-    return shape;
+  /** The call whose receiver and arguments a callee of `call` sees (see runsAs). */
+  calledAs(call: CallExpr): CallExpr {
+    return this.runsAs.get(call) ?? call;
   }
 
-  private computeShape(node: FuncNode, call: CallExpr): CallShape {
-    if (call.fn.k === 'funclit') {
-      const lit = node.file.funcs[call.fn.fn];
-      return lit ? { targets: [this.target(this.graph.nodeOf(node.file, lit), false, true)], waits: false } : NO_SHAPE;
-    }
+  /** The receiver a call gives a method it runs: `c` in `c.m()`, and in `once.Do(c.m)`. */
+  receiverFor(call: CallExpr, callee: FuncNode): Expr | undefined {
+    const at = this.calledAs(call);
+    return at.fn.k === 'sel' && callee.decl.recv ? at.fn.x : undefined;
+  }
+  private readonly externalShapes = new Map<string, CallShape>();
+
+  /** Asked of every call many times over (facts, guards, waits): worked out once per CallInfo. */
+  private shapeOf(node: FuncNode, call: CallExpr): CallShape {
+    if (call.fn.k === 'funclit') return this.argShape(node, call);
     const info = this.graph.callInfo(call);
-    const name = libraryName(info) ?? '';
+    let shape: CallShape | undefined;
+    if (info.kind === 'resolved') {
+      shape = this.shapes.get(info);
+      if (!shape) this.shapes.set(info, (shape = this.resolvedShape(info)));
+    } else if (info.kind === 'external') {
+      shape = this.externalShapes.get(info.name);
+      if (!shape) this.externalShapes.set(info.name, (shape = ONCE_RE.test(info.name) ? BY_ARGS : WAIT_RE.test(info.name) ? WAITS : NO_SHAPE));
+    } else return NO_SHAPE;
+    return shape === BY_ARGS ? this.argShape(node, call) : shape;
+  }
+
+  private resolvedShape(info: CallInfo & { kind: 'resolved' }): CallShape {
     // sync.Once.Do and WaitGroup.Wait are external when the standard library is not in the checkout.
-    if (ONCE_RE.test(name)) {
+    const name = libraryName(info) ?? '';
+    if (ONCE_RE.test(name)) return BY_ARGS;
+    const targets = this.dispatchTargets(info.targets);
+    const waits = WAIT_RE.test(name) || (targets.length > 0 && targets.every((t) => t.precise && this.waitsAlways(t.callee)));
+    return { targets, waits };
+  }
+
+  /** The shape of a call that runs a function literal it is given: called on the spot, or by Once.Do. */
+  private argShape(node: FuncNode, call: CallExpr): CallShape {
+    let shape = this.argShapes.get(call);
+    if (shape) return shape;
+    const literal = (e: Expr) => (e.k === 'funclit' ? node.file.funcs[e.fn] : undefined);
+    if (call.fn.k === 'funclit') {
+      const lit = literal(call.fn);
+      shape = lit ? { targets: [this.target(this.graph.nodeOf(node.file, lit), false, true)], waits: false } : NO_SHAPE;
+    } else {
       const targets: Target[] = [];
       for (const a of call.args) {
-        const lit = a.k === 'funclit' ? node.file.funcs[a.fn] : undefined;
+        const lit = literal(a);
         if (lit) targets.push(this.target(this.graph.nodeOf(node.file, lit), true, true));
+        // `unlockOnce.Do(c.unlock)` runs `c.unlock()`: that call's receiver and arguments are the ones to map.
+        const value = lit ? undefined : this.graph.callOfValue(node, a);
+        if (!value) continue;
+        this.runsAs.set(call, value);
+        for (const t of this.shapeOf(node, value).targets) targets.push(this.target(t.callee, true, t.precise));
       }
-      return { targets, waits: false };
+      shape = { targets, waits: false };
     }
-    if (info.kind === 'external') return WAIT_RE.test(name) ? WAITS : NO_SHAPE;
-    if (info.kind !== 'resolved') return NO_SHAPE;
-    let shape = this.shapes.get(info);
-    if (!shape) {
-      const targets = this.dispatchTargets(info.targets);
-      const waits = WAIT_RE.test(name) || (targets.length > 0 && targets.every((t) => t.precise && this.waitsAlways(t.callee)));
-      this.shapes.set(info, (shape = { targets, waits }));
-    }
+    this.argShapes.set(call, shape);
     return shape;
   }
 
@@ -1048,7 +1130,7 @@ export class ChannelFacts {
       const { spawns } = this.of(callee);
       if (!precise || spawns.size === 0) continue;
       for (const index of spawns) {
-        const lit = this.boundCall(node, call.args[index]);
+        const lit = this.boundCall(node, this.calledAs(call).args[index]);
         if (!lit) continue;
         const eff = this.effectsOf(node, lit);
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
@@ -1067,7 +1149,7 @@ export class ChannelFacts {
       const f = this.of(callee);
       // Most callees touch no channel: skip them before building anything.
       if (f === NO_FACTS) continue;
-      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+      const receiver = this.receiverFor(call, callee);
       if (precise) {
         for (const [id, root] of f.remakes) {
           const mapped = this.mapId(id, node, callee, call);
@@ -1172,15 +1254,14 @@ export class ChannelFacts {
   mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr): ChanId | undefined {
     if (!id.startsWith('param:')) return normalizeFor(id, caller);
     const index = Number(id.slice('param:'.length));
-    let arg: Expr | undefined;
-    if (index === -1) arg = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
-    else arg = call.args[index];
+    const arg = index === -1 ? this.receiverFor(call, callee) : this.calledAs(call).args[index];
     return arg ? this.idOf(caller, arg) : undefined;
   }
 
   /** Recomputes one function's facts; true when they grew. */
   private summarize(node: FuncNode): boolean {
     const before = this.facts.get(node);
+    if (!before && !this.touchesChannels(node)) return this.summarizeQuiet(node);
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const async = new Map<ChanId, OpFact>(before?.async);
@@ -1189,11 +1270,8 @@ export class ChannelFacts {
     const spawns = new Set<number>(before?.spawns);
     const contested = new Set<ChanId>(before?.contested);
     const body = node.decl.body;
-    if (body && !this.touchesChannels(node)) {
-      // Most functions neither close nor send, directly or through a call: only their channel
-      // assignments matter to callers, and a scan finds those without the guard-aware walk.
-      for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
-    } else if (body) {
+    if (body && !this.touchesChannels(node)) this.noteAssignedChannels(body, node, remakes);
+    else if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       const met = new Map<ChanId, { pos: Pos; close: boolean }>();
       const meet = (id: ChanId, pos: Pos, close: boolean) => {
@@ -1304,6 +1382,32 @@ export class ChannelFacts {
       before.remakes.size !== remakes.size ||
       before.spawns.size !== spawns.size
     );
+  }
+
+  /**
+   * Most functions neither close nor send, directly or through a call: only their channel
+   * assignments and the parameters they start matter to callers, and a scan finds those without
+   * the guard-aware walk (or the maps a walked function fills). First visit only.
+   */
+  private summarizeQuiet(node: FuncNode): boolean {
+    const body = node.decl.body;
+    const remakes = new Map<ChanId, string | undefined>();
+    const spawns = new Set<number>();
+    if (body) this.noteAssignedChannels(body, node, remakes);
+    if (body && node.decl.params.length > 0) this.noteSpawns(node, spawns);
+    // As in summarize: a function that receives what its goroutines produce joins them.
+    if (spawns.size && this.receivesIn(node).size > 0) spawns.clear();
+    this.facts.set(
+      node,
+      remakes.size || spawns.size
+        ? { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes, spawns: spawns.size ? spawns : NO_SPAWNS, contested: NO_CONTESTED }
+        : NO_FACTS,
+    );
+    return true;
+  }
+
+  private noteAssignedChannels(body: Stmt[], node: FuncNode, remakes: Map<ChanId, string | undefined>): void {
+    for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
   }
 
   /**
@@ -1422,33 +1526,6 @@ export class ChannelFacts {
     }
   }
 
-  private readonly probes = new Map<FuncNode, ReadonlySet<Pos>>();
-
-  /**
-   * Closes that first look whether the channel is closed: `select { case <-c: default: close(c) }`.
-   * A second call takes the receive case. (Concurrent callers can still race: that needs a lock.)
-   */
-  probed(node: FuncNode): ReadonlySet<Pos> {
-    let out = this.probes.get(node);
-    if (out) return out;
-    const set = new Set<Pos>();
-    for (const st of allStmts(node.decl.body ?? [])) {
-      if (st.k !== 'select') continue;
-      const received = new Set(st.cases.flatMap((c) => (c.kind === 'recv' ? [exprKey(c.ch) ?? ''] : [])));
-      for (const c of st.cases) {
-        if (c.kind !== 'default') continue;
-        for (const inner of allStmts(c.body)) {
-          for (const call of callsInStmt(inner)) {
-            const ch = this.closedBy(call);
-            if (ch && received.has(exprKey(ch) ?? '\0')) set.add(call.pos);
-          }
-        }
-      }
-    }
-    this.probes.set(node, set);
-    return set;
-  }
-
   /** Per function: its repointed paths; null while being worked out (a call cycle reads as none). */
   private readonly repoints = new Map<FuncNode, ReadonlySet<string> | null>();
 
@@ -1489,7 +1566,7 @@ export class ChannelFacts {
     const out: string[] = [];
     for (const { callee, precise } of this.targetsOf(node, call)) {
       if (!precise) continue;
-      const receiver = call.fn.k === 'sel' && callee.decl.recv ? call.fn.x : undefined;
+      const receiver = this.receiverFor(call, callee);
       for (const root of this.repointsOf(callee)) {
         const lifted = this.liftRoot(node, callee, root, call, receiver);
         if (lifted !== undefined && nameable(lifted)) out.push(lifted);
@@ -1612,7 +1689,9 @@ export class ChannelFacts {
   }
 
   private callees(node: FuncNode): FuncNode[] {
-    return this.graph.sites(node).flatMap((s) => this.targetsOf(node, s.call).map((t) => t.callee));
+    const out: FuncNode[] = [];
+    for (const s of this.graph.sites(node)) for (const t of this.targetsOf(node, s.call)) out.push(t.callee);
+    return out;
   }
 
   private order: FuncNode[][] | undefined;

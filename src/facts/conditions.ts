@@ -9,6 +9,7 @@
  * - `eq:<root>=<const>` the value equals a named constant (`pkg.StateClosed`, `true`) or the literal `0`
  * - `same:<a>=<b>`      two values (typically channels) are the same
  * - `cas:<root>`        a compare-and-swap on the value succeeded: whoever gets here is the only one
+ * - `closed:<root>`     the channel is closed (a select probe answered so: `if w.isClosed() { return }`)
  * - `cmp:<root>`        the path depends on the value (compared with a literal the IR keeps no value of):
  *                       the same atom on both branches, so it never contradicts anything; enough to say
  *                       that a function tests state it changes itself

@@ -64,7 +64,7 @@ export interface Leak {
   /** A return (or the end) that leaves having released it. */
   releasedAt: Pos | undefined;
   /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
-  spawn?: { fn: FuncNode; pos: Pos };
+  spawn?: { fn: FuncNode; pos: Pos; call: CallExpr };
 }
 
 /** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */
@@ -144,6 +144,8 @@ interface Walked {
   direct: LockOp[];
   /** Its synchronous calls with a precise target. */
   calls: Map<CallExpr, CallState>;
+  /** Its `go` statements' calls, and what it certainly holds at each. */
+  spawns: Map<CallExpr, ReadonlyMap<string, LockOp>>;
 }
 
 type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
@@ -277,9 +279,21 @@ export class LockFacts {
     }
     for (const [node, w] of this.walked) this.checkCalls(node, w);
     // Only now are the methods of every returned type summarized.
-    const kept = this.leaks.filter((l) => l.exit === undefined || !this.handsToResult(l.fn, l.exit, l.acquired.id));
+    const kept = this.leaks.filter((l) => (l.exit === undefined || !this.handsToResult(l.fn, l.exit, l.acquired.id)) && !(l.spawn && this.heldBySpawner(l)));
     this.leaks.splice(0, this.leaks.length, ...kept);
   }
+
+  /**
+   * Whether the goroutine's starter holds its mutex at the `go` statement: the goroutine's Lock waits
+   * for the starter's side to Unlock, a mutex used as a signal between them (a test handing its lock
+   * to the next one), and holding it at the end is the protocol, not a lock left behind.
+   */
+  private heldBySpawner(leak: Leak): boolean {
+    const { spawn } = leak;
+    const held = spawn && this.walked.get(spawn.fn)?.spawns.get(spawn.call);
+    return held !== undefined && [...held.values()].some((op) => op.id === leak.acquired.id);
+  }
+
 
   /** The functions that write a lock call: where the first pass starts. */
   private lockers(): Set<FuncNode> {
@@ -584,7 +598,8 @@ export class LockFacts {
    * The object a method runs on. A method promoted from an embedded field runs on that field:
    * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
    */
-  private receiverOf(call: CallExpr, callee: FuncNode): Expr | undefined {
+  private receiverOf(through: CallExpr, callee: FuncNode): Expr | undefined {
+    const call = this.facts.calledAs(through);
     if (call.fn.k !== 'sel' || !callee.decl.recv) return undefined;
     const x = call.fn.x;
     const info = this.facts.graph.callInfo(call);
@@ -602,6 +617,7 @@ export class LockFacts {
     const deferredOps = new Map<string, LockOp>();
     const acquired: [ReadonlyMap<string, LockOp>, LockOp][] = [];
     const calls = new Map<CallExpr, CallState>();
+    const spawns = new Map<CallExpr, ReadonlyMap<string, LockOp>>();
     const meets = new Map<string, Meet>();
     const deferredDone: CallExpr[] = [];
     const inSelect = selectCases(node);
@@ -702,7 +718,10 @@ export class LockFacts {
           send: (ch, pos, _g, s) => meet('send', ch, pos, s, !inSelect.has(pos)),
           recv: (ch, untilClosed, _g, s) => (untilClosed ? s : meet('recv', ch, ch.pos, s, !inSelect.has(ch))),
           call: (call, g, s, mode) => {
-            if (mode === 'go') return viaCall(call, s, 'go', g.conds);
+            if (mode === 'go') {
+              if (s.must.size) spawns.set(call, s.must);
+              return viaCall(call, s, 'go', g.conds);
+            }
             const kind = meetOf(call);
             if (kind && call.fn.k === 'sel') return meet(kind, call.fn.x, call.pos, s, true);
             const p = this.primitive(node, call, g.conds);
@@ -758,7 +777,7 @@ export class LockFacts {
     const held = [...(holds ?? new Map<string, LockOp>()).values()];
     if (held.length || releases.size) this.effects.set(node, { holds: held, releases: [...releases.values()], takes: NO_TAKES });
     else this.effects.delete(node);
-    this.walked.set(node, { direct: [...direct.values()], calls });
+    this.walked.set(node, { direct: [...direct.values()], calls, spawns });
     if (!final) return;
     for (const [must, op] of acquired) this.noteAcquire(node, must, op);
     this.noteLeaks(node, ends, holds ?? new Map());
@@ -775,12 +794,12 @@ export class LockFacts {
    * holding a lock leaves it held for good (a lock helper's caller would release it; nobody returns
    * from a goroutine).
    */
-  private goroutineOnly(node: FuncNode): { fn: FuncNode; pos: Pos } | undefined {
+  private goroutineOnly(node: FuncNode): Leak['spawn'] {
     const edges = this.facts.graph.callers(node);
     if (edges.length === 0 || edges.some((e) => e.mode !== 'go')) return undefined;
     // A goroutine that ends the process (a signal handler) holds its lock to keep others out until then.
     if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(libraryName(site.info) ?? ''))) return undefined;
-    return { fn: edges[0]!.caller, pos: edges[0]!.call.pos };
+    return { fn: edges[0]!.caller, pos: edges[0]!.call.pos, call: edges[0]!.call };
   }
 
   /**

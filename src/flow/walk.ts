@@ -172,7 +172,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           for (const c of st.cases) {
             let caseIn: S = s;
             if (c.kind === 'send') caseIn = hooks.simple({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, caseIn);
-            else if (c.kind === 'recv') {
+            else if (c.kind === 'default' && hooks.assume) {
+              // The default case runs when no receive was ready: none of those channels was closed.
+              for (const r of st.cases) if (r.kind === 'recv') caseIn = hooks.assume({ k: 'unary', op: '<-', x: r.ch, pos: r.pos }, false, caseIn, c.body);
+            } else if (c.kind === 'recv') {
               caseIn = hooks.expr(c.ch, caseIn);
               if (hooks.recv) caseIn = hooks.recv(c.ch, caseIn, false);
               if (c.lhs.length && hooks.bind) caseIn = hooks.bind(c.lhs, caseIn);

@@ -66,6 +66,11 @@ export interface CallGraph {
    * undefined when not a constant we can name (other numeric and string literals carry no value in the IR).
    */
   constantOf(fn: FuncNode, e: Expr): string | undefined;
+  /**
+   * A call with no arguments of the function or method value `e` (`c.unlock` in `once.Do(c.unlock)`),
+   * resolved as if written in fn; one per expression. Undefined unless `e` names a function or method.
+   */
+  callOfValue(fn: FuncNode, e: Expr): CallExpr | undefined;
   index: ProgramIndex;
 }
 
@@ -513,6 +518,20 @@ class Resolver {
     return undefined;
   }
 
+  private readonly valueCalls = new SideTable<Expr, CallExpr | null>();
+
+  callOfValue(e: Expr): CallExpr | undefined {
+    let call = this.valueCalls.get(e);
+    if (call === undefined) {
+      const made: CallExpr = { k: 'call', fn: e, args: [], pos: e.pos };
+      const info = e.k === 'sel' || e.k === 'id' ? this.resolveDirect(made) : undefined;
+      call = info?.kind === 'resolved' ? made : null;
+      if (info && call) this.infos.set(call, info);
+      this.valueCalls.set(e, call);
+    }
+    return call ?? undefined;
+  }
+
   storageOf(e: Expr): Storage | undefined {
     switch (e.k) {
       case 'id': {
@@ -578,5 +597,6 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     locals: (fn) => binder.locals.get(fn) ?? [],
     typeOf: (_fn, e) => typer.typeOf(e),
     constantOf: (_fn, e) => r.constantOf(e),
+    callOfValue: (_fn, e) => r.callOfValue(e),
   };
 }
