@@ -453,7 +453,9 @@ export class ChannelFacts {
     return st?.kind === 'local' && st.fn === node.id ? `${st.name}${path}` : undefined;
   }
 
-  private readonly enclosing = new Map<FuncNode, Map<CallExpr, ReadonlySet<Atom>>>();
+  /** Per call, once its function was scanned (see enclosingConds); a side table, as calls are many. */
+  private readonly enclosing = new SideTable<CallExpr, ReadonlySet<Atom>>();
+  private readonly enclosed = new Set<FuncNode>();
 
   /**
    * The conditions of the `if` branches a call sits in, and of the `if ... { return }` before it in its
@@ -461,9 +463,9 @@ export class ChannelFacts {
    * Get(name) }` in a function that takes no lock itself). Weaker than a walk, never wrong the other way.
    */
   enclosingConds(node: FuncNode, call: CallExpr): ReadonlySet<Atom> {
-    let byCall = this.enclosing.get(node);
-    if (!byCall) {
-      const out = new Map<CallExpr, ReadonlySet<Atom>>();
+    if (!this.enclosed.has(node)) {
+      this.enclosed.add(node);
+      const out = this.enclosing;
       const visit = (stmts: readonly Stmt[], outer: ReadonlySet<Atom>): void => {
         let atoms = outer;
         for (const st of stmts) {
@@ -502,9 +504,8 @@ export class ChannelFacts {
         }
       };
       visit(node.decl.body ?? [], new Set());
-      this.enclosing.set(node, (byCall = out));
     }
-    return byCall.get(call) ?? NONE;
+    return this.enclosing.get(call) ?? NONE;
   }
 
   /**

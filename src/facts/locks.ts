@@ -150,18 +150,19 @@ interface Walked {
 
 type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
 
-/** Keyed by the graph's CallInfo objects, which calls that resolve alike share. */
-const primitives = new WeakMap<CallInfo, Primitive | null>();
+/** Keyed by the callee's Go name: external CallInfos are one per call, and a first use as a map key costs V8 an identity hash. */
+const primitives = new Map<string, Primitive | null>();
 
 function primitiveOf(info: CallInfo): Primitive | undefined {
-  let out = primitives.get(info);
-  if (out === undefined) primitives.set(info, (out = parsePrimitive(info) ?? null));
+  const name = libraryName(info);
+  if (name === undefined) return undefined;
+  let out = primitives.get(name);
+  if (out === undefined) primitives.set(name, (out = parsePrimitive(name) ?? null));
   return out ?? undefined;
 }
 
-function parsePrimitive(info: CallInfo): Primitive | undefined {
-  const name = libraryName(info);
-  const m = name === undefined ? undefined : PRIMITIVE_RE.exec(name);
+function parsePrimitive(name: string): Primitive | undefined {
+  const m = PRIMITIVE_RE.exec(name);
   if (!m) return undefined;
   const method = m[3]!;
   const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
