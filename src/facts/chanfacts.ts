@@ -60,6 +60,12 @@ export interface OpFact {
 }
 
 /** What a call may run, and whether it waits for goroutines started before it. */
+/** What a branch of a condition establishes (see assumeIn). */
+interface Assumed {
+  atoms: Atom[];
+  tests: ChanId[];
+}
+
 interface CallShape {
   targets: Target[];
   waits: boolean;
@@ -475,8 +481,7 @@ export class ChannelFacts {
               if (st.init) visit([st.init], atoms);
               const before = atoms;
               const branch = (holds: boolean): ReadonlySet<Atom> => {
-                const more: Atom[] = [];
-                this.assumeIn(node, st.cond, holds, more, []);
+                const more = this.assumed(node, st.cond, holds).atoms;
                 return more.length ? new Set([...before, ...more]) : before;
               };
               visit(st.then, branch(true));
@@ -506,6 +511,22 @@ export class ChannelFacts {
       visit(node.decl.body ?? [], new Set());
     }
     return this.enclosing.get(call) ?? NONE;
+  }
+
+  private readonly assumptions = new SideTable<Expr, [Assumed | undefined, Assumed | undefined]>();
+
+  /** assumeIn for one branch of a condition, worked out once: walks visit a loop's branches until a fixpoint. */
+  assumed(node: FuncNode, cond: Expr, holds: boolean): Assumed {
+    let both = this.assumptions.get(cond);
+    if (!both) this.assumptions.set(cond, (both = [undefined, undefined]));
+    const i = holds ? 1 : 0;
+    let out = both[i];
+    if (!out) {
+      out = { atoms: [], tests: [] };
+      this.assumeIn(node, cond, holds, out.atoms, out.tests);
+      both[i] = out;
+    }
+    return out;
   }
 
   /**
@@ -1392,8 +1413,10 @@ export class ChannelFacts {
    */
   private summarizeQuiet(node: FuncNode): boolean {
     const body = node.decl.body;
-    const remakes = new Map<ChanId, string | undefined>();
-    const spawns = new Set<number>();
+    // Scratch collections, copied only for the few functions that fill them.
+    const { remakes, spawns } = this.quiet;
+    remakes.clear();
+    spawns.clear();
     if (body) this.noteAssignedChannels(body, node, remakes);
     if (body && node.decl.params.length > 0) this.noteSpawns(node, spawns);
     // As in summarize: a function that receives what its goroutines produce joins them.
@@ -1401,11 +1424,21 @@ export class ChannelFacts {
     this.facts.set(
       node,
       remakes.size || spawns.size
-        ? { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes, spawns: spawns.size ? spawns : NO_SPAWNS, contested: NO_CONTESTED }
+        ? {
+            closes: new Map(),
+            sends: new Map(),
+            async: new Map(),
+            asyncCloses: new Map(),
+            remakes: new Map(remakes),
+            spawns: spawns.size ? new Set(spawns) : NO_SPAWNS,
+            contested: NO_CONTESTED,
+          }
         : NO_FACTS,
     );
     return true;
   }
+
+  private readonly quiet = { remakes: new Map<ChanId, string | undefined>(), spawns: new Set<number>() };
 
   private noteAssignedChannels(body: Stmt[], node: FuncNode, remakes: Map<ChanId, string | undefined>): void {
     for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
@@ -1521,9 +1554,11 @@ export class ChannelFacts {
   /** Channel fields and globals among assigned targets: callers forget what they knew closed there. */
   private noteRemakes(node: FuncNode, targets: Expr[], remakes: Map<ChanId, string | undefined>): void {
     for (const t of targets) {
-      const id = t.k === 'sel' ? this.idOf(node, t) : undefined;
+      // The type first: most assigned fields cannot hold a channel, and naming one costs more.
+      if (t.k !== 'sel' || !this.mayHoldChannel(node, t)) continue;
+      const id = this.idOf(node, t);
       if (id === undefined || !(id.startsWith('field:') || id.startsWith('global:')) || remakes.has(id)) continue;
-      if (this.mayHoldChannel(node, t)) remakes.set(id, this.rootIn(node, t));
+      remakes.set(id, this.rootIn(node, t));
     }
   }
 
@@ -2038,9 +2073,7 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
       const okKey = v.recv && holds === (ok !== cond) ? facts.localKey(node, ok) : undefined;
       const seesClose = okKey === undefined ? undefined : facts.okOf(node).get(okKey);
       if (seesClose) out = { g: out.g, e: v.recv!(seesClose, true, out.g, out.e) };
-      const atoms: Atom[] = [];
-      const tests: ChanId[] = [];
-      facts.assumeIn(node, cond, holds, atoms, tests);
+      const { atoms, tests } = facts.assumed(node, cond, holds);
       if (atoms.length === 0 && tests.length === 0) return out;
       return { g: { ...out.g, conds: adding(out.g.conds, atoms), tests: adding(out.g.tests, tests) }, e: out.e };
     },
