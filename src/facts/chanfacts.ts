@@ -513,6 +513,28 @@ export class ChannelFacts {
     return this.enclosing.get(call) ?? NONE;
   }
 
+  private readonly writesOf = new SideTable<Expr[], { ids: ChanId[]; roots: string[] }>();
+
+  /**
+   * What an assignment's targets are, as state other functions can test (fields and package
+   * variables, by id) and as condition roots; worked out once per statement, as walks revisit loops.
+   */
+  writes(node: FuncNode, targets: Expr[]): { ids: ChanId[]; roots: string[] } {
+    let out = this.writesOf.get(targets);
+    if (out) return out;
+    out = { ids: [], roots: [] };
+    for (const t of targets) {
+      // A plain name is such state only when it is bound to a package variable.
+      const global = t.k === 'id' && this.graph.storageOf(node, t)?.kind === 'global';
+      const id = (t.k === 'sel' || global) && exprKey(t) !== undefined ? this.idOf(node, t) : undefined;
+      if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) out.ids.push(id);
+      const root = this.condRoot(node, t);
+      if (root !== undefined) out.roots.push(root);
+    }
+    this.writesOf.set(targets, out);
+    return out;
+  }
+
   private readonly assumptions = new SideTable<Expr, [Assumed | undefined, Assumed | undefined]>();
 
   /** assumeIn for one branch of a condition, worked out once: walks visit a loop's branches until a fixpoint. */
@@ -1947,18 +1969,12 @@ export function walkGuarded<E>(node: FuncNode, facts: ChannelFacts, v: GuardVisi
     equal: (a, b) => guardDomain.equal(a.g, b.g) && domain.equal(a.e, b.e),
   };
   const written = (g: GuardState, targets: Expr[]): GuardState => {
-    const ids: ChanId[] = [];
+    const { ids, roots } = facts.writes(node, targets);
     let conds = g.conds;
-    for (const t of targets) {
-      // Only fields and package variables are state another function can test; a plain name is one
-      // of those only when it is bound to a package variable.
-      const global = t.k === 'id' && facts.graph.storageOf(node, t)?.kind === 'global';
-      const id = (t.k === 'sel' || global) && exprKey(t) !== undefined ? facts.idOf(node, t) : undefined;
-      if (id !== undefined && (id.startsWith('field:') || id.startsWith('global:'))) ids.push(id);
-      // What was known of the old value says nothing of the new one; that the path tested it and then
-      // wrote it still holds (`if c.closed { return }; c.closed = true; close(c.done)`: runs once).
-      const root = conds.size ? facts.condRoot(node, t) : undefined;
-      if (root !== undefined && [...conds].some((a) => mentions(a, root))) {
+    // What was known of the old value says nothing of the new one; that the path tested it and then
+    // wrote it still holds (`if c.closed { return }; c.closed = true; close(c.done)`: runs once).
+    for (const root of conds.size ? roots : []) {
+      if ([...conds].some((a) => mentions(a, root))) {
         conds = new Set([...[...conds].filter((a) => !mentions(a, root)), formatAtom({ negated: false, kind: 'cmp', roots: [root] })]);
       }
     }
