@@ -295,7 +295,6 @@ export class LockFacts {
     return held !== undefined && [...held.values()].some((op) => op.id === leak.acquired.id);
   }
 
-
   /** The functions that write a lock call: where the first pass starts. */
   private lockers(): Set<FuncNode> {
     const out = new Set<FuncNode>();

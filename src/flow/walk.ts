@@ -1,4 +1,4 @@
-import type { Expr, Stmt } from '../ir.js';
+import type { Expr, SelectCase, Stmt } from '../ir.js';
 
 /**
  * A forward dataflow walk over one function body's structured statements.
@@ -46,6 +46,15 @@ interface Jumps<S> {
   breaks: Map<string, Maybe<S>>;
   continues: Map<string, Maybe<S>>;
   exits: S[];
+}
+
+const receives = new WeakMap<SelectCase, Expr>();
+
+/** A select case's receive as an expression, one per case: hooks may key what they learn by it. */
+function receiveOf(c: Extract<SelectCase, { kind: 'recv' }>): Expr {
+  let e = receives.get(c);
+  if (!e) receives.set(c, (e = { k: 'unary', op: '<-', x: c.ch, pos: c.pos }));
+  return e;
 }
 
 /** Calls whose statement never completes normally (the function unwinds or the process ends). */
@@ -174,7 +183,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
             if (c.kind === 'send') caseIn = hooks.simple({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, caseIn);
             else if (c.kind === 'default' && hooks.assume) {
               // The default case runs when no receive was ready: none of those channels was closed.
-              for (const r of st.cases) if (r.kind === 'recv') caseIn = hooks.assume({ k: 'unary', op: '<-', x: r.ch, pos: r.pos }, false, caseIn, c.body);
+              for (const r of st.cases) if (r.kind === 'recv') caseIn = hooks.assume(receiveOf(r), false, caseIn, c.body);
             } else if (c.kind === 'recv') {
               caseIn = hooks.expr(c.ch, caseIn);
               if (hooks.recv) caseIn = hooks.recv(c.ch, caseIn, false);
