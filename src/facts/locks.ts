@@ -280,19 +280,23 @@ export class LockFacts {
     }
     for (const [node, w] of this.walked) this.checkCalls(node, w);
     // Only now are the methods of every returned type summarized.
-    const kept = this.leaks.filter((l) => (l.exit === undefined || !this.handsToResult(l.fn, l.exit, l.acquired.id)) && !(l.spawn && this.heldBySpawner(l)));
+    const kept = this.leaks.filter((l) => (l.exit === undefined || !this.handsToResult(l.fn, l.exit, l.acquired.id)) && !this.heldBySpawner(l));
     this.leaks.splice(0, this.leaks.length, ...kept);
   }
 
   /**
-   * Whether the goroutine's starter holds its mutex at the `go` statement: the goroutine's Lock waits
-   * for the starter's side to Unlock, a mutex used as a signal between them (a test handing its lock
-   * to the next one), and holding it at the end is the protocol, not a lock left behind.
+   * Whether the goroutine's starter holds its mutex at the `go` statement, or unlocks it without having
+   * locked it: the mutex is a signal between them (the goroutine's Lock waits for the starter's Unlock;
+   * a test handing its lock to the next one), and holding it at the end is the protocol, not a lock
+   * nobody else can release.
    */
   private heldBySpawner(leak: Leak): boolean {
     const { spawn } = leak;
-    const held = spawn && this.walked.get(spawn.fn)?.spawns.get(spawn.call);
-    return held !== undefined && [...held.values()].some((op) => op.id === leak.acquired.id);
+    if (!spawn) return false;
+    const id = leak.acquired.id;
+    const held = this.walked.get(spawn.fn)?.spawns.get(spawn.call);
+    if (held !== undefined && [...held.values()].some((op) => op.id === id)) return true;
+    return this.effects.get(spawn.fn)?.releases.some((op) => op.id === id) ?? false;
   }
 
   /** The functions that write a lock call: where the first pass starts. */
@@ -543,8 +547,26 @@ export class LockFacts {
       });
     };
     scan(node.decl.body ?? [], true);
+    // A goroutine's Lock of a mutex the function starting it unlocks but never locks (`go func() {
+    // mu.Lock(); mu.Lock() }(); ...; mu.Unlock()`) waits for that Unlock: the same signal.
+    const parent = node.decl.parent === undefined ? undefined : node.file.funcs[node.decl.parent];
+    const signals = parent ? this.unlockedOnly(this.facts.graph.nodeOf(node.file, parent)) : NO_KEYS;
+    if (signals.size && this.facts.graph.callers(node).every((e) => e.mode === 'go')) for (const k of signals) found.add(k);
     this.handed.set(node, (out = found));
     return out;
+  }
+
+  /** The mutexes (as written) a function unlocks and never locks itself. */
+  private unlockedOnly(node: FuncNode): ReadonlySet<string> {
+    const unlocked = new Set<string>();
+    const locked = new Set<string>();
+    for (const { call, info } of this.facts.graph.sites(node)) {
+      const prim = call.fn.k === 'sel' ? primitiveOf(info) : undefined;
+      const key = prim && call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined;
+      if (key !== undefined) (prim!.verb === 'unlock' ? unlocked : locked).add(key);
+    }
+    for (const k of locked) unlocked.delete(k);
+    return unlocked;
   }
 
   /** The mutex a lock call acts on, when its instance can be named. */
