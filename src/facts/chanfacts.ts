@@ -59,13 +59,13 @@ export interface OpFact {
   precise: boolean;
 }
 
-/** What a call may run, and whether it waits for goroutines started before it. */
 /** What a branch of a condition establishes (see assumeIn). */
 interface Assumed {
   atoms: Atom[];
   tests: ChanId[];
 }
 
+/** What a call may run, and whether it waits for goroutines started before it. */
 interface CallShape {
   targets: Target[];
   waits: boolean;
@@ -613,7 +613,7 @@ export class ChannelFacts {
         if (inlined) this.assumeIn(callee, inlined.expr, holds, inner, tests, depth + 1);
         const probed = probe && this.condRoot(callee, probe.ch);
         if (probe && probed !== undefined) inner.push(formatAtom({ negated: holds !== probe.whenClosed, kind: 'closed', roots: [probed] }));
-        const receiver = cond.fn.k === 'sel' && callee.decl.recv ? cond.fn.x : undefined;
+        const receiver = this.receiverFor(cond, callee);
         const mapped = inner.length ? this.mapConds(node, callee, inner, cond, receiver) : false;
         if (mapped) atoms.push(...mapped);
         return;
@@ -632,10 +632,15 @@ export class ChannelFacts {
 
   /** The callee of a call whose whole body is `return <expr>`, and that expression: a predicate to read through. */
   private predicateAt(node: FuncNode, call: CallExpr): { callee: FuncNode; expr: Expr } | undefined {
+    const { callee, only } = this.oneStatementCallee(node, call) ?? {};
+    return callee && only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
+  }
+
+  /** The sole callee of a call whose body is one statement, and that statement: a helper to read through. */
+  private oneStatementCallee(node: FuncNode, call: CallExpr): { callee: FuncNode; only: Stmt } | undefined {
     const callee = this.soleCallee(node, call);
     const body = callee?.decl.body;
-    const only = body?.length === 1 ? body[0] : undefined;
-    return callee && only?.k === 'return' && only.values.length === 1 ? { callee, expr: only.values[0]! } : undefined;
+    return callee && body?.length === 1 ? { callee, only: body[0]! } : undefined;
   }
 
   /**
@@ -643,9 +648,7 @@ export class ChannelFacts {
    * when it is: `select { case <-w.done: return true; default: return false }` (fsnotify's `isClosed`).
    */
   private probeAt(node: FuncNode, call: CallExpr): { callee: FuncNode; ch: Expr; whenClosed: boolean } | undefined {
-    const callee = this.soleCallee(node, call);
-    const body = callee?.decl.body;
-    const only = body?.length === 1 ? body[0] : undefined;
+    const { callee, only } = this.oneStatementCallee(node, call) ?? {};
     if (!callee || only?.k !== 'select' || only.cases.length !== 2) return undefined;
     const answer = (stmts: Stmt[]) => {
       const r = stmts.length === 1 ? stmts[0] : undefined;
@@ -1026,6 +1029,7 @@ export class ChannelFacts {
    * million cloned IR objects costs V8 a hidden-class transition apiece.
    */
   private readonly argShapes = new SideTable<CallExpr, CallShape>();
+  private readonly externalShapes = new Map<string, CallShape>();
   /** `once.Do(c.m)`: the call of `c.m` it makes, whose receiver and arguments the callee's facts map through. */
   private readonly runsAs = new SideTable<CallExpr, CallExpr>();
 
@@ -1039,7 +1043,6 @@ export class ChannelFacts {
     const at = this.calledAs(call);
     return at.fn.k === 'sel' && callee.decl.recv ? at.fn.x : undefined;
   }
-  private readonly externalShapes = new Map<string, CallShape>();
 
   /** Asked of every call many times over (facts, guards, waits): worked out once per CallInfo. */
   private shapeOf(node: FuncNode, call: CallExpr): CallShape {
@@ -1305,7 +1308,8 @@ export class ChannelFacts {
   /** Recomputes one function's facts; true when they grew. */
   private summarize(node: FuncNode): boolean {
     const before = this.facts.get(node);
-    if (!before && !this.touchesChannels(node)) return this.summarizeQuiet(node);
+    const touches = this.touchesChannels(node);
+    if (!before && !touches) return this.summarizeQuiet(node);
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const async = new Map<ChanId, OpFact>(before?.async);
@@ -1314,7 +1318,7 @@ export class ChannelFacts {
     const spawns = new Set<number>(before?.spawns);
     const contested = new Set<ChanId>(before?.contested);
     const body = node.decl.body;
-    if (body && !this.touchesChannels(node)) this.noteAssignedChannels(body, node, remakes);
+    if (body && !touches) this.noteAssignedChannels(body, node, remakes);
     else if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       const met = new Map<ChanId, { pos: Pos; close: boolean }>();

@@ -621,12 +621,12 @@ export class LockFacts {
    * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
    */
   private receiverOf(through: CallExpr, callee: FuncNode): Expr | undefined {
-    const call = this.facts.calledAs(through);
-    if (call.fn.k !== 'sel' || !callee.decl.recv) return undefined;
-    const x = call.fn.x;
-    const info = this.facts.graph.callInfo(call);
+    const x = this.facts.receiverFor(through, callee);
+    const recv = callee.decl.recv;
+    if (!x || !recv) return undefined;
+    const info = this.facts.graph.callInfo(this.facts.calledAs(through));
     const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
-    const field = promoted ? typeName(callee.decl.recv.type) : undefined;
+    const field = promoted ? typeName(recv.type) : undefined;
     return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
   }
 
