@@ -1308,8 +1308,8 @@ export class ChannelFacts {
   /** Recomputes one function's facts; true when they grew. */
   private summarize(node: FuncNode): boolean {
     const before = this.facts.get(node);
-    const touches = this.touchesChannels(node);
-    if (!before && !touches) return this.summarizeQuiet(node);
+    const work = this.channelWork(node);
+    if (!before && work === 'none') return this.summarizeQuiet(node);
     const closes = new Map<ChanId, OpFact>(before?.closes);
     const sends = new Map<ChanId, OpFact>(before?.sends);
     const async = new Map<ChanId, OpFact>(before?.async);
@@ -1318,8 +1318,10 @@ export class ChannelFacts {
     const spawns = new Set<number>(before?.spawns);
     const contested = new Set<ChanId>(before?.contested);
     const body = node.decl.body;
-    if (body && !touches) this.noteAssignedChannels(body, node, remakes);
-    else if (body) {
+    if (body && work !== 'walk') {
+      this.noteAssignedChannels(body, node, remakes);
+      if (work === 'remakes') this.noteCalledRemakes(node, remakes);
+    } else if (body) {
       const op = (e: Expr, pos: Pos, verb: string, g: GuardState) => this.directOp(node, e, pos, verb, g);
       const met = new Map<ChanId, { pos: Pos; close: boolean }>();
       const meet = (id: ChanId, pos: Pos, close: boolean) => {
@@ -1735,15 +1737,38 @@ export class ChannelFacts {
     return lit;
   }
 
-  /** Whether a function closes or sends itself, or calls something that does (or waits for goroutines). */
-  private touchesChannels(node: FuncNode): boolean {
+  /**
+   * What a function's facts need of its body: nothing but a scan when it neither closes nor sends,
+   * directly or through a call, nor waits for goroutines; its calls' re-made channels too when that
+   * is all its callees have (two thirds of the functions that call anything with facts: no path
+   * condition or order changes a re-make, so they skip the walk); else the guard-aware walk.
+   */
+  private channelWork(node: FuncNode): 'none' | 'remakes' | 'walk' {
+    let remakes = false;
+    // The walk also reads the goroutines that `g.Go(func() { ... })` starts.
+    let spawns = false;
     for (const site of this.graph.sites(node)) {
-      if (this.closedBy(site.call)) return true;
+      if (this.closedBy(site.call)) return 'walk';
       const { targets, waits } = this.shapeOf(node, site.call);
-      if (waits || targets.some((t) => this.of(t.callee) !== NO_FACTS)) return true;
+      if (waits) return 'walk';
+      for (const t of targets) {
+        const f = this.of(t.callee);
+        if (f === NO_FACTS) continue;
+        if (f.closes.size || f.sends.size || f.async.size || f.asyncCloses.size || f.spawns.size) return 'walk';
+        remakes = true;
+      }
+      spawns ||= this.spawnOf(node, site.call) !== undefined;
     }
-    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'send') return true;
-    return false;
+    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'send') return 'walk';
+    return !remakes ? 'none' : spawns ? 'walk' : 'remakes';
+  }
+
+  /** What the walk's calls would add for a function whose callees only re-make channels. */
+  private noteCalledRemakes(node: FuncNode, remakes: Map<ChanId, string | undefined>): void {
+    for (const site of this.graph.sites(node)) {
+      if (site.mode !== 'call') continue;
+      for (const [id, r] of this.effectsOf(node, site.call).remakes) if (!remakes.has(id)) remakes.set(id, r);
+    }
   }
 
   private selfRecursive(node: FuncNode): boolean {
