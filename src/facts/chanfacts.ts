@@ -3,7 +3,7 @@ import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
 import { walkFunction, type FlowDomain } from '../flow/walk.js';
 import { builtinArg, exprKey } from '../irutil.js';
 import type { VarDef } from '../resolve/bindings.js';
-import type { CallGraph, CallInfo, CallTarget, FuncNode, Storage } from '../resolve/callgraph.js';
+import type { CallGraph, CallInfo, CallTarget, FuncNode, SiteInfo, Storage } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsIn, callsInLoops, callsInSimple, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
 import { contradicts, formatAtom, isExclusive, mentions, parseAtom, type Atom } from './conditions.js';
@@ -172,6 +172,7 @@ export const NO_LOCKS: ReadonlySet<string> = new Set();
 const NO_SPAWNS: ReadonlySet<number> = new Set();
 const NO_CONTESTED: ReadonlySet<ChanId> = new Set();
 const NO_PATHS: ReadonlySet<string> = new Set();
+const NO_SITES: readonly SiteInfo[] = [];
 const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async: new Map(), asyncCloses: new Map(), remakes: new Map(), spawns: NO_SPAWNS, contested: NO_CONTESTED };
 const NO_EFFECTS: CallEffects = { closes: [], sends: [], async: [], asyncCloses: [], remakes: new Map(), waits: false };
 const NO_SHAPE: CallShape = { targets: [], waits: false };
@@ -278,6 +279,8 @@ const NO_RETURN_RE =
 const STORE_RE = /^(Store|Swap|CompareAndSwap|Add|Inc|Dec|Set|Reset)/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
 /** Library methods that run their function argument on a new goroutine. */
+/** The method a goroutine-starting call names (`g.Go(f)`); spawnOf checks which type it is of. */
+const SPAWN_METHOD_RE = /^(Go|TryGo)$/;
 const SPAWN_RE = /(^sync\.\(\*WaitGroup\)\.Go|errgroup\.\(\*Group\)\.(Go|TryGo))$/;
 
 /** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
@@ -330,7 +333,7 @@ export class ChannelFacts {
           blame(node.file);
           changed = this.summarize(node) || changed;
         }
-        if (!changed || (scc.length === 1 && !this.selfRecursive(scc[0]!))) break;
+        if (!changed || (scc.length === 1 && !this.selfCalls.has(scc[0]!))) break;
       }
     }
   }
@@ -1481,7 +1484,7 @@ export class ChannelFacts {
       const st = e?.k === 'id' ? this.graph.storageOf(within, e) : undefined;
       return st?.kind === 'param' && st.fn === node.id && st.index >= 0 ? st.index : undefined;
     };
-    for (const site of this.graph.sites(node)) {
+    for (const site of this.activeSites(node)) {
       const { call } = site;
       if (site.mode === 'go') {
         const direct = paramIndex(call.fn, node);
@@ -1613,7 +1616,7 @@ export class ChannelFacts {
         if (root?.startsWith('@')) out.add(root);
       });
     }
-    for (const site of this.graph.sites(node)) {
+    for (const site of this.activeSites(node)) {
       if (site.mode !== 'call') continue;
       for (const root of this.repointedBy(node, site.call)) if (root.startsWith('@')) out.add(root);
     }
@@ -1713,7 +1716,7 @@ export class ChannelFacts {
 
   /** Whether the function calls `WaitGroup.Wait`, `errgroup.Wait` or the like. */
   private waitsIn(node: FuncNode): boolean {
-    return this.graph.sites(node).some((site) => this.waits(node, site.call));
+    return this.activeSites(node).some((site) => this.waits(node, site.call));
   }
 
   /** Whether a call waits for goroutines: `wg.Wait()`, `g.Wait()` of an errgroup. */
@@ -1729,7 +1732,7 @@ export class ChannelFacts {
    */
   spawnOf(node: FuncNode, call: CallExpr): CallExpr | undefined {
     const f = call.args[0];
-    if (call.args.length !== 1 || !f || call.fn.k !== 'sel' || !/^(Go|TryGo)$/.test(call.fn.name)) return undefined;
+    if (call.args.length !== 1 || !f || call.fn.k !== 'sel' || !SPAWN_METHOD_RE.test(call.fn.name)) return undefined;
     const fn = this.literalOf(node, f);
     if (!fn || !SPAWN_RE.test(libraryName(this.graph.callInfo(call)) ?? '')) return undefined;
     let lit = this.spawns.get(f);
@@ -1747,7 +1750,7 @@ export class ChannelFacts {
     let remakes = false;
     // The walk also reads the goroutines that `g.Go(func() { ... })` starts.
     let spawns = false;
-    for (const site of this.graph.sites(node)) {
+    for (const site of this.activeSites(node)) {
       if (this.closedBy(site.call)) return 'walk';
       const { targets, waits } = this.shapeOf(node, site.call);
       if (waits) return 'walk';
@@ -1765,19 +1768,39 @@ export class ChannelFacts {
 
   /** What the walk's calls would add for a function whose callees only re-make channels. */
   private noteCalledRemakes(node: FuncNode, remakes: Map<ChanId, string | undefined>): void {
-    for (const site of this.graph.sites(node)) {
+    for (const site of this.activeSites(node)) {
       if (site.mode !== 'call') continue;
       for (const [id, r] of this.effectsOf(node, site.call).remakes) if (!remakes.has(id)) remakes.set(id, r);
     }
   }
 
-  private selfRecursive(node: FuncNode): boolean {
-    return this.callees(node).includes(node);
-  }
+  /** Functions that call themselves, noted by tarjan() as it meets their edges. */
+  private readonly selfCalls = new Set<FuncNode>();
 
   private callees(node: FuncNode): FuncNode[] {
     const out: FuncNode[] = [];
-    for (const s of this.graph.sites(node)) for (const t of this.targetsOf(node, s.call)) out.push(t.callee);
+    for (const s of this.activeSites(node)) for (const t of this.targetsOf(node, s.call)) out.push(t.callee);
+    return out;
+  }
+
+  private readonly active = new Map<FuncNode, readonly SiteInfo[]>();
+
+  /**
+   * The calls of a function that the channel facts read: those that may run code of the program, wait
+   * for goroutines, close, start a goroutine or may hand one a literal (`g.Go(func() {...})`). Most
+   * calls are of the standard library or builtins; the facts scan a function's calls several times.
+   */
+  private activeSites(node: FuncNode): readonly SiteInfo[] {
+    let out = this.active.get(node);
+    if (out) return out;
+    const list: SiteInfo[] = [];
+    for (const site of this.graph.sites(node)) {
+      const { call } = site;
+      const { targets, waits } = this.shapeOf(node, call);
+      if (targets.length || waits || site.mode === 'go' || this.closedBy(call) || (call.fn.k === 'sel' && SPAWN_METHOD_RE.test(call.fn.name))) list.push(site);
+    }
+    out = list.length ? list : NO_SITES;
+    this.active.set(node, out);
     return out;
   }
 
@@ -1812,6 +1835,7 @@ export class ChannelFacts {
         const top = work[work.length - 1]!;
         if (top.i < top.succ.length) {
           const next = top.succ[top.i++]!;
+          if (next === top.node) this.selfCalls.add(next);
           if (!index.has(next)) push(next);
           else if (onStack.has(next)) low.set(top.node, Math.min(low.get(top.node)!, index.get(next)!));
           continue;

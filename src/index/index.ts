@@ -554,7 +554,9 @@ export function buildIndex(program: Program): ProgramIndex {
   return new ProgramIndex(program);
 }
 
+const isVagueLeaf = (t: Type) => t.k === 'unknown' || t.k === 'tparam';
+
 /** A type that says too little to tell two signatures apart: unresolved, or holding a type parameter. */
 function vague(t: Type): boolean {
-  return someTypeIn(t, (x) => x.k === 'unknown' || x.k === 'tparam');
+  return someTypeIn(t, isVagueLeaf);
 }

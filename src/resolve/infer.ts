@@ -368,6 +368,8 @@ export class Typer {
   }
 }
 
+const isTypeParam = (t: Type) => t.k === 'tparam';
+
 function hasTypeParam(t: Type): boolean {
-  return someTypeIn(t, (x) => x.k === 'tparam');
+  return someTypeIn(t, isTypeParam);
 }

@@ -124,32 +124,38 @@ export function unify(param: Type, arg: Type, out: Map<string, Type>): void {
   }
 }
 
-/** Go-like spelling, with full import paths for named types: for `explain` and tests. */
 /**
  * Whether a type, or any type it is built from (elements, keys, type arguments, parameters, results,
  * tuple members), satisfies `leaf`. Struct fields and interface methods are not entered.
  */
 export function someTypeIn(t: Type, leaf: (t: Type) => boolean): boolean {
   if (leaf(t)) return true;
-  const inside = (x: Type) => someTypeIn(x, leaf);
   switch (t.k) {
     case 'ptr':
     case 'slice':
     case 'array':
     case 'chan':
-      return inside(t.elem);
+      return someTypeIn(t.elem, leaf);
     case 'map':
-      return inside(t.key) || inside(t.elem);
+      return someTypeIn(t.key, leaf) || someTypeIn(t.elem, leaf);
     case 'named':
-      return (t.args ?? []).some(inside);
+      return t.args !== undefined && someIn(t.args, leaf);
     case 'func':
-      return t.params.some(inside) || t.results.some(inside);
+      return someIn(t.params, leaf) || someIn(t.results, leaf);
     case 'tuple':
-      return t.elems.some(inside);
+      return someIn(t.elems, leaf);
     default:
       return false;
   }
 }
+
+// A loop, not `.some()` with a closure: types are asked of on the resolve phase's hot path.
+function someIn(ts: readonly Type[], leaf: (t: Type) => boolean): boolean {
+  for (const t of ts) if (someTypeIn(t, leaf)) return true;
+  return false;
+}
+
+/** Go-like spelling, with full import paths for named types: for `explain` and tests. */
 
 export function typeString(t: Type): string {
   switch (t.k) {

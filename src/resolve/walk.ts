@@ -43,8 +43,12 @@ export class Binder {
   readonly instantiated = new Set<string>();
   /** Every local a function declares (named results included), in source order. */
   readonly locals = new Map<FuncNode, LocalVar[]>();
-  /** How many variables of each name a function has declared so far (params included). */
-  private readonly declared = new Map<FuncNode, Map<string, number>>();
+  /**
+   * How many variables of each name the function being walked has declared so far (params included).
+   * A function declares all its variables while func() walks it, so one map per walk, kept on the
+   * stack of nested function literals, does.
+   */
+  private declared = new Map<string, number>();
   private readonly walked = new Set<FuncNode>();
 
   constructor(private readonly index: ProgramIndex) {}
@@ -72,8 +76,6 @@ export class Binder {
     for (const node of this.index.funcs) {
       if (!this.walked.has(node)) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
-    // Every body is walked: the counts only numbered its declarations.
-    this.declared.clear();
   }
 
   private capture(fn: FuncNode, v: VarInfo): void {
@@ -105,19 +107,22 @@ export class Binder {
     const scope = outer.child(node, tparams);
     const resolve = (te: FuncDecl['params'][number]['type']) => this.index.resolveType(te, scope.file, tparams);
     const params: VarInfo[] = [];
+    const outerDeclared = this.declared;
+    this.declared = new Map();
     if (d.recv?.name) {
-      this.ordinal(node, d.recv.name);
+      this.ordinal(d.recv.name);
       const v = this.declare(scope, d.recv.name, node, { kind: 'param', fn: node.id, index: -1, name: d.recv.name }, { k: 'type', t: resolve(d.recv.type) });
       params.push(v);
     }
     d.params.forEach((p, i) => {
       const name = p.name ?? '_';
-      this.ordinal(node, name);
+      this.ordinal(name);
       params.push(this.declare(scope, name, node, { kind: 'param', fn: node.id, index: i, name }, { k: 'type', t: resolve(p.type) }));
     });
     for (const r of d.results) if (r.name) this.local(scope, r.name, { k: 'type', t: resolve(r.type) });
     this.params.set(node, params);
     if (d.body) this.stmts(d.body, scope);
+    this.declared = outerDeclared;
   }
 
   private declare(scope: Scope, name: string, fn: FuncNode, storage: VarInfo['storage'], def: VarDef): VarInfo {
@@ -131,18 +136,16 @@ export class Binder {
    * shadowing a parameter) is stored as `ws'n`: another variable, so another channel and instance.
    * The first keeps the plain name, so identities (and fingerprints) of unshadowed code do not change.
    */
-  private ordinal(fn: FuncNode, name: string): number {
-    let counts = this.declared.get(fn);
-    if (!counts) this.declared.set(fn, (counts = new Map()));
-    const n = counts.get(name) ?? 0;
-    counts.set(name, n + 1);
+  private ordinal(name: string): number {
+    const n = this.declared.get(name) ?? 0;
+    this.declared.set(name, n + 1);
     return n;
   }
 
   private local(scope: Scope, name: string, def: VarDef): VarInfo | undefined {
     const fn = scope.fn;
     if (!fn || name === '_') return undefined;
-    const n = this.ordinal(fn, name);
+    const n = this.ordinal(name);
     const key = n === 0 ? name : `${name}'${n}`;
     const list = this.locals.get(fn);
     if (list) list.push({ key, def });
