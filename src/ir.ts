@@ -8,8 +8,9 @@
  * 4: nesting is capped at MAX_NESTING levels, with `tooDeep` saying where.
  * 5: `// gohazard:` directives (with a space) are kept too.
  * 6: an int literal `0` says so (`zero`).
+ * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
  */
-export const SUMMARY_FORMAT = 6;
+export const SUMMARY_FORMAT = 7;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -166,6 +167,14 @@ export interface FuncDecl {
   /** For function literals: the FuncDecl they appear in. */
   parent?: number;
   span: Span;
+  /**
+   * The body (not its function literals) has a send statement or a select's send case. Set while
+   * summarizing, so that the facts phase can tell the functions it need not scan without flattening
+   * each body.
+   */
+  sends?: true;
+  /** The body (not its function literals) assigns with `=` to a selector (`s.ch = ...`), as above. */
+  writesFields?: true;
 }
 
 export interface TypeDecl {

@@ -167,6 +167,22 @@ func f() {
     expect(s.funcs[1]!.body![0]).toMatchObject({ k: 'send', ch: { k: 'id', name: 'ch' }, pos: pos(3, 19) });
   });
 
+  it('notes which functions send and which write fields, not counting their literals', () => {
+    const s = sum(`package p
+func a() { go func() { ch <- 1 }() }
+func b() { select { case ch <- 1: } }
+func c(s *S) { s.ch = nil; x := 1; _ = x }
+func d(s *S) { func() { s.ch = nil }() }`);
+    expect(s.funcs.map((f) => [f.name, f.sends ?? false, f.writesFields ?? false])).toEqual([
+      ['a', false, false],
+      ['', true, false],
+      ['b', true, false],
+      ['c', false, true],
+      ['d', false, false],
+      ['', false, true],
+    ]);
+  });
+
   it('reads select with send, receive and default cases', () => {
     const [sel] = body(`package p
 func f() {

@@ -1472,6 +1472,7 @@ export class ChannelFacts {
   private readonly quiet = { remakes: new Map<ChanId, string | undefined>(), spawns: new Set<number>() };
 
   private noteAssignedChannels(body: Stmt[], node: FuncNode, remakes: Map<ChanId, string | undefined>): void {
+    if (!node.decl.writesFields) return;
     for (const st of allStmts(body)) if (st.k === 'assign' && (st.op === '=' || st.op === ':=')) this.noteRemakes(node, st.lhs, remakes);
   }
 
@@ -1762,7 +1763,7 @@ export class ChannelFacts {
       }
       spawns ||= this.spawnOf(node, site.call) !== undefined;
     }
-    for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'send') return 'walk';
+    if (node.decl.sends) return 'walk';
     return !remakes ? 'none' : spawns ? 'walk' : 'remakes';
   }
 

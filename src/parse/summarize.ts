@@ -805,6 +805,7 @@ class Summarizer {
           else if (i === 1) rhs = this.exprList();
         });
         if (type === 'assignment_statement') op = this.assignOp();
+        if ((op === '=' || op === ':=') && lhs.some((e) => e.k === 'sel')) this.markFunc('writesFields');
         return { k: 'assign', lhs, rhs, op, pos };
       }
       case 'inc_statement':
@@ -884,7 +885,14 @@ class Summarizer {
       if (i === 0) ch = this.expr();
       else if (i === 1) value = this.expr();
     });
+    this.markFunc('sends');
     return { k: 'send', ch, value, pos };
+  }
+
+  /** Notes on the function being summarized what its body does (see FuncDecl). */
+  private markFunc(what: 'sends' | 'writesFields'): void {
+    const fn = this.currentFunc === undefined ? undefined : this.funcs[this.currentFunc];
+    if (fn) fn[what] = true;
   }
 
   private ifStmt(pos: Pos): Stmt {
