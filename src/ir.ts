@@ -173,7 +173,7 @@ export interface FuncDecl {
    * each body.
    */
   sends?: true;
-  /** The body (not its function literals) assigns with `=` to a selector (`s.ch = ...`), as above. */
+  /** The body (not its function literals) assigns to a selector (`s.ch = ...`), as above. */
   writesFields?: true;
 }
 

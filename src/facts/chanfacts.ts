@@ -278,9 +278,9 @@ const NO_RETURN_RE =
 /** Methods that write the value they are called on: atomics and their wrappers. */
 const STORE_RE = /^(Store|Swap|CompareAndSwap|Add|Inc|Dec|Set|Reset)/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
-/** Library methods that run their function argument on a new goroutine. */
 /** The method a goroutine-starting call names (`g.Go(f)`); spawnOf checks which type it is of. */
 const SPAWN_METHOD_RE = /^(Go|TryGo)$/;
+/** Library methods that run their function argument on a new goroutine. */
 const SPAWN_RE = /(^sync\.\(\*WaitGroup\)\.Go|errgroup\.\(\*Group\)\.(Go|TryGo))$/;
 
 /** The last component of a qualified function name, readable in a message: `Engine.Close`, `flush`. */
