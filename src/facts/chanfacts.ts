@@ -202,7 +202,6 @@ export const MADE = '#made';
 
 const nameable = (root: string | undefined) => root !== FRESH && root !== MADE;
 const notMade = (root: string | undefined) => root !== MADE;
-const always = () => true;
 /** Prefix of a root captured by a closure: `^<declaring function id>\0<name>`. */
 const CAPTURED = '^';
 
@@ -422,9 +421,9 @@ export class ChannelFacts {
       if (r !== undefined) out!.add(r);
     };
     // A declaration writes its variable (`var once bool`, a range variable, a select case's `v, ok`).
-    for (const v of this.graph.locals(node)) {
-      const r = this.localRoot(node, v.key, 0);
-      out.add(r === FRESH ? v.key : r);
+    for (const { storage } of this.graph.locals(node)) {
+      const r = this.localRoot(node, storage.name, 0);
+      out.add(r === FRESH ? storage.name : r);
     }
     for (const st of allStmts(node.decl.body ?? [])) {
       if (st.k === 'assign') st.lhs.forEach(add);
@@ -822,7 +821,7 @@ export class ChannelFacts {
       if (list) list.push(e);
       else out!.set(key, [e]);
     };
-    for (const v of this.graph.locals(node)) add(v.key, declaredValue(v.def, node.decl.span.start));
+    for (const v of this.graph.locals(node)) add(v.storage.name, declaredValue(v.def, node.decl.span.start));
     const keyOf = (e: Expr) => (e.k === 'id' ? this.localKey(node, e) : undefined);
     for (const st of allStmts(node.decl.body ?? [])) {
       if (st.k !== 'assign' && !(st.k === 'for' && st.range && !st.range.define)) continue;
@@ -1239,11 +1238,13 @@ export class ChannelFacts {
       };
       // The sequence walk reports a close only of an instance it can name, and a send on anything but
       // an instance the callee made; neither changes on the way up (an unnamed root stays unnamed).
-      // Dropping them here spares every caller of such code the guarded walk. Goroutines' sends stay:
-      // receiving what they send joins them.
+      // Dropping them here spares every caller of such code the guarded walk. The same holds for the
+      // sends of goroutines the callee left running on a channel it made: the caller can neither close
+      // nor receive that channel by name (a goroutine's other sends, on channels it can name, still join
+      // it), and carried up they made every caller of `exec.Cmd.Run` and its own callers walk.
       map(f.closes, closes, seenCloses, nameable);
       map(f.sends, sends, seenSends, notMade);
-      map(f.async, async, seenAsync, always);
+      map(f.async, async, seenAsync, notMade);
       map(f.asyncCloses, asyncCloses, seenAsyncCloses, nameable);
     }
     return { closes, sends, async, asyncCloses, remakes, waits };
@@ -1758,13 +1759,25 @@ export class ChannelFacts {
       for (const t of targets) {
         const f = this.of(t.callee);
         if (f === NO_FACTS) continue;
-        if (f.closes.size || f.sends.size || f.async.size || f.asyncCloses.size || f.spawns.size) return 'walk';
+        if (this.reaches(node, f)) return 'walk';
         remakes = true;
       }
       spawns ||= this.spawnOf(node, site.call) !== undefined;
     }
     if (node.decl.sends) return 'walk';
     return !remakes ? 'none' : spawns ? 'walk' : 'remakes';
+  }
+
+  /**
+   * Whether a callee's operations reach `node` at all: those on a channel local to another function
+   * (the callee made it) come up with an unnameable root, and mapEffects drops them.
+   */
+  private reaches(node: FuncNode, f: FuncFacts): boolean {
+    if (f.spawns.size) return true;
+    for (const ops of [f.closes, f.sends, f.async, f.asyncCloses]) {
+      for (const id of ops.keys()) if (!id.startsWith('local:') || this.declaresLocal(node, id)) return true;
+    }
+    return false;
   }
 
   /** What the walk's calls would add for a function whose callees only re-make channels. */

@@ -52,7 +52,7 @@ export function goroutineLeaks(facts: ChannelFacts): GoroutineLeak[] {
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak[] {
   const graph = facts.graph;
-  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.key);
+  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
   const out: GoroutineLeak[] = [];

@@ -37,10 +37,10 @@ export function unpartnered(facts: ChannelFacts): Unpartnered[] {
   for (const fn of graph.funcs) {
     const body = fn.decl.body;
     if (!body) continue;
-    const made = graph.locals(fn).flatMap(({ key, def }) => {
+    const made = graph.locals(fn).flatMap(({ storage, def }) => {
       if (def.k !== 'expr') return [];
       const how = chanMake(def.e);
-      return how ? [{ key, how, pos: def.e.pos }] : [];
+      return how ? [{ key: storage.name, how, pos: def.e.pos }] : [];
     });
     if (made.length === 0) continue;
     const literals = literalsOf(fn, graph);

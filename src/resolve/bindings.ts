@@ -26,16 +26,13 @@ export interface VarInfo {
   fn: FuncNode;
   storage: Storage;
   def: VarDef;
-  /** Values assigned to it that may be functions: what a call through it may run. */
-  funcSrcs: Expr[];
+  /** Values assigned to it that may be functions: what a call through it may run (absent: none). */
+  funcSrcs?: Expr[];
   type?: Type;
 }
 
-/** A local as the facts phase keys it: `key` is its storage name, unique in its function. */
-export interface LocalVar {
-  key: string;
-  def: VarDef;
-}
+/** A local, as the facts phase keys it: its storage's name, unique in its function (see Binder.ordinal). */
+export type LocalVar = VarInfo & { storage: Extract<Storage, { kind: 'local' }> };
 
 export type Binding =
   | { k: 'var'; v: VarInfo }

@@ -282,7 +282,7 @@ class Resolver {
     call.args.forEach((a, i) => {
       const at = callee.decl.variadic && i > last ? last : i;
       const p = params.find((v) => v.storage.kind === 'param' && v.storage.index === at);
-      if (p && mayBeFunc(a)) p.funcSrcs.push(a);
+      if (p && mayBeFunc(a)) (p.funcSrcs ??= []).push(a);
     });
   }
 
@@ -433,7 +433,7 @@ class Resolver {
           // `ctx, cancel := f()`: the second result of f.
           const d = r.v.def;
           const result = d.k === 'expr' && !d.ok && d.e.k === 'call' ? this.resultTargets(d.e, d.index, seen) : [];
-          return [...result, ...this.fromSources(r.v, r.v.funcSrcs, seen)];
+          return [...result, ...this.fromSources(r.v, r.v.funcSrcs ?? [], seen)];
         }
         if (r?.k === 'global') return this.fromSources(r.g, this.b.globalSrcs.get(r.g) ?? [], seen);
         return [];

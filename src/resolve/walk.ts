@@ -126,7 +126,7 @@ export class Binder {
   }
 
   private declare(scope: Scope, name: string, fn: FuncNode, storage: VarInfo['storage'], def: VarDef): VarInfo {
-    const v: VarInfo = { name, fn, storage, def, funcSrcs: [] };
+    const v: VarInfo = { name, fn, storage, def };
     scope.declare(name, { k: 'var', v });
     return v;
   }
@@ -146,11 +146,11 @@ export class Binder {
     const fn = scope.fn;
     if (!fn || name === '_') return undefined;
     const n = this.ordinal(name);
-    const key = n === 0 ? name : `${name}'${n}`;
+    const v = this.declare(scope, name, fn, { kind: 'local', fn: fn.id, name: n === 0 ? name : `${name}'${n}` }, def) as LocalVar;
     const list = this.locals.get(fn);
-    if (list) list.push({ key, def });
-    else this.locals.set(fn, [{ key, def }]);
-    return this.declare(scope, name, fn, { kind: 'local', fn: fn.id, name: key }, def);
+    if (list) list.push(v);
+    else this.locals.set(fn, [v]);
+    return v;
   }
 
   private stmts(list: Stmt[], scope: Scope): void {
@@ -252,7 +252,7 @@ export class Binder {
       const value = s.values.length === s.names.length ? s.values[i] : undefined;
       const def: VarDef = t ? { k: 'type', t } : value ? { k: 'expr', e: value, index: 0 } : multiDef(s.values[0] ?? { k: 'bad', pos: s.pos }, i);
       const v = this.local(scope, name, def);
-      if (v && value && mayBeFunc(value)) v.funcSrcs.push(value);
+      if (v && value && mayBeFunc(value)) (v.funcSrcs ??= []).push(value);
     });
   }
 
@@ -261,7 +261,7 @@ export class Binder {
     if (!mayBeFunc(value)) return;
     if (target.k === 'id') {
       const b = this.refs.get(target);
-      if (b?.k === 'var') b.v.funcSrcs.push(value);
+      if (b?.k === 'var') (b.v.funcSrcs ??= []).push(value);
       else if (b?.k === 'global') this.globalSrc(b.g, value);
     } else if (target.k === 'sel') {
       // `pkg.Hook = f` sets another package's variable; anything else is a field.
@@ -285,7 +285,7 @@ export class Binder {
           const v = this.local(scope, e.name, { k: 'range', x: r.x, which });
           if (v) this.refs.set(e, { k: 'var', v });
           // Ranging over functions: the element is one of the container's (`for _, opt := range opts`).
-          if (v && which === 'value') v.funcSrcs.push(r.x);
+          if (v && which === 'value') (v.funcSrcs ??= []).push(r.x);
         }
       } else {
         if (r.key) this.expr(r.key, scope);
