@@ -1227,8 +1227,7 @@ export class ChannelFacts {
           // A constant argument rules the operation out: `s.apply(opFlush)` never runs `case opClose:`.
           if (conds === false) continue;
           // A local of the callee (not one it shares with us by capture) is made anew by every call.
-          const foreignLocal = mapped.startsWith('local:') && !this.declaresLocal(node, mapped);
-          const root = aliasRoot ? aliasRoot[0] : foreignLocal ? MADE : rootOf(op.root);
+          const root = aliasRoot ? aliasRoot[0] : this.foreignLocal(node, mapped) ? MADE : rootOf(op.root);
           if (!keep(root)) continue;
           seen.add(mapped);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
@@ -1248,6 +1247,11 @@ export class ChannelFacts {
       map(f.asyncCloses, asyncCloses, seenAsyncCloses, nameable);
     }
     return { closes, sends, async, asyncCloses, remakes, waits };
+  }
+
+  /** A channel local to a function other than `node` and those enclosing it: made anew by every call of it. */
+  private foreignLocal(node: FuncNode, id: ChanId): boolean {
+    return id.startsWith('local:') && !this.declaresLocal(node, id);
   }
 
   /**
@@ -1775,7 +1779,7 @@ export class ChannelFacts {
   private reaches(node: FuncNode, f: FuncFacts): boolean {
     if (f.spawns.size) return true;
     for (const ops of [f.closes, f.sends, f.async, f.asyncCloses]) {
-      for (const id of ops.keys()) if (!id.startsWith('local:') || this.declaresLocal(node, id)) return true;
+      for (const id of ops.keys()) if (!this.foreignLocal(node, id)) return true;
     }
     return false;
   }
