@@ -24,7 +24,7 @@ const USAGE = `usage: npm run recall -- [options]
   --split <s>       dev, check or all (default: all)
   --kind <k>        tree, kernel or all (default: all)
   -j, --jobs <n>    entries analyzed at once (default: 1; each analysis also uses every core for parsing)
-  --out <file>      where the per-entry results go (default: bench/recall/latest.json; not written with --only)
+  --out <file>      where the per-entry results go (default: bench/recall/latest.json; with --only, only when given)
   --markdown        also print the tables as Markdown, for bench/recall/README.md`;
 
 const { values: opts } = parseArgs({
@@ -223,7 +223,7 @@ async function main() {
     if (part.length) printTable(`${split} split (${part.length} entries)`, tally(part), opts.markdown);
   }
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
-  if (!opts.only?.length) {
+  if (!opts.only?.length || opts.out) {
     const out = opts.out ?? path.join(here, 'latest.json');
     const tables = Object.fromEntries(['dev', 'check'].map((s) => [s, tally(results.filter((r) => r.split === s))]));
     writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), commit, near: NEAR, tables, results }, null, 1)}\n`);
