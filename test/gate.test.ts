@@ -167,6 +167,88 @@ describe('suppressions', () => {
   });
 });
 
+describe('suppressions in golangci-lint and staticcheck spelling', () => {
+  /** A double close in `name`, with `comment` after the second close (or, with `above`, on the line before the function). */
+  const closeTwice = (name: string, comment: string, above = '') => `${above}func ${name}(ch chan int) {\n\tclose(ch)\n\tclose(ch) ${comment}\n}\n\n`;
+
+  it('//nolint:gohazard, gohazard/<rule>, all and bare //nolint, and //lint:ignore gohazard/<rule> with a reason suppress', () => {
+    const src =
+      'package m\n\n' +
+      closeTwice('a', '//nolint:gohazard') +
+      closeTwice('b', '//nolint:errcheck,gohazard/double-close // b runs once') +
+      closeTwice('c', '//nolint:all') +
+      closeTwice('d', '// nolint') +
+      closeTwice('e', '//lint:ignore gohazard/double-close e runs once') +
+      closeTwice('f', '//lint:ignore SA9999,gohazard legacy');
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
+    const results = JSON.parse(cli(['check', '--format', 'sarif', '--include-suppressed'], dir).stdout).runs[0].results;
+    expect(results.map((x: { suppressions: { justification: string }[] }) => x.suppressions[0]?.justification)).toEqual([
+      '//nolint:gohazard',
+      'b runs once',
+      '//nolint:all',
+      '//nolint',
+      'e runs once',
+      'legacy',
+    ]);
+  });
+
+  it('//nolint on its own line above a function covers the whole function, as in golangci-lint; //gohazard:ignore only the next line', () => {
+    const body = (name: string) => `func ${name}(ch chan int) {\n\tclose(ch)\n\n\tclose(ch)\n}\n\n`;
+    const src =
+      'package m\n\n' +
+      '//nolint:gohazard/double-close // whole function\n// a has a doc comment.\n' + body('a') +
+      '//gohazard:ignore double-close only the signature line\n' + body('b');
+    const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout).toMatch(/^a\.go:15:2: error: double-close: [^\n]*\n$/);
+  });
+
+  it('each unknown name is reported on its own and the right names still apply; other linters\' names are theirs', () => {
+    const src =
+      'package m\n\n' +
+      closeTwice('a', '//gohazard:ignore nope,double-close,nada reset in tests') +
+      closeTwice('b', '//nolint:gohazard/nope,gohazard/double-close') +
+      closeTwice('c', '//nolint:double-close') +
+      closeTwice('d', '//lint:ignore gohazard/double-close') +
+      closeTwice('e', '//nolint:errcheck // not ours') +
+      closeTwice('f', '//lint:ignore SA1000 not ours either');
+    const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout.split('\n').map((l) => l.replace(/(double-close): .*/, '$1'))).toEqual([
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nada"',
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nope"',
+      'a.go:10:1: warning: bad-ignore: //nolint names unknown rule "gohazard/nope": write gohazard or gohazard/<rule-id>',
+      'a.go:15:1: warning: bad-ignore: //nolint names "double-close": gohazard reads it only as gohazard/double-close',
+      'a.go:15:2: error: double-close',
+      'a.go:20:1: warning: bad-ignore: //lint:ignore gohazard/double-close needs a reason after the check names; it suppresses nothing without one',
+      'a.go:20:2: error: double-close',
+      'a.go:25:2: error: double-close',
+      'a.go:30:2: error: double-close',
+      '',
+    ]);
+  });
+
+  it('a suppression on any location of the code flow applies: the cleanup call in the caller\'s package, not only the send', () => {
+    const engine = 'package engine\n\ntype Engine struct{ ch chan int }\n\nfunc (e *Engine) Close() {\n\tclose(e.ch)\n}\n\nfunc (e *Engine) Add() {\n\te.ch <- 1\n}\n';
+    const owner = (comment: string) => `package m\n\nimport "m/engine"\n\nfunc Cleanup(e *engine.Engine) {\n\te.Close() ${comment}\n\te.Add()\n}\n`;
+    const found = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'engine/engine.go': engine, 'owner.go': owner('') }));
+    expect(found.stdout).toMatch(/^engine\/engine\.go:10:2: error: send-after-close: /);
+    const dir = tempTree({ 'go.mod': GO_MOD, 'engine/engine.go': engine, 'owner.go': owner('//nolint:gohazard/send-after-close // Add is a no-op after Close in tests') });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('a directive repeated on one line counts once', () => {
+    const many = (d: string) => Array.from({ length: 1000 }, () => d).join(' ');
+    const src = 'package m\n\n' + closeTwice('a', many('//gohazard:ignore double-close,nope why')) + closeTwice('b', many('//gohazard:ignore double-close'));
+    const r = cli(['check', '--report-unused-ignores'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout.split('\n').map((l) => l.replace(/(double-close): .*/, '$1'))).toEqual([
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nope"',
+      'a.go:10:1: warning: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
+      'a.go:10:2: error: double-close',
+      '',
+    ]);
+  });
+});
+
 describe('opt-in rules and confidence', () => {
   const closeTwice = 'package m\n\ntype Q struct{ ch chan int }\n\nfunc (q *Q) Close() {\n\tclose(q.ch)\n}\n';
 
