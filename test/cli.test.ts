@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, tempTree } from './helpers.js';
+import { BIN, cli, REPO, tempTree } from './helpers.js';
 
 const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 const CLEAN = 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n}\n';
@@ -137,6 +137,23 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('1  findings at or above --fail-on');
     expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('version prints gohazard\'s, the grammar\'s and Node\'s versions; --format help shows one default', () => {
+    expect(cli(['version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^gohazard \d+\.\d+\.\d+ \(tree-sitter-go \d+\.\d+\.\d+, node v\d+\.\d+\.\d+\)\n$/) });
+    const help = cli(['check', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('each optionally to its own file (default: text) -o');
+    expect(help).not.toContain('(default: [])');
+  });
+
+  it('rules marks the rules that are off by default; rules <id> prints its documentation; an unknown id is exit 2', () => {
+    const list = cli(['rules']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^double-close +error +on +Channel closed twice on one path$/m);
+    expect(list.stdout).toMatch(/^lock-order +warning +off +Two mutexes acquired in opposite orders$/m);
+    const doc = cli(['rules', 'send-after-close']);
+    expect(doc).toMatchObject({ code: 0, stdout: readFileSync(path.join(REPO, 'rules', 'send-after-close.md'), 'utf8') });
+    expect(cli(['rules', 'send-after-clos'])).toMatchObject({ code: 2, stdout: '', stderr: 'gohazard: error: unknown rule "send-after-clos" (run gohazard rules for the list)\n' });
   });
 });
 

@@ -362,15 +362,31 @@ describe('config file', () => {
     const schema = JSON.parse(readFileSync(path.join(REPO, 'docs', 'gohazard.schema.json'), 'utf8'));
     expect(Object.keys(schema.properties).sort()).toEqual([...CONFIG_KEYS].sort());
     const validate = new Ajv({ strict: true }).compile(schema);
-    const full = { $schema: 'x', rules: { 'double-close': 'warning' }, cleanupFunctions: ['^Stop$'], exclude: ['gen/**'], tests: false, buildTags: ['e2e'] };
+    const full = {
+      $schema: 'x',
+      rules: { 'double-close': 'warning', 'goroutine-leak': { level: 'note', exclude: ['*_test.go'] }, 'chan-no-partner': { exclude: ['gen/**'] } },
+      cleanupFunctions: ['^Stop$'],
+      exclude: ['gen/**'],
+      tests: false,
+      buildTags: ['e2e'],
+      minConfidence: 'medium',
+      failOn: 'warning',
+      maxFindings: 3,
+    };
     expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
-    expect(validate({ rulez: {} })).toBe(false);
-    expect(validate({ rules: { 'double-close': 'fatal' } })).toBe(false);
+    expect(loadConfig(path.join(tempTree({ 'c.json': JSON.stringify(full) }), 'c.json'), new Set(['double-close', 'goroutine-leak', 'chan-no-partner']))).toMatchObject({ failOn: 'warning', maxFindings: 3 });
+    for (const bad of [{ rulez: {} }, { rules: { 'double-close': 'fatal' } }, { rules: { 'double-close': { level: 'on', paths: [] } } }, { failOn: 'fatal' }, { maxFindings: -1 }]) {
+      expect(validate(bad), JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
     const cases: [string, string][] = [
-      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence)\n'],
+      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence, failOn, maxFindings)\n'],
+      ['{"rules": {"double-close": {"level": "on", "paths": []}}}', 'gohazard: error: .gohazard.json: rules.double-close: unknown key "paths" (known keys: level, exclude)\n'],
+      ['{"rules": {"double-close": {"exclude": "gen"}}}', 'gohazard: error: .gohazard.json: rules.double-close: "exclude" must be a list of non-empty strings\n'],
+      ['{"failOn": "fatal"}', 'gohazard: error: .gohazard.json: failOn: expected error, warning, note, none, got "fatal"\n'],
+      ['{"maxFindings": 1.5}', 'gohazard: error: .gohazard.json: maxFindings: expected a whole number, 0 or more, got 1.5\n'],
       ['{"rules": {"doble-close": "off"}}', 'gohazard: error: .gohazard.json: rules: unknown rule "doble-close" (run gohazard rules for the list)\n'],
       ['{"rules": {"double-close": "fatal"}}', 'gohazard: error: .gohazard.json: rules.double-close: expected one of off, on, error, warning, note, got "fatal"\n'],
       ['{"cleanupFunctions": ["("]}', 'gohazard: error: .gohazard.json: cleanupFunctions: "(" is not a valid regular expression (Invalid regular expression: /(/: Unterminated group)\n'],
@@ -386,6 +402,43 @@ describe('config file', () => {
     expect(cli(['check', '--config', 'missing.json'], tempTree({ 'a.go': hazard('f') })).stderr).toBe(
       'gohazard: error: missing.json: cannot read the config: no such file\n',
     );
+  });
+});
+
+describe('choosing rules and the gate in the config or on the command line', () => {
+  const twoRules = { 'go.mod': GO_MOD, 'a.go': hazard('f'), 'q.go': 'package m\n\ntype Q struct{ ch chan int }\n\nfunc (q *Q) Close() {\n\tclose(q.ch)\n}\n' };
+  const rulesOf = (r: { stdout: string }) => r.stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[2]);
+
+  it('--enable and --disable are "on" and "off" in the config rules, over the file; an unknown id or one in both is an error', () => {
+    const dir = tempTree(twoRules);
+    expect(rulesOf(cli(['check'], dir))).toEqual(['double-close']);
+    expect(rulesOf(cli(['check', '--enable', 'unguarded-close,lock-order'], dir))).toEqual(['double-close', 'unguarded-close']);
+    expect(rulesOf(cli(['check', '--enable', 'unguarded-close', '--disable', 'double-close'], dir))).toEqual(['unguarded-close']);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"rules": {"unguarded-close": "note", "double-close": "off"}}');
+    expect(cli(['check'], dir).stdout).toMatch(/^q\.go:6:2: note: unguarded-close: /);
+    // --enable keeps the severity the file sets, and turns back on what it turns off.
+    expect(cli(['check', '--enable', 'double-close', '--enable', 'unguarded-close'], dir).stdout).toMatch(/^a\.go:5:2: error: double-close: .*\nq\.go:6:2: note: unguarded-close: /);
+    expect(cli(['check', '--disable', 'unguarded-close'], dir)).toMatchObject({ code: 0, stdout: '' });
+    expect(cli(['check', '--enable', 'double-clse'], dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^gohazard: error: option '--enable <ids>' argument 'double-clse' is invalid\. unknown rule "double-clse"/) });
+    expect(cli(['check', '--enable', 'double-close', '--disable', 'double-close'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: error: --enable and --disable both name double-close\n' });
+  });
+
+  it('failOn and maxFindings in the config act as the flags, which win', () => {
+    const dir = tempTree({ ...twoRules, '.gohazard.json': '{"rules": {"double-close": "warning"}, "failOn": "warning"}' });
+    expect(cli(['check'], dir).code).toBe(1);
+    expect(cli(['check', '--fail-on', 'error'], dir).code).toBe(0);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"rules": {"double-close": "warning"}, "maxFindings": 0}');
+    expect(cli(['check'], dir)).toMatchObject({ code: 1, stderr: expect.stringContaining('exit 1: 1 findings exceed --max-findings 0') });
+    expect(cli(['check', '--max-findings', '1'], dir).code).toBe(0);
+  });
+
+  it('a rule\'s own exclude drops only that rule\'s findings there', () => {
+    const dir = tempTree({
+      ...twoRules,
+      'gen/g.go': hazard('g').replace('package m', 'package gen'),
+      '.gohazard.json': '{"rules": {"double-close": {"exclude": ["gen/**"]}, "unguarded-close": {"level": "on", "exclude": ["q.go"]}}}',
+    });
+    expect(cli(['check'], dir).stdout).toMatch(/^a\.go:5:2: error: double-close: [^\n]*\n$/);
   });
 });
 
