@@ -16,6 +16,7 @@ import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { colorWanted } from './report/text.js';
 import { plural, summaryLine } from './report/summary.js';
 import { progressMode, progressReporter } from './progress.js';
 import { formatCallStats } from './resolve/stats.js';
@@ -47,6 +48,8 @@ interface CheckOptions {
   baseline?: string;
   writeBaseline?: string;
   newFromRev?: string;
+  color: When;
+  sourceLines: When;
   reportUnusedIgnores: boolean;
   includeSuppressed: boolean;
   stats: boolean;
@@ -83,6 +86,8 @@ function parseCount(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
   return n;
 }
+
+type When = 'auto' | 'always' | 'never';
 
 interface OutputSpec {
   format: Format;
@@ -270,7 +275,11 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       stats: opts.stats,
       ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
       newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
-      ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+      text: {
+        ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+        color: colorWanted(opts.color, toTerminal, process.env),
+        source: opts.sourceLines === 'auto' ? toTerminal : opts.sourceLines === 'always',
+      },
     });
     notes.push(...report.notes);
     if (out.file === undefined) process.stdout.write(report.text);
@@ -400,6 +409,8 @@ export function buildCli(setExit: (code: number) => void): Command {
         .default([] as OutputSpec[], 'text'),
     )
     .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
+    .addOption(new Option('--color <when>', 'colour the text report: auto (on a terminal, unless NO_COLOR is set or FORCE_COLOR is), always or never').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(new Option('--source-lines <when>', 'print the source line and a caret under each text finding: auto (on a terminal), always or never').choices(['auto', 'always', 'never']).default('auto'))
     .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(ruleOption('enable'))

@@ -8,6 +8,17 @@ const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\
 const CLEAN = 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n}\n';
 
 describe('gohazard check: output and exit codes', () => {
+  it('reports one hazard reached two ways (in sequence, and from a goroutine the closer started) once, the other way as related', () => {
+    const src =
+      'package m\n\ntype store struct{ out chan int }\n\nfunc (s *store) finish() { close(s.out) }\n\nfunc (s *store) send() { s.out <- 1 }\n\n' +
+      'func Stop(s *store) {\n\tgo s.send()\n\ts.finish()\n\ts.send()\n}\n';
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': src });
+    const findings = JSON.parse(cli(['check', '--format', 'json'], dir).stdout).findings;
+    expect(findings.map((f: { location: { line: number } }) => f.location.line)).toEqual([7]);
+    expect(findings[0].message).toMatch(/^send on store\.out after it may be closed: Stop closes it/);
+    expect(findings[0].related.map((r: { message: string }) => r.message)).toContainEqual(expect.stringMatching(/^also: send on store\.out from a goroutine that Stop started/));
+  });
+
   it('exits 0 with no output when there is nothing to report', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': CLEAN });
     expect(cli(['check'], dir)).toEqual({ code: 0, stdout: '', stderr: '' });
