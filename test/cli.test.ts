@@ -157,6 +157,21 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     expect(help).not.toContain('(default: [])');
   });
 
+  it("README's Usage section and --help name the same commands and options", () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Usage\n'));
+    // The synopsis block: the prose below it also names Node's options.
+    const usage = section.slice(section.indexOf('```text\n'), section.indexOf('\n```\n'));
+    const optionsIn = (text: string) => new Set(text.match(/--[a-z][a-z-]*/g) ?? []);
+    const helps = [[], ['check'], ['fix'], ['explain'], ['rules'], ['version']].map((cmd) => cli([...cmd, '--help']).stdout);
+    const inHelp = optionsIn(helps.join('\n'));
+    inHelp.delete('--help');
+    expect([...optionsIn(usage)].filter((o) => !inHelp.has(o)), 'in the README, not in --help').toEqual([]);
+    expect([...inHelp].filter((o) => !optionsIn(usage).has(o)), 'in --help, not in the README').toEqual([]);
+    const commands = [...cli(['--help']).stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands.filter((c) => !usage.includes(`gohazard ${c}`))).toEqual([]);
+  });
+
   it('rules marks the rules that are off by default; rules <id> prints its documentation; an unknown id is exit 2', () => {
     const list = cli(['rules']);
     expect(list.code).toBe(0);
