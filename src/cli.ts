@@ -5,7 +5,7 @@ import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES } from './analyze.js';
 import { makeDirs } from './cache/entry.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
-import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
+import { EMPTY_CONFIG, FAIL_ON, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { NeedsLargerHeap, rerunWithHeap } from './memory.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
@@ -415,13 +415,13 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(ruleOption('enable'))
     .addOption(ruleOption('disable'))
-    .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher (default: error, or failOn in the config)').choices(['error', 'warning', 'note', 'none']))
+    .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher (default: error, or failOn in the config)').choices(FAIL_ON))
     .option('--max-findings <n>', 'also exit 1 when more than n findings are reported, a ratchet (default: maxFindings in the config)', parseCount)
     .addOption(new Option('--min-confidence <level>', 'report only findings of this confidence or higher (default: all)').choices(['high', 'medium', 'low']))
     .option('--baseline <file>', 'report only findings not recorded in this baseline')
     .option('--write-baseline <file>', 'record the current findings as the baseline, and exit 0')
     .option('--new-from-rev <rev>', 'report only findings absent at this git revision (both trees are analyzed)')
-    .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
+    .option('--report-unused-ignores', 'report suppression comments (//gohazard:ignore, //nolint:gohazard ...) that suppress nothing', false)
     .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
     .option('--stats', 'print files, packages, lines, skipped files and per-phase and per-rule times to stderr', false)
     .option('--tests', 'include _test.go files (the default, as in go vet; overrides "tests" in the config)')
