@@ -277,7 +277,8 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
       text: {
         ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
-        color: colorWanted(opts.color, toTerminal, process.env),
+        // A report written to a file gets colour only when asked for by name: FORCE_COLOR is for what is shown.
+        color: out.file === undefined ? colorWanted(opts.color, toTerminal, process.env) : opts.color === 'always',
         source: opts.sourceLines === 'auto' ? toTerminal : opts.sourceLines === 'always',
       },
     });
