@@ -43,8 +43,6 @@ func (w *Worker) Quit() <-chan struct{} { return w.quit }
 // RequestDeregistration asks the worker to stop re-registering; the node's
 // control API calls it on every shutdown request.
 func (w *Worker) RequestDeregistration() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	close(w.deregRequested)
 	return nil
 }

@@ -1,12 +1,16 @@
 // Package registration keeps a node registered and deregisters it on request.
 package registration
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Worker re-registers the node every epoch until deregistration is requested.
 type Worker struct {
 	mu             sync.Mutex
 	deregRequested chan struct{}
+	deregFlag      atomic.Uint32
 	quit           chan struct{}
 	epochs         chan uint64
 	registered     uint64
@@ -43,13 +47,10 @@ func (w *Worker) Quit() <-chan struct{} { return w.quit }
 // RequestDeregistration asks the worker to stop re-registering; the node's
 // control API calls it on every shutdown request.
 func (w *Worker) RequestDeregistration() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	select {
-	case <-w.deregRequested:
-		// Already requested: the second request is a no-op.
-	default:
-		close(w.deregRequested)
+	if !w.deregFlag.CompareAndSwap(0, 1) {
+		// Deregistration already requested: nothing to do.
+		return nil
 	}
+	close(w.deregRequested)
 	return nil
 }

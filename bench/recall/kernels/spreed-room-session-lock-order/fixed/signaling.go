@@ -71,12 +71,15 @@ func (r *Room) publishActiveSessions() {
 	r.lastSeen = ids
 }
 
-// ClientSession is one connected client.
+// ClientSession is one connected client. The room-session id has its own
+// lock, so a room can read it without taking the session's main lock.
 type ClientSession struct {
-	id            string
-	mu            sync.Mutex
-	room          *Room
-	roomSessionID string
+	id   string
+	mu   sync.Mutex
+	room *Room
+
+	roomSessionIDLock sync.RWMutex
+	roomSessionID     string
 }
 
 // NewClientSession returns a session outside any room.
@@ -84,8 +87,8 @@ func NewClientSession(id string) *ClientSession { return &ClientSession{id: id} 
 
 // RoomSessionID is the id the client uses inside its room.
 func (s *ClientSession) RoomSessionID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.roomSessionIDLock.RLock()
+	defer s.roomSessionIDLock.RUnlock()
 	return s.roomSessionID
 }
 
@@ -93,20 +96,25 @@ func (s *ClientSession) RoomSessionID() string {
 func (s *ClientSession) JoinRoom(r *Room, roomSessionID string) {
 	s.mu.Lock()
 	s.room = r
-	s.roomSessionID = roomSessionID
+	s.setRoomSessionID(roomSessionID)
 	s.mu.Unlock()
 	r.AddSession(s)
 }
 
-// LeaveRoom leaves the current room, if any. The room is told after the
-// session lock is released: rooms lock their sessions, never the reverse.
+// LeaveRoom leaves the current room, if any.
 func (s *ClientSession) LeaveRoom() {
 	s.mu.Lock()
-	room := s.room
-	s.room = nil
-	s.roomSessionID = ""
-	s.mu.Unlock()
-	if room != nil {
-		room.RemoveSession(s)
+	defer s.mu.Unlock()
+	if s.room == nil {
+		return
 	}
+	s.room.RemoveSession(s)
+	s.room = nil
+	s.setRoomSessionID("")
+}
+
+func (s *ClientSession) setRoomSessionID(id string) {
+	s.roomSessionIDLock.Lock()
+	defer s.roomSessionIDLock.Unlock()
+	s.roomSessionID = id
 }

@@ -32,20 +32,24 @@ func (l *logger) logGateExposure(user, gate string) {
 
 func (l *logger) logInternal(evt Event) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.events = append(l.events, evt)
-	full := len(l.events) >= l.maxEvents
-	l.mu.Unlock()
-	if full {
-		l.flush()
+	if len(l.events) >= l.maxEvents {
+		l.flushInternal()
 	}
 }
 
 // flush posts the buffered events.
 func (l *logger) flush() {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushInternal()
+}
+
+// flushInternal is flush for callers that hold l.mu.
+func (l *logger) flushInternal() {
 	batch := l.events
 	l.events = nil
-	l.mu.Unlock()
 	if len(batch) > 0 {
 		l.transport.post(batch)
 	}
