@@ -12,16 +12,18 @@ import (
 // Run starts cmd, copies its output to out with failures marked, and returns
 // the command's error.
 func Run(cmd *exec.Cmd, out io.Writer) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	defer wg.Wait()
+
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
 	if err := cmd.Start(); err != nil {
+		wg.Done() // the reader goroutine will never run
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	defer wg.Wait()
 	go func() {
 		defer wg.Done()
 		colorize(stdout, out)
