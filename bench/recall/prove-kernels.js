@@ -94,9 +94,10 @@ async function pool(jobs) {
   return results;
 }
 
-// Every distinct outcome of the repeated runs, e.g. "timeout" or "pass,timeout".
+// Every distinct outcome of the repeated runs, e.g. "timeout" or "pass,timeout";
+// an unexpected failure shows as "fail", its output is printed after the table.
 function summarize(outcomes) {
-  return [...new Set(outcomes)].join(',');
+  return [...new Set(outcomes.map((o) => (o.startsWith('fail') ? 'fail' : o)))].join(',');
 }
 
 async function main() {
@@ -116,7 +117,8 @@ async function main() {
     const fixed = runs.filter((_, j) => j % 2 === 1);
     const expected = EXPECTED[k.class] ?? [];
     const ok = buggy.every((o) => expected.includes(o)) && fixed.every((o) => o === 'pass');
-    return { id: k.id, class: k.class, buggy: summarize(buggy), fixed: summarize(fixed), ok };
+    const failures = [...new Set(runs.filter((o) => o.startsWith('fail')))];
+    return { id: k.id, class: k.class, buggy: summarize(buggy), fixed: summarize(fixed), ok, failures };
   });
 
   const header = { id: 'id', class: 'class', buggy: 'buggy', fixed: 'fixed', ok: 'proof' };
@@ -127,6 +129,7 @@ async function main() {
     .join('  ');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  for (const r of rows) for (const f of r.failures) console.log(`\n${r.id}: ${f}`);
 
   const failed = rows.filter((r) => !r.ok).length;
   console.log(`\n${rows.length - failed}/${rows.length} kernels proven${opts.repeat > 1 ? ` (${opts.repeat} runs each)` : ''}`);
