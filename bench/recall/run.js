@@ -2,7 +2,7 @@
 // `npm run recall`: how many real concurrency bugs the current build finds (see bench/recall/README.md).
 // A benchmark, not a test: it prints tables, writes bench/recall/latest.json, and never fails on a score.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,8 @@ const USAGE = `usage: npm run recall -- [options]
   --kind <k>        tree, kernel or all (default: all)
   -j, --jobs <n>    entries analyzed at once (default: 1; each analysis also uses every core for parsing)
   --out <file>      where the per-entry results go (default: bench/recall/latest.json; with --only, only when given)
-  --markdown        also print the tables as Markdown, for bench/recall/README.md`;
+  --markdown        also print the tables as Markdown, for bench/recall/README.md
+  --from <file>     analyze nothing: tally the results of earlier runs (repeatable; a later file's entry wins)`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -37,6 +38,7 @@ const { values: opts } = parseArgs({
     jobs: { type: 'string', short: 'j', default: '1' },
     out: { type: 'string' },
     markdown: { type: 'boolean', default: false },
+    from: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -193,7 +195,22 @@ function printTable(title, rows, markdown) {
   for (const c of cells) console.log(line(c));
 }
 
+function printTables(results) {
+  for (const split of ['dev', 'check']) {
+    const part = results.filter((r) => r.split === split);
+    if (part.length) printTable(`${split} split (${part.length} entries)`, tally(part), opts.markdown);
+  }
+}
+
+/** --from: the entries of earlier runs' JSON files, one per id, tallied again. */
+function retally(files) {
+  const byId = new Map();
+  for (const f of files) for (const r of JSON.parse(readFileSync(f, 'utf8')).results) if (r) byId.set(r.id, r);
+  printTables([...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)));
+}
+
 async function main() {
+  if (opts.from?.length) return retally(opts.from);
   if (!existsSync(path.join(repoRoot, 'dist/src/rules.js'))) throw new Error('no build: run `npm run build` first');
   mkdirSync(opts.trees, { recursive: true });
   ruleConfigCache = await ruleConfig();
@@ -220,10 +237,7 @@ async function main() {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Number(opts.jobs)) }, worker));
-  for (const split of ['dev', 'check']) {
-    const part = results.filter((r) => r.split === split);
-    if (part.length) printTable(`${split} split (${part.length} entries)`, tally(part), opts.markdown);
-  }
+  printTables(results);
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
   if (!opts.only?.length || opts.out) {
     const out = opts.out ?? path.join(here, 'latest.json');
