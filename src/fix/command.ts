@@ -5,7 +5,8 @@ import type { Finding } from '../findings.js';
 import { runGate } from '../gate/gate.js';
 import { displayPath, formatText } from '../report/text.js';
 import { ALL_RULES } from '../rules.js';
-import { planChanges, unifiedDiff, writeAtomic } from './apply.js';
+import { planChanges, writeAtomic } from './apply.js';
+import { unifiedDiff } from './diff.js';
 
 export interface FixOptions {
   config: Config;
@@ -36,6 +37,7 @@ export async function runFix(patterns: string[], opts: FixOptions): Promise<numb
   const planned = planChanges(root, first.findings);
   for (const { finding, reason } of planned.skipped) opts.err(`gohazard: not fixed: ${where(finding)}: ${reason}\n`);
   if (opts.dryRun) {
+    for (const f of first.findings) if (!f.fix) opts.err(`gohazard: no fix: ${where(f)}: ${f.noFix ?? `${f.ruleId} offers no automatic fix`}\n`);
     for (const c of planned.changes) opts.out(unifiedDiff({ ...c, path: path.relative(cwd, path.join(root, c.path)) || c.path }));
     return first.failed ? 1 : 0;
   }

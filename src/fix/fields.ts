@@ -4,7 +4,7 @@ import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { typeString } from '../resolve/types.js';
 
 /** Functions followed from one side of a reorder; beyond, the move is not proven safe. */
-const REACH_LIMIT = 5000;
+export const REACH_LIMIT = 5000;
 
 /** Fields as `Type.field` (`?.field` when the type is unknown) that code and everything it may call writes and reads. */
 export interface FieldEffects {
@@ -39,8 +39,8 @@ export function fieldEffects(graph: CallGraph, fn: FuncNode, stmts: readonly Stm
   return out;
 }
 
-/** Whether a field one side writes is one the other reads; an unknown type matches any type's field of that name. */
-export function overlaps(writes: Set<string>, reads: Set<string>): boolean {
+/** A field one side writes that the other reads (as `Type.field`), if any; an unknown type matches any type's field of that name. */
+export function overlaps(writes: Set<string>, reads: Set<string>): string | undefined {
   const byName = (set: Set<string>) => {
     const m = new Map<string, Set<string>>();
     for (const k of set) {
@@ -54,9 +54,10 @@ export function overlaps(writes: Set<string>, reads: Set<string>): boolean {
   for (const [name, types] of byName(writes)) {
     const other = r.get(name);
     if (!other) continue;
-    if (types.has('?') || other.has('?') || [...types].some((t) => other.has(t))) return true;
+    const known = [...types].find((t) => t !== '?' && (other.has(t) || other.has('?'))) ?? [...other].find((t) => t !== '?' && types.has('?'));
+    if (known !== undefined || (types.has('?') && other.has('?'))) return `${known ?? '?'}.${name}`;
   }
-  return false;
+  return undefined;
 }
 
 /** Adds the fields f's statements write and read; returns their calls. */
