@@ -16,6 +16,7 @@ import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { PATH_MODES, type PathMode } from './report/paths.js';
 import { plural, summaryLine } from './report/summary.js';
 import { progressMode, progressReporter } from './progress.js';
 import { formatCallStats } from './resolve/stats.js';
@@ -58,6 +59,7 @@ interface CheckOptions {
   cache: boolean;
   cacheDir?: string;
   cacheMaxSize: number;
+  pathMode?: PathMode;
   verbose: boolean;
 }
 
@@ -243,6 +245,7 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
       newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
       ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+      ...(opts.pathMode !== undefined ? { pathMode: opts.pathMode } : {}),
     });
     notes.push(...report.notes);
     if (out.file === undefined) process.stdout.write(report.text);
@@ -346,6 +349,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
     .option('-f, --format <format[:file]>', `output format: ${FORMATS.join(', ')}; repeat for several reports, each optionally to its own file (default: text)`, collectFormat, [] as OutputSpec[])
     .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
+    .addOption(new Option('--path-mode <mode>', 'paths in reports relative to the repository root (git top level, else the analysis root), the working directory, or absolute (default: root; for the text report, cwd; SARIF is always relative to the git top level)').choices(PATH_MODES))
     .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))

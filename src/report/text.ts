@@ -6,7 +6,7 @@ import type { Finding } from '../findings.js';
  * line. With `width` (a terminal's), a long line breaks between words, continued with an indent, so that
  * a finding still reads as one block; without it (a pipe, a file, CI logs) every finding is one line.
  */
-export function formatText(findings: Finding[], root: string, cwd: string, width?: number): string {
+export function formatText(findings: Finding[], root: string, cwd: string | undefined, width?: number): string {
   return findings
     .map((f) => {
       const line = `${displayPath(root, f.location.path, cwd)}:${f.location.line}:${f.location.col}: ${f.severity}: ${f.ruleId}: ${f.message}`;
@@ -36,14 +36,15 @@ export function wrap(text: string, width: number): string {
 }
 
 /** An indented line under the finding: what the fix changes and how to apply it. */
-function fixHint(f: Finding, root: string, cwd: string): string {
+function fixHint(f: Finding, root: string, cwd: string | undefined): string {
   if (!f.fix) return '';
   return `  fix: ${displayPath(root, f.fix.path, cwd)}:${f.fix.startLine}: ${f.fix.description} Apply with \`gohazard fix\`.\n`;
 }
 
-/** Relative to the working directory when below it, absolute otherwise. */
-export function displayPath(root: string, rel: string, cwd: string): string {
+/** Relative to the folder `cwd` when below it, absolute otherwise (always, without one: `--path-mode absolute`). */
+export function displayPath(root: string, rel: string, cwd: string | undefined): string {
   const abs = path.join(root, rel);
+  if (cwd === undefined) return abs;
   const r = path.relative(cwd, abs);
   return r.startsWith('..') || path.isAbsolute(r) ? abs : r;
 }
