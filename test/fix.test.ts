@@ -253,6 +253,81 @@ describe('reorder fix: proven safe, or refused with a reason', () => {
   });
 });
 
+describe('reorder fix: the same whatever the pattern', () => {
+  // TiDB before #54569 in miniature: the moved call reaches an interface call in a package the cleanup's
+  // package imports, whose method set an unrelated method of the cleanup's own type has. From ./... that
+  // interface call used to reach it (and its read of a field the cleanup writes), refusing the fix that
+  // ./engine/... offered.
+  const files = {
+    'go.mod': 'module example.com/pat\n\ngo 1.22\n',
+    'store/store.go': `// Package store writes through a flusher it is given.
+package store
+
+type flusher interface{ Flush() error }
+
+type Writer struct{ f flusher }
+
+func (w *Writer) Close() error { return w.f.Flush() }
+`,
+    'engine/engine.go': `// Package engine closes its channel, then closes its writers, which send on it.
+package engine
+
+import "example.com/pat/store"
+
+type Engine struct {
+	ch     chan int
+	opened *int
+	w      *store.Writer
+}
+
+func (e *Engine) run() {
+	for range e.ch {
+	}
+}
+
+// Flush has the method set of store's flusher: an interface call there may reach it, as far as names go.
+func (e *Engine) Flush() error {
+	if e.opened == nil {
+		return nil
+	}
+	return nil
+}
+
+func (e *Engine) shut() error {
+	close(e.ch)
+	return nil
+}
+
+func (e *Engine) closeWriters() error {
+	e.ch <- 1
+	return e.w.Close()
+}
+
+func (e *Engine) Clean() {
+	err := e.shut()
+	if err != nil {
+		return
+	}
+	e.opened = nil
+	err = e.closeWriters()
+	if err != nil {
+		println(err.Error())
+	}
+}
+`,
+  };
+
+  it('offers the same fix from ./... and from ./engine/..., and the code passes go vet', () => {
+    const dir = tempTree(files);
+    const all = cli(['fix', '--dry-run', '--no-cache', './...'], dir);
+    const sub = cli(['fix', '--dry-run', '--no-cache', './engine/...'], dir);
+    expect(all.stdout).toMatch(/^\+\terr := e\.closeWriters\(\)$/m);
+    expect(all.stdout).toBe(sub.stdout);
+    const vet = spawnSync('go', ['vet', './...'], { cwd: dir, encoding: 'utf8' });
+    expect(`${vet.stdout}${vet.stderr}`).toBe('');
+  });
+});
+
 describe('fixes at scale', () => {
   /** n functions, each closing a channel through a call and then sending on it: n fixable findings in one file. */
   function manyFixes(n: number) {
