@@ -10,7 +10,7 @@
  * 6: an int literal `0` says so (`zero`).
  * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
  */
-export const SUMMARY_FORMAT = 7;
+export const SUMMARY_FORMAT = 8;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
