@@ -52,16 +52,16 @@ export function reparseBuiltinCalls(src: string, tree: Parser.Tree, parse: (src:
 
 /** Puts the names back: the summary's identifiers at the renamed positions. */
 export function restoreNames(summary: FileSummary, renamed: ReadonlyMap<Pos, string>): void {
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit);
+  const stack: unknown[] = [summary.funcs, summary.values];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
     else if (v !== null && typeof v === 'object') {
       const o = v as { k?: unknown; name?: unknown; pos?: unknown };
       if (o.k === 'id' && typeof o.pos === 'number' && renamed.has(o.pos)) o.name = renamed.get(o.pos);
-      for (const x of Object.values(o)) visit(x);
+      stack.push(...Object.values(o));
     }
-  };
-  visit(summary.funcs);
-  visit(summary.values);
+  }
 }
 
 /** `new(` and `make(` written as identifiers on the lines where the syntax errors start, in order. */
@@ -81,11 +81,20 @@ function candidates(tree: Parser.Tree, src: string): { index: number; name: stri
   return [...out.values()].sort((a, b) => a.index - b.index);
 }
 
-/** Zero-width nodes error recovery inserted (a `)` it expected): an error with no ERROR node. */
-function missing(node: Parser.SyntaxNode): Parser.SyntaxNode[] {
-  if (!node.hasError) return [];
-  if (node.isMissing) return [node];
-  return node.children.flatMap(missing);
+/**
+ * Zero-width nodes error recovery inserted (a `)` it expected): an error with no ERROR node. A loop, not
+ * recursion: a broken file can nest deeper than the stack.
+ */
+function missing(root: Parser.SyntaxNode): Parser.SyntaxNode[] {
+  const out: Parser.SyntaxNode[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!node.hasError) continue;
+    if (node.isMissing) out.push(node);
+    else stack.push(...node.children);
+  }
+  return out;
 }
 
 function errorCount(tree: Parser.Tree): number {
