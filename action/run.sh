@@ -9,6 +9,12 @@ args=(check --format "${GOHAZARD_FORMAT:-github}" --fail-on "${GOHAZARD_FAIL_ON:
 if [ -n "${GOHAZARD_SARIF_FILE:-}" ]; then
   args+=(--format "sarif:${GOHAZARD_SARIF_FILE}" --sarif-category "${GOHAZARD_SARIF_CATEGORY:-gohazard}")
 fi
+# The job summary is made from a JSON report beside the others.
+summary_json=""
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ "${GOHAZARD_JOB_SUMMARY:-true}" = true ]; then
+  summary_json="$(mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/gohazard-summary.XXXXXX")"
+  args+=(--format "json:${summary_json}")
+fi
 [ -n "${GOHAZARD_NEW_FROM_REV:-}" ] && args+=(--new-from-rev "$GOHAZARD_NEW_FROM_REV")
 [ -n "${GOHAZARD_BASELINE:-}" ] && args+=(--baseline "$GOHAZARD_BASELINE")
 # Word splitting is wanted: patterns and extra flags are space-separated lists.
@@ -17,6 +23,10 @@ args+=(${GOHAZARD_ARGS:-} -- ${GOHAZARD_PATTERNS:-./...})
 
 node "$here/bin/gohazard.js" "${args[@]}"
 code=$?
+if [ -n "$summary_json" ]; then
+  [ -s "$summary_json" ] && node "$here/action/summary.js" "$summary_json" >> "$GITHUB_STEP_SUMMARY"
+  rm -f "$summary_json"
+fi
 out="${GITHUB_OUTPUT:-/dev/null}"
 echo "exit-code=$code" >> "$out"
 if [ -n "${GOHAZARD_SARIF_FILE:-}" ] && [ -f "$GOHAZARD_SARIF_FILE" ]; then

@@ -3,7 +3,9 @@ import { lineRef, opFlow, opLocation, stepLocation } from '../src/facts/report.j
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
-import { planReorder } from '../src/fix/reorder.js';
+import { crossedPartner } from '../src/fix/partners.js';
+import { planReorder, type ReorderPlan } from '../src/fix/reorder.js';
+import type { Stmt } from '../src/ir.js';
 import type { CallGraph, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
 
@@ -19,12 +21,14 @@ function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]):
 }
 
 /** The statement reaching the send, moved before the one reaching the close, when that is safe. */
-function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts) {
+function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts): { reorder: ReorderPlan } | { noFix: string } {
   // Moving the send above the `go` statement is no fix for a goroutine's close.
-  if (h.kind !== 'send-after-close' || h.close.afterDone) return {};
+  if (h.kind !== 'send-after-close') return { noFix: 'the send is on another goroutine: no reorder in one function orders it' };
+  if (h.close.afterDone) return { noFix: 'the close is on a goroutine, after its WaitGroup.Done: no reorder here orders it' };
   const closes = (call: CallExpr) => facts.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
-  const reorder = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes);
-  return reorder ? { reorder } : {};
+  const crosses = (moved: readonly Stmt[], between: readonly Stmt[]) => crossedPartner(facts, h.fn, moved, between);
+  const plan = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes, crosses);
+  return 'refused' in plan ? { noFix: plan.refused } : { reorder: plan };
 }
 
 export const sendAfterClose: Rule = {

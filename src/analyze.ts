@@ -14,6 +14,7 @@ import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
 import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
+import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
 import { checkHeap } from './memory.js';
@@ -368,9 +369,46 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         lockMsCharged = lockMs;
       },
     );
+    if (findings.some((f) => f.fix)) {
+      const t = performance.now();
+      proveFixes(root, files, findings, analysis, opts);
+      ruleTimes['fix proof'] = performance.now() - t;
+    }
     times.rules = performance.now() - t1;
     return { program, graph, findings, times, ruleTimes };
   }
+}
+
+/**
+ * Every fix offered must be proven by analyzing the program again with it applied (src/fix/verify.ts):
+ * with every default rule, whichever rules this run reports, so that a fix cannot trade the finding for
+ * one of a rule that is off here.
+ */
+function proveFixes(root: string, files: FileWithPackage[], findings: Finding[], analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>, opts: AnalyzeOptions): void {
+  const includeGenerated = opts.includeGenerated ?? false;
+  const ran = new Set((opts.rules ?? DEFAULT_RULES).map((r) => r.meta.id));
+  const others = runRules(analysis, DEFAULT_RULES.filter((r) => !ran.has(r.meta.id)), includeGenerated, undefined, undefined, false);
+  verifyFixes({
+    root,
+    files,
+    findings,
+    before: new Set([...findings, ...others].map((f) => f.fingerprint)),
+    analyzeFiles: (edited) => {
+      const program = buildProgram(root, edited);
+      const facts = new ChannelFacts(buildCallGraph(program, buildIndex(program)));
+      let locks: LockFacts | undefined;
+      const again = {
+        program,
+        graph: facts.graph,
+        facts,
+        settings: analysis.settings,
+        get locks() {
+          return (locks ??= new LockFacts(facts));
+        },
+      };
+      return runRules(again, DEFAULT_RULES, includeGenerated, undefined, undefined, false);
+    },
+  });
 }
 
 function errorMessage(err: unknown): string {
@@ -385,6 +423,8 @@ export function runRules(
     throw err;
   },
   onTimed?: (rule: Rule, ms: number) => void,
+  /** Turn the rules' reorder plans into fixes (off when the run only checks a fix). */
+  withFixes = true,
 ): Finding[] {
   const findings: Finding[] = [];
   const plans = new Map<Finding, ReorderPlan>();
@@ -398,7 +438,7 @@ export function runRules(
     onTimed?.(rule, performance.now() - start);
   }
   const kept = onePerPlace(findings, plans);
-  attachFixes(analysis.program.root, plans);
+  if (withFixes) attachFixes(analysis.program.root, plans);
   return kept.sort(compareFindings);
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
 import { colorWanted } from './report/text.js';
+import { PATH_MODES, type PathMode } from './report/paths.js';
 import { plural, summaryLine } from './report/summary.js';
 import { progressMode, progressReporter } from './progress.js';
 import { formatCallStats } from './resolve/stats.js';
@@ -64,6 +65,7 @@ interface CheckOptions {
   cache: boolean;
   cacheDir?: string;
   cacheMaxSize: number;
+  pathMode?: PathMode;
   verbose: boolean;
 }
 
@@ -281,6 +283,7 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
         color: out.file === undefined ? colorWanted(opts.color, toTerminal, process.env) : opts.color === 'always',
         source: opts.sourceLines === 'auto' ? toTerminal : opts.sourceLines === 'always',
       },
+      ...(opts.pathMode !== undefined ? { pathMode: opts.pathMode } : {}),
     });
     notes.push(...report.notes);
     if (out.file === undefined) process.stdout.write(report.text);
@@ -412,6 +415,7 @@ export function buildCli(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
     .addOption(new Option('--color <when>', 'colour the text report: auto (on a terminal, unless NO_COLOR is set or FORCE_COLOR is), always or never').choices(['auto', 'always', 'never']).default('auto'))
     .addOption(new Option('--source-lines <when>', 'print the source line and a caret under each text finding: auto (on a terminal), always or never').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(new Option('--path-mode <mode>', 'paths in reports relative to the repository root (git top level, else the analysis root), the working directory, or absolute (default: root; for the text report, cwd; SARIF is always relative to the git top level)').choices(PATH_MODES))
     .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
     .addOption(ruleOption('enable'))

@@ -45,6 +45,8 @@ export interface Finding {
   generated?: boolean;
   /** A change that removes the hazard, when one is known to be safe (see src/fix/). */
   fix?: Fix;
+  /** Why a rule that offers fixes offers none for this finding (`gohazard fix --dry-run` says it); not in the reports. */
+  noFix?: string;
 }
 
 /** A proposed change (SARIF's `fix`): lines startLine..endLine of one file replaced by `text`. */

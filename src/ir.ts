@@ -10,8 +10,9 @@
  * 6: an int literal `0` says so (`zero`).
  * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
  * 8: `//nolint` and `//lint:` directives are kept too, with `ownLine` and `until`.
+ * 9: calls of `new(expr)` and of functions named new/make (Go 1.26) are summarized from a re-parse.
  */
-export const SUMMARY_FORMAT = 8;
+export const SUMMARY_FORMAT = 9;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are

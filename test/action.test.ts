@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, tempTree } from './helpers.js';
@@ -48,10 +48,51 @@ describe('GitHub Action (action.yml)', () => {
   it('action.yml passes every input to the step, runs action/run.sh, and ends with gohazard\'s exit code', () => {
     const yml = readFileSync(path.join(REPO, 'action.yml'), 'utf8');
     const inputs = [...(yml.split('\noutputs:')[0] ?? '').matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]);
-    expect(inputs).toEqual(['patterns', 'working-directory', 'format', 'new-from-rev', 'baseline', 'fail-on', 'sarif-file', 'upload-sarif', 'sarif-category', 'args']);
+    expect(inputs).toEqual(['patterns', 'working-directory', 'format', 'new-from-rev', 'baseline', 'fail-on', 'sarif-file', 'upload-sarif', 'sarif-category', 'args', 'job-summary']);
     for (const name of inputs) expect(yml, name).toContain(`inputs.${name}`);
     expect(yml).toContain(`run: '"$GITHUB_ACTION_PATH/action/run.sh"'`);
     expect(yml).toContain('uses: github/codeql-action/upload-sarif@v3');
     expect(yml).toMatch(/run: exit "\$\{\{ steps\.check\.outputs\.exit-code \}\}"\n$/);
+  });
+
+  it('action.yml caches the install by lockfile, and on a hit only builds', () => {
+    const yml = readFileSync(path.join(REPO, 'action.yml'), 'utf8');
+    expect(yml).toMatch(/uses: actions\/cache@v4\n\s+with:\n\s+path: \$\{\{ github\.action_path \}\}\/node_modules\n\s+key: \$\{\{ steps\.key\.outputs\.key \}\}/);
+    expect(yml).toContain('sha256sum "$GITHUB_ACTION_PATH/package-lock.json"');
+    expect(yml).toContain('if [ "$CACHE_HIT" = true ]; then npm run build; else npm ci');
+  });
+
+  it('from a subfolder of the repository: summary, SARIF and annotations all name files from the repository root', () => {
+    const top = realpathSync(tempTree({ 'README.md': 'repo\n', 'services/api/go.mod': 'module m\n', 'services/api/a.go': HAZARD }));
+    execFileSync('git', ['init', '-q'], { cwd: top });
+    const sub = path.join(top, 'services', 'api');
+    const summary = path.join(top, '..', `summary-${path.basename(top)}.md`);
+    writeFileSync(summary, '');
+    const sarif = path.join(top, '..', `out-${path.basename(top)}.sarif`);
+    const r = runStep(sub, {
+      GOHAZARD_SARIF_FILE: sarif,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_REPOSITORY: 'octo/repo',
+      GITHUB_SHA: '0123abcd',
+      GITHUB_SERVER_URL: 'https://github.com',
+    });
+    expect(r.outputs['exit-code']).toBe('1');
+    expect(r.stdout).toMatch(/^::error file=services\/api\/a\.go,line=5,col=2,title=gohazard double-close::/);
+    expect(JSON.parse(readFileSync(sarif, 'utf8')).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('services/api/a.go');
+    const md = readFileSync(summary, 'utf8');
+    expect(md).toContain('## gohazard: 1 finding (1 error)');
+    expect(md).toContain('| `double-close` | 1 |');
+    expect(md).toContain('| error | [services/api/a.go:5](https://github.com/octo/repo/blob/0123abcd/services/api/a.go#L5) | `double-close` |');
+  });
+
+  it('a clean run says so in the summary, and job-summary: false writes none', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n' });
+    const summary = path.join(dir, 'summary.md');
+    writeFileSync(summary, '');
+    runStep(dir, { GITHUB_STEP_SUMMARY: summary });
+    expect(readFileSync(summary, 'utf8')).toBe('## gohazard: no findings\n\n');
+    writeFileSync(summary, '');
+    runStep(dir, { GITHUB_STEP_SUMMARY: summary, GOHAZARD_JOB_SUMMARY: 'false' });
+    expect(readFileSync(summary, 'utf8')).toBe('');
   });
 });

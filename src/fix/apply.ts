@@ -8,8 +8,17 @@ export interface FileChange {
   path: string;
   before: string;
   after: string;
+  /** The replacements made, top down, without overlaps: what the diff compares. */
+  edits: LineEdit[];
   /** The findings whose fixes this change applies. */
   findings: Finding[];
+}
+
+/** Lines startLine..endLine (1-based, inclusive) of the old text replaced by `lines`. */
+export interface LineEdit {
+  startLine: number;
+  endLine: number;
+  lines: string[];
 }
 
 export interface Planned {
@@ -20,11 +29,17 @@ export interface Planned {
 
 /**
  * The new text of every file the findings' fixes touch. A fix applies only to the bytes it was made
- * for; fixes that overlap one already taken wait for the next run (their lines have moved).
+ * for; fixes that overlap one already taken (top down) wait for the next run (their lines have moved).
+ * Linear in the files' sizes and the number of fixes.
  */
 export function planChanges(root: string, findings: readonly Finding[]): Planned {
   const byFile = new Map<string, Finding[]>();
-  for (const f of findings) if (f.fix) byFile.set(f.fix.path, [...(byFile.get(f.fix.path) ?? []), f]);
+  for (const f of findings) {
+    if (!f.fix) continue;
+    const list = byFile.get(f.fix.path);
+    if (list) list.push(f);
+    else byFile.set(f.fix.path, [f]);
+  }
   const changes: FileChange[] = [];
   const skipped: Planned['skipped'] = [];
   for (const [rel, list] of byFile) {
@@ -36,32 +51,42 @@ export function planChanges(root: string, findings: readonly Finding[]): Planned
       continue;
     }
     const current = sha256(before);
-    const taken: Fix[] = [];
+    const taken = new Map<string, Fix>();
     const applied: Finding[] = [];
-    for (const finding of list) {
+    let reached = 0;
+    const ordered = [...list].sort((a, b) => a.fix!.startLine - b.fix!.startLine || a.fix!.endLine - b.fix!.endLine);
+    for (const finding of ordered) {
       const fix = finding.fix!;
+      const key = `${fix.startLine}:${fix.endLine}:${fix.text}`;
       if (fix.sha256 !== current) skipped.push({ finding, reason: `${rel} changed since it was analyzed` });
       // Several sends reached by one moved call share its fix: applying it once fixes them all.
-      else if (taken.some((t) => same(t, fix))) applied.push(finding);
-      else if (taken.some((t) => t.startLine <= fix.endLine && fix.startLine <= t.endLine)) skipped.push({ finding, reason: 'overlaps another fix in this run; run gohazard fix again' });
+      else if (taken.has(key)) applied.push(finding);
+      else if (fix.startLine <= reached) skipped.push({ finding, reason: 'overlaps another fix in this run; run gohazard fix again' });
       else {
-        taken.push(fix);
+        taken.set(key, fix);
         applied.push(finding);
+        reached = fix.endLine;
       }
     }
-    if (taken.length === 0) continue;
-    const lines = before.split('\n');
-    // Bottom up, so that line numbers above stay valid.
-    for (const fix of [...taken].sort((a, b) => b.startLine - a.startLine)) {
-      lines.splice(fix.startLine - 1, fix.endLine - fix.startLine + 1, ...fix.text.replace(/\n$/, '').split('\n'));
-    }
-    changes.push({ path: rel, before, after: lines.join('\n'), findings: applied });
+    if (taken.size === 0) continue;
+    const edits = [...taken.values()].map((fix) => ({ startLine: fix.startLine, endLine: fix.endLine, lines: fix.text.replace(/\n$/, '').split('\n') }));
+    changes.push({ path: rel, before, after: applyEdits(before, edits), edits, findings: applied });
   }
   return { changes, skipped };
 }
 
-function same(a: Fix, b: Fix): boolean {
-  return a.startLine === b.startLine && a.endLine === b.endLine && a.text === b.text;
+/** The text with the (top-down, disjoint) edits made, in one pass. */
+export function applyEdits(text: string, edits: readonly LineEdit[]): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let next = 0;
+  for (const e of edits) {
+    for (; next < e.startLine - 1; next++) out.push(lines[next]!);
+    out.push(...e.lines);
+    next = e.endLine;
+  }
+  for (; next < lines.length; next++) out.push(lines[next]!);
+  return out.join('\n');
 }
 
 /** Writes a file through a temporary sibling and a rename: a reader sees the old bytes or the new, never half. */
@@ -76,31 +101,4 @@ export function writeAtomic(file: string, text: string): void {
     rmSync(tmp, { force: true });
     throw err;
   }
-}
-
-/** A unified diff of one change, one hunk with three lines of context, which `git apply` and `patch` take. */
-export function unifiedDiff(change: FileChange): string {
-  const a = change.before.split('\n');
-  const b = change.after.split('\n');
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const from = Math.max(0, start - 3);
-  const tail = Math.min(3, a.length - 1 - endA);
-  const context = (lines: string[]) => lines.map((l) => ` ${l}`);
-  return [
-    `--- a/${change.path}`,
-    `+++ b/${change.path}`,
-    `@@ -${from + 1},${endA + tail - from} +${from + 1},${endB + tail - from} @@`,
-    ...context(a.slice(from, start)),
-    ...a.slice(start, endA).map((l) => `-${l}`),
-    ...b.slice(start, endB).map((l) => `+${l}`),
-    ...context(a.slice(endA, endA + tail)),
-    '',
-  ].join('\n');
 }

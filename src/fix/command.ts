@@ -3,9 +3,11 @@ import type { RunResult } from '../analyze.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../findings.js';
 import { runGate } from '../gate/gate.js';
+import { pathShower } from '../report/paths.js';
 import { displayPath, formatText } from '../report/text.js';
 import { ALL_RULES } from '../rules.js';
-import { planChanges, unifiedDiff, writeAtomic } from './apply.js';
+import { planChanges, writeAtomic } from './apply.js';
+import { unifiedDiff } from './diff.js';
 
 export interface FixOptions {
   config: Config;
@@ -36,7 +38,10 @@ export async function runFix(patterns: string[], opts: FixOptions): Promise<numb
   const planned = planChanges(root, first.findings);
   for (const { finding, reason } of planned.skipped) opts.err(`gohazard: not fixed: ${where(finding)}: ${reason}\n`);
   if (opts.dryRun) {
-    for (const c of planned.changes) opts.out(unifiedDiff({ ...c, path: path.relative(cwd, path.join(root, c.path)) || c.path }));
+    for (const f of first.findings) if (!f.fix) opts.err(`gohazard: no fix: ${where(f)}: ${f.noFix ?? `${f.ruleId} offers no automatic fix`}\n`);
+    // Paths from the repository root, as `git apply` reads them from any folder of the checkout.
+    const fromTop = pathShower('root', root, cwd);
+    for (const c of planned.changes) opts.out(unifiedDiff({ ...c, path: fromTop(c.path) }));
     return first.failed ? 1 : 0;
   }
   if (planned.changes.length === 0) {

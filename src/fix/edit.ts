@@ -7,14 +7,26 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** A file's text as every edit of it needs it: split and hashed once, however many edits it gets. */
+export interface SourceText {
+  text: string;
+  lines: string[];
+  sha256: string;
+  bytes: number;
+}
+
+export function sourceText(text: string): SourceText {
+  return { text, lines: text.split('\n'), sha256: sha256(text), bytes: Buffer.byteLength(text) };
+}
+
 /**
  * The text of a reorder: one replacement of whole lines, from the first line that moves down to the last
  * that moves up. The moved statements take the comment lines right above them along, and are followed by
  * a blank line that sets them apart from the close sequence they now precede. Undefined when the source
  * does not have the shape the plan needs (two statements on one line).
  */
-export function reorderEdit(plan: ReorderPlan, source: string): Fix | undefined {
-  const lines = source.split('\n');
+export function reorderEdit(plan: ReorderPlan, source: SourceText): Fix | undefined {
+  const { lines } = source;
   const at = (line: number) => lines[line - 1] ?? '';
   const startsLine = (p: Pos) => at(lineOf(p)).slice(0, colOf(p) - 1).trim() === '';
   const isComment = (line: number) => at(line).trim().startsWith('//');
@@ -60,7 +72,7 @@ export function reorderEdit(plan: ReorderPlan, source: string): Fix | undefined 
   return {
     description: `Close first what sends, then what it sends on: move ${plan.movedCall} (line ${lineOf(first)}) up to line ${lineOf(plan.before)}, before ${plan.beforeCall} and what prepares it.`,
     path: plan.path,
-    sha256: sha256(source),
+    sha256: source.sha256,
     startLine: from,
     endLine: movedTo,
     text: `${out.join('\n')}\n`,

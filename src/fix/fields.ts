@@ -1,10 +1,11 @@
 import { allStmts, callsInStmt, forEachSubExpr, type CallExpr } from '../facts/calls.js';
 import type { Expr, Stmt } from '../ir.js';
+import type { Package } from '../program.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { typeString } from '../resolve/types.js';
 
 /** Functions followed from one side of a reorder; beyond, the move is not proven safe. */
-const REACH_LIMIT = 5000;
+export const REACH_LIMIT = 5000;
 
 /** Fields as `Type.field` (`?.field` when the type is unknown) that code and everything it may call writes and reads. */
 export interface FieldEffects {
@@ -18,29 +19,70 @@ export function fieldEffects(graph: CallGraph, fn: FuncNode, stmts: readonly Stm
   const out: FieldEffects = { writes: new Set(), reads: new Set(), complete: true };
   const seen = new Set<FuncNode>();
   const queue: FuncNode[] = [];
-  const follow = (call: CallExpr) => {
+  const follow = (caller: FuncNode, call: CallExpr) => {
     const info = graph.callInfo(call);
     if (info.kind !== 'resolved') return;
-    for (const { callee } of info.targets) {
+    for (const { callee, how } of info.targets) {
       if (seen.has(callee)) continue;
+      if (how === 'interface' && !sees(graph, caller, callee)) continue;
       seen.add(callee);
       queue.push(callee);
     }
   };
-  scan(graph, fn, stmts, out).forEach(follow);
+  scan(graph, fn, stmts, out).forEach((c) => follow(fn, c));
   while (queue.length) {
     if (seen.size > REACH_LIMIT) {
       out.complete = false;
       break;
     }
     const f = queue.pop()!;
-    scan(graph, f, f.decl.body ?? [], out).forEach(follow);
+    scan(graph, f, f.decl.body ?? [], out).forEach((c) => follow(f, c));
   }
   return out;
 }
 
-/** Whether a field one side writes is one the other reads; an unknown type matches any type's field of that name. */
-export function overlaps(writes: Set<string>, reads: Set<string>): boolean {
+interface Imports {
+  packages: Map<string, Package>;
+  /** Every package a package imports, directly or not, by import path. */
+  closures: Map<string, Set<string>>;
+}
+
+const importsOf = new WeakMap<CallGraph, Imports>();
+
+/**
+ * Whether an interface call in `caller` is followed to `callee`: when the callee's package is the caller's
+ * or one it imports, directly or not. Interface calls are resolved by method set over all the code loaded,
+ * so which implementations in importing packages they reach depends on the pattern (`./...` loads
+ * more than `./pkg/...`): an unrelated `Flush() error` of a package that imports the caller's made the same
+ * fix refused from one pattern and offered from the other. Code the caller's package cannot name is what it
+ * reaches only through values handed to it at run time, which the re-analysis of the fix still covers.
+ */
+function sees(graph: CallGraph, caller: FuncNode, callee: FuncNode): boolean {
+  const from = caller.pkg.importPath;
+  const to = callee.pkg.importPath;
+  if (from === to) return true;
+  let imports = importsOf.get(graph);
+  if (!imports) importsOf.set(graph, (imports = { packages: new Map(graph.funcs.map((f) => [f.pkg.importPath, f.pkg])), closures: new Map() }));
+  let closure = imports.closures.get(from);
+  if (!closure) {
+    closure = new Set<string>();
+    const queue = [from];
+    while (queue.length) {
+      for (const file of imports.packages.get(queue.pop()!)?.files ?? []) {
+        for (const imp of file.imports) {
+          if (closure.has(imp.path)) continue;
+          closure.add(imp.path);
+          queue.push(imp.path);
+        }
+      }
+    }
+    imports.closures.set(from, closure);
+  }
+  return closure.has(to);
+}
+
+/** A field one side writes that the other reads (as `Type.field`), if any; an unknown type matches any type's field of that name. */
+export function overlaps(writes: Set<string>, reads: Set<string>): string | undefined {
   const byName = (set: Set<string>) => {
     const m = new Map<string, Set<string>>();
     for (const k of set) {
@@ -54,9 +96,10 @@ export function overlaps(writes: Set<string>, reads: Set<string>): boolean {
   for (const [name, types] of byName(writes)) {
     const other = r.get(name);
     if (!other) continue;
-    if (types.has('?') || other.has('?') || [...types].some((t) => other.has(t))) return true;
+    const known = [...types].find((t) => t !== '?' && (other.has(t) || other.has('?'))) ?? [...other].find((t) => t !== '?' && types.has('?'));
+    if (known !== undefined || (types.has('?') && other.has('?'))) return `${known ?? '?'}.${name}`;
   }
-  return false;
+  return undefined;
 }
 
 /** Adds the fields f's statements write and read; returns their calls. */

@@ -3,7 +3,7 @@ import { lineOf } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, callsInStmt, type CallExpr } from '../facts/calls.js';
 import { accessOf, declaredBy, definiteWrites, type Access } from './access.js';
-import { fieldEffects, overlaps } from './fields.js';
+import { fieldEffects, overlaps, REACH_LIMIT } from './fields.js';
 
 /**
  * A proposed reorder, as plain data from the IR: the statements to move and where. The text edit is made
@@ -33,6 +33,15 @@ export interface ReorderPlan {
 
 type Block = readonly Stmt[];
 
+/** Why no reorder is offered: said by `gohazard fix --dry-run`. */
+export interface Refusal {
+  refused: string;
+}
+
+function refuse(refused: string): Refusal {
+  return { refused };
+}
+
 /**
  * The fix for "fn closes at `closeAt` then sends at `sendAt`" (call sites in fn's body): move the statement
  * that reaches the send before the one that closes, when they are siblings in one block and nothing between
@@ -46,14 +55,16 @@ export function planReorder(
   sendAt: Pos,
   /** Whether a call may close the channel too: moving such a call first only moves the close. */
   closes: (call: CallExpr) => boolean,
-): ReorderPlan | undefined {
+  /** Why moving the first statements before the second would leave a blocking operation without its partner, if it would. */
+  crosses: (moved: readonly Stmt[], between: readonly Stmt[]) => string | undefined,
+): ReorderPlan | Refusal {
   const body = fn.decl.body;
-  if (!body) return undefined;
+  if (!body) return refuse('the function has no body');
   const sibling = siblings(body, closeAt, sendAt);
-  if (!sibling) return undefined;
+  if (!sibling) return refuse('the close and the send are not two statements of one block');
   const { block, i, j } = sibling;
   const first = block[j]!;
-  if (first.k === 'defer' || first.k === 'go' || block[i]!.k === 'defer') return undefined;
+  if (first.k === 'defer' || first.k === 'go' || block[i]!.k === 'defer') return refuse('a defer or go statement would move');
   const file = fn.file;
 
   // The moved unit: the call and the error checks right after it (`if err != nil { log }`).
@@ -62,7 +73,8 @@ export function planReorder(
   while (end < block.length && isCheckOf(block[end]!, assigned)) end++;
   const moved = block.slice(j, end);
   const m = accessOf(moved, file, false);
-  if (m.leaves || m.defers || m.calls.some(closes)) return undefined;
+  if (m.leaves || m.defers) return refuse('the statements to move return, jump or defer');
+  if (m.calls.some(closes)) return refuse('the statement to move closes the channel too: moving it would only move the close');
 
   // Statements that only prepare the close (`en := ei.engine`) stay with it: the move goes before them too.
   let k = i;
@@ -76,34 +88,40 @@ export function planReorder(
   }
   const between = block.slice(k, j);
   const s = accessOf(between, file, true);
-  if (s.leaves || s.defers) return undefined;
-  if (intersects(m.exposed, s.writes) || intersects(s.exposed, m.writes)) return undefined;
+  if (s.leaves || s.defers) return refuse('a return, jump or defer lies between the close and the send');
+  const crossed = crosses(moved, between);
+  if (crossed !== undefined) return refuse(crossed);
+  if (intersects(m.exposed, s.writes) || intersects(s.exposed, m.writes)) return refuse('the send needs a variable the close sequence sets (or sets one it reads)');
   // Fields, through every call on both sides: the channel operations differ, the data must not flow between them.
   const mf = fieldEffects(graph, fn, moved);
   const sf = fieldEffects(graph, fn, between);
-  if (!mf.complete || !sf.complete || overlaps(sf.writes, mf.reads) || overlaps(mf.writes, sf.reads)) return undefined;
+  if (!mf.complete || !sf.complete) return refuse(`the calls reach more than ${REACH_LIMIT} functions: their fields were not all checked`);
+  const written = overlaps(sf.writes, mf.reads);
+  if (written !== undefined) return refuse(`the code to move reads ${fieldText(written)}, which the code it would move before writes`);
+  const read = overlaps(mf.writes, sf.reads);
+  if (read !== undefined) return refuse(`the code to move writes ${fieldText(read)}, which the code it would move before reads`);
   // Both assign v: afterwards v holds what the statements moved over left in it, so nothing may read it next.
-  for (const v of m.writes) if (s.writes.has(v) && liveAfter(v, block, end, block === body, fn)) return undefined;
+  for (const v of m.writes) if (s.writes.has(v) && liveAfter(v, block, end, block === body, fn)) return refuse(`both sides assign ${v}, which is read afterwards`);
 
   // Declarations: a variable the moved code assigns but the statements moved over declare.
   // Names already declared in this block where the moved code lands: a `:=` of them only assigns.
   const outer = new Set(block.slice(0, k).flatMap(declaredBy));
   if (block === body) for (const p of [...fn.decl.params, ...fn.decl.results, ...(fn.decl.recv ? [fn.decl.recv] : [])]) if (p.name) outer.add(p.name);
   const declareAfter = redeclare(first, s, outer, m);
-  if (declareAfter === null) return undefined;
+  if (declareAfter === null) return refuse('no declaration of the moved variables would be correct after the move');
   const undeclareAfter: Pos[] = [];
   if (declareAfter !== undefined) {
     const known = new Set([...outer, ...definiteWrites(first)]);
     for (const st of between) {
       const names = declaredBy(st);
-      if (st.k === 'var' && names.some((n) => known.has(n))) return undefined;
+      if (st.k === 'var' && names.some((n) => known.has(n))) return refuse('a var declaration moved over would redeclare a name');
       if (st.k === 'assign' && names.length > 0 && names.every((n) => known.has(n))) undeclareAfter.push(afterTargets(st.lhs));
       names.forEach((n) => known.add(n));
     }
   }
   const next = block[end];
   // The end of a nested block is not in the IR: only the function body's closing brace is.
-  if (!next && block !== body) return undefined;
+  if (!next && block !== body) return refuse('the send ends a nested block');
   return {
     path: file.path,
     bytes: file.bytes,
@@ -132,6 +150,11 @@ function redeclare(first: Stmt, s: Access, outer: Set<string>, m: Access): Pos |
   if (!needs.every((v) => names.includes(v))) return null;
   if (names.some((n) => !s.declared.has(n) && !outer.has(n))) return null;
   return afterTargets(first.lhs);
+}
+
+/** `T.f`, or for a field of a type not known, `a field f` (which matches any type's). */
+function fieldText(key: string): string {
+  return key.startsWith('?.') ? `a field ${key.slice(2)} (of a type not known)` : key;
 }
 
 function afterTargets(lhs: Expr[]): Pos {

@@ -4,6 +4,7 @@ import Go from 'tree-sitter-go';
 import { SummaryStore } from '../cache/store.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
+import { reparseBuiltinCalls, restoreNames } from './builtins.js';
 import { summarize } from './summarize.js';
 
 export interface ParseConfig {
@@ -110,13 +111,20 @@ export class FileParser {
     const limit = (this.config.parseTimeLimitMs ?? parseTimeLimitMs)(bytes.length);
     const start = performance.now();
     // Called every hundred or so parser steps; returning true stops the parse, which then gives no tree.
-    const tree = this.parser.parse(src, undefined, { progressCallback: () => performance.now() - start > limit }) as Parser.Tree | undefined;
+    const parse = (text: string) => this.parser.parse(text, undefined, { progressCallback: () => performance.now() - start > limit }) as Parser.Tree | undefined;
+    const tree = parse(src);
     if (!tree) {
       // A stopped parse would otherwise resume on the next call, with the next file's text.
       this.parser.reset();
       return { kind: 'skipped', reason: `parsing took longer than ${Math.round(limit / 100) / 10} s (tree-sitter's error recovery is slow on this file's syntax errors); fix them or exclude the file` };
     }
-    const json = JSON.stringify(summarize(tree, src, ''));
+    // Go 1.26's `new(expr)` is a syntax error to this grammar: parsed again as an ordinary call.
+    const again = tree.rootNode.hasError ? reparseBuiltinCalls(src, tree, parse) : undefined;
+    // Out of time in a reparse: the first tree stands, and the parser must not resume the stopped parse.
+    if (performance.now() - start > limit) this.parser.reset();
+    const summary = summarize(again?.tree ?? tree, again?.src ?? src, '');
+    if (again) restoreNames(summary, again.renamed);
+    const json = JSON.stringify(summary);
     if (!this.store || !key || !found) return { kind: 'summary', json };
     const writeError = this.store.put(key, json);
     const outcome: WireOutcome = { kind: 'summary', json, cache: 'stored' };

@@ -1,26 +1,26 @@
 import type { Finding, Severity } from '../findings.js';
-import { displayPath } from './text.js';
 
 /**
  * GitHub Actions workflow commands: one `::error file=...,line=...,col=...,title=...::message` per finding,
- * which GitHub shows as annotations on the pull request's diff. Paths are relative to the working
- * directory, which in a workflow is the checkout (the repository root).
+ * which GitHub shows as annotations on the pull request's diff. GitHub matches `file=` against the
+ * repository's paths, so by default (`--path-mode root`) they are relative to the git top level, also
+ * when gohazard runs in a subfolder (`working-directory:`).
  */
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
 
-export function formatGithub(findings: Finding[], root: string, cwd: string): string {
+export function formatGithub(findings: Finding[], show: (rel: string) => string): string {
   return findings
     .map((f) => {
       const l = f.location;
       const props = [
-        `file=${displayPath(root, l.path, cwd)}`,
+        `file=${show(l.path)}`,
         `line=${l.line}`,
         `col=${l.col}`,
         ...(l.endLine !== undefined ? [`endLine=${l.endLine}`] : []),
         ...(l.endCol !== undefined ? [`endColumn=${l.endCol}`] : []),
         `title=gohazard ${f.ruleId}`,
       ];
-      const related = f.related.map((r) => `${r.message} at ${displayPath(root, r.location.path, cwd)}:${r.location.line}:${r.location.col}`);
+      const related = f.related.map((r) => `${r.message} at ${show(r.location.path)}:${r.location.line}:${r.location.col}`);
       const message = related.length ? `${f.message} (${related.join('; ')})` : f.message;
       return `::${COMMAND[f.severity]} ${props.map(escapeProperty).join(',')}::${escapeData(message)}\n`;
     })

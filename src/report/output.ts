@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { severityOverride, type Config } from '../config.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -12,13 +11,19 @@ import { formatJson } from './json.js';
 import { formatSarif } from './sarif.js';
 import { formatText, type TextStyle } from './text.js';
 import { formatCheckstyle, formatJunit } from './xml.js';
-import { gitProvenance, gitTopLevel } from './vcs.js';
+import { pathShower, sourceRoot, type PathMode } from './paths.js';
+import { gitProvenance } from './vcs.js';
 
 export const FORMATS = ['text', 'json', 'sarif', 'github', 'checkstyle', 'junit-xml', 'code-climate'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
   cwd: string;
+  /**
+   * What paths are relative to (see paths.ts); SARIF's are always relative to `%SRCROOT%`, the git top
+   * level. Default: `root`, except the text report's, relative to the working directory as a compiler's are.
+   */
+  pathMode?: PathMode;
   /** The rules of this run (disabled ones left out), including the suppression checks. */
   rules: readonly RuleMeta[];
   config: Config;
@@ -35,19 +40,23 @@ export interface RenderOptions {
 /** The report in one format, plus notes for stderr (what SARIF had to leave out to stay within GitHub's limits). */
 export function render(format: Format, outcome: GateOutcome, opts: RenderOptions): { text: string; notes: string[] } {
   const { result, findings } = outcome;
+  const show = pathShower(opts.pathMode ?? 'root', result.root, opts.cwd);
   switch (format) {
-    case 'text':
-      return { text: formatText(findings, result.root, opts.cwd, opts.text), notes: [] };
-    case 'github':
-      return { text: formatGithub(findings, result.root, opts.cwd), notes: [] };
-    case 'checkstyle':
-      return { text: formatCheckstyle(findings, result.root, opts.cwd), notes: [] };
-    case 'junit-xml':
-      return { text: formatJunit(findings, result.root, opts.cwd), notes: [] };
-    case 'code-climate': {
-      const { rootInSrcRoot } = sourceRoot(result.root);
-      return { text: formatCodeClimate(findings, (rel) => (rootInSrcRoot ? `${rootInSrcRoot}/${rel}` : rel)), notes: [] };
+    case 'text': {
+      const mode = opts.pathMode ?? 'cwd';
+      if (mode !== 'root') return { text: formatText(findings, result.root, mode === 'cwd' ? opts.cwd : undefined, opts.text), notes: [] };
+      // The root as git names it, so that paths come out relative to the top level even through a symlink.
+      const { srcRoot, rootInSrcRoot } = sourceRoot(result.root);
+      return { text: formatText(findings, path.join(srcRoot, rootInSrcRoot), srcRoot, opts.text), notes: [] };
     }
+    case 'github':
+      return { text: formatGithub(findings, show), notes: [] };
+    case 'checkstyle':
+      return { text: formatCheckstyle(findings, show), notes: [] };
+    case 'junit-xml':
+      return { text: formatJunit(findings, show), notes: [] };
+    case 'code-climate':
+      return { text: formatCodeClimate(findings, show), notes: [] };
     case 'json':
       return { text: formatJson({ ...result, findings }, opts.stats), notes: [] };
     case 'sarif': {
@@ -75,22 +84,6 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
 function diagnosticText(d: Diagnostic): string {
   const where = d.path === undefined ? '' : `${d.path}${d.line === undefined ? '' : `:${d.line}:${d.col ?? 1}`}: `;
   return `${where}${d.message}`;
-}
-
-/**
- * `%SRCROOT%` and the root's place in it: the git top level when the root is inside a checkout (git
- * prints it with symlinks resolved, so the root is too before comparing), else the root itself.
- */
-function sourceRoot(root: string): { srcRoot: string; rootInSrcRoot: string } {
-  const top = gitTopLevel(root);
-  let rel: string | undefined;
-  try {
-    rel = top === undefined ? undefined : path.relative(realpathSync(top), realpathSync(root));
-  } catch {
-    rel = undefined;
-  }
-  if (top === undefined || rel === undefined || rel.startsWith('..') || path.isAbsolute(rel)) return { srcRoot: root, rootInSrcRoot: '' };
-  return { srcRoot: top, rootInSrcRoot: rel.split(path.sep).join('/') };
 }
 
 function withProvenance(root: string) {

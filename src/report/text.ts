@@ -19,7 +19,7 @@ export interface TextStyle {
  * Control characters in paths and messages (a file named with a newline or an escape sequence) are
  * printed escaped: one finding stays one line, and a name cannot drive the terminal.
  */
-export function formatText(findings: Finding[], root: string, cwd: string, style: TextStyle = {}): string {
+export function formatText(findings: Finding[], root: string, cwd: string | undefined, style: TextStyle = {}): string {
   const paint = style.color ? PAINT : PLAIN;
   const sources = new SourceLines(root);
   return findings
@@ -115,14 +115,15 @@ export function wrap(text: string, width: number): string {
 }
 
 /** An indented line under the finding: what the fix changes and how to apply it. */
-function fixHint(f: Finding, root: string, cwd: string): string {
+function fixHint(f: Finding, root: string, cwd: string | undefined): string {
   if (!f.fix) return '';
   return `  fix: ${escapeControls(displayPath(root, f.fix.path, cwd))}:${f.fix.startLine}: ${f.fix.description} Apply with \`gohazard fix\`.\n`;
 }
 
-/** Relative to the working directory when below it, absolute otherwise. */
-export function displayPath(root: string, rel: string, cwd: string): string {
+/** Relative to the folder `cwd` when below it, absolute otherwise (always, without one: `--path-mode absolute`). */
+export function displayPath(root: string, rel: string, cwd: string | undefined): string {
   const abs = path.join(root, rel);
+  if (cwd === undefined) return abs;
   const r = path.relative(cwd, abs);
   return r.startsWith('..') || path.isAbsolute(r) ? abs : r;
 }

@@ -1,5 +1,4 @@
 import type { Finding, Severity } from '../findings.js';
-import { displayPath } from './text.js';
 
 /**
  * The two XML reports CI servers read, in the shapes golangci-lint writes them: checkstyle (Jenkins
@@ -8,9 +7,9 @@ import { displayPath } from './text.js';
  */
 const CHECKSTYLE_SEVERITY: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'info' };
 
-export function formatCheckstyle(findings: Finding[], root: string, cwd: string): string {
+export function formatCheckstyle(findings: Finding[], show: (rel: string) => string): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<checkstyle version="5.0">'];
-  for (const [file, list] of byFile(findings, root, cwd)) {
+  for (const [file, list] of byFile(findings, show)) {
     out.push(`  <file name="${esc(file)}">`);
     for (const f of list) {
       out.push(
@@ -23,9 +22,9 @@ export function formatCheckstyle(findings: Finding[], root: string, cwd: string)
   return `${out.join('\n')}\n`;
 }
 
-export function formatJunit(findings: Finding[], root: string, cwd: string): string {
+export function formatJunit(findings: Finding[], show: (rel: string) => string): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="gohazard" tests="${findings.length}" failures="${findings.length}">`];
-  for (const [file, list] of byFile(findings, root, cwd)) {
+  for (const [file, list] of byFile(findings, show)) {
     out.push(`  <testsuite name="${esc(file)}" tests="${list.length}" errors="0" failures="${list.length}">`);
     for (const f of list) {
       const where = `${file}:${f.location.line}:${f.location.col}`;
@@ -42,11 +41,13 @@ export function formatJunit(findings: Finding[], root: string, cwd: string): str
 }
 
 /** Findings grouped by displayed path, in the order they come (sorted by path already). */
-function byFile(findings: Finding[], root: string, cwd: string): Map<string, Finding[]> {
+function byFile(findings: Finding[], show: (rel: string) => string): Map<string, Finding[]> {
   const files = new Map<string, Finding[]>();
   for (const f of findings) {
-    const file = displayPath(root, f.location.path, cwd);
-    files.set(file, [...(files.get(file) ?? []), f]);
+    const file = show(f.location.path);
+    const list = files.get(file);
+    if (list) list.push(f);
+    else files.set(file, [f]);
   }
   return files;
 }
