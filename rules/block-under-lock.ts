@@ -1,4 +1,4 @@
-import { displayId, shortName } from '../src/facts/chanfacts.js';
+import { displayId, shortName } from '../src/facts/names.js';
 import type { Meet, MeetKind } from '../src/facts/locks.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Rule } from '../src/rule.js';

@@ -1,4 +1,4 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { unpartnered, type Unpartnered } from '../src/facts/partners.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';

@@ -1,5 +1,5 @@
 import type { Pos } from '../src/ir.js';
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/leaks.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';

@@ -1,4 +1,4 @@
-import { displayId, shortName } from '../src/facts/chanfacts.js';
+import { displayId, shortName } from '../src/facts/names.js';
 import type { LockMode, LockOrder } from '../src/facts/locks.js';
 import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';

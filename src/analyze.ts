@@ -12,7 +12,7 @@ import { parseAll } from './parse/pool.js';
 import { buildProgram, settlePackageClauses, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
-import { ChannelFacts } from './facts/chanfacts.js';
+import { SyncFacts } from './facts/engine.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
@@ -302,7 +302,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     blame(undefined);
     const t0 = performance.now();
     let graph: CallGraph;
-    let facts: ChannelFacts;
+    let facts: SyncFacts;
     let program: Program;
     const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
     const ruleTimes: Record<string, number> = {};
@@ -316,7 +316,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       graph = buildCallGraph(program, index);
       const tResolve = performance.now();
       phase('channel facts');
-      facts = new ChannelFacts(graph);
+      facts = new SyncFacts(graph);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
     } catch (err) {

@@ -2,8 +2,13 @@ import type { Expr, Pos, Stmt, TypeExpr } from '../ir.js';
 import { exprKey } from '../irutil.js';
 import type { CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from './calls.js';
-import type { Atom } from './conditions.js';
-import { FRESH, MADE, shortName, walkGuarded, type ChanId, type ChannelFacts, type Step } from './chanfacts.js';
+import type { Atom } from './conditions/atoms.js';
+import type { Step } from './effects/types.js';
+import type { SyncFacts } from './engine.js';
+import { walkGuarded } from './guarded.js';
+import type { ChanId } from './identity/ids.js';
+import { FRESH, MADE } from './identity/roots.js';
+import { shortName } from './names.js';
 
 /** Write (`Lock`) or read (`RLock`) side of a mutex. */
 export type LockMode = 'w' | 'r';
@@ -257,8 +262,8 @@ export class LockFacts {
   /** Reacquires and lock-order edges already noted: loops visit their acquisitions more than once. */
   private readonly seen = new Set<string>();
 
-  constructor(private readonly facts: ChannelFacts) {
-    const sccs = facts.sccs();
+  constructor(private readonly facts: SyncFacts) {
+    const sccs = facts.sccs;
     const candidates = this.lockers();
     for (const scc of sccs) {
       if (!scc.some((n) => candidates.has(n))) continue;
@@ -353,13 +358,13 @@ export class LockFacts {
         if (!body || !graph.sites(node).some((s) => libraryName(s.info) === 'sync.NewCond')) continue;
         const note = (id: ChanId | undefined, make: CallExpr) => {
           const arg = make.args[0];
-          const lock = arg?.k === 'unary' && arg.op === '&' ? this.facts.idOf(node, arg.x) : undefined;
+          const lock = arg?.k === 'unary' && arg.op === '&' ? this.facts.ids.idOf(node, arg.x) : undefined;
           if (id === undefined || !/^(field|global):/.test(id)) return;
           out.set(id, lock !== undefined && (!out.has(id) || out.get(id) === lock) ? lock : null);
         };
         for (const st of allStmts(body)) {
           if (st.k !== 'assign' || st.lhs.length !== st.rhs.length) continue;
-          st.rhs.forEach((r, i) => isNewCond(r) && note(this.facts.idOf(node, st.lhs[i]!), r));
+          st.rhs.forEach((r, i) => isNewCond(r) && note(this.facts.ids.idOf(node, st.lhs[i]!), r));
         }
         forEachExpr(body, (e) => {
           if (e.k !== 'composite') return;
@@ -387,7 +392,7 @@ export class LockFacts {
     for (const site of this.facts.graph.sites(node)) {
       if (primitiveOf(site.info)) return true;
       if (site.call.fn.k === 'id' && maybeValue(site.info) && this.methodValue(node, site.call.fn.name)) return true;
-      if (this.facts.targetsOf(node, site.call).some((t) => this.effects.has(t.callee))) return true;
+      if (this.facts.dispatch.targetsOf(node, site.call).some((t) => this.effects.has(t.callee))) return true;
     }
     return false;
   }
@@ -396,7 +401,7 @@ export class LockFacts {
   private *preciseCalls(node: FuncNode): Generator<[CallExpr, FuncNode]> {
     const w = this.walked.get(node);
     const calls = w ? w.calls.keys() : this.facts.graph.sites(node).flatMap((s) => (s.mode === 'call' ? [s.call] : []));
-    for (const call of calls) for (const t of this.facts.targetsOf(node, call)) if (t.precise) yield [call, t.callee];
+    for (const call of calls) for (const t of this.facts.dispatch.targetsOf(node, call)) if (t.precise) yield [call, t.callee];
   }
 
   /**
@@ -409,7 +414,7 @@ export class LockFacts {
     for (const [node, w] of this.walked) {
       for (const [call, st] of w.calls) {
         if (st.must.size === 0) continue;
-        for (const t of this.facts.targetsOf(node, call)) if (t.precise && !out.has(t.callee)) out.add(t.callee), frontier.push(t.callee);
+        for (const t of this.facts.dispatch.targetsOf(node, call)) if (t.precise && !out.has(t.callee)) out.add(t.callee), frontier.push(t.callee);
       }
     }
     for (let depth = 1; depth < MAX_STEPS && frontier.length; depth++) {
@@ -454,7 +459,7 @@ export class LockFacts {
     const out = new Map<string, LockOp>((w?.direct ?? []).map((op) => [keyOf(op), op]));
     for (const [call, callee] of this.preciseCalls(node)) {
       const st = w?.calls.get(call);
-      for (const op of this.liftTakes(node, call, callee, st?.conds ?? this.facts.enclosingConds(node, call))) {
+      for (const op of this.liftTakes(node, call, callee, st?.conds ?? this.facts.conds.enclosingConds(node, call))) {
         if (out.size >= MAX_TAKES) return [...out.values()];
         const key = keyOf(op);
         if (!st?.may.has(key) && !out.has(key)) out.set(key, op);
@@ -467,7 +472,7 @@ export class LockFacts {
   private checkCalls(node: FuncNode, w: Walked): void {
     for (const [call, st] of w.calls) {
       if (st.must.size === 0) continue;
-      for (const t of this.facts.targetsOf(node, call)) {
+      for (const t of this.facts.dispatch.targetsOf(node, call)) {
         if (!t.precise) continue;
         for (const op of this.liftTakes(node, call, t.callee, st.conds)) this.noteAcquire(node, st.must, op);
       }
@@ -577,8 +582,8 @@ export class LockFacts {
     // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex.
     const owner = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? `${t.path}.${t.name}` : undefined;
     const embeds = owner !== undefined;
-    const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.idOf(node, x);
-    const base = this.facts.condRoot(node, x);
+    const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.ids.idOf(node, x);
+    const base = this.facts.ids.condRoot(node, x);
     if (id === undefined || base === undefined) return undefined;
     const root = embeds ? `${base}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
@@ -606,12 +611,12 @@ export class LockFacts {
    */
   private lift(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp, step: Step, conds: ReadonlySet<Atom>): LockOp | undefined {
     if (op.steps.length >= MAX_STEPS) return undefined;
-    const id = this.facts.mapId(op.id, node, callee, call);
+    const id = this.facts.ids.mapId(op.id, node, callee, call);
     if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
     const receiver = this.receiverOf(call, callee);
-    const mapped = this.facts.mapConds(node, callee, op.conds, call, receiver);
+    const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
     if (mapped === false) return undefined;
-    const root = op.root.startsWith('global:') ? op.root : this.facts.liftRoot(node, callee, op.root, call, receiver);
+    const root = op.root.startsWith('global:') ? op.root : this.facts.ids.liftRoot(node, callee, op.root, call, receiver);
     if (root === undefined || root === FRESH || root === MADE) return undefined;
     return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
   }
@@ -621,10 +626,10 @@ export class LockFacts {
    * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
    */
   private receiverOf(through: CallExpr, callee: FuncNode): Expr | undefined {
-    const x = this.facts.receiverFor(through, callee);
+    const x = this.facts.dispatch.receiverFor(through, callee);
     const recv = callee.decl.recv;
     if (!x || !recv) return undefined;
-    const info = this.facts.graph.callInfo(this.facts.calledAs(through));
+    const info = this.facts.graph.callInfo(this.facts.dispatch.calledAs(through));
     const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
     const field = promoted ? typeName(recv.type) : undefined;
     return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
@@ -645,7 +650,7 @@ export class LockFacts {
     const inSelect = selectCases(node);
     /** The last visit of each operation: a loop's fixpoint. */
     const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean): LockState => {
-      const id = this.facts.idOf(node, x);
+      const id = this.facts.ids.idOf(node, x);
       if (id === undefined || (s.must.size === 0 && s.took.size === 0)) return s;
       const took = [...new Set([...s.took].map((k) => k.slice(0, k.indexOf('\0'))))];
       meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()], took });
@@ -694,7 +699,7 @@ export class LockFacts {
       let out = lifted.get(call);
       if (out) return out;
       out = [];
-      for (const t of this.facts.targetsOf(node, call)) {
+      for (const t of this.facts.dispatch.targetsOf(node, call)) {
         const sum = this.effects.get(t.callee);
         if (!sum) continue;
         const step: Step = { node, pos: call.pos, message: `calls ${shortName(t.callee)}` };
@@ -722,7 +727,7 @@ export class LockFacts {
       }
       if (how !== 'sync') return s;
       // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
-      if (this.facts.targetsOf(node, call).some((t) => t.precise)) calls.set(call, { must: s.must, may: s.may, conds });
+      if (this.facts.dispatch.targetsOf(node, call).some((t) => t.precise)) calls.set(call, { must: s.must, may: s.may, conds });
       for (const t of effects) {
         if (!t.precise) continue;
         // What releases a lock handed to a returned handle is not ours to name: held, but not certainly.
@@ -731,7 +736,7 @@ export class LockFacts {
       return s;
     };
 
-    const exits = this.facts.memoized(() =>
+    const exits = this.facts.effects.memoized(() =>
       walkGuarded<LockState>(
         node,
         this.facts,
@@ -769,7 +774,7 @@ export class LockFacts {
           },
           rebind: (targets, s) => {
             // A local bound again names another object: what was held through it is no longer known.
-            const names = targets.flatMap((t) => (t.k === 'id' ? [this.facts.localKey(node, t) ?? t.name] : []));
+            const names = targets.flatMap((t) => (t.k === 'id' ? [this.facts.ids.localKey(node, t) ?? t.name] : []));
             if (names.length === 0 || s.must.size === 0) return s;
             const gone = (k: string) => names.some((n) => k.split('\0')[1] === n || k.split('\0')[1]!.startsWith(`${n}.`));
             if (![...s.must.keys()].some(gone)) return s;
