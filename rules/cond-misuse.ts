@@ -1,6 +1,6 @@
 import type { ChanId } from '../src/facts/identity/ids.js';
 import { shortName } from '../src/facts/names.js';
-import { syncMeet } from '../src/facts/locks.js';
+import { syncMeet } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
 import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';

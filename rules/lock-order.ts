@@ -1,5 +1,5 @@
 import { displayId, shortName } from '../src/facts/names.js';
-import type { LockMode, LockOrder } from '../src/facts/locks.js';
+import type { LockMode, LockOrder } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { TypeExpr } from '../src/ir.js';

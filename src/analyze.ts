@@ -15,7 +15,7 @@ import { callStats, type CallStats } from './resolve/stats.js';
 import { SyncFacts } from './facts/engine.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
-import { LockFacts } from './facts/locks.js';
+import { LockFacts } from './facts/locks/facts.js';
 import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';

@@ -1,7 +1,7 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
 import type { SyncFacts } from './facts/engine.js';
-import type { LockFacts } from './facts/locks.js';
+import type { LockFacts } from './facts/locks/facts.js';
 import type { CallGraph } from './resolve/callgraph.js';
 
 /**
@@ -37,7 +37,7 @@ export interface RuleContext {
   graph: CallGraph;
   /** Per-function channel facts: may-close and may-send with witness paths (src/facts/engine.ts). */
   facts: SyncFacts;
-  /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks.ts). */
+  /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks/). */
   locks: LockFacts;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
