@@ -1,7 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
-import { lifecycleHazards, type LifecycleHazard } from '../src/facts/lifecycle.js';
-import { sequenceHazards } from '../src/facts/sequence.js';
+import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
+import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {

@@ -2,7 +2,7 @@ import type { OpFact } from '../src/facts/effects/types.js';
 import type { SyncFacts } from '../src/facts/engine.js';
 import { displayId, shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
-import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
+import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
 import { planReorder } from '../src/fix/reorder.js';

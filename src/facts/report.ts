@@ -1,3 +1,6 @@
+/**
+ * Witness paths as report data: the locations, flows and "via" texts that rules build findings from.
+ */
 import type { Flow, Location } from '../findings.js';
 import { colOf, lineOf, type Pos } from '../ir.js';
 import type { OpFact, Step } from './effects/types.js';

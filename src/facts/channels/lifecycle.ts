@@ -1,11 +1,15 @@
-import type { Expr, Pos } from '../ir.js';
-import { exprKey } from '../irutil.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, callsInStmt, type CallExpr } from './calls.js';
-import type { OpFact } from './effects/types.js';
-import type { SyncFacts } from './engine.js';
-import { walkGuarded } from './guarded.js';
-import type { ChanId } from './identity/ids.js';
+/**
+ * Restartable lifecycles: "can a teardown's guarded close run twice across a restart?" — a setup
+ * path that re-arms the close's guard and returns before it makes the channel anew.
+ */
+import type { Expr, Pos } from '../../ir.js';
+import { exprKey } from '../../irutil.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
+import type { OpFact } from '../effects/types.js';
+import type { SyncFacts } from '../engine.js';
+import { walkGuarded } from '../guarded.js';
+import type { ChanId } from '../identity/ids.js';
 
 /**
  * Lifecycles that restart: a teardown (`Stop`) closes a channel field under a guard (a `sync.Once`,

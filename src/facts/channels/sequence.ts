@@ -1,13 +1,17 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
-import { callsRecover } from './goroutines/defers.js';
-import { contextAt, NO_LOCKS, type CalleeOp, type OpFact } from './effects/types.js';
-import type { SyncFacts } from './engine.js';
-import { NO_GUARDS, walkGuarded, type GuardedDomain, type GuardState } from './guarded.js';
-import type { ChanId } from './identity/ids.js';
-import { FRESH, MADE } from './identity/roots.js';
-import { contradicts, mentions, parseAtom, type Atom } from './conditions/atoms.js';
+/**
+ * Orderings inside one function: "does a close run before a send, or twice, on one path?" — the
+ * channel effects and their guards walked in order, for send-after-close and double-close.
+ */
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from '../calls.js';
+import { callsRecover } from '../goroutines/defers.js';
+import { contextAt, NO_LOCKS, type CalleeOp, type OpFact } from '../effects/types.js';
+import type { SyncFacts } from '../engine.js';
+import { NO_GUARDS, walkGuarded, type GuardedDomain, type GuardState } from '../guarded.js';
+import type { ChanId } from '../identity/ids.js';
+import { FRESH, MADE } from '../identity/roots.js';
+import { contradicts, mentions, parseAtom, type Atom } from '../conditions/atoms.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules

@@ -1,8 +1,12 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
-import { walkFunction } from '../flow/walk.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from './calls.js';
-import type { SyncFacts } from './engine.js';
+/**
+ * Goroutine leaks on channels: "can a goroutine block forever on a send nobody will receive?" — the
+ * function made the channel, unbuffered, and can return without receiving from it.
+ */
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import { walkFunction } from '../../flow/walk.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**

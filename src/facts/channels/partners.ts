@@ -1,7 +1,11 @@
-import type { Pos, Stmt } from '../ir.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, literalsOf, stmtsInLoops } from './calls.js';
-import type { SyncFacts } from './engine.js';
+/**
+ * Channel partners: "can anything ever match this channel operation?" — a local channel nothing in
+ * the program receives from (or sends on).
+ */
+import type { Pos, Stmt } from '../../ir.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, literalsOf, stmtsInLoops } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /** A channel operation that nothing in the program can ever match. */
