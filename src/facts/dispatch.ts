@@ -8,6 +8,7 @@ import { builtinArg } from '../irutil.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, SiteInfo } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsInSimple, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
+import { run, type Steps } from './steps.js';
 
 /** What a call may run, and whether it waits for goroutines started before it. */
 interface CallShape {
@@ -85,30 +86,58 @@ export class Dispatch {
 
   /** Asked of every call many times over (facts, guards, waits): worked out once per CallInfo. */
   shapeOf(node: FuncNode, call: CallExpr): CallShape {
-    if (call.fn.k === 'funclit') return this.argShape(node, call);
+    return this.knownShape(node, call) ?? run(this.shapeSteps(node, call));
+  }
+
+  /** The shape of a call when no other call's shape is needed for it: all but the first of each CallInfo. */
+  private knownShape(node: FuncNode, call: CallExpr): CallShape | undefined {
+    if (call.fn.k === 'funclit') return this.argShapes.get(call);
     const info = this.graph.callInfo(call);
     let shape: CallShape | undefined;
-    if (info.kind === 'resolved') {
-      shape = this.shapes.get(info);
-      if (!shape) this.shapes.set(info, (shape = this.resolvedShape(info)));
-    } else if (info.kind === 'external') {
+    if (info.kind === 'resolved') shape = this.shapes.get(info);
+    else if (info.kind === 'external') {
       shape = this.externalShapes.get(info.name);
       if (!shape) this.externalShapes.set(info.name, (shape = ONCE_RE.test(info.name) ? BY_ARGS : WAIT_RE.test(info.name) ? WAITS : NO_SHAPE));
     } else return NO_SHAPE;
-    return shape === BY_ARGS ? this.argShape(node, call) : shape;
+    return shape === BY_ARGS ? this.argShapes.get(call) : shape;
   }
 
-  private resolvedShape(info: CallInfo & { kind: 'resolved' }): CallShape {
+  /**
+   * shapeOf as steps: a call's shape can need its targets' bodies' (a wrapper of a wrapper of a wait),
+   * as deep as call chains go.
+   */
+  private *shapeSteps(node: FuncNode, call: CallExpr): Steps<CallShape> {
+    const known = this.knownShape(node, call);
+    if (known) return known;
+    const info = call.fn.k === 'funclit' ? undefined : this.graph.callInfo(call);
+    if (info?.kind === 'resolved' && !this.shapes.has(info)) {
+      const shape = (yield this.resolvedSteps(info)) as CallShape;
+      this.shapes.set(info, shape);
+      if (shape !== BY_ARGS) return shape;
+    }
+    return (yield this.argSteps(node, call)) as CallShape;
+  }
+
+  private *resolvedSteps(info: CallInfo & { kind: 'resolved' }): Steps<CallShape> {
     // sync.Once.Do and WaitGroup.Wait are external when the standard library is not in the checkout.
     const name = libraryName(info) ?? '';
     if (ONCE_RE.test(name)) return BY_ARGS;
     const targets = this.dispatchTargets(info.targets);
-    const waits = WAIT_RE.test(name) || (targets.length > 0 && targets.every((t) => t.precise && this.waitsAlways(t.callee)));
+    let waits = WAIT_RE.test(name);
+    // Else a wait when every target is a precise wrapper that always waits; the first that is not decides.
+    if (!waits && targets.length > 0) {
+      waits = true;
+      for (const t of targets) {
+        if (t.precise && ((yield this.waitsSteps(t.callee)) as boolean)) continue;
+        waits = false;
+        break;
+      }
+    }
     return { targets, waits };
   }
 
   /** The shape of a call that runs a function literal it is given: called on the spot, or by Once.Do. */
-  private argShape(node: FuncNode, call: CallExpr): CallShape {
+  private *argSteps(node: FuncNode, call: CallExpr): Steps<CallShape> {
     let shape = this.argShapes.get(call);
     if (shape) return shape;
     const literal = (e: Expr) => (e.k === 'funclit' ? node.file.funcs[e.fn] : undefined);
@@ -124,7 +153,7 @@ export class Dispatch {
         const value = lit ? undefined : this.graph.callOfValue(node, a);
         if (!value) continue;
         this.runsAs.set(call, value);
-        for (const t of this.shapeOf(node, value).targets) targets.push(this.target(t.callee, true, t.precise));
+        for (const t of ((yield this.shapeSteps(node, value)) as CallShape).targets) targets.push(this.target(t.callee, true, t.precise));
       }
       shape = { targets, waits: false };
     }
@@ -137,18 +166,23 @@ export class Dispatch {
   /**
    * A wrapper that waits for goroutines on every path (`func (p *Pool) Wait() { p.wg.Wait() }`,
    * `return g.eg.Wait()`): calling it is a wait. Only short bodies, and a wait no `return` can skip.
+   * In a recursion cycle, a member still being worked out counts as not waiting.
    */
-  private waitsAlways(callee: FuncNode): boolean {
+  private *waitsSteps(callee: FuncNode): Steps<boolean> {
     const body = callee.decl.body;
     if (!body || body.length > MAX_WRAPPER_STMTS) return false;
     let out = this.waiters.get(callee);
     if (out !== undefined) return out;
     this.waiters.set(callee, false);
     out = false;
-    for (const st of body) {
-      if ((st.k === 'expr' || st.k === 'assign' || st.k === 'return') && callsInSimple(st).some((c) => this.waits(callee, c))) {
-        out = true;
-        break;
+    scan: for (const st of body) {
+      if (st.k === 'expr' || st.k === 'assign' || st.k === 'return') {
+        for (const c of callsInSimple(st)) {
+          if (((yield this.shapeSteps(callee, c)) as CallShape).waits) {
+            out = true;
+            break scan;
+          }
+        }
       }
       if (allStmts([st]).some((x) => x.k === 'return')) break;
     }

@@ -16,6 +16,7 @@ import type { Goroutines } from '../goroutines/goroutines.js';
 import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { MADE, nameable } from '../identity/roots.js';
+import { run, type Steps } from '../steps.js';
 import { EffectMapping } from './mapping.js';
 import { contextAt, NO_CONTESTED, NO_FACTS, NO_LOCKS, NO_SPAWNS, type CallContext, type CallEffects, type CalleeOp, type FuncFacts, type OpFact } from './types.js';
 
@@ -283,9 +284,10 @@ export class ChannelEffects {
 
   /**
    * Paths from the receiver or a parameter that a function points at another object, itself
-   * (`ts.domain, err = session.BootstrapSession(store)`, `s.conn = dial()`) or through its calls.
+   * (`ts.domain, err = session.BootstrapSession(store)`, `s.conn = dial()`) or through its calls, as
+   * deep as call chains go: hence steps.
    */
-  private repointsOf(node: FuncNode): ReadonlySet<string> {
+  private *repointsSteps(node: FuncNode): Steps<ReadonlySet<string>> {
     const known = this.repoints.get(node);
     if (known !== undefined) return known ?? NO_PATHS;
     this.repoints.set(node, null);
@@ -303,7 +305,7 @@ export class ChannelEffects {
     }
     for (const site of this.dispatch.activeSites(node)) {
       if (site.mode !== 'call') continue;
-      for (const root of this.repointedBy(node, site.call)) if (root.startsWith('@')) out.add(root);
+      for (const root of (yield this.repointedSteps(node, site.call)) as string[]) if (root.startsWith('@')) out.add(root);
     }
     const result = out.size ? out : NO_PATHS;
     this.repoints.set(node, result);
@@ -315,11 +317,15 @@ export class ChannelEffects {
    * before the call is not what they hold after it.
    */
   repointedBy(node: FuncNode, call: CallExpr): string[] {
+    return run(this.repointedSteps(node, call));
+  }
+
+  private *repointedSteps(node: FuncNode, call: CallExpr): Steps<string[]> {
     const out: string[] = [];
     for (const { callee, precise } of this.dispatch.targetsOf(node, call)) {
       if (!precise) continue;
       const receiver = this.dispatch.receiverFor(call, callee);
-      for (const root of this.repointsOf(callee)) {
+      for (const root of (yield this.repointsSteps(callee)) as ReadonlySet<string>) {
         const lifted = this.ids.liftRoot(node, callee, root, call, receiver);
         if (lifted !== undefined && nameable(lifted)) out.push(lifted);
       }
