@@ -1,5 +1,5 @@
-import { displayId, shortName } from '../src/facts/chanfacts.js';
-import type { Meet, MeetKind } from '../src/facts/locks.js';
+import { displayId, shortName } from '../src/facts/names.js';
+import type { Meet, MeetKind } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Rule } from '../src/rule.js';
 

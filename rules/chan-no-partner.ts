@@ -1,5 +1,5 @@
-import { shortName } from '../src/facts/chanfacts.js';
-import { unpartnered, type Unpartnered } from '../src/facts/partners.js';
+import { shortName } from '../src/facts/names.js';
+import { unpartnered, type Unpartnered } from '../src/facts/channels/partners.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { Rule } from '../src/rule.js';

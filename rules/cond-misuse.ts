@@ -1,5 +1,6 @@
-import { shortName, type ChanId } from '../src/facts/chanfacts.js';
-import { syncMeet } from '../src/facts/locks.js';
+import type { ChanId } from '../src/facts/identity/ids.js';
+import { shortName } from '../src/facts/names.js';
+import { syncMeet } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
 import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
@@ -23,7 +24,7 @@ function condCalls(ctx: RuleContext): { waits: CondCall[]; signalled: Set<ChanId
     for (const site of ctx.graph.sites(fn)) {
       const kind = syncMeet(libraryName(site.info));
       if ((kind !== 'condWait' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
-      const id = ctx.facts.idOf(fn, site.call.fn.x);
+      const id = ctx.facts.ids.idOf(fn, site.call.fn.x);
       if (kind === 'condWait') waits.push({ fn, call: site.call, id });
       else if (id !== undefined) signalled.add(id);
     }
@@ -72,7 +73,7 @@ function unsignalled(ctx: RuleContext, waits: CondCall[], signalled: Set<ChanId>
       }
       const named = (e.k === 'sel' || e.k === 'id') && names.has(e.name);
       if (!named || harmless.has(e)) return;
-      const id = ctx.facts.idOf(fn, e);
+      const id = ctx.facts.ids.idOf(fn, e);
       // A use we cannot name may be of any cond by that name.
       for (const c of out) if (id === undefined ? nameOf(c) === e.name : c === id) out.delete(c);
     });

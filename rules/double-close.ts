@@ -1,7 +1,7 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
-import { lifecycleHazards, type LifecycleHazard } from '../src/facts/lifecycle.js';
-import { sequenceHazards } from '../src/facts/sequence.js';
+import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
+import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {
@@ -28,7 +28,7 @@ export const doubleClose: Rule = {
       if (h.kind !== 'close-after-close') continue;
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
       // and leaves: the usual shape of a for-select loop that owns its channels.
-      if (h.loop && !h.concurrent && facts.receivesIn(h.fn).has(h.id)) continue;
+      if (h.loop && !h.concurrent && facts.goroutines.receivesIn(h.fn).has(h.id)) continue;
       // Through interfaces or function values, "may close" is too weak to claim a second close.
       if (!h.first.precise || !h.second.precise) continue;
       const { first, second } = h;

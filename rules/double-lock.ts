@@ -1,4 +1,4 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Rule } from '../src/rule.js';
 

@@ -1,6 +1,6 @@
 import type { Pos } from '../src/ir.js';
-import { shortName } from '../src/facts/chanfacts.js';
-import { goroutineLeaks, type GoroutineLeak } from '../src/facts/leaks.js';
+import { shortName } from '../src/facts/names.js';
+import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';

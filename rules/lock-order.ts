@@ -1,6 +1,6 @@
-import { displayId, shortName } from '../src/facts/chanfacts.js';
-import type { LockMode, LockOrder } from '../src/facts/locks.js';
-import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
+import { displayId, shortName } from '../src/facts/names.js';
+import type { LockMode, LockOrder } from '../src/facts/locks/types.js';
+import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { TypeExpr } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';

@@ -1,4 +1,4 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';

@@ -1,6 +1,8 @@
-import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/facts/chanfacts.js';
-import { lineRef, opFlow, opLocation, stepLocation } from '../src/facts/report.js';
-import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
+import type { OpFact } from '../src/facts/effects/types.js';
+import type { SyncFacts } from '../src/facts/engine.js';
+import { displayId, shortName } from '../src/facts/names.js';
+import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
 import { crossedPartner } from '../src/fix/partners.js';
@@ -12,7 +14,7 @@ import type { Rule } from '../src/rule.js';
 /** Functions whose job is tearing down: a hazard on their path is the classic production panic. */
 export const DEFAULT_CLEANUP_PATTERN = /^(Close|Clean|Cleanup|Stop|Shutdown|Release|Rollback|Finish.*|Unregister|Teardown|Abort|Cancel)$/;
 
-function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]): boolean {
+function isCleanup(fn: FuncNode, facts: SyncFacts, extra: readonly RegExp[]): boolean {
   const name = shortName(fn).split('.').pop() ?? '';
   if (DEFAULT_CLEANUP_PATTERN.test(name) || extra.some((re) => re.test(name))) return true;
   // A closure is on a cleanup path when the function it belongs to is.
@@ -21,11 +23,11 @@ function isCleanup(fn: FuncNode, facts: ChannelFacts, extra: readonly RegExp[]):
 }
 
 /** The statement reaching the send, moved before the one reaching the close, when that is safe. */
-function reorderOf(h: SequenceHazard, graph: CallGraph, facts: ChannelFacts): { reorder: ReorderPlan } | { noFix: string } {
+function reorderOf(h: SequenceHazard, graph: CallGraph, facts: SyncFacts): { reorder: ReorderPlan } | { noFix: string } {
   // Moving the send above the `go` statement is no fix for a goroutine's close.
   if (h.kind !== 'send-after-close') return { noFix: 'the send is on another goroutine: no reorder in one function orders it' };
   if (h.close.afterDone) return { noFix: 'the close is on a goroutine, after its WaitGroup.Done: no reorder here orders it' };
-  const closes = (call: CallExpr) => facts.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
+  const closes = (call: CallExpr) => facts.effects.effectsOf(h.fn, call).closes.some((c) => c.id === h.id);
   const crosses = (moved: readonly Stmt[], between: readonly Stmt[]) => crossedPartner(facts, h.fn, moved, between);
   const plan = planReorder(h.fn, graph, h.close.steps[0]!.pos, h.send.steps[0]!.pos, closes, crosses);
   return 'refused' in plan ? { noFix: plan.refused } : { reorder: plan };
@@ -125,7 +127,7 @@ function witnessLength(h: SequenceHazard): number {
 }
 
 /** Cleanup paths first, then direct calls: the caller a reader recognizes fastest leads the finding. */
-function rankOf(h: SequenceHazard, facts: ChannelFacts, extra: readonly RegExp[]): number {
+function rankOf(h: SequenceHazard, facts: SyncFacts, extra: readonly RegExp[]): number {
   if (isCleanup(h.fn, facts, extra)) return 0;
   return h.kind !== 'close-after-close' && h.close.precise && h.send.precise ? 1 : 2;
 }

@@ -1,4 +1,4 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { nameOf, opFlow, opLocation } from '../src/facts/report.js';
 import type { Rule } from '../src/rule.js';
 
@@ -23,7 +23,7 @@ export const unguardedClose: Rule = {
   run(ctx) {
     for (const fn of ctx.graph.funcs) {
       if (fn.decl.name !== 'Close' || fn.decl.recv?.type.k !== 'ptr') continue;
-      for (const [id, op] of ctx.facts.of(fn).closes) {
+      for (const [id, op] of ctx.facts.channels.of(fn).closes) {
         if (!id.startsWith('field:') || op.once || op.tests.length > 0 || op.async || op.steps.length !== 1) continue;
         ctx.report({
           confidence: 'low',

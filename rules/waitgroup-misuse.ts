@@ -1,4 +1,4 @@
-import { shortName } from '../src/facts/chanfacts.js';
+import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { WaitGroupFacts } from '../src/facts/waitgroups.js';
 import type { Rule } from '../src/rule.js';

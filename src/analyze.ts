@@ -12,11 +12,11 @@ import { parseAll } from './parse/pool.js';
 import { buildProgram, settlePackageClauses, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
 import { callStats, type CallStats } from './resolve/stats.js';
-import { ChannelFacts } from './facts/chanfacts.js';
+import { SyncFacts } from './facts/engine.js';
 import { attachFixes } from './fix/attach.js';
 import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
-import { LockFacts } from './facts/locks.js';
+import { LockFacts } from './facts/locks/facts.js';
 import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
@@ -303,7 +303,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     blame(undefined);
     const t0 = performance.now();
     let graph: CallGraph;
-    let facts: ChannelFacts;
+    let facts: SyncFacts;
     let program: Program;
     const times = { index: 0, resolve: 0, facts: 0, rules: 0 };
     const ruleTimes: Record<string, number> = {};
@@ -317,7 +317,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       graph = buildCallGraph(program, index);
       const tResolve = performance.now();
       phase('channel facts');
-      facts = new ChannelFacts(graph);
+      facts = new SyncFacts(graph);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
     } catch (err) {
@@ -395,7 +395,7 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
     before: new Set([...findings, ...others].map((f) => f.fingerprint)),
     analyzeFiles: (edited) => {
       const program = buildProgram(root, edited);
-      const facts = new ChannelFacts(buildCallGraph(program, buildIndex(program)));
+      const facts = new SyncFacts(buildCallGraph(program, buildIndex(program)));
       let locks: LockFacts | undefined;
       const again = {
         program,

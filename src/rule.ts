@@ -1,7 +1,7 @@
 import type { Confidence, FindingInput, Severity } from './findings.js';
 import type { Program } from './program.js';
-import type { ChannelFacts } from './facts/chanfacts.js';
-import type { LockFacts } from './facts/locks.js';
+import type { SyncFacts } from './facts/engine.js';
+import type { LockFacts } from './facts/locks/facts.js';
 import type { CallGraph } from './resolve/callgraph.js';
 
 /**
@@ -35,9 +35,9 @@ export interface RuleContext {
   settings: RuleSettings;
   /** Who calls whom, with the light type inference behind it (src/resolve/callgraph.ts). */
   graph: CallGraph;
-  /** Per-function channel facts: may-close and may-send with witness paths (src/facts/chanfacts.ts). */
-  facts: ChannelFacts;
-  /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks.ts). */
+  /** Per-function channel facts: may-close and may-send with witness paths (src/facts/engine.ts). */
+  facts: SyncFacts;
+  /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks/). */
   locks: LockFacts;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }

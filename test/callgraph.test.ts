@@ -224,7 +224,7 @@ function findId(body: unknown, name: string): Expr | undefined {
 
 describe('function names in messages', () => {
   it('cuts at the import path, which may hold dots after its last slash', async () => {
-    const { shortName } = await import('../dist/src/facts/chanfacts.js');
+    const { shortName } = await import('../dist/src/facts/names.js');
     const node = (id: string, importPath: string) => ({ id, pkg: { importPath } }) as unknown as FuncNode;
     expect(shortName(node('gopkg.in/yaml.v3.(*Decoder).Decode', 'gopkg.in/yaml.v3'))).toBe('Decoder.Decode');
     expect(shortName(node('example.com/m/pkg.Run.func2', 'example.com/m/pkg'))).toBe('Run.func2');

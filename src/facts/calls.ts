@@ -1,3 +1,7 @@
+/**
+ * Calls and statements in the IR: the calls an expression or statement makes, every statement of a body,
+ * the loops calls sit in, and a resolved call's library name. Plain syntax, asked by every part.
+ */
 import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
 import type { CallGraph, CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';

@@ -1,6 +1,10 @@
+/**
+ * Witness paths as report data: the locations, flows and "via" texts that rules build findings from.
+ */
 import type { Flow, Location } from '../findings.js';
 import { colOf, lineOf, type Pos } from '../ir.js';
-import { displayId, type OpFact, type Step } from './chanfacts.js';
+import type { OpFact, Step } from './effects/types.js';
+import { displayId } from './names.js';
 
 /** A position in a function's file. */
 export function nodeLocation(node: { file: { path: string } }, pos: Pos): Location {

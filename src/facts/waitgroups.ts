@@ -1,3 +1,7 @@
+/**
+ * WaitGroup facts: "are Add, Done and Wait used in an order that can go wrong?" — each WaitGroup
+ * operation with the loop and goroutine it sits in, and the misuses read from them.
+ */
 import type { Expr, Pos, Stmt } from '../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
 import { builtinArg } from '../irutil.js';

@@ -1,5 +1,7 @@
 import { allStmts, callsInStmt, forEachExpr } from '../facts/calls.js';
-import { displayId, type ChanId, type ChannelFacts } from '../facts/chanfacts.js';
+import type { SyncFacts } from '../facts/engine.js';
+import type { ChanId } from '../facts/identity/ids.js';
+import { displayId } from '../facts/names.js';
 import type { Stmt } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 
@@ -10,37 +12,37 @@ interface ChannelOps {
   recvs: Set<ChanId>;
 }
 
-function opsOf(facts: ChannelFacts, fn: FuncNode, stmts: readonly Stmt[]): ChannelOps {
+function opsOf(facts: SyncFacts, fn: FuncNode, stmts: readonly Stmt[]): ChannelOps {
   const out: ChannelOps = { sends: new Set(), closes: new Set(), recvs: new Set() };
   const add = (set: Set<ChanId>, id: ChanId | undefined) => id !== undefined && set.add(id);
   const flat = allStmts([...stmts]);
   for (const st of flat) {
-    if (st.k === 'send') add(out.sends, facts.idOf(fn, st.ch));
-    if (st.k === 'select') for (const c of st.cases) if (c.kind !== 'default') add(c.kind === 'send' ? out.sends : out.recvs, facts.idOf(fn, c.ch));
-    if (st.k === 'for' && st.range && facts.isChannel(fn, st.range.x)) add(out.recvs, facts.idOf(fn, st.range.x));
+    if (st.k === 'send') add(out.sends, facts.ids.idOf(fn, st.ch));
+    if (st.k === 'select') for (const c of st.cases) if (c.kind !== 'default') add(c.kind === 'send' ? out.sends : out.recvs, facts.ids.idOf(fn, c.ch));
+    if (st.k === 'for' && st.range && facts.ids.isChannel(fn, st.range.x)) add(out.recvs, facts.ids.idOf(fn, st.range.x));
     for (const call of callsInStmt(st)) {
-      const closed = facts.closedBy(call);
-      if (closed) add(out.closes, facts.idOf(fn, closed));
-      const effects = facts.effectsOf(fn, call);
+      const closed = facts.dispatch.closedBy(call);
+      if (closed) add(out.closes, facts.ids.idOf(fn, closed));
+      const effects = facts.effects.effectsOf(fn, call);
       for (const op of effects.sends) out.sends.add(op.id);
       for (const op of effects.closes) out.closes.add(op.id);
     }
   }
   forEachExpr([...stmts], (e) => {
-    if (e.k === 'unary' && e.op === '<-') add(out.recvs, facts.idOf(fn, e.x));
+    if (e.k === 'unary' && e.op === '<-') add(out.recvs, facts.ids.idOf(fn, e.x));
   });
   return out;
 }
 
-const receivers = new WeakMap<ChannelFacts, Map<ChanId, Set<FuncNode>>>();
+const receivers = new WeakMap<SyncFacts, Map<ChanId, Set<FuncNode>>>();
 
 /** Every function of the program that receives from each channel, by the channel's program-wide id. */
-function receiversOf(facts: ChannelFacts): Map<ChanId, Set<FuncNode>> {
+function receiversOf(facts: SyncFacts): Map<ChanId, Set<FuncNode>> {
   let out = receivers.get(facts);
   if (out) return out;
   out = new Map();
   for (const node of facts.graph.funcs) {
-    for (const id of facts.receivesIn(node)) {
+    for (const id of facts.goroutines.receivesIn(node)) {
       const set = out.get(id) ?? new Set<FuncNode>();
       out.set(id, set.add(node));
     }
@@ -61,7 +63,7 @@ function programWide(id: ChanId): boolean {
  * receive moved before this goroutine's own receive, send or close of that channel loses its partner.
  * Undefined when no such partner is crossed.
  */
-export function crossedPartner(facts: ChannelFacts, fn: FuncNode, moved: readonly Stmt[], between: readonly Stmt[]): string | undefined {
+export function crossedPartner(facts: SyncFacts, fn: FuncNode, moved: readonly Stmt[], between: readonly Stmt[]): string | undefined {
   const m = opsOf(facts, fn, moved);
   const s = opsOf(facts, fn, between);
   for (const id of m.recvs) {

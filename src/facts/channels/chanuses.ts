@@ -1,7 +1,11 @@
-import type { Expr, Stmt } from '../ir.js';
-import { builtinArg } from '../irutil.js';
-import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, forEachExpr } from './calls.js';
+/**
+ * Channel uses in sight: how a function uses a channel it made (receives, sends, hands it out), so that
+ * leak and partner checks know when a claim about who else touches it still holds.
+ */
+import type { Expr, Stmt } from '../../ir.js';
+import { builtinArg } from '../../irutil.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr } from '../calls.js';
 
 /**
  * How a function uses a channel it made: `other` is anything that lets it out of sight (passed to a

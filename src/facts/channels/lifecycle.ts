@@ -1,8 +1,15 @@
-import type { Expr, Pos } from '../ir.js';
-import { exprKey } from '../irutil.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, callsInStmt, type CallExpr } from './calls.js';
-import { walkGuarded, type ChanId, type ChannelFacts, type OpFact } from './chanfacts.js';
+/**
+ * Restartable lifecycles: "can a teardown's guarded close run twice across a restart?" — a setup
+ * path that re-arms the close's guard and returns before it makes the channel anew.
+ */
+import type { Expr, Pos } from '../../ir.js';
+import { exprKey } from '../../irutil.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
+import type { OpFact } from '../effects/types.js';
+import type { SyncFacts } from '../engine.js';
+import { walkGuarded } from '../guarded.js';
+import type { ChanId } from '../identity/ids.js';
 
 /**
  * Lifecycles that restart: a teardown (`Stop`) closes a channel field under a guard (a `sync.Once`,
@@ -32,9 +39,9 @@ interface Teardown {
 
 const RECV_FIELD = /^@recv\.[^.]+$/;
 
-const cache = new WeakMap<ChannelFacts, LifecycleHazard[]>();
+const cache = new WeakMap<SyncFacts, LifecycleHazard[]>();
 
-export function lifecycleHazards(facts: ChannelFacts): LifecycleHazard[] {
+export function lifecycleHazards(facts: SyncFacts): LifecycleHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = find(facts);
@@ -43,11 +50,11 @@ export function lifecycleHazards(facts: ChannelFacts): LifecycleHazard[] {
   return out;
 }
 
-function find(facts: ChannelFacts): LifecycleHazard[] {
+function find(facts: SyncFacts): LifecycleHazard[] {
   const teardowns = new Map<ChanId, Teardown[]>();
   for (const fn of facts.graph.funcs) {
     if (!fn.decl.recv) continue;
-    for (const [id, op] of facts.of(fn).closes) {
+    for (const [id, op] of facts.channels.of(fn).closes) {
       if (!id.startsWith('field:') || !op.precise || op.root === undefined || !RECV_FIELD.test(op.root)) continue;
       const guards = guardsOf(facts, id, op);
       if (guards.length === 0) continue;
@@ -60,7 +67,7 @@ function find(facts: ChannelFacts): LifecycleHazard[] {
   const out: LifecycleHazard[] = [];
   for (const fn of facts.graph.funcs) {
     // A setup assigns the channel field itself: its facts list that among the channels it re-makes.
-    if (!fn.decl.recv || !fn.decl.body || ![...facts.of(fn).remakes.keys()].some((id) => teardowns.has(id))) continue;
+    if (!fn.decl.recv || !fn.decl.body || ![...facts.channels.of(fn).remakes.keys()].some((id) => teardowns.has(id))) continue;
     out.push(...setupHazards(facts, fn, teardowns));
   }
   return out;
@@ -75,15 +82,15 @@ function ownerOf(id: ChanId): string {
  * What keeps a teardown's close to one per setup: the `sync.Once` whose `Do` runs it (a field of the
  * same object), or a flag of the same type that the path both tests and sets (`if s.closed { return }; s.closed = true`).
  */
-function guardsOf(facts: ChannelFacts, id: ChanId, op: OpFact): ChanId[] {
+function guardsOf(facts: SyncFacts, id: ChanId, op: OpFact): ChanId[] {
   const owner = ownerOf(id);
   const out = op.tests.filter((t) => t.startsWith('field:') && ownerOf(t) === owner && op.sets.includes(t));
   if (op.once) {
     for (const step of op.steps) {
       for (const site of facts.graph.sites(step.node)) {
         const fn = site.call.fn;
-        if (fn.k !== 'sel' || fn.name !== 'Do' || !RECV_FIELD.test(facts.rootIn(step.node, fn.x) ?? '')) continue;
-        const once = facts.idOf(step.node, fn.x);
+        if (fn.k !== 'sel' || fn.name !== 'Do' || !RECV_FIELD.test(facts.ids.rootIn(step.node, fn.x) ?? '')) continue;
+        const once = facts.ids.idOf(step.node, fn.x);
         if (once !== undefined && ownerOf(once) === owner) out.push(once);
       }
     }
@@ -148,9 +155,9 @@ function making(p: Pending, chans: ChanId[]): Pending {
   return { pairs: new Set([...p.pairs].filter((x) => !gone.has(chanOf(x)))), made: new Set([...p.made, ...chans]) };
 }
 
-function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, Teardown[]>): LifecycleHazard[] {
+function setupHazards(facts: SyncFacts, fn: FuncNode, teardowns: Map<ChanId, Teardown[]>): LifecycleHazard[] {
   // Cheap first: the method must assign `recv.f = make(...)` for a guarded channel f, and re-arm a guard.
-  const field = (t: Expr) => (t.k === 'sel' && RECV_FIELD.test(facts.rootIn(fn, t) ?? '') ? facts.idOf(fn, t) : undefined);
+  const field = (t: Expr) => (t.k === 'sel' && RECV_FIELD.test(facts.ids.rootIn(fn, t) ?? '') ? facts.ids.idOf(fn, t) : undefined);
   const made = new Map<ChanId, Pos>();
   const guardsHere = new Set<ChanId>();
   for (const st of allStmts(fn.decl.body ?? [])) {
@@ -163,7 +170,7 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
     st.lhs.forEach((t, i) => {
       const id = field(t);
       if (id === undefined) return;
-      if (teardowns.has(id) && facts.isNew(fn, st.rhs[i]!) && !made.has(id)) made.set(id, st.pos);
+      if (teardowns.has(id) && facts.ids.isNew(fn, st.rhs[i]!) && !made.has(id)) made.set(id, st.pos);
       if (rearms(st.rhs[i]!)) guardsHere.add(id);
     });
   }
@@ -196,7 +203,7 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
         const id = flag && field(flag);
         if (flag && id !== undefined) return rearm(p, flag, id);
         // `s.init()` making the channel counts as the make.
-        const eff = facts.effectsOf(fn, call);
+        const eff = facts.effects.effectsOf(fn, call);
         return eff.remakes.size ? making(p, [...eff.remakes].filter(([id, root]) => made.has(id) && (root === undefined || RECV_FIELD.test(root))).map(([id]) => id)) : p;
       },
       rebind(targets, p, values) {
@@ -205,7 +212,7 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
           const id = field(t);
           const value = values?.[i];
           if (id === undefined || !value) return;
-          if (made.has(id) && facts.isNew(fn, value)) out = making(out, [id]);
+          if (made.has(id) && facts.ids.isNew(fn, value)) out = making(out, [id]);
           if (rearms(value)) out = rearm(out, t, id);
         });
         return out;
@@ -238,10 +245,10 @@ function setupHazards(facts: ChannelFacts, fn: FuncNode, teardowns: Map<ChanId, 
 }
 
 /** The channel as the setup writes it (`t.stop`). */
-function madeDisplay(facts: ChannelFacts, fn: FuncNode, id: ChanId): string | undefined {
+function madeDisplay(facts: SyncFacts, fn: FuncNode, id: ChanId): string | undefined {
   for (const st of allStmts(fn.decl.body ?? [])) {
     if (st.k !== 'assign') continue;
-    for (const t of st.lhs) if (t.k === 'sel' && facts.idOf(fn, t) === id) return exprKey(t);
+    for (const t of st.lhs) if (t.k === 'sel' && facts.ids.idOf(fn, t) === id) return exprKey(t);
   }
   return undefined;
 }

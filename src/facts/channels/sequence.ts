@@ -1,22 +1,17 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from './calls.js';
-import {
-  callsRecover,
-  contextAt,
-  FRESH,
-  MADE,
-  NO_GUARDS,
-  NO_LOCKS,
-  walkGuarded,
-  type CalleeOp,
-  type ChanId,
-  type ChannelFacts,
-  type GuardedDomain,
-  type GuardState,
-  type OpFact,
-} from './chanfacts.js';
-import { contradicts, mentions, parseAtom, type Atom } from './conditions.js';
+/**
+ * Orderings inside one function: "does a close run before a send, or twice, on one path?" — the
+ * channel effects and their guards walked in order, for send-after-close and double-close.
+ */
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from '../calls.js';
+import { callsRecover } from '../goroutines/defers.js';
+import { contextAt, NO_LOCKS, type CalleeOp, type OpFact } from '../effects/types.js';
+import type { SyncFacts } from '../engine.js';
+import { NO_GUARDS, walkGuarded, type GuardedDomain, type GuardState } from '../guarded.js';
+import type { ChanId } from '../identity/ids.js';
+import { FRESH, MADE } from '../identity/roots.js';
+import { contradicts, mentions, parseAtom, type Atom } from '../conditions/atoms.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -254,13 +249,13 @@ interface LoopShape {
   ownRecvIds: ReadonlySet<ChanId>;
 }
 
-function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
+function loopShape(fn: FuncNode, facts: SyncFacts): LoopShape {
   const recvAt = new Set<Pos>();
   const recvIds = new Set<ChanId>();
   const ownRecvIds = new Set<ChanId>();
   let inLoop = false;
   const received = (ch: Expr) => {
-    const id = facts.idOf(fn, ch);
+    const id = facts.ids.idOf(fn, ch);
     if (id !== undefined) ownRecvIds.add(id);
     if (!inLoop) return;
     recvAt.add(ch.pos);
@@ -299,7 +294,7 @@ function loopShape(fn: FuncNode, facts: ChannelFacts): LoopShape {
         case 'for': {
           const outer = inLoop;
           inLoop = true;
-          if (st.range && facts.isChannel(fn, st.range.x)) received(st.range.x);
+          if (st.range && facts.ids.isChannel(fn, st.range.x)) received(st.range.x);
           exprs(st.cond);
           visit(st.body);
           inLoop = outer;
@@ -339,9 +334,9 @@ function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId,
   return [...closed].some(gone) ? new Map([...closed].filter((e) => !gone(e))) : closed;
 }
 
-const cache = new WeakMap<ChannelFacts, SequenceHazard[]>();
+const cache = new WeakMap<SyncFacts, SequenceHazard[]>();
 
-export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
+export function sequenceHazards(facts: SyncFacts): SequenceHazard[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
@@ -349,7 +344,7 @@ export function sequenceHazards(facts: ChannelFacts): SequenceHazard[] {
     // reaches (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and
     // its facts list the channels it meets that way.
     for (const fn of facts.graph.funcs) {
-      if (facts.of(fn).contested.size > 0) out.push(...facts.memoized(() => hazardsIn(fn, facts)));
+      if (facts.channels.of(fn).contested.size > 0) out.push(...facts.effects.memoized(() => hazardsIn(fn, facts)));
     }
     cache.set(facts, out);
   }
@@ -373,7 +368,7 @@ function spawn(s: State, sendOps: CalleeOp[], closeOps: CalleeOp[], lift: (c: Ca
   };
 }
 
-function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
+function hazardsIn(fn: FuncNode, facts: SyncFacts): SequenceHazard[] {
   const out: SequenceHazard[] = [];
   const seen = new Set<string>();
   const emit = (h: SequenceHazard, at: Pos, other: Pos) => {
@@ -383,7 +378,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     out.push(h);
   };
   const lastPos = (op: OpFact): Pos => op.steps[op.steps.length - 1]!.pos;
-  const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState) => facts.directOp(fn, ch, pos, verb, g);
+  const direct = (ch: Expr, pos: Pos, verb: string, g: GuardState) => facts.channels.directOp(fn, ch, pos, verb, g);
   let conditional: ReadonlySet<Pos> | undefined;
   let loops: LoopShape | undefined;
   const loopsOf = () => (loops ??= loopShape(fn, facts));
@@ -426,7 +421,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     // the callee's loops are not counted here.
     const heard = s.many.has(id) ? (c: ChanId) => loopsOf().recvIds.has(c) || !loopsOf().ownRecvIds.has(c) : () => true;
     const waited = (sender: OpFact) =>
-      signals.some((c) => heard(c) && (op.recvd.includes(c) || facts.observes(fn).has(c))) ||
+      signals.some((c) => heard(c) && (op.recvd.includes(c) || facts.goroutines.observes(fn).has(c))) ||
       op.recvd.some((c) => heard(c) && !sender.recvd.includes(c));
     // A channel the closing callee made itself is not the one an earlier goroutine sends on,
     // and the closed instance is one this function can name: a callee closing what it received from
@@ -479,13 +474,13 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       send(ch, pos, g, s) {
         const d = direct(ch, pos, 'sends on', g);
         // `if out == w.shared { out <- v }`: the code checked which channel it sends on.
-        const root = d && s.closed.has(d[0]) ? facts.condRoot(fn, ch) : undefined;
+        const root = d && s.closed.has(d[0]) ? facts.ids.condRoot(fn, ch) : undefined;
         if (root !== undefined && [...g.conds].some((a) => a.startsWith('same:') && parseAtom(a).roots.includes(root))) return s;
         if (d) onSend(d[0], d[1], s, g);
         return s;
       },
       call(call, g, s, mode) {
-        const eff = facts.effectsOf(fn, call);
+        const eff = facts.effects.effectsOf(fn, call);
         const ctx = contextAt(g, mode === 'go');
         // A callee's operation under a condition this path rules out does not happen here.
         const possible = (c: CalleeOp) => !contradicts(c.conds, g.conds);
@@ -495,7 +490,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
           // started closes too: nothing orders the two closes.
           for (const c of eff.closes) {
             if (eff.remakes.has(c.id) || !possible(c)) continue;
-            const op = facts.lift(fn, c, ctx);
+            const op = facts.effects.lift(fn, c, ctx);
             const earlier = cur.closed.get(c.id) ?? cur.spawnedCloses.get(c.id);
             if (earlier && named(earlier.root) && named(op.root) && !distinct(earlier.root, op.root) && !earlier.once && !op.once) {
               // The same `go` again, on the loop's next iteration: one goroutine per element, each closing.
@@ -509,28 +504,28 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
             if (!cur.spawnedCloses.has(c.id)) cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, op) };
           }
           const sends = [...eff.sends, ...eff.async].filter(possible);
-          return several(spawn(cur, sends, eff.closes, (c) => facts.lift(fn, c, ctx)), sends, call);
+          return several(spawn(cur, sends, eff.closes, (c) => facts.effects.lift(fn, c, ctx)), sends, call);
         }
         // Only a send on something already closed matters: lift the rest never.
-        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.lift(fn, c, ctx), s, g, c.op.tests);
+        for (const c of eff.sends) if ((s.closed.has(c.id) || s.spawnedCloses.has(c.id)) && possible(c)) onSend(c.id, facts.effects.lift(fn, c, ctx), s, g, c.op.tests);
         let cur = s;
         // A callee that both makes and closes a channel (Start/Finish in one) closes its own instance:
         // its close is not checked against earlier ones, and afterwards the channel counts as open.
-        for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.lift(fn, c, ctx), cur, false, g);
+        for (const c of eff.closes) if (!eff.remakes.has(c.id) && possible(c)) cur = onClose(c.id, facts.effects.lift(fn, c, ctx), cur, false, g);
         if (eff.remakes.size) cur = { ...cur, closed: withoutRemade(cur.closed, eff.remakes) };
         // `ts.stopServer(); ts.startServer()`: the callee pointed ts.domain at a new Domain.
         if (cur.closed.size || cur.spawned.size || cur.spawnedCloses.size) {
-          const paths = facts.repointedBy(fn, call);
+          const paths = facts.channels.repointedBy(fn, call);
           if (paths.length) cur = forget(cur, (_id, op) => op.root !== undefined && paths.some((p) => within(op.root!, p)));
         }
         // Goroutines the callee started and left running send and close from now on (after its own
         // closes, which the callee's own walk orders against them).
         const asyncCtx = { ...ctx, async: true };
         const async = eff.async.filter(possible);
-        if (async.length) cur = several(spawn(cur, async, eff.asyncCloses, (c) => facts.lift(fn, c, asyncCtx)), async, call);
+        if (async.length) cur = several(spawn(cur, async, eff.asyncCloses, (c) => facts.effects.lift(fn, c, asyncCtx)), async, call);
         for (const c of eff.asyncCloses) {
           if (!possible(c) || cur.spawnedCloses.has(c.id)) continue;
-          cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.lift(fn, c, asyncCtx)) };
+          cur = { ...cur, spawnedCloses: new Map(cur.spawnedCloses).set(c.id, facts.effects.lift(fn, c, asyncCtx)) };
         }
         if (!eff.waits) return cur;
         // A close or send the goroutine defers past its Done may still be ahead.
@@ -539,7 +534,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       },
       recv(ch, untilClosed, _g, s) {
         if (s.spawned.size === 0) return s;
-        const id = facts.idOf(fn, ch);
+        const id = facts.ids.idOf(fn, ch);
         if (id === undefined) return s;
         // A receive of what a goroutine sends orders its send before what follows; a range that ended
         // saw the goroutine's close, which comes after its sends.
@@ -551,7 +546,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
       },
       defer(call, pos, g, s) {
         if (call.k !== 'call') return s;
-        const closed = facts.closedBy(call);
+        const closed = facts.dispatch.closedBy(call);
         if (closed) {
           const d = direct(closed, pos, 'closes (deferred)', g);
           if (!d) return s;
@@ -565,27 +560,27 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
         // where the normal path's closes did not run.
         const lit = call.fn.k === 'funclit' ? fn.file.funcs[call.fn.fn] : undefined;
         if (lit?.body && callsRecover(lit.body)) return s;
-        const eff = facts.effectsOf(fn, call);
+        const eff = facts.effects.effectsOf(fn, call);
         const ctx = { ...contextAt(g, false), locks: NO_LOCKS };
-        return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.lift(fn, c, ctx)) };
+        return { ...s, deferred: withLifted(s.deferred, eff.closes, (c) => facts.effects.lift(fn, c, ctx)) };
       },
       rebind(targets, s, values) {
         // Most assignments come before any close: nothing to forget.
         if (s.closed.size === 0 && s.spawned.size === 0 && s.spawnedCloses.size === 0) return s;
-        const ids = new Set(targets.map((t) => facts.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
+        const ids = new Set(targets.map((t) => facts.ids.idOf(fn, t)).filter((x): x is ChanId => x !== undefined));
         // A variable re-pointed (`c = newC()`), or a field re-pointed to a new object
         // (`s.readNotifier = newNotifier()`): what was closed through it is not what it holds now.
         // A field set to nil or to another existing value (`ei.openedEngine = nil`) does not change
         // the object that was closed, nor those still holding it.
-        const names = new Set(targets.flatMap((t) => (t.k === 'id' ? [facts.localKey(fn, t) ?? t.name] : [])));
+        const names = new Set(targets.flatMap((t) => (t.k === 'id' ? [facts.ids.localKey(fn, t) ?? t.name] : [])));
         const paths = targets.flatMap((t, i) => {
           const value = values?.[i];
-          const r = t.k === 'sel' && value && facts.isNew(fn, value) ? facts.rootIn(fn, t) : undefined;
+          const r = t.k === 'sel' && value && facts.ids.isNew(fn, value) ? facts.ids.rootIn(fn, t) : undefined;
           return r === undefined || r === FRESH || r === MADE ? [] : [r];
         });
         const under = (root: string) => names.has(root.split('.')[0]!) || paths.some((p) => within(root, p));
         const kept = forget(s, (id, op) => ids.has(id) || (op.root !== undefined && under(op.root)));
-        const when = forgetting(s.when, () => targets.map((t) => facts.condRoot(fn, t)).filter((r): r is string => r !== undefined));
+        const when = forgetting(s.when, () => targets.map((t) => facts.ids.condRoot(fn, t)).filter((r): r is string => r !== undefined));
         return when === s.when ? kept : { ...kept, when };
       },
     },
@@ -597,7 +592,7 @@ function hazardsIn(fn: FuncNode, facts: ChannelFacts): SequenceHazard[] {
     let s = exit;
     for (const [id, op] of exit.deferred) {
       // A defer registered later runs first: when it waits for the goroutines, they are done by this close.
-      if (s.spawned.size && facts.deferredAfterWait(fn).has(op.steps[0]!.pos)) s = { ...s, spawned: new Map(), spawnedCloses: new Map([...s.spawnedCloses].filter(([, c]) => c.afterDone)) };
+      if (s.spawned.size && facts.defers.deferredAfterWait(fn).has(op.steps[0]!.pos)) s = { ...s, spawned: new Map(), spawnedCloses: new Map([...s.spawnedCloses].filter(([, c]) => c.afterDone)) };
       s = onClose(id, op, s, true, NO_GUARDS);
     }
   }

@@ -1,8 +1,12 @@
-import type { Expr, Pos, Stmt } from '../ir.js';
-import { walkFunction } from '../flow/walk.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from './calls.js';
-import type { ChannelFacts } from './chanfacts.js';
+/**
+ * Goroutine leaks on channels: "can a goroutine block forever on a send nobody will receive?" — the
+ * function made the channel, unbuffered, and can return without receiving from it.
+ */
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import { walkFunction } from '../../flow/walk.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
@@ -28,7 +32,7 @@ export interface GoroutineLeak {
   discard?: { node: FuncNode; pos: Pos };
 }
 
-const cache = new WeakMap<ChannelFacts, GoroutineLeak[]>();
+const cache = new WeakMap<SyncFacts, GoroutineLeak[]>();
 
 /**
  * Only channels whose every use is in sight count: made here with `make(chan T)`, never assigned again,
@@ -36,7 +40,7 @@ const cache = new WeakMap<ChannelFacts, GoroutineLeak[]>();
  * the one goroutine it starts, outside any `select` (which could take another way out). Anything else,
  * and the partner might be somewhere we do not look.
  */
-export function goroutineLeaks(facts: ChannelFacts): GoroutineLeak[] {
+export function goroutineLeaks(facts: SyncFacts): GoroutineLeak[] {
   let out = cache.get(facts);
   if (!out) {
     out = [];
@@ -50,7 +54,7 @@ export function goroutineLeaks(facts: ChannelFacts): GoroutineLeak[] {
   return out;
 }
 
-function leaksIn(fn: FuncNode, body: Stmt[], facts: ChannelFacts): GoroutineLeak[] {
+function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
   const graph = facts.graph;
   const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
   if (made.length === 0) return [];
@@ -78,7 +82,7 @@ interface Sender {
  * The uses of the channel `key` made in fn, when they are all in sight and one goroutine literal fn
  * starts once is the only sender, outside any `select`. Uses of kind `returned` are the caller's to judge.
  */
-function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: ChannelFacts): Sender | undefined {
+function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: SyncFacts): Sender | undefined {
   const uses = usesInSight(fn, body, key, literals, facts.graph);
   if (uses.some((u) => u.use === 'other' || u.use === 'selectSend')) return undefined;
   // Received from only here; sent on only in one goroutine literal (and not by a send also written as
@@ -95,7 +99,7 @@ function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number,
   return { uses, go: starts[0]!, lit: lit!, send: uses.find((u) => u.use === 'send')! };
 }
 
-function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: ChannelFacts): GoroutineLeak | undefined {
+function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts): GoroutineLeak | undefined {
   const { uses } = sender;
   if (uses.some((u) => u.use === 'returned' || u.use === 'close')) return undefined;
   const goroutine = { st: sender.go, lit: sender.lit };
@@ -127,7 +131,7 @@ const PRECISE_HOWS = new Set(['static', 'method', 'promoted']);
  * fn returns the channel its goroutine sends on and receives from it nowhere itself: each call that
  * throws the result away (`produce()`, `_ = produce()`, `go produce()`) leaves that goroutine blocked.
  */
-function discarded(fn: FuncNode, sender: Sender, name: string, facts: ChannelFacts): GoroutineLeak[] {
+function discarded(fn: FuncNode, sender: Sender, name: string, facts: SyncFacts): GoroutineLeak[] {
   const { uses } = sender;
   const returned = uses.filter((u) => u.use === 'returned');
   // A close by the goroutine itself, after its sends, blocks nothing.
@@ -173,7 +177,7 @@ function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>
 }
 
 /** Where fn can return (or end) after starting the goroutine and before receiving from the channel. */
-function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: ChannelFacts): Pos | undefined {
+function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: SyncFacts): Pos | undefined {
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
     if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
@@ -195,7 +199,7 @@ function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet
     expr: (e, pending) => pending && !receives(e),
     recv: (ch, pending) => pending && !recvs.has(ch),
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
-    noReturn: (call) => call.k === 'call' && facts.noReturn(call),
+    noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
   });
   return exit;
 }

@@ -1,7 +1,11 @@
-import type { Pos, Stmt } from '../ir.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, literalsOf, stmtsInLoops } from './calls.js';
-import type { ChannelFacts } from './chanfacts.js';
+/**
+ * Channel partners: "can anything ever match this channel operation?" — a local channel nothing in
+ * the program receives from (or sends on).
+ */
+import type { Pos, Stmt } from '../../ir.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, literalsOf, stmtsInLoops } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /** A channel operation that nothing in the program can ever match. */
@@ -22,14 +26,14 @@ export interface Unpartnered {
   receiver?: Pos;
 }
 
-const cache = new WeakMap<ChannelFacts, Unpartnered[]>();
+const cache = new WeakMap<SyncFacts, Unpartnered[]>();
 
 /**
  * Local channels made with `make` whose every use is in sight (the function and its literals, nothing
  * passed on, stored, returned or compared) and whose operations cannot meet: sends with no receive,
  * receives with no send or close, or a send before the goroutines that receive exist.
  */
-export function unpartnered(facts: ChannelFacts): Unpartnered[] {
+export function unpartnered(facts: SyncFacts): Unpartnered[] {
   let out = cache.get(facts);
   if (out) return out;
   out = [];

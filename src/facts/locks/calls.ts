@@ -1,0 +1,193 @@
+/**
+ * Lock calls: "which mutex does this call lock or unlock, in whose names?" — the sync primitives (also
+ * through an embedded mutex or a method value bound to a local), mutexes handed to code that runs
+ * elsewhere (a signal, not a lock), and a callee's lock operation re-read in the caller.
+ */
+import type { Expr, Pos, Stmt, TypeExpr } from '../../ir.js';
+import { exprKey } from '../../irutil.js';
+import type { CallInfo, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
+import type { Atom } from '../conditions/atoms.js';
+import type { Step } from '../effects/types.js';
+import type { SyncFacts } from '../engine.js';
+import { FRESH, MADE } from '../identity/roots.js';
+import { MAX_STEPS, NO_KEYS } from './state.js';
+import type { LockMode, LockOp } from './types.js';
+
+const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
+/** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
+export const RELEASE_NAME_RE = /unlock|release/i;
+const UNLOCK_NAME_RE = /^R?Unlock$/;
+
+type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
+
+/** Keyed by the callee's Go name: external CallInfos are one per call, and a first use as a map key costs V8 an identity hash. */
+const primitives = new Map<string, Primitive | null>();
+
+export function primitiveOf(info: CallInfo): Primitive | undefined {
+  const name = libraryName(info);
+  if (name === undefined) return undefined;
+  let out = primitives.get(name);
+  if (out === undefined) primitives.set(name, (out = parsePrimitive(name) ?? null));
+  return out ?? undefined;
+}
+
+function parsePrimitive(name: string): Primitive | undefined {
+  const m = PRIMITIVE_RE.exec(name);
+  if (!m) return undefined;
+  const method = m[3]!;
+  const mode: LockMode = method.startsWith('R') || method === 'TryRLock' ? 'r' : 'w';
+  const verb = method.startsWith('Try') ? 'try' : method.endsWith('Unlock') ? 'unlock' : 'lock';
+  return { verb, mode, ...(m[2] !== undefined || m[1]!.includes('Mutex') ? { embedded: m[2] ? 'RWMutex' : 'Mutex' } : {}) };
+}
+
+/** Whether a call by a plain name may be of a local function value: not a declared function's. */
+export function maybeValue(info: CallInfo): boolean {
+  return info.kind === 'unresolved' || info.kind === 'external' || (info.kind === 'resolved' && info.targets.some((t) => t.how === 'method-value' || t.how === 'func-value'));
+}
+
+function typeName(t: TypeExpr): string | undefined {
+  if (t.k === 'ptr') return typeName(t.elem);
+  return t.k === 'name' ? t.name : undefined;
+}
+
+/** Lock primitives and hand-offs per function, memoized, and lock operations mapped through calls. */
+export class LockCalls {
+  constructor(private readonly facts: SyncFacts) {}
+
+  private readonly methodValues = new Map<FuncNode, Map<string, Expr>>();
+
+  /** `unlock := c.mu.Unlock`: a local bound only to a mutex's method value, called later or deferred. */
+  methodValue(node: FuncNode, name: string): Expr | undefined {
+    let out = this.methodValues.get(node);
+    if (!out) {
+      const found = new Map<string, Expr | null>();
+      for (const st of allStmts(node.decl.body ?? [])) {
+        if (st.k !== 'assign' || st.lhs.length !== st.rhs.length) continue;
+        st.lhs.forEach((l, i) => {
+          if (l.k !== 'id') return;
+          const r = st.rhs[i]!;
+          const isValue = r.k === 'sel' && /^(R?Unlock|R?Lock)$/.test(r.name);
+          found.set(l.name, isValue && !found.has(l.name) ? r : null);
+        });
+      }
+      out = new Map([...found].filter((e): e is [string, Expr] => e[1] !== null));
+      this.methodValues.set(node, out);
+    }
+    return out.get(name);
+  }
+
+  private readonly handed = new Map<FuncNode, ReadonlySet<string>>();
+
+  /**
+   * The mutexes (as written) a function hands to code that runs later, elsewhere: an Unlock inside a
+   * function literal it stores or passes on (`op.replyFunc = func() { mu.Unlock() }`), or the method
+   * value itself (`srv.NotifyStartedFunc = wait.Unlock`). Such a mutex is a signal: the next Lock waits
+   * for that code, and is neither a second acquisition nor a lock left held. A literal called on the
+   * spot, and a method value bound to a local (`unlock := mu.Unlock`, whose calls are seen), are not.
+   */
+  handedOff(node: FuncNode): ReadonlySet<string> {
+    let out = this.handed.get(node);
+    if (out) return out;
+    const found = new Set<string>();
+    const scan = (body: Stmt[], outer: boolean): void => {
+      const called = new Set<Expr>();
+      const bound = new Set<Expr>();
+      for (const st of allStmts(body)) if (st.k === 'assign') st.rhs.forEach((r, i) => st.lhs[i]?.k === 'id' && bound.add(r));
+      forEachExpr(body, (e) => {
+        if (e.k === 'call') called.add(e.fn);
+      });
+      forEachExpr(body, (e) => {
+        if (e.k === 'sel' && UNLOCK_NAME_RE.test(e.name) && (!outer || (!called.has(e) && !bound.has(e)))) {
+          const key = exprKey(e.x);
+          if (key !== undefined) found.add(key);
+        } else if (e.k === 'funclit' && (!outer || !called.has(e))) {
+          const lit = node.file.funcs[e.fn];
+          if (lit?.body) scan(lit.body, false);
+        }
+      });
+    };
+    scan(node.decl.body ?? [], true);
+    // A goroutine's Lock of a mutex the function starting it unlocks but never locks (`go func() {
+    // mu.Lock(); mu.Lock() }(); ...; mu.Unlock()`) waits for that Unlock: the same signal.
+    const parent = node.decl.parent === undefined ? undefined : node.file.funcs[node.decl.parent];
+    const signals = parent ? this.unlockedOnly(this.facts.graph.nodeOf(node.file, parent)) : NO_KEYS;
+    if (signals.size && this.facts.graph.callers(node).every((e) => e.mode === 'go')) for (const k of signals) found.add(k);
+    this.handed.set(node, (out = found));
+    return out;
+  }
+
+  /** The mutexes (as written) a function unlocks and never locks itself. */
+  private unlockedOnly(node: FuncNode): ReadonlySet<string> {
+    const unlocked = new Set<string>();
+    const locked = new Set<string>();
+    for (const { call, info } of this.facts.graph.sites(node)) {
+      const prim = call.fn.k === 'sel' ? primitiveOf(info) : undefined;
+      const key = prim && call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined;
+      if (key !== undefined) (prim!.verb === 'unlock' ? unlocked : locked).add(key);
+    }
+    for (const k of locked) unlocked.delete(k);
+    return unlocked;
+  }
+
+  /** The mutex a lock call acts on, when its instance can be named. */
+  private direct(node: FuncNode, x: Expr, prim: Primitive, pos: Pos, verb: string, conds: ReadonlySet<Atom>): LockOp | undefined {
+    const { graph } = this.facts;
+    let t = graph.typeOf(node, x);
+    if (t.k === 'ptr') t = t.elem;
+    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex.
+    const owner = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? `${t.path}.${t.name}` : undefined;
+    const embeds = owner !== undefined;
+    const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.ids.idOf(node, x);
+    const base = this.facts.ids.condRoot(node, x);
+    if (id === undefined || base === undefined) return undefined;
+    const root = embeds ? `${base}.${prim.embedded}` : base;
+    const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
+    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }] };
+  }
+
+  /** A call's own lock primitive (`c.mu.Lock()`, `s.RUnlock()`, `unlock()`), if it is one. */
+  primitive(node: FuncNode, call: CallExpr, conds: ReadonlySet<Atom>): { prim: Primitive; op: LockOp | undefined } | undefined {
+    if (call.fn.k === 'id') {
+      const value = this.methodValue(node, call.fn.name);
+      if (value?.k !== 'sel') return undefined;
+      const prim: Primitive = { verb: value.name.endsWith('Unlock') ? 'unlock' : 'lock', mode: value.name.startsWith('R') ? 'r' : 'w' };
+      return { prim, op: this.direct(node, value.x, prim, call.pos, value.name, conds) };
+    }
+    if (call.fn.k !== 'sel') return undefined;
+    const prim = primitiveOf(this.facts.graph.callInfo(call));
+    if (!prim) return undefined;
+    return { prim, op: this.direct(node, call.fn.x, prim, call.pos, call.fn.name, conds) };
+  }
+
+  /**
+   * A callee's lock operation in the caller's names, under the caller's path condition; undefined when
+   * the caller cannot name the instance, or its constant arguments rule the operation out
+   * (`c.Reset(false)` never runs `if lock { c.Lock() }`).
+   */
+  lift(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp, step: Step, conds: ReadonlySet<Atom>): LockOp | undefined {
+    if (op.steps.length >= MAX_STEPS) return undefined;
+    const id = this.facts.ids.mapId(op.id, node, callee, call);
+    if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
+    const receiver = this.receiverOf(call, callee);
+    const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
+    if (mapped === false) return undefined;
+    const root = op.root.startsWith('global:') ? op.root : this.facts.ids.liftRoot(node, callee, op.root, call, receiver);
+    if (root === undefined || root === FRESH || root === MADE) return undefined;
+    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
+  }
+
+  /**
+   * The object a method runs on. A method promoted from an embedded field runs on that field:
+   * `t.Lock()` on a type embedding batchTx is `t.batchTx.Lock()`, and its mutex is `t.batchTx.mu`.
+   */
+  private receiverOf(through: CallExpr, callee: FuncNode): Expr | undefined {
+    const x = this.facts.dispatch.receiverFor(through, callee);
+    const recv = callee.decl.recv;
+    if (!x || !recv) return undefined;
+    const info = this.facts.graph.callInfo(this.facts.dispatch.calledAs(through));
+    const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
+    const field = promoted ? typeName(recv.type) : undefined;
+    return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
+  }
+}

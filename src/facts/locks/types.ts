@@ -1,0 +1,110 @@
+/**
+ * Lock facts, as data: one acquisition or release of a mutex instance, what calling a function does
+ * to its caller's mutexes, and the findings met on the way (re-acquisitions, lock-order edges, locks
+ * left held, goroutines meeting through channels, WaitGroups and Conds while holding a lock).
+ */
+import type { Pos } from '../../ir.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import type { CallExpr } from '../calls.js';
+import type { Atom } from '../conditions/atoms.js';
+import type { Step } from '../effects/types.js';
+import type { ChanId } from '../identity/ids.js';
+
+/** Write (`Lock`) or read (`RLock`) side of a mutex. */
+export type LockMode = 'w' | 'r';
+
+/** One acquisition or release of a mutex instance, as seen from the function holding the fact. */
+export interface LockOp {
+  /** The mutex's storage, type-level: `field:<pkg>.<Type>.mu`, `global:<pkg>.mu`, `param:<i>`. */
+  id: ChanId;
+  /** The object it belongs to, in the holder's names (`@recv.mu`, `@0.mu`, a local, `global:...`). */
+  root: string;
+  mode: LockMode;
+  /** From the holder down to the `Lock`/`Unlock` call itself. */
+  steps: Step[];
+  /** What the mutex is called where the call is written (`c.mu`), for messages. */
+  display: string;
+  /** The path condition of the acquisition, in the holder's names: `if lock { mu.Lock() }` under `lock`. */
+  conds: Atom[];
+}
+
+/** What calling a function does to the mutexes its caller can name. */
+export interface LockSummary {
+  /** Acquired and still held at every return: a `lock()` helper. */
+  holds: LockOp[];
+  /** Released without being acquired here, on some path (deferred releases included): an `unlock()` helper. */
+  releases: LockOp[];
+  /** Every acquisition, directly or down calls, before the function itself held that mutex. */
+  takes: LockOp[];
+}
+
+/** A mutex acquired while the same instance is certainly held. */
+export interface Reacquire {
+  fn: FuncNode;
+  /** The acquisition in force. */
+  held: LockOp;
+  /** The second one; its first step is in `fn` (the call or the `Lock`). */
+  again: LockOp;
+  /** Read after read: blocks only when a writer is waiting in between. */
+  readRead: boolean;
+}
+
+/** A mutex acquired while another one is certainly held: one edge of the program's lock order. */
+export interface LockOrder {
+  fn: FuncNode;
+  /** Held, acquired in `fn` or down a call it made earlier. */
+  held: LockOp;
+  /** Acquired while `held` is; its first step is in `fn`. */
+  taken: LockOp;
+  /** The other mutexes certainly held there, by id: a lock both orders take first makes them one at a time. */
+  others: ChanId[];
+}
+
+/** An acquisition still held at one return of a function that releases it at another. */
+export interface Leak {
+  fn: FuncNode;
+  acquired: LockOp;
+  /** The return that leaves holding it; undefined when the path falls off the end of the body. */
+  exit: Pos | undefined;
+  /** A return (or the end) that leaves having released it. */
+  releasedAt: Pos | undefined;
+  /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
+  spawn?: { fn: FuncNode; pos: Pos; call: CallExpr };
+}
+
+/** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */
+export type MeetKind = 'send' | 'recv' | 'close' | 'wait' | 'done' | 'condWait' | 'signal';
+
+/**
+ * A channel operation or WaitGroup call in a function that handles locks, with the locks around it:
+ * one that may wait (`send`, `recv`, `wait`, never a select's case) while holding a mutex, or one
+ * that lets such a wait end (`recv`, `send`, `close`, `done`, select cases too) after taking one.
+ */
+export interface Meet {
+  fn: FuncNode;
+  kind: MeetKind;
+  /** The channel's or the WaitGroup's id. */
+  id: ChanId;
+  display: string;
+  pos: Pos;
+  /** Not a case of a select, which may take another case instead of waiting. */
+  blocks: boolean;
+  /** Mutexes certainly held. */
+  held: LockOp[];
+  /** Mutexes (by id) acquired on some path to here, held still or not. */
+  took: ChanId[];
+}
+
+/** The WaitGroup and Cond methods, by library name, and how a goroutine meets another through each. */
+const SYNC_MEETS: ReadonlyMap<string, MeetKind> = new Map<string, MeetKind>([
+  ['sync.(*WaitGroup).Wait', 'wait'],
+  ['sync.(*WaitGroup).Done', 'done'],
+  ['sync.(*Cond).Wait', 'condWait'],
+  ['sync.(*Cond).Signal', 'signal'],
+  ['sync.(*Cond).Broadcast', 'signal'],
+]);
+
+/** `wg.Wait()`, `c.Signal()` ...: the meet a call of this library function is, if it is one. */
+export function syncMeet(name: string | undefined): MeetKind | undefined {
+  return name === undefined ? undefined : SYNC_MEETS.get(name);
+}
