@@ -1,3 +1,4 @@
+import { reportVerdicts } from '../src/explore/report.js';
 import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/facts/chanfacts.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
@@ -102,6 +103,7 @@ export const sendAfterClose: Rule = {
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
     }
+    reportVerdicts(ctx, ['send-closed']);
   },
 };
 

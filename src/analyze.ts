@@ -16,6 +16,7 @@ import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
+import { explore, type Exploration } from './explore/explore.js';
 import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
@@ -334,11 +335,12 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     phase('rules');
     const t1 = performance.now();
     const settings = opts.settings ?? { cleanupFunctions: [] };
-    // Built only when a rule asks for them: a run with every lock rule turned off skips them.
+    // Built only when a rule asks for them: a run with every lock rule (or every explorer rule) off skips them.
     let locks: LockFacts | undefined;
-    // The lock facts are built inside whichever lock rule asks first: timed apart, not charged to it.
-    let lockMs = 0;
-    let lockMsCharged = 0;
+    let explored: Exploration | undefined;
+    // Each is built inside whichever rule asks first: timed apart, not charged to that rule.
+    let sharedMs = 0;
+    let sharedMsCharged = 0;
     const analysis = {
       program,
       graph,
@@ -348,10 +350,19 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         if (!locks) {
           const start = performance.now();
           locks = new LockFacts(facts);
-          lockMs = performance.now() - start;
-          ruleTimes['lock facts'] = lockMs;
+          ruleTimes['lock facts'] = performance.now() - start;
+          sharedMs += ruleTimes['lock facts'];
         }
         return locks;
+      },
+      get explored() {
+        if (!explored) {
+          const start = performance.now();
+          explored = explore(graph);
+          ruleTimes['explore'] = performance.now() - start;
+          sharedMs += ruleTimes['explore'];
+        }
+        return explored;
       },
     };
     const findings = runRules(
@@ -364,8 +375,8 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
           message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
         }),
       (rule, ms) => {
-        ruleTimes[rule.meta.id] = ms - (lockMs - lockMsCharged);
-        lockMsCharged = lockMs;
+        ruleTimes[rule.meta.id] = ms - (sharedMs - sharedMsCharged);
+        sharedMsCharged = sharedMs;
       },
     );
     times.rules = performance.now() - t1;
@@ -378,7 +389,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function runRules(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'explored' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
   onError: (rule: Rule, err: unknown) => void = (_rule, err) => {
@@ -388,32 +399,42 @@ export function runRules(
 ): Finding[] {
   const findings: Finding[] = [];
   const plans = new Map<Finding, ReorderPlan>();
+  const yielding = new Set<Finding>();
   for (const rule of rules) {
     const start = performance.now();
     try {
-      runRule(analysis, rule, includeGenerated, findings, plans);
+      runRule(analysis, rule, includeGenerated, findings, plans, yielding);
     } catch (err) {
       onError(rule, err);
     }
     onTimed?.(rule, performance.now() - start);
   }
   attachFixes(analysis.program.root, plans);
-  return findings.sort(compareFindings);
+  return withoutYielded(findings, yielding).sort(compareFindings);
+}
+
+/** One finding per hazard: a yielding finding goes when another one is at its location or a related one. */
+function withoutYielded(findings: Finding[], yielding: ReadonlySet<Finding>): Finding[] {
+  if (!yielding.size) return findings;
+  const at = (l: { path: string; line: number }) => `${l.path}:${l.line}`;
+  const taken = new Set(findings.filter((f) => !yielding.has(f)).flatMap((f) => [f.location, ...f.related.map((r) => r.location)].map(at)));
+  return findings.filter((f) => !yielding.has(f) || ![f.location, ...f.related.map((r) => r.location)].some((l) => taken.has(at(l))));
 }
 
 function runRule(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'explored' | 'settings'>,
   rule: Rule,
   includeGenerated: boolean,
   findings: Finding[],
   plans: Map<Finding, ReorderPlan>,
+  yielding: Set<Finding>,
 ): void {
   // The analysis is the context's prototype, not spread into it: spreading would read `locks`, which
   // builds the lock facts that only the lock rules need.
   const ctx: RuleContext = Object.assign(Object.create(analysis) as typeof analysis, {
     report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
-      const { identity, reorder, ...rest } = input;
+      const { identity, reorder, yields, ...rest } = input;
       const finding: Finding = {
         ...rest,
         ruleId: rule.meta.id,
@@ -422,6 +443,7 @@ function runRule(
       };
       findings.push(finding);
       if (reorder) plans.set(finding, reorder);
+      if (yields) yielding.add(finding);
     },
   });
   rule.run(ctx);

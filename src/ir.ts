@@ -9,8 +9,9 @@
  * 5: `// gohazard:` directives (with a space) are kept too.
  * 6: an int literal `0` says so (`zero`).
  * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
+ * 8: a small decimal int literal keeps its value (`value`): channel capacities and WaitGroup counts.
  */
-export const SUMMARY_FORMAT = 7;
+export const SUMMARY_FORMAT = 8;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -102,8 +103,11 @@ export type Expr =
   | { k: 'composite'; type?: TypeExpr; elems: { key?: string; value: Expr }[]; pos: Pos }
   /** A function literal; `fn` indexes FileSummary.funcs. */
   | { k: 'funclit'; fn: number; pos: Pos }
-  /** `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`). */
-  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; pos: Pos }
+  /**
+   * `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`); `value`: a small
+   * decimal int literal's value (a channel's capacity, a WaitGroup's count); others carry none.
+   */
+  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; value?: number; pos: Pos }
   /** A type in expression position: conversions, `make`/`new` arguments. */
   | { k: 'type'; type: TypeExpr; pos: Pos }
   | { k: 'bad'; pos: Pos };
