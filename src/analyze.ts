@@ -16,7 +16,7 @@ import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
-import { explore, type Exploration } from './explore/explore.js';
+import { explore, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
@@ -78,6 +78,8 @@ export interface Stats {
   timings: PhaseTimes;
   /** Milliseconds per rule within the rules phase, and for the lock facts the lock rules share (`lock facts`); absent when reused. */
   ruleTimes?: Record<string, number>;
+  /** What the schedule explorer did; absent when no rule asked for it, or when reused. */
+  explore?: ExploreStats;
   calls: CallStats;
 }
 
@@ -255,7 +257,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   }
   const settled = settlePackageClauses(files);
   for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
-  const { program, graph, findings, times, ruleTimes } = wholeProgram(loaded.root, settled.files, opts, (d) =>
+  const { program, graph, findings, times, ruleTimes, exploreStats } = wholeProgram(loaded.root, settled.files, opts, (d) =>
     diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
   );
   const t3 = performance.now();
@@ -282,6 +284,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       workers,
       timings: { load: t1 - t0, parse: t2 - t1, ...times, total: t3 - t0 },
       ruleTimes,
+      ...(exploreStats ? { explore: exploreStats } : {}),
       calls: callStats(graph),
     },
   };
@@ -380,7 +383,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       },
     );
     times.rules = performance.now() - t1;
-    return { program, graph, findings, times, ruleTimes };
+    return { program, graph, findings, times, ruleTimes, exploreStats: explored?.stats };
   }
 }
 

@@ -14,15 +14,27 @@ export interface ExploredVerdict extends Verdict {
   entry: FuncNode;
 }
 
+export interface ExploreStats {
+  /** Functions that start goroutines. */
+  entries: number;
+  /** Searched to the end; the others ran out of their state budget. */
+  explored: number;
+  cutByBudget: number;
+  states: number;
+  verdicts: number;
+  /** Verdicts whose only witnesses take a branch the model could not decide: counted, not reported. */
+  withheld: number;
+}
+
 export interface Exploration {
   verdicts: ExploredVerdict[];
   of(kind: VerdictKind): ExploredVerdict[];
-  stats: { entries: number; explored: number; cutByBudget: number; states: number };
+  stats: ExploreStats;
 }
 
 export function explore(graph: CallGraph): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
-  const stats = { entries: 0, explored: 0, cutByBudget: 0, states: 0 };
+  const stats: ExploreStats = { entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0 };
   for (const fn of graph.funcs) {
     if (!fn.decl.body || !startsGoroutines(fn.decl.body)) continue;
     stats.entries++;
@@ -40,6 +52,8 @@ export function explore(graph: CallGraph): Exploration {
     }
   }
   const all = [...verdicts.values()];
+  stats.verdicts = all.length;
+  stats.withheld = all.filter((v) => v.assumptions.length).length;
   return { verdicts: all, of: (kind) => all.filter((v) => v.kind === kind), stats };
 }
 
