@@ -53,6 +53,8 @@ interface Frame {
 }
 
 interface G {
+  /** stateKey's part for this goroutine, computed once: a goroutine is copied before it changes. */
+  key?: string;
   frames: Frame[];
   /** run: at a sync operation or still to settle; done; exit: the program ended; cut: past a bound. */
   status: 'run' | 'done' | 'exit' | 'cut';
@@ -80,6 +82,8 @@ interface Node {
 }
 
 interface Outcome {
+  /** This outcome's state arrays and this one goroutine belong to it alone: they may change in place. */
+  owned?: number;
   state: State;
   steps: ScheduleStep[];
   assumptions: string[];
@@ -373,7 +377,7 @@ class Explorer {
         if (gotValue) {
           f.pc = 0;
           f.iter = 0;
-        } else g.frames.pop(), advance(g);
+        } else g.frames.pop();
         return this.settle(n, i, allSteps, prevAssumptions);
       }
     }
@@ -396,7 +400,7 @@ class Explorer {
     const visited = new Set<string>();
     while (work.length) {
       const o = work.pop()!;
-      const key = stateKey(o.state);
+      const key = `${goroutineKey(o.state.gs[i]!)}|${o.state.gs.length}|${o.state.flags.join('')}|${o.state.counts.join('')}`;
       if (visited.has(key)) continue;
       visited.add(key);
       const g = o.state.gs[i]!;
@@ -406,7 +410,7 @@ class Explorer {
       }
       const f = g.frames[g.frames.length - 1];
       if (!f) {
-        g.status = 'done';
+        own(o, i).g.status = 'done';
         done.push(o);
         continue;
       }
@@ -421,14 +425,13 @@ class Explorer {
       const op = f.block.instrs[f.pc]!;
       if (isSync(op)) {
         if (op.k === 'once') {
-          const n = clone(o.state);
-          const ng = cloneG(n, i);
+          const { n, g: ng } = own(o, i);
           top(ng).pc++;
           if (!n.val[op.once]) {
             n.val[op.once] = 1;
             ng.frames.push(frame(op.body, 'func'));
           }
-          work.push({ ...o, state: n });
+          work.push(o);
           continue;
         }
         done.push(o);
@@ -440,18 +443,17 @@ class Explorer {
   }
 
   private endOfFrame(o: Outcome, i: number): Outcome[] {
-    const n = clone(o.state);
-    const g = cloneG(n, i);
+    const { g } = own(o, i);
     const f = top(g);
-    if (f.kind === 'loop') return this.loopHead({ ...o, state: n }, i, f);
+    if (f.kind === 'loop') return this.loopHead(o, i, f);
     if (f.kind === 'func' && f.defers.length) {
       const d = f.defers.pop()!;
       g.frames.push(frame(d, 'func'));
-      return [{ ...o, state: n }];
+      return [o];
     }
     g.frames.pop();
     if (f.kind === 'func' && g.exiting) unwindToFunc(g);
-    return [{ ...o, state: n }];
+    return [o];
   }
 
   /** The loop in frame f (of a cloned state) decides whether to go round again. */
@@ -463,44 +465,52 @@ class Explorer {
       return [o];
     }
     const iter = f.iter;
-    const again = (): Outcome => {
-      const n = clone(o.state);
-      const t = top(cloneG(n, i));
+    // o is this settle's own: one way out reuses it, a second way gets a copy taken before either changes it.
+    const againOn = (r: Outcome): Outcome => {
+      const t = top(r.state.gs[i]!);
       t.pc = 0;
       t.iter = loop.bounded || loop.shape === 'counted' ? iter + 1 : 0;
-      return { ...o, state: n };
+      return r;
     };
-    const leave = (): Outcome => {
+    const leaveOn = (r: Outcome): Outcome => {
+      r.state.gs[i]!.frames.pop();
+      if (loop.over !== undefined && !r.state.counts[loop.over]) r.state.counts[loop.over] = iter;
+      return r;
+    };
+    const both = (): Outcome[] => {
       const n = clone(o.state);
-      const ng = cloneG(n, i);
-      ng.frames.pop();
-      if (loop.over !== undefined && !n.counts[loop.over]) n.counts[loop.over] = iter;
-      return { ...o, state: n };
+      cloneG(n, i);
+      return [leaveOn({ ...o, state: n, owned: i }), againOn(o)];
     };
     if (loop.shape === 'forever') {
       if (loop.bounded && iter >= MAX_ITER) {
         g.status = 'cut';
         return [o];
       }
-      return [again()];
+      return [againOn(o)];
     }
     if (loop.shape === 'counted') {
       const same = loop.over !== undefined ? o.state.counts[loop.over]! : 0;
-      if (same) return [iter < same ? again() : leave()];
-      if (iter === 0) return [again()];
-      return iter < MAX_ITER ? [again(), leave()] : [leave()];
+      if (same) return [iter < same ? againOn(o) : leaveOn(o)];
+      if (iter === 0) return [againOn(o)];
+      return iter < MAX_ITER ? both() : [leaveOn(o)];
     }
-    if (loop.bounded && iter >= MAX_ITER) return [leave()];
-    return [again(), leave()];
+    if (loop.bounded && iter >= MAX_ITER) return [leaveOn(o)];
+    return both();
   }
 
   /** One local instruction: control flow, flags, spawns. */
   private local(o: Outcome, i: number, op: Instr): Outcome[] {
-    const n = clone(o.state);
-    const g = cloneG(n, i);
+    const { n, g } = own(o, i);
     const f = top(g);
     f.pc++;
-    const next = (extra: Partial<Outcome> = {}): Outcome[] => [{ ...o, state: n, ...extra }];
+    const next = (): Outcome[] => [o];
+    /** A copy of this outcome as it is now, for a second way on. */
+    const fork = (): { o2: Outcome; g2: G } => {
+      const n2 = clone(n);
+      const g2 = cloneG(n2, i);
+      return { o2: { ...o, state: n2, owned: i }, g2 };
+    };
     switch (op.k) {
       case 'set':
         n.flags[op.flag] = op.value ? 1 : 0;
@@ -534,7 +544,7 @@ class Explorer {
         return next();
       case 'break':
       case 'continue':
-        return this.jump(n, g, op, o);
+        return this.jump(g, op, o);
       case 'if': {
         const c = op.cond;
         const take = (b: Block, st: State, gg: G) => top(gg).block === b || gg.frames.push(frame(b, 'block'));
@@ -544,42 +554,41 @@ class Explorer {
           return next();
         }
         const text = c.k === 'choice' ? c.text : this.model.flags[c.flag]!.name;
-        const n2 = clone(n);
-        const g2 = cloneG(n2, i);
+        const { o2, g2 } = fork();
         take(op.then, n, g);
-        take(op.else, n2, g2);
+        take(op.else, o2.state, g2);
         const where = `${op.at.path}:${op.at.line}`;
         return [
-          { ...o, state: n, assumptions: [...o.assumptions, `\`${text}\` holds at ${where}`] },
-          { ...o, state: n2, assumptions: [...o.assumptions, `\`${text}\` does not hold at ${where}`] },
+          { ...o, assumptions: [...o.assumptions, `\`${text}\` holds at ${where}`] },
+          { ...o2, assumptions: [...o.assumptions, `\`${text}\` does not hold at ${where}`] },
         ];
       }
-      case 'switch':
+      case 'switch': {
+        const ways = op.arms.map((_, k) => (k === 0 ? { o2: o, g2: g } : fork()));
         return op.arms.map((arm, k) => {
-          const m = k === 0 ? n : clone(n);
-          const gg = k === 0 ? g : cloneG(m, i);
-          gg.frames.push({ ...frame(arm, 'breakable'), ...(op.label ? { label: op.label } : {}) });
-          return { ...o, state: m, assumptions: [...o.assumptions, `case ${k + 1} of the switch at ${op.at.path}:${op.at.line} runs`] };
+          const { o2, g2 } = ways[k]!;
+          g2.frames.push({ ...frame(arm, 'breakable'), ...(op.label ? { label: op.label } : {}) });
+          return { ...o2, assumptions: [...o.assumptions, `case ${k + 1} of the switch at ${op.at.path}:${op.at.line} runs`] };
         });
+      }
       case 'loop':
-        g.frames.push({ ...frame(op.body, 'loop'), loop: op, ...(op.label ? { label: op.label } : {}), pc: op.rangeCh !== undefined ? -1 : 0 });
         if (op.shape !== 'forever' && op.shape !== 'counted' && op.rangeCh === undefined) {
           // A condition the model does not know: the loop may not run at all.
-          const n2 = clone(o.state);
-          const g2 = cloneG(n2, i);
-          top(g2).pc++;
-          return [{ ...o, state: n }, { ...o, state: n2 }];
+          const { o2 } = fork();
+          g.frames.push({ ...frame(op.body, 'loop'), loop: op, ...(op.label ? { label: op.label } : {}) });
+          return [o, o2];
         }
+        g.frames.push({ ...frame(op.body, 'loop'), loop: op, ...(op.label ? { label: op.label } : {}), pc: op.rangeCh !== undefined ? -1 : 0 });
         return next();
       default:
         return next();
     }
   }
 
-  private jump(n: State, g: G, op: Extract<Instr, { k: 'break' | 'continue' }>, o: Outcome): Outcome[] {
+  private jump(g: G, op: Extract<Instr, { k: 'break' | 'continue' }>, o: Outcome): Outcome[] {
     while (g.frames.length) {
       const f = top(g);
-      if (f.kind === 'func') return [{ ...o, state: n }];
+      if (f.kind === 'func') return [o];
       const target = op.label ? f.label === op.label : f.kind === 'loop' || (op.k === 'break' && f.kind === 'breakable');
       if (!target) {
         g.frames.pop();
@@ -587,13 +596,25 @@ class Explorer {
       }
       if (op.k === 'break') {
         g.frames.pop();
-        return [{ ...o, state: n }];
+        return [o];
       }
       f.pc = f.block.instrs.length;
-      return [{ ...o, state: n }];
+      return [o];
     }
-    return [{ ...o, state: n }];
+    return [o];
   }
+}
+
+/** The outcome's state and goroutine i, made its own first if they are shared: from here on they change in place. */
+function own(o: Outcome, i: number): { n: State; g: G } {
+  if (o.owned !== i) {
+    o.state = clone(o.state);
+    cloneG(o.state, i);
+    o.owned = i;
+  }
+  const g = o.state.gs[i]!;
+  g.key = undefined;
+  return { n: o.state, g };
 }
 
 function frame(block: Block, kind: Frame['kind']): Frame {
@@ -615,11 +636,6 @@ function unwindToFunc(g: G): void {
   if (g.frames.length) top(g).pc = top(g).block.instrs.length;
 }
 
-/** After leaving a range loop at its head: the instruction after the loop. */
-function advance(g: G): void {
-  void g;
-}
-
 function clone(s: State): State {
   return { gs: s.gs.slice(), val: s.val.slice(), closed: s.closed.slice(), flags: s.flags.slice(), counts: s.counts.slice() };
 }
@@ -627,7 +643,7 @@ function clone(s: State): State {
 /** Goroutine i of a cloned state, itself cloned (frames copied) so it can be changed. */
 function cloneG(s: State, i: number): G {
   const g = s.gs[i]!;
-  const c: G = { ...g, frames: g.frames.map((f) => ({ ...f, defers: f.defers.slice() })) };
+  const c: G = { frames: g.frames.map((f) => ({ ...f, defers: f.defers.slice() })), status: g.status, exiting: g.exiting, recovers: g.recovers };
   s.gs[i] = c;
   return c;
 }
@@ -710,7 +726,21 @@ function recvCase(op: Instr | 'head' | undefined, ch: number, f: Frame): { recv:
   return undefined;
 }
 
+function goroutineKey(g: G): string {
+  if (g.key === undefined) {
+    let k = `${g.status[0]}${g.exiting ? 'x' : ''}:`;
+    for (const f of g.frames) {
+      k += `${f.block.id}.${f.pc}.${f.iter}`;
+      if (f.defers.length) k += `[${f.defers.map((d) => d.id).join(',')}]`;
+      k += '/';
+    }
+    g.key = k;
+  }
+  return g.key;
+}
+
 function stateKey(s: State): string {
-  const gs = s.gs.map((g) => `${g.status[0]}${g.exiting ? 'x' : ''}:${g.frames.map((f) => `${f.block.id}.${f.pc}.${f.iter}${f.defers.length ? `[${f.defers.map((d) => d.id).join(',')}]` : ''}`).join('/')}`);
-  return `${gs.join(';')}|${s.val.join(',')}|${s.closed.map((c) => (c ? 1 : 0)).join('')}|${s.flags.join('')}|${s.counts.join('')}`;
+  let k = '';
+  for (const g of s.gs) k += `${goroutineKey(g)};`;
+  return `${k}|${s.val.join(',')}|${s.closed.map((c) => (c ? 1 : 0)).join('')}|${s.flags.join('')}|${s.counts.join('')}`;
 }
