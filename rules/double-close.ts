@@ -47,7 +47,7 @@ export const doubleClose: Rule = {
       if (h.concurrent && h.loop) {
         message = `${name} is closed by each goroutine that ${shortName(h.fn)} starts in this loop${via(second)}: nothing stops the second one from closing it again`;
       } else if (h.concurrent) {
-        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}${first.afterDone ? ' after its WaitGroup.Done (defers run last-in first-out, so Wait does not cover the close)' : ''}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
+        message = `${name} is closed on two goroutines that nothing orders: ${shortName(h.fn)} starts one that closes it${first.async ? via(first) : via(second)}${first.afterDone ? ' after its WaitGroup.Done' : ''}, and it is closed${first.async ? ' here' : ` at ${lineRef(firstAt, at)}${via(first)}`} too`;
       } else if (h.loop) message = `${name} is closed again on the next iteration of the enclosing loop${via(second)}`;
       else if (h.deferred && first.steps[0]!.message.includes('deferred')) message = `${name} is closed by two deferred calls`;
       else if (h.deferred) message = `deferred close of ${name} runs after it may already be closed (${lineRef(firstAt, at)}${via(first)})`;

@@ -31,18 +31,18 @@ export const goroutineLeak: Rule = {
       const { fn, name } = leak;
       const at = nodeLocation(leak.send.node, leak.send.pos);
       const start = nodeLocation(fn, leak.start);
-      const fix = `give ${name} a buffer (make(chan T, ${leak.several ? 'n' : '1'})) so the send completes, or have the goroutine also select on a done channel`;
-      const perIteration = `${shortName(fn)} starts one such goroutine per iteration of the loop (${lineRef(start, at)})`;
+      // Short (about 200 characters): how to fix it is in the rule's doc, the places in related locations.
+      const perIteration = `${shortName(fn)} starts one per loop iteration (${lineRef(start, at)})`;
       const why = !leak.several
-        ? `${shortName(fn)} can return at ${lineRef(nodeLocation(fn, leak.exit!), at)} without receiving from ${name}, and then the goroutine it started (${lineRef(start, at)}) blocks on this send forever`
+        ? `${shortName(fn)} can return at ${lineRef(nodeLocation(fn, leak.exit!), at)} without receiving from ${name}, and the goroutine it started (${lineRef(start, at)}) then blocks here forever`
         : leak.exit === undefined
-          ? `${perIteration} but receives from ${name} once: every goroutine after the first blocks on this send forever`
-          : `${perIteration} and can return at ${lineRef(nodeLocation(fn, leak.exit), at)} from the loop receiving from ${name} before every goroutine has sent: the rest block on this send forever`;
+          ? `${perIteration} but receives from ${name} once: every goroutine after the first blocks here forever`
+          : `${perIteration} and can return at ${lineRef(nodeLocation(fn, leak.exit), at)} before every goroutine has sent on ${name}: the rest block here forever`;
       ctx.report({
         // In a test the leak is mostly on a failure or timeout path, and ends with the test binary.
         ...(fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
         confidence: 'high',
-        message: `send on unbuffered ${name} may never complete: ${why}; ${fix}`,
+        message: `send on unbuffered ${name} may never complete: ${why}`,
         location: at,
         related: [
           { location: start, message: 'the goroutine starts here' },

@@ -1,6 +1,6 @@
 import { displayId, shortName } from '../src/facts/chanfacts.js';
 import type { LockMode, LockOrder } from '../src/facts/locks.js';
-import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { TypeExpr } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';
@@ -84,12 +84,12 @@ export const lockOrder: Rule = {
       const nameA = displayId(first.held.id, first.held.display);
       const nameB = displayId(first.taken.id, first.taken.display);
       const path = (e: LockOrder, held: string, taken: string) =>
-        `${shortName(e.fn)} holds ${held} (line ${stepLocation(e.held.steps[0]!).line}${via(e.held)}) and takes ${taken}${via(e.taken)}`;
+        `${shortName(e.fn)} holds ${held} (line ${stepLocation(e.held.steps[0]!).line}) and takes ${taken}`;
       ctx.report({
         confidence: 'medium',
         message:
           `${nameA} and ${nameB} are acquired in opposite orders: ${path(first, nameA, nameB)}, while ${path(second, nameB, nameA)} at ` +
-          `${lineRef(other, at)}; two goroutines running these can each hold one and wait forever for the other`,
+          `${lineRef(other, at)}: two goroutines running these can deadlock`,
         location: at,
         related: [
           { location: stepLocation(first.held.steps[0]!), message: `${nameA} acquired` },

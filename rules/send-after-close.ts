@@ -1,6 +1,6 @@
 import { reportVerdicts } from '../src/explore/report.js';
 import { displayId, shortName, type ChannelFacts, type OpFact } from '../src/facts/chanfacts.js';
-import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, opFlow, opLocation, stepLocation } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/sequence.js';
 import type { Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
@@ -73,16 +73,16 @@ export const sendAfterClose: Rule = {
       const precise = close.precise && send.precise;
       const confidence: Confidence = cleanup ? 'high' : precise ? 'medium' : 'low';
       const closeAt = stepLocation(close.steps[0]!);
-      const also = others.length
-        ? `; ${others.length} other function${others.length > 1 ? 's' : ''} reach${others.length > 1 ? '' : 'es'} both in this order too (${[...new Set(others.map((o) => shortName(o.fn)))].slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''})`
-        : '';
+      // The message stays short (about 200 characters): the call chains are in the flows, the other
+      // functions in the related locations, both in JSON and SARIF and under `explain`.
+      const also = others.length ? `; ${others.length} other function${others.length > 1 ? 's' : ''} too` : '';
       const message =
         h.kind === 'send-after-close' && close.afterDone
-          ? `send on ${name} after it may be closed: a goroutine ${fnName} started closes it${via(close)} at ${lineRef(closeAt, at)} after its WaitGroup.Done, so the Wait before this send does not wait for the close; send on closed channel panics${also} [${confidence} confidence]`
+          ? `send on ${name} after it may be closed: a goroutine ${fnName} started closes it at ${lineRef(closeAt, at)} after its WaitGroup.Done, which the Wait before this send does not cover; send on closed channel panics${also} [${confidence} confidence]`
           : h.kind === 'send-after-close'
-          ? `send on ${name} after it may be closed: ${fnName} closes it${via(close)} at ${lineRef(closeAt, at)}, then reaches this send${via(send)}; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
+          ? `send on ${name} after it may be closed: ${fnName} closes it at ${lineRef(closeAt, at)}, then reaches this send; send on closed channel panics${also} [${confidence} confidence${cleanup ? ', cleanup path' : ''}]`
           : send.afterDone && close.waited
-          ? `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}): the goroutine sends in a defer that runs after its WaitGroup.Done, so the Wait before the close does not wait for the send; send on closed channel panics${also} [${confidence} confidence]`
+          ? `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}): the goroutine sends in a defer after its WaitGroup.Done, which the Wait does not cover; send on closed channel panics${also} [${confidence} confidence]`
           : `send on ${name} from a goroutine that ${fnName} started may run after ${fnName} closes it (${lineRef(closeAt, at)}); nothing waits for the goroutine first, and send on closed channel panics${also} [${confidence} confidence]`;
       ctx.report({
         confidence,

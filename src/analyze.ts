@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
-import { compareFindings, fingerprintOf, type Finding } from './findings.js';
+import { compareFindings, CONFIDENCE_RANK, fingerprintOf, SEVERITY_RANK, type Finding } from './findings.js';
 import { blame, blamed } from './blame.js';
 import { buildIndex } from './index/index.js';
 import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
@@ -412,8 +412,41 @@ export function runRules(
     }
     onTimed?.(rule, performance.now() - start);
   }
+  const kept = onePerPlace(findings, plans);
   attachFixes(analysis.program.root, plans);
-  return withoutYielded(findings, yielding).sort(compareFindings);
+  return withoutYielded(kept, yielding).sort(compareFindings);
+}
+
+/**
+ * One finding per rule, position and origin (where its first flow starts: the function that closes, say).
+ * A rule can reach one operation from one origin by two arguments (send-after-close: the same send after
+ * a close in sequence, and from a goroutine the closer started): the reader saw one hazard printed twice.
+ * Two origins (two functions that each start the sender and close) stay two findings: each needs its own
+ * fix. Findings without a flow are left alone. The strongest is kept (severity, confidence, then one with a fix, then the first
+ * reported), the others' messages go into its related locations, and their plans are dropped.
+ */
+function onePerPlace(findings: Finding[], plans: Map<Finding, ReorderPlan>): Finding[] {
+  const strength = (f: Finding) => [SEVERITY_RANK[f.severity], CONFIDENCE_RANK[f.confidence], plans.has(f) ? 1 : 0];
+  const stronger = (a: Finding, b: Finding) => {
+    const [x, y] = [strength(a), strength(b)];
+    const i = x.findIndex((v, k) => v !== y[k]);
+    return i !== -1 && (x[i] ?? 0) > (y[i] ?? 0);
+  };
+  const byPlace = new Map<string | Finding, Finding[]>();
+  for (const f of findings) {
+    const origin = f.flows[0]?.steps[0]?.location;
+    const at = (l: Finding['location']) => `${l.path}\0${l.line}\0${l.col}`;
+    const key = origin === undefined ? f : `${f.ruleId}\0${at(f.location)}\0${at(origin)}`;
+    byPlace.set(key, [...(byPlace.get(key) ?? []), f]);
+  }
+  const kept = new Set<Finding>();
+  for (const same of byPlace.values()) {
+    const best = same.reduce((a, b) => (stronger(b, a) ? b : a));
+    for (const other of same) if (other !== best) best.related.push({ location: other.location, message: `also: ${other.message}` });
+    kept.add(best);
+  }
+  for (const f of plans.keys()) if (!kept.has(f)) plans.delete(f);
+  return findings.filter((f) => kept.has(f));
 }
 
 /** One finding per hazard: a yielding finding goes when another one is at its location or a related one. */

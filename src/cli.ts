@@ -5,7 +5,7 @@ import { analyze, analyzeOrReuse, DEFAULT_MAX_FILE_BYTES } from './analyze.js';
 import { makeDirs } from './cache/entry.js';
 import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
-import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
+import { EMPTY_CONFIG, FAIL_ON, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { NeedsLargerHeap, rerunWithHeap } from './memory.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
@@ -16,13 +16,15 @@ import { DIRECTIVE_RULES } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
+import { colorWanted } from './report/text.js';
 import { plural, summaryLine } from './report/summary.js';
 import { progressMode, progressReporter } from './progress.js';
 import type { ExploreStats } from './explore/explore.js';
 import { formatCallStats } from './resolve/stats.js';
 import { ALL_RULES, isEnabled } from './rules.js';
 import { UsageError } from './usage-error.js';
-import { VERSION } from './version.js';
+import { ruleHelpMarkdown } from './rulehelp.js';
+import { GRAMMAR_VERSION, VERSION } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -39,12 +41,16 @@ interface CheckOptions {
   output?: string;
   sarifCategory?: string;
   config?: string;
-  failOn: FailOn;
+  enable?: string[];
+  disable?: string[];
+  failOn?: FailOn;
   minConfidence?: Confidence;
   maxFindings?: number;
   baseline?: string;
   writeBaseline?: string;
   newFromRev?: string;
+  color: When;
+  sourceLines: When;
   reportUnusedIgnores: boolean;
   includeSuppressed: boolean;
   stats: boolean;
@@ -81,6 +87,8 @@ function parseCount(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
   return n;
 }
+
+type When = 'auto' | 'always' | 'never';
 
 interface OutputSpec {
   format: Format;
@@ -170,14 +178,39 @@ function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(2)}s` : `${n.toFixed(0)}ms`;
 }
 
-/** --config, else the nearest .gohazard.json / gohazard.config.json at or above the analysis root. */
-function projectConfig(patterns: string[], cwd: string, explicit: string | undefined): Config {
-  const known = new Set([...ALL_RULES.map((r) => r.meta.id), ...DIRECTIVE_RULES.map((r) => r.id)]);
-  if (explicit !== undefined) return loadConfig(explicit, known);
+const KNOWN_RULES: ReadonlySet<string> = new Set([...ALL_RULES.map((r) => r.meta.id), ...DIRECTIVE_RULES.map((r) => r.id)]);
+
+/**
+ * --config, else the nearest .gohazard.json / gohazard.config.json at or above the analysis root; then
+ * --enable and --disable over its `rules`, as `"id": "on"` and `"id": "off"` (a severity set there stays).
+ */
+function projectConfig(patterns: string[], cwd: string, explicit: string | undefined, flags: Partial<Pick<CheckOptions, 'enable' | 'disable'>> = {}): Config {
+  const config = fileConfig(patterns, cwd, explicit);
+  const enable = flags.enable ?? [];
+  const disable = flags.disable ?? [];
+  const both = enable.filter((id) => disable.includes(id));
+  if (both.length > 0) throw new UsageError(`--enable and --disable both name ${both.join(', ')}`);
+  if (enable.length === 0 && disable.length === 0) return config;
+  const rules = new Map(config.rules);
+  for (const id of enable) if (rules.get(id) === undefined || rules.get(id) === 'off') rules.set(id, 'on');
+  for (const id of disable) rules.set(id, 'off');
+  return { ...config, rules };
+}
+
+function fileConfig(patterns: string[], cwd: string, explicit: string | undefined): Config {
+  if (explicit !== undefined) return loadConfig(explicit, KNOWN_RULES);
   const found = findConfig(analysisRoot(patterns, cwd));
   if (!found) return EMPTY_CONFIG;
   const shown = path.relative(cwd, found);
-  return loadConfig(found, known, shown.startsWith('..') ? found : shown);
+  return loadConfig(found, KNOWN_RULES, shown.startsWith('..') ? found : shown);
+}
+
+/** `--enable a,b`: rule ids, each one gohazard knows. */
+function parseRuleIds(value: string, previous: string[] = []): string[] {
+  const ids = value.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !KNOWN_RULES.has(id));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown rule ${unknown.map((id) => `"${id}"`).join(', ')} (run gohazard rules for the list)`);
+  return [...previous, ...ids];
 }
 
 type AnalysisFlags = Pick<CheckOptions, 'tests' | 'goos' | 'goarch' | 'tags' | 'maxFileSize' | 'includeGenerated' | 'jobs' | 'cache' | 'cacheDir' | 'cacheMaxSize' | 'verbose'>;
@@ -219,7 +252,7 @@ function analyzerFor(
 
 async function runCheck(patterns: string[], opts: CheckOptions): Promise<number> {
   const cwd = process.cwd();
-  const config = projectConfig(patterns, cwd, opts.config);
+  const config = projectConfig(patterns, cwd, opts.config, opts);
   const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
   const outputs = outputsOf(opts.format, opts.output);
   const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
@@ -230,9 +263,9 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
     config,
     knownRules: ALL_RULES.map((r) => r.meta),
     reportUnusedIgnores: opts.reportUnusedIgnores,
-    failOn: opts.failOn,
+    failOn: opts.failOn ?? config.failOn ?? 'error',
     ...(opts.minConfidence ?? config.minConfidence ? { minConfidence: opts.minConfidence ?? config.minConfidence } : {}),
-    ...(opts.maxFindings !== undefined ? { maxFindings: opts.maxFindings } : {}),
+    ...((opts.maxFindings ?? config.maxFindings) !== undefined ? { maxFindings: opts.maxFindings ?? config.maxFindings } : {}),
     ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
     ...(opts.writeBaseline !== undefined ? { writeBaseline: opts.writeBaseline } : {}),
     ...(opts.newFromRev !== undefined ? { newFromRev: opts.newFromRev } : {}),
@@ -251,7 +284,12 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
       stats: opts.stats,
       ...(opts.sarifCategory !== undefined ? { sarifCategory: opts.sarifCategory } : {}),
       newFindingsOnly: opts.baseline !== undefined || opts.newFromRev !== undefined,
-      ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+      text: {
+        ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+        // A report written to a file gets colour only when asked for by name: FORCE_COLOR is for what is shown.
+        color: out.file === undefined ? colorWanted(opts.color, toTerminal, process.env) : opts.color === 'always',
+        source: opts.sourceLines === 'auto' ? toTerminal : opts.sourceLines === 'always',
+      },
     });
     notes.push(...report.notes);
     if (out.file === undefined) process.stdout.write(report.text);
@@ -287,7 +325,7 @@ function writeOutput(file: string, text: string): void {
   }
 }
 
-type FixFlags = Pick<CheckOptions, 'config' | 'tests' | 'goos' | 'goarch' | 'tags' | 'jobs' | 'cache' | 'cacheDir'> & { dryRun: boolean };
+type FixFlags = Pick<CheckOptions, 'config' | 'enable' | 'disable' | 'tests' | 'goos' | 'goarch' | 'tags' | 'jobs' | 'cache' | 'cacheDir'> & { dryRun: boolean };
 
 interface ExplainOptions {
   tests?: boolean;
@@ -326,9 +364,31 @@ async function runExplain(name: string, patterns: string[], opts: ExplainOptions
   return EXIT_OK;
 }
 
-function runRulesList(): number {
-  for (const r of [...ALL_RULES.map((x) => x.meta), ...DIRECTIVE_RULES]) process.stdout.write(`${r.id.padEnd(20)} ${r.severity.padEnd(8)} ${r.title}\n`);
+/** The rules, default-off ones marked; or, given an id, that rule's documentation. */
+function runRules(id: string | undefined): number {
+  if (id !== undefined) {
+    if (!KNOWN_RULES.has(id)) throw new UsageError(`unknown rule "${id}" (run gohazard rules for the list)`);
+    process.stdout.write(ruleHelpMarkdown(id));
+    return EXIT_OK;
+  }
+  for (const r of [...ALL_RULES.map((x) => x.meta), ...DIRECTIVE_RULES]) {
+    process.stdout.write(`${r.id.padEnd(20)} ${r.severity.padEnd(8)} ${(r.optIn ? 'off' : 'on').padEnd(4)} ${r.title}\n`);
+  }
+  process.stdout.write('\n"off": off by default; turn on with --enable <id> or "rules": {"<id>": "on"} in the config. gohazard rules <id> prints a rule\'s documentation.\n');
   return EXIT_OK;
+}
+
+/** The version, with what else decides the results: the grammar, and the runtime. */
+function runVersion(): number {
+  process.stdout.write(`gohazard ${VERSION} (tree-sitter-go ${GRAMMAR_VERSION}, node ${process.version})\n`);
+  return EXIT_OK;
+}
+
+/** --enable / --disable, for the commands that run the rules. */
+function ruleOption(verb: 'enable' | 'disable'): Option {
+  const setting = verb === 'enable' ? 'on' : 'off';
+  return new Option(`--${verb} <ids>`, `turn these rules ${setting} (comma-separated; as "rules": {"<id>": "${setting}"} in the config)`)
+    .argParser(parseRuleIds);
 }
 
 /** The options that choose which program is analyzed, shared by explain and fix (check words --tests its own way). */
@@ -338,7 +398,7 @@ function withProgramOptions(cmd: Command): Command {
     .option('--no-tests', 'leave out _test.go files')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
-    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .addOption(new Option('--tags <tags>', 'extra build tags, comma-separated').argParser(parseTags).default([] as string[], 'none'))
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt);
 }
 
@@ -353,26 +413,34 @@ export function buildCli(setExit: (code: number) => void): Command {
     .command('check')
     .description('analyze Go packages and report hazards')
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
-    .option('-f, --format <format[:file]>', `output format: ${FORMATS.join(', ')}; repeat for several reports, each optionally to its own file (default: text)`, collectFormat, [] as OutputSpec[])
+    .addOption(
+      new Option('-f, --format <format[:file]>', `output format: ${FORMATS.join(', ')}; repeat for several reports, each optionally to its own file`)
+        .argParser(collectFormat)
+        .default([] as OutputSpec[], 'text'),
+    )
     .option('-o, --output <file>', 'write the report to a file instead of stdout (with one --format without a file)')
+    .addOption(new Option('--color <when>', 'colour the text report: auto (on a terminal, unless NO_COLOR is set or FORCE_COLOR is), always or never').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(new Option('--source-lines <when>', 'print the source line and a caret under each text finding: auto (on a terminal), always or never').choices(['auto', 'always', 'never']).default('auto'))
     .option('--sarif-category <id>', 'SARIF automationDetails.id: tells code scanning apart several analyses of one repository (default: gohazard/)')
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
-    .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher').choices(['error', 'warning', 'note', 'none']).default('error'))
-    .option('--max-findings <n>', 'also exit 1 when more than n findings are reported (a ratchet)', parseCount)
+    .addOption(ruleOption('enable'))
+    .addOption(ruleOption('disable'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 on a finding of this severity or higher (default: error, or failOn in the config)').choices(FAIL_ON))
+    .option('--max-findings <n>', 'also exit 1 when more than n findings are reported, a ratchet (default: maxFindings in the config)', parseCount)
     .addOption(new Option('--min-confidence <level>', 'report only findings of this confidence or higher (default: all)').choices(['high', 'medium', 'low']))
     .option('--baseline <file>', 'report only findings not recorded in this baseline')
     .option('--write-baseline <file>', 'record the current findings as the baseline, and exit 0')
     .option('--new-from-rev <rev>', 'report only findings absent at this git revision (both trees are analyzed)')
-    .option('--report-unused-ignores', 'report //gohazard:ignore comments that suppress nothing', false)
+    .option('--report-unused-ignores', 'report suppression comments (//gohazard:ignore, //nolint:gohazard ...) that suppress nothing', false)
     .option('--include-suppressed', 'list suppressed findings in SARIF, marked as suppressed', false)
     .option('--stats', 'print files, packages, lines, skipped files and per-phase and per-rule times to stderr', false)
     .option('--tests', 'include _test.go files (the default, as in go vet; overrides "tests" in the config)')
     .option('--no-tests', 'leave out _test.go files')
     .option('--goos <os>', 'target operating system for build constraints', validated(isKnownOS, 'GOOS'), DEFAULT_TARGET.goos)
     .option('--goarch <arch>', 'target architecture for build constraints', validated(isKnownArch, 'GOARCH'), DEFAULT_TARGET.goarch)
-    .option('--tags <tags>', 'extra build tags, comma-separated', parseTags, [] as string[])
+    .addOption(new Option('--tags <tags>', 'extra build tags, comma-separated').argParser(parseTags).default([] as string[], 'none'))
     .option('--include-generated', 'report findings in generated files (// Code generated ... DO NOT EDIT.)', false)
-    .option('--max-file-size <size>', 'skip larger files with a warning', parseSize, DEFAULT_MAX_FILE_BYTES)
+    .addOption(new Option('--max-file-size <size>', 'skip larger files with a warning').argParser(parseSize).default(DEFAULT_MAX_FILE_BYTES, '4MiB'))
     .option('-j, --jobs <n>', 'parser worker threads (default: number of cores)', parsePositiveInt)
     .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
@@ -403,11 +471,13 @@ export function buildCli(setExit: (code: number) => void): Command {
     .argument('[patterns...]', 'folders, files or Go patterns such as ./... or ./pkg/...', ['./...'])
     .option('--dry-run', 'print the changes as a unified diff instead of writing them', false)
     .option('--config <file>', 'config file (default: .gohazard.json or gohazard.config.json in the root or above)')
+    .addOption(ruleOption('enable'))
+    .addOption(ruleOption('disable'))
     .option('--cache-dir <dir>', `where parsed file summaries and the results of recent runs are kept (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'parse every file, neither reading nor writing the cache')
     .addHelpText('after', `\nExit codes: 0 no error-level finding remains, 1 one does, 2 usage error or a file that could not be written.\n\nExamples:\n  gohazard fix --dry-run ./...\n  gohazard fix ./pkg/...`);
   withProgramOptions(fix).action(async (patterns: string[], opts: FixFlags) => {
-    const config = projectConfig(patterns, process.cwd(), opts.config);
+    const config = projectConfig(patterns, process.cwd(), opts.config, opts);
     const flags = { ...opts, maxFileSize: DEFAULT_MAX_FILE_BYTES, includeGenerated: false, cacheMaxSize: DEFAULT_CACHE_MAX_BYTES, verbose: false };
     const analyzeAt = analyzerFor(flags, config, progressReporter('off'));
     const write = (s: string) => process.stdout.write(s);
@@ -416,8 +486,14 @@ export function buildCli(setExit: (code: number) => void): Command {
 
   program
     .command('rules')
-    .description('list the rules with their default severity')
-    .action(() => setExit(runRulesList()));
+    .description("list the rules with their default severity and whether they are on by default; with an id, print that rule's documentation")
+    .argument('[id]', 'a rule id')
+    .action((id: string | undefined) => setExit(runRules(id)));
+
+  program
+    .command('version')
+    .description('print the version of gohazard, of the Go grammar and of Node.js')
+    .action(() => setExit(runVersion()));
 
   return program;
 }

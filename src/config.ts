@@ -12,11 +12,18 @@ import { UsageError } from './usage-error.js';
  *
  *   {
  *     "rules": { "double-close": "warning", "send-after-close": "off" },   // off | on | error | warning | note
+ *     // or an object: the same level, and paths where this rule's findings are not reported
+ *     //   "goroutine-leak": { "level": "warning", "exclude": ["*_test.go"] }
  *     "cleanupFunctions": ["^(Teardown|Release)$"],   // extra cleanup-function name patterns (regexps)
  *     "exclude": ["internal/gen/**", "*_mock.go"],      // findings in these paths are not reported
  *     "tests": true,                                    // as --tests
- *     "buildTags": ["integration"]                      // added to --tags
+ *     "buildTags": ["integration"],                     // added to --tags
+ *     "failOn": "warning",                              // as --fail-on (the flag wins)
+ *     "maxFindings": 20                                 // as --max-findings (the flag wins)
  *   }
+ *
+ * `--enable a,b` and `--disable c` on the command line are `"a": "on"`, `"b": "on"` and `"c": "off"` in
+ * `rules`, applied over the file's (src/cli.ts).
  */
 const CONFIG_FILE_NAMES = ['.gohazard.json', 'gohazard.config.json'] as const;
 
@@ -32,12 +39,18 @@ export interface Config {
   buildTags: string[];
   /** Findings below this confidence are not reported (`--min-confidence` wins). */
   minConfidence?: Confidence;
+  /** Per rule: paths (globs, as `exclude`) where its findings are not reported. */
+  ruleExcludes: ReadonlyMap<string, string[]>;
+  /** As --fail-on and --max-findings, which win. */
+  failOn?: Severity | 'none';
+  maxFindings?: number;
 }
 
-export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [] };
+export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [], ruleExcludes: new Map() };
 
-export const CONFIG_KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence'];
+export const CONFIG_KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence', 'failOn', 'maxFindings'];
 const SETTINGS: readonly RuleSetting[] = ['off', 'on', 'error', 'warning', 'note'];
+export const FAIL_ON: readonly string[] = ['error', 'warning', 'note', 'none'];
 
 /** The nearest config file at or above `dir`, if any. */
 export function findConfig(dir: string): string | undefined {
@@ -78,12 +91,18 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
   }
 
   const rules = new Map<string, RuleSetting>();
+  const ruleExcludes = new Map<string, string[]>();
   if (doc.rules !== undefined) {
     if (!isObject(doc.rules)) fail('"rules" must be an object of rule id to off, on, error, warning or note');
     for (const [id, value] of Object.entries(doc.rules as Record<string, unknown>)) {
       if (!knownRules.has(id)) fail(`rules: unknown rule "${id}" (run gohazard rules for the list)`);
-      if (!SETTINGS.includes(value as RuleSetting)) fail(`rules.${id}: expected one of ${SETTINGS.join(', ')}, got ${JSON.stringify(value)}`);
-      rules.set(id, value as RuleSetting);
+      const entry = isObject(value) ? value : { level: value };
+      for (const key of Object.keys(entry)) if (key !== 'level' && key !== 'exclude') fail(`rules.${id}: unknown key "${key}" (known keys: level, exclude)`);
+      const level = entry.level ?? 'on';
+      if (!SETTINGS.includes(level as RuleSetting)) fail(`rules.${id}: expected one of ${SETTINGS.join(', ')}, got ${JSON.stringify(level)}`);
+      rules.set(id, level as RuleSetting);
+      const exclude = strings(entry, 'exclude', (msg) => fail(`rules.${id}: ${msg}`));
+      if (exclude.length > 0) ruleExcludes.set(id, exclude);
     }
   }
   const cleanupFunctions = strings(doc, 'cleanupFunctions', fail).map((p) => {
@@ -97,6 +116,10 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
   if (doc.minConfidence !== undefined && !['high', 'medium', 'low'].includes(doc.minConfidence as string)) {
     fail(`minConfidence: expected high, medium or low, got ${JSON.stringify(doc.minConfidence)}`);
   }
+  if (doc.failOn !== undefined && !FAIL_ON.includes(doc.failOn as string)) fail(`failOn: expected ${FAIL_ON.join(', ')}, got ${JSON.stringify(doc.failOn)}`);
+  if (doc.maxFindings !== undefined && !(Number.isInteger(doc.maxFindings) && (doc.maxFindings as number) >= 0)) {
+    fail(`maxFindings: expected a whole number, 0 or more, got ${JSON.stringify(doc.maxFindings)}`);
+  }
   return {
     rules,
     cleanupFunctions,
@@ -104,6 +127,9 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
     ...(doc.tests !== undefined ? { tests: doc.tests as boolean } : {}),
     ...(doc.minConfidence !== undefined ? { minConfidence: doc.minConfidence as Confidence } : {}),
     buildTags: strings(doc, 'buildTags', fail),
+    ruleExcludes,
+    ...(doc.failOn !== undefined ? { failOn: doc.failOn as Severity | 'none' } : {}),
+    ...(doc.maxFindings !== undefined ? { maxFindings: doc.maxFindings as number } : {}),
   };
 }
 

@@ -9,9 +9,10 @@
  * 5: `// gohazard:` directives (with a space) are kept too.
  * 6: an int literal `0` says so (`zero`).
  * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
- * 8: a small decimal int literal keeps its value (`value`): channel capacities and WaitGroup counts.
+ * 8: `//nolint` and `//lint:` directives are kept too, with `ownLine` and `until`.
+ * 9: a small decimal int literal keeps its value (`value`): channel capacities and WaitGroup counts.
  */
-export const SUMMARY_FORMAT = 8;
+export const SUMMARY_FORMAT = 9;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -204,10 +205,15 @@ export interface ImportDecl {
   pos: Pos;
 }
 
-/** A `//gohazard:...` comment, kept for suppressions (acted on by the report phase). */
+/** A suppression comment (`//gohazard:...`, `//nolint...`, `//lint:...`), acted on by the gate. */
 export interface Directive {
   line: number;
+  /** From the directive's name to the end of the line or the next directive on it, e.g. `nolint:gohazard // why`. */
   text: string;
+  /** Nothing but the comment on its line. */
+  ownLine?: true;
+  /** A comment on its own line right above a function declaration (doc comments between allowed): its last line. */
+  until?: number;
 }
 
 export interface FileSummary {

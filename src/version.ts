@@ -7,17 +7,11 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 export const VERSION: string = pkg.version;
 
 /**
- * The project's web home, when whoever publishes the package sets package.json `homepage`: SARIF's
- * `informationUri`. Unset in the source tree: no address is known before a release, and a guessed
- * one would send users to a stranger's page.
+ * Where to learn about the tool (SARIF's required-by-GitHub `informationUri`): package.json `homepage`
+ * (the repository's public address). Never a local `file://` path: a SARIF file is read on another machine
+ * (code scanning, a reviewer's viewer), where this installation's README does not exist.
  */
-export const HOMEPAGE: string | undefined = pkg.homepage;
-
-/**
- * Where to learn about the tool (SARIF's required-by-GitHub `informationUri`): the homepage when one is
- * set, else the README installed with this copy — a file URI, true on the machine that ran the analysis.
- */
-export const INFORMATION_URI: string = HOMEPAGE ?? new URL('../../README.md', import.meta.url).href;
+export const INFORMATION_URI: string = pkg.homepage ?? 'https://github.com/gohazard/gohazard';
 
 /**
  * The installed Go grammar's version: summaries and results depend on it as much as on our own code,

@@ -1,13 +1,24 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, tempTree } from './helpers.js';
+import { BIN, cli, REPO, tempTree } from './helpers.js';
 
 const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 const CLEAN = 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n}\n';
 
 describe('gohazard check: output and exit codes', () => {
+  it('reports one hazard reached two ways (in sequence, and from a goroutine the closer started) once, the other way as related', () => {
+    const src =
+      'package m\n\ntype store struct{ out chan int }\n\nfunc (s *store) finish() { close(s.out) }\n\nfunc (s *store) send() { s.out <- 1 }\n\n' +
+      'func Stop(s *store) {\n\tgo s.send()\n\ts.finish()\n\ts.send()\n}\n';
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': src });
+    const findings = JSON.parse(cli(['check', '--format', 'json'], dir).stdout).findings;
+    expect(findings.map((f: { location: { line: number } }) => f.location.line)).toEqual([7]);
+    expect(findings[0].message).toMatch(/^send on store\.out after it may be closed: Stop closes it/);
+    expect(findings[0].related.map((r: { message: string }) => r.message)).toContainEqual(expect.stringMatching(/^also: send on store\.out from a goroutine that Stop started/));
+  });
+
   it('exits 0 with no output when there is nothing to report', () => {
     const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': CLEAN });
     expect(cli(['check'], dir)).toEqual({ code: 0, stdout: '', stderr: '' });
@@ -137,6 +148,38 @@ describe('gohazard: bad input gets one clear line and the documented exit code',
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('1  findings at or above --fail-on');
     expect(cli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('version prints gohazard\'s, the grammar\'s and Node\'s versions; --format help shows one default', () => {
+    expect(cli(['version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^gohazard \d+\.\d+\.\d+ \(tree-sitter-go \d+\.\d+\.\d+, node v\d+\.\d+\.\d+\)\n$/) });
+    const help = cli(['check', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('each optionally to its own file (default: text) -o');
+    expect(help).not.toContain('(default: [])');
+  });
+
+  it("README's Usage section and --help name the same commands and options", () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Usage\n'));
+    // The synopsis block: the prose below it also names Node's options.
+    const usage = section.slice(section.indexOf('```text\n'), section.indexOf('\n```\n'));
+    const optionsIn = (text: string) => new Set(text.match(/--[a-z][a-z-]*/g) ?? []);
+    const helps = [[], ['check'], ['fix'], ['explain'], ['rules'], ['version']].map((cmd) => cli([...cmd, '--help']).stdout);
+    const inHelp = optionsIn(helps.join('\n'));
+    inHelp.delete('--help');
+    expect([...optionsIn(usage)].filter((o) => !inHelp.has(o)), 'in the README, not in --help').toEqual([]);
+    expect([...inHelp].filter((o) => !optionsIn(usage).has(o)), 'in --help, not in the README').toEqual([]);
+    const commands = [...cli(['--help']).stdout.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands.filter((c) => !usage.includes(`gohazard ${c}`))).toEqual([]);
+  });
+
+  it('rules marks the rules that are off by default; rules <id> prints its documentation; an unknown id is exit 2', () => {
+    const list = cli(['rules']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^double-close +error +on +Channel closed twice on one path$/m);
+    expect(list.stdout).toMatch(/^lock-order +warning +off +Two mutexes acquired in opposite orders$/m);
+    const doc = cli(['rules', 'send-after-close']);
+    expect(doc).toMatchObject({ code: 0, stdout: readFileSync(path.join(REPO, 'rules', 'send-after-close.md'), 'utf8') });
+    expect(cli(['rules', 'send-after-clos'])).toMatchObject({ code: 2, stdout: '', stderr: 'gohazard: error: unknown rule "send-after-clos" (run gohazard rules for the list)\n' });
   });
 });
 

@@ -62,6 +62,11 @@ describe('fixtures', () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it('keeps messages short (about 200 characters): call chains are in the flows, other functions in the related locations', () => {
+    const long = result.findings.filter((f) => f.message.length > 230).map((f) => `${f.location.path}:${f.location.line}: ${f.message.length}: ${f.message}`);
+    expect(long).toEqual([]);
+  });
+
   for (const pkg of packages) {
     it(`${pkg}: findings match the // want comments`, () => {
       const wants = goFiles(path.join(FIXTURES, pkg)).flatMap((abs) =>

@@ -70,4 +70,32 @@ describe('text on a terminal', () => {
     expect(wrap(line, 200)).toBe(line);
     expect(wrap(`x ${'y'.repeat(70)} z`, 50)).toBe(`x\n    ${'y'.repeat(70)}\n    z`);
   });
+
+  it('--color always paints the severity, path and rule; --source-lines always prints the line and a caret under the column', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': HAZARD.replace('\tclose(ch)\n}', '\tx := 1; close(ch)\n\t_ = x\n}') });
+    const plain = cli(['check', '--source-lines', 'always'], dir).stdout;
+    expect(plain).toBe(`a.go:5:10: error: double-close: ${MESSAGE}\n    \tx := 1; close(ch)\n    \t        ^\n`);
+    const painted = cli(['check', '--color', 'always'], dir).stdout;
+    expect(painted).toBe(`\x1b[1ma.go:5:10:\x1b[0m \x1b[1;31merror:\x1b[0m \x1b[2mdouble-close:\x1b[0m ${MESSAGE}\n`);
+    expect(cli(['check', '--color', 'never', '--source-lines', 'never'], dir).stdout).toBe(`a.go:5:10: error: double-close: ${MESSAGE}\n`);
+    expect(cli(['check', '--color', 'sometimes'], dir).code).toBe(2);
+  });
+
+  it('colour: --color decides; on auto NO_COLOR says no, FORCE_COLOR yes, else only a terminal', async () => {
+    const { colorWanted } = await import('../dist/src/report/text.js');
+    expect(colorWanted('auto', true, {})).toBe(true);
+    expect(colorWanted('auto', false, {})).toBe(false);
+    expect(colorWanted('auto', true, { NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted('auto', true, { NO_COLOR: '' })).toBe(true);
+    expect(colorWanted('auto', false, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorWanted('auto', true, { FORCE_COLOR: '0' })).toBe(false);
+    expect(colorWanted('always', false, { NO_COLOR: '1' })).toBe(true);
+    expect(colorWanted('never', true, { FORCE_COLOR: '1' })).toBe(false);
+  });
+
+  it('escapes control characters in paths: a newline or an escape sequence in a file name cannot split a finding or drive the terminal', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'x\ny\x1b[31m.go': HAZARD });
+    const r = cli(['check'], dir);
+    expect(r.stdout).toBe(`x\\ny\\x1b[31m.go:5:2: error: double-close: ${MESSAGE}\n`);
+  });
 });

@@ -167,6 +167,88 @@ describe('suppressions', () => {
   });
 });
 
+describe('suppressions in golangci-lint and staticcheck spelling', () => {
+  /** A double close in `name`, with `comment` after the second close (or, with `above`, on the line before the function). */
+  const closeTwice = (name: string, comment: string, above = '') => `${above}func ${name}(ch chan int) {\n\tclose(ch)\n\tclose(ch) ${comment}\n}\n\n`;
+
+  it('//nolint:gohazard, gohazard/<rule>, all and bare //nolint, and //lint:ignore gohazard/<rule> with a reason suppress', () => {
+    const src =
+      'package m\n\n' +
+      closeTwice('a', '//nolint:gohazard') +
+      closeTwice('b', '//nolint:errcheck,gohazard/double-close // b runs once') +
+      closeTwice('c', '//nolint:all') +
+      closeTwice('d', '// nolint') +
+      closeTwice('e', '//lint:ignore gohazard/double-close e runs once') +
+      closeTwice('f', '//lint:ignore SA9999,gohazard legacy');
+    const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
+    const results = JSON.parse(cli(['check', '--format', 'sarif', '--include-suppressed'], dir).stdout).runs[0].results;
+    expect(results.map((x: { suppressions: { justification: string }[] }) => x.suppressions[0]?.justification)).toEqual([
+      '//nolint:gohazard',
+      'b runs once',
+      '//nolint:all',
+      '//nolint',
+      'e runs once',
+      'legacy',
+    ]);
+  });
+
+  it('//nolint on its own line above a function covers the whole function, as in golangci-lint; //gohazard:ignore only the next line', () => {
+    const body = (name: string) => `func ${name}(ch chan int) {\n\tclose(ch)\n\n\tclose(ch)\n}\n\n`;
+    const src =
+      'package m\n\n' +
+      '//nolint:gohazard/double-close // whole function\n// a has a doc comment.\n' + body('a') +
+      '//gohazard:ignore double-close only the signature line\n' + body('b');
+    const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout).toMatch(/^a\.go:15:2: error: double-close: [^\n]*\n$/);
+  });
+
+  it('each unknown name is reported on its own and the right names still apply; other linters\' names are theirs', () => {
+    const src =
+      'package m\n\n' +
+      closeTwice('a', '//gohazard:ignore nope,double-close,nada reset in tests') +
+      closeTwice('b', '//nolint:gohazard/nope,gohazard/double-close') +
+      closeTwice('c', '//nolint:double-close') +
+      closeTwice('d', '//lint:ignore gohazard/double-close') +
+      closeTwice('e', '//nolint:errcheck // not ours') +
+      closeTwice('f', '//lint:ignore SA1000 not ours either');
+    const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout.split('\n').map((l) => l.replace(/(double-close): .*/, '$1'))).toEqual([
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nada"',
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nope"',
+      'a.go:10:1: warning: bad-ignore: //nolint names unknown rule "gohazard/nope": write gohazard or gohazard/<rule-id>',
+      'a.go:15:1: warning: bad-ignore: //nolint names "double-close": gohazard reads it only as gohazard/double-close',
+      'a.go:15:2: error: double-close',
+      'a.go:20:1: warning: bad-ignore: //lint:ignore gohazard/double-close needs a reason after the check names; it suppresses nothing without one',
+      'a.go:20:2: error: double-close',
+      'a.go:25:2: error: double-close',
+      'a.go:30:2: error: double-close',
+      '',
+    ]);
+  });
+
+  it('a suppression on any location of the code flow applies: the cleanup call in the caller\'s package, not only the send', () => {
+    const engine = 'package engine\n\ntype Engine struct{ ch chan int }\n\nfunc (e *Engine) Close() {\n\tclose(e.ch)\n}\n\nfunc (e *Engine) Add() {\n\te.ch <- 1\n}\n';
+    const owner = (comment: string) => `package m\n\nimport "m/engine"\n\nfunc Cleanup(e *engine.Engine) {\n\te.Close() ${comment}\n\te.Add()\n}\n`;
+    const found = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'engine/engine.go': engine, 'owner.go': owner('') }));
+    expect(found.stdout).toMatch(/^engine\/engine\.go:10:2: error: send-after-close: /);
+    const dir = tempTree({ 'go.mod': GO_MOD, 'engine/engine.go': engine, 'owner.go': owner('//nolint:gohazard/send-after-close // Add is a no-op after Close in tests') });
+    expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('a directive repeated on one line counts once', () => {
+    const many = (d: string) => Array.from({ length: 1000 }, () => d).join(' ');
+    const src = 'package m\n\n' + closeTwice('a', many('//gohazard:ignore double-close,nope why')) + closeTwice('b', many('//gohazard:ignore double-close'));
+    const r = cli(['check', '--report-unused-ignores'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
+    expect(r.stdout.split('\n').map((l) => l.replace(/(double-close): .*/, '$1'))).toEqual([
+      'a.go:5:1: warning: bad-ignore: //gohazard:ignore names unknown rule "nope"',
+      'a.go:10:1: warning: bad-ignore: //gohazard:ignore double-close needs a reason after the rule id; it suppresses nothing without one',
+      'a.go:10:2: error: double-close',
+      '',
+    ]);
+  });
+});
+
 describe('opt-in rules and confidence', () => {
   const closeTwice = 'package m\n\ntype Q struct{ ch chan int }\n\nfunc (q *Q) Close() {\n\tclose(q.ch)\n}\n';
 
@@ -280,15 +362,31 @@ describe('config file', () => {
     const schema = JSON.parse(readFileSync(path.join(REPO, 'docs', 'gohazard.schema.json'), 'utf8'));
     expect(Object.keys(schema.properties).sort()).toEqual([...CONFIG_KEYS].sort());
     const validate = new Ajv({ strict: true }).compile(schema);
-    const full = { $schema: 'x', rules: { 'double-close': 'warning' }, cleanupFunctions: ['^Stop$'], exclude: ['gen/**'], tests: false, buildTags: ['e2e'] };
+    const full = {
+      $schema: 'x',
+      rules: { 'double-close': 'warning', 'goroutine-leak': { level: 'note', exclude: ['*_test.go'] }, 'chan-no-partner': { exclude: ['gen/**'] } },
+      cleanupFunctions: ['^Stop$'],
+      exclude: ['gen/**'],
+      tests: false,
+      buildTags: ['e2e'],
+      minConfidence: 'medium',
+      failOn: 'warning',
+      maxFindings: 3,
+    };
     expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
-    expect(validate({ rulez: {} })).toBe(false);
-    expect(validate({ rules: { 'double-close': 'fatal' } })).toBe(false);
+    expect(loadConfig(path.join(tempTree({ 'c.json': JSON.stringify(full) }), 'c.json'), new Set(['double-close', 'goroutine-leak', 'chan-no-partner']))).toMatchObject({ failOn: 'warning', maxFindings: 3 });
+    for (const bad of [{ rulez: {} }, { rules: { 'double-close': 'fatal' } }, { rules: { 'double-close': { level: 'on', paths: [] } } }, { failOn: 'fatal' }, { maxFindings: -1 }]) {
+      expect(validate(bad), JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
     const cases: [string, string][] = [
-      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence)\n'],
+      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence, failOn, maxFindings)\n'],
+      ['{"rules": {"double-close": {"level": "on", "paths": []}}}', 'gohazard: error: .gohazard.json: rules.double-close: unknown key "paths" (known keys: level, exclude)\n'],
+      ['{"rules": {"double-close": {"exclude": "gen"}}}', 'gohazard: error: .gohazard.json: rules.double-close: "exclude" must be a list of non-empty strings\n'],
+      ['{"failOn": "fatal"}', 'gohazard: error: .gohazard.json: failOn: expected error, warning, note, none, got "fatal"\n'],
+      ['{"maxFindings": 1.5}', 'gohazard: error: .gohazard.json: maxFindings: expected a whole number, 0 or more, got 1.5\n'],
       ['{"rules": {"doble-close": "off"}}', 'gohazard: error: .gohazard.json: rules: unknown rule "doble-close" (run gohazard rules for the list)\n'],
       ['{"rules": {"double-close": "fatal"}}', 'gohazard: error: .gohazard.json: rules.double-close: expected one of off, on, error, warning, note, got "fatal"\n'],
       ['{"cleanupFunctions": ["("]}', 'gohazard: error: .gohazard.json: cleanupFunctions: "(" is not a valid regular expression (Invalid regular expression: /(/: Unterminated group)\n'],
@@ -304,6 +402,43 @@ describe('config file', () => {
     expect(cli(['check', '--config', 'missing.json'], tempTree({ 'a.go': hazard('f') })).stderr).toBe(
       'gohazard: error: missing.json: cannot read the config: no such file\n',
     );
+  });
+});
+
+describe('choosing rules and the gate in the config or on the command line', () => {
+  const twoRules = { 'go.mod': GO_MOD, 'a.go': hazard('f'), 'q.go': 'package m\n\ntype Q struct{ ch chan int }\n\nfunc (q *Q) Close() {\n\tclose(q.ch)\n}\n' };
+  const rulesOf = (r: { stdout: string }) => r.stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[2]);
+
+  it('--enable and --disable are "on" and "off" in the config rules, over the file; an unknown id or one in both is an error', () => {
+    const dir = tempTree(twoRules);
+    expect(rulesOf(cli(['check'], dir))).toEqual(['double-close']);
+    expect(rulesOf(cli(['check', '--enable', 'unguarded-close,lock-order'], dir))).toEqual(['double-close', 'unguarded-close']);
+    expect(rulesOf(cli(['check', '--enable', 'unguarded-close', '--disable', 'double-close'], dir))).toEqual(['unguarded-close']);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"rules": {"unguarded-close": "note", "double-close": "off"}}');
+    expect(cli(['check'], dir).stdout).toMatch(/^q\.go:6:2: note: unguarded-close: /);
+    // --enable keeps the severity the file sets, and turns back on what it turns off.
+    expect(cli(['check', '--enable', 'double-close', '--enable', 'unguarded-close'], dir).stdout).toMatch(/^a\.go:5:2: error: double-close: .*\nq\.go:6:2: note: unguarded-close: /);
+    expect(cli(['check', '--disable', 'unguarded-close'], dir)).toMatchObject({ code: 0, stdout: '' });
+    expect(cli(['check', '--enable', 'double-clse'], dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^gohazard: error: option '--enable <ids>' argument 'double-clse' is invalid\. unknown rule "double-clse"/) });
+    expect(cli(['check', '--enable', 'double-close', '--disable', 'double-close'], dir)).toMatchObject({ code: 2, stderr: 'gohazard: error: --enable and --disable both name double-close\n' });
+  });
+
+  it('failOn and maxFindings in the config act as the flags, which win', () => {
+    const dir = tempTree({ ...twoRules, '.gohazard.json': '{"rules": {"double-close": "warning"}, "failOn": "warning"}' });
+    expect(cli(['check'], dir).code).toBe(1);
+    expect(cli(['check', '--fail-on', 'error'], dir).code).toBe(0);
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"rules": {"double-close": "warning"}, "maxFindings": 0}');
+    expect(cli(['check'], dir)).toMatchObject({ code: 1, stderr: expect.stringContaining('exit 1: 1 findings exceed --max-findings 0') });
+    expect(cli(['check', '--max-findings', '1'], dir).code).toBe(0);
+  });
+
+  it('a rule\'s own exclude drops only that rule\'s findings there', () => {
+    const dir = tempTree({
+      ...twoRules,
+      'gen/g.go': hazard('g').replace('package m', 'package gen'),
+      '.gohazard.json': '{"rules": {"double-close": {"exclude": ["gen/**"]}, "unguarded-close": {"level": "on", "exclude": ["q.go"]}}}',
+    });
+    expect(cli(['check'], dir).stdout).toMatch(/^a\.go:5:2: error: double-close: [^\n]*\n$/);
   });
 });
 

@@ -70,7 +70,9 @@ describe('gohazard check --format sarif', () => {
     expect(rule.help.text).not.toMatch(/\*\*|```/);
     // No address is known before a release: the help travels inside the SARIF instead of behind a guessed link.
     expect(rule.helpUri).toBeUndefined();
-    expect(driver.informationUri).toBe(`file://${path.join(FIXTURES, '..', 'README.md')}`);
+    // The project's public address from package.json, never this machine's file:// path.
+    expect(driver.informationUri).toBe(JSON.parse(readFileSync(path.join(FIXTURES, '..', 'package.json'), 'utf8')).homepage);
+    expect(driver.informationUri).toMatch(/^https:\/\//);
     expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'block-under-lock', 'chan-no-partner', 'cond-misuse', 'double-close', 'double-lock', 'goroutine-leak', 'lock-order', 'missing-unlock', 'send-after-close', 'unguarded-close', 'unused-ignore', 'waitgroup-misuse']);
   });
 

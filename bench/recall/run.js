@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run recall`: how many real concurrency bugs the current build finds (see bench/recall/README.md).
 // A benchmark, not a test: it prints tables, writes bench/recall/latest.json, and never fails on a score.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,8 @@ const USAGE = `usage: npm run recall -- [options]
   --only <id>       run one entry (repeatable)
   --split <s>       dev, check or all (default: all)
   --kind <k>        tree, kernel or all (default: all)
-  --out <file>      where the per-entry results go (default: bench/recall/latest.json; not written with --only)
+  -j, --jobs <n>    entries analyzed at once (default: 1; each analysis also uses every core for parsing)
+  --out <file>      where the per-entry results go (default: bench/recall/latest.json; with --only, only when given)
   --markdown        also print the tables as Markdown, for bench/recall/README.md`;
 
 const { values: opts } = parseArgs({
@@ -33,6 +34,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string', multiple: true },
     split: { type: 'string', default: 'all' },
     kind: { type: 'string', default: 'all' },
+    jobs: { type: 'string', short: 'j', default: '1' },
     out: { type: 'string' },
     markdown: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -55,18 +57,33 @@ async function ruleConfig() {
   return { file, optIn: new Set(ALL_RULES.filter((r) => r.meta.optIn).map((r) => r.meta.id)) };
 }
 
+/** Runs a command to its end, collecting its output (killed after RUN_TIMEOUT_MS). */
+function run(args, cwd) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd, env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192`.trim() },
+    });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
 /** One `gohazard check` of `pattern` from `cwd`: its findings, with locations made absolute. */
-function analyze(cwd, pattern, configFile) {
+async function analyze(cwd, pattern, configFile) {
   const args = [bin, 'check', '--tests', '--format', 'json', '--no-progress', '--fail-on', 'none', '--config', configFile,
     '--cache-dir', path.join(opts.trees, '.cache'), pattern];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, {
-    cwd, encoding: 'utf8', maxBuffer: 1 << 30, timeout: RUN_TIMEOUT_MS,
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192`.trim() },
-  });
+  const r = await run(args, cwd);
   const seconds = (performance.now() - t0) / 1000;
-  if (r.error || !r.stdout.trim().startsWith('{')) {
-    const why = r.error ? r.error.message : r.stderr.trim().split('\n').pop();
+  if (!r.stdout.trim().startsWith('{')) {
+    const why = r.signal ? `killed by ${r.signal}` : r.stderr.trim().split('\n').pop();
     return { error: `gohazard failed in ${cwd} (exit ${r.status}): ${why}`, seconds };
   }
   const report = JSON.parse(r.stdout);
@@ -115,8 +132,10 @@ let ruleConfigCache;
 async function runEntry(entry) {
   if (entry.kind === 'kernel') {
     const kernels = path.join(here, 'kernels');
-    const buggy = analyze(kernels, `./${entry.id}/buggy`, ruleConfigCache.file);
-    const fixed = analyze(kernels, `./${entry.id}/fixed`, ruleConfigCache.file);
+    const [buggy, fixed] = await Promise.all([
+      analyze(kernels, `./${entry.id}/buggy`, ruleConfigCache.file),
+      analyze(kernels, `./${entry.id}/fixed`, ruleConfigCache.file),
+    ]);
     if (buggy.error || fixed.error) return { error: buggy.error ?? fixed.error };
     return { ...score(entry, path.join(kernels, entry.id, 'buggy'), buggy, fixed), seconds: buggy.seconds + fixed.seconds };
   }
@@ -132,8 +151,8 @@ async function runEntry(entry) {
       return { error: `cannot extract ${side} ${entry.repo}: ${err.message}` };
     }
   }
-  const buggy = analyze(roots.buggy, './...', ruleConfigCache.file);
-  const fixed = analyze(roots.fixed, './...', ruleConfigCache.file);
+  const buggy = await analyze(roots.buggy, './...', ruleConfigCache.file);
+  const fixed = await analyze(roots.fixed, './...', ruleConfigCache.file);
   if (buggy.error || fixed.error) return { error: buggy.error ?? fixed.error };
   return { ...score(entry, roots.buggy, buggy, fixed), seconds: buggy.seconds + fixed.seconds, incomplete: buggy.incomplete || fixed.incomplete };
 }
@@ -185,19 +204,26 @@ async function main() {
   }
   if (opts.split !== 'all') entries = entries.filter((e) => e.split === opts.split);
   if (opts.kind !== 'all') entries = entries.filter((e) => e.kind === opts.kind);
-  const results = [];
-  for (const [i, entry] of entries.entries()) {
-    const r = await runEntry(entry);
-    const what = r.error ? `FAILED: ${r.error}` : `${r.outcome}${r.finding ? ` (${r.finding.ruleId} ${r.finding.severity} at ${r.finding.at})` : ''}`;
-    log(`[${i + 1}/${entries.length}] ${entry.id} (${entry.split}, ${entry.class}): ${what}${r.seconds ? `, ${r.seconds.toFixed(1)} s` : ''}`);
-    results.push({ id: entry.id, kind: entry.kind, split: entry.split, class: entry.class, repo: entry.repo, ...r });
-  }
+  const results = new Array(entries.length);
+  let next = 0;
+  let finished = 0;
+  // Entries of one repository share its mirror and extracted trees: a worker takes the next entry in id order.
+  const worker = async () => {
+    for (let i = next++; i < entries.length; i = next++) {
+      const entry = entries[i];
+      const r = await runEntry(entry);
+      const what = r.error ? `FAILED: ${r.error}` : `${r.outcome}${r.finding ? ` (${r.finding.ruleId} ${r.finding.severity} at ${r.finding.at})` : ''}`;
+      log(`[${++finished}/${entries.length}] ${entry.id} (${entry.split}, ${entry.class}): ${what}${r.seconds ? `, ${r.seconds.toFixed(1)} s` : ''}`);
+      results[i] = { id: entry.id, kind: entry.kind, split: entry.split, class: entry.class, repo: entry.repo, ...r };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Number(opts.jobs)) }, worker));
   for (const split of ['dev', 'check']) {
     const part = results.filter((r) => r.split === split);
     if (part.length) printTable(`${split} split (${part.length} entries)`, tally(part), opts.markdown);
   }
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
-  if (!opts.only?.length) {
+  if (!opts.only?.length || opts.out) {
     const out = opts.out ?? path.join(here, 'latest.json');
     const tables = Object.fromEntries(['dev', 'check'].map((s) => [s, tally(results.filter((r) => r.split === s))]));
     writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), commit, near: NEAR, tables, results }, null, 1)}\n`);

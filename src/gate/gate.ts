@@ -60,13 +60,18 @@ export async function runGate(
   opts: GateOptions,
 ): Promise<GateOutcome> {
   const baseline = opts.baseline !== undefined ? readBaseline(opts.baseline) : undefined;
-  const exclude = configExcludes(opts.config, analysisRoot(patterns, cwd), cwd);
+  const root = analysisRoot(patterns, cwd);
+  const exclude = configExcludes(opts.config.exclude, opts.config, root, cwd);
+  const ruleExcludes = new Map([...opts.config.ruleExcludes].map(([id, globs]) => [id, configExcludes(globs, opts.config, root, cwd)]));
+  const excluded = (f: Finding) => exclude.excluded(f.location.path) || ruleExcludes.get(f.ruleId)?.excluded(f.location.path) === true;
   const revision = opts.newFromRev !== undefined ? resolveRevision(opts.newFromRev, cwd, patterns) : undefined;
   // REV first: only its findings outlive its analysis, so the two programs are never in memory together.
-  const before = revision && (await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts, exclude).kept));
+  const before = revision && (await atRevision(revision, async (c, p) => triage(await analyzeAt(c, p), opts, excluded).kept));
   const result = await analyzeAt(cwd, patterns);
-  const now = triage(result, opts, exclude);
-  const notes: string[] = exclude.unused(result.paths).map((p) => `${exclude.shown}: warning: exclude pattern ${JSON.stringify(p)} matches no analyzed file`);
+  const now = triage(result, opts, excluded);
+  const notes: string[] = [...exclude.unused(result.paths), ...[...ruleExcludes.values()].flatMap((m) => m.unused(result.paths))].map(
+    (p) => `${exclude.shown}: warning: exclude pattern ${JSON.stringify(p)} matches no analyzed file`,
+  );
   const hidden = { baseline: 0, revision: 0 };
   let findings = now.kept;
 
@@ -96,16 +101,15 @@ export async function runGate(
   return { result, findings, suppressed: now.suppressed, notes, hidden, failed: failure !== undefined, verdict };
 }
 
-/** One tree's reportable findings: config applied, then suppressions. */
 /**
- * The config's exclude patterns over root-relative paths: they are written relative to the config
- * file's folder, which may be above the analysis root or below it.
+ * The config's exclude patterns (`exclude`, or a rule's) over root-relative paths: they are written
+ * relative to the config file's folder, which may be above the analysis root or below it.
  */
-function configExcludes(config: Config, root: string, cwd: string): ExcludeMatcher & { shown: string } {
+function configExcludes(globs: string[], config: Config, root: string, cwd: string): ExcludeMatcher & { shown: string } {
   const file = config.file === undefined ? cwd : path.resolve(cwd, config.file);
   const base = path.relative(root, path.dirname(file)).split(path.sep).join('/');
   const fromBase = (p: string) => path.posix.relative(base, p);
-  const m = excludeMatcher(config.exclude);
+  const m = excludeMatcher(globs);
   const shownFile = path.relative(cwd, file);
   return {
     excluded: (p) => m.excluded(fromBase(p)),
@@ -114,13 +118,13 @@ function configExcludes(config: Config, root: string, cwd: string): ExcludeMatch
   };
 }
 
-function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores' | 'minConfidence'>, exclude: ExcludeMatcher) {
+/** One tree's reportable findings: config applied (`excluded` says which paths it leaves out), then suppressions. */
+function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRules' | 'reportUnusedIgnores' | 'minConfidence'>, excluded: (f: Finding) => boolean) {
   const { config } = opts;
-  const excluded = (p: string) => exclude.excluded(p);
   const knownRules = new Set([...opts.knownRules, ...DIRECTIVE_RULES].map((r) => r.id));
   const { kept, suppressed } = applySuppressions(result.findings, result.directives, { knownRules, reportUnused: opts.reportUnusedIgnores });
   const configured = (f: Finding): Finding | undefined => {
-    if (config.rules.get(f.ruleId) === 'off' || excluded(f.location.path)) return undefined;
+    if (config.rules.get(f.ruleId) === 'off' || excluded(f)) return undefined;
     if (opts.minConfidence && CONFIDENCE_RANK[f.confidence] < CONFIDENCE_RANK[opts.minConfidence]) return undefined;
     const severity = severityOverride(config, f.ruleId);
     return severity ? { ...f, severity } : f;

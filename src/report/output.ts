@@ -10,7 +10,7 @@ import { formatCodeClimate } from './codeclimate.js';
 import { formatGithub } from './github.js';
 import { formatJson } from './json.js';
 import { formatSarif } from './sarif.js';
-import { formatText } from './text.js';
+import { formatText, type TextStyle } from './text.js';
 import { formatCheckstyle, formatJunit } from './xml.js';
 import { gitProvenance, gitTopLevel } from './vcs.js';
 
@@ -28,8 +28,8 @@ export interface RenderOptions {
   newFindingsOnly?: boolean;
   /** `--sarif-category`: GitHub's category of the analysis, for several analyses of one repository. */
   sarifCategory?: string;
-  /** The terminal's width when the text report goes to one: long lines wrap. */
-  width?: number;
+  /** The text report's looks: a terminal's width (long lines wrap), colour, source lines. */
+  text?: TextStyle;
 }
 
 /** The report in one format, plus notes for stderr (what SARIF had to leave out to stay within GitHub's limits). */
@@ -37,7 +37,7 @@ export function render(format: Format, outcome: GateOutcome, opts: RenderOptions
   const { result, findings } = outcome;
   switch (format) {
     case 'text':
-      return { text: formatText(findings, result.root, opts.cwd, opts.width), notes: [] };
+      return { text: formatText(findings, result.root, opts.cwd, opts.text), notes: [] };
     case 'github':
       return { text: formatGithub(findings, result.root, opts.cwd), notes: [] };
     case 'checkstyle':

@@ -1,0 +1,63 @@
+// Package events delivers committed chaincode events to subscribers.
+package events
+
+import "sync"
+
+// Event is one chaincode event of a committed transaction.
+type Event struct{ TxID string }
+
+// Listener is one subscriber's event stream. closing, guarded by mu, keeps
+// OnReceive from sending once CloseChaincodeEvents has begun.
+type Listener struct {
+	mu      sync.RWMutex
+	closing bool
+	ch      chan Event
+}
+
+// Events is the stream the subscriber reads.
+func (l *Listener) Events() <-chan Event { return l.ch }
+
+// OnReceive is called by the delivery goroutine for every event.
+func (l *Listener) OnReceive(ev Event) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closing {
+		return
+	}
+	l.ch <- ev
+}
+
+// CloseChaincodeEvents ends the stream; the subscriber calls it when done.
+func (l *Listener) CloseChaincodeEvents() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closing {
+		l.closing = true
+		close(l.ch)
+	}
+}
+
+// Dispatcher fans every event out to the current listeners.
+type Dispatcher struct {
+	mu        sync.Mutex
+	listeners []*Listener
+}
+
+// Subscribe adds a listener with a small buffer.
+func (d *Dispatcher) Subscribe() *Listener {
+	l := &Listener{ch: make(chan Event, 16)}
+	d.mu.Lock()
+	d.listeners = append(d.listeners, l)
+	d.mu.Unlock()
+	return l
+}
+
+// Publish hands ev to every listener that subscribed, closed or not.
+func (d *Dispatcher) Publish(ev Event) {
+	d.mu.Lock()
+	ls := append([]*Listener(nil), d.listeners...)
+	d.mu.Unlock()
+	for _, l := range ls {
+		l.OnReceive(ev)
+	}
+}

@@ -1,0 +1,3 @@
+module gohazard.dev/recall/kernels
+
+go 1.22
