@@ -24,6 +24,8 @@ interface Env {
   /** Functions being inlined, to cut recursion. */
   stack: string[];
   node: FuncNode;
+  /** For an inlined call: the objects its `return` statements hand back to the caller. */
+  ret?: Set<string>;
 }
 
 const SYNC_KINDS: Record<string, ObjKind> = {
@@ -118,7 +120,7 @@ export class ModelBuilder {
         return;
       case 'send': {
         this.effects(s.value, env, out, true);
-        const ch = this.chanOf(s.ch, env);
+        const ch = this.chanOf(s.ch, env, out);
         if (ch !== undefined) out.push({ k: 'send', ch, at });
         return;
       }
@@ -143,10 +145,14 @@ export class ModelBuilder {
         if (body && body.block.instrs.length) out.push({ k: 'defer', body: body.block, at });
         return;
       }
-      case 'return':
-        for (const v of s.values) this.effects(v, env, out, true);
+      case 'return': {
+        // An inlined callee hands its one result back to the caller: that is a use the model follows.
+        const handed = env.ret && s.values.length === 1 ? this.keyOf(s.values[0]!, env) : undefined;
+        if (handed !== undefined) env.ret!.add(this.canon(handed));
+        else for (const v of s.values) this.effects(v, env, out, true);
         out.push({ k: 'return', at });
         return;
+      }
       case 'branch':
         if (s.kind === 'break') out.push({ k: 'break', ...(s.label ? { label: s.label } : {}), at });
         else if (s.kind === 'continue') out.push({ k: 'continue', ...(s.label ? { label: s.label } : {}), at });
@@ -185,7 +191,7 @@ export class ModelBuilder {
             dflt = this.block(this.stmts(c.body, env));
             continue;
           }
-          const ch = this.chanOf(c.ch, env);
+          const ch = this.chanOf(c.ch, env, out);
           if (c.kind === 'send') this.effects(c.value, env, out, true);
           let ok: number | undefined;
           if (c.kind === 'recv' && c.lhs.length === 2) ok = this.flagFor(c.lhs[1]!, env, false);
@@ -213,7 +219,7 @@ export class ModelBuilder {
     if (s.range) {
       const t = deref(this.graph.typeOf(env.node, s.range.x));
       if (t.k === 'chan') {
-        rangeCh = this.chanOf(s.range.x, env);
+        rangeCh = this.chanOf(s.range.x, env, out);
         if (rangeCh === undefined) this.unidentified = true;
       } else {
         this.effects(s.range.x, env, out, true);
@@ -265,7 +271,7 @@ export class ModelBuilder {
       // `v, ok := <-ch`: the receive sets ok.
       if (rhs.length === 1 && lhs.length === 2 && r.k === 'unary' && r.op === '<-') {
         if (i === 1) continue;
-        const ch = this.chanOf(r.x, env);
+        const ch = this.chanOf(r.x, env, out);
         const ok = this.flagFor(lhs[1]!, env, false);
         if (ch === undefined) this.unidentified = true;
         else out.push({ k: 'recv', ch, ...(ok !== undefined ? { ok } : {}), at: this.loc(env, r.pos) });
@@ -298,7 +304,12 @@ export class ModelBuilder {
         else this.alias(key, this.canon(src));
         continue;
       }
-      this.effects(r, env, out, true);
+      const handed = r.k === 'call' && rhs.length === lhs.length ? this.callValue(r, env, out) : (this.effects(r, env, out, true), undefined);
+      if (handed !== undefined && this.objByKey.has(handed)) {
+        if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
+        else this.alias(key, handed);
+        continue;
+      }
       if (this.objByKey.has(this.canon(key)) && l.k === 'id') this.ambiguous.add(this.canon(key));
     }
   }
@@ -341,8 +352,7 @@ export class ModelBuilder {
     switch (e.k) {
       case 'unary':
         if (e.op === '<-') {
-          this.effects(e.x, env, out);
-          const ch = this.chanOf(e.x, env);
+          const ch = this.chanOf(e.x, env, out);
           if (ch === undefined) this.unidentified = true;
           else out.push({ k: 'recv', ch, at: this.loc(env, e.pos) });
           return;
@@ -350,7 +360,7 @@ export class ModelBuilder {
         this.effects(e.x, env, out, value || e.op === '&');
         return;
       case 'call':
-        this.call(e, env, out, value);
+        this.callValue(e, env, out);
         return;
       case 'funclit':
         this.escapeAll(e, env, 'used by a function literal the model does not run');
@@ -370,13 +380,16 @@ export class ModelBuilder {
     }
   }
 
-  /** A call: a sync primitive, a builtin, an inlined body, or an opaque call whose arguments escape. */
-  private call(e: Extract<Expr, { k: 'call' }>, env: Env, out: Instr[], value: boolean): void {
+  /**
+   * A call: a sync primitive, a builtin, an inlined body, or an opaque call whose arguments escape. Returns the
+   * object an inlined callee hands back (`ch := newWorker()`), if one.
+   */
+  private callValue(e: Extract<Expr, { k: 'call' }>, env: Env, out: Instr[]): string | undefined {
     const at = this.loc(env, e.pos);
     const info = this.graph.callInfo(e);
     if (info.kind === 'builtin') {
       if (info.name === 'close' && e.args[0]) {
-        const ch = this.chanOf(e.args[0], env);
+        const ch = this.chanOf(e.args[0], env, out);
         if (ch !== undefined) out.push({ k: 'close', ch, at });
         return;
       }
@@ -403,8 +416,8 @@ export class ModelBuilder {
     if (info.kind === 'resolved' && info.targets.length === 1) {
       const inlined = this.inline(e, info.targets[0]!.callee, env, out);
       if (inlined) {
-        if (inlined.instrs.length) out.push({ k: 'call', body: inlined, name: info.targets[0]!.callee.id, at });
-        return;
+        if (inlined.block.instrs.length) out.push({ k: 'call', body: inlined.block, name: info.targets[0]!.callee.id, at });
+        return inlined.ret;
       }
     }
     if (e.fn.k === 'funclit') {
@@ -418,7 +431,7 @@ export class ModelBuilder {
     // Opaque: whatever it is given may be used by code the model does not see.
     if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
     for (const a of e.args) this.effects(a, env, out, true);
-    void value;
+    return undefined;
   }
 
   /** WaitGroup, Mutex, Once and the errgroup/testing helpers that start or defer closures. */
@@ -493,7 +506,7 @@ export class ModelBuilder {
     const info = call && this.graph.callInfo(call);
     if (call && info?.kind === 'resolved' && info.targets.length === 1) {
       const b = this.inline(call, info.targets[0]!.callee, env, out);
-      if (b) return b;
+      if (b) return b.block;
     }
     this.effects(fnExpr, env, out, true);
     return undefined;
@@ -509,10 +522,10 @@ export class ModelBuilder {
     const info = this.graph.callInfo(call);
     if (info.kind === 'resolved' && info.targets.length === 1) {
       const b = this.inline(call, info.targets[0]!.callee, env, out);
-      if (b) return { block: b, name: info.targets[0]!.callee.id };
+      if (b) return { block: b.block, name: info.targets[0]!.callee.id };
     }
     const instrs: Instr[] = [];
-    this.call(call, env, instrs, false);
+    this.callValue(call, env, instrs);
     if (mode === 'defer' || instrs.length) return { block: this.block(instrs), name: exprText(call.fn) };
     return undefined;
   }
@@ -530,16 +543,20 @@ export class ModelBuilder {
   }
 
   /** A callee's body with its receiver and parameters bound to the caller's objects; undefined if not inlined. */
-  private inline(call: Extract<Expr, { k: 'call' }>, callee: FuncNode, env: Env, out: Instr[]): Block | undefined {
+  private inline(call: Extract<Expr, { k: 'call' }>, callee: FuncNode, env: Env, out: Instr[]): { block: Block; ret?: string } | undefined {
     if (!callee.decl.body || env.stack.length > MAX_INLINE || env.stack.includes(callee.id)) return undefined;
     // A function literal called through a variable still sees the variables of the copy it was made in.
     const copies = callee.decl.parent !== undefined ? new Map(env.copies) : new Map<string, number>();
     copies.set(callee.id, this.copies++);
-    const inner: Env = { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee };
+    const inner: Env = { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
     const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
     this.bindParams(callee, callee.decl, call.args, recv, env, inner);
     for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
-    return this.body(callee.decl, inner);
+    const block = this.body(callee.decl, inner);
+    // Two different objects handed back: the caller cannot tell which, so both escape.
+    if (inner.ret!.size > 1) for (const k of inner.ret!) this.escapeKey(k, `returned by ${callee.id}`);
+    const ret = inner.ret!.size === 1 ? [...inner.ret!][0] : undefined;
+    return { block, ...(ret !== undefined ? { ret } : {}) };
   }
 
   /**
@@ -592,15 +609,16 @@ export class ModelBuilder {
     return key;
   }
 
-  private chanOf(e: Expr, env: Env): number | undefined {
+  /** The channel `e` denotes; a call in it runs first (its instructions go to `out`), and may hand one back. */
+  private chanOf(e: Expr, env: Env, out: Instr[]): number | undefined {
     if (e.k === 'call') {
       const info = this.graph.callInfo(e);
       if (info.kind === 'external' && /^(time\.(After|Tick)|\(context\.Context\)\.Done|context\.Context\.Done|time\.\(\*(Timer|Ticker)\)\.C)$/.test(info.name)) {
         return this.timer();
       }
       if (info.kind === 'external' && /\.Done$/.test(info.name)) return this.timer();
-      this.effects(e, env, [], true);
-      return undefined;
+      const handed = this.callValue(e, env, out);
+      return handed === undefined ? undefined : this.objOfKey(handed, 'chan', exprText(e));
     }
     const t = deref(this.graph.typeOf(env.node, e));
     if (t.k === 'named' && t.path === 'time' && (t.name === 'Time')) return this.timer();
@@ -615,7 +633,10 @@ export class ModelBuilder {
 
   private objOf(e: Expr, env: Env, kind: ObjKind): number | undefined {
     const key = this.keyOf(e, env);
-    if (key === undefined) return undefined;
+    return key === undefined ? undefined : this.objOfKey(key, kind, exprText(e));
+  }
+
+  private objOfKey(key: string, kind: ObjKind, name: string): number | undefined {
     const k = this.canon(key);
     if (this.ambiguous.has(k)) {
       this.unidentified = true;
@@ -626,7 +647,7 @@ export class ModelBuilder {
     // A channel variable declared and never made is nil; a mutex or WaitGroup variable of the model is its own.
     const nil = kind === 'chan' && this.nilDecls.has(k);
     const plainLocal = k.startsWith('L:') && /#\d+$/.test(k);
-    return this.newObj(k, { kind, name: exprText(e), local: nil || (kind !== 'chan' && plainLocal), ...(nil ? { nil: true } : {}) });
+    return this.newObj(k, { kind, name, local: nil || (kind !== 'chan' && plainLocal), ...(nil ? { nil: true } : {}) });
   }
 
   private newObj(key: string, o: Omit<Obj, 'id'>): number {

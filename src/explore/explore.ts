@@ -15,7 +15,7 @@ export interface ExploredVerdict extends Verdict {
 }
 
 export interface ExploreStats {
-  /** Functions that start goroutines. */
+  /** Functions that start goroutines, and their callers. */
   entries: number;
   /** Searched to the end; the others ran out of their state budget. */
   explored: number;
@@ -35,8 +35,7 @@ export interface Exploration {
 export function explore(graph: CallGraph): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
   const stats: ExploreStats = { entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0 };
-  for (const fn of graph.funcs) {
-    if (!fn.decl.body || !startsGoroutines(fn.decl.body)) continue;
+  for (const fn of entries(graph)) {
     stats.entries++;
     const model = new ModelBuilder(graph).build(fn);
     if (!model) continue;
@@ -55,6 +54,19 @@ export function explore(graph: CallGraph): Exploration {
   stats.verdicts = all.length;
   stats.withheld = all.filter((v) => v.assumptions.length).length;
   return { verdicts: all, of: (kind) => all.filter((v) => v.kind === kind), stats };
+}
+
+/**
+ * Functions that start goroutines, and their direct callers: a helper that starts a goroutine and hands back
+ * its channel (`ch := start()`) shows its hazard only in the caller that uses the channel.
+ */
+function entries(graph: CallGraph): FuncNode[] {
+  const starters = graph.funcs.filter((fn) => fn.decl.body && startsGoroutines(fn.decl.body));
+  const all = new Set(starters);
+  for (const fn of starters) {
+    for (const edge of graph.callers(fn)) if (edge.mode === 'call' && edge.caller.decl.body) all.add(edge.caller);
+  }
+  return [...all];
 }
 
 /** A `go` statement in the function's own body (not in the function literals it holds: they are their own entries). */
