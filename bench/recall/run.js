@@ -2,7 +2,7 @@
 // `npm run recall`: how many real concurrency bugs the current build finds (see bench/recall/README.md).
 // A benchmark, not a test: it prints tables, writes bench/recall/latest.json, and never fails on a score.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,8 @@ const log = (s) => process.stderr.write(`recall: ${s}\n`);
  */
 async function ruleConfig() {
   const { ALL_RULES } = await import(path.join(repoRoot, 'dist/src/rules.js'));
-  const file = path.join(opts.trees, 'all-rules.json');
+  // One file per run: two runs of different builds (before and after a change) may share the trees folder.
+  const file = path.join(opts.trees, `all-rules-${process.pid}.json`);
   writeFileSync(file, JSON.stringify({ rules: Object.fromEntries(ALL_RULES.map((r) => [r.meta.id, 'on'])) }));
   return { file, optIn: new Set(ALL_RULES.filter((r) => r.meta.optIn).map((r) => r.meta.id)) };
 }
@@ -196,6 +197,7 @@ async function main() {
   if (!existsSync(path.join(repoRoot, 'dist/src/rules.js'))) throw new Error('no build: run `npm run build` first');
   mkdirSync(opts.trees, { recursive: true });
   ruleConfigCache = await ruleConfig();
+  process.on('exit', () => rmSync(ruleConfigCache.file, { force: true }));
   let entries = loadEntries(here);
   if (opts.only?.length) {
     const unknown = opts.only.filter((id) => !entries.some((e) => e.id === id));
