@@ -59,6 +59,8 @@ export class ModelBuilder {
   private readonly bounds = new Map<string, number>();
   /** `var ch chan T`: channel variables declared without a value, nil until assigned. */
   private readonly nilDecls = new Set<string>();
+  /** Struct variables declared in the model (`var idx Index`, `idx := &Index{}`): their mutexes and WaitGroups are its own. */
+  private readonly localStructs = new Set<string>();
   private fresh = 0;
   /** Local variables holding a function literal, with the environment it was made in. */
   private readonly funcVars = new Map<string, { lit: Extract<Expr, { k: 'funclit' }>; env: Env }>();
@@ -128,7 +130,14 @@ export class ModelBuilder {
         this.assign(s.lhs, s.rhs, s.op, env, out);
         return;
       case 'var':
-        if (!s.values.length && s.type?.k === 'chan') for (const name of s.names) this.nilDecls.add(this.keyOf({ k: 'id', name, pos: s.pos }, env) ?? '');
+        if (!s.values.length) {
+          // `var ch chan T` is nil until made; `var idx Index` is a struct of the model's own, zero-valued.
+          const into = s.type?.k === 'chan' ? this.nilDecls : s.type?.k === 'name' ? this.localStructs : undefined;
+          for (const name of s.names) {
+            const k = into && this.declaredKey(name, env);
+            if (k !== undefined) into!.add(k);
+          }
+        }
         if (s.values.length) {
           this.assign(s.names.map((name) => ({ k: 'id', name, pos: s.pos }) as Expr), s.values, ':=', env, out);
         }
@@ -289,6 +298,12 @@ export class ModelBuilder {
         continue;
       }
       const made = this.made(r, env, out);
+      const lit = r.k === 'unary' && r.op === '&' ? r.x : r;
+      if (key !== undefined && made === undefined && lit.k === 'composite' && l.k === 'id') {
+        this.localStructs.add(this.canon(key));
+        for (const el of lit.elems) this.effects(el.value, env, out, true);
+        continue;
+      }
       if (key === undefined) {
         // Stored where the model cannot follow (a map, a slice element, a dereference): it escapes.
         this.escapeAll(r, env, `stored by ${exprText(l)}`);
@@ -572,6 +587,17 @@ export class ModelBuilder {
     decl.params.forEach((_, i) => bind(i, args[i]));
   }
 
+  /**
+   * The key of a variable a `var` statement declares without a value. Statements keep names, not identifiers,
+   * so it is found among the function's locals: the one declaration of that name with a declared type.
+   */
+  private declaredKey(name: string, env: Env): string | undefined {
+    const decls = this.graph.locals(env.node).filter((v) => v.name === name && v.def.k === 'type');
+    const v = decls.length === 1 ? decls[0]! : undefined;
+    const copy = env.copies.get(env.node.id);
+    return v && copy !== undefined ? `L:${v.storage.fn}:${v.storage.name}#${copy}` : undefined;
+  }
+
   /** The key naming the value of `e`: a variable, a field path from one, or a global. */
   private keyOf(e: Expr, env: Env): string | undefined {
     switch (e.k) {
@@ -646,7 +672,7 @@ export class ModelBuilder {
     if (id !== undefined) return this.objs[id]!.kind === kind ? id : undefined;
     // A channel variable declared and never made is nil; a mutex or WaitGroup variable of the model is its own.
     const nil = kind === 'chan' && this.nilDecls.has(k);
-    const plainLocal = k.startsWith('L:') && /#\d+$/.test(k);
+    const plainLocal = k.startsWith('L:') && (/#\d+$/.test(k) || this.localStructs.has(k.slice(0, k.indexOf('.', k.lastIndexOf('#')))));
     return this.newObj(k, { kind, name, local: nil || (kind !== 'chan' && plainLocal), ...(nil ? { nil: true } : {}) });
   }
 
