@@ -9,7 +9,7 @@ import type { Expr, FuncDecl, Stmt, SwitchCase } from '../ir.js';
 import { colOf, lineOf, type Pos } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref, type Type } from '../resolve/types.js';
-import { exprText } from './text.js';
+import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 
 /** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
