@@ -1,3 +1,4 @@
+import { reportVerdicts } from '../src/explore/report.js';
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
@@ -68,6 +69,7 @@ export const doubleClose: Rule = {
       });
     }
     for (const h of lifecycleHazards(facts)) reportLifecycle(ctx, h);
+    reportVerdicts(ctx, ['close-closed', 'close-nil']);
   },
 };
 

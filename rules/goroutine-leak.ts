@@ -1,3 +1,4 @@
+import { reportVerdicts } from '../src/explore/report.js';
 import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
@@ -69,6 +70,7 @@ export const goroutineLeak: Rule = {
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
+    reportVerdicts(ctx, ['leak']);
   },
 };
 

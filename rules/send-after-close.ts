@@ -1,3 +1,4 @@
+import { reportVerdicts } from '../src/explore/report.js';
 import type { OpFact } from '../src/facts/effects/types.js';
 import type { SyncFacts } from '../src/facts/engine.js';
 import { displayId, shortName } from '../src/facts/names.js';
@@ -108,6 +109,7 @@ export const sendAfterClose: Rule = {
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
     }
+    reportVerdicts(ctx, ['send-closed']);
   },
 };
 

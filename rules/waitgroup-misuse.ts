@@ -1,3 +1,4 @@
+import { reportVerdicts } from '../src/explore/report.js';
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { WaitGroupFacts } from '../src/facts/waitgroups.js';
@@ -97,5 +98,6 @@ export const waitgroupMisuse: Rule = {
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
+    reportVerdicts(ctx, ['negative-wg']);
   },
 };

@@ -17,6 +17,7 @@ import { attachFixes } from './fix/attach.js';
 import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
+import { explore, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
@@ -78,6 +79,8 @@ export interface Stats {
   timings: PhaseTimes;
   /** Milliseconds per rule within the rules phase, and for the lock facts the lock rules share (`lock facts`); absent when reused. */
   ruleTimes?: Record<string, number>;
+  /** What the schedule explorer did; absent when no rule asked for it, or when reused. */
+  explore?: ExploreStats;
   calls: CallStats;
 }
 
@@ -255,7 +258,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   }
   const settled = settlePackageClauses(files);
   for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
-  const { program, graph, findings, times, ruleTimes } = wholeProgram(loaded.root, settled.files, opts, (d) =>
+  const { program, graph, findings, times, ruleTimes, exploreStats } = wholeProgram(loaded.root, settled.files, opts, (d) =>
     diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
   );
   const t3 = performance.now();
@@ -282,6 +285,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       workers,
       timings: { load: t1 - t0, parse: t2 - t1, ...times, total: t3 - t0 },
       ruleTimes,
+      ...(exploreStats ? { explore: exploreStats } : {}),
       calls: callStats(graph),
     },
   };
@@ -335,11 +339,12 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     phase('rules');
     const t1 = performance.now();
     const settings = opts.settings ?? { cleanupFunctions: [] };
-    // Built only when a rule asks for them: a run with every lock rule turned off skips them.
+    // Built only when a rule asks for them: a run with every lock rule (or every explorer rule) off skips them.
     let locks: LockFacts | undefined;
-    // The lock facts are built inside whichever lock rule asks first: timed apart, not charged to it.
-    let lockMs = 0;
-    let lockMsCharged = 0;
+    let explored: Exploration | undefined;
+    // Each is built inside whichever rule asks first: timed apart, not charged to that rule.
+    let sharedMs = 0;
+    let sharedMsCharged = 0;
     const analysis = {
       program,
       graph,
@@ -349,10 +354,19 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         if (!locks) {
           const start = performance.now();
           locks = new LockFacts(facts);
-          lockMs = performance.now() - start;
-          ruleTimes['lock facts'] = lockMs;
+          ruleTimes['lock facts'] = performance.now() - start;
+          sharedMs += ruleTimes['lock facts'];
         }
         return locks;
+      },
+      get explored() {
+        if (!explored) {
+          const start = performance.now();
+          explored = explore(graph);
+          ruleTimes['explore'] = performance.now() - start;
+          sharedMs += ruleTimes['explore'];
+        }
+        return explored;
       },
     };
     const findings = runRules(
@@ -365,8 +379,8 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
           message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
         }),
       (rule, ms) => {
-        ruleTimes[rule.meta.id] = ms - (lockMs - lockMsCharged);
-        lockMsCharged = lockMs;
+        ruleTimes[rule.meta.id] = ms - (sharedMs - sharedMsCharged);
+        sharedMsCharged = sharedMs;
       },
     );
     if (findings.some((f) => f.fix)) {
@@ -375,7 +389,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       ruleTimes['fix proof'] = performance.now() - t;
     }
     times.rules = performance.now() - t1;
-    return { program, graph, findings, times, ruleTimes };
+    return { program, graph, findings, times, ruleTimes, exploreStats: explored?.stats };
   }
 }
 
@@ -384,7 +398,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
  * with every default rule, whichever rules this run reports, so that a fix cannot trade the finding for
  * one of a rule that is off here.
  */
-function proveFixes(root: string, files: FileWithPackage[], findings: Finding[], analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>, opts: AnalyzeOptions): void {
+function proveFixes(root: string, files: FileWithPackage[], findings: Finding[], analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'explored' | 'settings'>, opts: AnalyzeOptions): void {
   const includeGenerated = opts.includeGenerated ?? false;
   const ran = new Set((opts.rules ?? DEFAULT_RULES).map((r) => r.meta.id));
   const others = runRules(analysis, DEFAULT_RULES.filter((r) => !ran.has(r.meta.id)), includeGenerated, undefined, undefined, false);
@@ -397,6 +411,7 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
       const program = buildProgram(root, edited);
       const facts = new SyncFacts(buildCallGraph(program, buildIndex(program)));
       let locks: LockFacts | undefined;
+      let explored: Exploration | undefined;
       const again = {
         program,
         graph: facts.graph,
@@ -404,6 +419,9 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
         settings: analysis.settings,
         get locks() {
           return (locks ??= new LockFacts(facts));
+        },
+        get explored() {
+          return (explored ??= explore(facts.graph));
         },
       };
       return runRules(again, DEFAULT_RULES, includeGenerated, undefined, undefined, false);
@@ -416,7 +434,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function runRules(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'explored' | 'settings'>,
   rules: readonly Rule[],
   includeGenerated: boolean,
   onError: (rule: Rule, err: unknown) => void = (_rule, err) => {
@@ -428,10 +446,11 @@ export function runRules(
 ): Finding[] {
   const findings: Finding[] = [];
   const plans = new Map<Finding, ReorderPlan>();
+  const yielding = new Set<Finding>();
   for (const rule of rules) {
     const start = performance.now();
     try {
-      runRule(analysis, rule, includeGenerated, findings, plans);
+      runRule(analysis, rule, includeGenerated, findings, plans, yielding);
     } catch (err) {
       onError(rule, err);
     }
@@ -439,7 +458,7 @@ export function runRules(
   }
   const kept = onePerPlace(findings, plans);
   if (withFixes) attachFixes(analysis.program.root, plans);
-  return kept.sort(compareFindings);
+  return withoutYielded(kept, yielding).sort(compareFindings);
 }
 
 /**
@@ -474,19 +493,28 @@ function onePerPlace(findings: Finding[], plans: Map<Finding, ReorderPlan>): Fin
   return findings.filter((f) => kept.has(f));
 }
 
+/** One finding per hazard: a yielding finding goes when another one is at its location or a related one. */
+function withoutYielded(findings: Finding[], yielding: ReadonlySet<Finding>): Finding[] {
+  if (!yielding.size) return findings;
+  const at = (l: { path: string; line: number }) => `${l.path}:${l.line}`;
+  const taken = new Set(findings.filter((f) => !yielding.has(f)).flatMap((f) => [f.location, ...f.related.map((r) => r.location)].map(at)));
+  return findings.filter((f) => !yielding.has(f) || ![f.location, ...f.related.map((r) => r.location)].some((l) => taken.has(at(l))));
+}
+
 function runRule(
-  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'settings'>,
+  analysis: Pick<RuleContext, 'program' | 'graph' | 'facts' | 'locks' | 'explored' | 'settings'>,
   rule: Rule,
   includeGenerated: boolean,
   findings: Finding[],
   plans: Map<Finding, ReorderPlan>,
+  yielding: Set<Finding>,
 ): void {
   // The analysis is the context's prototype, not spread into it: spreading would read `locks`, which
   // builds the lock facts that only the lock rules need.
   const ctx: RuleContext = Object.assign(Object.create(analysis) as typeof analysis, {
     report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
-      const { identity, reorder, ...rest } = input;
+      const { identity, reorder, yields, ...rest } = input;
       const finding: Finding = {
         ...rest,
         ruleId: rule.meta.id,
@@ -495,6 +523,7 @@ function runRule(
       };
       findings.push(finding);
       if (reorder) plans.set(finding, reorder);
+      if (yields) yielding.add(finding);
     },
   });
   rule.run(ctx);

@@ -20,6 +20,7 @@ import { colorWanted } from './report/text.js';
 import { PATH_MODES, type PathMode } from './report/paths.js';
 import { plural, summaryLine } from './report/summary.js';
 import { progressMode, progressReporter } from './progress.js';
+import type { ExploreStats } from './explore/explore.js';
 import { formatCallStats } from './resolve/stats.js';
 import { ALL_RULES, isEnabled } from './rules.js';
 import { UsageError } from './usage-error.js';
@@ -129,6 +130,13 @@ function validated(check: (s: string) => boolean, what: string) {
   };
 }
 
+function exploreStat(e: ExploreStats): string {
+  return (
+    `explore: ${e.entries} functions start goroutines: ${e.explored} searched to the end, ${e.cutByBudget} cut by the state budget ` +
+    `(${e.states} states); ${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
+  );
+}
+
 function printStats(outcome: GateOutcome, newFromRev: string | undefined): void {
   const s = outcome.result.stats;
   const t = s.timings;
@@ -143,6 +151,7 @@ function printStats(outcome: GateOutcome, newFromRev: string | undefined): void 
       ? `time: load and hash ${ms(t.load)}, total ${ms(t.total)}: results reused from an identical earlier run (same files, options and gohazard build)`
       : `time: load ${ms(t.load)}, parse+summarize ${ms(t.parse)} (${s.workers} workers), index ${ms(t.index)}, resolve ${ms(t.resolve)}, facts ${ms(t.facts)}, rules ${ms(t.rules)}, total ${ms(t.total)}`,
     ...(s.ruleTimes ? [`rules time: ${slowest(s.ruleTimes)}`] : []),
+    ...(s.explore ? [exploreStat(s.explore)] : []),
     `peak memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   ];
   process.stderr.write(lines.map((l) => `gohazard: ${l}\n`).join(''));

@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { colOf, lineOf, type Expr, type Pos } from './ir.js';
+import { colOf, lineOf, type Pos } from './ir.js';
+import { ModelBuilder } from './explore/build.js';
+import { STATE_BUDGET } from './explore/explore.js';
+import type { Instr } from './explore/model.js';
+import { search } from './explore/search.js';
+import { exprText } from './irtext.js';
 import type { CallGraph, CallInfo, FuncNode } from './resolve/callgraph.js';
 
 export class ExplainError extends Error {}
@@ -69,7 +74,7 @@ export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: s
   const sites = graph.sites(fn);
   for (const s of sites) {
     const mode = s.mode === 'call' ? '' : `${s.mode} `;
-    const head = `  ${where(s.call.pos)}  ${mode}${exprText(s.call.fn)}()`;
+    const head = `  ${where(s.call.pos)}  ${mode}${exprText(s.call.fn, true)}()`;
     if (s.info.kind === 'unresolved') unresolved.push(`${head}: ${s.info.reason}`);
     else out.push(...calleeLines(head, s.info));
   }
@@ -79,7 +84,36 @@ export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: s
   for (const c of callers) out.push(`  ${c.caller.id}  (${where(c.call.pos, c.caller.file.path)})  [${c.how}]`);
   if (callers.length === 0) out.push('  (none found)');
   out.push('', 'unresolved:', ...(unresolved.length ? unresolved : ['  (none)']));
+  out.push(...schedulesText(graph, fn, (file) => shownPath(root, cwd, file)));
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The explorer's verdicts for fn, each with its schedule: one column per goroutine (G0 is fn), one row per
+ * step in the order it runs. Nothing when fn starts no goroutine and calls none that does.
+ */
+function schedulesText(graph: CallGraph, fn: FuncNode, shown: (file: string) => string): string[] {
+  const model = new ModelBuilder(graph).build(fn);
+  if (!model || !hasGo(model.main.instrs)) return [];
+  const result = search(model, STATE_BUDGET, [{ name: fn.id }]);
+  const out = ['', `schedules (${result.states} states${result.cut ? ', cut by the budget' : ''}):`];
+  if (!result.verdicts.length) out.push('  (no panic, deadlock or leak found)');
+  for (const v of result.verdicts) {
+    const where = `${shown(v.at.path)}:${v.at.line}`;
+    out.push(`  ${v.kind} at ${where}${v.object ? ` (${v.object})` : ''}${v.assumptions.length ? `, assuming ${v.assumptions.join('; ')}` : ''}:`);
+    const cols = Math.max(...v.schedule.map((st) => st.g), 0) + 1;
+    const cell = (st: { at: { path: string; line: number }; text: string }) => `${shown(st.at.path).split('/').pop()}:${st.at.line} ${st.text}`;
+    const width = Math.min(48, Math.max(12, ...v.schedule.map((st) => cell(st).length)));
+    const row = (cells: string[]) => `    ${cells.map((c) => c.padEnd(width)).join(' | ').trimEnd()}`;
+    out.push(row(Array.from({ length: cols }, (_, g) => `G${g}${g === 0 ? ` ${fn.id.slice(fn.id.lastIndexOf('/') + 1)}` : ''}`.slice(0, width))));
+    for (const st of v.schedule) out.push(row(Array.from({ length: cols }, (_, g) => (g === st.g ? cell(st).slice(0, width) : ''))));
+    for (const r of v.related) out.push(`    then: ${shown(r.at.path)}:${r.at.line} ${r.text}`);
+  }
+  return out;
+}
+
+function hasGo(instrs: readonly Instr[]): boolean {
+  return instrs.some((i) => i.k === 'go' || ('body' in i && hasGo(i.body.instrs)) || (i.k === 'if' && (hasGo(i.then.instrs) || hasGo(i.else.instrs))));
 }
 
 function calleeLines(head: string, info: Exclude<CallInfo, { kind: 'unresolved' }>): string[] {
@@ -99,28 +133,4 @@ function shownPath(root: string, cwd: string, rel: string): string {
   const abs = path.join(root, rel);
   const r = path.relative(cwd, abs);
   return r.startsWith('..') ? abs : r;
-}
-
-/** Short source-like text of a callee expression. */
-export function exprText(e: Expr): string {
-  switch (e.k) {
-    case 'id':
-      return e.name;
-    case 'sel':
-      return `${exprText(e.x)}.${e.name}`;
-    case 'call':
-      return `${exprText(e.fn)}(...)`;
-    case 'index':
-      return `${exprText(e.x)}[...]`;
-    case 'unary':
-      return `(${e.op}${exprText(e.x)})`;
-    case 'funclit':
-      return 'func(){...}';
-    case 'assert':
-      return `${exprText(e.x)}.(...)`;
-    case 'type':
-      return 'T';
-    default:
-      return '...';
-  }
 }

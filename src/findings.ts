@@ -67,6 +67,11 @@ export type FindingInput = Omit<Finding, 'fingerprint' | 'fix'> & {
   identity: string[];
   /** A reorder that removes the hazard; made into a Fix by reading the file, after the rules ran. */
   reorder?: ReorderPlan;
+  /**
+   * Dropped when another rule's finding is at the same place (its location or a related one): the schedule
+   * explorer's verdicts give way to the finding of the rule that names the hazard's shape.
+   */
+  yields?: true;
 };
 
 export function fingerprintOf(ruleId: string, identity: string[]): string {

@@ -11,8 +11,9 @@
  * 7: a function says whether it sends (`sends`) and writes fields (`writesFields`).
  * 8: `//nolint` and `//lint:` directives are kept too, with `ownLine` and `until`.
  * 9: calls of `new(expr)` and of functions named new/make (Go 1.26) are summarized from a re-parse.
+ * 10: a small decimal int literal keeps its value (`value`): channel capacities and WaitGroup counts.
  */
-export const SUMMARY_FORMAT = 9;
+export const SUMMARY_FORMAT = 10;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -104,8 +105,11 @@ export type Expr =
   | { k: 'composite'; type?: TypeExpr; elems: { key?: string; value: Expr }[]; pos: Pos }
   /** A function literal; `fn` indexes FileSummary.funcs. */
   | { k: 'funclit'; fn: number; pos: Pos }
-  /** `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`). */
-  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; pos: Pos }
+  /**
+   * `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`); `value`: a small
+   * decimal int literal's value (a channel's capacity, a WaitGroup's count); others carry none.
+   */
+  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; value?: number; pos: Pos }
   /** A type in expression position: conversions, `make`/`new` arguments. */
   | { k: 'type'; type: TypeExpr; pos: Pos }
   | { k: 'bad'; pos: Pos };

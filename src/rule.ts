@@ -3,6 +3,7 @@ import type { Program } from './program.js';
 import type { SyncFacts } from './facts/engine.js';
 import type { LockFacts } from './facts/locks/facts.js';
 import type { CallGraph } from './resolve/callgraph.js';
+import type { Exploration } from './explore/explore.js';
 
 /**
  * A rule is data plus one function, in the shape of go/analysis's Analyzer and ESLint's rule `meta`.
@@ -39,6 +40,8 @@ export interface RuleContext {
   facts: SyncFacts;
   /** Per-function lock effects, and the re-acquisitions and leaked locks found on the way (src/facts/locks/). */
   locks: LockFacts;
+  /** The explorer's verdicts over every function that starts goroutines (src/explore/), built on first use. */
+  explored: Exploration;
   report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
 }
 

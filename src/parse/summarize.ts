@@ -631,7 +631,11 @@ class Summarizer {
         return { k: 'type', type: this.type(), pos };
       default: {
         const kind = LITERAL_KINDS[type];
-        if (kind === 'int' && this.text() === '0') return { k: 'lit', kind, zero: true, pos };
+        if (kind === 'int') {
+          const text = this.text();
+          if (text === '0') return { k: 'lit', kind, zero: true, pos };
+          if (/^[1-9][0-9]{0,5}$/.test(text)) return { k: 'lit', kind, value: Number(text), pos };
+        }
         if (kind) return { k: 'lit', kind, pos };
         if (TYPE_NODES.has(type)) return { k: 'type', type: this.type(), pos };
         return { k: 'bad', pos };

@@ -1,0 +1,867 @@
+/**
+ * From an entry function's IR to its goroutine model (src/explore/model.ts): which sync objects its code
+ * touches, and in what order each goroutine may touch them. Calls with one known target are inlined to a
+ * bounded depth; anything else the model cannot see makes the objects it is given escape, so that no
+ * verdict rests on what an unseen caller or callee might do.
+ */
+import type { Location } from '../findings.js';
+import type { Expr, FuncDecl, Stmt, SwitchCase } from '../ir.js';
+import { colOf, lineOf, type Pos } from '../ir.js';
+import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { deref, type Type } from '../resolve/types.js';
+import { exprText } from '../irtext.js';
+import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
+
+/** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
+const MAX_INLINE = 3;
+
+/** A function's variables as this inlined copy of it names them. */
+interface Env {
+  /** Which inlined copy of each function on the lexical chain this body belongs to. */
+  copies: Map<string, number>;
+  /** Parameters bound to the caller's objects: `P:fn:index` to a key. */
+  params: Map<string, string>;
+  /** Functions being inlined, to cut recursion. */
+  stack: string[];
+  node: FuncNode;
+  /** For an inlined call: the objects its `return` statements hand back to the caller. */
+  ret?: Set<string>;
+}
+
+const SYNC_KINDS: Record<string, ObjKind> = {
+  'sync.Mutex': 'mutex',
+  'sync.RWMutex': 'mutex',
+  'sync.WaitGroup': 'wg',
+  'sync.Once': 'once',
+};
+
+/** Calls after which the goroutine does not go on: it exits (runtime.Goexit) or the program ends. */
+const GOEXIT = /^(testing\.\(\*(T|B|F|common)\)\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)|runtime\.Goexit)$/;
+const EXIT = /^(os\.Exit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln))$/;
+
+export class ModelBuilder {
+  private readonly objs: Obj[] = [];
+  private readonly objByKey = new Map<string, number>();
+  private readonly flags: Flag[] = [];
+  private readonly flagByKey = new Map<string, number>();
+  /** `a := b`: a's key names b's object. */
+  private readonly aliases = new Map<string, string>();
+  /** Keys assigned two different values: the model cannot tell which object they hold. */
+  private readonly ambiguous = new Set<string>();
+  private readonly escaped = new Map<string, string>();
+  private nextBlock = 0;
+  private copies = 0;
+  private unidentified = false;
+  private loopDepth = 0;
+  private readonly madeInLoop = new Set<string>();
+  /** Range variables over collections: one element each round. */
+  private readonly perIteration = new Set<string>();
+  private readonly bounds = new Map<string, number>();
+  /** `var ch chan T`: channel variables declared without a value, nil until assigned. */
+  private readonly nilDecls = new Set<string>();
+  /** Struct variables declared in the model (`var idx Index`, `idx := &Index{}`): their mutexes and WaitGroups are its own. */
+  private readonly localStructs = new Set<string>();
+  private fresh = 0;
+  /** Local variables holding a function literal, with the environment it was made in. */
+  private readonly funcVars = new Map<string, { lit: Extract<Expr, { k: 'funclit' }>; env: Env }>();
+
+  constructor(private readonly graph: CallGraph) {}
+
+  build(entry: FuncNode): EntryModel | undefined {
+    if (!entry.decl.body) return undefined;
+    const env: Env = { copies: new Map([[entry.id, this.copies++]]), params: new Map(), stack: [entry.id], node: entry };
+    const main = this.body(entry.decl, env);
+    for (const [key, why] of this.escaped) {
+      for (const [k, id] of this.objByKey) if (k === key || k.startsWith(`${key}.`)) this.objs[id]!.escapes ??= why;
+    }
+    for (const [k, id] of this.objByKey) {
+      if (this.madeInLoop.has(k) || [...this.perIteration].some((p) => k === p || k.startsWith(`${p}.`))) this.objs[id]!.perIteration = true;
+    }
+    return { entry: entry.id, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
+  }
+
+  private block(instrs: Instr[]): Block {
+    return { id: this.nextBlock++, instrs };
+  }
+
+  private loc(env: Env, pos: Pos): Location {
+    return { path: env.node.file.path, line: lineOf(pos), col: colOf(pos) };
+  }
+
+  /** A function's body as a block; `recovers` when a deferred call there recovers from panics. */
+  private body(decl: FuncDecl, env: Env): Block {
+    const instrs = this.stmts(decl.body ?? [], env);
+    const b = this.block(instrs);
+    if ((decl.body ?? []).some((s) => s.k === 'defer' && this.deferRecovers(s.call, env))) b.recovers = true;
+    return b;
+  }
+
+  private deferRecovers(call: Expr, env: Env): boolean {
+    if (call.k !== 'call' || call.fn.k !== 'funclit') return false;
+    const lit = env.node.file.funcs[call.fn.fn];
+    let found = false;
+    const visit = (e: Expr): void => {
+      if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'recover') found = true;
+      forEachChild(e, visit);
+    };
+    forEachStmtExpr(lit?.body ?? [], visit);
+    return found;
+  }
+
+  private stmts(list: readonly Stmt[], env: Env): Instr[] {
+    const out: Instr[] = [];
+    for (const s of list) this.stmt(s, env, out);
+    return out;
+  }
+
+  private stmt(s: Stmt, env: Env, out: Instr[], label?: string): void {
+    const at = this.loc(env, s.pos);
+    switch (s.k) {
+      case 'expr':
+        this.effects(s.x, env, out);
+        return;
+      case 'send': {
+        this.effects(s.value, env, out, true);
+        const ch = this.chanOf(s.ch, env, out);
+        if (ch !== undefined) out.push({ k: 'send', ch, at });
+        return;
+      }
+      case 'assign':
+        this.assign(s.lhs, s.rhs, s.op, env, out);
+        return;
+      case 'var':
+        if (!s.values.length) {
+          // `var ch chan T` is nil until made; `var idx Index` is a struct of the model's own, zero-valued.
+          const into = s.type?.k === 'chan' ? this.nilDecls : s.type?.k === 'name' ? this.localStructs : undefined;
+          for (const name of s.names) {
+            const k = into && this.declaredKey(name, env);
+            if (k !== undefined) into!.add(k);
+          }
+        }
+        if (s.values.length) {
+          this.assign(s.names.map((name) => ({ k: 'id', name, pos: s.pos }) as Expr), s.values, ':=', env, out);
+        }
+        return;
+      case 'incdec':
+        return;
+      case 'go': {
+        const body = this.callBody(s.call, env, out, 'go');
+        if (body) out.push({ k: 'go', body: body.block, name: body.name, at });
+        return;
+      }
+      case 'defer': {
+        const body = this.callBody(s.call, env, out, 'defer');
+        if (body && body.block.instrs.length) out.push({ k: 'defer', body: body.block, at });
+        return;
+      }
+      case 'return': {
+        // An inlined callee hands its one result back to the caller: that is a use the model follows.
+        const handed = env.ret && s.values.length === 1 ? this.keyOf(s.values[0]!, env) : undefined;
+        if (handed !== undefined) env.ret!.add(this.canon(handed));
+        else for (const v of s.values) this.effects(v, env, out, true);
+        out.push({ k: 'return', at });
+        return;
+      }
+      case 'branch':
+        if (s.kind === 'break') out.push({ k: 'break', ...(s.label ? { label: s.label } : {}), at });
+        else if (s.kind === 'continue') out.push({ k: 'continue', ...(s.label ? { label: s.label } : {}), at });
+        else if (s.kind === 'goto') this.unidentified = true;
+        return;
+      case 'block':
+        out.push(...this.stmts(s.body, env));
+        return;
+      case 'labeled':
+        if (s.stmt) this.stmt(s.stmt, env, out, s.label);
+        return;
+      case 'if': {
+        if (s.init) this.stmt(s.init, env, out);
+        this.effects(s.cond, env, out);
+        const then = this.block(this.stmts(s.then, env));
+        const els = this.block(this.stmts(s.else ?? [], env));
+        if (!then.instrs.length && !els.instrs.length) return;
+        out.push({ k: 'if', cond: this.cond(s.cond, env), then, else: els, at });
+        return;
+      }
+      case 'switch':
+      case 'typeswitch': {
+        if (s.init) this.stmt(s.init, env, out);
+        if (s.k === 'switch' && s.tag) this.effects(s.tag, env, out);
+        const arms = s.cases.map((c: SwitchCase) => this.block(this.stmts(c.body, env)));
+        if (!s.cases.some((c) => c.isDefault)) arms.push(this.block([]));
+        if (arms.every((a) => !a.instrs.length)) return;
+        out.push({ k: 'switch', arms, ...(label ?? s.label ? { label: label ?? s.label } : {}), at });
+        return;
+      }
+      case 'select': {
+        const cases: SelectCase[] = [];
+        let dflt: Block | undefined;
+        for (const c of s.cases) {
+          if (c.kind === 'default') {
+            dflt = this.block(this.stmts(c.body, env));
+            continue;
+          }
+          const ch = this.chanOf(c.ch, env, out);
+          if (c.kind === 'send') this.effects(c.value, env, out, true);
+          let ok: number | undefined;
+          if (c.kind === 'recv' && c.lhs.length === 2) ok = this.flagFor(c.lhs[1]!, env, false);
+          const body = this.block(this.stmts(c.body, env));
+          if (ch === undefined) {
+            // A case on a channel the model cannot name may fire at any time: a wildcard partner.
+            this.unidentified = true;
+            cases.push({ dir: 'recv', ch: this.timer(), body, at: this.loc(env, c.pos) });
+            continue;
+          }
+          cases.push({ dir: c.kind, ch, ...(ok !== undefined ? { ok } : {}), body, at: this.loc(env, c.pos) });
+        }
+        out.push({ k: 'select', cases, ...(dflt ? { dflt } : {}), ...(label ?? s.label ? { label: label ?? s.label } : {}), at });
+        return;
+      }
+      case 'for':
+        this.loop(s, env, out, label ?? s.label, at);
+        return;
+    }
+  }
+
+  private loop(s: Extract<Stmt, { k: 'for' }>, env: Env, out: Instr[], label: string | undefined, at: Location): void {
+    if (s.init) this.stmt(s.init, env, out);
+    let rangeCh: number | undefined;
+    if (s.range) {
+      const t = deref(this.graph.typeOf(env.node, s.range.x));
+      if (t.k === 'chan') {
+        rangeCh = this.chanOf(s.range.x, env, out);
+        if (rangeCh === undefined) this.unidentified = true;
+      } else {
+        this.effects(s.range.x, env, out, true);
+        for (const v of [s.range.key, s.range.value]) {
+          const k = v && s.range.define ? this.keyOf(v, env) : undefined;
+          if (k !== undefined) this.perIteration.add(k);
+        }
+      }
+    }
+    this.loopDepth++;
+    const instrs = this.stmts(s.body, env);
+    if (s.post) this.stmt(s.post, env, instrs);
+    this.loopDepth--;
+    // A loop that only computes (no sync operation, no way out of the function) changes nothing the model sees.
+    if (rangeCh === undefined && !instrs.some(hasEffect)) return;
+    const bounded = instrs.some(function spawns(i: Instr): boolean {
+      return i.k === 'go' || i.k === 'add' || ('then' in i && (i.then.instrs.some(spawns) || i.else.instrs.some(spawns)));
+    });
+    const bound = rangeCh === undefined ? this.loopBound(s, env) : undefined;
+    const shape = rangeCh !== undefined || s.range || bound !== undefined ? 'counted' : !s.cond ? 'forever' : 'maybe';
+    out.push({
+      k: 'loop', shape, ...(rangeCh !== undefined ? { rangeCh } : {}), ...(bound !== undefined ? { over: bound } : {}), body: this.block(instrs),
+      ...(label ? { label } : {}), bounded, at,
+    });
+  }
+
+  /** What a counted loop counts over (`range jobs`, `i < len(jobs)`, `i < n`), numbered per model; undefined for other loops. */
+  private loopBound(s: Extract<Stmt, { k: 'for' }>, env: Env): number | undefined {
+    let x: Expr | undefined;
+    if (s.range) x = s.range.x;
+    else if (s.init && s.post && s.cond?.k === 'binary' && /^(<|<=|!=)$/.test(s.cond.op)) x = s.cond.y;
+    if (!x) return undefined;
+    if (x.k === 'call' && x.fn.k === 'id' && x.fn.name === 'len' && x.args[0]) x = x.args[0];
+    const name = this.keyOf(x, env) ?? `text:${exprText(x)}`;
+    let id = this.bounds.get(name);
+    if (id === undefined) this.bounds.set(name, (id = this.bounds.size));
+    return id;
+  }
+
+  private assign(lhs: Expr[], rhs: Expr[], op: string, env: Env, out: Instr[]): void {
+    if (op !== '=' && op !== ':=') {
+      for (const e of rhs) this.effects(e, env, out, true);
+      return;
+    }
+    for (let i = 0; i < lhs.length; i++) {
+      const l = lhs[i]!;
+      const r = rhs.length === lhs.length ? rhs[i] : rhs[0];
+      if (!r) continue;
+      // `v, ok := <-ch`: the receive sets ok.
+      if (rhs.length === 1 && lhs.length === 2 && r.k === 'unary' && r.op === '<-') {
+        if (i === 1) continue;
+        const ch = this.chanOf(r.x, env, out);
+        const ok = this.flagFor(lhs[1]!, env, false);
+        if (ch === undefined) this.unidentified = true;
+        else out.push({ k: 'recv', ch, ...(ok !== undefined ? { ok } : {}), at: this.loc(env, r.pos) });
+        continue;
+      }
+      const key = this.keyOf(l, env);
+      if (r.k === 'lit' && (r.kind === 'true' || r.kind === 'false') && key !== undefined) {
+        const flag = this.flagFor(l, env, op === ':=');
+        if (flag !== undefined) out.push({ k: 'set', flag, value: r.kind === 'true' });
+        continue;
+      }
+      if (r.k === 'funclit' && l.k === 'id' && key !== undefined) {
+        // `stop := func() {...}`: calls through stop are inlined; the literal's objects escape only with stop.
+        this.funcVars.set(this.canon(key), { lit: r, env });
+        continue;
+      }
+      const made = this.made(r, env, out);
+      const lit = r.k === 'unary' && r.op === '&' ? r.x : r;
+      if (key !== undefined && made === undefined && lit.k === 'composite' && l.k === 'id') {
+        this.localStructs.add(this.canon(key));
+        for (const el of lit.elems) this.effects(el.value, env, out, true);
+        continue;
+      }
+      if (key === undefined) {
+        // Stored where the model cannot follow (a map, a slice element, a dereference): it escapes.
+        this.escapeAll(r, env, `stored by ${exprText(l)}`);
+        continue;
+      }
+      if (made !== undefined) {
+        this.bind(key, { ...made, name: exprText(l) });
+        continue;
+      }
+      const src = this.keyOf(r, env);
+      if (src !== undefined && this.objByKey.has(this.canon(src))) {
+        if (l.k === 'sel') this.escapeKey(this.canon(src), `stored in ${exprText(l)}`);
+        else this.alias(key, this.canon(src));
+        continue;
+      }
+      const handed = r.k === 'call' && rhs.length === lhs.length ? this.callValue(r, env, out) : (this.effects(r, env, out, true), undefined);
+      if (handed !== undefined && this.objByKey.has(handed)) {
+        if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
+        else this.alias(key, handed);
+        continue;
+      }
+      if (this.objByKey.has(this.canon(key)) && l.k === 'id') this.ambiguous.add(this.canon(key));
+    }
+  }
+
+  private bind(key: string, made: { kind: ObjKind; cap?: number; name: string; at: Location }): void {
+    const k = this.canon(key);
+    if (this.objByKey.has(k)) {
+      // Assigned again: a re-make. The model keeps one object per name, so it cannot judge this one.
+      if (this.loopDepth === 0) this.ambiguous.add(k);
+    }
+    if (this.loopDepth > 0) this.madeInLoop.add(k);
+    if (!this.objByKey.has(k)) this.newObj(k, { kind: made.kind, name: made.name, local: true, ...(made.cap !== undefined ? { cap: made.cap } : {}), at: made.at });
+  }
+
+  private alias(key: string, target: string): void {
+    const prev = this.aliases.get(key);
+    if (prev !== undefined && prev !== target) this.ambiguous.add(key);
+    this.aliases.set(key, target);
+  }
+
+  /** `make(chan T, n)`, `&sync.WaitGroup{}`, `new(sync.Mutex)`, `sync.WaitGroup{}`: a fresh object, or undefined. */
+  private made(e: Expr, env: Env, out: Instr[]): { kind: ObjKind; cap?: number; name: string; at: Location } | undefined {
+    const at = this.loc(env, e.pos);
+    if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'make' && e.args[0]?.k === 'type' && e.args[0].type.k === 'chan') {
+      const n = e.args[1];
+      for (const a of e.args.slice(1)) this.effects(a, env, out, true);
+      const cap = !n ? 0 : n.k === 'lit' && n.kind === 'int' ? (n.zero ? 0 : n.value) : undefined;
+      return { kind: 'chan', ...(cap !== undefined ? { cap } : {}), name: 'chan', at };
+    }
+    const t = e.k === 'unary' && e.op === '&' ? e.x : e;
+    if (t.k === 'composite' || (t.k === 'call' && t.fn.k === 'id' && t.fn.name === 'new')) {
+      const kind = syncKind(deref(this.graph.typeOf(env.node, e)));
+      if (kind) return { kind, name: kind, at };
+    }
+    return undefined;
+  }
+
+  /** Evaluates an expression for its sync effects: receives, calls. `value`: its result is used, so objects in it escape. */
+  private effects(e: Expr, env: Env, out: Instr[], value = false): void {
+    switch (e.k) {
+      case 'unary':
+        if (e.op === '<-') {
+          const ch = this.chanOf(e.x, env, out);
+          if (ch === undefined) this.unidentified = true;
+          else out.push({ k: 'recv', ch, at: this.loc(env, e.pos) });
+          return;
+        }
+        this.effects(e.x, env, out, value || e.op === '&');
+        return;
+      case 'call':
+        this.callValue(e, env, out);
+        return;
+      case 'funclit':
+        this.escapeAll(e, env, 'used by a function literal the model does not run');
+        return;
+      case 'id':
+      case 'sel':
+        if (value) this.escapeAll(e, env, `passed on as ${exprText(e)}`);
+        if (e.k === 'sel') this.effects(e.x, env, out);
+        return;
+      case 'binary':
+        // Comparisons (`ch != nil`) do not let an object escape.
+        this.effects(e.x, env, out, value && !/^[=!<>]=?$/.test(e.op));
+        this.effects(e.y, env, out, value && !/^[=!<>]=?$/.test(e.op));
+        return;
+      default:
+        forEachChild(e, (c) => this.effects(c, env, out, value));
+    }
+  }
+
+  /**
+   * A call: a sync primitive, a builtin, an inlined body, or an opaque call whose arguments escape. Returns the
+   * object an inlined callee hands back (`ch := newWorker()`), if one.
+   */
+  private callValue(e: Extract<Expr, { k: 'call' }>, env: Env, out: Instr[]): string | undefined {
+    const at = this.loc(env, e.pos);
+    const info = this.graph.callInfo(e);
+    if (info.kind === 'builtin') {
+      if (info.name === 'close' && e.args[0]) {
+        const ch = this.chanOf(e.args[0], env, out);
+        if (ch !== undefined) out.push({ k: 'close', ch, at });
+        return;
+      }
+      if (info.name === 'panic') {
+        for (const a of e.args) this.effects(a, env, out);
+        out.push({ k: 'exit', at });
+        return;
+      }
+      for (const a of e.args) this.effects(a, env, out, info.name === 'append');
+      return;
+    }
+    if (info.kind === 'external') {
+      if (this.syncCall(info.name, e, env, out, at)) return;
+      if (EXIT.test(info.name)) {
+        out.push({ k: 'exit', at });
+        return;
+      }
+      if (GOEXIT.test(info.name)) {
+        out.push({ k: 'goexit', at });
+        return;
+      }
+      if (/^(context\.CancelFunc|context\.CancelCauseFunc)$/.test(info.name) || /\.(Errorf|Error|Log|Logf|Helper)$/.test(info.name)) return;
+    }
+    if (info.kind === 'resolved' && info.targets.length === 1) {
+      const inlined = this.inline(e, info.targets[0]!.callee, env, out);
+      if (inlined) {
+        if (inlined.block.instrs.length) out.push({ k: 'call', body: inlined.block, name: info.targets[0]!.callee.id, at });
+        return inlined.ret;
+      }
+    }
+    if (e.fn.k === 'funclit') {
+      const lit = this.literal(e.fn, env);
+      if (lit) {
+        const body = this.body(lit.decl, lit.env);
+        if (body.instrs.length) out.push({ k: 'call', body, name: 'func literal', at });
+        return;
+      }
+    }
+    // Opaque: whatever it is given may be used by code the model does not see.
+    if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
+    for (const a of e.args) this.effects(a, env, out, true);
+    return undefined;
+  }
+
+  /** WaitGroup, Mutex, Once and the errgroup/testing helpers that start or defer closures. */
+  private syncCall(name: string, e: Extract<Expr, { k: 'call' }>, env: Env, out: Instr[], at: Location): boolean {
+    const m = /^sync\.\(\*(Mutex|RWMutex|WaitGroup|Once)\)\.(\w+)$/.exec(name);
+    const recv = e.fn.k === 'sel' ? e.fn.x : undefined;
+    if (m && recv) {
+      const kind = SYNC_KINDS[`sync.${m[1]}`]!;
+      const id = this.objOf(recv, env, kind);
+      if (id === undefined) {
+        this.unidentified = true;
+        return true;
+      }
+      switch (m[2]) {
+        case 'Lock':
+        case 'RLock':
+          out.push({ k: 'lock', mu: id, read: m[2] === 'RLock', at });
+          return true;
+        case 'Unlock':
+        case 'RUnlock':
+          out.push({ k: 'unlock', mu: id, read: m[2] === 'RUnlock', at });
+          return true;
+        case 'Add': {
+          const n = e.args[0];
+          const count = n?.k === 'lit' && n.kind === 'int' ? (n.zero ? 0 : n.value) : n?.k === 'unary' && n.op === '-' && n.x.k === 'lit' ? -(n.x.value ?? 1) : undefined;
+          if (count === undefined) this.unidentified = true;
+          out.push({ k: 'add', wg: id, n: count ?? 1, at });
+          return true;
+        }
+        case 'Done':
+          out.push({ k: 'add', wg: id, n: -1, at });
+          return true;
+        case 'Wait':
+          out.push({ k: 'wait', wg: id, at });
+          return true;
+        case 'Go': {
+          const body = e.args[0] && this.valueBody(e.args[0], env, out);
+          out.push({ k: 'add', wg: id, n: 1, at });
+          if (body) out.push({ k: 'go', body: this.block([{ k: 'defer', body: this.block([{ k: 'add', wg: id, n: -1, at }]), at }, { k: 'call', body, name: 'wg.Go', at }]), name: 'wg.Go', at });
+          return true;
+        }
+        case 'Do': {
+          const body = e.args[0] && this.valueBody(e.args[0], env, out);
+          out.push({ k: 'once', once: id, body: body ?? this.block([]), at });
+          return true;
+        }
+        default:
+          return false;
+      }
+    }
+    if (/^golang\.org\/x\/sync\/errgroup\.\(\*Group\)\.Go$/.test(name) || /^time\.AfterFunc$/.test(name)) {
+      const fnArg = name.startsWith('time') ? e.args[1] : e.args[0];
+      const body = fnArg && this.valueBody(fnArg, env, out);
+      if (body) out.push({ k: 'go', body, name, at });
+      return true;
+    }
+    if (/^testing\.\(\*(T|B|F|common)\)\.Cleanup$/.test(name)) {
+      const body = e.args[0] && this.valueBody(e.args[0], env, out);
+      if (body) out.push({ k: 'defer', body, at });
+      return true;
+    }
+    return false;
+  }
+
+  /** The body a function value runs (`func() {...}`, `s.stop`), inlined; undefined (and its captures escape) otherwise. */
+  private valueBody(fnExpr: Expr, env: Env, out: Instr[]): Block | undefined {
+    if (fnExpr.k === 'funclit') {
+      const lit = this.literal(fnExpr, env);
+      return lit && this.body(lit.decl, lit.env);
+    }
+    const call = this.graph.callOfValue(env.node, fnExpr);
+    const info = call && this.graph.callInfo(call);
+    if (call && info?.kind === 'resolved' && info.targets.length === 1) {
+      const b = this.inline(call, info.targets[0]!.callee, env, out);
+      if (b) return b.block;
+    }
+    this.effects(fnExpr, env, out, true);
+    return undefined;
+  }
+
+  /** The block a `go` or `defer` runs, with its arguments bound; undefined when the model cannot see it. */
+  private callBody(call: Expr, env: Env, out: Instr[], mode: 'go' | 'defer'): { block: Block; name: string } | undefined {
+    if (call.k !== 'call') return undefined;
+    if (call.fn.k === 'funclit') {
+      const lit = this.literal(call.fn, env, call.args);
+      if (lit) return { block: this.body(lit.decl, lit.env), name: `${env.node.id} func literal` };
+    }
+    const info = this.graph.callInfo(call);
+    if (info.kind === 'resolved' && info.targets.length === 1) {
+      const b = this.inline(call, info.targets[0]!.callee, env, out);
+      if (b) return { block: b.block, name: info.targets[0]!.callee.id };
+    }
+    const instrs: Instr[] = [];
+    this.callValue(call, env, instrs);
+    if (mode === 'defer' || instrs.length) return { block: this.block(instrs), name: exprText(call.fn) };
+    return undefined;
+  }
+
+  /** A function literal's declaration and its environment, its parameters bound to `args` when given. */
+  private literal(e: Extract<Expr, { k: 'funclit' }>, env: Env, args: Expr[] = []): { decl: FuncDecl; env: Env } | undefined {
+    const decl = env.node.file.funcs[e.fn];
+    if (!decl?.body) return undefined;
+    const node = this.graph.nodeOf(env.node.file, decl);
+    const copies = new Map(env.copies);
+    copies.set(node.id, this.copies++);
+    const inner: Env = { copies, params: new Map(env.params), stack: env.stack, node };
+    this.bindParams(node, decl, args, undefined, env, inner);
+    return { decl, env: inner };
+  }
+
+  /** A callee's body with its receiver and parameters bound to the caller's objects; undefined if not inlined. */
+  private inline(call: Extract<Expr, { k: 'call' }>, callee: FuncNode, env: Env, out: Instr[]): { block: Block; ret?: string } | undefined {
+    if (!callee.decl.body || env.stack.length > MAX_INLINE || env.stack.includes(callee.id)) return undefined;
+    // A function literal called through a variable still sees the variables of the copy it was made in.
+    const copies = callee.decl.parent !== undefined ? new Map(env.copies) : new Map<string, number>();
+    copies.set(callee.id, this.copies++);
+    const inner: Env = { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
+    const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
+    this.bindParams(callee, callee.decl, call.args, recv, env, inner);
+    for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
+    const block = this.body(callee.decl, inner);
+    // Two different objects handed back: the caller cannot tell which, so both escape.
+    if (inner.ret!.size > 1) for (const k of inner.ret!) this.escapeKey(k, `returned by ${callee.id}`);
+    const ret = inner.ret!.size === 1 ? [...inner.ret!][0] : undefined;
+    return { block, ...(ret !== undefined ? { ret } : {}) };
+  }
+
+  /**
+   * Binds a callee's receiver and parameters to the caller's objects. An argument the model cannot name (a call's
+   * result, `Dial().Handshake()`) is a new object each time: each inlined copy gets a name of its own.
+   */
+  private bindParams(node: FuncNode, decl: FuncDecl, args: Expr[], recv: Expr | undefined, outer: Env, inner: Env): void {
+    const bind = (index: number, e: Expr | undefined) => {
+      const k = e && this.keyOf(e, outer);
+      inner.params.set(`P:${node.id}:${index}`, k !== undefined ? this.canon(k) : `U:${this.fresh++}`);
+    };
+    if (decl.recv) bind(-1, recv);
+    decl.params.forEach((_, i) => bind(i, args[i]));
+  }
+
+  /**
+   * The key of a variable a `var` statement declares without a value. Statements keep names, not identifiers,
+   * so it is found among the function's locals: the one declaration of that name with a declared type.
+   */
+  private declaredKey(name: string, env: Env): string | undefined {
+    const decls = this.graph.locals(env.node).filter((v) => v.name === name && v.def.k === 'type');
+    const v = decls.length === 1 ? decls[0]! : undefined;
+    const copy = env.copies.get(env.node.id);
+    return v && copy !== undefined ? `L:${v.storage.fn}:${v.storage.name}#${copy}` : undefined;
+  }
+
+  /** The key naming the value of `e`: a variable, a field path from one, or a global. */
+  private keyOf(e: Expr, env: Env): string | undefined {
+    switch (e.k) {
+      case 'id': {
+        const s = this.graph.storageOf(env.node, e);
+        if (!s) return undefined;
+        if (s.kind === 'local') {
+          const copy = env.copies.get(s.fn);
+          // A variable of a function outside the model (an entry that is a function literal): shared with it.
+          return copy === undefined ? `C:${s.fn}:${s.name}` : this.canon(`L:${s.fn}:${s.name}#${copy}`);
+        }
+        if (s.kind === 'param') return env.params.get(`P:${s.fn}:${s.index}`) ?? `P:${s.fn}:${s.index}`;
+        if (s.kind === 'global') return `G:${s.pkg}.${s.name}`;
+        return undefined;
+      }
+      case 'sel': {
+        const s = this.graph.storageOf(env.node, e);
+        if (s?.kind === 'global') return `G:${s.pkg}.${s.name}`;
+        const base = this.keyOf(e.x, env);
+        return base === undefined ? undefined : this.canon(`${base}.${e.name}`);
+      }
+      case 'unary':
+        return e.op === '&' || e.op === '*' ? this.keyOf(e.x, env) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private canon(key: string): string {
+    for (let i = 0; i < 64; i++) {
+      const next = this.aliases.get(key);
+      if (next === undefined) return key;
+      key = next;
+    }
+    return key;
+  }
+
+  /** The channel `e` denotes; a call in it runs first (its instructions go to `out`), and may hand one back. */
+  private chanOf(e: Expr, env: Env, out: Instr[]): number | undefined {
+    if (e.k === 'call') {
+      const info = this.graph.callInfo(e);
+      if (info.kind === 'external' && /^(time\.(After|Tick)|\(context\.Context\)\.Done|context\.Context\.Done|time\.\(\*(Timer|Ticker)\)\.C)$/.test(info.name)) {
+        return this.timer();
+      }
+      if (info.kind === 'external' && /\.Done$/.test(info.name)) return this.timer();
+      const handed = this.callValue(e, env, out);
+      return handed === undefined ? undefined : this.objOfKey(handed, 'chan', exprText(e));
+    }
+    const t = deref(this.graph.typeOf(env.node, e));
+    if (t.k === 'named' && t.path === 'time' && (t.name === 'Time')) return this.timer();
+    return this.objOf(e, env, 'chan');
+  }
+
+  /** A channel that may deliver at any time: timers, `ctx.Done()`, cases the model cannot name. */
+  private timer(): number {
+    const key = '#timer';
+    return this.objByKey.get(key) ?? this.newObj(key, { kind: 'timer', name: 'timer', local: false });
+  }
+
+  private objOf(e: Expr, env: Env, kind: ObjKind): number | undefined {
+    const key = this.keyOf(e, env);
+    return key === undefined ? undefined : this.objOfKey(key, kind, exprText(e));
+  }
+
+  private objOfKey(key: string, kind: ObjKind, name: string): number | undefined {
+    const k = this.canon(key);
+    if (this.ambiguous.has(k)) {
+      this.unidentified = true;
+      return undefined;
+    }
+    const id = this.objByKey.get(k);
+    if (id !== undefined) return this.objs[id]!.kind === kind ? id : undefined;
+    // A channel variable declared and never made is nil; a mutex or WaitGroup variable of the model is its own.
+    const nil = kind === 'chan' && this.nilDecls.has(k);
+    const plainLocal = k.startsWith('L:') && (/#\d+$/.test(k) || this.localStructs.has(k.slice(0, k.indexOf('.', k.lastIndexOf('#')))));
+    return this.newObj(k, { kind, name, local: nil || (kind !== 'chan' && plainLocal), ...(nil ? { nil: true } : {}) });
+  }
+
+  private newObj(key: string, o: Omit<Obj, 'id'>): number {
+    const id = this.objs.length;
+    this.objs.push({ id, ...o });
+    this.objByKey.set(key, id);
+    return id;
+  }
+
+  /** A bool the model can track: a local or a field path assigned only `true`/`false` in the model. */
+  private flagFor(e: Expr, env: Env, declares: boolean): number | undefined {
+    const key = this.keyOf(e, env);
+    if (key === undefined) return undefined;
+    const k = this.canon(key);
+    const have = this.flagByKey.get(k);
+    if (have !== undefined) return have;
+    const id = this.flags.length;
+    const local = k.startsWith('L:') && !k.slice(2).includes('.');
+    this.flags.push({ id, name: exprText(e), ...(declares || local ? { initial: false } : {}) });
+    this.flagByKey.set(k, id);
+    return id;
+  }
+
+  private cond(e: Expr, env: Env): Cond {
+    if (e.k === 'lit' && (e.kind === 'true' || e.kind === 'false')) return { k: 'const', value: e.kind === 'true' };
+    const neg = e.k === 'unary' && e.op === '!';
+    const x = neg ? (e as Extract<Expr, { k: 'unary' }>).x : e;
+    const key = this.keyOf(x, env);
+    const flag = key !== undefined ? this.flagByKey.get(this.canon(key)) : undefined;
+    if (flag !== undefined) return { k: 'flag', flag, neg };
+    if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+      const nilSide = e.y.k === 'lit' && e.y.kind === 'nil' ? e.x : e.x.k === 'lit' && e.x.kind === 'nil' ? e.y : undefined;
+      const id = nilSide && this.objByKey.get(this.canon(this.keyOf(nilSide, env) ?? '\0'));
+      if (id !== undefined && this.objs[id]!.local) return { k: 'const', value: (this.objs[id]!.nil === true) === (e.op === '==') };
+    }
+    return { k: 'choice', text: exprText(e) };
+  }
+
+  private escapeAll(e: Expr, env: Env, why: string): void {
+    const visit = (x: Expr, lit: FuncDecl | undefined, litEnv: Env): void => {
+      if (x.k === 'id' || x.k === 'sel') {
+        const k = this.keyOf(x, litEnv);
+        if (k !== undefined) this.escapeKey(this.canon(k), why);
+        const fv = k !== undefined ? this.funcVars.get(this.canon(k)) : undefined;
+        if (fv) {
+          this.funcVars.delete(this.canon(k!));
+          visit(fv.lit, undefined, fv.env);
+        }
+      }
+      if (x.k === 'funclit') {
+        const decl = litEnv.node.file.funcs[x.fn];
+        if (decl?.body) {
+          const node = this.graph.nodeOf(litEnv.node.file, decl);
+          const inner: Env = { ...litEnv, node };
+          forEachStmtExpr(decl.body, (y) => visit(y, decl, inner));
+        }
+        return;
+      }
+      forEachChild(x, (c) => visit(c, lit, litEnv));
+    };
+    visit(e, undefined, env);
+  }
+
+  private escapeKey(key: string, why: string): void {
+    if (!this.escaped.has(key)) this.escaped.set(key, why);
+  }
+}
+
+/** Whether an instruction does more than steer its own loop: a sync operation, a spawn, a way out. */
+function hasEffect(i: Instr): boolean {
+  switch (i.k) {
+    case 'break':
+    case 'continue':
+      return false;
+    case 'if':
+      return i.then.instrs.some(hasEffect) || i.else.instrs.some(hasEffect);
+    case 'switch':
+      return i.arms.some((a) => a.instrs.some(hasEffect));
+    case 'loop':
+      return i.rangeCh !== undefined || i.body.instrs.some(hasEffect);
+    default:
+      return true;
+  }
+}
+
+function syncKind(t: Type): ObjKind | undefined {
+  return t.k === 'named' ? SYNC_KINDS[`${t.path}.${t.name}`] : undefined;
+}
+
+/** Calls `f` on each direct sub-expression of `e` (function literal bodies are not entered). */
+export function forEachChild(e: Expr, f: (c: Expr) => void): void {
+  switch (e.k) {
+    case 'sel':
+      f(e.x);
+      return;
+    case 'call':
+      f(e.fn);
+      e.args.forEach(f);
+      return;
+    case 'index':
+      f(e.x);
+      e.index.forEach(f);
+      return;
+    case 'slice':
+    case 'assert':
+    case 'unary':
+      f(e.x);
+      return;
+    case 'binary':
+      f(e.x);
+      f(e.y);
+      return;
+    case 'composite':
+      for (const el of e.elems) f(el.value);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Calls `f` on every top-level expression of the statements, recursively through nested statements. */
+export function forEachStmtExpr(list: readonly Stmt[], f: (e: Expr) => void): void {
+  for (const s of list) {
+    switch (s.k) {
+      case 'expr':
+        f(s.x);
+        break;
+      case 'send':
+        f(s.ch);
+        f(s.value);
+        break;
+      case 'assign':
+        s.lhs.forEach(f);
+        s.rhs.forEach(f);
+        break;
+      case 'var':
+        s.values.forEach(f);
+        break;
+      case 'incdec':
+        f(s.x);
+        break;
+      case 'go':
+      case 'defer':
+        f(s.call);
+        break;
+      case 'return':
+        s.values.forEach(f);
+        break;
+      case 'block':
+        forEachStmtExpr(s.body, f);
+        break;
+      case 'labeled':
+        if (s.stmt) forEachStmtExpr([s.stmt], f);
+        break;
+      case 'if':
+        if (s.init) forEachStmtExpr([s.init], f);
+        f(s.cond);
+        forEachStmtExpr(s.then, f);
+        forEachStmtExpr(s.else ?? [], f);
+        break;
+      case 'for':
+        if (s.init) forEachStmtExpr([s.init], f);
+        if (s.cond) f(s.cond);
+        if (s.post) forEachStmtExpr([s.post], f);
+        if (s.range) f(s.range.x);
+        forEachStmtExpr(s.body, f);
+        break;
+      case 'switch':
+      case 'typeswitch':
+        if (s.init) forEachStmtExpr([s.init], f);
+        if (s.k === 'switch' && s.tag) f(s.tag);
+        if (s.k === 'typeswitch') f(s.x);
+        for (const c of s.cases) {
+          c.exprs.forEach(f);
+          forEachStmtExpr(c.body, f);
+        }
+        break;
+      case 'select':
+        for (const c of s.cases) {
+          if (c.kind === 'send') {
+            f(c.ch);
+            f(c.value);
+          } else if (c.kind === 'recv') f(c.ch);
+          forEachStmtExpr(c.body, f);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The explore phase: which functions are entries (those that start goroutines, tests included), their models
+ * searched within a budget, and the verdicts kept once per operation, each with the schedule that reaches it.
+ */
+import { lineOf, type Stmt } from '../ir.js';
+import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { ModelBuilder } from './build.js';
+import { search, type Verdict, type VerdictKind } from './search.js';
+
+/** States one entry may visit: enough for a handful of goroutines, small enough for thousands of entries. */
+export const STATE_BUDGET = 1500;
+
+export interface ExploredVerdict extends Verdict {
+  entry: FuncNode;
+}
+
+export interface ExploreStats {
+  /** Functions that start goroutines, and their callers. */
+  entries: number;
+  /** Searched to the end; the others ran out of their state budget. */
+  explored: number;
+  cutByBudget: number;
+  states: number;
+  verdicts: number;
+  /** Verdicts whose only witnesses take a branch the model could not decide: counted, not reported. */
+  withheld: number;
+}
+
+export interface Exploration {
+  verdicts: ExploredVerdict[];
+  of(kind: VerdictKind): ExploredVerdict[];
+  stats: ExploreStats;
+}
+
+export function explore(graph: CallGraph): Exploration {
+  const verdicts = new Map<string, ExploredVerdict>();
+  const stats: ExploreStats = { entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0 };
+  for (const fn of entries(graph)) {
+    stats.entries++;
+    const model = new ModelBuilder(graph).build(fn);
+    if (!model) continue;
+    const result = search(model, STATE_BUDGET, [{ name: fn.id, at: { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 } }]);
+    stats.states += result.states;
+    if (result.cut) stats.cutByBudget++;
+    else stats.explored++;
+    for (const v of result.verdicts) {
+      // Every schedule that deadlocks an entry shows the same mistake: one finding per entry.
+      const key = v.kind === 'deadlock' ? `deadlock@${fn.id}` : `${v.kind}@${v.at.path}:${v.at.line}:${v.at.col}`;
+      const prev = verdicts.get(key);
+      if (!prev || prev.assumptions.length > v.assumptions.length) verdicts.set(key, { ...v, entry: fn });
+    }
+  }
+  const all = [...verdicts.values()];
+  stats.verdicts = all.length;
+  stats.withheld = all.filter((v) => v.assumptions.length).length;
+  return { verdicts: all, of: (kind) => all.filter((v) => v.kind === kind), stats };
+}
+
+/**
+ * Functions that start goroutines, and their direct callers: a helper that starts a goroutine and hands back
+ * its channel (`ch := start()`) shows its hazard only in the caller that uses the channel.
+ */
+function entries(graph: CallGraph): FuncNode[] {
+  const starters = graph.funcs.filter((fn) => fn.decl.body && startsGoroutines(fn.decl.body));
+  const all = new Set(starters);
+  for (const fn of starters) {
+    for (const edge of graph.callers(fn)) if (edge.mode === 'call' && edge.caller.decl.body) all.add(edge.caller);
+  }
+  return [...all];
+}
+
+/** A `go` statement in the function's own body (not in the function literals it holds: they are their own entries). */
+function startsGoroutines(body: readonly Stmt[]): boolean {
+  const walk = (list: readonly Stmt[]): boolean =>
+    list.some((s) => {
+      switch (s.k) {
+        case 'go':
+          return true;
+        case 'block':
+          return walk(s.body);
+        case 'labeled':
+          return s.stmt ? walk([s.stmt]) : false;
+        case 'if':
+          return walk(s.then) || walk(s.else ?? []);
+        case 'for':
+          return walk(s.body);
+        case 'switch':
+        case 'typeswitch':
+          return s.cases.some((c) => walk(c.body));
+        case 'select':
+          return s.cases.some((c) => walk(c.body));
+        default:
+          return false;
+      }
+    });
+  return walk(body);
+}

@@ -1,0 +1,71 @@
+/**
+ * Explorer verdicts as findings of the rule that asks: the schedule as one flow per goroutine. Only verdicts
+ * whose witness took no undecided branch are reported: an assumption is not evidence.
+ */
+import type { Flow, Location } from '../findings.js';
+import type { RuleContext } from '../rule.js';
+import type { ExploredVerdict } from './explore.js';
+import type { VerdictKind } from './search.js';
+
+const WHAT: Record<VerdictKind, (v: ExploredVerdict) => string> = {
+  'send-closed': (v) => `send on ${v.object} can run after it is closed${closedAt(v)}: send on closed channel panics`,
+  'close-closed': (v) => `${v.object} can be closed twice${closedAt(v)}: close of closed channel panics`,
+  'close-nil': (v) => `${v.object} is never made, so this close panics (close of nil channel)`,
+  'negative-wg': (v) => `${v.object}'s counter can go below zero here: sync: negative WaitGroup counter panics`,
+  'unlock-unlocked': (v) => `${v.object} can be unlocked here while not locked: fatal error`,
+  leak: (v) => `this goroutine can block here forever after ${short(v.entry.id)} returns: nothing else can ever ${partner(v)}`,
+  deadlock: (v) => `${short(v.entry.id)} can block here forever while every goroutine it started is blocked too`,
+};
+
+/**
+ * Reports the explorer's verdicts of these kinds that rest on no assumption (the others are counted in
+ * `--stats`, not reported yet), each yielding to another rule's finding about the same operation.
+ */
+export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
+  const taken = new Set<string>();
+  for (const kind of kinds) {
+    for (const v of ctx.explored.of(kind)) {
+      if (v.assumptions.length || taken.has(`${v.at.path}:${v.at.line}`)) continue;
+      taken.add(`${v.at.path}:${v.at.line}`);
+      ctx.report({
+        // A leak in a test ends with the test binary (the leak rule's own policy).
+        ...(kind === 'leak' && v.at.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        confidence: 'high',
+        message: `${WHAT[kind](v)} (found by exploring ${short(v.entry.id)}'s goroutines)`,
+        location: v.at,
+        related: v.related.map((r) => ({ location: r.at, message: r.text })),
+        flows: goroutineFlows(v),
+        identity: [v.entry.id, kind, v.object, ...v.schedule.filter((s) => s.at === v.at).map((s) => s.text)],
+        yields: true,
+        ...(v.entry.file.generated ? { generated: true } : {}),
+      });
+    }
+  }
+}
+
+/** One flow per goroutine of the schedule, each step numbered in the order the schedule runs it. */
+function goroutineFlows(v: ExploredVerdict): Flow[] {
+  const flows: Flow[] = [];
+  v.schedule.forEach((s, order) => {
+    const name = s.g === 0 ? `G0 (${short(v.entry.id)})` : `G${s.g} (${short(v.goroutines[s.g]?.name ?? '')})`;
+    let flow = flows.find((f) => f.message === name);
+    if (!flow) flows.push((flow = { message: name, steps: [] }));
+    flow.steps.push({ location: s.at as Location, message: `${order + 1}. ${s.text}` });
+  });
+  return flows;
+}
+
+function closedAt(v: ExploredVerdict): string {
+  const close = v.related[0];
+  if (!close) return '';
+  if (close.at.path === v.at.path && close.at.line === v.at.line) return ' (by another goroutine, from this same line)';
+  return close.at.path === v.at.path ? ` (closed at line ${close.at.line})` : ` (closed at ${close.at.path}:${close.at.line})`;
+}
+
+function short(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1).replace(/^[^.]*\./, '');
+}
+
+function partner(v: ExploredVerdict): string {
+  return /send|receive|select/.test(v.related.map((r) => r.text).join(' ')) || v.object ? `complete its operation on ${v.object}` : 'wake it';
+}
