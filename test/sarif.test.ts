@@ -73,7 +73,7 @@ describe('gohazard check --format sarif', () => {
     // The project's public address from package.json, never this machine's file:// path.
     expect(driver.informationUri).toBe(JSON.parse(readFileSync(path.join(FIXTURES, '..', 'package.json'), 'utf8')).homepage);
     expect(driver.informationUri).toMatch(/^https:\/\//);
-    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'block-under-lock', 'chan-no-partner', 'cond-misuse', 'double-close', 'double-lock', 'goroutine-leak', 'lock-order', 'missing-unlock', 'send-after-close', 'unguarded-close', 'unused-ignore', 'waitgroup-misuse']);
+    expect(driver.rules.map((r: Sarif) => r.id)).toEqual(['bad-ignore', 'block-under-lock', 'chan-no-partner', 'cond-misuse', 'deadlock', 'double-close', 'double-lock', 'goroutine-leak', 'lock-order', 'missing-unlock', 'send-after-close', 'unguarded-close', 'unused-ignore', 'waitgroup-misuse']);
   });
 
   it('writes results with ruleIndex, %SRCROOT%-relative locations, linked related locations and partial fingerprints', () => {

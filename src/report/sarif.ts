@@ -178,9 +178,11 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
 
 function ruleDescriptor(r: SarifRule) {
   const m = r.meta;
+  const name = pascalCase(m.id);
   return {
     id: m.id,
-    name: pascalCase(m.id),
+    // SARIF wants a name only where it differs from the id (`deadlock` would be `Deadlock`: the same to a reader).
+    ...(name.toLowerCase() !== m.id.toLowerCase() ? { name } : {}),
     shortDescription: { text: sentence(m.title) },
     fullDescription: { text: sentence(m.description) },
     help: { text: markdownToText(r.helpMarkdown), markdown: r.helpMarkdown },
