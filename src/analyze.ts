@@ -216,7 +216,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     if (o.kind === 'excluded') excluded++;
     else if (o.kind === 'skipped') {
       skipped++;
-      diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
+      diagnostics.push({ severity: f.explicit ? 'error' : 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
       files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
       if (o.cache === 'hit') cached++;
@@ -253,7 +253,9 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
   const settled = settlePackageClauses(files);
-  for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
+  // A file named on the command line and left out (no package clause) is an error, as for one too large.
+  const named = new Set(loaded.files.filter((f) => f.explicit).map((f) => f.rel));
+  for (const d of settled.dropped) diagnostics.push({ severity: named.has(d.path) ? 'error' : 'warning', path: shown(d.path), message: d.message });
   const { program, graph, findings, times, ruleTimes } = wholeProgram(loaded.root, settled.files, opts, (d) =>
     diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
   );

@@ -31,7 +31,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  no findings at or above --fail-on (and no more than --max-findings)
   1  findings at or above --fail-on (default: error), or more than --max-findings
-  2  usage error, or a path that could not be analyzed (findings for the rest are still printed)`;
+  2  usage error, a path that could not be analyzed (findings for the rest are still printed), or a report
+     that could not be written`;
 
 interface CheckOptions {
   format: OutputSpec[];
