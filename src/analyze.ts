@@ -125,6 +125,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       settings: opts.settings ?? null,
     },
     loaded.files,
+    opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
   );
   const found = store.get(key);
   if (found.kind === 'hit') {

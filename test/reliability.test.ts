@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OWNER_MARK } from '../dist/src/cache/entry.js';
+import { RUNS_DIR } from '../dist/src/cache/runs.js';
+import { ENTRIES_DIR } from '../dist/src/cache/store.js';
 import { BIN, cli, tempTree } from './helpers.js';
 
 /** Issue 29: no input, ref or cache entry may crash a run, drop unrelated packages, hang, or write outside its temp folder. */
@@ -36,5 +41,141 @@ describe('a file named on the command line', () => {
     const found = cli(['check', '--no-cache', '--max-file-size', '1000', './...'], dir);
     expect(found.code).toBe(0);
     expect(found.stderr).toMatch(/^gohazard: big\.go: warning: skipped/m);
+  });
+});
+
+/** Every file under a folder, recursively, relative to it. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(path.join(dir, f)).isFile());
+}
+
+/** Rewrites a cache entry's payload with a checksum that fits it: only a shape check can tell. */
+function forgeEntry(file: string, payload: string): void {
+  const header = readFileSync(file, 'utf8').split('\n', 1)[0]!.split(' ');
+  writeFileSync(file, `${header[0]} ${header[1]} ${createHash('sha1').update(payload).digest('hex')}\n${payload}`);
+}
+
+function mkfifo(file: string): void {
+  expect(spawnSync('mkfifo', [file]).status).toBe(0);
+}
+
+describe('cache entries', () => {
+  const tree = () => tempTree({ 'go.mod': 'module m\n', 'a.go': closeTwice('m') });
+  const check = (dir: string, cacheDir: string) => spawnSync(process.execPath, [BIN, 'check', '-v', '--cache-dir', cacheDir, './...'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, GOHAZARD_DEBUG: '' } });
+  const summaryEntries = (cacheDir: string) => filesUnder(path.join(cacheDir, ENTRIES_DIR)).filter((f) => f.includes('/')).map((f) => path.join(cacheDir, ENTRIES_DIR, f));
+  const runEntries = (cacheDir: string) => filesUnder(path.join(cacheDir, RUNS_DIR)).filter((f) => f !== OWNER_MARK).map((f) => path.join(cacheDir, RUNS_DIR, f));
+
+  it('of the wrong shape, with a valid checksum, are dropped and rebuilt once, with a -v line', () => {
+    const dir = tree();
+    const cacheDir = tempTree({});
+    expect(check(dir, cacheDir).status).toBe(1);
+    // The run entry would answer first: forge it, then the summary.
+    forgeEntry(runEntries(cacheDir)[0]!, '{"findings":7}');
+    const afterRun = check(dir, cacheDir);
+    expect(afterRun.status).toBe(1);
+    expect(afterRun.stdout).toMatch(/^a\.go:5:2: error: double-close/);
+    expect(afterRun.stderr).toMatch(/^gohazard: warning: cache: dropped a corrupt run entry \(payload\.findings is not a list\) and rebuilt it$/m);
+    for (const f of runEntries(cacheDir)) forgeEntry(f, 'not json');
+    for (const f of summaryEntries(cacheDir)) forgeEntry(f, `{"format":${JSON.parse(readFileSync(f, 'utf8').split('\n')[1]!).format},"packageName":7}`);
+    const afterSummary = check(dir, cacheDir);
+    expect(afterSummary.status).toBe(1);
+    expect(afterSummary.stdout).toMatch(/^a\.go:5:2: error: double-close/);
+    expect(afterSummary.stderr).toMatch(/^gohazard: a\.go: warning: cache: dropped a corrupt cache entry \(summary\.packageName is not a string\) and rebuilt it$/m);
+    expect(afterSummary.stderr).toMatch(/dropped a corrupt run entry \(not JSON\)/);
+    // Rebuilt: the next run is served from the cache without a word.
+    const warm = check(dir, cacheDir);
+    expect(warm.stdout).toBe(afterSummary.stdout);
+    expect(warm.stderr).not.toMatch(/cache:/);
+  });
+
+  it('that are a FIFO are dropped, not waited on', () => {
+    const dir = tree();
+    const cacheDir = tempTree({});
+    check(dir, cacheDir);
+    for (const f of [...runEntries(cacheDir), ...summaryEntries(cacheDir)]) {
+      writeFileSync(f, '');
+      spawnSync('rm', [f]);
+      mkfifo(f);
+    }
+    const r = check(dir, cacheDir);
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dropped a corrupt run entry \(not a regular file\)/);
+    expect(r.stderr).toMatch(/dropped a corrupt cache entry \(not a regular file\)/);
+  });
+
+  it('in a folder gohazard did not create are neither read, written nor deleted', () => {
+    const dir = tree();
+    const cacheDir = tempTree({});
+    check(dir, cacheDir);
+    const userDir = tempTree({});
+    // The user's own folder, with a file named exactly like the entry gohazard would read.
+    const theirs = summaryEntries(cacheDir).map((f) => path.join(userDir, path.relative(cacheDir, f)));
+    for (const f of theirs) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'my notes\n');
+    }
+    const r = check(dir, userDir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`cache: cannot write the cache in .*${ENTRIES_DIR}: a folder gohazard did not create \\(no CACHEDIR\\.TAG in it\\)`));
+    for (const f of theirs) expect(readFileSync(f, 'utf8')).toBe('my notes\n');
+    expect(existsSync(path.join(userDir, ENTRIES_DIR, OWNER_MARK))).toBe(false);
+    expect(cli(['check', '--cache-dir', userDir, '--cache-max-size', '1', './...'], dir).code).toBe(1);
+    for (const f of theirs) expect(readFileSync(f, 'utf8')).toBe('my notes\n');
+  });
+
+  it('get an ownership mark that is never left empty: an empty one (a full disk) is rewritten', () => {
+    const dir = tree();
+    const cacheDir = tempTree({});
+    check(dir, cacheDir);
+    const mark = path.join(cacheDir, ENTRIES_DIR, OWNER_MARK);
+    expect(readFileSync(mark, 'utf8')).toMatch(/^Signature: 8a477f597d28d172789f06886806bc55\n/);
+    // What an older build left when the disk filled between creating the mark and writing it.
+    writeFileSync(mark, '');
+    for (const f of runEntries(cacheDir)) spawnSync('rm', [f]);
+    for (const f of summaryEntries(cacheDir)) spawnSync('rm', [f]);
+    expect(check(dir, cacheDir).status).toBe(1);
+    expect(readFileSync(mark, 'utf8')).toMatch(/gohazard/);
+    expect(summaryEntries(cacheDir)).toHaveLength(1);
+    // No folder was left half-made next to the cache.
+    expect(readdirSync(cacheDir).sort()).toEqual([RUNS_DIR, ENTRIES_DIR].sort());
+  });
+});
+
+describe('config files', () => {
+  it('that are a FIFO or a link to /dev/zero are refused at once, not read', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': closeTwice('m') });
+    mkfifo(path.join(dir, '.gohazard.json'));
+    const fifo = spawnSync(process.execPath, [BIN, 'check', '--no-cache', './...'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(fifo.status).toBe(2);
+    expect(fifo.stderr).toBe('gohazard: error: .gohazard.json: cannot read the config: not a regular file\n');
+    symlinkSync('/dev/zero', path.join(dir, 'zero.json'));
+    const zero = spawnSync(process.execPath, [BIN, 'check', '--no-cache', '--config', 'zero.json', './...'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toBe('gohazard: error: zero.json: cannot read the config: not a regular file\n');
+  });
+
+  it('nested 5,000 deep are a usage error, not a stack overflow', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': closeTwice('m'), 'deep.json': `{"rules": ${'['.repeat(5000)}${']'.repeat(5000)}}` });
+    const r = cli(['check', '--no-cache', '--config', 'deep.json', './...'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('gohazard: error: deep.json:1:42: nested more than 32 levels deep; a config has at most three\n');
+  });
+});
+
+describe('Go files and go.mod that are not regular files', () => {
+  it('are reported instead of hanging the run', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': closeTwice('m'), 'sub/go.mod': 'x' });
+    mkfifo(path.join(dir, 'fifo.go'));
+    spawnSync('rm', [path.join(dir, 'sub/go.mod')]);
+    mkfifo(path.join(dir, 'sub/go.mod'));
+    writeFileSync(path.join(dir, 'sub/b.go'), closeTwice('sub'));
+    const r = spawnSync(process.execPath, [BIN, 'check', '--no-cache', './...', 'fifo.go'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/m);
+    expect(r.stderr).toMatch(/^gohazard: fifo\.go: error: not a Go source file or folder$/m);
+    expect(r.stderr).toMatch(/sub\/go\.mod: cannot read: not a regular file/);
   });
 });

@@ -1,7 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
-import { SummaryStore } from '../cache/store.js';
+import { shapeProblem } from '../cache/shape.js';
+import { SUMMARY_SHAPE, SummaryStore } from '../cache/store.js';
+import { readErrorReason, readRegularFile } from '../readfile.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
 import { summarize } from './summarize.js';
@@ -28,6 +30,8 @@ export function parseTimeLimitMs(bytes: number): number {
 export interface FileJob {
   abs: string;
   rel: string;
+  /** Why the cached summary was unusable: parse again, and overwrite the entry (see parseAll). */
+  rebuild?: string;
 }
 
 interface SummaryOutcome {
@@ -43,7 +47,9 @@ export type FileOutcome =
   | SummaryOutcome
   /** Left out by its build constraint: normal, not a problem. */
   | { kind: 'excluded' }
-  | { kind: 'skipped'; reason: string };
+  | { kind: 'skipped'; reason: string }
+  /** The cache's summary parsed but is not a summary (see SUMMARY_SHAPE): the file must be parsed again. */
+  | { kind: 'stale'; reason: string };
 
 /**
  * What a worker sends back: the summary as JSON text with an empty path (the cache entry's payload).
@@ -51,7 +57,7 @@ export type FileOutcome =
  * summary objects cost more than the whole cache lookup (see bench/README.md). The caller restamps
  * the path, so cache hits need no parsing in the worker at all.
  */
-export type WireOutcome = Exclude<FileOutcome, SummaryOutcome> | (Omit<SummaryOutcome, 'summary'> & { json: string });
+export type WireOutcome = Exclude<FileOutcome, SummaryOutcome | { kind: 'stale' }> | (Omit<SummaryOutcome, 'summary'> & { json: string });
 
 /** Back from the wire, on the main thread. */
 export function fromWire(o: WireOutcome, rel: string): FileOutcome {
@@ -61,8 +67,12 @@ export function fromWire(o: WireOutcome, rel: string): FileOutcome {
   try {
     summary = JSON.parse(json) as FileSummary;
   } catch (err) {
+    if (o.cache === 'hit') return { kind: 'stale', reason: 'not JSON' };
     return { kind: 'skipped', reason: `internal error: unreadable summary: ${(err as Error).message}` };
   }
+  // Only a cache hit needs the check: a summary just made is the shape summarize() gives.
+  const problem = o.cache === 'hit' ? shapeProblem(summary, SUMMARY_SHAPE, 'summary') : undefined;
+  if (problem !== undefined) return { kind: 'stale', reason: problem };
   summary.path = rel;
   return { ...rest, summary };
 }
@@ -86,9 +96,9 @@ export class FileParser {
       if (size > this.config.maxFileBytes) {
         return { kind: 'skipped', reason: `larger than --max-file-size (${formatBytes(size)} > ${formatBytes(this.config.maxFileBytes)})` };
       }
-      bytes = readFileSync(job.abs);
+      bytes = readRegularFile(job.abs, this.config.maxFileBytes);
     } catch (err) {
-      return { kind: 'skipped', reason: `cannot read: ${(err as Error).message}` };
+      return { kind: 'skipped', reason: `cannot read: ${readErrorReason(err)}` };
     }
     if (bytes.subarray(0, 8000).includes(0)) return { kind: 'skipped', reason: 'binary file (contains NUL bytes)' };
     let src: string;
@@ -105,7 +115,7 @@ export class FileParser {
     }
     // The cache is asked only now: whether a file is parsed depends on the target, its summary does not.
     const key = this.store?.key(bytes);
-    const found = this.store && key ? this.store.get(key) : undefined;
+    const found = this.store && key ? (job.rebuild !== undefined ? { kind: 'corrupt' as const, reason: job.rebuild } : this.store.get(key)) : undefined;
     if (found?.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
     const limit = (this.config.parseTimeLimitMs ?? parseTimeLimitMs)(bytes.length);
     const start = performance.now();
