@@ -7,6 +7,7 @@ import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { yieldToSignals } from './interrupt.js';
 import { NeedsLargerHeap, rerunWithHeap } from './memory.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
 import type { Confidence } from './findings.js';
@@ -427,6 +428,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
+    // A signal that came while the analysis held the thread ends the run here, with its own exit code.
+    await yieldToSignals();
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.
