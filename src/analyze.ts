@@ -294,15 +294,16 @@ const MAX_LEFT_OUT = 8;
 
 /**
  * index → resolve → facts → rules. An internal error in the first three loses the package whose file
- * they were working on (see blame.ts): it is left out with a warning and the phases run again without
- * it, from scratch, as they keep no state a failed run could have spoiled. One in a rule loses that
- * rule's remaining findings. Neither costs anything until it happens.
+ * they were working on (see blame.ts): it is left out with an error (the run is incomplete: exit 2) and
+ * the phases run again without it, from scratch, as they keep no state a failed run could have spoiled.
+ * Blame is cleared before each phase, so that an error outside any file's loop is never pinned on the
+ * last file an earlier loop saw (an unrelated package): with no file to blame, the error is the run's.
+ * One in a rule loses that rule's remaining findings. Neither costs anything until it happens.
  */
 function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions, warn: (d: Diagnostic) => void) {
   const phase = (name: string) => opts.onProgress?.(name, 0, 0);
   let files = all;
   for (let leftOut = 0; ; leftOut++) {
-    blame(undefined);
     const t0 = performance.now();
     let graph: CallGraph;
     let facts: ChannelFacts;
@@ -312,13 +313,16 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     try {
       // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
       phase('indexing');
+      blame(undefined);
       program = buildProgram(root, files);
       const index = buildIndex(program);
       const tIndex = performance.now();
       phase('resolving calls');
+      blame(undefined);
       graph = buildCallGraph(program, index);
       const tResolve = performance.now();
       phase('channel facts');
+      blame(undefined);
       facts = new ChannelFacts(graph);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
@@ -328,7 +332,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       if (!at || leftOut === MAX_LEFT_OUT) throw err;
       files = files.filter((f) => f.dir !== at.dir);
       warn({
-        severity: 'warning',
+        severity: 'error',
         path: at.dir,
         message: `internal error (${errorMessage(err)}) while analyzing ${file.path}: this folder's package is left out, the rest is analyzed; please report this bug`,
       });
@@ -363,7 +367,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       opts.includeGenerated ?? false,
       (rule, err) =>
         warn({
-          severity: 'warning',
+          severity: 'error',
           message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
         }),
       (rule, ms) => {

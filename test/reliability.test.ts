@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { analyze } from '../dist/src/analyze.js';
 import { OWNER_MARK } from '../dist/src/cache/entry.js';
 import { RUNS_DIR } from '../dist/src/cache/runs.js';
 import { ENTRIES_DIR } from '../dist/src/cache/store.js';
+import { buildIndex } from '../dist/src/index/index.js';
+import { load } from '../dist/src/load/discover.js';
+import { DEFAULT_TARGET } from '../dist/src/load/buildtags.js';
+import { parseAll } from '../dist/src/parse/pool.js';
+import { buildProgram, settlePackageClauses, type FileWithPackage } from '../dist/src/program.js';
+import { buildCallGraph } from '../dist/src/resolve/callgraph.js';
+import { Binder } from '../dist/src/resolve/walk.js';
 import { BIN, cli, tempTree } from './helpers.js';
 
 /** Issue 29: no input, ref or cache entry may crash a run, drop unrelated packages, hang, or write outside its temp folder. */
@@ -177,5 +185,54 @@ describe('Go files and go.mod that are not regular files', () => {
     expect(r.stdout).toMatch(/^a\.go:5:2: error: double-close/m);
     expect(r.stderr).toMatch(/^gohazard: fifo\.go: error: not a Go source file or folder$/m);
     expect(r.stderr).toMatch(/sub\/go\.mod: cannot read: not a regular file/);
+  });
+});
+
+describe('programs as deep as they are long', () => {
+  const N = 20_000;
+  const shapes: Record<string, string> = {
+    // A call chain and a recursion cycle through every function; the rest nest values and types as deep
+    // (embedding is followed to a bounded depth, so its method is not expected to resolve).
+    chain: `${Array.from({ length: N }, (_, i) => `func F${i}(ch chan int) { F${i + 1}(ch) }\n`).join('')}func F${N}(ch chan int) { close(ch) }\n`,
+    cycle: Array.from({ length: N }, (_, i) => `func F${i}(ch chan int) { F${(i + 1) % N}(ch) }\n`).join(''),
+    returns: `${Array.from({ length: N }, (_, i) => `func F${i}() func() { return F${i + 1}() }\n`).join('')}func F${N}() func() { return func() {} }\nfunc G() { F0()() }\n`,
+    assigns: `func G(ch chan int) {\n\tx0 := func() { close(ch) }\n${Array.from({ length: N }, (_, i) => `\tx${i + 1} := x${i}\n`).join('')}\tx${N}()\n}\n`,
+    globals: `${Array.from({ length: N }, (_, i) => `var V${i} = V${i + 1}\n`).join('')}var V${N} = func() {}\nfunc G() { V0() }\n`,
+    embeds: `type T0 struct{}\n\nfunc (T0) M() {}\n${Array.from({ length: N }, (_, i) => `type T${i + 1} struct{ T${i} }\n`).join('')}func G(t T${N}) { t.M() }\n`,
+    ifaces: `type I0 interface{ M() }\n${Array.from({ length: N }, (_, i) => `type I${i + 1} interface{ I${i} }\n`).join('')}func G(x I${N}) { x.M() }\n`,
+  };
+
+  it('are indexed and their calls resolved without recursion on their length', async () => {
+    const files: Record<string, string> = { 'go.mod': 'module m\n' };
+    for (const [name, body] of Object.entries(shapes)) files[`${name}/a.go`] = `package ${name}\n\n${body}`;
+    const dir = tempTree(files);
+    const loaded = load(['./...'], { cwd: dir, tests: false, target: DEFAULT_TARGET });
+    const outcomes = await parseAll(loaded.files, { target: DEFAULT_TARGET, maxFileBytes: 1 << 24 }, { workers: 2 });
+    const parsed: FileWithPackage[] = outcomes.map((o, i) => {
+      if (o.kind !== 'summary') throw new Error(`${loaded.files[i]!.rel}: ${o.kind}`);
+      return { summary: o.summary, importPath: loaded.files[i]!.importPath, dir: loaded.files[i]!.dir };
+    });
+    const program = buildProgram(loaded.root, settlePackageClauses(parsed).files);
+    const graph = buildCallGraph(program, buildIndex(program));
+    const callees = (id: string) => graph.sites(graph.byId.get(id)!).flatMap((s) => (s.info.kind === 'resolved' ? s.info.targets.map((t) => t.callee.id) : []));
+    expect(callees('m/returns.G')).toContain('m/returns.F0');
+    expect(callees('m/assigns.G')).toContain('m/assigns.G.func1');
+    expect(callees('m/globals.G')).toContain('m/globals.glob..func1');
+  });
+});
+
+describe('an internal error outside any file', () => {
+  it('is the run\'s, never pinned on the last file an earlier loop saw (an unrelated package)', async () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a/a.go': closeTwice('a'), 'z/z.go': closeTwice('z') });
+    const run = Binder.prototype.run;
+    const spy = vi.spyOn(Binder.prototype, 'run').mockImplementation(function (this: Binder) {
+      run.call(this);
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      await expect(analyze({ patterns: ['./...'], cwd: dir, workers: 1 })).rejects.toThrow('Maximum call stack size exceeded');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

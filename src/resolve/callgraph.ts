@@ -76,11 +76,11 @@ export interface CallGraph {
 
 type FuncValueKey = VarInfo | GlobalVar | string;
 
-/** Visited sources while following function values, and the first external one met. */
 /** Targets above which a site is indexed by the method name it calls, not per target (see callers). */
 const WIDE = 8;
 
-type Seen = Set<FuncValueKey | Expr | string> & { external?: string };
+/** Visited sources while following function values, and the first external one met. */
+type Seen = Set<FuncValueKey | Expr> & { external?: string };
 
 /** What funcTargets has yet to look at: an expression, a call's result, a callee's returns, or a value's assignments. */
 type Pending =
@@ -114,24 +114,31 @@ class Resolver {
   }
 
   run(): void {
+    // Each loop names the file it works on (see blame.ts); none is to blame for the work between them.
+    blame(undefined);
     this.collectFieldSrcs();
     const pending: CallSite[] = [];
     for (const site of this.b.sites) {
-      if (site.caller) blame(site.caller.file);
+      blame(site.caller?.file);
       const info = this.resolveDirect(site.call);
       if (info) this.infos.set(site.call, info);
       else pending.push(site);
     }
     // Parameters of function type receive the arguments of every call resolved so far.
     for (const site of this.b.sites) {
+      blame(site.caller?.file);
       const info = this.infos.get(site.call);
       if (info?.kind === 'resolved') for (const t of info.targets) this.feedParams(t.callee, site.call);
     }
     for (const site of pending) {
-      if (site.caller) blame(site.caller.file);
+      blame(site.caller?.file);
       this.infos.set(site.call, this.resolveValueCall(site.call));
     }
-    for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
+    for (const site of this.b.sites) {
+      blame(site.caller?.file);
+      this.link(site, this.infos.get(site.call)!);
+    }
+    blame(undefined);
     this.releaseScratch();
   }
 
