@@ -16,7 +16,7 @@ import { ChannelFacts } from './facts/chanfacts.js';
 import { attachFixes } from './fix/attach.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks.js';
-import { checkHeap } from './memory.js';
+import { checkHeap, overBudget, summaryBudget } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -185,12 +185,14 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     else diagnostics.push({ severity: 'warning', message: heapWarning });
   }
   const t1 = performance.now();
+  const budget = summaryBudget();
 
   const outcomes = await parseAll(
     loaded.files.map((f) => ({ abs: f.abs, rel: f.rel })),
     {
       target,
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      maxSummaryBytes: budget,
       ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
     },
     { workers, onProgress: (done, total) => opts.onProgress?.('parse', done, total) },
@@ -205,7 +207,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const r = path.relative(cwd, path.join(loaded.root, rel));
     return r.startsWith('..') ? path.join(loaded.root, rel) : r;
   };
-  const files: FileWithPackage[] = [];
+  const files: Sized[] = [];
   let excluded = loaded.excludedByRules;
   let skipped = 0;
   let syntaxErrors = 0;
@@ -219,7 +221,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       skipped++;
       diagnostics.push({ severity: f.explicit ? 'error' : 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
-      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
+      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir, jsonBytes: o.jsonBytes });
       if (o.cache === 'hit') cached++;
       if (o.cacheNote && opts.verbose) {
         const seen = cacheNotes.get(o.cacheNote);
@@ -253,7 +255,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
-  const settled = settlePackageClauses(files);
+  const settled = settlePackageClauses(withinBudget(files, budget, (d) => diagnostics.push({ ...d, path: shown(d.path) })));
   // A file named on the command line and left out (no package clause) is an error, as for one too large.
   const named = new Set(loaded.files.filter((f) => f.explicit).map((f) => f.rel));
   for (const d of settled.dropped) diagnostics.push({ severity: named.has(d.path) ? 'error' : 'warning', path: shown(d.path), message: d.message });
@@ -287,6 +289,17 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       calls: callStats(graph),
     },
   };
+}
+
+/** Leaves out each package whose summaries together are over the memory budget, with a warning each. */
+type Sized = FileWithPackage & { jsonBytes: number };
+
+function withinBudget(files: Sized[], budget: number, warn: (d: Diagnostic & { path: string }) => void): Sized[] {
+  const bytes = new Map<string, number>();
+  for (const f of files) bytes.set(f.dir, (bytes.get(f.dir) ?? 0) + f.jsonBytes);
+  const over = new Set([...bytes].filter(([, n]) => n > budget).map(([dir]) => dir));
+  for (const dir of over) warn({ severity: 'warning', path: dir, message: `skipped: ${overBudget('the package has', bytes.get(dir)!, budget)}` });
+  return over.size === 0 ? files : files.filter((f) => !over.has(f.dir));
 }
 
 /** Packages left out for internal errors before a run gives up (then the error is the run's). */

@@ -3,6 +3,7 @@ import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
 import { shapeProblem } from '../cache/shape.js';
 import { SUMMARY_SHAPE, SummaryStore } from '../cache/store.js';
+import { overBudget, summaryEstimate } from '../memory.js';
 import { readErrorReason, readRegularFile } from '../readfile.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
@@ -13,6 +14,8 @@ export interface ParseConfig {
   maxFileBytes: number;
   /** Summary cache folder; absent to parse every file. */
   cacheDir?: string;
+  /** Larger summaries (JSON characters) are not sent back: the main thread could not analyze them (see summaryBudget). */
+  maxSummaryBytes?: number;
   /** Overrides parseTimeLimitMs (tests). */
   parseTimeLimitMs?: (bytes: number) => number;
 }
@@ -37,6 +40,8 @@ export interface FileJob {
 interface SummaryOutcome {
   kind: 'summary';
   summary: FileSummary;
+  /** The length of its JSON: what the memory budget counts (see summaryBudget). */
+  jsonBytes: number;
   /** 'hit': read from the cache; 'stored': parsed and written to it. */
   cache?: 'hit' | 'stored';
   /** A cache problem that cost only speed (corrupt entry dropped, write failed), for --verbose. */
@@ -57,7 +62,7 @@ export type FileOutcome =
  * summary objects cost more than the whole cache lookup (see bench/README.md). The caller restamps
  * the path, so cache hits need no parsing in the worker at all.
  */
-export type WireOutcome = Exclude<FileOutcome, SummaryOutcome | { kind: 'stale' }> | (Omit<SummaryOutcome, 'summary'> & { json: string });
+export type WireOutcome = Exclude<FileOutcome, SummaryOutcome | { kind: 'stale' }> | (Omit<SummaryOutcome, 'summary' | 'jsonBytes'> & { json: string });
 
 /** Back from the wire, on the main thread. */
 export function fromWire(o: WireOutcome, rel: string): FileOutcome {
@@ -74,7 +79,7 @@ export function fromWire(o: WireOutcome, rel: string): FileOutcome {
   const problem = o.cache === 'hit' ? shapeProblem(summary, SUMMARY_SHAPE, 'summary') : undefined;
   if (problem !== undefined) return { kind: 'stale', reason: problem };
   summary.path = rel;
-  return { ...rest, summary };
+  return { ...rest, summary, jsonBytes: json.length };
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -90,12 +95,21 @@ export class FileParser {
   }
 
   parse(job: FileJob): WireOutcome {
+    const outcome = this.summary(job);
+    const max = this.config.maxSummaryBytes;
+    if (outcome.kind !== 'summary' || max === undefined || outcome.json.length <= max) return outcome;
+    return { kind: 'skipped', reason: overBudget('it has', outcome.json.length, max) };
+  }
+
+  private summary(job: FileJob): WireOutcome {
     let bytes: Buffer;
     try {
       const size = statSync(job.abs).size;
       if (size > this.config.maxFileBytes) {
         return { kind: 'skipped', reason: `larger than --max-file-size (${formatBytes(size)} > ${formatBytes(this.config.maxFileBytes)})` };
       }
+      const max = this.config.maxSummaryBytes;
+      if (max !== undefined && summaryEstimate(size) > max) return { kind: 'skipped', reason: overBudget('it would have at least', summaryEstimate(size), max) };
       bytes = readRegularFile(job.abs, this.config.maxFileBytes);
     } catch (err) {
       return { kind: 'skipped', reason: `cannot read: ${readErrorReason(err)}` };
