@@ -444,6 +444,8 @@ function main() {
         spawnSync('cp', ['-r', dir, kept]);
       }
       writeFileSync(`${kept}.stderr`, first.stderr);
+      // Both runs' reports, when they differ: the difference is the clue.
+      if (first.stderr !== second.stderr || first.stdout !== second.stdout) writeFileSync(`${kept}.second`, `${second.stdout}\n--- stderr ---\n${second.stderr}`);
       crashes.push({ round: rounds, problems, dir: kept, stderr: first.stderr.split('\n').slice(0, 5).join('\n') });
       process.stderr.write(`fuzz: round ${rounds}: ${problems.join(', ')} (kept in ${kept})\n`);
     }

@@ -27,17 +27,6 @@ export function summaryBudget(heapLimit: number = getHeapStatistics().heap_size_
   return Math.floor((heapLimit * PACKAGE_SHARE) / HEAP_PER_SUMMARY_BYTE);
 }
 
-/**
- * Summary JSON per byte of Go source, at least (3.2–3.6 measured on net/http): a file larger than the
- * budget over this is skipped before it is parsed, as its summary could not fit even if ordinary; the
- * parse of a 50 MB file alone would exhaust a parse worker's heap.
- */
-const SUMMARY_PER_SOURCE_BYTE = 3;
-
-export function summaryEstimate(sourceBytes: number): number {
-  return sourceBytes * SUMMARY_PER_SOURCE_BYTE;
-}
-
 /** Why a file or package over summaryBudget is skipped, and what the user can do. */
 export function overBudget(what: string, bytes: number, budget: number): string {
   const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;

@@ -64,16 +64,13 @@ export function readEntry(file: string, root: string, magic: string, key: string
  * costs speed. No entry name in the message, so the same failure on every entry reads as one.
  */
 export function writeEntry(file: string, root: string, magic: string, key: string, payload: string): string | undefined {
-  const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const problem = claimFolder(root);
     if (problem !== undefined) return `cannot write the cache in ${root}: ${problem}`;
     makeDirs(path.dirname(file));
-    writeFileSync(tmp, `${magic} ${key} ${sha1(payload)}\n${payload}`);
-    renameSync(tmp, file);
+    writeAtomically(file, `${magic} ${key} ${sha1(payload)}\n${payload}`);
     return undefined;
   } catch (err) {
-    removeQuietly(tmp);
     return `cannot write the cache in ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
 }
@@ -126,6 +123,7 @@ function markText(file: string): string | undefined {
   }
 }
 
+/** A temp file unique to this process and thread (named as entryNamePattern expects), then a rename over `file`. */
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
   try {

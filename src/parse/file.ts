@@ -3,7 +3,7 @@ import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
 import { shapeProblem } from '../cache/shape.js';
 import { SUMMARY_SHAPE, SummaryStore } from '../cache/store.js';
-import { overBudget, summaryEstimate } from '../memory.js';
+import { overBudget } from '../memory.js';
 import { readErrorReason, readRegularFile } from '../readfile.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
@@ -23,8 +23,8 @@ export interface ParseConfig {
 /**
  * How long tree-sitter may take over one file before it is skipped. Its error recovery is quadratic
  * on some broken files (a 200 KB literal inside a mangled signature parses for minutes), while a
- * well-formed 4 MB file takes under a second: the limit is far from any real parse even on a busy
- * machine, so which files it skips does not depend on the load.
+ * well-formed 4 MB file takes under a second: the limit is far from any real parse, and counted in
+ * CPU time (see FileParser), so which files it skips does not depend on the load.
  */
 export function parseTimeLimitMs(bytes: number): number {
   return 10_000 + (bytes / (1 << 20)) * 5_000;
@@ -108,8 +108,6 @@ export class FileParser {
       if (size > this.config.maxFileBytes) {
         return { kind: 'skipped', reason: `larger than --max-file-size (${formatBytes(size)} > ${formatBytes(this.config.maxFileBytes)})` };
       }
-      const max = this.config.maxSummaryBytes;
-      if (max !== undefined && summaryEstimate(size) > max) return { kind: 'skipped', reason: overBudget('it would have at least', summaryEstimate(size), max) };
       bytes = readRegularFile(job.abs, this.config.maxFileBytes);
     } catch (err) {
       return { kind: 'skipped', reason: `cannot read: ${readErrorReason(err)}` };
@@ -133,8 +131,12 @@ export class FileParser {
     if (found?.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
     const limit = (this.config.parseTimeLimitMs ?? parseTimeLimitMs)(bytes.length);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     // Called every hundred or so parser steps; returning true stops the parse, which then gives no tree.
-    const tree = this.parser.parse(src, undefined, { progressCallback: () => performance.now() - start > limit }) as Parser.Tree | undefined;
+    // The clock is read first (cheap), CPU time decides: on a machine busy with other work a parse takes
+    // longer by the clock, and which files are skipped must not depend on that (two runs would differ).
+    const overLimit = () => performance.now() - start > limit && cpuMs(cpuStart) > limit;
+    const tree = this.parser.parse(src, undefined, { progressCallback: overLimit }) as Parser.Tree | undefined;
     if (!tree) {
       // A stopped parse would otherwise resume on the next call, with the next file's text.
       this.parser.reset();
@@ -148,6 +150,12 @@ export class FileParser {
     if (writeError) outcome.cacheNote = writeError;
     return outcome;
   }
+}
+
+/** CPU time this process has used since `start`, in ms (all its threads: parse workers run side by side). */
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 export function formatBytes(n: number): string {
