@@ -291,9 +291,10 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   };
 }
 
-/** Leaves out each package whose summaries together are over the memory budget, with a warning each. */
+/** A parsed file with the length of its summary's JSON: what the memory budget counts. */
 type Sized = FileWithPackage & { jsonBytes: number };
 
+/** Leaves out each package whose summaries together are over the memory budget, with a warning each. */
 function withinBudget(files: Sized[], budget: number, warn: (d: Diagnostic & { path: string }) => void): Sized[] {
   const bytes = new Map<string, number>();
   for (const f of files) bytes.set(f.dir, (bytes.get(f.dir) ?? 0) + f.jsonBytes);
