@@ -2,9 +2,19 @@
 // A reader that stops early (`gohazard rules | head -1`) closes the pipe: the rest of the output has
 // nowhere to go, which is the reader's choice and no failure of ours. Node ignores SIGPIPE, so without
 // this the write's EPIPE would end the run with a stack trace.
+// Any other write error (a full disk, `> /dev/full`, an I/O error) means the report is lost: one line
+// says so and the run ends with exit 2, the code for a run that could not do its job.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code === 'EPIPE') return;
+    if (stream === process.stdout) {
+      try {
+        process.stderr.write(`gohazard: error: cannot write to stdout: ${err.code ?? err.message}\n`);
+      } catch {
+        // stderr is broken too: the exit code is all that is left.
+      }
+    }
+    process.exit(2);
   });
 }
 

@@ -18,7 +18,7 @@ import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
 import { explore, type Exploration, type ExploreStats } from './explore/explore.js';
-import { checkHeap } from './memory.js';
+import { checkHeap, overBudget, summaryBudget } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -129,6 +129,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       settings: opts.settings ?? null,
     },
     loaded.files,
+    opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
   );
   const found = store.get(key);
   if (found.kind === 'hit') {
@@ -188,12 +189,14 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     else diagnostics.push({ severity: 'warning', message: heapWarning });
   }
   const t1 = performance.now();
+  const budget = summaryBudget();
 
   const outcomes = await parseAll(
     loaded.files.map((f) => ({ abs: f.abs, rel: f.rel })),
     {
       target,
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      maxSummaryBytes: budget,
       ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
     },
     { workers, onProgress: (done, total) => opts.onProgress?.('parse', done, total) },
@@ -208,7 +211,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const r = path.relative(cwd, path.join(loaded.root, rel));
     return r.startsWith('..') ? path.join(loaded.root, rel) : r;
   };
-  const files: FileWithPackage[] = [];
+  const files: Sized[] = [];
   let excluded = loaded.excludedByRules;
   let skipped = 0;
   let syntaxErrors = 0;
@@ -220,9 +223,9 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     if (o.kind === 'excluded') excluded++;
     else if (o.kind === 'skipped') {
       skipped++;
-      diagnostics.push({ severity: 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
+      diagnostics.push({ severity: f.explicit ? 'error' : 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
-      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir });
+      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir, jsonBytes: o.jsonBytes });
       if (o.cache === 'hit') cached++;
       if (o.cacheNote && opts.verbose) {
         const seen = cacheNotes.get(o.cacheNote);
@@ -256,8 +259,10 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
-  const settled = settlePackageClauses(files);
-  for (const d of settled.dropped) diagnostics.push({ severity: 'warning', path: shown(d.path), message: d.message });
+  const settled = settlePackageClauses(withinBudget(files, budget, (d) => diagnostics.push({ ...d, path: shown(d.path) })));
+  // A file named on the command line and left out (no package clause) is an error, as for one too large.
+  const named = new Set(loaded.files.filter((f) => f.explicit).map((f) => f.rel));
+  for (const d of settled.dropped) diagnostics.push({ severity: named.has(d.path) ? 'error' : 'warning', path: shown(d.path), message: d.message });
   const { program, graph, findings, times, ruleTimes, exploreStats } = wholeProgram(loaded.root, settled.files, opts, (d) =>
     diagnostics.push(d.path === undefined ? d : { ...d, path: shown(d.path) }),
   );
@@ -291,20 +296,33 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
   };
 }
 
+/** A parsed file with the length of its summary's JSON: what the memory budget counts. */
+type Sized = FileWithPackage & { jsonBytes: number };
+
+/** Leaves out each package whose summaries together are over the memory budget, with a warning each. */
+function withinBudget(files: Sized[], budget: number, warn: (d: Diagnostic & { path: string }) => void): Sized[] {
+  const bytes = new Map<string, number>();
+  for (const f of files) bytes.set(f.dir, (bytes.get(f.dir) ?? 0) + f.jsonBytes);
+  const over = new Set([...bytes].filter(([, n]) => n > budget).map(([dir]) => dir));
+  for (const dir of over) warn({ severity: 'warning', path: dir, message: `skipped: ${overBudget('the package has', bytes.get(dir)!, budget)}` });
+  return over.size === 0 ? files : files.filter((f) => !over.has(f.dir));
+}
+
 /** Packages left out for internal errors before a run gives up (then the error is the run's). */
 const MAX_LEFT_OUT = 8;
 
 /**
  * index → resolve → facts → rules. An internal error in the first three loses the package whose file
- * they were working on (see blame.ts): it is left out with a warning and the phases run again without
- * it, from scratch, as they keep no state a failed run could have spoiled. One in a rule loses that
- * rule's remaining findings. Neither costs anything until it happens.
+ * they were working on (see blame.ts): it is left out with an error (the run is incomplete: exit 2) and
+ * the phases run again without it, from scratch, as they keep no state a failed run could have spoiled.
+ * Blame is cleared before each phase, so that an error outside any file's loop is never pinned on the
+ * last file an earlier loop saw (an unrelated package): with no file to blame, the error is the run's.
+ * One in a rule loses that rule's remaining findings. Neither costs anything until it happens.
  */
 function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions, warn: (d: Diagnostic) => void) {
   const phase = (name: string) => opts.onProgress?.(name, 0, 0);
   let files = all;
   for (let leftOut = 0; ; leftOut++) {
-    blame(undefined);
     const t0 = performance.now();
     let graph: CallGraph;
     let facts: SyncFacts;
@@ -314,13 +332,16 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     try {
       // The phases after parsing have no per-file count; naming each keeps a long run from looking stuck.
       phase('indexing');
+      blame(undefined);
       program = buildProgram(root, files);
       const index = buildIndex(program);
       const tIndex = performance.now();
       phase('resolving calls');
+      blame(undefined);
       graph = buildCallGraph(program, index);
       const tResolve = performance.now();
       phase('channel facts');
+      blame(undefined);
       facts = new SyncFacts(graph);
       const tFacts = performance.now();
       Object.assign(times, { index: tIndex - t0, resolve: tResolve - tIndex, facts: tFacts - tResolve });
@@ -330,7 +351,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       if (!at || leftOut === MAX_LEFT_OUT) throw err;
       files = files.filter((f) => f.dir !== at.dir);
       warn({
-        severity: 'warning',
+        severity: 'error',
         path: at.dir,
         message: `internal error (${errorMessage(err)}) while analyzing ${file.path}: this folder's package is left out, the rest is analyzed; please report this bug`,
       });
@@ -375,7 +396,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       opts.includeGenerated ?? false,
       (rule, err) =>
         warn({
-          severity: 'warning',
+          severity: 'error',
           message: `internal error (${errorMessage(err)}) in rule ${rule.meta.id}: some of its findings may be missing; please report this bug`,
         }),
       (rule, ms) => {

@@ -7,6 +7,7 @@ import { DEFAULT_CACHE_MAX_BYTES } from './cache/prune.js';
 import { defaultCacheDir } from './cache/store.js';
 import { EMPTY_CONFIG, FAIL_ON, findConfig, loadConfig, type Config } from './config.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { yieldToSignals } from './interrupt.js';
 import { NeedsLargerHeap, rerunWithHeap } from './memory.js';
 import { explainText, ExplainError, findFunc } from './explain.js';
 import type { Confidence } from './findings.js';
@@ -35,7 +36,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  no findings at or above --fail-on (and no more than --max-findings)
   1  findings at or above --fail-on (default: error), or more than --max-findings
-  2  usage error, or a path that could not be analyzed (findings for the rest are still printed)`;
+  2  usage error, a path that could not be analyzed (findings for the rest are still printed), or a report
+     that could not be written`;
 
 interface CheckOptions {
   format: OutputSpec[];
@@ -515,6 +517,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
+    // A signal that came while the analysis held the thread ends the run here, with its own exit code.
+    await yieldToSignals();
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.

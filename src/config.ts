@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse, ParseErrorCode, type ParseError } from 'jsonc-parser';
+import { createScanner, parse, ParseErrorCode, SyntaxKind, type ParseError } from 'jsonc-parser';
 import type { Confidence, Severity } from './findings.js';
+import { readErrorReason, readRegularFile } from './readfile.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -63,21 +64,42 @@ export function findConfig(dir: string): string | undefined {
   }
 }
 
+/** A config is a few lines; anything near this is not one (and is not read into memory whole). */
+const MAX_CONFIG_BYTES = 1 << 20;
+/** The schema nests three levels; jsonc-parser recurses per level, so a deeper document is refused first. */
+const MAX_CONFIG_NESTING = 32;
+
 export function loadConfig(file: string, knownRules: ReadonlySet<string>, shownAs: string = file): Config {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, MAX_CONFIG_BYTES).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${shownAs}: cannot read the config: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new UsageError(`${shownAs}: cannot read the config: ${readErrorReason(err)}`);
   }
   return { ...parseConfig(text, knownRules, shownAs), file };
+}
+
+/** The offset where brackets first nest deeper than `max`, found with the tokenizer alone (no recursion). */
+function tooDeepAt(text: string, max: number): number | undefined {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let t = scanner.scan(); t !== SyntaxKind.EOF; t = scanner.scan()) {
+    if (t === SyntaxKind.OpenBraceToken || t === SyntaxKind.OpenBracketToken) {
+      if (++depth > max) return scanner.getTokenOffset();
+    } else if (t === SyntaxKind.CloseBraceToken || t === SyntaxKind.CloseBracketToken) depth--;
+  }
+  return undefined;
 }
 
 function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: string): Config {
   const fail = (msg: string): never => {
     throw new UsageError(`${shownAs}: ${msg}`);
   };
+  const deep = tooDeepAt(text, MAX_CONFIG_NESTING);
+  if (deep !== undefined) {
+    const { line, col } = lineCol(text, deep);
+    throw new UsageError(`${shownAs}:${line}:${col}: nested more than ${MAX_CONFIG_NESTING} levels deep; a config has at most three`);
+  }
   const errors: ParseError[] = [];
   const doc: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];

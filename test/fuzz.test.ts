@@ -4,9 +4,10 @@ import { expect, it } from 'vitest';
 import { REPO } from './helpers.js';
 
 // A short, seeded run of the fuzz harness (bench/fuzz.js): mutated copies of fixtures/ in multi-file
-// packages. The long run is documented in bench/README.md.
+// packages, with the scenarios of issue 29 (deep calls, configs, corrupted caches, hostile revisions).
+// The long run is documented in bench/README.md.
 it('fuzzed Go input never crashes the CLI, changes the tree, or gives different output twice', () => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bench', 'fuzz.js'), '--seed', '14', '--seconds', '15', '--files', '16'], {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bench', 'fuzz.js'), '--seed', '14', '--seconds', '15', '--files', '16', '--scenarios'], {
     encoding: 'utf8',
     env: { ...process.env, TMPDIR: process.env.GOHAZARD_TEST_TMP },
   });

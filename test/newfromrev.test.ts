@@ -1,6 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze, analyzeOrReuse } from '../dist/src/analyze.js';
 import { EMPTY_CONFIG } from '../dist/src/config.js';
 import { runGate } from '../dist/src/gate/gate.js';
+import { atRevision, resolveRevision } from '../dist/src/gate/newfromrev.js';
 import { doubleClose } from '../dist/rules/double-close.js';
 import { sendAfterClose } from '../dist/rules/send-after-close.js';
 import { BIN, cli, tempTree } from './helpers.js';
@@ -156,4 +157,102 @@ describe('--new-from-rev', () => {
       expect(revDirs(), signal).toEqual([]);
     }
   });
+
+  it('honours SIGINT and SIGTERM at any moment of the run, the analysis of REV included', async () => {
+    const files: Record<string, string> = { 'go.mod': 'module m\n' };
+    for (let i = 0; i < 400; i++) files[`p${i % 20}/f${i}.go`] = OLD_HAZARD.replace('package m', `package p${i % 20}`).replace('old', `old${i}`);
+    const { dir, commit } = repo(files);
+    commit('one');
+    const tmp = tempTree({});
+    let interrupted = 0;
+    // From the export through both analyses: a signal that lands in synchronous work is handled when it yields.
+    for (const [i, delay] of [30, 150, 300, 500, 800, 1200, 1800, 2600].entries()) {
+      const [signal, code] = i % 2 === 0 ? (['SIGINT', 130] as const) : (['SIGTERM', 143] as const);
+      const child = spawn(process.execPath, [BIN, 'check', '--no-cache', '-j', '1', '--new-from-rev', 'HEAD'], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+      const exit = once(child, 'exit');
+      await sleep(delay);
+      const running = child.exitCode === null;
+      child.kill(signal);
+      const [status, killedBy] = await exit;
+      if (running) {
+        interrupted++;
+        // Before the handler is installed (Node still starting) the signal's default action ends it: the shell sees the same code.
+        expect(killedBy === signal || status === code, `${signal} after ${delay} ms: exit ${status} ${killedBy}`).toBe(true);
+      }
+      expect(readdirSync(tmp), `${signal} after ${delay} ms`).toEqual([]);
+    }
+    expect(interrupted).toBeGreaterThanOrEqual(6);
+  });
+
+  describe('on a hostile revision (a tree built with git mktree, as no checkout would make it)', () => {
+    /** Writes objects with git plumbing: `entries` are mktree lines, blobs given by content. */
+    function hostile(files: Record<string, string>) {
+      const r = repo(files);
+      r.commit('one');
+      const input = (args: string[], text: string) => execFileSync('git', args, { cwd: r.dir, input: text, encoding: 'utf8' }).trim();
+      const blob = (text: string) => input(['hash-object', '-w', '--stdin'], text);
+      const tree = (lines: string[]) => input(['mktree'], lines.map((l) => `${l}\n`).join(''));
+      const commitTree = (t: string) => r.git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit-tree', t, '-m', 'hostile');
+      return { ...r, blob, tree, commitTree };
+    }
+
+    it('with an entry named `..` is refused before anything is written', () => {
+      const { dir, git, blob, tree, commitTree } = hostile({ 'go.mod': 'module m\n', 'a.go': OLD_HAZARD });
+      const evil = blob(OLD_HAZARD.replace('old', 'evil'));
+      const up = tree([`100644 blob ${evil}\tevil.go`]);
+      const rev = commitTree(tree([`040000 tree ${up}\t..`, `040000 tree ${tree([`040000 tree ${up}\t..`])}\tsub`, `100644 blob ${blob('module m\n')}\tgo.mod`]));
+      const tmp = tempTree({});
+      const r = spawnSync(process.execPath, [BIN, 'check', '--no-cache', '--new-from-rev', rev], { cwd: dir, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`gohazard: error: --new-from-rev: ${rev.slice(0, 12)} has a path git would not check out: "../evil.go"\n`);
+      expect(readdirSync(tmp)).toEqual([]);
+      expect(existsSync(path.join(path.dirname(dir), 'evil.go'))).toBe(false);
+      expect(git('status', '--porcelain')).toBe('');
+    });
+
+    it('with symlinks that lead out, or folders behind them, writes and reads nothing outside its folder', async () => {
+      const outside = tempTree({ 'secret.go': OLD_HAZARD.replace('old', 'secret') });
+      const { dir, blob, tree, commitTree } = hostile({ 'go.mod': 'module m\n', 'a.go': OLD_HAZARD });
+      const go = blob(OLD_HAZARD);
+      const link = (target: string, name: string) => `120000 blob ${blob(target)}\t${name}`;
+      const rev = commitTree(
+        tree([
+          `100644 blob ${blob('module m\n')}\tgo.mod`,
+          // `out.go` first as a link out, then as a folder with a file: mkdir -p would follow the link.
+          link(outside, 'out.go'),
+          `040000 tree ${tree([`100644 blob ${go}\tplanted.go`])}\tout.go`,
+          link(path.join(outside, 'secret.go'), 'abs.go'),
+          link('../../../../../../../../../../..' + path.join(outside, 'secret.go'), 'up.go'),
+          // Each link inside on its own, out together: `s.go` is the folder itself, `s.go/..` its parent.
+          link('.', 's.go'),
+          link('s.go/..', 'y.go'),
+          link(`y.go/${path.basename(path.dirname(outside))}/${path.basename(outside)}/secret.go`, 'chained.go'),
+          `100644 blob ${go}\tok.go`,
+        ]),
+      );
+      const seen: string[] = [];
+      await atRevision(resolveRevision(rev, dir, ['./...']), async (cwd) => {
+        const root = realpathSync.native(cwd);
+        // Walked by hand: readdirSync's recursive mode follows links to folders (`s.go` is one to itself).
+        const walk = (rel: string): void => {
+          for (const e of readdirSync(path.join(cwd, rel), { withFileTypes: true })) {
+            const name = path.join(rel, e.name);
+            if (e.isDirectory()) walk(name);
+            let real: string;
+            try {
+              real = realpathSync.native(path.join(cwd, name));
+            } catch {
+              continue;
+            }
+            expect(real === root || real.startsWith(`${root}/`), name).toBe(true);
+            seen.push(name);
+          }
+        };
+        walk('');
+      });
+      expect(seen.sort()).toEqual(['go.mod', 'ok.go', 's.go']);
+      expect(readdirSync(outside)).toEqual(['secret.go']);
+    });
+  });
 });
+

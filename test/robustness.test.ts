@@ -89,7 +89,7 @@ describe('an internal error', () => {
   const tree = () =>
     tempTree({ 'go.mod': 'module m\n', 'bad/a.go': closeTwice('bad'), 'good/a.go': closeTwice('good'), 'good/b.go': closeTwice('good', 'g') });
 
-  it('in a whole-program phase loses only the package it happened in, with a warning naming it', async () => {
+  it('in a whole-program phase loses only the package it happened in, with an error naming it (the run is incomplete: exit 2)', async () => {
     // Stands in for any bug in binding, typing or facts, deep in the walk of a function of bad/.
     type Stmts = (body: unknown, scope: { file: { file: { path: string } } }) => void;
     const stmts = (Binder.prototype as unknown as { stmts: Stmts }).stmts;
@@ -100,8 +100,8 @@ describe('an internal error', () => {
     try {
       const r = await analyze({ patterns: ['./...'], cwd: tree(), workers: 1 });
       expect(r.findings.map((f) => f.location.path)).toEqual(['good/a.go', 'good/b.go']);
-      expect(r.diagnostics.map((d) => `${d.path}: ${d.message}`)).toEqual([
-        "bad: internal error (Cannot read properties of undefined (reading 'k')) while analyzing bad/a.go: this folder's package is left out, the rest is analyzed; please report this bug",
+      expect(r.diagnostics.map((d) => `${d.path}: ${d.severity}: ${d.message}`)).toEqual([
+        "bad: error: internal error (Cannot read properties of undefined (reading 'k')) while analyzing bad/a.go: this folder's package is left out, the rest is analyzed; please report this bug",
       ]);
     } finally {
       spy.mockRestore();
@@ -112,7 +112,7 @@ describe('an internal error', () => {
     const broken: Rule = { meta: { ...ALL_RULES[0]!.meta, id: 'broken' }, run: () => { throw new Error('boom'); } };
     const r = await analyze({ patterns: ['./...'], cwd: tree(), workers: 1, rules: [broken, ...ALL_RULES] });
     expect(r.findings).toHaveLength(3);
-    expect(r.diagnostics.map((d) => d.message)).toEqual(['internal error (boom) in rule broken: some of its findings may be missing; please report this bug']);
+    expect(r.diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual(['error: internal error (boom) in rule broken: some of its findings may be missing; please report this bug']);
   });
 });
 

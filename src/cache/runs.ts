@@ -6,8 +6,10 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { Finding } from '../findings.js';
 import type { Directive } from '../ir.js';
 import type { CallStats } from '../resolve/stats.js';
+import { readRegularFile } from '../readfile.js';
 import { GRAMMAR_VERSION } from '../version.js';
 import { entryNamePattern, isOwned, readEntry, removeQuietly, writeEntry } from './entry.js';
+import { shapeProblem, type Shape } from './shape.js';
 
 /**
  * Whole-run results, keyed by everything that decides them: the bytes of every selected Go file, the
@@ -40,6 +42,39 @@ export interface StoredRun {
   calls: CallStats;
 }
 
+const LOCATION: Shape = { path: 'string', line: 'number', col: 'number' };
+
+/** What report and gate code read of a StoredRun, checked before a hit is used (see shape.ts). */
+const STORED_RUN: Shape = {
+  findings: [
+    {
+      ruleId: 'string',
+      severity: 'string',
+      confidence: 'string',
+      message: 'string',
+      location: LOCATION,
+      related: [{ location: LOCATION, message: 'string' }],
+      flows: [{ message: 'string', steps: [{ location: LOCATION, message: 'string' }] }],
+      fingerprint: 'string',
+    },
+  ],
+  diagnostics: [{ severity: 'string', message: 'string' }],
+  directives: [{ path: 'string', directives: ['object'] }],
+  paths: ['string'],
+  counts: { files: 'number', packages: 'number', lines: 'number', bytes: 'number', syntaxErrors: 'number', skipped: 'number', excluded: 'number' },
+  calls: {
+    total: 'number',
+    static: 'number',
+    interface: 'number',
+    funcValue: 'number',
+    external: 'number',
+    builtin: 'number',
+    conversion: 'number',
+    unresolved: 'number',
+    reasons: [{ reason: 'string', count: 'number' }],
+  },
+};
+
 let buildHash: string | undefined;
 
 /**
@@ -66,16 +101,18 @@ function buildFingerprint(): string {
 /**
  * The key of a run: options (as JSON) and each selected file's path, import path (a go.mod edit
  * renames packages without touching a Go file) and content hash. A file that cannot be read is part
- * of the key too (as unreadable): the run reports it, so its outcome is data.
+ * of the key too (as unreadable): the run reports it, so its outcome is data; so is one larger than
+ * `maxFileBytes`, by its size alone (the run skips it, saying how large it is).
  */
-export function runKey(options: unknown, files: readonly { abs: string; rel: string; importPath: string }[]): string {
+export function runKey(options: unknown, files: readonly { abs: string; rel: string; importPath: string }[], maxFileBytes: number): string {
   const h = createHash('sha256').update(`${MAGIC}\0${buildFingerprint()}\0${GRAMMAR_VERSION}\0${JSON.stringify(options, regExpSource)}\0`);
   for (const f of files) {
     h.update(f.rel).update('\0').update(f.importPath).update('\0');
     try {
-      h.update(createHash('sha1').update(readFileSync(f.abs)).digest());
+      h.update(createHash('sha1').update(readRegularFile(f.abs, maxFileBytes)).digest());
     } catch (err) {
-      h.update(`unreadable ${(err as NodeJS.ErrnoException).code ?? ''}`);
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      h.update(code === 'EFBIG' ? `too large ${statSync(f.abs, { throwIfNoEntry: false })?.size}` : `unreadable ${code}`);
     }
     h.update('\0');
   }
@@ -97,8 +134,20 @@ export class RunStore {
   }
 
   get(key: string): RunLookup {
-    const found = readEntry(path.join(this.root, key), MAGIC, key);
-    return found.kind === 'hit' ? { kind: 'hit', run: JSON.parse(found.payload) as StoredRun } : found;
+    let run: StoredRun | undefined;
+    const found = readEntry(path.join(this.root, key), this.root, MAGIC, key, (payload) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload);
+      } catch {
+        return 'not JSON';
+      }
+      const problem = shapeProblem(parsed, STORED_RUN);
+      if (problem === undefined) run = parsed as StoredRun;
+      return problem;
+    });
+    // The check ran and passed on every hit, so `run` is set.
+    return found.kind === 'hit' ? { kind: 'hit', run: run as StoredRun } : found;
   }
 
   /** Atomic, like the summary store (see writeEntry); returns an error message instead of throwing. */

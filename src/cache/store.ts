@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { SUMMARY_FORMAT } from '../ir.js';
+import { MAX_NESTING, SUMMARY_FORMAT } from '../ir.js';
 import { GRAMMAR_VERSION, VERSION } from '../version.js';
 import { readEntry, writeEntry } from './entry.js';
+import { jsonNestingWithin, type Shape } from './shape.js';
 
 /**
  * The on-disk summary cache: one file per summary, named by a hash of the Go file's bytes, the
@@ -17,6 +18,26 @@ const MAGIC = 'gohazard-summary';
 
 /** Under the cache dir; a layout change gets a new folder, and pruning clears the old one. */
 export const ENTRIES_DIR = 'summaries-v1';
+
+/**
+ * A summary nests at most MAX_NESTING syntax levels, each a few JSON levels (4 for a switch case, the
+ * most measured); a deeper payload was not written by summarize() and would overflow the walks after it.
+ */
+const MAX_SUMMARY_JSON_NESTING = 5 * MAX_NESTING;
+
+/** What the phases after parsing read of a summary without checking, checked on every cache hit. */
+export const SUMMARY_SHAPE: Shape = {
+  format: 'number',
+  packageName: 'string',
+  imports: ['object'],
+  types: ['object'],
+  values: ['object'],
+  funcs: [{ id: 'number', name: 'string', typeParams: ['object'], params: ['object'], results: ['object'] }],
+  directives: ['object'],
+  generated: 'boolean',
+  lines: 'number',
+  bytes: 'number',
+};
 
 export type Lookup =
   /** The summary's JSON text, with an empty path. */
@@ -46,11 +67,12 @@ export class SummaryStore {
   }
 
   get(key: string): Lookup {
-    const found = readEntry(this.entryPath(key), MAGIC, key, (payload) =>
+    const found = readEntry(this.entryPath(key), this.root, MAGIC, key, (payload) => {
       // JSON.stringify always writes the summary's `format` key first. The payload is not parsed here:
-      // the main thread does that once.
-      payload.startsWith(`{"format":${SUMMARY_FORMAT},`) ? undefined : 'wrong summary format',
-    );
+      // the main thread does that once, and checks its shape (see fromWire).
+      if (!payload.startsWith(`{"format":${SUMMARY_FORMAT},`)) return 'wrong summary format';
+      return jsonNestingWithin(payload, MAX_SUMMARY_JSON_NESTING) ? undefined : 'nested deeper than any summary';
+    });
     return found.kind === 'hit' ? { kind: 'hit', json: found.payload } : found;
   }
 

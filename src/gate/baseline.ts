@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Finding } from '../findings.js';
+import { readErrorReason, readRegularFile } from '../readfile.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -37,12 +38,15 @@ export function writeBaseline(file: string, findings: Finding[]): void {
   }
 }
 
+/** Far above any real baseline (a few hundred bytes a finding), far below what would exhaust the heap. */
+const MAX_BASELINE_BYTES = 256 << 20;
+
 export function readBaseline(file: string): Baseline {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(readRegularFile(file, MAX_BASELINE_BYTES).toString('utf8'));
   } catch (err) {
-    const reason = err instanceof SyntaxError ? `not valid JSON (${err.message})` : ((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
+    const reason = err instanceof SyntaxError ? `not valid JSON (${err.message})` : readErrorReason(err);
     throw new UsageError(`${file}: cannot read the baseline: ${reason}`);
   }
   const d = doc as Partial<Baseline> | null;

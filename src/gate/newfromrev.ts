@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { onInterrupt, yieldToSignals } from '../interrupt.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -49,25 +50,26 @@ export function resolveRevision(rev: string, cwd: string, patterns: string[]): R
 export async function atRevision<T>(r: Revision, analyzeAt: (cwd: string, patterns: string[]) => Promise<T>): Promise<T> {
   const stopExport = new AbortController();
   let tmp: string | undefined;
-  // Node dies at once on SIGINT or SIGTERM, skipping `finally`: Ctrl-C would leave the whole export behind.
-  // The listener comes first, so that the folder never exists without it.
-  const interrupted = (signal: NodeJS.Signals) => {
-    // Files are written by this process, between reads of git's output: none is half-written when this runs.
+  // Ctrl-C would otherwise leave the whole export behind. Registered first, so that the folder never
+  // exists without it. Files are written by this thread, between reads of git's output: none is
+  // half-written when it runs.
+  const forget = onInterrupt(() => {
     stopExport.abort();
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
-    process.exit(128 + constants.signals[signal]);
-  };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  });
   try {
     tmp = mkdtempSync(path.join(tmpdir(), 'gohazard-rev-'));
     await exportGoFiles(r.top, r.commit, tmp, stopExport.signal);
     const cwdAtRev = path.join(tmp, r.relCwd);
     // The folder may not exist at REV (it is new): then REV simply has no findings there.
     mkdirSync(cwdAtRev, { recursive: true });
-    return await analyzeAt(cwdAtRev, r.patterns);
+    const result = await analyzeAt(cwdAtRev, r.patterns);
+    // A signal that came during the analysis is handled here, while the folder is still registered.
+    await yieldToSignals();
+    return result;
   } finally {
-    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+    forget();
   }
 }
 
@@ -83,6 +85,9 @@ async function exportGoFiles(top: string, commit: string, dest: string, signal: 
     .split('\0')
     .map((line) => /^(\d+) blob ([0-9a-f]+)\t(.+)$/s.exec(line))
     .flatMap((m) => (m?.[1] && m[2] && m[3] && isWanted(m[3]) ? [{ mode: m[1], sha: m[2], path: m[3] }] : []));
+  // Git's object store takes any name (`git mktree` writes `..`); checkout refuses such a tree, and so does this.
+  const unsafe = blobs.find((b) => !isSafePath(b.path));
+  if (unsafe) throw new UsageError(`--new-from-rev: ${commit.slice(0, 12)} has a path git would not check out: ${JSON.stringify(unsafe.path)}`);
   if (!blobs.some((b) => b.path.endsWith('.go'))) return;
   const cat = spawn('git', ['cat-file', '--batch'], { cwd: top, stdio: ['pipe', 'pipe', 'pipe'], signal });
   let errors = '';
@@ -95,6 +100,12 @@ async function exportGoFiles(top: string, commit: string, dest: string, signal: 
   if (code !== 0 || writer.written() !== blobs.length) {
     throw new UsageError(`--new-from-rev: cannot read the files of ${commit.slice(0, 12)}: ${errors.trim().split('\n')[0] || 'git cat-file failed'}`);
   }
+  dropLinksOut(dest, writer.links);
+}
+
+/** Relative, and every part a plain name: no `..`, `.`, empty part (`a//b`) or backslash (a separator on Windows). */
+function isSafePath(file: string): boolean {
+  return !file.includes('\\') && file.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
 function isWanted(file: string): boolean {
@@ -108,6 +119,7 @@ function blobWriter(dest: string, blobs: readonly { mode: string; path: string }
   let size = -1;
   let next = 0;
   let broken = false;
+  const links: string[] = [];
   return {
     push(chunk: Buffer) {
       if (broken) return;
@@ -126,20 +138,57 @@ function blobWriter(dest: string, blobs: readonly { mode: string; path: string }
         }
         if (pending.length < size + 1) return;
         const blob = blobs[next++];
-        if (blob) writeBlob(path.join(dest, blob.path), blob.mode, pending.subarray(0, size));
+        const link = blob && writeBlob(dest, blob.path, blob.mode, pending.subarray(0, size));
+        if (link !== undefined) links.push(link);
         pending = pending.subarray(size + 1);
         size = -1;
       }
     },
     written: () => next,
+    links,
   };
 }
 
-function writeBlob(file: string, mode: string, bytes: Buffer): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+/**
+ * Writes one blob at `rel` (checked by isSafePath) under `dest`, never outside it: each folder on the way
+ * is made here and must be a real folder, not a symlink an earlier entry wrote (`mkdir -p` would follow
+ * it out), and the file is created exclusively (O_EXCL does not follow a symlink in its place). Returns
+ * the path of a symlink it made, for dropLinksOut.
+ */
+function writeBlob(dest: string, rel: string, mode: string, bytes: Buffer): string | undefined {
+  const parts = rel.split('/');
+  let dir = dest;
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) mkdirSync(dir);
+    else if (!st.isDirectory()) return undefined;
+  }
+  const file = path.join(dir, parts.at(-1)!);
+  // A second entry of the same name (a tree git itself would call broken) keeps the first.
+  if (lstatSync(file, { throwIfNoEntry: false })) return undefined;
+  if (mode !== '120000') return void writeFileSync(file, bytes, { flag: 'wx' });
   // A symlink's blob is its target, as git checks it out.
-  if (mode === '120000') symlinkSync(bytes.toString('utf8'), file);
-  else writeFileSync(file, bytes);
+  symlinkSync(bytes.toString('utf8'), file);
+  return file;
+}
+
+/**
+ * Removes the symlinks that resolve outside `dest` (or nowhere): what they point at is not part of REV,
+ * and the analysis would read it. Checked once all are written, as one link can lead through another.
+ */
+function dropLinksOut(dest: string, links: readonly string[]): void {
+  // The kernel's resolution: the JS realpathSync folds `link/..` by name, as if the link were a folder there.
+  const root = realpathSync.native(dest);
+  for (const link of links) {
+    let real: string | undefined;
+    try {
+      real = realpathSync.native(link);
+    } catch {
+      real = undefined;
+    }
+    if (real === undefined || (real !== root && !real.startsWith(root + path.sep))) rmSync(link, { force: true });
+  }
 }
 
 function exited(child: ChildProcess, what: string): Promise<number | null> {

@@ -106,8 +106,14 @@ export class ProgramIndex {
       if (!this.packages.has(pkg.importPath)) this.packages.set(pkg.importPath, info);
       for (const file of pkg.files) this.addFile(info, file);
     }
-    for (const info of infos) for (const file of info.pkg.files) this.scopes.set(file, this.fileScope(info, file));
+    for (const info of infos) {
+      for (const file of info.pkg.files) {
+        blame(file);
+        this.scopes.set(file, this.fileScope(info, file));
+      }
+    }
     for (const info of infos) for (const file of info.pkg.files) this.addMethods(info, file);
+    blame(undefined);
   }
 
   private addFile(info: PkgInfo, file: FileSummary): void {

@@ -17,6 +17,8 @@ export interface CandidateFile {
   /** Package folder relative to the analysis root ('.' for the root itself). */
   dir: string;
   importPath: string;
+  /** Named on the command line: skipping it means the user's request was not met (an error, not a warning). */
+  explicit?: boolean;
 }
 
 export interface LoadResult {
@@ -70,6 +72,7 @@ export function load(patterns: string[], opts: LoadOptions): LoadResult {
       rel: toSlash(path.relative(root, abs)),
       dir: toSlash(path.relative(root, dirAbs)) || '.',
       importPath: modules.importPath(dirAbs, root),
+      ...(explicit ? { explicit } : {}),
     });
     return true;
   };

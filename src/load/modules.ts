@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readRegularFile } from '../readfile.js';
 
 export interface GoModule {
   /** Absolute directory holding go.mod. */
@@ -57,6 +58,9 @@ export function parseGoWork(text: string, dir: string): GoWork {
  * Finds the module of each directory by looking for the nearest go.mod upward, memoized per directory,
  * so that a checkout with nested modules (or a go.work) maps every folder to the right import path.
  */
+/** go.mod and go.work files are small; a larger one (or a FIFO, a device) is reported, not read. */
+const MAX_MOD_BYTES = 16 << 20;
+
 export class ModuleResolver {
   private readonly byDir = new Map<string, GoModule | null>();
   readonly modules = new Map<string, GoModule>();
@@ -70,7 +74,7 @@ export class ModuleResolver {
     const gomod = path.join(dir, 'go.mod');
     if (existsSync(gomod)) {
       try {
-        const mod = parseGoMod(readFileSync(gomod, 'utf8'), dir);
+        const mod = parseGoMod(readRegularFile(gomod, MAX_MOD_BYTES).toString('utf8'), dir);
         if (mod) {
           found = mod;
           this.modules.set(dir, mod);
@@ -95,7 +99,7 @@ export class ModuleResolver {
       const file = path.join(d, 'go.work');
       if (existsSync(file)) {
         try {
-          this.work = parseGoWork(readFileSync(file, 'utf8'), d);
+          this.work = parseGoWork(readRegularFile(file, MAX_MOD_BYTES).toString('utf8'), d);
         } catch (err) {
           this.warnings.push(`${file}: cannot read: ${(err as Error).message}`);
         }

@@ -1,7 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
-import { SummaryStore } from '../cache/store.js';
+import { shapeProblem } from '../cache/shape.js';
+import { SUMMARY_SHAPE, SummaryStore } from '../cache/store.js';
+import { overBudget } from '../memory.js';
+import { readErrorReason, readRegularFile } from '../readfile.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
 import { reparseBuiltinCalls, restoreNames } from './builtins.js';
@@ -12,6 +15,8 @@ export interface ParseConfig {
   maxFileBytes: number;
   /** Summary cache folder; absent to parse every file. */
   cacheDir?: string;
+  /** Larger summaries (JSON characters) are not sent back: the main thread could not analyze them (see summaryBudget). */
+  maxSummaryBytes?: number;
   /** Overrides parseTimeLimitMs (tests). */
   parseTimeLimitMs?: (bytes: number) => number;
 }
@@ -19,8 +24,8 @@ export interface ParseConfig {
 /**
  * How long tree-sitter may take over one file before it is skipped. Its error recovery is quadratic
  * on some broken files (a 200 KB literal inside a mangled signature parses for minutes), while a
- * well-formed 4 MB file takes under a second: the limit is far from any real parse even on a busy
- * machine, so which files it skips does not depend on the load.
+ * well-formed 4 MB file takes under a second: the limit is far from any real parse, and counted in
+ * CPU time (see FileParser), so which files it skips does not depend on the load.
  */
 export function parseTimeLimitMs(bytes: number): number {
   return 10_000 + (bytes / (1 << 20)) * 5_000;
@@ -29,11 +34,15 @@ export function parseTimeLimitMs(bytes: number): number {
 export interface FileJob {
   abs: string;
   rel: string;
+  /** Why the cached summary was unusable: parse again, and overwrite the entry (see parseAll). */
+  rebuild?: string;
 }
 
 interface SummaryOutcome {
   kind: 'summary';
   summary: FileSummary;
+  /** The length of its JSON: what the memory budget counts (see summaryBudget). */
+  jsonBytes: number;
   /** 'hit': read from the cache; 'stored': parsed and written to it. */
   cache?: 'hit' | 'stored';
   /** A cache problem that cost only speed (corrupt entry dropped, write failed), for --verbose. */
@@ -44,7 +53,9 @@ export type FileOutcome =
   | SummaryOutcome
   /** Left out by its build constraint: normal, not a problem. */
   | { kind: 'excluded' }
-  | { kind: 'skipped'; reason: string };
+  | { kind: 'skipped'; reason: string }
+  /** The cache's summary parsed but is not a summary (see SUMMARY_SHAPE): the file must be parsed again. */
+  | { kind: 'stale'; reason: string };
 
 /**
  * What a worker sends back: the summary as JSON text with an empty path (the cache entry's payload).
@@ -52,7 +63,7 @@ export type FileOutcome =
  * summary objects cost more than the whole cache lookup (see bench/README.md). The caller restamps
  * the path, so cache hits need no parsing in the worker at all.
  */
-export type WireOutcome = Exclude<FileOutcome, SummaryOutcome> | (Omit<SummaryOutcome, 'summary'> & { json: string });
+export type WireOutcome = Exclude<FileOutcome, SummaryOutcome | { kind: 'stale' }> | (Omit<SummaryOutcome, 'summary' | 'jsonBytes'> & { json: string });
 
 /** Back from the wire, on the main thread. */
 export function fromWire(o: WireOutcome, rel: string): FileOutcome {
@@ -62,10 +73,14 @@ export function fromWire(o: WireOutcome, rel: string): FileOutcome {
   try {
     summary = JSON.parse(json) as FileSummary;
   } catch (err) {
+    if (o.cache === 'hit') return { kind: 'stale', reason: 'not JSON' };
     return { kind: 'skipped', reason: `internal error: unreadable summary: ${(err as Error).message}` };
   }
+  // Only a cache hit needs the check: a summary just made is the shape summarize() gives.
+  const problem = o.cache === 'hit' ? shapeProblem(summary, SUMMARY_SHAPE, 'summary') : undefined;
+  if (problem !== undefined) return { kind: 'stale', reason: problem };
   summary.path = rel;
-  return { ...rest, summary };
+  return { ...rest, summary, jsonBytes: json.length };
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -81,15 +96,22 @@ export class FileParser {
   }
 
   parse(job: FileJob): WireOutcome {
+    const outcome = this.summary(job);
+    const max = this.config.maxSummaryBytes;
+    if (outcome.kind !== 'summary' || max === undefined || outcome.json.length <= max) return outcome;
+    return { kind: 'skipped', reason: overBudget('it has', outcome.json.length, max) };
+  }
+
+  private summary(job: FileJob): WireOutcome {
     let bytes: Buffer;
     try {
       const size = statSync(job.abs).size;
       if (size > this.config.maxFileBytes) {
         return { kind: 'skipped', reason: `larger than --max-file-size (${formatBytes(size)} > ${formatBytes(this.config.maxFileBytes)})` };
       }
-      bytes = readFileSync(job.abs);
+      bytes = readRegularFile(job.abs, this.config.maxFileBytes);
     } catch (err) {
-      return { kind: 'skipped', reason: `cannot read: ${(err as Error).message}` };
+      return { kind: 'skipped', reason: `cannot read: ${readErrorReason(err)}` };
     }
     if (bytes.subarray(0, 8000).includes(0)) return { kind: 'skipped', reason: 'binary file (contains NUL bytes)' };
     let src: string;
@@ -106,12 +128,16 @@ export class FileParser {
     }
     // The cache is asked only now: whether a file is parsed depends on the target, its summary does not.
     const key = this.store?.key(bytes);
-    const found = this.store && key ? this.store.get(key) : undefined;
+    const found = this.store && key ? (job.rebuild !== undefined ? { kind: 'corrupt' as const, reason: job.rebuild } : this.store.get(key)) : undefined;
     if (found?.kind === 'hit') return { kind: 'summary', json: found.json, cache: 'hit' };
     const limit = (this.config.parseTimeLimitMs ?? parseTimeLimitMs)(bytes.length);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     // Called every hundred or so parser steps; returning true stops the parse, which then gives no tree.
-    const parse = (text: string) => this.parser.parse(text, undefined, { progressCallback: () => performance.now() - start > limit }) as Parser.Tree | undefined;
+    // The clock is read first (cheap), CPU time decides: on a machine busy with other work a parse takes
+    // longer by the clock, and which files are skipped must not depend on that (two runs would differ).
+    const overLimit = () => performance.now() - start > limit && cpuMs(cpuStart) > limit;
+    const parse = (text: string) => this.parser.parse(text, undefined, { progressCallback: overLimit }) as Parser.Tree | undefined;
     const tree = parse(src);
     if (!tree) {
       // A stopped parse would otherwise resume on the next call, with the next file's text.
@@ -132,6 +158,12 @@ export class FileParser {
     if (writeError) outcome.cacheNote = writeError;
     return outcome;
   }
+}
+
+/** CPU time this process has used since `start`, in ms (all its threads: parse workers run side by side). */
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 export function formatBytes(n: number): string {

@@ -15,7 +15,27 @@ export interface PoolOptions {
  * Parses files on worker threads with a shared queue: each idle worker takes the next batch,
  * so one slow file never leaves the other workers waiting (a static split did, by half, in measurements).
  */
-export async function parseAll(jobs: FileJob[], config: ParseConfig, opts: PoolOptions = {}): Promise<FileOutcome[]> {
+/** What parsing ends with: a stale cache entry has been rebuilt by then. */
+export type ParsedOutcome = Exclude<FileOutcome, { kind: 'stale' }>;
+
+export async function parseAll(jobs: FileJob[], config: ParseConfig, opts: PoolOptions = {}): Promise<ParsedOutcome[]> {
+  const outcomes = await parseOnWorkers(jobs, config, opts);
+  // A cached summary of the wrong shape is parsed again once, and its entry overwritten.
+  const stale = outcomes.flatMap((o, i) => (o.kind === 'stale' ? [i] : []));
+  if (stale.length === 0) return outcomes as ParsedOutcome[];
+  const again = await parseOnWorkers(
+    stale.map((i) => ({ ...jobs[i]!, rebuild: (outcomes[i] as { reason: string }).reason })),
+    config,
+    { ...(opts.workers !== undefined ? { workers: opts.workers } : {}) },
+  );
+  stale.forEach((i, j) => {
+    const o = again[j]!;
+    outcomes[i] = o.kind === 'stale' ? { kind: 'skipped', reason: `internal error: the summary is unusable (${o.reason})` } : o;
+  });
+  return outcomes as ParsedOutcome[];
+}
+
+async function parseOnWorkers(jobs: FileJob[], config: ParseConfig, opts: PoolOptions): Promise<FileOutcome[]> {
   const outcomes = new Array<FileOutcome>(jobs.length);
   if (jobs.length === 0) return outcomes;
   const batches: FileJob[][] = [];

@@ -76,11 +76,18 @@ export interface CallGraph {
 
 type FuncValueKey = VarInfo | GlobalVar | string;
 
-/** Visited sources while following function values, and the first external one met. */
 /** Targets above which a site is indexed by the method name it calls, not per target (see callers). */
 const WIDE = 8;
 
+/** Visited sources while following function values, and the first external one met. */
 type Seen = Set<FuncValueKey | Expr> & { external?: string };
+
+/** What funcTargets has yet to look at: an expression, a call's result, a callee's returns, or a value's assignments. */
+type Pending =
+  | { k: 'expr'; e: Expr }
+  | { k: 'result'; call: CallExpr; index: number }
+  | { k: 'returns'; callee: FuncNode; index: number }
+  | { k: 'sources'; key: FuncValueKey; srcs: Expr[] };
 
 /**
  * Phase two of resolution: every call site to its targets. Interface calls go to every implementer
@@ -107,24 +114,31 @@ class Resolver {
   }
 
   run(): void {
+    // Each loop names the file it works on (see blame.ts); none is to blame for the work between them.
+    blame(undefined);
     this.collectFieldSrcs();
     const pending: CallSite[] = [];
     for (const site of this.b.sites) {
-      if (site.caller) blame(site.caller.file);
+      blame(site.caller?.file);
       const info = this.resolveDirect(site.call);
       if (info) this.infos.set(site.call, info);
       else pending.push(site);
     }
     // Parameters of function type receive the arguments of every call resolved so far.
     for (const site of this.b.sites) {
+      blame(site.caller?.file);
       const info = this.infos.get(site.call);
       if (info?.kind === 'resolved') for (const t of info.targets) this.feedParams(t.callee, site.call);
     }
     for (const site of pending) {
-      if (site.caller) blame(site.caller.file);
+      blame(site.caller?.file);
       this.infos.set(site.call, this.resolveValueCall(site.call));
     }
-    for (const site of this.b.sites) this.link(site, this.infos.get(site.call)!);
+    for (const site of this.b.sites) {
+      blame(site.caller?.file);
+      this.link(site, this.infos.get(site.call)!);
+    }
+    blame(undefined);
     this.releaseScratch();
   }
 
@@ -417,87 +431,107 @@ class Resolver {
     return 'call of a computed function value';
   }
 
-  /** The functions a function-valued expression may hold, from the assignments visible to us. */
-  private funcTargets(e: Expr, seen: Seen): CallTarget[] {
+  /**
+   * The functions a function-valued expression may hold, from the assignments visible to us. A search
+   * over the value's sources with a stack of its own, not recursion: a chain of 20,000 `return next()`
+   * functions or `x2 := x1` assignments is as deep as the program is long. Each item's sources are
+   * pushed in reverse, so the search visits them (and collects targets) in the order recursion did.
+   */
+  private funcTargets(start: Expr, seen: Seen): CallTarget[] {
+    const out: CallTarget[] = [];
+    const stack: Pending[] = [{ k: 'expr', e: start }];
+    for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
+      const next = this.sourcesOf(w, seen, out);
+      for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
+    }
+    return out;
+  }
+
+  /** One step of funcTargets: the targets `w` names itself go to `out`; what it takes its value from is returned. */
+  private sourcesOf(w: Pending, seen: Seen, out: CallTarget[]): Pending[] {
+    switch (w.k) {
+      case 'expr':
+        return this.exprSources(w.e, seen, out);
+      case 'result': {
+        // What result `index` of a call may be: what the callee returns there (options, middleware,
+        // `return ctx, cancel`). A result that comes from outside the checkout is noted in `seen.external`.
+        const info = this.infos.get(w.call);
+        if (info?.kind === 'external') seen.external ??= externalResultName(info.name, w.index);
+        if (info?.kind !== 'resolved') return [];
+        return info.targets.map((t) => ({ k: 'returns', callee: t.callee, index: w.index }));
+      }
+      case 'returns': {
+        const key = `${w.callee.id}#${w.index}`;
+        if (seen.has(key)) return [];
+        seen.add(key);
+        return (this.b.returns.get(w.callee) ?? []).flatMap((values): Pending[] => {
+          // `return g()` passes on all of g's results.
+          const only = values.length === 1 ? values[0] : undefined;
+          if (only?.k === 'call' && w.index > 0) return [{ k: 'result', call: only, index: w.index }];
+          const v = values[w.index];
+          return v ? [{ k: 'expr', e: v }] : [];
+        });
+      }
+      case 'sources':
+        if (seen.has(w.key)) return [];
+        seen.add(w.key);
+        return w.srcs.map((e) => ({ k: 'expr', e }));
+    }
+  }
+
+  private exprSources(e: Expr, seen: Seen, out: CallTarget[]): Pending[] {
     if (seen.has(e)) return [];
     seen.add(e);
     switch (e.k) {
       case 'funclit': {
         const node = this.b.litNodes.get(e);
-        return node ? [{ callee: node, how: 'func-value' }] : [];
+        if (node) out.push({ callee: node, how: 'func-value' });
+        return [];
       }
       case 'id': {
         const r = this.b.refs.get(e);
-        if (r?.k === 'func') return [{ callee: r.node, how: 'func-value' }];
+        if (r?.k === 'func') out.push({ callee: r.node, how: 'func-value' });
         if (r?.k === 'var') {
           // `ctx, cancel := f()`: the second result of f.
           const d = r.v.def;
-          const result = d.k === 'expr' && !d.ok && d.e.k === 'call' ? this.resultTargets(d.e, d.index, seen) : [];
-          return [...result, ...this.fromSources(r.v, r.v.funcSrcs ?? [], seen)];
+          const result: Pending[] = d.k === 'expr' && !d.ok && d.e.k === 'call' ? [{ k: 'result', call: d.e, index: d.index }] : [];
+          return [...result, { k: 'sources', key: r.v, srcs: r.v.funcSrcs ?? [] }];
         }
-        if (r?.k === 'global') return this.fromSources(r.g, this.b.globalSrcs.get(r.g) ?? [], seen);
+        if (r?.k === 'global') return [{ k: 'sources', key: r.g, srcs: this.b.globalSrcs.get(r.g) ?? [] }];
         return [];
       }
       case 'index':
-        return this.funcTargets(e.x, seen);
+        return [{ k: 'expr', e: e.x }];
       case 'sel':
-        return this.selTargets(e, seen);
+        return this.selSources(e, out);
       case 'composite':
-        return e.elems.flatMap((el) => this.funcTargets(el.value, seen));
+        return e.elems.map((el) => ({ k: 'expr', e: el.value }));
       case 'call':
-        return this.resultTargets(e, 0, seen);
+        return [{ k: 'result', call: e, index: 0 }];
       default:
         return [];
     }
   }
 
-  /**
-   * What result `index` of a call may be: what the callee returns there (options, middleware,
-   * `return ctx, cancel`). A result that comes from outside the checkout is noted in `seen.external`.
-   */
-  private resultTargets(call: CallExpr, index: number, seen: Seen): CallTarget[] {
-    const info = this.infos.get(call);
-    if (info?.kind === 'external') seen.external ??= externalResultName(info.name, index);
-    if (info?.kind !== 'resolved') return [];
-    return info.targets.flatMap((t) => {
-      const key = `${t.callee.id}#${index}`;
-      if (seen.has(key)) return [];
-      seen.add(key);
-      return (this.b.returns.get(t.callee) ?? []).flatMap((values) => {
-        // `return g()` passes on all of g's results.
-        const only = values.length === 1 ? values[0] : undefined;
-        if (only?.k === 'call' && index > 0) return this.resultTargets(only, index, seen);
-        const v = values[index];
-        return v ? this.funcTargets(v, seen) : [];
-      });
-    });
-  }
-
-  private fromSources(key: FuncValueKey, srcs: Expr[], seen: Seen): CallTarget[] {
-    if (seen.has(key)) return [];
-    seen.add(key);
-    return srcs.flatMap((s) => this.funcTargets(s, seen));
-  }
-
-  private selTargets(e: Extract<Expr, { k: 'sel' }>, seen: Seen): CallTarget[] {
+  private selSources(e: Extract<Expr, { k: 'sel' }>, out: CallTarget[]): Pending[] {
     const path = this.typer.pkgOf(e.x);
     if (path !== undefined) {
       const m = this.index.packages.get(path)?.members.get(e.name);
-      if (m?.k === 'func') return [{ callee: m.node, how: 'func-value' }];
-      if (m?.k === 'var') return this.fromSources(m.g, this.b.globalSrcs.get(m.g) ?? [], seen);
+      if (m?.k === 'func') out.push({ callee: m.node, how: 'func-value' });
+      if (m?.k === 'var') return [{ k: 'sources', key: m.g, srcs: this.b.globalSrcs.get(m.g) ?? [] }];
       return [];
     }
     const t = this.typer.typeDenoted(e.x) ?? this.typer.typeOf(e.x);
     if (t.k === 'unknown') return [];
     const s = this.index.select(t, e.name);
-    if (s?.k === 'method') return [{ callee: s.method.node, how: 'method-value' }];
+    if (s?.k === 'method') out.push({ callee: s.method.node, how: 'method-value' });
     if (s?.k === 'iface') {
       const info = this.dispatch(s.iface, e.name, 'method-value');
-      return info.kind === 'resolved' ? info.targets : [];
+      if (info.kind === 'resolved') for (const target of info.targets) out.push(target);
     }
     if (s?.k === 'field') {
       const key = this.fieldKey(t, e.name);
-      return key ? this.fromSources(key, this.fieldSrcs.get(key) ?? [], seen) : [];
+      return key ? [{ k: 'sources', key, srcs: this.fieldSrcs.get(key) ?? [] }] : [];
     }
     return [];
   }

@@ -70,12 +70,15 @@ export class Binder {
       }
     }
     for (const node of this.index.funcs) {
+      blame(node.file);
       if (node.decl.parent === undefined && node.decl.name) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
     // Literals not reached from a body (in package-level initializers of other files' packages, say).
     for (const node of this.index.funcs) {
+      blame(node.file);
       if (!this.walked.has(node)) this.func(node, new Scope(this.index, this.index.scopeOf(node.file), undefined, undefined));
     }
+    blame(undefined);
   }
 
   private capture(fn: FuncNode, v: VarInfo): void {
