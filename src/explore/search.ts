@@ -38,6 +38,11 @@ export interface SearchResult {
 }
 
 const MAX_ITER = 2;
+/**
+ * Local steps (branches, calls, loop heads) one entry may take in all: a goroutine with many undecided branches
+ * in a row between two sync operations has exponentially many ways through them, each a state.
+ */
+const MAX_LOCAL_STEPS = 200_000;
 const MAX_COUNT = 4;
 const MAX_GOROUTINES = 12;
 
@@ -99,6 +104,7 @@ class Explorer {
   private readonly seen = new Set<string>();
   private readonly verdicts = new Map<string, Verdict>();
   private cut = false;
+  private localSteps = 0;
   /** Names and start locations of goroutines, by the order they are first spawned in any schedule. */
   private readonly names: { name: string; at?: Location }[];
 
@@ -122,7 +128,7 @@ class Explorer {
     const queue: number[] = [];
     for (const o of this.settle(init, 0, [], [])) this.push(o, -1, queue);
     for (let qi = 0; qi < queue.length; qi++) {
-      if (this.nodes.length >= this.budget) {
+      if (this.nodes.length >= this.budget || this.localSteps > MAX_LOCAL_STEPS) {
         this.cut = true;
         break;
       }
@@ -399,6 +405,10 @@ class Explorer {
     // A local loop that comes back to where it was without a sync operation makes no progress: cut it there.
     const visited = new Set<string>();
     while (work.length) {
+      if (++this.localSteps > MAX_LOCAL_STEPS) {
+        this.cut = true;
+        break;
+      }
       const o = work.pop()!;
       const key = `${goroutineKey(o.state.gs[i]!)}|${o.state.gs.length}|${o.state.flags.join('')}|${o.state.counts.join('')}`;
       if (visited.has(key)) continue;
