@@ -75,7 +75,7 @@ describe('Go 1.26 syntax (tree-sitter-go 0.25 predates it)', () => {
     expect(r.stderr).not.toMatch(/syntax error/);
     // The receive inside new(<-ch) is seen: the goroutine's send has a partner, and leaks only on the early return.
     expect(r.stdout).toBe(
-      'new.go:21:3: error: goroutine-leak: send on unbuffered ch may never complete: Leak can return at line 24 without receiving from ch, and then the goroutine it started (line 20) blocks on this send forever; give ch a buffer (make(chan T, 1)) so the send completes, or have the goroutine also select on a done channel\n',
+      'new.go:21:3: error: goroutine-leak: send on unbuffered ch may never complete: Leak can return at line 24 without receiving from ch, and the goroutine it started (line 20) then blocks here forever\n',
     );
   });
 
