@@ -8,7 +8,7 @@ import { ModelBuilder } from './build.js';
 import { search, type Verdict, type VerdictKind } from './search.js';
 
 /** States one entry may visit: enough for a handful of goroutines, small enough for thousands of entries. */
-export const STATE_BUDGET = 1500;
+export const STATE_BUDGET = 1000;
 
 export interface ExploredVerdict extends Verdict {
   entry: FuncNode;

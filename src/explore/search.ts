@@ -42,7 +42,7 @@ const MAX_ITER = 2;
  * Local steps (branches, calls, loop heads) one entry may take in all: a goroutine with many undecided branches
  * in a row between two sync operations has exponentially many ways through them, each a state.
  */
-const MAX_LOCAL_STEPS = 20_000;
+const MAX_LOCAL_STEPS = 5_000;
 const MAX_COUNT = 4;
 const MAX_GOROUTINES = 12;
 
