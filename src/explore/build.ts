@@ -9,6 +9,7 @@ import type { Expr, FuncDecl, Stmt, SwitchCase } from '../ir.js';
 import { colOf, lineOf, type Pos } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref, type Type } from '../resolve/types.js';
+import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 
@@ -100,11 +101,9 @@ export class ModelBuilder {
     if (call.k !== 'call' || call.fn.k !== 'funclit') return false;
     const lit = env.node.file.funcs[call.fn.fn];
     let found = false;
-    const visit = (e: Expr): void => {
+    forEachExpr(lit?.body ?? [], (e) => {
       if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'recover') found = true;
-      forEachChild(e, visit);
-    };
-    forEachStmtExpr(lit?.body ?? [], visit);
+    });
     return found;
   }
 
@@ -391,7 +390,7 @@ export class ModelBuilder {
         this.effects(e.y, env, out, value && !/^[=!<>]=?$/.test(e.op));
         return;
       default:
-        forEachChild(e, (c) => this.effects(c, env, out, value));
+        forEachSubExpr(e, (c) => this.effects(c, env, out, value));
     }
   }
 
@@ -713,28 +712,30 @@ export class ModelBuilder {
   }
 
   private escapeAll(e: Expr, env: Env, why: string): void {
-    const visit = (x: Expr, lit: FuncDecl | undefined, litEnv: Env): void => {
+    // One expression: its names escape, and a function literal's body (or one a variable holds) is read too.
+    const one = (x: Expr, litEnv: Env): void => {
       if (x.k === 'id' || x.k === 'sel') {
         const k = this.keyOf(x, litEnv);
         if (k !== undefined) this.escapeKey(this.canon(k), why);
         const fv = k !== undefined ? this.funcVars.get(this.canon(k)) : undefined;
         if (fv) {
           this.funcVars.delete(this.canon(k!));
-          visit(fv.lit, undefined, fv.env);
+          deep(fv.lit, fv.env);
         }
       }
       if (x.k === 'funclit') {
         const decl = litEnv.node.file.funcs[x.fn];
         if (decl?.body) {
-          const node = this.graph.nodeOf(litEnv.node.file, decl);
-          const inner: Env = { ...litEnv, node };
-          forEachStmtExpr(decl.body, (y) => visit(y, decl, inner));
+          const inner: Env = { ...litEnv, node: this.graph.nodeOf(litEnv.node.file, decl) };
+          forEachExpr(decl.body, (y) => one(y, inner));
         }
-        return;
       }
-      forEachChild(x, (c) => visit(c, lit, litEnv));
     };
-    visit(e, undefined, env);
+    const deep = (x: Expr, litEnv: Env): void => {
+      one(x, litEnv);
+      forEachSubExpr(x, (c) => deep(c, litEnv));
+    };
+    deep(e, env);
   }
 
   private escapeKey(key: string, why: string): void {
@@ -761,107 +762,4 @@ function hasEffect(i: Instr): boolean {
 
 function syncKind(t: Type): ObjKind | undefined {
   return t.k === 'named' ? SYNC_KINDS[`${t.path}.${t.name}`] : undefined;
-}
-
-/** Calls `f` on each direct sub-expression of `e` (function literal bodies are not entered). */
-export function forEachChild(e: Expr, f: (c: Expr) => void): void {
-  switch (e.k) {
-    case 'sel':
-      f(e.x);
-      return;
-    case 'call':
-      f(e.fn);
-      e.args.forEach(f);
-      return;
-    case 'index':
-      f(e.x);
-      e.index.forEach(f);
-      return;
-    case 'slice':
-    case 'assert':
-    case 'unary':
-      f(e.x);
-      return;
-    case 'binary':
-      f(e.x);
-      f(e.y);
-      return;
-    case 'composite':
-      for (const el of e.elems) f(el.value);
-      return;
-    default:
-      return;
-  }
-}
-
-/** Calls `f` on every top-level expression of the statements, recursively through nested statements. */
-export function forEachStmtExpr(list: readonly Stmt[], f: (e: Expr) => void): void {
-  for (const s of list) {
-    switch (s.k) {
-      case 'expr':
-        f(s.x);
-        break;
-      case 'send':
-        f(s.ch);
-        f(s.value);
-        break;
-      case 'assign':
-        s.lhs.forEach(f);
-        s.rhs.forEach(f);
-        break;
-      case 'var':
-        s.values.forEach(f);
-        break;
-      case 'incdec':
-        f(s.x);
-        break;
-      case 'go':
-      case 'defer':
-        f(s.call);
-        break;
-      case 'return':
-        s.values.forEach(f);
-        break;
-      case 'block':
-        forEachStmtExpr(s.body, f);
-        break;
-      case 'labeled':
-        if (s.stmt) forEachStmtExpr([s.stmt], f);
-        break;
-      case 'if':
-        if (s.init) forEachStmtExpr([s.init], f);
-        f(s.cond);
-        forEachStmtExpr(s.then, f);
-        forEachStmtExpr(s.else ?? [], f);
-        break;
-      case 'for':
-        if (s.init) forEachStmtExpr([s.init], f);
-        if (s.cond) f(s.cond);
-        if (s.post) forEachStmtExpr([s.post], f);
-        if (s.range) f(s.range.x);
-        forEachStmtExpr(s.body, f);
-        break;
-      case 'switch':
-      case 'typeswitch':
-        if (s.init) forEachStmtExpr([s.init], f);
-        if (s.k === 'switch' && s.tag) f(s.tag);
-        if (s.k === 'typeswitch') f(s.x);
-        for (const c of s.cases) {
-          c.exprs.forEach(f);
-          forEachStmtExpr(c.body, f);
-        }
-        break;
-      case 'select':
-        for (const c of s.cases) {
-          if (c.kind === 'send') {
-            f(c.ch);
-            f(c.value);
-          } else if (c.kind === 'recv') f(c.ch);
-          forEachStmtExpr(c.body, f);
-        }
-        break;
-      default:
-        break;
-    }
-  }
 }
