@@ -165,8 +165,13 @@ describe('--new-from-rev', () => {
     commit('one');
     const tmp = tempTree({});
     let interrupted = 0;
-    // From the export through both analyses: a signal that lands in synchronous work is handled when it yields.
-    for (const [i, delay] of [30, 150, 300, 500, 800, 1200, 1800, 2600].entries()) {
+    // The signals land at fractions of an uninterrupted run's length, so that a fast machine and a busy one both
+    // see them from the export through both analyses.
+    const t0 = performance.now();
+    spawnSync(process.execPath, [BIN, 'check', '--no-cache', '-j', '1', '--new-from-rev', 'HEAD'], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const whole = performance.now() - t0;
+    // A signal that lands in synchronous work is handled when it yields.
+    for (const [i, delay] of [0.02, 0.1, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8].map((f) => Math.round(f * whole)).entries()) {
       const [signal, code] = i % 2 === 0 ? (['SIGINT', 130] as const) : (['SIGTERM', 143] as const);
       const child = spawn(process.execPath, [BIN, 'check', '--no-cache', '-j', '1', '--new-from-rev', 'HEAD'], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
       const exit = once(child, 'exit');
