@@ -112,7 +112,3 @@ export interface EntryModel {
   /** Operations on objects the model could not identify: a blocked goroutine may have a partner there. */
   unidentified: boolean;
 }
-
-export function isBlocking(i: Instr): boolean {
-  return i.k === 'send' || i.k === 'recv' || i.k === 'select' || i.k === 'lock' || i.k === 'wait';
-}

@@ -377,7 +377,7 @@ class Explorer {
       if (!how.delivered && o.kind !== 'timer' && n.val[ch]! > 0) n.val[ch] = n.val[ch]! - 1;
       if (how.ok !== undefined) n.flags[how.ok] = gotValue ? 1 : 0;
       const op = f.pc >= 0 ? f.block.instrs[f.pc] : undefined;
-      const at = how.range ? f.loop!.at : op && op.k !== 'set' ? (how.case !== undefined && op.k === 'select' ? op.cases[how.case]!.at : opAt(op)) : f.block === this.model.main ? undefined : undefined;
+      const at = how.range ? f.loop!.at : op && op.k !== 'set' ? (how.case !== undefined && op.k === 'select' ? op.cases[how.case]!.at : opAt(op)) : undefined;
       if (at) allSteps.push({ g: i, at, text: o.kind === 'timer' ? 'a timer or context fires' : gotValue ? `receives from ${o.name}` : `receives from closed ${o.name}` });
       if (how.range) {
         if (gotValue) {
