@@ -17,7 +17,7 @@ import { attachFixes } from './fix/attach.js';
 import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
-import { explore, type Exploration, type ExploreStats } from './explore/explore.js';
+import { explore, NOTHING_EXPLORED, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap, overBudget, summaryBudget } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
@@ -383,9 +383,12 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
       get explored() {
         if (!explored) {
           const start = performance.now();
-          explored = explore(graph);
-          ruleTimes['explore'] = performance.now() - start;
-          sharedMs += ruleTimes['explore'];
+          // The explorer runs with its own rule: until it is on, the other rules add no verdicts of it either.
+          explored = (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(graph) : NOTHING_EXPLORED;
+          if (explored !== NOTHING_EXPLORED) {
+            ruleTimes['explore'] = performance.now() - start;
+            sharedMs += ruleTimes['explore'];
+          }
         }
         return explored;
       },
@@ -442,7 +445,7 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
           return (locks ??= new LockFacts(facts));
         },
         get explored() {
-          return (explored ??= explore(facts.graph));
+          return (explored ??= (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(facts.graph) : NOTHING_EXPLORED);
         },
       };
       return runRules(again, DEFAULT_RULES, includeGenerated, undefined, undefined, false);

@@ -292,7 +292,6 @@ describe('config file', () => {
     expect(JSON.parse(cli(['check', '--format', 'sarif'], mod).stdout).runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([
       'bad-ignore',
       'chan-no-partner',
-      'deadlock',
       'double-lock',
       'goroutine-leak',
       'missing-unlock',

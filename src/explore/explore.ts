@@ -29,8 +29,11 @@ export interface ExploreStats {
 export interface Exploration {
   verdicts: ExploredVerdict[];
   of(kind: VerdictKind): ExploredVerdict[];
-  stats: ExploreStats;
+  stats: ExploreStats | undefined;
 }
+
+/** What a run without the explorer's rule sees: no verdicts, and no stats to print. */
+export const NOTHING_EXPLORED: Exploration = { verdicts: [], of: () => [], stats: undefined };
 
 export function explore(graph: CallGraph): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
