@@ -1,5 +1,3 @@
-import { constants } from 'node:os';
-
 /**
  * SIGINT and SIGTERM while the run has something to undo (the temporary tree of `--new-from-rev`): Node
  * would die at once, skipping `finally`, and leave it behind. The handlers, once installed, stay for
@@ -28,7 +26,10 @@ function interrupted(signal: NodeJS.Signals): void {
       // Best effort: the exit code must still say the run was interrupted.
     }
   }
-  process.exit(128 + constants.signals[signal]);
+  // Dying by the signal itself (its default action) rather than process.exit: an exit while parser threads
+  // are inside native code can abort the process (SIGABRT). The shell sees 128 + the signal's number either way.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 
 /**

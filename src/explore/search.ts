@@ -219,12 +219,12 @@ class Explorer {
     }
   }
 
-  /** Every object the operation waits on is made in the entry and used nowhere the model cannot see. */
+  /** Every object the operation waits on is made in the entry, once, and used nowhere the model cannot see. */
   private judgeable(op: Instr | 'head'): boolean {
     const ids = objectsOf(op);
     return ids.length > 0 && ids.every((id) => {
       const o = this.model.objs[id]!;
-      return o.local && !o.escapes && o.kind !== 'timer' && (o.kind !== 'chan' || o.nil || o.cap !== undefined);
+      return o.local && !o.escapes && !o.perIteration && o.kind !== 'timer' && (o.kind !== 'chan' || o.nil || o.cap !== undefined);
     });
   }
 
