@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
-import { compareFindings, CONFIDENCE_RANK, fingerprintOf, SEVERITY_RANK, type Finding } from './findings.js';
+import { compareFindings, CONFIDENCE_RANK, distinctAssumptions, fingerprintOf, lessConfident, lowered, messageWithAssumptions, SEVERITY_RANK, type Finding } from './findings.js';
 import { blame, blamed } from './blame.js';
 import { buildIndex } from './index/index.js';
 import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
@@ -538,12 +538,18 @@ function runRule(
   const ctx: RuleContext = Object.assign(Object.create(analysis) as typeof analysis, {
     report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
-      const { identity, reorder, yields, ...rest } = input;
+      const { identity, reorder, yields, assumptions: assumed, ...rest } = input;
+      const assumptions = distinctAssumptions(assumed);
+      const severity = input.severity ?? rule.meta.severity;
+      const confidence = lessConfident(input.confidence, assumptions.length);
       const finding: Finding = {
         ...rest,
         ruleId: rule.meta.id,
-        severity: input.severity ?? rule.meta.severity,
+        severity: assumptions.length ? lowered(severity) : severity,
+        confidence,
+        message: messageWithAssumptions(input.message, assumptions, confidence),
         fingerprint: fingerprintOf(rule.meta.id, identity),
+        ...(assumptions.length ? { assumptions } : {}),
       };
       findings.push(finding);
       if (reorder) plans.set(finding, reorder);

@@ -28,6 +28,31 @@ export interface Flow {
   steps: FlowStep[];
 }
 
+/**
+ * What a finding's derivation took for granted where the engine could not see: evidence, not the absence of
+ * counter-evidence. A finding that rests on any assumption is reported one severity level below its rule's
+ * (error becomes warning, warning becomes note) and one confidence step lower per assumption; docs/evidence.md.
+ */
+export type AssumptionKind =
+  /** A call resolved to nothing, or to a body the engine does not see (another module, a wrapper's method). */
+  | 'opaque-call'
+  /** A branch on the path the engine could not decide: it reads state the other path writes, or values callers pass. */
+  | 'undecided-branch'
+  /** Two objects the engine could not prove to be one instance. */
+  | 'same-instance'
+  /** A call that may not return (a helper ending in `t.Fatal`) taken as returning, or the reverse. */
+  | 'returns';
+
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns'];
+
+export interface Assumption {
+  kind: AssumptionKind;
+  /** One line a maintainer can check against the code, e.g. "`syncutil.RWMutex.Unlock` does not release `l.mu`". */
+  text: string;
+  /** Where the assumed call, branch or object is, when it has one place. */
+  location?: Location;
+}
+
 export interface Finding {
   ruleId: string;
   severity: Severity;
@@ -43,6 +68,8 @@ export interface Finding {
   fingerprint: string;
   /** True when the location is in a generated file. */
   generated?: boolean;
+  /** What the finding rests on beyond what the engine saw; absent when nothing (see Assumption). */
+  assumptions?: Assumption[];
   /** A change that removes the hazard, when one is known to be safe (see src/fix/). */
   fix?: Fix;
   /** Why a rule that offers fixes offers none for this finding (`gohazard fix --dry-run` says it); not in the reports. */
@@ -73,6 +100,40 @@ export type FindingInput = Omit<Finding, 'fingerprint' | 'fix'> & {
    */
   yields?: true;
 };
+
+/** One level below: where a finding that rests on assumptions is reported. */
+export function lowered(severity: Severity): Severity {
+  return severity === 'error' ? 'warning' : 'note';
+}
+
+/** Confidence one step lower for each assumption, never below low. */
+export function lessConfident(confidence: Confidence, assumptions: number): Confidence {
+  const rank = Math.max(1, CONFIDENCE_RANK[confidence] - assumptions);
+  return rank === 3 ? 'high' : rank === 2 ? 'medium' : 'low';
+}
+
+/**
+ * The assumptions named in the message, where every format shows them: "…; assumed: A; B". A trailing
+ * "[high confidence]" tag, which some rules write, is kept last and says the lowered confidence.
+ */
+export function messageWithAssumptions(message: string, assumptions: readonly Assumption[], confidence: Confidence): string {
+  if (!assumptions.length) return message;
+  const tag = / \[(high|medium|low) confidence\]$/.exec(message);
+  const body = tag ? message.slice(0, tag.index) : message;
+  return `${body}; assumed: ${assumptions.map((a) => a.text).join('; ')}${tag ? ` [${confidence} confidence]` : ''}`;
+}
+
+/** Each assumption once (rules may meet one several times on the way to a finding). */
+export function distinctAssumptions(list: readonly Assumption[] | undefined): Assumption[] {
+  if (!list?.length) return [];
+  const seen = new Set<string>();
+  return list.filter((a) => {
+    const key = `${a.kind}\0${a.text}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 export function fingerprintOf(ruleId: string, identity: string[]): string {
   return createHash('sha256').update([ruleId, ...identity].join('\0')).digest('hex').slice(0, 32);

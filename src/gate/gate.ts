@@ -1,6 +1,6 @@
 import type { RunResult } from '../analyze.js';
 import { severityOverride, type Config } from '../config.js';
-import { compareFindings, CONFIDENCE_RANK, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
+import { compareFindings, CONFIDENCE_RANK, lowered, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
 import type { RuleMeta } from '../rule.js';
 import { filterByBaseline, newFindings, readBaseline, writeBaseline } from './baseline.js';
 import path from 'node:path';
@@ -127,7 +127,8 @@ function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRule
     if (config.rules.get(f.ruleId) === 'off' || excluded(f)) return undefined;
     if (opts.minConfidence && CONFIDENCE_RANK[f.confidence] < CONFIDENCE_RANK[opts.minConfidence]) return undefined;
     const severity = severityOverride(config, f.ruleId);
-    return severity ? { ...f, severity } : f;
+    // A rule's configured severity is for its findings on evidence: those resting on assumptions stay a level below.
+    return severity ? { ...f, severity: f.assumptions?.length ? lowered(severity) : severity } : f;
   };
   return {
     kept: kept.flatMap((f) => configured(f) ?? []),

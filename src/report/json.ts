@@ -18,6 +18,7 @@ export function formatJson(result: RunResult, includeStats: boolean): string {
       related: f.related,
       flows: f.flows,
       fingerprint: f.fingerprint,
+      ...(f.assumptions ? { assumptions: f.assumptions } : {}),
       ...(f.fix ? { fix: f.fix } : {}),
     })),
     diagnostics: result.diagnostics,
