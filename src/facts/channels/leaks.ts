@@ -253,12 +253,17 @@ function pendingExit(
     return `${conds.indexOf(cond)}${holds ? '+' : '-'}`;
   };
   let exit: { pos: Pos; via: readonly string[] } | undefined;
+  // Over every exit: one taken when a branch goes one way and another when it goes the other decide nothing.
+  let exits = false as Pending;
   const end: Stmt = { k: 'return', values: [], pos: fn.decl.span.end };
   walkFunction<Pending>([...body, end], false, { join: fewerAssumed, equal: (a, b) => a === b || (a !== false && b !== false && a.join() === b.join()) }, {
     simple(st, pending) {
       if (st === start) return [];
       const now = pending !== false && !exprsOfSimple(st).some(receives) ? pending : false;
-      if (st.k === 'return' && now !== false && (!exit || (exit.via.length > 0 && now.length === 0))) exit = { pos: st.pos, via: now };
+      if (st.k === 'return' && now !== false) {
+        exits = fewerAssumed(exits, now);
+        if (!exit || (exit.via.length > 0 && now.length === 0)) exit = { pos: st.pos, via: now };
+      }
       return now;
     },
     expr: (e, pending) => (pending !== false && !receives(e) ? pending : false),
@@ -268,8 +273,8 @@ function pendingExit(
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
     noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
   });
-  if (!exit) return undefined;
-  const assumed = exit.via.map((key): LeakAssumption => {
+  if (!exit || exits === false) return undefined;
+  const assumed = exits.map((key): LeakAssumption => {
     const cond = conds[parseInt(key, 10)]!;
     const side = key.endsWith('+') ? exprText(cond) : cond.k === 'unary' && cond.op === '!' ? exprText(cond.x) : `!(${exprText(cond)})`;
     return { kind: 'undecided-branch', text: `\`${side}\` can hold before the goroutine sends`, node: fn, pos: cond.pos };
