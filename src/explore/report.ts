@@ -2,6 +2,7 @@
  * Explorer verdicts as findings of the rule that asks: the schedule as one flow per goroutine. Only verdicts
  * whose witness took no undecided branch are reported: an assumption is not evidence.
  */
+import { isTestCode } from '../facts/testcode.js';
 import type { Flow, Location } from '../findings.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';
@@ -28,8 +29,8 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       if (v.assumptions.length || taken.has(`${v.at.path}:${v.at.line}`)) continue;
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
-        // A leak in a test ends with the test binary (the leak rule's own policy).
-        ...(kind === 'leak' && v.at.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        // A leak in test code ends with the test binary (the leak rule's own policy).
+        ...(kind === 'leak' && (isTestCode(v.entry) || v.at.path.endsWith('_test.go')) ? { severity: 'warning' as const } : {}),
         confidence: 'high',
         message: `${WHAT[kind](v)} (found by exploring ${short(v.entry.id)}'s goroutines)`,
         location: v.at,
