@@ -38,6 +38,7 @@ export const doubleLock: Rule = {
         related: [{ location: heldAt, message: `${name} acquired` }],
         flows: [opFlow(`${name} acquired`, held), opFlow(`${name} acquired again`, again)],
         identity: [fn.id, again.id, again.root, held.mode + again.mode, ...again.steps.map((s) => s.node.id)],
+        assumptions: [...(held.assumed ?? []), ...(again.assumed ?? [])],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -10,7 +10,10 @@ import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
-import { FRESH, MADE } from '../identity/roots.js';
+import type { Assumption } from '../../findings.js';
+import { exprText } from '../../irtext.js';
+import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
+import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
 
@@ -143,7 +146,30 @@ export class LockCalls {
     if (id === undefined || base === undefined) return undefined;
     const root = embeds ? `${base}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
-    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }] };
+    const assumed = this.resultAlias(node, x);
+    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }], ...(assumed ? { assumed: [assumed] } : {}) };
+  }
+
+  /**
+   * `subDir, _ := d.getDir(i)`: identity reads a local taken from a method's result as the object the
+   * method was called on (a getter returns a part of it, or itself). Whether it is that very object, or
+   * another of the same type (a child directory), the code does not say: a mutex reached through it is
+   * the same instance only by assumption.
+   */
+  private resultAlias(node: FuncNode, e: Expr | undefined): Assumption | undefined {
+    let base = e;
+    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
+    if (base?.k !== 'id') return undefined;
+    const { ids } = this.facts;
+    const key = ids.localKey(node, base);
+    const call = key === undefined ? undefined : ids.localSources(node).get(key)?.find((src) => src.k === 'call' && !isConstruction(src));
+    const owner = call && ownerOf(call);
+    if (!owner || !ids.rootIn(node, base)?.startsWith('@')) return undefined;
+    return {
+      kind: 'same-instance',
+      text: `\`${base.name}\` (from \`${exprText(call, true)}\`) is \`${exprText(owner, true)}\``,
+      location: nodeLocation(node, base.pos),
+    };
   }
 
   /** A call's own lock primitive (`c.mu.Lock()`, `s.RUnlock()`, `unlock()`), if it is one. */
@@ -172,9 +198,26 @@ export class LockCalls {
     const receiver = this.receiverOf(call, callee);
     const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
     if (mapped === false) return undefined;
-    const root = op.root.startsWith('global:') ? op.root : this.facts.ids.liftRoot(node, callee, op.root, call, receiver);
+    const root = op.root.startsWith('global:') ? op.root : (this.capturedHere(node, op.root) ?? this.facts.ids.liftRoot(node, callee, op.root, call, receiver));
     if (root === undefined || root === FRESH || root === MADE) return undefined;
-    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
+    const head = op.root.startsWith('@recv') ? receiver : op.root.startsWith('@') ? argOf(this.facts.dispatch.calledAs(call), op.root.split('.')[0]!) : undefined;
+    const alias = this.resultAlias(node, head);
+    const assumed = alias ? [...(op.assumed ?? []), alias] : op.assumed;
+    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps], ...(assumed ? { assumed } : {}) };
+  }
+
+  /**
+   * A root a function literal captured from `node` (`go func() { ...; mb.mu.Unlock() }()`), named as `node`
+   * names its own lock calls on it (see condRoot): a local taken from a collection is one object for as long
+   * as the variable is not bound again, in the literal as here.
+   */
+  private capturedHere(node: FuncNode, root: string): string | undefined {
+    if (!root.startsWith(CAPTURED)) return undefined;
+    const { head, path } = splitRoot(root);
+    const [fn, name] = head.slice(CAPTURED.length).split('\0');
+    if (fn !== node.id || name === undefined) return undefined;
+    const own = this.facts.ids.localRoot(node, name, 0);
+    return own === FRESH || own === MADE ? `${name}${path}` : `${own}${path}`;
   }
 
   /**
