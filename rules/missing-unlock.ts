@@ -44,7 +44,7 @@ export const missingUnlock: Rule = {
       const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
       const name = acquired.display;
       const fnName = shortName(fn);
-      const assumptions = handedTo(ctx.locks.releasersOf(acquired.id, fn), exitAt);
+      const assumptions = [...(acquired.assumed ?? []), ...handedTo(ctx.locks.releasersOf(acquired.id, fn), exitAt)];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const why = spawnAt
         ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`

@@ -140,13 +140,19 @@ export class LockCalls {
     const { graph } = this.facts;
     let t = graph.typeOf(node, x);
     if (t.k === 'ptr') t = t.elem;
-    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex.
-    const owner = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? `${t.path}.${t.name}` : undefined;
+    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex. Through a wrapper type
+    // embedded in turn (`type Store struct{ RWLock }`, `type RWLock struct{ sync.RWMutex }`) it is the
+    // wrapper's field, named as a method promoted from the wrapper names it (see receiverOf).
+    const wrapped = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? t : undefined;
+    const sel = wrapped && this.facts.graph.index.select(wrapped, prim.embedded!);
+    const holder = sel?.k === 'field' && sel.owner ? sel.owner : wrapped;
+    const owner = holder && `${holder.path}.${holder.name}`;
     const embeds = owner !== undefined;
     const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.ids.idOf(node, x);
     const base = this.facts.ids.condRoot(node, x);
     if (id === undefined || base === undefined) return undefined;
-    const root = embeds ? `${base}.${prim.embedded}` : base;
+    const through = holder && wrapped && (holder.path !== wrapped.path || holder.name !== wrapped.name) ? `.${holder.name}` : '';
+    const root = embeds ? `${base}${through}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
     const assumed = this.resultAlias(node, x);
     return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }], ...(assumed ? { assumed: [assumed] } : {}) };
@@ -208,6 +214,31 @@ export class LockCalls {
     const added = [...(alias ? [alias] : []), ...branches];
     const assumed = added.length ? [...(op.assumed ?? []), ...added] : op.assumed;
     return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps], ...(assumed ? { assumed } : {}) };
+  }
+
+  /**
+   * A call whose body the engine does not see (outside the analyzed code, or an interface method, whose
+   * implementers here need not be the one that runs) made on a held mutex's owner or handed the mutex (`pool.Release(l)`, `l.Done()` on an embedded
+   * foreign type): it could release the mutex, so what holds it afterwards rests on an assumption.
+   */
+  opaqueOnOwner(node: FuncNode, call: CallExpr, must: ReadonlyMap<string, LockOp>): ReadonlyMap<string, LockOp> {
+    if (must.size === 0) return must;
+    const info = this.facts.graph.callInfo(call);
+    // An interface's implementers seen here need not be all the ones that run.
+    const opaque =
+      info.kind === 'external' || info.kind === 'unresolved' || (info.kind === 'resolved' && this.facts.dispatch.targetsOf(node, call).every((t) => !t.precise));
+    // The standard library unlocks nobody's mutex but through sync, whose calls are primitives.
+    if (!opaque || (info.kind === 'external' && !info.name.split('/')[0]!.includes('.'))) return must;
+    const handed = [...(call.fn.k === 'sel' ? [call.fn.x] : []), ...call.args].flatMap((e) => this.facts.ids.condRoot(node, e) ?? []);
+    if (handed.length === 0) return must;
+    let out: Map<string, LockOp> | undefined;
+    for (const [k, op] of must) {
+      if (!handed.some((r) => op.root === r || op.root.startsWith(`${r}.`))) continue;
+      const text = `\`${exprText(call.fn, true)}(...)\` does not release \`${op.display}\``;
+      if (op.assumed?.some((x) => x.text === text)) continue;
+      (out ??= new Map(must)).set(k, { ...op, assumed: [...(op.assumed ?? []), { kind: 'opaque-call', text, location: nodeLocation(node, call.pos) }] });
+    }
+    return out ?? must;
   }
 
   /**

@@ -392,7 +392,8 @@ export class LockFacts {
             if (kind && call.fn.k === 'sel') return meet(kind, call.fn.x, call.pos, s, true);
             const p = this.calls.primitive(node, call, g.conds);
             if (!p) {
-              const after = viaCall(call, s, 'sync', g.conds);
+              const viaOpaque = { ...s, must: this.calls.opaqueOnOwner(node, call, s.must) };
+              const after = viaCall(call, viaOpaque, 'sync', g.conds);
               // `unlock := unlockOnce(&s.mu); ...; unlock()`: a release we cannot see into may release anything held.
               const opaqueRelease = call.fn.k === 'id' && RELEASE_NAME_RE.test(call.fn.name) && maybeValue(this.facts.graph.callInfo(call));
               return opaqueRelease && effectsOf(call, g.conds).every((t) => t.releases.length === 0) ? { ...after, must: new Map() } : after;
