@@ -41,9 +41,11 @@ export type AssumptionKind =
   /** Two objects the engine could not prove to be one instance. */
   | 'same-instance'
   /** A call that may not return (a helper ending in `t.Fatal`) taken as returning, or the reverse. */
-  | 'returns';
+  | 'returns'
+  /** Who releases a lock: another function unlocks it without locking it (a two-phase protocol, a joined goroutine). */
+  | 'hand-over';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over'];
 
 export interface Assumption {
   kind: AssumptionKind;

@@ -134,8 +134,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
         cur = hooks.expr(st.cond, cur);
         const thenIn = hooks.assume ? hooks.assume(st.cond, true, cur, st.then) : cur;
         const elseIn = hooks.assume ? hooks.assume(st.cond, false, cur, st.else ?? []) : cur;
-        const thenOut = block(st.then, thenIn);
-        const elseOut = st.else ? block(st.else, elseIn) : elseIn;
+        // `if false {` (code kept from the compiler's view): the side a constant rules out is dead.
+        const constant = st.cond.k === 'lit' && (st.cond.kind === 'true' || st.cond.kind === 'false') ? st.cond.kind === 'true' : undefined;
+        const thenOut = constant === false ? null : block(st.then, thenIn);
+        const elseOut = constant === true ? null : st.else ? block(st.else, elseIn) : elseIn;
         return join(thenOut, elseOut);
       }
       case 'for':
