@@ -52,6 +52,8 @@ export const missingUnlock: Rule = {
           },
         ],
         identity: [fn.id, acquired.id, acquired.mode],
+        // The path to the exit goes on past a call whose name says it may not return.
+        assumptions: (leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
