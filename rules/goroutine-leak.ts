@@ -67,6 +67,8 @@ export const goroutineLeak: Rule = {
           },
         ],
         identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
+        // Every way to the exit goes on past a call whose name says it may not return.
+        assumptions: (leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -5,7 +5,7 @@
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from '../calls.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
@@ -30,6 +30,8 @@ export interface GoroutineLeak {
   several: boolean;
   /** fn returns the channel, and this call (in another function) throws it away. */
   discard?: { node: FuncNode; pos: Pos };
+  /** Calls that may not return (`s.Require().FailNow()`): every way to `exit` goes past one of them. */
+  passed?: readonly CallExpr[];
 }
 
 const cache = new WeakMap<SyncFacts, GoroutineLeak[]>();
@@ -120,8 +122,8 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const exit = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), facts);
-  return exit === undefined ? undefined : { ...base, exit, several: false };
+  const pending = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), facts);
+  return pending === undefined ? undefined : { ...base, ...pending, several: false };
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -176,8 +178,28 @@ function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>
   return undefined;
 }
 
-/** Where fn can return (or end) after starting the goroutine and before receiving from the channel. */
-function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: SyncFacts): Pos | undefined {
+/**
+ * Where fn can return (or end) after starting the goroutine and before receiving from the channel. When
+ * every such way goes past a call whose name says it may not return (and we cannot see that it does),
+ * those calls come along: the leak rests on one of them returning.
+ */
+function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: SyncFacts): { exit: Pos; passed?: CallExpr[] } | undefined {
+  const passed = new Set<CallExpr>();
+  const ends = (call: Expr, strict: boolean): boolean => {
+    if (call.k !== 'call') return false;
+    if (facts.dispatch.noReturn(call)) return true;
+    if (!facts.noReturn.assumedReturn(fn, call)) return false;
+    passed.add(call);
+    return strict;
+  };
+  const exit = exitPast(fn, body, start, recvs, (call) => ends(call, false));
+  if (exit === undefined) return undefined;
+  const sure = passed.size ? exitPast(fn, body, start, recvs, (call) => ends(call, true)) : exit;
+  return sure !== undefined ? { exit: sure } : { exit, passed: [...passed] };
+}
+
+/** The first exit pending from `start` without a receive, paths ending at the calls `ends` says never return. */
+function exitPast(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, ends: (call: Expr) => boolean): Pos | undefined {
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
     if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
@@ -199,7 +221,7 @@ function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet
     expr: (e, pending) => pending && !receives(e),
     recv: (ch, pending) => pending && !recvs.has(ch),
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
-    noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
+    noReturn: ends,
   });
   return exit;
 }
