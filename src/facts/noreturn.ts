@@ -70,17 +70,22 @@ export class NoReturn {
 
   private readonly inferred = new Map<FuncNode, Ending | typeof BUSY | typeof RETURNS>();
 
-  /** Per CallInfo (calls that resolve alike share one): the answer for every call of it. */
+  /**
+   * The answer per CallInfo (calls that resolve alike share one), and per Go name for library calls,
+   * whose CallInfos are one per call.
+   */
   private readonly byInfo = new Map<CallInfo, Ending | typeof RETURNS>();
+  private readonly byName = new Map<string, Ending | typeof RETURNS>();
 
   /** How a call ends, when it never returns to its caller; undefined when it may return. */
   endingOf(call: CallExpr): Ending | undefined {
     const info = this.graph.callInfo(call);
-    const got = this.byInfo.get(info);
+    const got = info.kind === 'external' ? this.byName.get(info.name) : this.byInfo.get(info);
     if (got !== undefined) return got === RETURNS ? undefined : got;
     for (const t of this.programTargets(info)) if (!this.inferred.has(t)) run(this.infer(t));
     const out = this.settled(info);
-    this.byInfo.set(info, out ?? RETURNS);
+    if (info.kind === 'external') this.byName.set(info.name, out ?? RETURNS);
+    else this.byInfo.set(info, out ?? RETURNS);
     return out;
   }
 
