@@ -64,6 +64,8 @@ type Failer interface {
 	FailNow()
 }
 
+func stop(f Failer)                { println(); f.FailNow() }
+
 func calls(t testing.TB, f Failer) {
 	fatal(t)
 	twoDeep(t)
@@ -81,6 +83,7 @@ func calls(t testing.TB, f Failer) {
 	t.FailNow()
 	f.FailNow()
 	f.Fail()
+	stop(f)
 }
 `;
 
@@ -128,6 +131,10 @@ describe('no-return part', () => {
     const caller = graph.byId.get('gohazard.test/nr/p.calls')!;
     expect(facts.noReturn.assumedReturn(caller, callOf.get('f.FailNow')!)?.text).toBe('`f.FailNow()` returns');
     expect(facts.noReturn.assumedReturn(caller, callOf.get('f.Fail')!)).toBeUndefined();
+    // A helper of ours that ends in one on every path: it returns only if that does.
+    expect(ending('stop')).toBeUndefined();
+    expect(facts.noReturn.assumedReturn(caller, callOf.get('stop')!)?.text).toBe('`stop()` returns');
+    expect(facts.noReturn.assumedReturn(caller, callOf.get('sometimes')!)).toBeUndefined();
     // Known never to return: nothing to assume.
     expect(facts.noReturn.assumedReturn(caller, callOf.get('t.FailNow')!)).toBeUndefined();
   });

@@ -58,6 +58,8 @@ const MAY_NOT_RETURN_RE = /^(Fatal|Fatalf|Fatalln|Fatalw|FatalStack|FailNow|Exit
 /** Marks a function whose inference is under way: a call back into it (recursion) may return. */
 const BUSY = 'busy';
 const RETURNS = 'returns';
+/** A function none of whose paths returns if the calls named like no-return ones that it cannot see into don't. */
+const MAYBE = 'maybe';
 
 /** Of two ways a call may end, the one that keeps the most going (what a caller may rely on for both). */
 function weaker(a: Ending, b: Ending): Ending {
@@ -68,7 +70,7 @@ function weaker(a: Ending, b: Ending): Ending {
 export class NoReturn {
   constructor(private readonly graph: CallGraph) {}
 
-  private readonly inferred = new Map<FuncNode, Ending | typeof BUSY | typeof RETURNS>();
+  private readonly inferred = new Map<FuncNode, Ending | typeof BUSY | typeof RETURNS | typeof MAYBE>();
 
   /**
    * The answer per CallInfo (calls that resolve alike share one), and per Go name for library calls,
@@ -94,12 +96,33 @@ export class NoReturn {
    * the assumption that it returns, which a finding on a path past it rests on; undefined for every other call.
    */
   assumedReturn(node: FuncNode, call: CallExpr): Assumption | undefined {
-    const name = call.fn.k === 'sel' || call.fn.k === 'id' ? call.fn.name : undefined;
-    if (name === undefined || !MAY_NOT_RETURN_RE.test(name)) return undefined;
     const info = this.graph.callInfo(call);
-    if ((info.kind !== 'external' && info.kind !== 'unresolved') || this.endingOf(call) !== undefined) return undefined;
+    if (info.kind === 'resolved') {
+      // A helper of the program that ends in such a call on every path (`fatalf` wrapping `f.FailNow()`).
+      if (this.endingOf(call) !== undefined || !this.mayEnd(call)) return undefined;
+    } else if (!this.namedToEnd(call, info) || this.endingOf(call) !== undefined) return undefined;
     const shown = info.kind === 'external' && !info.name.startsWith('?.') ? info.name : exprText(call.fn);
     return { kind: 'returns', text: `\`${shown}()\` returns`, location: nodeLocation(node, call.pos) };
+  }
+
+  /** An external or unresolved call whose name says it may not return. */
+  private namedToEnd(call: CallExpr, info: CallInfo): boolean {
+    const name = call.fn.k === 'sel' || call.fn.k === 'id' ? call.fn.name : undefined;
+    return (info.kind === 'external' || info.kind === 'unresolved') && name !== undefined && MAY_NOT_RETURN_RE.test(name);
+  }
+
+  /** Whether a call never returns, or may not by its name or a helper's (whose targets are inferred). */
+  private mayEnd(call: CallExpr): boolean {
+    const info = this.graph.callInfo(call);
+    if (this.settled(info) !== undefined || this.namedToEnd(call, info)) return true;
+    const targets = this.programTargets(info);
+    return (
+      targets.length > 0 &&
+      targets.every((t) => {
+        const e = this.inferred.get(t);
+        return e !== undefined && e !== BUSY && e !== RETURNS;
+      })
+    );
   }
 
   /** The answer for a call whose program targets are all inferred (or under way, which counts as returning). */
@@ -112,7 +135,7 @@ export class NoReturn {
     let out: Ending | undefined;
     for (const t of targets) {
       const e = this.inferred.get(t);
-      if (e === undefined || e === BUSY || e === RETURNS) return undefined;
+      if (e === undefined || e === BUSY || e === RETURNS || e === MAYBE) return undefined;
       out = out === undefined ? e : weaker(out, e);
     }
     return out;
@@ -138,19 +161,23 @@ export class NoReturn {
     }
     const calls = stmts.flatMap((s) => (s.k === 'expr' && s.x.k === 'call' ? [s.x] : []));
     for (const c of calls) for (const t of this.programTargets(this.graph.callInfo(c))) if (!this.inferred.has(t)) yield this.infer(t);
+    const defers = stmts.some((s) => s.k === 'defer');
     const ends = calls.some((c) => this.settled(this.graph.callInfo(c)) !== undefined) || stmts.some(endless);
-    this.inferred.set(node, (ends && this.walkEnding(body, stmts.some((s) => s.k === 'defer'))) || RETURNS);
+    const sure = ends ? this.walkEnding(body, defers, (c) => this.settled(this.graph.callInfo(c))) : undefined;
+    // Else, if paths that return all pass a call that may not: the function may not either.
+    const maybe = !sure && calls.some((c) => this.mayEnd(c)) && this.walkEnding(body, defers, (c) => (this.mayEnd(c) ? (this.settled(this.graph.callInfo(c)) ?? 'forever') : undefined));
+    this.inferred.set(node, sure ?? (maybe ? MAYBE : RETURNS));
   }
 
-  /** How a body ends when no path of it returns; undefined when one does. */
-  private walkEnding(body: Stmt[], defers: boolean): Ending | undefined {
+  /** How a body ends when no path of it returns, paths ending at the calls `ending` names; undefined when one does. */
+  private walkEnding(body: Stmt[], defers: boolean, ending: (call: CallExpr) => Ending | undefined): Ending | undefined {
     let out: Ending | undefined;
     const { exits } = walkFunction<true>(body, true, { join: () => true, equal: () => true }, {
       simple: (_st, s) => s,
       expr: (_e, s) => s,
       noReturn: (call) => {
         if (call.k !== 'call') return false;
-        const e = this.settled(this.graph.callInfo(call));
+        const e = ending(call);
         // A deferred function may recover the panic, and the function then returns.
         if (e === undefined || (e === 'panic' && defers)) return false;
         out = out === undefined ? e : weaker(out, e);
