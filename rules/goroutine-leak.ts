@@ -71,7 +71,11 @@ export const goroutineLeak: Rule = {
           },
         ],
         identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
-        assumptions: assumptionsOf(leak),
+        assumptions: [
+          ...assumptionsOf(leak),
+          // Every way to the exit goes on past a call whose name says it may not return.
+          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
+        ],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -65,7 +65,11 @@ export const missingUnlock: Rule = {
           },
         ],
         identity: [fn.id, acquired.id, acquired.mode],
-        assumptions,
+        assumptions: [
+          ...assumptions,
+          // The path to the exit goes on past a call whose name says it may not return.
+          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
+        ],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

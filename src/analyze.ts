@@ -384,7 +384,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         if (!explored) {
           const start = performance.now();
           // The explorer runs with its own rule: until it is on, the other rules add no verdicts of it either.
-          explored = (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(graph) : NOTHING_EXPLORED;
+          explored = (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(graph, facts.noReturn) : NOTHING_EXPLORED;
           if (explored !== NOTHING_EXPLORED) {
             ruleTimes['explore'] = performance.now() - start;
             sharedMs += ruleTimes['explore'];
@@ -445,7 +445,7 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
           return (locks ??= new LockFacts(facts));
         },
         get explored() {
-          return (explored ??= (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(facts.graph) : NOTHING_EXPLORED);
+          return (explored ??= (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(facts.graph, facts.noReturn) : NOTHING_EXPLORED);
         },
       };
       return runRules(again, DEFAULT_RULES, includeGenerated, undefined, undefined, false);

@@ -10,6 +10,7 @@ import { colOf, lineOf, type Pos } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref, type Type } from '../resolve/types.js';
 import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
+import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 
@@ -35,10 +36,6 @@ const SYNC_KINDS: Record<string, ObjKind> = {
   'sync.WaitGroup': 'wg',
   'sync.Once': 'once',
 };
-
-/** Calls after which the goroutine does not go on: it exits (runtime.Goexit) or the program ends. */
-const GOEXIT = /^(testing\.\(\*(T|B|F|common)\)\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)|runtime\.Goexit)$/;
-const EXIT = /^(os\.Exit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln))$/;
 
 export class ModelBuilder {
   private readonly objs: Obj[] = [];
@@ -66,7 +63,10 @@ export class ModelBuilder {
   /** Local variables holding a function literal, with the environment it was made in. */
   private readonly funcVars = new Map<string, { lit: Extract<Expr, { k: 'funclit' }>; env: Env }>();
 
-  constructor(private readonly graph: CallGraph) {}
+  constructor(
+    private readonly graph: CallGraph,
+    private readonly noReturn: NoReturn,
+  ) {}
 
   build(entry: FuncNode): EntryModel | undefined {
     if (!entry.decl.body) return undefined;
@@ -409,7 +409,7 @@ export class ModelBuilder {
       }
       if (info.name === 'panic') {
         for (const a of e.args) this.effects(a, env, out);
-        out.push({ k: 'exit', at });
+        this.ends(e, at, out);
         return;
       }
       for (const a of e.args) this.effects(a, env, out, info.name === 'append');
@@ -417,14 +417,7 @@ export class ModelBuilder {
     }
     if (info.kind === 'external') {
       if (this.syncCall(info.name, e, env, out, at)) return;
-      if (EXIT.test(info.name)) {
-        out.push({ k: 'exit', at });
-        return;
-      }
-      if (GOEXIT.test(info.name)) {
-        out.push({ k: 'goexit', at });
-        return;
-      }
+      if (this.ends(e, at, out)) return;
       if (/^(context\.CancelFunc|context\.CancelCauseFunc)$/.test(info.name) || /\.(Errorf|Error|Log|Logf|Helper)$/.test(info.name)) return;
     }
     if (info.kind === 'resolved' && info.targets.length === 1) {
@@ -442,10 +435,24 @@ export class ModelBuilder {
         return;
       }
     }
+    // A helper too deep to inline that never returns (it ends in `t.Fatal` on every path).
+    if (info.kind === 'resolved' && this.ends(e, at, out)) return;
     // Opaque: whatever it is given may be used by code the model does not see.
     if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
     for (const a of e.args) this.effects(a, env, out, true);
     return undefined;
+  }
+
+  /**
+   * A call that never returns ends the goroutine (`t.FailNow`: its defers run) or, as the model has it, the
+   * program (`os.Exit`; a panic too, whose schedules are not followed further). False for a call that may
+   * return, or that only loops forever (the model goes on past it, as for any opaque call).
+   */
+  private ends(e: Extract<Expr, { k: 'call' }>, at: Location, out: Instr[]): boolean {
+    const ending = this.noReturn.endingOf(e);
+    if (ending === undefined || ending === 'forever') return false;
+    out.push({ k: ending === 'goroutine' ? 'goexit' : 'exit', at });
+    return true;
   }
 
   /** WaitGroup, Mutex, Once and the errgroup/testing helpers that start or defer closures. */

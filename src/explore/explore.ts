@@ -4,6 +4,7 @@
  */
 import { lineOf, type Stmt } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import type { NoReturn } from '../facts/noreturn.js';
 import { ModelBuilder } from './build.js';
 import { search, type Verdict, type VerdictKind } from './search.js';
 
@@ -35,12 +36,12 @@ export interface Exploration {
 /** What a run without the explorer's rule sees: no verdicts, and no stats to print. */
 export const NOTHING_EXPLORED: Exploration = { verdicts: [], of: () => [], stats: undefined };
 
-export function explore(graph: CallGraph): Exploration {
+export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
   const stats: ExploreStats = { entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0 };
   for (const fn of entries(graph)) {
     stats.entries++;
-    const model = new ModelBuilder(graph).build(fn);
+    const model = new ModelBuilder(graph, noReturn).build(fn);
     if (!model) continue;
     const result = search(model, STATE_BUDGET, [{ name: fn.id, at: { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 } }]);
     stats.states += result.states;

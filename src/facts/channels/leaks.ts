@@ -33,6 +33,8 @@ export interface GoroutineLeak {
   discard?: { node: FuncNode; pos: Pos };
   /** What the leak takes for granted where the engine cannot see; empty when it saw everything. */
   assumed: LeakAssumption[];
+  /** Calls that may not return (`s.Require().FailNow()`): every way to `exit` goes past one of them. */
+  passed?: readonly CallExpr[];
 }
 
 /** A call the channel escapes to, or a branch that decides the exit, that the engine cannot see through. */
@@ -164,7 +166,8 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
   const pending = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), goroutineWrites(sender.lit, facts.graph), facts);
-  return pending === undefined ? undefined : { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed] };
+  if (pending === undefined) return undefined;
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed], ...(pending.passed ? { passed: pending.passed } : {}) };
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -226,9 +229,9 @@ function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>
 type Pending = false | readonly string[];
 
 /**
- * Where fn can return (or end) after starting the goroutine and before receiving from the channel: on a path
- * decided by what the engine sees if there is one, else on one that takes a branch it cannot decide (the
- * goroutine's own writes may keep fn from it), named as an assumption.
+ * Where fn can return (or end) after starting the goroutine and before receiving from the channel. When
+ * every such way goes past a call whose name says it may not return (and we cannot see that it does),
+ * those calls come along: the leak rests on one of them returning.
  */
 function pendingExit(
   fn: FuncNode,
@@ -237,6 +240,34 @@ function pendingExit(
   recvs: ReadonlySet<Expr>,
   written: ReadonlySet<string>,
   facts: SyncFacts,
+): { exit: Pos; assumed: LeakAssumption[]; passed?: CallExpr[] } | undefined {
+  const passed = new Set<CallExpr>();
+  const ends = (call: Expr, strict: boolean): boolean => {
+    if (call.k !== 'call') return false;
+    if (facts.dispatch.noReturn(call)) return true;
+    if (!facts.noReturn.assumedReturn(fn, call)) return false;
+    passed.add(call);
+    return strict;
+  };
+  const found = exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, false));
+  if (found === undefined) return undefined;
+  const sure = passed.size ? exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, true)) : found;
+  return sure ?? { ...found, passed: [...passed] };
+}
+
+/**
+ * The first exit pending from `start` without a receive, paths ending at the calls `ends` says never return:
+ * on a path decided by what the engine sees if there is one, else on one that takes a branch it cannot decide
+ * (the goroutine's own writes may keep fn from it), named as an assumption.
+ */
+function exitPast(
+  fn: FuncNode,
+  body: Stmt[],
+  start: Stmt,
+  recvs: ReadonlySet<Expr>,
+  written: ReadonlySet<string>,
+  facts: SyncFacts,
+  ends: (call: Expr) => boolean,
 ): { exit: Pos; assumed: LeakAssumption[] } | undefined {
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
@@ -271,7 +302,7 @@ function pendingExit(
     assume: (cond, holds, pending) =>
       pending === false || !readsAny(fn, cond, written, facts.graph) ? pending : [...new Set([...pending, literal(cond, holds)])].sort(),
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
-    noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
+    noReturn: ends,
   });
   if (!exit || exits === false) return undefined;
   const assumed = exits.map((key): LeakAssumption => {

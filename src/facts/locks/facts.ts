@@ -242,7 +242,7 @@ export class LockFacts {
     // Unlocked without being locked here, then locked again: the lock is held on entry by contract
     // ("lock must be held"), and the walk that knows it sees the re-Lock give the caller's lock back.
     if (pass.relocked.size) pass = this.walk(node, new Map([...pass.relocked].map((k) => [k, { ...pass.releases.get(k)!, entry: true }])));
-    const { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry } = pass;
+    const { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, passedAt } = pass;
     const given = new Set([...entry.keys()].map(instanceOf));
 
     let holds: Map<string, LockOp> | undefined;
@@ -259,7 +259,7 @@ export class LockFacts {
     this.walked.set(node, { direct: [...direct.values()], calls, spawns, entry: given });
     if (!final) return;
     for (const [must, op] of acquired) this.acquired.noteAcquire(node, must, op);
-    this.noteLeaks(node, ends, holds ?? new Map(), given);
+    this.noteLeaks(node, ends, holds ?? new Map(), given, passedAt);
     this.meets.push(...meets.values());
     const spawn = held.length ? this.goroutineOnly(node) : undefined;
     if (spawn) for (const op of held) this.leaks.push({ fn: node, acquired: op, exit: ends[0]![0], releasedAt: undefined, spawn });
@@ -275,6 +275,8 @@ export class LockFacts {
     const releases = new Map<string, LockOp>();
     const returns = new Map<Pos, LockState>();
     const returned = new Set<LockState>();
+    /** Per exit state: calls that may not return which every path there passed (see GuardState.passed). */
+    const passedAt = new Map<LockState, ReadonlySet<CallExpr>>();
     const deferredOps = new Map<string, LockOp>();
     const acquired: [ReadonlyMap<string, LockOp>, LockOp][] = [];
     const calls = new Map<CallExpr, CallState>();
@@ -420,11 +422,12 @@ export class LockFacts {
             if (![...s.must.keys()].some(gone)) return s;
             return { ...s, must: new Map([...s.must].filter(([k]) => !gone(k))) };
           },
-          exit: (pos, _g, s) => {
+          exit: (pos, g, s) => {
             // The last visit of a return in a loop is the one at the fixpoint.
             const out = { ...s };
             returns.set(pos, out);
             returned.add(out);
+            if (g.passed.size) passedAt.set(out, g.passed);
             return out;
           },
         },
@@ -433,11 +436,15 @@ export class LockFacts {
       ),
     );
     const ends: [Pos | undefined, LockState][] = [...returns];
-    for (const x of exits) if (!returned.has(x.e)) ends.push([undefined, x.e]);
+    for (const x of exits) {
+      if (returned.has(x.e)) continue;
+      ends.push([undefined, x.e]);
+      if (x.g.passed.size) passedAt.set(x.e, x.g.passed);
+    }
     // A deferred Done runs at the exits, after whatever the paths there took.
     const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
     for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
-    return { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked };
+    return { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
   }
 
   /**
@@ -483,7 +490,13 @@ export class LockFacts {
   }
 
   /** Acquisitions held at some return and released at another: the early return inside a locked region. */
-  private noteLeaks(node: FuncNode, ends: [Pos | undefined, LockState][], holds: ReadonlyMap<string, LockOp>, given: ReadonlySet<string>): void {
+  private noteLeaks(
+    node: FuncNode,
+    ends: [Pos | undefined, LockState][],
+    holds: ReadonlyMap<string, LockOp>,
+    given: ReadonlySet<string>,
+    passedAt: ReadonlyMap<LockState, ReadonlySet<CallExpr>>,
+  ): void {
     const reported = new Set<string>();
     for (const [exit, s] of ends) {
       if (exit !== undefined && this.handsBackRelease(node, exit)) continue;
@@ -493,7 +506,8 @@ export class LockFacts {
         const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
         if (!released) continue;
         reported.add(k);
-        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0] });
+        const passed = passedAt.get(s);
+        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0], ...(passed ? { passed: [...passed] } : {}) });
       }
     }
   }

@@ -78,6 +78,8 @@ export interface Leak {
   releasedAt: Pos | undefined;
   /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
   spawn?: { fn: FuncNode; pos: Pos; call: CallExpr };
+  /** Calls that may not return (`s.Require().FailNow()`), one of which every path to the exit passed. */
+  passed?: readonly CallExpr[];
 }
 
 /** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */
