@@ -708,7 +708,35 @@ export class ModelBuilder {
       const id = nilSide && this.objByKey.get(this.canon(this.keyOf(nilSide, env) ?? '\0'));
       if (id !== undefined && this.objs[id]!.local) return { k: 'const', value: (this.objs[id]!.nil === true) === (e.op === '==') };
     }
-    return { k: 'choice', text: exprText(e) };
+    return { k: 'choice', text: exprText(e), ...(this.errorCheck(e, env) ? { free: true as const } : {}) };
+  }
+
+  /**
+   * A test of an error the function got (`err != nil`, `err == nil`, `errors.Is(err, io.EOF)`, and `&&`/`||`/`!`
+   * of such tests): errors happen, so either way is a real run. Only a local variable or a parameter counts: an
+   * error stored in a field (`c.err != nil`) is usually the object's own state, such as "closed".
+   */
+  private errorCheck(e: Expr, env: Env): boolean {
+    const isErrVar = (x: Expr): boolean => {
+      if (x.k !== 'id') return false;
+      const s = this.graph.storageOf(env.node, x);
+      const t = this.graph.typeOf(env.node, x);
+      return (s?.kind === 'local' || s?.kind === 'param') && t.k === 'named' && t.path === '' && t.name === 'error';
+    };
+    switch (e.k) {
+      case 'unary':
+        return e.op === '!' && this.errorCheck(e.x, env);
+      case 'binary':
+        if (e.op === '&&' || e.op === '||') return this.errorCheck(e.x, env) && this.errorCheck(e.y, env);
+        if (e.op !== '==' && e.op !== '!=') return false;
+        return (isErrVar(e.x) && e.y.k === 'lit' && e.y.kind === 'nil') || (isErrVar(e.y) && e.x.k === 'lit' && e.x.kind === 'nil');
+      case 'call': {
+        const info = this.graph.callInfo(e);
+        return info.kind === 'external' && /^errors\.(Is|As)$/.test(info.name) && !!e.args[0] && isErrVar(e.args[0]);
+      }
+      default:
+        return false;
+    }
   }
 
   private escapeAll(e: Expr, env: Env, why: string): void {

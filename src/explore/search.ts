@@ -567,6 +567,7 @@ class Explorer {
         const { o2, g2 } = fork();
         take(op.then, n, g);
         take(op.else, o2.state, g2);
+        if (c.k === 'choice' && c.free) return [o, o2];
         const where = `${op.at.path}:${op.at.line}`;
         return [
           { ...o, assumptions: [...o.assumptions, `\`${text}\` holds at ${where}`] },
