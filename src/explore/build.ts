@@ -12,6 +12,7 @@ import { deref, type Type } from '../resolve/types.js';
 import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
+import type { HarnessPlan } from './harness.js';
 
 /** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
 const MAX_INLINE = 3;
@@ -71,14 +72,45 @@ export class ModelBuilder {
   build(entry: FuncNode): EntryModel | undefined {
     if (!entry.decl.body) return undefined;
     const env: Env = { copies: new Map([[entry.id, this.copies++]]), params: new Map(), stack: [entry.id], node: entry };
-    const main = this.body(entry.decl, env);
+    return this.finish(entry.id, this.body(entry.decl, env));
+  }
+
+  /**
+   * A lifecycle harness (src/explore/harness.ts) as a model: goroutine 0 makes one instance (its constructor,
+   * else a zero value of the type's own), starts it, runs each concurrent method on a goroutine of its own, and
+   * calls the teardown. Undefined when the constructor hands back no instance the model can name.
+   */
+  buildHarness(h: HarnessPlan): EntryModel | undefined {
+    const env: Env = { copies: new Map(), params: new Map(), stack: [], node: h.teardown };
+    const out: Instr[] = [];
+    let recv: string | undefined;
+    if (h.ctor) {
+      const made = this.inlineAs(h.ctor, undefined, env);
+      if (made?.ret === undefined) return undefined;
+      if (made.block.instrs.length) out.push({ k: 'call', body: made.block, name: h.ctor.id, at: declAt(h.ctor) });
+      recv = made.ret;
+    } else {
+      recv = `L:harness#${this.copies++}`;
+      this.localStructs.add(recv);
+    }
+    const call = (fn: FuncNode, k: 'call' | 'go'): void => {
+      const b = this.inlineAs(fn, recv, env);
+      if (b && (k === 'go' || b.block.instrs.length)) out.push({ k, body: b.block, name: fn.id, at: declAt(fn) });
+    };
+    if (h.start) call(h.start, 'call');
+    for (const fn of h.concurrent) call(fn, 'go');
+    call(h.teardown, 'call');
+    return this.finish(h.name, this.block(out));
+  }
+
+  private finish(entry: string, main: Block): EntryModel {
     for (const [key, why] of this.escaped) {
       for (const [k, id] of this.objByKey) if (k === key || k.startsWith(`${key}.`)) this.objs[id]!.escapes ??= why;
     }
     for (const [k, id] of this.objByKey) {
       if (this.madeInLoop.has(k) || [...this.perIteration].some((p) => k === p || k.startsWith(`${p}.`))) this.objs[id]!.perIteration = true;
     }
-    return { entry: entry.id, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
+    return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
   }
 
   private block(instrs: Instr[]): Block {
@@ -299,8 +331,18 @@ export class ModelBuilder {
       const made = this.made(r, env, out);
       const lit = r.k === 'unary' && r.op === '&' ? r.x : r;
       if (key !== undefined && made === undefined && lit.k === 'composite' && l.k === 'id') {
-        this.localStructs.add(this.canon(key));
-        for (const el of lit.elems) this.effects(el.value, env, out, true);
+        const base = this.canon(key);
+        this.localStructs.add(base);
+        // `&T{done: make(chan struct{}), closed: false}`: the fields are the struct's own objects and flags.
+        for (const el of lit.elems) {
+          const field = el.key !== undefined && /^\w+$/.test(el.key) ? `${base}.${el.key}` : undefined;
+          const v = el.value;
+          const made = field !== undefined ? this.made(v, env, out) : undefined;
+          if (made) this.bind(field!, { ...made, name: `${exprText(l)}.${el.key}` });
+          else if (field !== undefined && v.k === 'lit' && (v.kind === 'true' || v.kind === 'false')) {
+            out.push({ k: 'set', flag: this.flagOfKey(field, `${exprText(l)}.${el.key}`), value: v.kind === 'true' });
+          } else this.effects(v, env, out, true);
+        }
         continue;
       }
       if (key === undefined) {
@@ -558,14 +600,32 @@ export class ModelBuilder {
 
   /** A callee's body with its receiver and parameters bound to the caller's objects; undefined if not inlined. */
   private inline(call: Extract<Expr, { k: 'call' }>, callee: FuncNode, env: Env, out: Instr[]): { block: Block; ret?: string } | undefined {
+    const inner = this.calleeEnv(callee, env);
+    if (!inner) return undefined;
+    const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
+    this.bindParams(callee, callee.decl, call.args, recv, env, inner);
+    for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
+    return this.inlined(callee, inner);
+  }
+
+  /** A call the harness makes: the receiver is its instance, the arguments are values of the caller's own. */
+  private inlineAs(callee: FuncNode, recv: string | undefined, env: Env): { block: Block; ret?: string } | undefined {
+    const inner = this.calleeEnv(callee, env);
+    if (!inner) return undefined;
+    this.bindParams(callee, callee.decl, [], undefined, env, inner);
+    if (recv !== undefined && callee.decl.recv) inner.params.set(`P:${callee.id}:-1`, recv);
+    return this.inlined(callee, inner);
+  }
+
+  private calleeEnv(callee: FuncNode, env: Env): Env | undefined {
     if (!callee.decl.body || env.stack.length > MAX_INLINE || env.stack.includes(callee.id)) return undefined;
     // A function literal called through a variable still sees the variables of the copy it was made in.
     const copies = callee.decl.parent !== undefined ? new Map(env.copies) : new Map<string, number>();
     copies.set(callee.id, this.copies++);
-    const inner: Env = { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
-    const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
-    this.bindParams(callee, callee.decl, call.args, recv, env, inner);
-    for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
+    return { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
+  }
+
+  private inlined(callee: FuncNode, inner: Env): { block: Block; ret?: string } {
     const block = this.body(callee.decl, inner);
     // Two different objects handed back: the caller cannot tell which, so both escape.
     if (inner.ret!.size > 1) for (const k of inner.ret!) this.escapeKey(k, `returned by ${callee.id}`);
@@ -685,13 +745,17 @@ export class ModelBuilder {
   /** A bool the model can track: a local or a field path assigned only `true`/`false` in the model. */
   private flagFor(e: Expr, env: Env, declares: boolean): number | undefined {
     const key = this.keyOf(e, env);
-    if (key === undefined) return undefined;
-    const k = this.canon(key);
+    return key === undefined ? undefined : this.flagOfKey(this.canon(key), exprText(e), declares);
+  }
+
+  /** A local bool, or a field of a struct the model made (zero: false), starts false; others are not known. */
+  private flagOfKey(k: string, name: string, declares = false): number {
     const have = this.flagByKey.get(k);
     if (have !== undefined) return have;
     const id = this.flags.length;
-    const local = k.startsWith('L:') && !k.slice(2).includes('.');
-    this.flags.push({ id, name: exprText(e), ...(declares || local ? { initial: false } : {}) });
+    const dot = k.indexOf('.', Math.max(0, k.lastIndexOf('#')));
+    const local = k.startsWith('L:') && (!k.slice(2).includes('.') || (dot > 0 && this.localStructs.has(k.slice(0, dot))));
+    this.flags.push({ id, name, ...(declares || local ? { initial: false } : {}) });
     this.flagByKey.set(k, id);
     return id;
   }
@@ -786,6 +850,10 @@ function hasEffect(i: Instr): boolean {
     default:
       return true;
   }
+}
+
+function declAt(fn: FuncNode): Location {
+  return { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 };
 }
 
 function syncKind(t: Type): ObjKind | undefined {
