@@ -26,7 +26,10 @@ const TEARDOWN = /^(Close|Stop|Shutdown|Cancel|Quit|Terminate|Disconnect|Unsubsc
 /** Operations raced against the teardown, per type: a type with more gets its first ones (in source order). */
 const MAX_OPS = 6;
 
-/** The harness plans of every type whose own method a starter runs on a goroutine. */
+/**
+ * The harness plans of every type that runs goroutines on its own instances: a method of it starts one (`go
+ * c.loop()`, `go func() { c.run() }()`), or a constructor of it starts one of its methods.
+ */
 export function harnesses(graph: CallGraph, starters: readonly FuncNode[]): HarnessPlan[] {
   const typeOf = new Map<FuncNode, TypeInfo>();
   for (const t of graph.index.types) for (const m of t.methods.values()) typeOf.set(m.node, t);
@@ -34,40 +37,53 @@ export function harnesses(graph: CallGraph, starters: readonly FuncNode[]): Harn
   const planned = new Set<TypeInfo>();
   for (const fn of starters) {
     if (fn.decl.parent !== undefined) continue;
-    for (const site of graph.sites(fn)) {
-      if (site.mode !== 'go' || site.info.kind !== 'resolved' || site.info.targets.length !== 1) continue;
-      const loop = site.info.targets[0]!.callee;
-      const t = typeOf.get(loop);
-      if (!t || planned.has(t)) continue;
-      // The loop runs on an instance the starter is (a method of the type) or makes (a constructor). An
-      // unexported starting method is the constructor's business: the harness calls only the constructor.
-      const own = typeOf.get(fn) === t;
-      const ctor = own ? constructorOf(graph, t) : returnsType(fn, t) ? fn : undefined;
-      const start = own && exported(fn) ? fn : undefined;
-      if (!start && !ctor) continue;
-      planned.add(t);
-      plans.push(...plansFor(graph, typeOf, t, loop, ctor, start));
-    }
+    const owner = typeOf.get(fn);
+    const t = owner ?? goTargets(graph, fn).map((m) => typeOf.get(m)).find((x) => x && returnsType(fn, x));
+    if (!t || planned.has(t)) continue;
+    // A method that starts goroutines is the type's start when its callers call it; one only the type's own
+    // methods call (a run loop that starts its helpers) is reached through that start.
+    const start = owner && calledFromOutside(graph, typeOf, t, fn) ? fn : undefined;
+    const ctor = owner ? constructorOf(graph, t) : fn;
+    if (owner && !start && !(ctor && graph.callers(fn).some((e) => outermost(graph, e.caller) === ctor))) continue;
+    if (!start && !ctor) continue;
+    planned.add(t);
+    plans.push(...plansFor(graph, typeOf, t, ctor, start));
   }
   return plans;
 }
 
-function plansFor(
-  graph: CallGraph, typeOf: Map<FuncNode, TypeInfo>, t: TypeInfo, loop: FuncNode, ctor: FuncNode | undefined, start: FuncNode | undefined,
-): HarnessPlan[] {
+function plansFor(graph: CallGraph, typeOf: Map<FuncNode, TypeInfo>, t: TypeInfo, ctor: FuncNode | undefined, start: FuncNode | undefined): HarnessPlan[] {
   const methods = [...t.methods.values()].map((m) => m.node).filter((n) => n.decl.body);
   const teardown = methods.find((n) => TEARDOWN.test(n.decl.name));
   // Without a teardown the loop is meant to run for the program's life: nothing to race.
   if (!teardown) return [];
+  // The loops themselves run on the goroutines the start or constructor makes, not as operations.
+  const loops = new Set(methods.flatMap((m) => goTargets(graph, m)));
+  if (ctor) for (const m of goTargets(graph, ctor)) loops.add(m);
   const base = { ...(ctor ? { ctor } : {}), ...(start ? { start } : {}), teardown };
-  const calledFromOutside = (n: FuncNode) => exported(n) || graph.callers(n).some((e) => typeOf.get(e.caller) !== t);
   const ops = methods
-    .filter((n) => n !== loop && n !== start && !TEARDOWN.test(n.decl.name) && calledFromOutside(n))
+    .filter((n) => n !== start && !loops.has(n) && !TEARDOWN.test(n.decl.name) && calledFromOutside(graph, typeOf, t, n))
     .slice(0, MAX_OPS);
   const plans: HarnessPlan[] = ops.map((op) => ({ ...base, name: `${t.decl.name}: ${op.decl.name} racing ${teardown.decl.name}`, concurrent: [op] }));
   const tearers = new Set(graph.callers(teardown).map((e) => e.caller));
   if (tearers.size > 1) plans.push({ ...base, name: `${t.decl.name}: ${teardown.decl.name} from two callers at once`, concurrent: [teardown] });
   return plans;
+}
+
+/** The functions fn's own `go` statements run directly (`go c.loop()`). */
+function goTargets(graph: CallGraph, fn: FuncNode): FuncNode[] {
+  return graph.sites(fn).flatMap((s) => (s.mode === 'go' && s.info.kind === 'resolved' && s.info.targets.length === 1 ? [s.info.targets[0]!.callee] : []));
+}
+
+/** Exported, or called from code outside the type's own methods (function literals count as the method they are in). */
+function calledFromOutside(graph: CallGraph, typeOf: Map<FuncNode, TypeInfo>, t: TypeInfo, fn: FuncNode): boolean {
+  return /^[A-Z]/.test(fn.decl.name) || graph.callers(fn).some((e) => typeOf.get(outermost(graph, e.caller)) !== t);
+}
+
+function outermost(graph: CallGraph, fn: FuncNode): FuncNode {
+  let decl = fn.decl;
+  while (decl.parent !== undefined && fn.file.funcs[decl.parent]) decl = fn.file.funcs[decl.parent]!;
+  return decl === fn.decl ? fn : graph.nodeOf(fn.file, decl);
 }
 
 /** A function of the type's package whose first result is the type or a pointer to it: the one declared first. */
@@ -86,8 +102,4 @@ function returnsType(fn: FuncNode, t: TypeInfo): boolean {
   const r = fn.decl.results[0]?.type;
   const named = r?.k === 'ptr' ? r.elem : r;
   return fn.pkg === t.pkg.pkg && named?.k === 'name' && !named.pkg && named.name === t.decl.name;
-}
-
-function exported(fn: FuncNode): boolean {
-  return /^[A-Z]/.test(fn.decl.name);
 }
