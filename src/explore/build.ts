@@ -28,6 +28,8 @@ interface Env {
   node: FuncNode;
   /** For an inlined call: the objects its `return` statements hand back to the caller. */
   ret?: Set<string>;
+  /** A harness's constructor: a `return` that hands back no instance (`return nil, err`) ends the harness's run. */
+  mustHand?: true;
 }
 
 const SYNC_KINDS: Record<string, ObjKind> = {
@@ -85,7 +87,7 @@ export class ModelBuilder {
     const out: Instr[] = [];
     let recv: string | undefined;
     if (h.ctor) {
-      const made = this.inlineAs(h.ctor, undefined, env);
+      const made = this.inlineAs(h.ctor, undefined, env, true);
       if (made?.ret === undefined) return undefined;
       if (made.block.instrs.length) out.push({ k: 'call', body: made.block, name: h.ctor.id, at: declAt(h.ctor) });
       recv = made.ret;
@@ -186,11 +188,12 @@ export class ModelBuilder {
         return;
       }
       case 'return': {
-        // An inlined callee hands its one result back to the caller: that is a use the model follows.
-        const handed = env.ret && s.values.length === 1 ? this.keyOf(s.values[0]!, env) : undefined;
+        // An inlined callee hands its first result back to the caller (`return c, nil`): a use the model follows.
+        const handed = env.ret && s.values.length ? this.keyOf(s.values[0]!, env) : undefined;
         if (handed !== undefined) env.ret!.add(this.canon(handed));
-        else for (const v of s.values) this.effects(v, env, out, true);
-        out.push({ k: 'return', at });
+        for (const v of handed !== undefined ? s.values.slice(1) : s.values) this.effects(v, env, out, true);
+        // The harness's caller would stop at the error: no lifecycle follows, so the run is not explored on.
+        out.push({ k: env.mustHand && handed === undefined ? 'exit' : 'return', at });
         return;
       }
       case 'branch':
@@ -308,6 +311,11 @@ export class ModelBuilder {
       const l = lhs[i]!;
       const r = rhs.length === lhs.length ? rhs[i] : rhs[0];
       if (!r) continue;
+      if (rhs.length === 1 && lhs.length > 1 && r.k === 'call') {
+        // `c, err := newConn()`: one call, its first result handed back (an object or a struct the model made).
+        if (i === 0) this.take(l, this.callValue(r, env, out), env);
+        continue;
+      }
       // `v, ok := <-ch`: the receive sets ok.
       if (rhs.length === 1 && lhs.length === 2 && r.k === 'unary' && r.op === '<-') {
         if (i === 1) continue;
@@ -361,13 +369,18 @@ export class ModelBuilder {
         continue;
       }
       const handed = r.k === 'call' && rhs.length === lhs.length ? this.callValue(r, env, out) : (this.effects(r, env, out, true), undefined);
-      if (handed !== undefined && this.objByKey.has(handed)) {
-        if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
-        else this.alias(key, handed);
-        continue;
-      }
+      if (this.take(l, handed, env)) continue;
       if (this.objByKey.has(this.canon(key)) && l.k === 'id') this.ambiguous.add(this.canon(key));
     }
+  }
+
+  /** `l` gets what an inlined call handed back, when that is an object or a struct of the model's: l names it too. */
+  private take(l: Expr, handed: string | undefined, env: Env): boolean {
+    const key = this.keyOf(l, env);
+    if (key === undefined || handed === undefined || !(this.objByKey.has(handed) || this.localStructs.has(handed))) return false;
+    if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
+    else this.alias(key, handed);
+    return true;
   }
 
   private bind(key: string, made: { kind: ObjKind; cap?: number; name: string; at: Location }): void {
@@ -609,9 +622,10 @@ export class ModelBuilder {
   }
 
   /** A call the harness makes: the receiver is its instance, the arguments are values of the caller's own. */
-  private inlineAs(callee: FuncNode, recv: string | undefined, env: Env): { block: Block; ret?: string } | undefined {
+  private inlineAs(callee: FuncNode, recv: string | undefined, env: Env, mustHand = false): { block: Block; ret?: string } | undefined {
     const inner = this.calleeEnv(callee, env);
     if (!inner) return undefined;
+    if (mustHand) inner.mustHand = true;
     this.bindParams(callee, callee.decl, [], undefined, env, inner);
     if (recv !== undefined && callee.decl.recv) inner.params.set(`P:${callee.id}:-1`, recv);
     return this.inlined(callee, inner);
