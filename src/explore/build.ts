@@ -13,6 +13,7 @@ import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 import type { HarnessPlan } from './harness.js';
+import { MAX_COUNT } from './search.js';
 
 /** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
 const MAX_INLINE = 3;
@@ -80,7 +81,8 @@ export class ModelBuilder {
   /**
    * A lifecycle harness (src/explore/harness.ts) as a model: goroutine 0 makes one instance (its constructor,
    * else a zero value of the type's own), starts it, runs each concurrent method on a goroutine of its own, and
-   * calls the teardown. Undefined when the constructor hands back no instance the model can name.
+   * calls the teardown. Undefined when the constructor hands back no instance the model can name, or when no
+   * concurrent method touches a sync object.
    */
   buildHarness(h: HarnessPlan): EntryModel | undefined {
     const env: Env = { copies: new Map(), params: new Map(), stack: [], node: h.teardown };
@@ -95,12 +97,15 @@ export class ModelBuilder {
       recv = `L:harness#${this.copies++}`;
       this.localStructs.add(recv);
     }
-    const call = (fn: FuncNode, k: 'call' | 'go'): void => {
+    const call = (fn: FuncNode, k: 'call' | 'go'): boolean => {
       const b = this.inlineAs(fn, recv, env);
-      if (b && (k === 'go' || b.block.instrs.length)) out.push({ k, body: b.block, name: fn.id, at: declAt(fn) });
+      if (!b?.block.instrs.length) return false;
+      out.push({ k, body: b.block, name: fn.id, at: declAt(fn) });
+      return true;
     };
     if (h.start) call(h.start, 'call');
-    for (const fn of h.concurrent) call(fn, 'go');
+    // An operation that does nothing the model sees races nothing: the harness has no question to ask.
+    if (!h.concurrent.map((fn) => call(fn, 'go')).some(Boolean)) return undefined;
     call(h.teardown, 'call');
     return this.finish(h.name, this.block(out));
   }
@@ -527,7 +532,9 @@ export class ModelBuilder {
           const n = e.args[0];
           const count = n?.k === 'lit' && n.kind === 'int' ? (n.zero ? 0 : n.value) : n?.k === 'unary' && n.op === '-' && n.x.k === 'lit' ? -(n.x.value ?? 1) : undefined;
           if (count === undefined) this.unidentified = true;
-          out.push({ k: 'add', wg: id, n: count ?? 1, at });
+          // `wg.Add(len(jobs))`: as many as the search counts, so that no Wait returns (and no Done goes below
+          // zero) before the goroutines it counts have all finished.
+          out.push({ k: 'add', wg: id, n: count ?? MAX_COUNT, at });
           return true;
         }
         case 'Done':

@@ -14,6 +14,12 @@ function declAt(fn: FuncNode): { path: string; line: number; col: number } {
 
 /** States one entry may visit: enough for a handful of goroutines, small enough for thousands of entries. */
 export const STATE_BUDGET = 1000;
+/**
+ * A lifecycle harness's budget: its questions (an operation after the teardown, two teardowns) are answered by
+ * short schedules, which the breadth-first search visits first; a type gets up to seven harnesses.
+ */
+const HARNESS_STATES = 300;
+const HARNESS_LOCAL_STEPS = 1_500;
 
 export interface ExploredVerdict extends Verdict {
   /** The function explored; for a lifecycle harness, the teardown it calls last. */
@@ -73,7 +79,7 @@ export function explore(graph: CallGraph): Exploration {
     stats.harnesses++;
     const model = new ModelBuilder(graph).buildHarness(plan);
     if (!model) continue;
-    const result = search(model, STATE_BUDGET, [{ name: plan.name, at: declAt(plan.teardown) }]);
+    const result = search(model, HARNESS_STATES, [{ name: plan.name, at: declAt(plan.teardown) }], HARNESS_LOCAL_STEPS);
     stats.states += result.states;
     if (result.cut) stats.harnessesCut++;
     else stats.harnessesExplored++;
