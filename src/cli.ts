@@ -135,7 +135,8 @@ function validated(check: (s: string) => boolean, what: string) {
 function exploreStat(e: ExploreStats): string {
   return (
     `explore: ${e.entries} functions start goroutines: ${e.explored} searched to the end, ${e.cutByBudget} cut by the state budget ` +
-    `(${e.states} states); ${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
+    `(${e.states} states in all); ${e.harnesses} lifecycle harnesses: ${e.harnessesExplored} searched to the end, ${e.harnessesCut} cut; ` +
+    `${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
   );
 }
 
