@@ -261,6 +261,15 @@ describe('a memory budget', () => {
     expect(r.stderr).toMatch(/^gohazard: pkg: warning: skipped: the package has 3\.\d MB of summary/m);
     expect(r.stderr).not.toMatch(/FATAL|internal error/);
   });
+
+  it('skips a file whose syntax tree a parse thread could not summarize before trying (out of memory in tree-sitter\'s native code aborts the process)', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'big/a.go': goroutines('big', 'F', 40_000), 'ok/a.go': closeTwice('ok') });
+    // Was: `terminate called after throwing an instance of 'Napi::Error'`, exit 134, nothing reported.
+    const r = spawnSync(process.execPath, [BIN, 'check', '--no-cache', './...'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOHAZARD_DEBUG: '', CI: '', NODE_OPTIONS: '--max-old-space-size=16' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ok\/a\.go:5:2: error: double-close/);
+    expect(r.stderr).toMatch(/^gohazard: big\/a\.go: warning: skipped: its syntax tree has 0\.8 million nodes, more than the 0\.\d million this process's heap can summarize; raise NODE_OPTIONS/m);
+  });
 });
 
 describe('a parser thread that dies', () => {
