@@ -147,7 +147,7 @@ export class FileParser {
       return { kind: 'skipped', reason: `parsing took longer than ${Math.round(limit / 100) / 10} s (tree-sitter's error recovery is slow on this file's syntax errors); fix them or exclude the file` };
     }
     const nodes = tree.rootNode.descendantCount;
-    if (nodes > this.maxTreeNodes) return { kind: 'skipped', reason: overTreeBudget(nodes, this.maxTreeNodes) };
+    if (nodes > this.maxTreeNodes && nodes - topLevelComments(tree) > this.maxTreeNodes) return { kind: 'skipped', reason: overTreeBudget(nodes, this.maxTreeNodes) };
     // Go 1.26's `new(expr)` is a syntax error to this grammar: parsed again as an ordinary call.
     const again = tree.rootNode.hasError ? reparseBuiltinCalls(src, tree, parse) : undefined;
     // Out of time in a reparse: the first tree stands, and the parser must not resume the stopped parse.
@@ -162,6 +162,17 @@ export class FileParser {
     if (writeError) outcome.cacheNote = writeError;
     return outcome;
   }
+}
+
+/** Comments between declarations: nodes that cost the summary nothing (a file of comments is cheap to summarize). */
+function topLevelComments(tree: Parser.Tree): number {
+  const cursor = tree.walk();
+  let n = 0;
+  if (cursor.gotoFirstChild()) {
+    do if (cursor.nodeType === 'comment') n++;
+    while (cursor.gotoNextSibling());
+  }
+  return n;
 }
 
 /** CPU time this process has used since `start`, in ms (all its threads: parse workers run side by side). */
