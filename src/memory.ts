@@ -45,7 +45,7 @@ const HEAP_PER_TREE_NODE = 200;
  * own). A thread that runs out of memory while tree-sitter's native code is on its stack takes the whole
  * process down with it (`terminate called after throwing an instance of 'Napi::Error'`), so such a file
  * is skipped before summarizing. At 15–20 characters of summary per node, it would be over summaryBudget
- * anyway.
+ * anyway. Comments between declarations do not count (see FileParser).
  */
 export function treeBudget(heapLimit: number = getHeapStatistics().heap_size_limit): number {
   return Math.floor((heapLimit * PACKAGE_SHARE) / HEAP_PER_TREE_NODE);
@@ -72,8 +72,9 @@ export class NeedsLargerHeap extends Error {
   constructor(
     readonly mb: number,
     readonly sourceBytes: number,
+    what = `analyzing ${formatMb(sourceBytes)} of Go source`,
   ) {
-    super(`analyzing ${formatMb(sourceBytes)} of Go source needs a heap of about ${formatMb(mb * MB)}`);
+    super(`${what} needs a heap of about ${formatMb(mb * MB)}`);
   }
 }
 
@@ -121,6 +122,20 @@ export function checkHeap(paths: readonly string[], opts: HeapCheck, env: HeapEn
     `${formatMb(bytes)} of Go source may need a heap of about ${formatMb(need)}, more than this process may use (${formatMb(limit)}); ` +
     `if the run stops out of memory, analyze fewer packages at a time${roomier ? ' or raise NODE_OPTIONS=--max-old-space-size (in MB)' : ' or use a machine with more memory'}`
   );
+}
+
+/**
+ * After parsing: whether the largest package fits summaryBudget. When it does not and a relaunch can
+ * give it the heap it needs, throws NeedsLargerHeap (a package is better analyzed in a larger heap than
+ * skipped: the budget is the densest code's, and a 10 MB package of ordinary Go, 84 MB of summary, is
+ * just over it in Node's default heap while it peaks at 0.75 GB); otherwise the caller skips it.
+ */
+export function checkPackageHeap(pkg: { dir: string; summaryBytes: number; sourceBytes: number }, relaunch: boolean, env: HeapEnv = processHeapEnv()): void {
+  if (pkg.summaryBytes <= summaryBudget(env.heapLimit)) return;
+  // With a tenth more, so that the relaunched process's budget holds it for certain.
+  const need = ((pkg.summaryBytes * HEAP_PER_SUMMARY_BYTE) / PACKAGE_SHARE) * 1.1;
+  if (!relaunch || env.chosen || need > env.machineBytes * MACHINE_SHARE) return;
+  throw new NeedsLargerHeap(Math.ceil(need / MB), pkg.sourceBytes, `analyzing the package ${pkg.dir} (${formatMb(pkg.sourceBytes)} of Go, ${formatMb(pkg.summaryBytes)} of summary)`);
 }
 
 function formatMb(bytes: number): string {
