@@ -66,9 +66,10 @@ export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
     if (!prev || prev.assumptions.length > v.assumptions.length) verdicts.set(key, { ...v, entry, ...(harness ? { harness } : {}) });
   };
   const starters = graph.funcs.filter((fn) => fn.decl.body && startsGoroutines(fn.decl.body));
+  const builder = (): ModelBuilder => new ModelBuilder(graph, noReturn);
   for (const fn of entries(graph, starters)) {
     stats.entries++;
-    const model = new ModelBuilder(graph, noReturn).build(fn);
+    const model = builder().build(fn);
     if (!model) continue;
     const result = search(model, STATE_BUDGET, [{ name: fn.id, at: declAt(fn) }]);
     stats.states += result.states;
@@ -78,7 +79,7 @@ export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
   }
   for (const plan of harnesses(graph, starters)) {
     stats.harnesses++;
-    const model = new ModelBuilder(graph).buildHarness(plan);
+    const model = builder().buildHarness(plan);
     if (!model) continue;
     const result = search(model, HARNESS_STATES, [{ name: plan.name, at: declAt(plan.teardown) }], HARNESS_LOCAL_STEPS);
     stats.states += result.states;
