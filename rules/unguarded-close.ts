@@ -28,7 +28,7 @@ export const unguardedClose: Rule = {
         if (!id.startsWith('field:') || op.once || op.tests.length > 0 || op.async || op.steps.length !== 1) continue;
         // A branch that reads what Close itself writes (a CAS on a state word, a select on a channel it
         // waits for) is a guard against the second call, even where the engine cannot decide it.
-        const second = pairEvidence(ctx.facts, fn, op, op, true);
+        const second = pairEvidence(ctx.facts, undefined, op, op, true);
         if (second.exclusive || second.assumptions.length > 0) continue;
         ctx.report({
           confidence: 'low',

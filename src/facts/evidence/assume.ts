@@ -54,9 +54,9 @@ function guardsOf(op: OpFact): Guard[] {
  * functions they call directly, a `markStopped()` helper), and in that function itself only from the
  * other operation's first step on (`s.Stop(); stopped = true`).
  */
-function pathWrites(parts: Parts, op: OpFact): StateWrite[] {
+function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateWrite[] {
   const [first, ...rest] = op.steps;
-  const out = writesOf(parts.graph, first!.node).filter((w) => w.pos >= first!.pos);
+  const out = writesOf(parts.graph, first!.node).filter((w) => top === undefined || w.pos >= first!.pos);
   const seen = new Set<FuncNode>();
   for (const s of rest) {
     if (seen.has(s.node)) continue;
@@ -147,10 +147,12 @@ function assumption(g: Guard, w: StateWrite): Assumption {
 /**
  * The evidence for a hazard between two operations that `top` reaches, `a` first; `concurrent` when
  * nothing orders them (on one path, what the second one's path writes cannot change how the first ran).
+ * Without `top`, the two are reached by two calls of the function holding them: nothing of one call's
+ * own is shared with the other.
  */
-export function pairEvidence(parts: Parts, top: FuncNode, a: OpFact, b: OpFact, concurrent: boolean): Evidence {
+export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact, b: OpFact, concurrent: boolean): Evidence {
   const { graph } = parts;
-  const shared = scopeOf(graph, top);
+  const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
   // One transition both paths must win: only one of them gets past it.
@@ -163,12 +165,17 @@ export function pairEvidence(parts: Parts, top: FuncNode, a: OpFact, b: OpFact, 
     let writes: StateWrite[] | undefined;
     for (const { g, t } of guards!) {
       if (seen.has(g.branch.pos) || isErrorCheck(g.branch.conds)) continue;
+      // A branch of the function holding both, decided before the other path starts there (the seed's
+      // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes.
+      if (g.node === top && g.branch.pos < other.steps[0]!.pos) continue;
       // The other path's transition ends where this one starts: this one certainly passes.
       if (t && otherTransitions!.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
       const reads = g.branch.conds.flatMap((c) => readsOf(graph, parts.dispatch, g.node, c)).filter((r) => r.owner === undefined || shared.has(r.owner));
       if (reads.length === 0) continue;
-      writes ??= pathWrites(parts, other).filter((w) => w.owner === undefined || shared.has(w.owner));
-      const w = writes.find((x) => reads.some((r) => r.key === x.key));
+      writes ??= pathWrites(parts, other, top).filter((w) => w.owner === undefined || shared.has(w.owner));
+      // A loop's own header (`for i := 0; i < n; i++`) writes what its condition reads: the loop decides that.
+      const own = (x: StateWrite) => g.branch.kind === 'for' && x.node === g.node && lineOf(x.pos) === lineOf(g.branch.pos);
+      const w = writes.find((x) => !own(x) && reads.some((r) => r.key === x.key));
       if (!w) continue;
       seen.add(g.branch.pos);
       out.push(assumption(g, w));
