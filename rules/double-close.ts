@@ -4,6 +4,7 @@ import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/f
 import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
 import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
+import { closedInstances } from '../src/facts/evidence/instances.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {
@@ -30,7 +31,9 @@ export const doubleClose: Rule = {
     const weighed = sequenceHazards(facts).flatMap((h) => {
       if (h.kind !== 'close-after-close') return [];
       const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);
-      return evidence.exclusive ? [] : [{ h, assumptions: evidence.assumptions }];
+      const instances = closedInstances(facts, h.first, h.second);
+      if (evidence.exclusive || instances.distinct) return [];
+      return [{ h, assumptions: [...evidence.assumptions, ...instances.assumptions] }];
     });
     weighed.sort((a, b) => a.assumptions.length - b.assumptions.length);
     for (const { h, assumptions } of weighed) {
