@@ -51,12 +51,15 @@ function guardsOf(op: OpFact): Guard[] {
 
 /**
  * What the other path writes: everything in the functions below the one holding both facts (and in the
- * functions they call directly, a `markStopped()` helper), and in that function itself only from the
- * other operation's first step on (`s.Stop(); stopped = true`).
+ * functions they call directly, a `markStopped()` helper), and in that function itself from the other
+ * operation's first step on (`s.Stop(); stopped = true`), or from the start of the branch that step is in
+ * (`if ... { started = true; go send() }`: a flag that goes with starting the sender).
  */
 function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateWrite[] {
   const [first, ...rest] = op.steps;
-  const out = writesOf(parts.graph, first!.node).filter((w) => top === undefined || w.pos >= first!.pos);
+  const branch = top && (decidingBranches(first!.node.decl.body ?? [], first!.pos) ?? []).filter((b) => !b.exit).at(-1);
+  const from = top === undefined ? 0 : branch ? branch.pos + 1 : first!.pos;
+  const out = writesOf(parts.graph, first!.node).filter((w) => w.pos >= from);
   const seen = new Set<FuncNode>();
   for (const s of rest) {
     if (seen.has(s.node)) continue;
@@ -74,7 +77,7 @@ function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateW
 
 /** `err != nil`, `ctx.Err() != nil`: an error check says the call failed, not that another path ran. */
 function isErrorCheck(conds: Expr[]): boolean {
-  return conds.every((c) => /\berr\w*\b|\bErr\(\)/i.test(exprText(c)));
+  return conds.every((c) => /(^|[^\w.])\w*(err|Err)\b|\.Err\(\)/.test(exprText(c)));
 }
 
 interface Transition {
