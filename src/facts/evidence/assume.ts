@@ -7,9 +7,8 @@
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
  */
-import type { Expr, Pos } from '../../ir.js';
+import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { exprText } from '../../irtext.js';
-import { lineOf } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
@@ -113,18 +112,23 @@ function guardingTransition(graph: CallGraph, g: Guard): Transition | undefined 
   return negated === g.branch.exit ? transitionOf(graph, g.node, cond) : undefined;
 }
 
-/** Whether some function of the package can put the state word back to `from` (a restart), so that a second winner exists. */
+/**
+ * Whether some function of the package can put the state word back to `from` (a restart: an atomic
+ * store, swap or CAS, or a plain assignment), so that a second winner exists.
+ */
 function rearmed(graph: CallGraph, node: FuncNode, t: Transition): boolean {
+  const back = (fn: FuncNode, word: Expr | undefined, v: Expr | undefined) =>
+    word !== undefined && v !== undefined && stateOf(graph, fn, word)?.key === t.key && constantText(graph, fn, v) === t.from;
   return graph.funcs.some(
     (fn) =>
       fn.pkg === node.pkg &&
       allStmts(fn.decl.body ?? []).some((st) =>
+        (st.k === 'assign' && st.lhs.some((l, i) => back(fn, l, st.rhs[i]))) ||
         callsInStmt(st).some((c) => {
           if (c.fn.k !== 'sel' || !/^(Store|Swap|CompareAndSwap)/.test(c.fn.name)) return false;
           const pkg = c.fn.x.k === 'id' && c.fn.x.name === 'atomic';
           const word = pkg ? c.args[0] : c.fn.x;
-          const v = c.args.at(-1);
-          return word !== undefined && v !== undefined && stateOf(graph, fn, word)?.key === t.key && constantText(graph, fn, v) === t.from;
+          return back(fn, word, c.args.at(-1));
         }),
       ),
   );
