@@ -165,7 +165,7 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const pending = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), goroutineWrites(sender.lit, facts.graph), facts);
+  const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set(recvs.map((u) => u.e)), written: goroutineWrites(sender.lit, facts.graph), facts });
   if (pending === undefined) return undefined;
   return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed], ...(pending.passed ? { passed: pending.passed } : {}) };
 }
@@ -228,19 +228,23 @@ function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>
  */
 type Pending = false | readonly string[];
 
+/** A goroutine started by `start` in fn's body, the receives that would take its send, and what it writes. */
+interface ExitQuery {
+  fn: FuncNode;
+  body: Stmt[];
+  start: Stmt;
+  recvs: ReadonlySet<Expr>;
+  written: ReadonlySet<string>;
+  facts: SyncFacts;
+}
+
 /**
  * Where fn can return (or end) after starting the goroutine and before receiving from the channel. When
  * every such way goes past a call whose name says it may not return (and we cannot see that it does),
  * those calls come along: the leak rests on one of them returning.
  */
-function pendingExit(
-  fn: FuncNode,
-  body: Stmt[],
-  start: Stmt,
-  recvs: ReadonlySet<Expr>,
-  written: ReadonlySet<string>,
-  facts: SyncFacts,
-): { exit: Pos; assumed: LeakAssumption[]; passed?: CallExpr[] } | undefined {
+function pendingExit(q: ExitQuery): { exit: Pos; assumed: LeakAssumption[]; passed?: CallExpr[] } | undefined {
+  const { fn, facts } = q;
   const passed = new Set<CallExpr>();
   const ends = (call: Expr, strict: boolean): boolean => {
     if (call.k !== 'call') return false;
@@ -249,9 +253,9 @@ function pendingExit(
     passed.add(call);
     return strict;
   };
-  const found = exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, false));
+  const found = exitPast(q, (call) => ends(call, false));
   if (found === undefined) return undefined;
-  const sure = passed.size ? exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, true)) : found;
+  const sure = passed.size ? exitPast(q, (call) => ends(call, true)) : found;
   return sure ?? { ...found, passed: [...passed] };
 }
 
@@ -260,15 +264,8 @@ function pendingExit(
  * on a path decided by what the engine sees if there is one, else on one that takes a branch it cannot decide
  * (the goroutine's own writes may keep fn from it), named as an assumption.
  */
-function exitPast(
-  fn: FuncNode,
-  body: Stmt[],
-  start: Stmt,
-  recvs: ReadonlySet<Expr>,
-  written: ReadonlySet<string>,
-  facts: SyncFacts,
-  ends: (call: Expr) => boolean,
-): { exit: Pos; assumed: LeakAssumption[] } | undefined {
+function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; assumed: LeakAssumption[] } | undefined {
+  const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
     if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
