@@ -64,11 +64,17 @@ function atomicPkgTarget(call: Extract<Expr, { k: 'call' }>): Expr | undefined {
  */
 export function readsOf(graph: CallGraph, dispatch: Dispatch, fn: FuncNode, cond: Expr, depth = 0): StateRef[] {
   const out: StateRef[] = [];
+  const followed = new Set<string>();
   const visit = (e: Expr): void => {
     if (e.k === 'id' || e.k === 'sel') {
       const s = stateOf(graph, fn, e);
       if (s) out.push(s);
       if (e.k === 'sel') visit(e.x);
+      // `n := s.refs.Add(-1); if n > 0 { return }`: the condition reads what the local was made from.
+      else if (s?.owner === fn.id && s.key.startsWith('local:') && !followed.has(s.key)) {
+        followed.add(s.key);
+        definitionsOf(fn, e.name).forEach(visit);
+      }
       return;
     }
     if (e.k === 'call') {
@@ -85,6 +91,31 @@ export function readsOf(graph: CallGraph, dispatch: Dispatch, fn: FuncNode, cond
   };
   visit(cond);
   return out;
+}
+
+const definitions = new WeakMap<FuncNode, Map<string, Expr[]>>();
+
+/** The expressions fn assigns to its local `name` (`name := e`, `name = e`, `var name = e`, one value of `a, name := f()`). */
+function definitionsOf(fn: FuncNode, name: string): readonly Expr[] {
+  let byName = definitions.get(fn);
+  if (!byName) {
+    byName = new Map();
+    const add = (n: string, e: Expr | undefined) => {
+      if (!e) return;
+      const list = byName!.get(n);
+      if (list) list.push(e);
+      else byName!.set(n, [e]);
+    };
+    for (const st of allStmts(fn.decl.body ?? [])) {
+      if (st.k === 'assign' && (st.op === ':=' || st.op === '=')) {
+        st.lhs.forEach((l, i) => {
+          if (l.k === 'id') add(l.name, st.rhs.length === st.lhs.length ? st.rhs[i] : st.rhs[0]);
+        });
+      } else if (st.k === 'var') st.names.forEach((n, i) => add(n, st.values.length === st.names.length ? st.values[i] : st.values[0]));
+    }
+    definitions.set(fn, byName);
+  }
+  return byName.get(name) ?? [];
 }
 
 /** A getter's reads: its conditions, the channels it selects on and what it returns. */
