@@ -241,7 +241,8 @@ export class LockFacts {
     let pass = this.walk(node, NO_ENTRY);
     // Unlocked without being locked here, then locked again: the lock is held on entry by contract
     // ("lock must be held"), and the walk that knows it sees the re-Lock give the caller's lock back.
-    if (pass.relocked.size) pass = this.walk(node, new Map([...pass.relocked].map((k) => [k, { ...pass.releases.get(k)!, entry: true }])));
+    // Not for a goroutine's body: it runs beside its starter, so its Unlock hands the starter's lock on.
+    if (pass.relocked.size && !this.startedOnly(node)) pass = this.walk(node, new Map([...pass.relocked].map((k) => [k, { ...pass.releases.get(k)!, entry: true }])));
     const { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, passedAt } = pass;
     const given = new Set([...entry.keys()].map(instanceOf));
 
@@ -447,14 +448,20 @@ export class LockFacts {
     return { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
   }
 
+  /** Whether every call of a function starts it as a goroutine (`go f()`, `go func() {...}()`). */
+  private startedOnly(node: FuncNode): boolean {
+    const edges = this.facts.graph.callers(node);
+    return edges.length > 0 && edges.every((e) => e.mode === 'go');
+  }
+
   /**
    * The `go` statement that starts a function, when nothing else calls it: a goroutine that ends
    * holding a lock leaves it held for good (a lock helper's caller would release it; nobody returns
    * from a goroutine).
    */
   private goroutineOnly(node: FuncNode): Leak['spawn'] {
+    if (!this.startedOnly(node)) return undefined;
     const edges = this.facts.graph.callers(node);
-    if (edges.length === 0 || edges.some((e) => e.mode !== 'go')) return undefined;
     // A goroutine that ends the process (a signal handler) holds its lock to keep others out until then.
     if (this.facts.graph.sites(node).some((site) => ENDS_PROCESS_RE.test(libraryName(site.info) ?? ''))) return undefined;
     return { fn: edges[0]!.caller, pos: edges[0]!.call.pos, call: edges[0]!.call };
