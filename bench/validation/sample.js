@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Draws the seeded random sample of findings that bench/validation/README.md reads one by one, so the same
-// reports give the same sample. Usage: node bench/validation/sample.js OUT SEVERITY COUNT SEED
-// (OUT: the folder run.js wrote). Findings are pooled in projects.json order, each project's in report order
-// (path, line), shuffled by Fisher-Yates with mulberry32(SEED), and the first COUNT printed (all if fewer).
+// reports give the same sample. Usage: node bench/validation/sample.js [--projects FILE] OUT SEVERITY COUNT SEED
+// (OUT: the folder run.js wrote; FILE: the list run.js was given, projects.json by default). Findings are pooled
+// in the list's order, each project's in report order (path, line), shuffled by Fisher-Yates with
+// mulberry32(SEED), and the first COUNT printed (all if fewer).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectList } from './projects.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const [out = '/work/trees/validation', severity = 'warning', count = '20', seed = '25'] = process.argv.slice(2);
-const projects = JSON.parse(readFileSync(path.join(here, 'projects.json'), 'utf8'));
+const { projects, rest } = projectList(process.argv.slice(2));
+const [out = '/work/trees/validation', severity = 'warning', count = '20', seed = '25'] = rest;
 
 /** mulberry32: a tiny seeded PRNG, enough to make a sample reproducible (not for anything statistical). */
 function mulberry32(a) {
