@@ -3,7 +3,9 @@
 // at its pinned commit from a folder of bare mirrors (with bench/extract.js, the recall runner's extractor), runs
 // gohazard on it as a new user would (`check ./...` from the tree's root, tests included, no cache), and writes
 // one JSON and one text report per project plus a summary line of counts.
-// Usage: node bench/validation/run.js [--projects FILE] [--extract-only] [MIRRORS] [OUT] [name...]
+// Usage: node bench/validation/run.js [--projects FILE] [--extract-only] [--enough E:P] [MIRRORS] [OUT] [name...]
+// --enough E:P stops after the first project at which the error-level findings total at least E over at least P
+// projects (issue 25's rule for how far down a corpus list a measurement goes).
 // --extract-only prepares the trees and prints their sizes without running gohazard (a fresh corpus is prepared
 // before the engine to measure is named, and must not be analyzed before then).
 // FILE defaults to projects.json beside this script (projects-v2.json is the second corpus), MIRRORS to
@@ -12,16 +14,19 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { extractTree } from '../extract.js';
-import { projectList } from './projects.js';
+import { readProjects } from './projects.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', '..', 'bin', 'gohazard.js');
-const { projects: all, rest: args } = projectList(process.argv.slice(2));
-const extractOnly = args.includes('--extract-only');
-const rest = args.filter((a) => a !== '--extract-only');
-const [mirrors = '/work/.mirror', out = '/work/trees/validation', ...only] = rest;
-const projects = all.filter((p) => only.length === 0 || only.includes(p.name));
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { projects: { type: 'string' }, 'extract-only': { type: 'boolean' }, enough: { type: 'string' } },
+});
+const [enoughErrors, enoughProjects] = opts.enough ? opts.enough.split(':').map(Number) : [Infinity, 0];
+const [mirrors = '/work/.mirror', out = '/work/trees/validation', ...only] = positionals;
+const projects = readProjects(opts.projects).filter((p) => only.length === 0 || only.includes(p.name));
 const log = (s) => process.stderr.write(`validation: ${s}\n`);
 
 /**
@@ -52,7 +57,7 @@ for (const p of projects) {
   const { files, missing } = await extractTree(gitDir, p.commit, tree);
   const size = goSize(tree);
   log(`${tree}: ${files} files (${missing} missing), ${size.goFiles} .go files, ${size.goLines} lines`);
-  if (extractOnly) continue;
+  if (opts['extract-only']) continue;
   const json = path.join(out, `${p.name}.json`);
   const t0 = performance.now();
   const r = spawnSync(
@@ -67,8 +72,9 @@ for (const p of projects) {
   for (const k of Object.keys(totals)) totals[k] += counts[k];
   rows.push({ name: p.name, commit: p.commit, ...size, seconds, ...counts });
   log(`${p.name}: ${counts.error} errors, ${counts.warning} warnings, ${counts.note} notes (${seconds} s)`);
+  if (totals.error >= enoughErrors && rows.length >= enoughProjects) break;
 }
-if (extractOnly) process.exit(0);
+if (opts['extract-only']) process.exit(0);
 writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ rows, totals }, null, 2) + '\n');
 console.log(
   `validation: ${rows.length} projects: ${totals.error} errors, ${totals.warning} warnings, ${totals.note} notes (` +

@@ -6,10 +6,12 @@
 // mulberry32(SEED), and the first COUNT printed (all if fewer).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectList } from './projects.js';
+import { parseArgs } from 'node:util';
+import { readProjects } from './projects.js';
 
-const { projects, rest } = projectList(process.argv.slice(2));
-const [out = '/work/trees/validation', severity = 'warning', count = '20', seed = '25'] = rest;
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { projects: { type: 'string' } } });
+const [out = '/work/trees/validation', severity = 'warning', count = '20', seed = '25'] = positionals;
+const projects = readProjects(opts.projects);
 
 /** mulberry32: a tiny seeded PRNG, enough to make a sample reproducible (not for anything statistical). */
 function mulberry32(a) {
