@@ -5,7 +5,9 @@
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-args=(check --format "${GOHAZARD_FORMAT:-github}" --fail-on "${GOHAZARD_FAIL_ON:-error}")
+args=(check --format "${GOHAZARD_FORMAT:-github}")
+# Unset, the project's own .gohazard.json decides (its failOn, else error): the flag would override it.
+[ -n "${GOHAZARD_FAIL_ON:-}" ] && args+=(--fail-on "$GOHAZARD_FAIL_ON")
 if [ -n "${GOHAZARD_SARIF_FILE:-}" ]; then
   args+=(--format "sarif:${GOHAZARD_SARIF_FILE}" --sarif-category "${GOHAZARD_SARIF_CATEGORY:-gohazard}")
 fi

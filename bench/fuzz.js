@@ -20,8 +20,8 @@
 //   - commit the tree, build a hostile revision with `git mktree` (`..` entries, symlinks out, a folder
 //     behind a symlink) and run `--new-from-rev` on it: nothing may change outside the analyzed tree,
 //     and the run's temp folder must be gone afterwards.
-// Chains and cycles are at most 800 calls deep: the channel facts (src/facts/) still recurse along
-// them; --deep adds 3,000 and 20,000 for when they no longer do.
+// Chains and cycles are at most 800 calls deep, so that a round stays short; --deep adds 3,000 and
+// 20,000 (a 20,000-deep round takes minutes: the facts walk call chains on explicit stacks).
 // A round that breaks one is a crash: its folder is kept under --keep (default: the temp folder) and
 // named in the output, to rerun by hand. The run stops after --seconds (or once --until-files files were
 // tried) and prints a summary; the exit

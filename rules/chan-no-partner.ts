@@ -1,6 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { unpartnered, type Unpartnered } from '../src/facts/channels/partners.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
+import { isTestCode } from '../src/facts/testcode.js';
 import type { Location } from '../src/findings.js';
 import type { Rule } from '../src/rule.js';
 
@@ -40,7 +41,7 @@ export const chanNoPartner: Rule = {
       const made = nodeLocation(u.fn, u.made);
       ctx.report({
         // A test that blocks hangs until the test binary's timeout: real, and found at once by running it.
-        ...(u.fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        ...(isTestCode(u.fn) ? { severity: 'warning' as const } : {}),
         confidence: 'high',
         message: why(u, here),
         location: here,

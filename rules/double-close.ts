@@ -3,6 +3,8 @@ import { shortName } from '../src/facts/names.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
 import { sequenceHazards } from '../src/facts/channels/sequence.js';
+import { pairEvidence } from '../src/facts/evidence/assume.js';
+import { closedInstances } from '../src/facts/evidence/instances.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {
@@ -25,8 +27,16 @@ export const doubleClose: Rule = {
     // One call that closes several channels a second time is one mistake, and one pair of closes
     // reached from several functions is one hazard: report each once.
     const seen = new Set<string>();
-    for (const h of sequenceHazards(facts)) {
-      if (h.kind !== 'close-after-close') continue;
+    // Of the functions reaching one pair of closes, the one whose evidence is complete speaks for it.
+    const weighed = sequenceHazards(facts).flatMap((h) => {
+      if (h.kind !== 'close-after-close') return [];
+      const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);
+      const instances = closedInstances(facts, h.first, h.second);
+      if (evidence.exclusive || instances.distinct) return [];
+      return [{ h, assumptions: [...evidence.assumptions, ...instances.assumptions] }];
+    });
+    weighed.sort((a, b) => a.assumptions.length - b.assumptions.length);
+    for (const { h, assumptions } of weighed) {
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
       // and leaves: the usual shape of a for-select loop that owns its channels.
       if (h.loop && !h.concurrent && facts.goroutines.receivesIn(h.fn).has(h.id)) continue;
@@ -65,6 +75,7 @@ export const doubleClose: Rule = {
         ],
         flows: [opFlow(`first close of ${name}`, first), opFlow(`second close of ${name}`, second)],
         identity: [h.fn.id, h.id, h.concurrent ? 'concurrent' : h.loop ? 'loop' : h.deferred ? 'defer' : 'sequence'],
+        assumptions,
         ...(h.fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -27,9 +27,12 @@ export const doubleLock: Rule = {
       const what = again.mode === 'r' ? 'read-locks' : 'locks';
       const chain = again.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
       const how = chain.length ? `calls ${chain.join(' → ')}, which ${what} it again` : `${what} it again`;
+      const assumptions = [...(held.assumed ?? []), ...(again.assumed ?? [])];
       const tail = r.readRead
         ? 'a second RLock blocks as soon as a writer waits between the two, and the writer waits for the first'
-        : 'sync mutexes are not reentrant: this blocks forever';
+        : assumptions.length
+          ? 'this blocks forever'
+          : 'sync mutexes are not reentrant: this blocks forever';
       ctx.report({
         ...(r.readRead ? { severity: 'warning' as const } : {}),
         confidence: r.readRead ? 'low' : 'high',
@@ -38,6 +41,7 @@ export const doubleLock: Rule = {
         related: [{ location: heldAt, message: `${name} acquired` }],
         flows: [opFlow(`${name} acquired`, held), opFlow(`${name} acquired again`, again)],
         identity: [fn.id, again.id, again.root, held.mode + again.mode, ...again.steps.map((s) => s.node.id)],
+        assumptions,
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -3,7 +3,9 @@ import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
+import { isTestCode } from '../src/facts/testcode.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { Assumption } from '../src/findings.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const goroutineLeak: Rule = {
@@ -16,7 +18,9 @@ export const goroutineLeak: Rule = {
       'goroutines it started in a loop answered, or from the loop that receives their answers before the last one. ' +
       'Also a call that throws away a channel its callee returns and only the callee\'s goroutine sends on. The goroutine (and everything it holds) blocks on its send forever. ' +
       'Only channels whose every use is in sight are judged: made in the function, never passed on, stored or returned. ' +
-      'In test files it is a warning: there the leak is mostly on a failure path, and ends with the test binary.',
+      'In test code it is a warning: there the leak is mostly on a failure path, and ends with the test binary. Test code is ' +
+      'a `_test.go` file, or a function that takes (or is a function literal inside one that takes) a `*testing.T`, `*testing.B`, ' +
+      '`*testing.F`, `*testing.M` or `testing.TB`, or a method of a type with such a method (an integration suite in ordinary `.go` files).',
     severity: 'error',
     precision: 'high',
     tags: ['concurrency', 'channels', 'goroutines', 'leak'],
@@ -40,7 +44,7 @@ export const goroutineLeak: Rule = {
           : `${perIteration} and can return at ${lineRef(nodeLocation(fn, leak.exit), at)} before every goroutine has sent on ${name}: the rest block here forever`;
       ctx.report({
         // In a test the leak is mostly on a failure or timeout path, and ends with the test binary.
-        ...(fn.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        ...(isTestCode(fn) ? { severity: 'warning' as const } : {}),
         confidence: 'high',
         message: `send on unbuffered ${name} may never complete: ${why}`,
         location: at,
@@ -67,12 +71,21 @@ export const goroutineLeak: Rule = {
           },
         ],
         identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
+        assumptions: [
+          ...assumptionsOf(leak),
+          // Every way to the exit goes on past a call whose name says it may not return.
+          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
+        ],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
     reportVerdicts(ctx, ['leak']);
   },
 };
+
+function assumptionsOf(leak: GoroutineLeak): Assumption[] {
+  return leak.assumed.map((a) => ({ kind: a.kind, text: a.text, location: nodeLocation(a.node, a.pos) }));
+}
 
 /** A call that throws away the channel its callee's goroutine sends on: reported at the call. */
 function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: FuncNode; pos: Pos }): void {
@@ -81,7 +94,7 @@ function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: F
   const send = nodeLocation(leak.send.node, leak.send.pos);
   const start = nodeLocation(fn, leak.start);
   ctx.report({
-    ...(discard.node.file.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+    ...(isTestCode(discard.node) ? { severity: 'warning' as const } : {}),
     confidence: 'high',
     message:
       `${shortName(discard.node)} throws away the channel ${shortName(fn)} returns, and the goroutine ${shortName(fn)} starts (${lineRef(start, here)}) ` +
@@ -102,6 +115,7 @@ function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: F
       },
     ],
     identity: [discard.node.id, fn.id, name, 'discarded'],
+    assumptions: assumptionsOf(leak),
     ...(discard.node.file.generated ? { generated: true } : {}),
   });
 }

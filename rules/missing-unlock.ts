@@ -1,10 +1,22 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import { colOf, lineOf } from '../src/ir.js';
+import type { Assumption, Location } from '../src/findings.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
 
 /** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
 const LOCKER_NAME_RE = /(^|[a-z])(R?Lock|Acquire)([A-Z0-9_]|$)|^(r?lock|acquire)([A-Z0-9_]|$)/;
+
+/**
+ * Functions that release the mutex without acquiring it: the lock may be handed to one of them by design
+ * (a two-phase protocol, a goroutine that is joined), so "nothing releases it" is an assumption naming them.
+ */
+function handedTo(releasers: FuncNode[], exitAt: Location): Assumption[] {
+  if (releasers.length === 0) return [];
+  const more = releasers.length > 1 ? ` (or ${releasers.length - 1} more)` : '';
+  return [{ kind: 'hand-over', text: `\`${shortName(releasers[0]!)}\`${more} does not release it later`, location: exitAt }];
+}
 
 export const missingUnlock: Rule = {
   meta: {
@@ -32,10 +44,11 @@ export const missingUnlock: Rule = {
       const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
       const name = acquired.display;
       const fnName = shortName(fn);
+      const assumptions = [...(acquired.assumed ?? []), ...handedTo(ctx.locks.releasersOf(acquired.id, fn), exitAt)];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const why = spawnAt
         ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
-        : `${fnName} releases it on other paths, but not on this one (no ${unlock} and no deferred ${unlock})`;
+        : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
       ctx.report({
         confidence: 'high',
         message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
@@ -52,6 +65,11 @@ export const missingUnlock: Rule = {
           },
         ],
         identity: [fn.id, acquired.id, acquired.mode],
+        assumptions: [
+          ...assumptions,
+          // The path to the exit goes on past a call whose name says it may not return.
+          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
+        ],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -4,6 +4,7 @@ import type { SyncFacts } from '../src/facts/engine.js';
 import { displayId, shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
+import { pairEvidence } from '../src/facts/evidence/assume.js';
 import type { Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
 import { crossedPartner } from '../src/fix/partners.js';
@@ -72,6 +73,10 @@ export const sendAfterClose: Rule = {
       const h = list[0]! as Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
       const others = list.slice(1) as (typeof h)[];
       const { close, send } = h;
+      // A branch on either path that reads what the other writes (a closed flag, a probe of the done
+      // channel the closer closes) is what the finding assumes; a transition both must win rules it out.
+      const evidence = pairEvidence(facts, h.fn, close, send, h.kind === 'close-while-sending' || close.async || send.async);
+      if (evidence.exclusive) continue;
       const at = opLocation(send);
       const name = displayId(h.id, send.display);
       const fnName = shortName(h.fn);
@@ -105,6 +110,7 @@ export const sendAfterClose: Rule = {
         ],
         flows: [opFlow(`${fnName} closes ${name}`, close), opFlow(`${fnName} then sends on ${name}`, send)],
         identity: [h.kind, h.id, close.steps.at(-1)!.node.id, send.steps.at(-1)!.node.id],
+        assumptions: evidence.assumptions,
         ...reorderOf(h, ctx.graph, facts),
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });

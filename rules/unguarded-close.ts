@@ -1,5 +1,6 @@
 import { shortName } from '../src/facts/names.js';
 import { nameOf, opFlow, opLocation } from '../src/facts/report.js';
+import { pairEvidence } from '../src/facts/evidence/assume.js';
 import type { Rule } from '../src/rule.js';
 
 /**
@@ -25,6 +26,10 @@ export const unguardedClose: Rule = {
       if (fn.decl.name !== 'Close' || fn.decl.recv?.type.k !== 'ptr') continue;
       for (const [id, op] of ctx.facts.channels.of(fn).closes) {
         if (!id.startsWith('field:') || op.once || op.tests.length > 0 || op.async || op.steps.length !== 1) continue;
+        // A branch that reads what Close itself writes (a CAS on a state word, a select on a channel it
+        // waits for) is a guard against the second call, even where the engine cannot decide it.
+        const second = pairEvidence(ctx.facts, undefined, op, op, true);
+        if (second.exclusive || second.assumptions.length > 0) continue;
         ctx.report({
           confidence: 'low',
           message: `${shortName(fn)} closes ${nameOf(id, op)} with nothing to stop a second call (no sync.Once, no closed flag or nil check): Close can be called more than once, and close of closed channel panics [low confidence]`,

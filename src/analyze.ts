@@ -18,7 +18,7 @@ import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
 import { explore, NOTHING_EXPLORED, type Exploration, type ExploreStats } from './explore/explore.js';
-import { checkHeap, overBudget, summaryBudget } from './memory.js';
+import { checkHeap, checkPackageHeap, overBudget, summaryBudget } from './memory.js';
 import type { Rule, RuleContext, RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
@@ -259,6 +259,8 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });
   }
+  const largest = largestPackage(files);
+  if (largest) checkPackageHeap(largest, opts.relaunch === true);
   const settled = settlePackageClauses(withinBudget(files, budget, (d) => diagnostics.push({ ...d, path: shown(d.path) })));
   // A file named on the command line and left out (no package clause) is an error, as for one too large.
   const named = new Set(loaded.files.filter((f) => f.explicit).map((f) => f.rel));
@@ -298,6 +300,18 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
 
 /** A parsed file with the length of its summary's JSON: what the memory budget counts. */
 type Sized = FileWithPackage & { jsonBytes: number };
+
+/** The package with the most summary, with its size and its source's. */
+function largestPackage(files: Sized[]): { dir: string; summaryBytes: number; sourceBytes: number } | undefined {
+  const sizes = new Map<string, { dir: string; summaryBytes: number; sourceBytes: number }>();
+  for (const f of files) {
+    const size = sizes.get(f.dir) ?? { dir: f.dir, summaryBytes: 0, sourceBytes: 0 };
+    size.summaryBytes += f.jsonBytes;
+    size.sourceBytes += f.summary.bytes;
+    sizes.set(f.dir, size);
+  }
+  return [...sizes.values()].reduce<{ dir: string; summaryBytes: number; sourceBytes: number } | undefined>((a, b) => (a && a.summaryBytes >= b.summaryBytes ? a : b), undefined);
+}
 
 /** Leaves out each package whose summaries together are over the memory budget, with a warning each. */
 function withinBudget(files: Sized[], budget: number, warn: (d: Diagnostic & { path: string }) => void): Sized[] {
@@ -384,7 +398,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         if (!explored) {
           const start = performance.now();
           // The explorer runs with its own rule: until it is on, the other rules add no verdicts of it either.
-          explored = (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(graph) : NOTHING_EXPLORED;
+          explored = (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(graph, facts.noReturn) : NOTHING_EXPLORED;
           if (explored !== NOTHING_EXPLORED) {
             ruleTimes['explore'] = performance.now() - start;
             sharedMs += ruleTimes['explore'];
@@ -445,7 +459,7 @@ function proveFixes(root: string, files: FileWithPackage[], findings: Finding[],
           return (locks ??= new LockFacts(facts));
         },
         get explored() {
-          return (explored ??= (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(facts.graph) : NOTHING_EXPLORED);
+          return (explored ??= (opts.rules ?? DEFAULT_RULES).some((r) => r.meta.id === 'deadlock') ? explore(facts.graph, facts.noReturn) : NOTHING_EXPLORED);
         },
       };
       return runRules(again, DEFAULT_RULES, includeGenerated, undefined, undefined, false);

@@ -13,7 +13,7 @@ import { explainText, ExplainError, findFunc } from './explain.js';
 import type { Confidence } from './findings.js';
 import { runFix } from './fix/command.js';
 import { runGate, type FailOn, type GateOutcome } from './gate/gate.js';
-import { DIRECTIVE_RULES } from './gate/suppress.js';
+import { DIRECTIVE_RULES, UNUSED_IGNORE } from './gate/suppress.js';
 import { DEFAULT_TARGET, isKnownArch, isKnownOS } from './load/buildtags.js';
 import { analysisRoot } from './load/discover.js';
 import { FORMATS, render, type Format } from './report/output.js';
@@ -135,7 +135,8 @@ function validated(check: (s: string) => boolean, what: string) {
 function exploreStat(e: ExploreStats): string {
   return (
     `explore: ${e.entries} functions start goroutines: ${e.explored} searched to the end, ${e.cutByBudget} cut by the state budget ` +
-    `(${e.states} states); ${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
+    `(${e.states} states in all); ${e.harnesses} lifecycle harnesses: ${e.harnessesExplored} searched to the end, ${e.harnessesCut} cut; ` +
+    `${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
   );
 }
 
@@ -266,7 +267,8 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
     knownRules: ALL_RULES.map((r) => r.meta),
-    reportUnusedIgnores: opts.reportUnusedIgnores,
+    // The rule is off unless asked for, by the flag or like any opt-in rule (--enable, the config).
+    reportUnusedIgnores: opts.reportUnusedIgnores || isEnabled(UNUSED_IGNORE, config.rules.get(UNUSED_IGNORE.id)),
     failOn: opts.failOn ?? config.failOn ?? 'error',
     ...(opts.minConfidence ?? config.minConfidence ? { minConfidence: opts.minConfidence ?? config.minConfidence } : {}),
     ...((opts.maxFindings ?? config.maxFindings) !== undefined ? { maxFindings: opts.maxFindings ?? config.maxFindings } : {}),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { colOf, lineOf, type Pos } from './ir.js';
 import { ModelBuilder } from './explore/build.js';
+import { NoReturn } from './facts/noreturn.js';
 import { STATE_BUDGET } from './explore/explore.js';
 import type { Instr } from './explore/model.js';
 import { search } from './explore/search.js';
@@ -93,7 +94,7 @@ export function explainText(graph: CallGraph, fn: FuncNode, root: string, cwd: s
  * step in the order it runs. Nothing when fn starts no goroutine and calls none that does.
  */
 function schedulesText(graph: CallGraph, fn: FuncNode, shown: (file: string) => string): string[] {
-  const model = new ModelBuilder(graph).build(fn);
+  const model = new ModelBuilder(graph, new NoReturn(graph)).build(fn);
   if (!model || !hasGo(model.main.instrs)) return [];
   const result = search(model, STATE_BUDGET, [{ name: fn.id }]);
   const out = ['', `schedules (${result.states} states${result.cut ? ', cut by the budget' : ''}):`];

@@ -41,9 +41,11 @@ export type AssumptionKind =
   /** Two objects the engine could not prove to be one instance. */
   | 'same-instance'
   /** A call that may not return (a helper ending in `t.Fatal`) taken as returning, or the reverse. */
-  | 'returns';
+  | 'returns'
+  /** Who releases a lock: another function unlocks it without locking it (a two-phase protocol, a joined goroutine). */
+  | 'hand-over';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over'];
 
 export interface Assumption {
   kind: AssumptionKind;
@@ -118,9 +120,10 @@ export function lessConfident(confidence: Confidence, assumptions: number): Conf
  */
 export function messageWithAssumptions(message: string, assumptions: readonly Assumption[], confidence: Confidence): string {
   if (!assumptions.length) return message;
-  const tag = / \[(high|medium|low) confidence\]$/.exec(message);
+  // The tag may carry more (`[high confidence, cleanup path]`): it stays last, with the lowered confidence.
+  const tag = / \[(high|medium|low) confidence([^\]]*)\]$/.exec(message);
   const body = tag ? message.slice(0, tag.index) : message;
-  return `${body}; assumed: ${assumptions.map((a) => a.text).join('; ')}${tag ? ` [${confidence} confidence]` : ''}`;
+  return `${body}; assumed: ${assumptions.map((a) => a.text).join('; ')}${tag ? ` [${confidence} confidence${tag[2]}]` : ''}`;
 }
 
 /** Each assumption once (rules may meet one several times on the way to a finding). */

@@ -33,6 +33,30 @@ export function overBudget(what: string, bytes: number, budget: number): string 
   return `${what} ${mb(bytes)} of summary, more than the ${mb(budget)} this process's heap allows one package; raise NODE_OPTIONS=--max-old-space-size (in MB) or exclude it`;
 }
 
+/**
+ * Heap that summarizing takes per node of a file's syntax tree, at worst, doubled: 90 bytes measured
+ * (Go's ssa/rewriteAMD64.go, 314,522 nodes, summarized in 32 MB of old space and not in 24 MB; a file of
+ * 40,000 goroutine statements took 55).
+ */
+const HEAP_PER_TREE_NODE = 200;
+
+/**
+ * The most syntax-tree nodes a file may have to be summarized in a heap this size (a parse thread's
+ * own). A thread that runs out of memory while tree-sitter's native code is on its stack takes the whole
+ * process down with it (`terminate called after throwing an instance of 'Napi::Error'`), so such a file
+ * is skipped before summarizing. At 15–20 characters of summary per node, it would be over summaryBudget
+ * anyway. Comments between declarations do not count (see FileParser).
+ */
+export function treeBudget(heapLimit: number = getHeapStatistics().heap_size_limit): number {
+  return Math.floor((heapLimit * PACKAGE_SHARE) / HEAP_PER_TREE_NODE);
+}
+
+/** Why a file over treeBudget is skipped, and what the user can do. */
+export function overTreeBudget(nodes: number, budget: number): string {
+  const m = (n: number) => `${(n / 1e6).toFixed(1)} million`;
+  return `its syntax tree has ${m(nodes)} nodes, more than the ${m(budget)} this process's heap can summarize; raise NODE_OPTIONS=--max-old-space-size (in MB) or exclude it`;
+}
+
 /** Of the machine's memory, what the analysis heap may take: the parse workers and the system need the rest. */
 const MACHINE_SHARE = 0.7;
 /** Set in the relaunched process: it does not relaunch again. */
@@ -48,8 +72,9 @@ export class NeedsLargerHeap extends Error {
   constructor(
     readonly mb: number,
     readonly sourceBytes: number,
+    what = `analyzing ${formatMb(sourceBytes)} of Go source`,
   ) {
-    super(`analyzing ${formatMb(sourceBytes)} of Go source needs a heap of about ${formatMb(mb * MB)}`);
+    super(`${what} needs a heap of about ${formatMb(mb * MB)}`);
   }
 }
 
@@ -97,6 +122,20 @@ export function checkHeap(paths: readonly string[], opts: HeapCheck, env: HeapEn
     `${formatMb(bytes)} of Go source may need a heap of about ${formatMb(need)}, more than this process may use (${formatMb(limit)}); ` +
     `if the run stops out of memory, analyze fewer packages at a time${roomier ? ' or raise NODE_OPTIONS=--max-old-space-size (in MB)' : ' or use a machine with more memory'}`
   );
+}
+
+/**
+ * After parsing: whether the largest package fits summaryBudget. When it does not and a relaunch can
+ * give it the heap it needs, throws NeedsLargerHeap (a package is better analyzed in a larger heap than
+ * skipped: the budget is the densest code's, and a 10 MB package of ordinary Go, 84 MB of summary, is
+ * just over it in Node's default heap while it peaks at 0.75 GB); otherwise the caller skips it.
+ */
+export function checkPackageHeap(pkg: { dir: string; summaryBytes: number; sourceBytes: number }, relaunch: boolean, env: HeapEnv = processHeapEnv()): void {
+  if (pkg.summaryBytes <= summaryBudget(env.heapLimit)) return;
+  // With a tenth more, so that the relaunched process's budget holds it for certain.
+  const need = ((pkg.summaryBytes * HEAP_PER_SUMMARY_BYTE) / PACKAGE_SHARE) * 1.1;
+  if (!relaunch || env.chosen || need > env.machineBytes * MACHINE_SHARE) return;
+  throw new NeedsLargerHeap(Math.ceil(need / MB), pkg.sourceBytes, `analyzing the package ${pkg.dir} (${formatMb(pkg.sourceBytes)} of Go, ${formatMb(pkg.summaryBytes)} of summary)`);
 }
 
 function formatMb(bytes: number): string {

@@ -41,6 +41,11 @@ describe('GitHub Action (action.yml)', () => {
     git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'one');
     expect(runStep(dir, { GOHAZARD_NEW_FROM_REV: 'HEAD' }).outputs).toEqual({ 'exit-code': '0' });
     expect(runStep(dir, { GOHAZARD_FAIL_ON: 'none' }).outputs).toEqual({ 'exit-code': '0' });
+    // Without the input, the project's config decides; the input, when given, wins over it.
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"failOn": "none"}');
+    expect(runStep(dir, {}).outputs).toEqual({ 'exit-code': '0' });
+    expect(runStep(dir, { GOHAZARD_FAIL_ON: 'error' }).outputs).toEqual({ 'exit-code': '1' });
+    writeFileSync(path.join(dir, '.gohazard.json'), '{}');
     const noTests = runStep(dir, { GOHAZARD_ARGS: '--no-tests', GOHAZARD_FORMAT: 'text' });
     expect(noTests.stdout).toBe('a.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n');
   });

@@ -11,15 +11,18 @@ function go(args: string[]): { code: number; out: string } {
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
+/** A cold build cache compiles the race runtime and every fixture package: minutes on a busy two-core machine. */
+const GO_TIMEOUT = 600_000;
+
 describe('fixtures module (Go toolchain)', () => {
   it('passes go vet', () => {
     const r = go(['vet', './...']);
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
-  });
+  }, GO_TIMEOUT);
 
   it('passes go test -race: hazards panic as claimed, near-misses do not', () => {
     const r = go(['test', '-race', '-count=1', './...']);
     expect(r.code, r.out).toBe(0);
-  });
+  }, GO_TIMEOUT);
 });

@@ -165,6 +165,11 @@ describe('suppressions', () => {
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     const r = cli(['check', '--report-unused-ignores', '--fail-on', 'warning'], dir);
     expect(r).toMatchObject({ code: 1, stdout: 'a.go:3:1: warning: unused-ignore: //gohazard:ignore double-close nothing to suppress here matches no double-close finding\n' });
+    // An opt-in rule like the others: --enable, or the config, turns it on too.
+    expect(cli(['check', '--enable', 'unused-ignore', '--fail-on', 'warning'], dir)).toMatchObject({ code: 1, stdout: r.stdout });
+    writeFileSync(path.join(dir, '.gohazard.json'), '{"rules": {"unused-ignore": "on"}, "failOn": "warning"}');
+    expect(cli(['check'], dir)).toMatchObject({ code: 1, stdout: r.stdout });
+    expect(cli(['rules'], dir).stdout).toMatch(/^unused-ignore +warning +off /m);
   });
 });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkHeap, NeedsLargerHeap, RELAUNCH_ENV, rerunWithHeap } from '../dist/src/memory.js';
+import { checkHeap, checkPackageHeap, NeedsLargerHeap, RELAUNCH_ENV, rerunWithHeap, summaryBudget } from '../dist/src/memory.js';
 import { BIN, tempTree } from './helpers.js';
 
 /** A tree too large for the heap must be analyzed in a larger one, or say why it may fail before it does. */
@@ -48,6 +48,34 @@ describe('checkHeap', () => {
 
   it('points at a larger machine when this one has no more to give', () => {
     expect(checkHeap(files, opts, { heapLimit: 16 * MB, machineBytes: 20 * MB, chosen: false })).toMatch(/use a machine with more memory$/);
+  });
+});
+
+describe('checkPackageHeap', () => {
+  const roomy = { heapLimit: 4096 * MB, machineBytes: 24576 * MB, chosen: false };
+  const pkg = (summaryMb: number) => ({ dir: 'big', summaryBytes: summaryMb * MB, sourceBytes: 10 * MB });
+
+  it('says nothing when the largest package fits the budget', () => {
+    expect(() => checkPackageHeap(pkg(summaryBudget(roomy.heapLimit) / MB), true, roomy)).not.toThrow();
+  });
+
+  it('asks for a heap whose budget holds a package over it, rather than skipping the package', () => {
+    let thrown: unknown;
+    try {
+      checkPackageHeap(pkg(84), true, roomy);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(NeedsLargerHeap);
+    const need = thrown as NeedsLargerHeap;
+    expect(summaryBudget(need.mb * MB)).toBeGreaterThan(84 * MB);
+    expect(need.message).toBe('analyzing the package big (10 MB of Go, 84 MB of summary) needs a heap of about 4.5 GB');
+  });
+
+  it('leaves the package to be skipped when the user chose the limit, the caller cannot relaunch, or the machine has no room', () => {
+    expect(() => checkPackageHeap(pkg(84), true, { ...roomy, chosen: true })).not.toThrow();
+    expect(() => checkPackageHeap(pkg(84), false, roomy)).not.toThrow();
+    expect(() => checkPackageHeap(pkg(84), true, { ...roomy, machineBytes: 6144 * MB })).not.toThrow();
   });
 });
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { analyze } from '../dist/src/analyze.js';
 import { OWNER_MARK } from '../dist/src/cache/entry.js';
@@ -259,6 +260,61 @@ describe('a memory budget', () => {
     expect(r.stderr).not.toMatch(/huge/);
     expect(r.stderr).toMatch(/^gohazard: pkg: warning: skipped: the package has 3\.\d MB of summary/m);
     expect(r.stderr).not.toMatch(/FATAL|internal error/);
+  });
+
+  it('skips a file whose syntax tree a parse thread could not summarize before trying (out of memory in tree-sitter\'s native code aborts the process)', () => {
+    const dir = tempTree({ 'go.mod': 'module m\n', 'big/a.go': goroutines('big', 'F', 40_000), 'ok/a.go': closeTwice('ok') });
+    // Was: `terminate called after throwing an instance of 'Napi::Error'`, exit 134, nothing reported.
+    const r = spawnSync(process.execPath, [BIN, 'check', '--no-cache', './...'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOHAZARD_DEBUG: '', CI: '', NODE_OPTIONS: '--max-old-space-size=16' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ok\/a\.go:5:2: error: double-close/);
+    expect(r.stderr).toMatch(/^gohazard: big\/a\.go: warning: skipped: its syntax tree has 0\.8 million nodes, more than the 0\.\d million this process's heap can summarize; raise NODE_OPTIONS/m);
+  });
+});
+
+describe('a parser thread that dies', () => {
+  const REAL_WORKER = new URL('../dist/src/parse/worker.js', import.meta.url).href;
+  /**
+   * A thread that runs out of memory (pure JS, so no native frame is in the way) on a batch holding a file
+   * named `die`, or on every batch; every other batch goes to the real worker.
+   */
+  const dyingWorker = (dies: string) => {
+    const dir = tempTree({
+      // Imported first, so its listener sees each batch before the real worker's does.
+      'hog.mjs':
+        `import { parentPort } from 'node:worker_threads';\n` +
+        `const hog = [];\n` +
+        `parentPort.on('message', (req) => {\n` +
+        `  if (req.jobs.some((j) => ${dies})) for (;;) hog.push(new Array(1e5).fill(hog.length));\n` +
+        `});\n`,
+      'worker.mjs': `import './hog.mjs';\nimport ${JSON.stringify(REAL_WORKER)};\n`,
+    });
+    return pathToFileURL(path.join(dir, 'worker.mjs'));
+  };
+  const files = (n: number) => {
+    const tree: Record<string, string> = { 'go.mod': 'module m\n' };
+    for (let i = 0; i < n; i++) tree[`p/f${i}.go`] = closeTwice('p', `f${i}`);
+    tree['p/die.go'] = closeTwice('p', 'die');
+    return tree;
+  };
+  const limits = { maxOldGenerationSizeMb: 48 };
+
+  it('out of memory on one file loses only that file, skipped with a reason; its batch and the rest are parsed', async () => {
+    const dir = tempTree(files(40));
+    const loaded = load(['./...'], { cwd: dir, tests: false, target: DEFAULT_TARGET });
+    const outcomes = await parseAll(loaded.files, { target: DEFAULT_TARGET, maxFileBytes: 1 << 20 }, { workers: 2, workerUrl: dyingWorker("j.rel.endsWith('die.go')"), resourceLimits: limits });
+    const byFile = new Map(outcomes.map((o, i) => [loaded.files[i]!.rel, o]));
+    expect(byFile.get('p/die.go')).toEqual({ kind: 'skipped', reason: expect.stringMatching(/^the parser ran out of memory on it \(its thread's heap is full\); raise NODE_OPTIONS/) });
+    expect([...byFile].filter(([rel, o]) => rel !== 'p/die.go' && o.kind !== 'summary')).toEqual([]);
+    expect(byFile.size).toBe(41);
+  });
+
+  it('on every file is the run\'s error after a few files, not a thread per file', async () => {
+    const dir = tempTree(files(40));
+    const loaded = load(['./...'], { cwd: dir, tests: false, target: DEFAULT_TARGET });
+    await expect(parseAll(loaded.files, { target: DEFAULT_TARGET, maxFileBytes: 1 << 20 }, { workers: 2, workerUrl: dyingWorker('true'), resourceLimits: limits })).rejects.toThrow(
+      /^parser threads stopped on 9 files \(the last: the parser ran out of memory on it/,
+    );
   });
 });
 

@@ -10,8 +10,11 @@ import { colOf, lineOf, type Pos } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref, type Type } from '../resolve/types.js';
 import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
+import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
+import type { HarnessPlan } from './harness.js';
+import { MAX_COUNT } from './search.js';
 
 /** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
 const MAX_INLINE = 3;
@@ -27,6 +30,8 @@ interface Env {
   node: FuncNode;
   /** For an inlined call: the objects its `return` statements hand back to the caller. */
   ret?: Set<string>;
+  /** A harness's constructor: a `return` that hands back no instance (`return nil, err`) ends the harness's run. */
+  mustHand?: true;
 }
 
 const SYNC_KINDS: Record<string, ObjKind> = {
@@ -35,10 +40,6 @@ const SYNC_KINDS: Record<string, ObjKind> = {
   'sync.WaitGroup': 'wg',
   'sync.Once': 'once',
 };
-
-/** Calls after which the goroutine does not go on: it exits (runtime.Goexit) or the program ends. */
-const GOEXIT = /^(testing\.\(\*(T|B|F|common)\)\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)|runtime\.Goexit)$/;
-const EXIT = /^(os\.Exit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln))$/;
 
 export class ModelBuilder {
   private readonly objs: Obj[] = [];
@@ -66,19 +67,57 @@ export class ModelBuilder {
   /** Local variables holding a function literal, with the environment it was made in. */
   private readonly funcVars = new Map<string, { lit: Extract<Expr, { k: 'funclit' }>; env: Env }>();
 
-  constructor(private readonly graph: CallGraph) {}
+  constructor(
+    private readonly graph: CallGraph,
+    private readonly noReturn: NoReturn,
+  ) {}
 
   build(entry: FuncNode): EntryModel | undefined {
     if (!entry.decl.body) return undefined;
     const env: Env = { copies: new Map([[entry.id, this.copies++]]), params: new Map(), stack: [entry.id], node: entry };
-    const main = this.body(entry.decl, env);
+    return this.finish(entry.id, this.body(entry.decl, env));
+  }
+
+  /**
+   * A lifecycle harness (src/explore/harness.ts) as a model: goroutine 0 makes one instance (its constructor,
+   * else a zero value of the type's own), starts it, runs each concurrent method on a goroutine of its own, and
+   * calls the teardown. Undefined when the constructor hands back no instance the model can name, or when no
+   * concurrent method touches a sync object.
+   */
+  buildHarness(h: HarnessPlan): EntryModel | undefined {
+    const env: Env = { copies: new Map(), params: new Map(), stack: [], node: h.teardown };
+    const out: Instr[] = [];
+    let recv: string | undefined;
+    if (h.ctor) {
+      const made = this.inlineAs(h.ctor, undefined, env, true);
+      if (made?.ret === undefined) return undefined;
+      if (made.block.instrs.length) out.push({ k: 'call', body: made.block, name: h.ctor.id, at: declAt(h.ctor) });
+      recv = made.ret;
+    } else {
+      recv = `L:harness#${this.copies++}`;
+      this.localStructs.add(recv);
+    }
+    const call = (fn: FuncNode, k: 'call' | 'go'): boolean => {
+      const b = this.inlineAs(fn, recv, env);
+      if (!b?.block.instrs.length) return false;
+      out.push({ k, body: b.block, name: fn.id, at: declAt(fn) });
+      return true;
+    };
+    if (h.start) call(h.start, 'call');
+    // An operation that does nothing the model sees races nothing: the harness has no question to ask.
+    if (!h.concurrent.map((fn) => call(fn, 'go')).some(Boolean)) return undefined;
+    call(h.teardown, 'call');
+    return this.finish(h.name, this.block(out));
+  }
+
+  private finish(entry: string, main: Block): EntryModel {
     for (const [key, why] of this.escaped) {
       for (const [k, id] of this.objByKey) if (k === key || k.startsWith(`${key}.`)) this.objs[id]!.escapes ??= why;
     }
     for (const [k, id] of this.objByKey) {
       if (this.madeInLoop.has(k) || [...this.perIteration].some((p) => k === p || k.startsWith(`${p}.`))) this.objs[id]!.perIteration = true;
     }
-    return { entry: entry.id, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
+    return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
   }
 
   private block(instrs: Instr[]): Block {
@@ -154,11 +193,12 @@ export class ModelBuilder {
         return;
       }
       case 'return': {
-        // An inlined callee hands its one result back to the caller: that is a use the model follows.
-        const handed = env.ret && s.values.length === 1 ? this.keyOf(s.values[0]!, env) : undefined;
+        // An inlined callee hands its first result back to the caller (`return c, nil`): a use the model follows.
+        const handed = env.ret && s.values.length ? this.keyOf(s.values[0]!, env) : undefined;
         if (handed !== undefined) env.ret!.add(this.canon(handed));
-        else for (const v of s.values) this.effects(v, env, out, true);
-        out.push({ k: 'return', at });
+        for (const v of handed !== undefined ? s.values.slice(1) : s.values) this.effects(v, env, out, true);
+        // The harness's caller would stop at the error: no lifecycle follows, so the run is not explored on.
+        out.push({ k: env.mustHand && handed === undefined ? 'exit' : 'return', at });
         return;
       }
       case 'branch':
@@ -276,6 +316,11 @@ export class ModelBuilder {
       const l = lhs[i]!;
       const r = rhs.length === lhs.length ? rhs[i] : rhs[0];
       if (!r) continue;
+      if (rhs.length === 1 && lhs.length > 1 && r.k === 'call') {
+        // `c, err := newConn()`: one call, its first result handed back (an object or a struct the model made).
+        if (i === 0) this.take(l, this.callValue(r, env, out), env);
+        continue;
+      }
       // `v, ok := <-ch`: the receive sets ok.
       if (rhs.length === 1 && lhs.length === 2 && r.k === 'unary' && r.op === '<-') {
         if (i === 1) continue;
@@ -299,8 +344,18 @@ export class ModelBuilder {
       const made = this.made(r, env, out);
       const lit = r.k === 'unary' && r.op === '&' ? r.x : r;
       if (key !== undefined && made === undefined && lit.k === 'composite' && l.k === 'id') {
-        this.localStructs.add(this.canon(key));
-        for (const el of lit.elems) this.effects(el.value, env, out, true);
+        const base = this.canon(key);
+        this.localStructs.add(base);
+        // `&T{done: make(chan struct{}), closed: false}`: the fields are the struct's own objects and flags.
+        for (const el of lit.elems) {
+          const field = el.key !== undefined && /^\w+$/.test(el.key) ? `${base}.${el.key}` : undefined;
+          const v = el.value;
+          const made = field !== undefined ? this.made(v, env, out) : undefined;
+          if (made) this.bind(field!, { ...made, name: `${exprText(l)}.${el.key}` });
+          else if (field !== undefined && v.k === 'lit' && (v.kind === 'true' || v.kind === 'false')) {
+            out.push({ k: 'set', flag: this.flagOfKey(field, `${exprText(l)}.${el.key}`), value: v.kind === 'true' });
+          } else this.effects(v, env, out, true);
+        }
         continue;
       }
       if (key === undefined) {
@@ -319,13 +374,18 @@ export class ModelBuilder {
         continue;
       }
       const handed = r.k === 'call' && rhs.length === lhs.length ? this.callValue(r, env, out) : (this.effects(r, env, out, true), undefined);
-      if (handed !== undefined && this.objByKey.has(handed)) {
-        if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
-        else this.alias(key, handed);
-        continue;
-      }
+      if (this.take(l, handed, env)) continue;
       if (this.objByKey.has(this.canon(key)) && l.k === 'id') this.ambiguous.add(this.canon(key));
     }
+  }
+
+  /** `l` gets what an inlined call handed back, when that is an object or a struct of the model's: l names it too. */
+  private take(l: Expr, handed: string | undefined, env: Env): boolean {
+    const key = this.keyOf(l, env);
+    if (key === undefined || handed === undefined || !(this.objByKey.has(handed) || this.localStructs.has(handed))) return false;
+    if (l.k === 'sel') this.escapeKey(handed, `stored in ${exprText(l)}`);
+    else this.alias(key, handed);
+    return true;
   }
 
   private bind(key: string, made: { kind: ObjKind; cap?: number; name: string; at: Location }): void {
@@ -409,7 +469,7 @@ export class ModelBuilder {
       }
       if (info.name === 'panic') {
         for (const a of e.args) this.effects(a, env, out);
-        out.push({ k: 'exit', at });
+        this.ends(e, at, out);
         return;
       }
       for (const a of e.args) this.effects(a, env, out, info.name === 'append');
@@ -417,14 +477,7 @@ export class ModelBuilder {
     }
     if (info.kind === 'external') {
       if (this.syncCall(info.name, e, env, out, at)) return;
-      if (EXIT.test(info.name)) {
-        out.push({ k: 'exit', at });
-        return;
-      }
-      if (GOEXIT.test(info.name)) {
-        out.push({ k: 'goexit', at });
-        return;
-      }
+      if (this.ends(e, at, out)) return;
       if (/^(context\.CancelFunc|context\.CancelCauseFunc)$/.test(info.name) || /\.(Errorf|Error|Log|Logf|Helper)$/.test(info.name)) return;
     }
     if (info.kind === 'resolved' && info.targets.length === 1) {
@@ -442,10 +495,24 @@ export class ModelBuilder {
         return;
       }
     }
+    // A helper too deep to inline that never returns (it ends in `t.Fatal` on every path).
+    if (info.kind === 'resolved' && this.ends(e, at, out)) return;
     // Opaque: whatever it is given may be used by code the model does not see.
     if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
     for (const a of e.args) this.effects(a, env, out, true);
     return undefined;
+  }
+
+  /**
+   * A call that never returns ends the goroutine (`t.FailNow`: its defers run) or, as the model has it, the
+   * program (`os.Exit`; a panic too, whose schedules are not followed further). False for a call that may
+   * return, or that only loops forever (the model goes on past it, as for any opaque call).
+   */
+  private ends(e: Extract<Expr, { k: 'call' }>, at: Location, out: Instr[]): boolean {
+    const ending = this.noReturn.endingOf(e);
+    if (ending === undefined || ending === 'forever') return false;
+    out.push({ k: ending === 'goroutine' ? 'goexit' : 'exit', at });
+    return true;
   }
 
   /** WaitGroup, Mutex, Once and the errgroup/testing helpers that start or defer closures. */
@@ -472,7 +539,9 @@ export class ModelBuilder {
           const n = e.args[0];
           const count = n?.k === 'lit' && n.kind === 'int' ? (n.zero ? 0 : n.value) : n?.k === 'unary' && n.op === '-' && n.x.k === 'lit' ? -(n.x.value ?? 1) : undefined;
           if (count === undefined) this.unidentified = true;
-          out.push({ k: 'add', wg: id, n: count ?? 1, at });
+          // `wg.Add(len(jobs))`: as many as the search counts, so that no Wait returns (and no Done goes below
+          // zero) before the goroutines it counts have all finished.
+          out.push({ k: 'add', wg: id, n: count ?? MAX_COUNT, at });
           return true;
         }
         case 'Done':
@@ -558,14 +627,33 @@ export class ModelBuilder {
 
   /** A callee's body with its receiver and parameters bound to the caller's objects; undefined if not inlined. */
   private inline(call: Extract<Expr, { k: 'call' }>, callee: FuncNode, env: Env, out: Instr[]): { block: Block; ret?: string } | undefined {
+    const inner = this.calleeEnv(callee, env);
+    if (!inner) return undefined;
+    const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
+    this.bindParams(callee, callee.decl, call.args, recv, env, inner);
+    for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
+    return this.inlined(callee, inner);
+  }
+
+  /** A call the harness makes: the receiver is its instance, the arguments are values of the caller's own. */
+  private inlineAs(callee: FuncNode, recv: string | undefined, env: Env, mustHand = false): { block: Block; ret?: string } | undefined {
+    const inner = this.calleeEnv(callee, env);
+    if (!inner) return undefined;
+    if (mustHand) inner.mustHand = true;
+    this.bindParams(callee, callee.decl, [], undefined, env, inner);
+    if (recv !== undefined && callee.decl.recv) inner.params.set(`P:${callee.id}:-1`, recv);
+    return this.inlined(callee, inner);
+  }
+
+  private calleeEnv(callee: FuncNode, env: Env): Env | undefined {
     if (!callee.decl.body || env.stack.length > MAX_INLINE || env.stack.includes(callee.id)) return undefined;
     // A function literal called through a variable still sees the variables of the copy it was made in.
     const copies = callee.decl.parent !== undefined ? new Map(env.copies) : new Map<string, number>();
     copies.set(callee.id, this.copies++);
-    const inner: Env = { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
-    const recv = callee.decl.recv && call.fn.k === 'sel' ? call.fn.x : undefined;
-    this.bindParams(callee, callee.decl, call.args, recv, env, inner);
-    for (const a of call.args) if (!this.keyOf(a, env)) this.effects(a, env, out, true);
+    return { copies, params: new Map(), stack: [...env.stack, callee.id], node: callee, ret: new Set() };
+  }
+
+  private inlined(callee: FuncNode, inner: Env): { block: Block; ret?: string } {
     const block = this.body(callee.decl, inner);
     // Two different objects handed back: the caller cannot tell which, so both escape.
     if (inner.ret!.size > 1) for (const k of inner.ret!) this.escapeKey(k, `returned by ${callee.id}`);
@@ -685,13 +773,17 @@ export class ModelBuilder {
   /** A bool the model can track: a local or a field path assigned only `true`/`false` in the model. */
   private flagFor(e: Expr, env: Env, declares: boolean): number | undefined {
     const key = this.keyOf(e, env);
-    if (key === undefined) return undefined;
-    const k = this.canon(key);
+    return key === undefined ? undefined : this.flagOfKey(this.canon(key), exprText(e), declares);
+  }
+
+  /** A local bool, or a field of a struct the model made (zero: false), starts false; others are not known. */
+  private flagOfKey(k: string, name: string, declares = false): number {
     const have = this.flagByKey.get(k);
     if (have !== undefined) return have;
     const id = this.flags.length;
-    const local = k.startsWith('L:') && !k.slice(2).includes('.');
-    this.flags.push({ id, name: exprText(e), ...(declares || local ? { initial: false } : {}) });
+    const dot = k.indexOf('.', Math.max(0, k.lastIndexOf('#')));
+    const local = k.startsWith('L:') && (!k.slice(2).includes('.') || (dot > 0 && this.localStructs.has(k.slice(0, dot))));
+    this.flags.push({ id, name, ...(declares || local ? { initial: false } : {}) });
     this.flagByKey.set(k, id);
     return id;
   }
@@ -708,7 +800,35 @@ export class ModelBuilder {
       const id = nilSide && this.objByKey.get(this.canon(this.keyOf(nilSide, env) ?? '\0'));
       if (id !== undefined && this.objs[id]!.local) return { k: 'const', value: (this.objs[id]!.nil === true) === (e.op === '==') };
     }
-    return { k: 'choice', text: exprText(e) };
+    return { k: 'choice', text: exprText(e), ...(this.errorCheck(e, env) ? { free: true as const } : {}) };
+  }
+
+  /**
+   * A test of an error the function got (`err != nil`, `err == nil`, `errors.Is(err, io.EOF)`, and `&&`/`||`/`!`
+   * of such tests): errors happen, so either way is a real run. Only a local variable or a parameter counts: an
+   * error stored in a field (`c.err != nil`) is usually the object's own state, such as "closed".
+   */
+  private errorCheck(e: Expr, env: Env): boolean {
+    const isErrVar = (x: Expr): boolean => {
+      if (x.k !== 'id') return false;
+      const s = this.graph.storageOf(env.node, x);
+      const t = this.graph.typeOf(env.node, x);
+      return (s?.kind === 'local' || s?.kind === 'param') && t.k === 'named' && t.path === '' && t.name === 'error';
+    };
+    switch (e.k) {
+      case 'unary':
+        return e.op === '!' && this.errorCheck(e.x, env);
+      case 'binary':
+        if (e.op === '&&' || e.op === '||') return this.errorCheck(e.x, env) && this.errorCheck(e.y, env);
+        if (e.op !== '==' && e.op !== '!=') return false;
+        return (isErrVar(e.x) && e.y.k === 'lit' && e.y.kind === 'nil') || (isErrVar(e.y) && e.x.k === 'lit' && e.x.kind === 'nil');
+      case 'call': {
+        const info = this.graph.callInfo(e);
+        return info.kind === 'external' && /^errors\.(Is|As)$/.test(info.name) && !!e.args[0] && isErrVar(e.args[0]);
+      }
+      default:
+        return false;
+    }
   }
 
   private escapeAll(e: Expr, env: Env, why: string): void {
@@ -758,6 +878,10 @@ function hasEffect(i: Instr): boolean {
     default:
       return true;
   }
+}
+
+function declAt(fn: FuncNode): Location {
+  return { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 };
 }
 
 function syncKind(t: Type): ObjKind | undefined {

@@ -4,14 +4,29 @@
  */
 import { lineOf, type Stmt } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import type { NoReturn } from '../facts/noreturn.js';
 import { ModelBuilder } from './build.js';
+import { harnesses } from './harness.js';
 import { search, type Verdict, type VerdictKind } from './search.js';
+
+function declAt(fn: FuncNode): { path: string; line: number; col: number } {
+  return { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 };
+}
 
 /** States one entry may visit: enough for a handful of goroutines, small enough for thousands of entries. */
 export const STATE_BUDGET = 1000;
+/**
+ * A lifecycle harness's budget: its questions (an operation after the teardown, two teardowns) are answered by
+ * short schedules, which the breadth-first search visits first; a type gets up to seven harnesses.
+ */
+const HARNESS_STATES = 300;
+const HARNESS_LOCAL_STEPS = 1_500;
 
 export interface ExploredVerdict extends Verdict {
+  /** The function explored; for a lifecycle harness, the teardown it calls last. */
   entry: FuncNode;
+  /** The lifecycle harness that found it (`Mailbox: Post racing Close`), if one did. */
+  harness?: string;
 }
 
 export interface ExploreStats {
@@ -24,6 +39,10 @@ export interface ExploreStats {
   verdicts: number;
   /** Verdicts whose only witnesses take a branch the model could not decide: counted, not reported. */
   withheld: number;
+  /** Lifecycle harnesses (src/explore/harness.ts): planned, searched to the end, cut by their budget. */
+  harnesses: number;
+  harnessesExplored: number;
+  harnessesCut: number;
 }
 
 export interface Exploration {
@@ -35,23 +54,38 @@ export interface Exploration {
 /** What a run without the explorer's rule sees: no verdicts, and no stats to print. */
 export const NOTHING_EXPLORED: Exploration = { verdicts: [], of: () => [], stats: undefined };
 
-export function explore(graph: CallGraph): Exploration {
+export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
-  const stats: ExploreStats = { entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0 };
-  for (const fn of entries(graph)) {
+  const stats: ExploreStats = {
+    entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0, harnesses: 0, harnessesExplored: 0, harnessesCut: 0,
+  };
+  const keep = (v: Verdict, entry: FuncNode, name: string, harness?: string): void => {
+    // Every schedule that deadlocks an entry shows the same mistake: one finding per entry.
+    const key = v.kind === 'deadlock' ? `deadlock@${name}` : `${v.kind}@${v.at.path}:${v.at.line}:${v.at.col}`;
+    const prev = verdicts.get(key);
+    if (!prev || prev.assumptions.length > v.assumptions.length) verdicts.set(key, { ...v, entry, ...(harness ? { harness } : {}) });
+  };
+  const starters = graph.funcs.filter((fn) => fn.decl.body && startsGoroutines(fn.decl.body));
+  const builder = (): ModelBuilder => new ModelBuilder(graph, noReturn);
+  for (const fn of entries(graph, starters)) {
     stats.entries++;
-    const model = new ModelBuilder(graph).build(fn);
+    const model = builder().build(fn);
     if (!model) continue;
-    const result = search(model, STATE_BUDGET, [{ name: fn.id, at: { path: fn.file.path, line: lineOf(fn.decl.span.start), col: 1 } }]);
+    const result = search(model, STATE_BUDGET, [{ name: fn.id, at: declAt(fn) }]);
     stats.states += result.states;
     if (result.cut) stats.cutByBudget++;
     else stats.explored++;
-    for (const v of result.verdicts) {
-      // Every schedule that deadlocks an entry shows the same mistake: one finding per entry.
-      const key = v.kind === 'deadlock' ? `deadlock@${fn.id}` : `${v.kind}@${v.at.path}:${v.at.line}:${v.at.col}`;
-      const prev = verdicts.get(key);
-      if (!prev || prev.assumptions.length > v.assumptions.length) verdicts.set(key, { ...v, entry: fn });
-    }
+    for (const v of result.verdicts) keep(v, fn, fn.id);
+  }
+  for (const plan of harnesses(graph, starters)) {
+    stats.harnesses++;
+    const model = builder().buildHarness(plan);
+    if (!model) continue;
+    const result = search(model, HARNESS_STATES, [{ name: plan.name, at: declAt(plan.teardown) }], HARNESS_LOCAL_STEPS);
+    stats.states += result.states;
+    if (result.cut) stats.harnessesCut++;
+    else stats.harnessesExplored++;
+    for (const v of result.verdicts) keep(v, plan.teardown, plan.name, plan.name);
   }
   const all = [...verdicts.values()];
   stats.verdicts = all.length;
@@ -63,8 +97,7 @@ export function explore(graph: CallGraph): Exploration {
  * Functions that start goroutines, and their direct callers: a helper that starts a goroutine and hands back
  * its channel (`ch := start()`) shows its hazard only in the caller that uses the channel.
  */
-function entries(graph: CallGraph): FuncNode[] {
-  const starters = graph.funcs.filter((fn) => fn.decl.body && startsGoroutines(fn.decl.body));
+function entries(graph: CallGraph, starters: readonly FuncNode[]): FuncNode[] {
   const all = new Set(starters);
   for (const fn of starters) {
     for (const edge of graph.callers(fn)) if (edge.mode === 'call' && edge.caller.decl.body) all.add(edge.caller);

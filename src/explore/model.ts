@@ -40,8 +40,11 @@ export interface Flag {
 export type Cond =
   | { k: 'const'; value: boolean }
   | { k: 'flag'; flag: number; neg: boolean }
-  /** Not decided by the model: either way is possible, and whichever a witness takes is an assumption. */
-  | { k: 'choice'; text: string };
+  /**
+   * Not decided by the model: either way is possible. Whichever way a witness takes is an assumption, unless
+   * the choice is `free`: a test of an error the program got (`err != nil`), which a real run can take either way.
+   */
+  | { k: 'choice'; text: string; free?: true };
 
 export interface SelectCase {
   dir: 'send' | 'recv';

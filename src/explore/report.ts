@@ -2,6 +2,7 @@
  * Explorer verdicts as findings of the rule that asks: the schedule as one flow per goroutine. Only verdicts
  * whose witness took no undecided branch are reported: an assumption is not evidence.
  */
+import { isTestCode } from '../facts/testcode.js';
 import type { Flow, Location } from '../findings.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';
@@ -14,7 +15,7 @@ const WHAT: Record<VerdictKind, (v: ExploredVerdict) => string> = {
   'negative-wg': (v) => `${v.object}'s counter can go below zero here: sync: negative WaitGroup counter panics`,
   'unlock-unlocked': (v) => `${v.object} can be unlocked here while not locked: fatal error`,
   leak: (v) => `this goroutine can block here forever after ${short(v.entry.id)} returns: nothing else can ever ${partner(v)}`,
-  deadlock: (v) => `${short(v.entry.id)} can block here forever while every goroutine it started is blocked too`,
+  deadlock: (v) => `${v.harness ? `a caller of ${short(v.entry.id)}` : short(v.entry.id)} can block here forever while every goroutine it started is blocked too`,
 };
 
 /**
@@ -28,10 +29,10 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       if (v.assumptions.length || taken.has(`${v.at.path}:${v.at.line}`)) continue;
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
-        // A leak in a test ends with the test binary (the leak rule's own policy).
-        ...(kind === 'leak' && v.at.path.endsWith('_test.go') ? { severity: 'warning' as const } : {}),
+        // A leak in test code ends with the test binary (the leak rule's own policy).
+        ...(kind === 'leak' && (isTestCode(v.entry) || v.at.path.endsWith('_test.go')) ? { severity: 'warning' as const } : {}),
         confidence: 'high',
-        message: `${WHAT[kind](v)} (found by exploring ${short(v.entry.id)}'s goroutines)`,
+        message: `${WHAT[kind](v)} (found by ${v.harness ? `running ${v.harness}` : `exploring ${short(v.entry.id)}'s goroutines`})`,
         location: v.at,
         related: v.related.map((r) => ({ location: r.at, message: r.text })),
         flows: goroutineFlows(v),
@@ -47,7 +48,7 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
 function goroutineFlows(v: ExploredVerdict): Flow[] {
   const flows: Flow[] = [];
   v.schedule.forEach((s, order) => {
-    const name = s.g === 0 ? `G0 (${short(v.entry.id)})` : `G${s.g} (${short(v.goroutines[s.g]?.name ?? '')})`;
+    const name = s.g === 0 ? `G0 (${v.harness ? 'the caller' : short(v.entry.id)})` : `G${s.g} (${short(v.goroutines[s.g]?.name ?? '')})`;
     let flow = flows.find((f) => f.message === name);
     if (!flow) flows.push((flow = { message: name, steps: [] }));
     flow.steps.push({ location: s.at as Location, message: `${order + 1}. ${s.text}` });

@@ -42,8 +42,9 @@ const MAX_ITER = 2;
  * Local steps (branches, calls, loop heads) one entry may take in all: a goroutine with many undecided branches
  * in a row between two sync operations has exponentially many ways through them, each a state.
  */
-const MAX_LOCAL_STEPS = 5_000;
-const MAX_COUNT = 4;
+export const MAX_LOCAL_STEPS = 5_000;
+/** The highest count a WaitGroup or a channel buffer of unknown size is tracked to. */
+export const MAX_COUNT = 4;
 const MAX_GOROUTINES = 12;
 
 interface Frame {
@@ -95,8 +96,9 @@ interface Outcome {
   panic?: { kind: VerdictKind; at: Location; obj: number; g: number };
 }
 
-export function search(model: EntryModel, budget: number, starts: { name: string; at?: Location }[]): SearchResult {
-  return new Explorer(model, budget, starts).run();
+/** `budget`: states to visit; `localSteps`: local steps to take (see MAX_LOCAL_STEPS). */
+export function search(model: EntryModel, budget: number, starts: { name: string; at?: Location }[], localSteps = MAX_LOCAL_STEPS): SearchResult {
+  return new Explorer(model, budget, starts, localSteps).run();
 }
 
 class Explorer {
@@ -112,6 +114,7 @@ class Explorer {
     private readonly model: EntryModel,
     private readonly budget: number,
     starts: { name: string; at?: Location }[],
+    private readonly maxLocalSteps: number,
   ) {
     this.names = [...starts];
   }
@@ -128,7 +131,7 @@ class Explorer {
     const queue: number[] = [];
     for (const o of this.settle(init, 0, [], [])) this.push(o, -1, queue);
     for (let qi = 0; qi < queue.length; qi++) {
-      if (this.nodes.length >= this.budget || this.localSteps > MAX_LOCAL_STEPS) {
+      if (this.nodes.length >= this.budget || this.localSteps > this.maxLocalSteps) {
         this.cut = true;
         break;
       }
@@ -405,7 +408,7 @@ class Explorer {
     // A local loop that comes back to where it was without a sync operation makes no progress: cut it there.
     const visited = new Set<string>();
     while (work.length) {
-      if (++this.localSteps > MAX_LOCAL_STEPS) {
+      if (++this.localSteps > this.maxLocalSteps) {
         this.cut = true;
         break;
       }
@@ -567,6 +570,7 @@ class Explorer {
         const { o2, g2 } = fork();
         take(op.then, n, g);
         take(op.else, o2.state, g2);
+        if (c.k === 'choice' && c.free) return [o, o2];
         const where = `${op.at.path}:${op.at.line}`;
         return [
           { ...o, assumptions: [...o.assumptions, `\`${text}\` holds at ${where}`] },

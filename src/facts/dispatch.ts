@@ -8,6 +8,7 @@ import { builtinArg } from '../irutil.js';
 import type { CallGraph, CallInfo, CallTarget, FuncNode, SiteInfo } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsInSimple, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
+import type { NoReturn } from './noreturn.js';
 import { run, type Steps } from './steps.js';
 
 /** What a call may run, and whether it waits for goroutines started before it. */
@@ -38,16 +39,16 @@ const MAX_FUNC_VALUE_TARGETS = 3;
 /** Statements of a function that only wraps a wait (a lock, a flag, the wait, a log line). */
 const MAX_WRAPPER_STMTS = 4;
 const WAIT_RE = /(^sync\.\(\*WaitGroup\)\.Wait$|errgroup\.\(\*Group\)\.Wait$)/;
-/** Library calls after which the goroutine does not go on: the test stops, the process exits. */
-const NO_RETURN_RE =
-  /^(testing\.(\(\*(T|B|F|common)\)|TB)\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)|os\.Exit|runtime\.Goexit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)|log\.\(\*Logger\)\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln))$/;
 const ONCE_RE = /^sync\.\(\*Once\)\.Do$/;
 /** The method a goroutine-starting call names (`g.Go(f)`); spawnOf checks which type it is of. */
 export const SPAWN_METHOD_RE = /^(Go|TryGo)$/;
 
 /** What each call may run, worked out once per CallInfo (or per call, for calls shaped by their arguments). */
 export class Dispatch {
-  constructor(private readonly graph: CallGraph) {}
+  constructor(
+    private readonly graph: CallGraph,
+    readonly noReturns: NoReturn,
+  ) {}
 
   /** Keyed by the graph's CallInfo objects, which calls that resolve alike share. */
   private readonly shapes = new Map<CallInfo, CallShape>();
@@ -252,9 +253,8 @@ export class Dispatch {
     return ch && call.args.length === 1 && this.graph.callInfo(call).kind === 'builtin' ? ch : undefined;
   }
 
-  /** A call after which this goroutine goes no further (`t.Fatalf`, `os.Exit`), resolved, not by name alone. */
+  /** A call that never returns (`t.Fatalf`, `os.Exit`, a helper that always does): see noreturn.ts. */
   noReturn(call: CallExpr): boolean {
-    const name = libraryName(this.graph.callInfo(call));
-    return name !== undefined && NO_RETURN_RE.test(name);
+    return this.noReturns.endingOf(call) !== undefined;
   }
 }

@@ -2,6 +2,7 @@
  * The sync-effects engine: builds its parts over one call graph and fills the per-function effects
  * bottom-up over the strongly connected components. Rules and the per-kind facts (locks, WaitGroups)
  * ask the part that answers their question:
+ * - noReturn: which calls never return, and which may not (noreturn.ts)
  * - dispatch: what may a call run (dispatch.ts)
  * - ids: which object an expression denotes (identity/)
  * - conds: what holds on a path (conditions/)
@@ -17,6 +18,7 @@ import type { EffectMapping } from './effects/mapping.js';
 import { Defers } from './goroutines/defers.js';
 import { Goroutines } from './goroutines/goroutines.js';
 import { Identity } from './identity/identity.js';
+import { NoReturn } from './noreturn.js';
 import { calleesFirst } from './order.js';
 
 /**
@@ -24,6 +26,7 @@ import { calleesFirst } from './order.js';
  * the call graph's strongly connected components (recursion iterates to a fixpoint).
  */
 export class SyncFacts {
+  readonly noReturn: NoReturn;
   readonly dispatch: Dispatch;
   readonly ids: Identity;
   readonly conds: Conditions;
@@ -35,7 +38,8 @@ export class SyncFacts {
   readonly sccs: FuncNode[][];
 
   constructor(readonly graph: CallGraph) {
-    this.dispatch = new Dispatch(graph);
+    this.noReturn = new NoReturn(graph);
+    this.dispatch = new Dispatch(graph, this.noReturn);
     this.ids = new Identity(graph, this.dispatch);
     this.conds = new Conditions(graph, this.dispatch, this.ids);
     this.goroutines = new Goroutines(graph, this.dispatch, this.ids);

@@ -37,12 +37,17 @@ export interface GuardState {
   recvd: ReadonlySet<ChanId>;
   /** A wait for goroutines ran on every path here. */
   waited: boolean;
+  /**
+   * Calls we cannot see into whose name says they may not return (`s.Require().FailNow()`): every path
+   * here passed one of them, so what is found here rests on one returning (see noreturn.ts).
+   */
+  passed: ReadonlySet<CallExpr>;
 }
 
 export const NONE: ReadonlySet<string> = new Set();
 
 /** Where a function starts, and what a deferred call at its exit may assume: nothing held, tested or known. */
-export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false };
+export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false, passed: new Set() };
 
 /** What two paths both have; one of the inputs itself whenever possible (joins happen at every branch). */
 export function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
@@ -77,12 +82,15 @@ const guardDomain: FlowDomain<GuardState> = {
     const sets = intersect(a.sets, b.sets);
     const recvd = b.recvd.size === 0 ? a.recvd : a.recvd.size === 0 ? b.recvd : adding(a.recvd, [...b.recvd]);
     const waited = a.waited && b.waited;
-    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd && waited === a.waited) return a;
-    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd && waited === b.waited) return b;
-    return { locks, conds, tests, sets, recvd, waited };
+    // A path that passed none of them leaves nothing to assume; else each path passed one of either side's.
+    const passed = a.passed.size === 0 ? a.passed : b.passed.size === 0 ? b.passed : adding(a.passed, [...b.passed]);
+    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd && waited === a.waited && passed === a.passed) return a;
+    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd && waited === b.waited && passed === b.passed) return b;
+    return { locks, conds, tests, sets, recvd, waited, passed };
   },
   equal: (a, b) =>
     a.waited === b.waited &&
+    sameSet(a.passed, b.passed) &&
     sameSet(a.locks, b.locks) &&
     sameSet(a.conds, b.conds) &&
     sameSet(a.tests, b.tests) &&
@@ -161,6 +169,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
         continue;
       }
       e = v.call(c, g, e, mode);
+      if (facts.dispatch.noReturns.assumedReturn(node, c)) g = { ...g, passed: adding(g.passed, [c]) };
       for (const ch of facts.goroutines.receivedBy(node, c)) {
         if (v.recv) e = v.recv(ch, false, g, e);
         g = received(g, ch);

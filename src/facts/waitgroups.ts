@@ -452,8 +452,10 @@ function rootExpr(e: Expr): Expr {
   return e.k === 'sel' || e.k === 'unary' || e.k === 'index' ? rootExpr(e.x) : e;
 }
 
+/** The name of that variable (`out` for `out[i]`), empty when the root is not one. */
 function rootName(e: Expr): string {
-  return e.k === 'id' ? e.name : e.k === 'sel' || e.k === 'unary' ? rootName(e.x) : '';
+  const root = rootExpr(e);
+  return root.k === 'id' ? root.name : '';
 }
 
 function textOf(e: Expr): string {

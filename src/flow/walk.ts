@@ -23,8 +23,8 @@ export interface FlowHooks<S> {
   /** Entering `branch`, the side of an `if` where `cond` evaluated to `holds`: lets a rule learn from checks. */
   assume?(cond: Expr, holds: boolean, state: S, branch: Stmt[]): S;
   /**
-   * Whether a call never returns, beyond the syntactic `panic`/`os.Exit`/`log.Fatal` ones: a resolved
-   * `t.Fatalf`, a helper that always exits. The path after such a call is dead.
+   * Whether a call never returns (`panic`, a resolved `t.Fatalf`, a helper that always exits: the
+   * no-return part, src/facts/noreturn.ts). The path after such a call is dead.
    */
   noReturn?(call: Expr): boolean;
   /**
@@ -55,18 +55,6 @@ function receiveOf(c: Extract<SelectCase, { kind: 'recv' }>): Expr {
   let e = receives.get(c);
   if (!e) receives.set(c, (e = { k: 'unary', op: '<-', x: c.ch, pos: c.pos }));
   return e;
-}
-
-/** Calls whose statement never completes normally (the function unwinds or the process ends). */
-export function isNoReturnCall(e: Expr): boolean {
-  if (e.k !== 'call') return false;
-  const fn = e.fn;
-  if (fn.k === 'id') return fn.name === 'panic';
-  if (fn.k === 'sel' && fn.x.k === 'id') {
-    const q = `${fn.x.name}.${fn.name}`;
-    return /^(os\.Exit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)|runtime\.Goexit)$/.test(q);
-  }
-  return false;
 }
 
 export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, hooks: FlowHooks<S>): FlowResult<S> {
@@ -106,7 +94,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
     switch (st.k) {
       case 'expr': {
         const out = hooks.simple(st, s);
-        return isNoReturnCall(st.x) || hooks.noReturn?.(st.x) ? null : out;
+        return hooks.noReturn?.(st.x) ? null : out;
       }
       case 'send':
       case 'assign':
@@ -134,8 +122,10 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
         cur = hooks.expr(st.cond, cur);
         const thenIn = hooks.assume ? hooks.assume(st.cond, true, cur, st.then) : cur;
         const elseIn = hooks.assume ? hooks.assume(st.cond, false, cur, st.else ?? []) : cur;
-        const thenOut = block(st.then, thenIn);
-        const elseOut = st.else ? block(st.else, elseIn) : elseIn;
+        // `if false {` (code kept from the compiler's view): the side a constant rules out is dead.
+        const constant = st.cond.k === 'lit' && (st.cond.kind === 'true' || st.cond.kind === 'false') ? st.cond.kind === 'true' : undefined;
+        const thenOut = constant === false ? null : block(st.then, thenIn);
+        const elseOut = constant === true ? null : st.else ? block(st.else, elseIn) : elseIn;
         return join(thenOut, elseOut);
       }
       case 'for':

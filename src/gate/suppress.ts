@@ -38,14 +38,16 @@ const BAD_IGNORE: RuleMeta = {
   since: '0.1.0',
 };
 
-const UNUSED_IGNORE: RuleMeta = {
+export const UNUSED_IGNORE: RuleMeta = {
   id: 'unused-ignore',
   title: 'Suppression comment that matches no finding',
   description:
     'A //gohazard:ignore, //gohazard:file-ignore, //nolint:gohazard or //lint:ignore gohazard comment that ' +
     'suppressed nothing in this run: the hazard was fixed, the code moved, or the comment names the wrong rule. ' +
-    'Stale suppressions hide the next real finding. Reported only with --report-unused-ignores.',
+    'Stale suppressions hide the next real finding. Off by default: --report-unused-ignores, --enable unused-ignore ' +
+    'or "rules": {"unused-ignore": "on"} turns it on.',
   severity: 'warning',
+  optIn: true,
   precision: 'very-high',
   tags: ['suppression'],
   since: '0.1.0',

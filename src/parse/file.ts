@@ -3,7 +3,7 @@ import Parser from 'tree-sitter';
 import Go from 'tree-sitter-go';
 import { shapeProblem } from '../cache/shape.js';
 import { SUMMARY_SHAPE, SummaryStore } from '../cache/store.js';
-import { overBudget } from '../memory.js';
+import { overBudget, overTreeBudget, treeBudget } from '../memory.js';
 import { readErrorReason, readRegularFile } from '../readfile.js';
 import type { FileSummary } from '../ir.js';
 import { ConstraintSyntaxError, matchHeader, type BuildTarget } from '../load/buildtags.js';
@@ -89,6 +89,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export class FileParser {
   private readonly parser = new Parser();
   private readonly store: SummaryStore | undefined;
+  /** Computed where the parser runs: a parse thread's heap is its own. */
+  private readonly maxTreeNodes = treeBudget();
 
   constructor(private readonly config: ParseConfig) {
     this.parser.setLanguage(Go as unknown as Parser.Language);
@@ -144,6 +146,8 @@ export class FileParser {
       this.parser.reset();
       return { kind: 'skipped', reason: `parsing took longer than ${Math.round(limit / 100) / 10} s (tree-sitter's error recovery is slow on this file's syntax errors); fix them or exclude the file` };
     }
+    const nodes = tree.rootNode.descendantCount;
+    if (nodes > this.maxTreeNodes && nodes - topLevelComments(tree) > this.maxTreeNodes) return { kind: 'skipped', reason: overTreeBudget(nodes, this.maxTreeNodes) };
     // Go 1.26's `new(expr)` is a syntax error to this grammar: parsed again as an ordinary call.
     const again = tree.rootNode.hasError ? reparseBuiltinCalls(src, tree, parse) : undefined;
     // Out of time in a reparse: the first tree stands, and the parser must not resume the stopped parse.
@@ -158,6 +162,17 @@ export class FileParser {
     if (writeError) outcome.cacheNote = writeError;
     return outcome;
   }
+}
+
+/** Comments between declarations: nodes that cost the summary nothing (a file of comments is cheap to summarize). */
+function topLevelComments(tree: Parser.Tree): number {
+  const cursor = tree.walk();
+  let n = 0;
+  if (cursor.gotoFirstChild()) {
+    do if (cursor.nodeType === 'comment') n++;
+    while (cursor.gotoNextSibling());
+  }
+  return n;
 }
 
 /** CPU time this process has used since `start`, in ms (all its threads: parse workers run side by side). */

@@ -3,9 +3,10 @@
  * function made the channel, unbuffered, and can return without receiving from it.
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
+import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
-import type { FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf } from '../calls.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
@@ -30,6 +31,19 @@ export interface GoroutineLeak {
   several: boolean;
   /** fn returns the channel, and this call (in another function) throws it away. */
   discard?: { node: FuncNode; pos: Pos };
+  /** What the leak takes for granted where the engine cannot see; empty when it saw everything. */
+  assumed: LeakAssumption[];
+  /** Calls that may not return (`s.Require().FailNow()`): every way to `exit` goes past one of them. */
+  passed?: readonly CallExpr[];
+}
+
+/** A call the channel escapes to, or a branch that decides the exit, that the engine cannot see through. */
+export interface LeakAssumption {
+  kind: 'opaque-call' | 'undecided-branch';
+  /** One line a maintainer can check against the code. */
+  text: string;
+  node: FuncNode;
+  pos: Pos;
 }
 
 const cache = new WeakMap<SyncFacts, GoroutineLeak[]>();
@@ -76,6 +90,8 @@ interface Sender {
   go: Extract<Stmt, { k: 'go' }>;
   lit: FuncNode;
   send: ChannelUse;
+  /** Calls outside the engine's sight that the channel is handed to: each may hold its partner. */
+  escapes: LeakAssumption[];
 }
 
 /**
@@ -84,7 +100,9 @@ interface Sender {
  */
 function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: SyncFacts): Sender | undefined {
   const uses = usesInSight(fn, body, key, literals, facts.graph);
-  if (uses.some((u) => u.use === 'other' || u.use === 'selectSend')) return undefined;
+  if (uses.some((u) => u.use === 'selectSend')) return undefined;
+  const escapes = opaqueEscapes(uses, key.replace(/'\d+$/, ''), facts.graph);
+  if (!escapes) return undefined;
   // Received from only here; sent on only in one goroutine literal (and not by a send also written as
   // a select case: those were marked and ended the search).
   if (uses.some((u) => u.use === 'recv' && u.node !== fn)) return undefined;
@@ -96,7 +114,34 @@ function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number,
     (st): st is Extract<Stmt, { k: 'go' }> => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit' && literals.get(st.call.fn.fn) === lit,
   );
   if (starts.length !== 1) return undefined;
-  return { uses, go: starts[0]!, lit: lit!, send: uses.find((u) => u.use === 'send')! };
+  return { uses, go: starts[0]!, lit: lit!, send: uses.find((u) => u.use === 'send')!, escapes };
+}
+
+/**
+ * The channel's uses beyond sends, receives and closes in sight, when each one hands it to a call the engine
+ * cannot see (a function value nobody visibly assigns, code outside the checkout): that call may receive from
+ * it, which the leak then assumes it does not. Undefined when it escapes any other way (stored, assigned,
+ * compared, passed to a function in sight, which would have to be followed).
+ */
+function opaqueEscapes(uses: ChannelUse[], name: string, graph: CallGraph): LeakAssumption[] | undefined {
+  const out: LeakAssumption[] = [];
+  for (const u of uses) {
+    if (u.use !== 'other') continue;
+    const call = callTaking(u.node, u.e);
+    const info = call && graph.callInfo(call);
+    if (!call || (info?.kind !== 'external' && info?.kind !== 'unresolved')) return undefined;
+    out.push({ kind: 'opaque-call', text: `nothing receives from ${name} through \`${exprText(call.fn)}(...)\``, node: u.node, pos: call.pos });
+  }
+  return out;
+}
+
+/** The call in node's body that takes `arg` itself as an argument. */
+function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
+  let found: CallExpr | undefined;
+  forEachExpr(node.decl.body ?? [], (e) => {
+    if (!found && e.k === 'call' && e.args.includes(arg)) found = e;
+  });
+  return found;
 }
 
 function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts): GoroutineLeak | undefined {
@@ -108,7 +153,7 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   if (recvs.length === 0) return undefined;
   const loops = loopContext(body);
   const recvInLoop = recvs.some((u) => loops.inLoop.has(u.e));
-  const base = { fn, name, start: goroutine.st.pos, send: { node: goroutine.lit, pos: send.stmt!.pos } };
+  const base = { fn, name, start: goroutine.st.pos, send: { node: goroutine.lit, pos: send.stmt!.pos }, assumed: sender.escapes };
   if (loops.goInLoop.has(goroutine.st)) {
     // One goroutine per iteration. Several receives in a row may count them; a `go` under a condition
     // of the loop (`if item.ID == id`) may start only one.
@@ -120,8 +165,9 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const exit = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), facts);
-  return exit === undefined ? undefined : { ...base, exit, several: false };
+  const pending = pendingExit(fn, body, goroutine.st, new Set(recvs.map((u) => u.e)), goroutineWrites(sender.lit, facts.graph), facts);
+  if (pending === undefined) return undefined;
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed], ...(pending.passed ? { passed: pending.passed } : {}) };
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -151,7 +197,7 @@ function discarded(fn: FuncNode, sender: Sender, name: string, facts: SyncFacts)
       );
     if (!thrown) continue;
     const send = { node: sender.lit, pos: sender.send.stmt!.pos };
-    out.push({ fn, name, start: sender.go.pos, send, exit: undefined, several: false, discard: { node: edge.caller, pos: edge.call.pos } });
+    out.push({ fn, name, start: sender.go.pos, send, exit: undefined, several: false, discard: { node: edge.caller, pos: edge.call.pos }, assumed: sender.escapes });
   }
   return out;
 }
@@ -176,8 +222,53 @@ function returnInReceiveLoop(body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>
   return undefined;
 }
 
-/** Where fn can return (or end) after starting the goroutine and before receiving from the channel. */
-function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet<Expr>, facts: SyncFacts): Pos | undefined {
+/**
+ * While the goroutine's send is pending: the branch sides the path took whose condition reads state the goroutine
+ * writes (as `lit+`/`lit-` keys), which the engine cannot decide; none on a path it saw whole.
+ */
+type Pending = false | readonly string[];
+
+/**
+ * Where fn can return (or end) after starting the goroutine and before receiving from the channel. When
+ * every such way goes past a call whose name says it may not return (and we cannot see that it does),
+ * those calls come along: the leak rests on one of them returning.
+ */
+function pendingExit(
+  fn: FuncNode,
+  body: Stmt[],
+  start: Stmt,
+  recvs: ReadonlySet<Expr>,
+  written: ReadonlySet<string>,
+  facts: SyncFacts,
+): { exit: Pos; assumed: LeakAssumption[]; passed?: CallExpr[] } | undefined {
+  const passed = new Set<CallExpr>();
+  const ends = (call: Expr, strict: boolean): boolean => {
+    if (call.k !== 'call') return false;
+    if (facts.dispatch.noReturn(call)) return true;
+    if (!facts.noReturn.assumedReturn(fn, call)) return false;
+    passed.add(call);
+    return strict;
+  };
+  const found = exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, false));
+  if (found === undefined) return undefined;
+  const sure = passed.size ? exitPast(fn, body, start, recvs, written, facts, (call) => ends(call, true)) : found;
+  return sure ?? { ...found, passed: [...passed] };
+}
+
+/**
+ * The first exit pending from `start` without a receive, paths ending at the calls `ends` says never return:
+ * on a path decided by what the engine sees if there is one, else on one that takes a branch it cannot decide
+ * (the goroutine's own writes may keep fn from it), named as an assumption.
+ */
+function exitPast(
+  fn: FuncNode,
+  body: Stmt[],
+  start: Stmt,
+  recvs: ReadonlySet<Expr>,
+  written: ReadonlySet<string>,
+  facts: SyncFacts,
+  ends: (call: Expr) => boolean,
+): { exit: Pos; assumed: LeakAssumption[] } | undefined {
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
     if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
@@ -187,21 +278,91 @@ function pendingExit(fn: FuncNode, body: Stmt[], start: Stmt, recvs: ReadonlySet
     });
     return found;
   };
-  let exit: Pos | undefined;
+  const conds: Expr[] = [];
+  const literal = (cond: Expr, holds: boolean) => {
+    if (!conds.includes(cond)) conds.push(cond);
+    return `${conds.indexOf(cond)}${holds ? '+' : '-'}`;
+  };
+  let exit: { pos: Pos; via: readonly string[] } | undefined;
+  // Over every exit: one taken when a branch goes one way and another when it goes the other decide nothing.
+  let exits = false as Pending;
   const end: Stmt = { k: 'return', values: [], pos: fn.decl.span.end };
-  walkFunction<boolean>([...body, end], false, { join: (a, b) => a || b, equal: (a, b) => a === b }, {
+  walkFunction<Pending>([...body, end], false, { join: fewerAssumed, equal: (a, b) => a === b || (a !== false && b !== false && a.join() === b.join()) }, {
     simple(st, pending) {
-      if (st === start) return true;
-      const now = pending && !exprsOfSimple(st).some(receives);
-      if (st.k === 'return' && now) exit ??= st.pos;
+      if (st === start) return [];
+      const now = pending !== false && !exprsOfSimple(st).some(receives) ? pending : false;
+      if (st.k === 'return' && now !== false) {
+        exits = fewerAssumed(exits, now);
+        if (!exit || (exit.via.length > 0 && now.length === 0)) exit = { pos: st.pos, via: now };
+      }
       return now;
     },
-    expr: (e, pending) => pending && !receives(e),
-    recv: (ch, pending) => pending && !recvs.has(ch),
+    expr: (e, pending) => (pending !== false && !receives(e) ? pending : false),
+    recv: (ch, pending) => (pending !== false && !recvs.has(ch) ? pending : false),
+    assume: (cond, holds, pending) =>
+      pending === false || !readsAny(fn, cond, written, facts.graph) ? pending : [...new Set([...pending, literal(cond, holds)])].sort(),
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
-    noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
+    noReturn: ends,
   });
-  return exit;
+  if (!exit || exits === false) return undefined;
+  const assumed = exits.map((key): LeakAssumption => {
+    const cond = conds[parseInt(key, 10)]!;
+    const side = key.endsWith('+') ? exprText(cond) : cond.k === 'unary' && cond.op === '!' ? exprText(cond.x) : `!(${exprText(cond)})`;
+    return { kind: 'undecided-branch', text: `\`${side}\` can hold before the goroutine sends`, node: fn, pos: cond.pos };
+  });
+  return { exit: exit.pos, assumed };
+}
+
+/**
+ * Two paths that may both still be pending: the one that takes fewer undecided branches, and none when they
+ * differ only by the two sides of one branch (an `if` whose both sides leave the send pending decides nothing).
+ */
+function fewerAssumed(a: Pending, b: Pending): Pending {
+  if (a === false) return b;
+  if (b === false) return a;
+  if (a.every((k) => b.includes(k))) return a;
+  if (b.every((k) => a.includes(k))) return b;
+  const onlyA = a.filter((k) => !b.includes(k));
+  const onlyB = b.filter((k) => !a.includes(k));
+  if (onlyA.length === 1 && onlyB.length === 1 && onlyA[0]!.slice(0, -1) === onlyB[0]!.slice(0, -1)) return a.filter((k) => k !== onlyA[0]);
+  return a.length < b.length || (a.length === b.length && a.join() <= b.join()) ? a : b;
+}
+
+/** Mutating methods of sync/atomic values and their wrappers: `done.Store(true)`, `n.Add(1)`. */
+const MUTATORS = new Set(['Store', 'Add', 'Swap', 'CompareAndSwap', 'Set', 'Inc', 'Dec']);
+
+/** What the goroutine's literal writes: the storage of each variable or field it assigns or mutates. */
+function goroutineWrites(lit: FuncNode, graph: CallGraph): ReadonlySet<string> {
+  const out = new Set<string>();
+  const note = (e: Expr) => {
+    const target = e.k === 'index' ? e.x : e;
+    const st = graph.storageOf(lit, target);
+    if (st) out.add(JSON.stringify(st));
+  };
+  for (const st of allStmts(lit.decl.body ?? [])) {
+    if (st.k === 'assign' && st.op !== ':=') st.lhs.forEach(note);
+    if (st.k === 'incdec') note(st.x);
+  }
+  forEachExpr(lit.decl.body ?? [], (e) => {
+    if (e.k === 'call' && e.fn.k === 'sel' && MUTATORS.has(e.fn.name)) note(e.fn.x);
+  });
+  return out;
+}
+
+/** The condition reads a variable or field in `written`. */
+function readsAny(fn: FuncNode, cond: Expr, written: ReadonlySet<string>, graph: CallGraph): boolean {
+  if (written.size === 0) return false;
+  let found = false;
+  const visit = (e: Expr) => {
+    if (found) return;
+    if (e.k === 'id' || e.k === 'sel') {
+      const st = graph.storageOf(fn, e);
+      if (st && written.has(JSON.stringify(st))) return void (found = true);
+    }
+    forEachSubExpr(e, visit);
+  };
+  visit(cond);
+  return found;
 }
 
 /** Which `go` statements and expressions of a body sit in loops, and which in loops that can end by their own condition. */

@@ -114,8 +114,8 @@ export interface CallEffects {
   waits: boolean;
 }
 
-/** The guards in force at a call, which every operation it reaches inherits. */
-export interface CallContext extends GuardState {
+/** The guards in force at a call, which every operation it reaches inherits (not the caller's `passed`, its own path's). */
+export interface CallContext extends Omit<GuardState, 'passed'> {
   async: boolean;
   /**
    * For a deferred call: whether a recover deferred before it (so running after it) catches its

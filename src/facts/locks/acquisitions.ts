@@ -90,7 +90,7 @@ export class Acquisitions {
       for (const op of this.liftTakes(node, call, callee, st?.conds ?? this.facts.conds.enclosingConds(node, call))) {
         if (out.size >= MAX_TAKES) return [...out.values()];
         const key = keyOf(op);
-        if (!st?.may.has(key) && !out.has(key)) out.set(key, op);
+        if (!st?.may.has(key) && !w?.entry.has(instanceOf(key)) && !out.has(key)) out.set(key, op);
       }
     }
     return [...out.values()];
@@ -111,6 +111,8 @@ export class Acquisitions {
   noteAcquire(node: FuncNode, must: ReadonlyMap<string, LockOp>, op: LockOp): void {
     const inst = instanceOf(keyOf(op));
     for (const [k, held] of must) {
+      // The caller's lock, held by contract: the caller's own walk checks its acquisitions.
+      if (held.entry) continue;
       const key = `${node.id}|${op.steps[0]!.pos}|${keyOf(op)}`;
       if (instanceOf(k) !== inst) {
         const edge = `${key}|${k}`;

@@ -10,7 +10,12 @@ import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
-import { FRESH, MADE } from '../identity/roots.js';
+import type { Assumption } from '../../findings.js';
+import { exprText } from '../../irtext.js';
+import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
+import { parseAtom } from '../conditions/atoms.js';
+import { shortName } from '../names.js';
+import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
 
@@ -135,15 +140,44 @@ export class LockCalls {
     const { graph } = this.facts;
     let t = graph.typeOf(node, x);
     if (t.k === 'ptr') t = t.elem;
-    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex.
-    const owner = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? `${t.path}.${t.name}` : undefined;
+    // `s.Lock()` on a struct embedding the mutex: the embedded field is the mutex. Through a wrapper type
+    // embedded in turn (`type Store struct{ RWLock }`, `type RWLock struct{ sync.RWMutex }`) it is the
+    // wrapper's field, named as a method promoted from the wrapper names it (see receiverOf).
+    const wrapped = prim.embedded !== undefined && t.k === 'named' && t.path !== 'sync' ? t : undefined;
+    const sel = wrapped && this.facts.graph.index.select(wrapped, prim.embedded!);
+    const holder = sel?.k === 'field' && sel.owner ? sel.owner : wrapped;
+    const owner = holder && `${holder.path}.${holder.name}`;
     const embeds = owner !== undefined;
     const id = embeds ? `field:${owner}.${prim.embedded}` : this.facts.ids.idOf(node, x);
     const base = this.facts.ids.condRoot(node, x);
     if (id === undefined || base === undefined) return undefined;
-    const root = embeds ? `${base}.${prim.embedded}` : base;
+    const through = holder && wrapped && (holder.path !== wrapped.path || holder.name !== wrapped.name) ? `.${holder.name}` : '';
+    const root = embeds ? `${base}${through}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
-    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }] };
+    const assumed = this.resultAlias(node, x);
+    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }], ...(assumed ? { assumed: [assumed] } : {}) };
+  }
+
+  /**
+   * `subDir, _ := d.getDir(i)`: identity reads a local taken from a method's result as the object the
+   * method was called on (a getter returns a part of it, or itself). Whether it is that very object, or
+   * another of the same type (a child directory), the code does not say: a mutex reached through it is
+   * the same instance only by assumption.
+   */
+  private resultAlias(node: FuncNode, e: Expr | undefined): Assumption | undefined {
+    let base = e;
+    while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
+    if (base?.k !== 'id') return undefined;
+    const { ids } = this.facts;
+    const key = ids.localKey(node, base);
+    const call = key === undefined ? undefined : ids.localSources(node).get(key)?.find((src) => src.k === 'call' && !isConstruction(src));
+    const owner = call && ownerOf(call);
+    if (!owner || !ids.rootIn(node, base)?.startsWith('@')) return undefined;
+    return {
+      kind: 'same-instance',
+      text: `\`${base.name}\` (from \`${exprText(call, true)}\`) is \`${exprText(owner, true)}\``,
+      location: nodeLocation(node, base.pos),
+    };
   }
 
   /** A call's own lock primitive (`c.mu.Lock()`, `s.RUnlock()`, `unlock()`), if it is one. */
@@ -172,9 +206,102 @@ export class LockCalls {
     const receiver = this.receiverOf(call, callee);
     const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
     if (mapped === false) return undefined;
-    const root = op.root.startsWith('global:') ? op.root : this.facts.ids.liftRoot(node, callee, op.root, call, receiver);
+    const root = op.root.startsWith('global:') ? op.root : (this.capturedHere(node, op.root) ?? this.facts.ids.liftRoot(node, callee, op.root, call, receiver));
     if (root === undefined || root === FRESH || root === MADE) return undefined;
-    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps] };
+    const head = op.root.startsWith('@recv') ? receiver : op.root.startsWith('@') ? argOf(this.facts.dispatch.calledAs(call), op.root.split('.')[0]!) : undefined;
+    const alias = this.resultAlias(node, head);
+    const branches = this.argumentBranches(node, callee, call, op);
+    const added = [...(alias ? [alias] : []), ...branches];
+    const assumed = added.length ? [...(op.assumed ?? []), ...added] : op.assumed;
+    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps], ...(assumed ? { assumed } : {}) };
+  }
+
+  /**
+   * A call whose body the engine does not see (outside the analyzed code, or an interface method, whose
+   * implementers here need not be the one that runs) made on a held mutex's owner or handed the mutex (`pool.Release(l)`, `l.Done()` on an embedded
+   * foreign type): it could release the mutex, so what holds it afterwards rests on an assumption.
+   */
+  opaqueOnOwner(node: FuncNode, call: CallExpr, must: ReadonlyMap<string, LockOp>): ReadonlyMap<string, LockOp> {
+    if (must.size === 0) return must;
+    const info = this.facts.graph.callInfo(call);
+    // An interface's implementers seen here need not be all the ones that run.
+    const opaque =
+      info.kind === 'external' || info.kind === 'unresolved' || (info.kind === 'resolved' && this.facts.dispatch.targetsOf(node, call).every((t) => !t.precise));
+    // The standard library unlocks nobody's mutex but through sync, whose calls are primitives.
+    if (!opaque || (info.kind === 'external' && !info.name.split('/')[0]!.includes('.'))) return must;
+    const handed = [...(call.fn.k === 'sel' ? [call.fn.x] : []), ...call.args].flatMap((e) => this.facts.ids.condRoot(node, e) ?? []);
+    if (handed.length === 0) return must;
+    let out: Map<string, LockOp> | undefined;
+    for (const [k, op] of must) {
+      if (!handed.some((r) => op.root === r || op.root.startsWith(`${r}.`))) continue;
+      const text = `\`${exprText(call.fn, true)}(...)\` does not release \`${op.display}\``;
+      if (op.assumed?.some((x) => x.text === text)) continue;
+      (out ??= new Map(must)).set(k, { ...op, assumed: [...(op.assumed ?? []), { kind: 'opaque-call', text, location: nodeLocation(node, call.pos) }] });
+    }
+    return out ?? must;
+  }
+
+  /**
+   * The branches of the callee on the way to its operation that read what this call passes and that the
+   * arguments do not decide (a constant that does is mapped by the conditions): `rpc` reaches `getToken` only
+   * `if _, ok := p["token"]; !ok`, which depends on the map the caller hands it.
+   */
+  private argumentBranches(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp): Assumption[] {
+    const out: Assumption[] = [];
+    const seen = new Set<string>();
+    for (const atom of op.conds) {
+      const [root] = parseAtom(atom).roots;
+      const head = root === undefined ? undefined : splitRoot(root).head;
+      if (head === undefined || seen.has(head)) continue;
+      const param = this.paramRead(node, callee, call, head);
+      if (param === undefined) continue;
+      seen.add(head);
+      const name = /^@\d+$/.test(head) ? param : head;
+      out.push({
+        kind: 'undecided-branch',
+        text: `\`${shortName(callee)}\`'s branch on \`${name}\`${name === param ? '' : ` (from \`${param}\`)`} goes this way`,
+        location: nodeLocation(node, call.pos),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The callee's parameter a condition root reads, when the call passes no constant for it: the parameter
+   * itself (`@1`), or a local taken from it (`tokenI, ok := p["token"]`).
+   */
+  private paramRead(node: FuncNode, callee: FuncNode, call: CallExpr, head: string): string | undefined {
+    const { params } = callee.decl;
+    const paramAt = (index: number) => {
+      const arg = argOf(this.facts.dispatch.calledAs(call), `@${index}`);
+      return arg && this.facts.graph.constantOf(node, arg) === undefined ? params[index]?.name : undefined;
+    };
+    if (/^@\d+$/.test(head)) return paramAt(Number(head.slice(1)));
+    if (head.startsWith('@') || head.startsWith('global:') || head.startsWith(CAPTURED)) return undefined;
+    const sources = this.facts.ids.localSources(callee).get(head) ?? [];
+    let index: number | undefined;
+    for (const src of sources) {
+      let base: Expr = src;
+      while (base.k === 'index' || base.k === 'sel' || base.k === 'assert' || (base.k === 'unary' && base.op !== '<-')) base = base.x;
+      const at = base.k === 'id' ? params.findIndex((p) => p.name === (base as { name: string }).name) : -1;
+      if (at === -1 || (index !== undefined && index !== at)) return undefined;
+      index = at;
+    }
+    return index === undefined ? undefined : paramAt(index);
+  }
+
+  /**
+   * A root a function literal captured from `node` (`go func() { ...; mb.mu.Unlock() }()`), named as `node`
+   * names its own lock calls on it (see condRoot): a local taken from a collection is one object for as long
+   * as the variable is not bound again, in the literal as here.
+   */
+  private capturedHere(node: FuncNode, root: string): string | undefined {
+    if (!root.startsWith(CAPTURED)) return undefined;
+    const { head, path } = splitRoot(root);
+    const [fn, name] = head.slice(CAPTURED.length).split('\0');
+    if (fn !== node.id || name === undefined) return undefined;
+    const own = this.facts.ids.localRoot(node, name, 0);
+    return own === FRESH || own === MADE ? `${name}${path}` : `${own}${path}`;
   }
 
   /**

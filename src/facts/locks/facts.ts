@@ -15,11 +15,12 @@ import type { ChanId } from '../identity/ids.js';
 import { shortName } from '../names.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
-import { domain, ENTRY, keyOf, MAX_TAKES, NO_KEYS, NO_TAKES, with_, without, type CallState, type LockState, type Walked } from './state.js';
+import { domain, ENTRY, instanceOf, keyOf, MAX_TAKES, NO_KEYS, NO_TAKES, with_, without, type CallState, type LockState, type Walked } from './state.js';
 import { syncMeet, type Leak, type LockOp, type LockOrder, type LockSummary, type Meet, type MeetKind, type Reacquire } from './types.js';
 
 const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
+const NO_ENTRY: ReadonlyMap<string, LockOp> = new Map();
 
 /** The sends (by position) and receives (by channel expression) that are cases of a select. */
 function selectCases(node: FuncNode): Set<Pos | Expr> {
@@ -119,6 +120,36 @@ export class LockFacts {
     return out;
   }
 
+  private releasers: Map<ChanId, FuncNode[]> | undefined;
+
+  /**
+   * The functions that release a mutex (by its type-level id) without acquiring it and are called by a caller
+   * of `except`: where a lock `except` left held may be handed over by design (`Add…` keeps it, `Commit…`
+   * releases it). A helper that gives its caller's lock back (held on entry) releases it only around its own
+   * work, and is not one.
+   */
+  releasersOf(id: ChanId, except: FuncNode): FuncNode[] {
+    if (!/^(field|global):/.test(id)) return [];
+    if (!this.releasers) {
+      this.releasers = new Map();
+      for (const [node, sum] of this.effects) {
+        const entry = this.walked.get(node)?.entry;
+        for (const op of sum.releases) {
+          // Its own Unlock: its callers release the lock through it, not by design of their own; a function
+          // literal's release is its parent's (deferred or run there, or a goroutine's, which the walk forgets).
+          if (op.steps.length > 1 || node.decl.parent !== undefined || entry?.has(instanceOf(keyOf(op)))) continue;
+          const list = this.releasers.get(op.id);
+          if (!list) this.releasers.set(op.id, [node]);
+          else if (!list.includes(node)) list.push(node);
+        }
+      }
+    }
+    // The protocol shows where its two halves meet: a function that calls both (`AddPending…`, then `Commit…`).
+    const { graph } = this.facts;
+    const callers = new Set(graph.callers(except).map((e) => e.caller));
+    return (this.releasers.get(id) ?? []).filter((n) => n !== except && graph.callers(n).some((e) => callers.has(e.caller)));
+  }
+
   private writers: Set<ChanId> | undefined;
 
   /**
@@ -207,10 +238,45 @@ export class LockFacts {
 
   private summarize(node: FuncNode, final: boolean): void {
     if (!node.decl.body || !this.touchesLocks(node)) return;
+    let pass = this.walk(node, NO_ENTRY);
+    // Unlocked without being locked here, then locked again: the lock is held on entry by contract
+    // ("lock must be held"), and the walk that knows it sees the re-Lock give the caller's lock back.
+    if (pass.relocked.size) pass = this.walk(node, new Map([...pass.relocked].map((k) => [k, { ...pass.releases.get(k)!, entry: true }])));
+    const { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, passedAt } = pass;
+    const given = new Set([...entry.keys()].map(instanceOf));
+
+    let holds: Map<string, LockOp> | undefined;
+    for (const [, s] of ends) {
+      const here = new Map([...s.must].filter(([k]) => !s.deferred.has(k) && !given.has(instanceOf(k))));
+      holds = holds === undefined ? here : new Map([...holds].filter(([k]) => here.has(k)));
+    }
+    for (const [, s] of ends) for (const k of s.deferred) if (!s.took.has(k) && !releases.has(k)) releases.set(k, deferredOps.get(k)!);
+    // The caller's lock, held on entry, is given up by the paths that end without it.
+    for (const [k, op] of entry) if (ends.some(([, s]) => !s.may.has(k) || s.deferred.has(k))) releases.set(k, { ...op, entry: undefined });
+    const held = [...(holds ?? new Map<string, LockOp>()).values()];
+    if (held.length || releases.size) this.effects.set(node, { holds: held, releases: [...releases.values()], takes: NO_TAKES });
+    else this.effects.delete(node);
+    this.walked.set(node, { direct: [...direct.values()], calls, spawns, entry: given });
+    if (!final) return;
+    for (const [must, op] of acquired) this.acquired.noteAcquire(node, must, op);
+    this.noteLeaks(node, ends, holds ?? new Map(), given, passedAt);
+    this.meets.push(...meets.values());
+    const spawn = held.length ? this.goroutineOnly(node) : undefined;
+    if (spawn) for (const op of held) this.leaks.push({ fn: node, acquired: op, exit: ends[0]![0], releasedAt: undefined, spawn });
+  }
+
+  /**
+   * One walk of a function's body from `entry` (the mutexes its callers hold by contract), with what
+   * it meets on the way: acquisitions, releases of mutexes not held, calls, spawns, the lock state at
+   * every exit.
+   */
+  private walk(node: FuncNode, entry: ReadonlyMap<string, LockOp>) {
     const direct = new Map<string, LockOp>();
     const releases = new Map<string, LockOp>();
     const returns = new Map<Pos, LockState>();
     const returned = new Set<LockState>();
+    /** Per exit state: calls that may not return which every path there passed (see GuardState.passed). */
+    const passedAt = new Map<LockState, ReadonlySet<CallExpr>>();
     const deferredOps = new Map<string, LockOp>();
     const acquired: [ReadonlyMap<string, LockOp>, LockOp][] = [];
     const calls = new Map<CallExpr, CallState>();
@@ -218,12 +284,15 @@ export class LockFacts {
     const meets = new Map<string, Meet>();
     const deferredDone: CallExpr[] = [];
     const inSelect = selectCases(node);
+    /** Released here without being held, then acquired again: the caller's lock, by contract. */
+    const relocked = new Set<string>();
+    const given = new Set([...entry.keys()].map(instanceOf));
     /** The last visit of each operation: a loop's fixpoint. */
     const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean): LockState => {
       const id = this.facts.ids.idOf(node, x);
       if (id === undefined || (s.must.size === 0 && s.took.size === 0)) return s;
       const took = [...new Set([...s.took].map((k) => k.slice(0, k.indexOf('\0'))))];
-      meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()], took });
+      meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()].filter((o) => !o.entry), took });
       return s;
     };
     const meetOf = (call: CallExpr) => (call.fn.k === 'sel' ? syncMeet(libraryName(this.facts.graph.callInfo(call))) : undefined);
@@ -232,7 +301,9 @@ export class LockFacts {
     const check = (s: LockState, op: LockOp): void => {
       const key = keyOf(op);
       if (s.must.size) acquired.push([s.must, op]);
-      if (!s.may.has(key) && !direct.has(key) && direct.size < MAX_TAKES) direct.set(key, op);
+      if (s.may.has(key) || given.has(instanceOf(key))) return;
+      if (releases.has(key)) relocked.add(key);
+      if (!direct.has(key) && direct.size < MAX_TAKES) direct.set(key, op);
     };
     const acquire = (s: LockState, op: LockOp): LockState => {
       check(s, op);
@@ -323,7 +394,8 @@ export class LockFacts {
             if (kind && call.fn.k === 'sel') return meet(kind, call.fn.x, call.pos, s, true);
             const p = this.calls.primitive(node, call, g.conds);
             if (!p) {
-              const after = viaCall(call, s, 'sync', g.conds);
+              const viaOpaque = { ...s, must: this.calls.opaqueOnOwner(node, call, s.must) };
+              const after = viaCall(call, viaOpaque, 'sync', g.conds);
               // `unlock := unlockOnce(&s.mu); ...; unlock()`: a release we cannot see into may release anything held.
               const opaqueRelease = call.fn.k === 'id' && RELEASE_NAME_RE.test(call.fn.name) && maybeValue(this.facts.graph.callInfo(call));
               return opaqueRelease && effectsOf(call, g.conds).every((t) => t.releases.length === 0) ? { ...after, must: new Map() } : after;
@@ -350,40 +422,29 @@ export class LockFacts {
             if (![...s.must.keys()].some(gone)) return s;
             return { ...s, must: new Map([...s.must].filter(([k]) => !gone(k))) };
           },
-          exit: (pos, _g, s) => {
+          exit: (pos, g, s) => {
             // The last visit of a return in a loop is the one at the fixpoint.
             const out = { ...s };
             returns.set(pos, out);
             returned.add(out);
+            if (g.passed.size) passedAt.set(out, g.passed);
             return out;
           },
         },
-        ENTRY,
+        entry.size ? { ...ENTRY, must: entry, may: new Set(entry.keys()) } : ENTRY,
         domain,
       ),
     );
     const ends: [Pos | undefined, LockState][] = [...returns];
-    for (const x of exits) if (!returned.has(x.e)) ends.push([undefined, x.e]);
-
-    let holds: Map<string, LockOp> | undefined;
-    for (const [, s] of ends) {
-      const here = new Map([...s.must].filter(([k]) => !s.deferred.has(k)));
-      holds = holds === undefined ? here : new Map([...holds].filter(([k]) => here.has(k)));
+    for (const x of exits) {
+      if (returned.has(x.e)) continue;
+      ends.push([undefined, x.e]);
+      if (x.g.passed.size) passedAt.set(x.e, x.g.passed);
     }
-    for (const [, s] of ends) for (const k of s.deferred) if (!s.took.has(k) && !releases.has(k)) releases.set(k, deferredOps.get(k)!);
-    const held = [...(holds ?? new Map<string, LockOp>()).values()];
-    if (held.length || releases.size) this.effects.set(node, { holds: held, releases: [...releases.values()], takes: NO_TAKES });
-    else this.effects.delete(node);
-    this.walked.set(node, { direct: [...direct.values()], calls, spawns });
-    if (!final) return;
-    for (const [must, op] of acquired) this.acquired.noteAcquire(node, must, op);
-    this.noteLeaks(node, ends, holds ?? new Map());
     // A deferred Done runs at the exits, after whatever the paths there took.
     const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
     for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
-    this.meets.push(...meets.values());
-    const spawn = held.length ? this.goroutineOnly(node) : undefined;
-    if (spawn) for (const op of held) this.leaks.push({ fn: node, acquired: op, exit: ends[0]![0], releasedAt: undefined, spawn });
+    return { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
   }
 
   /**
@@ -429,16 +490,24 @@ export class LockFacts {
   }
 
   /** Acquisitions held at some return and released at another: the early return inside a locked region. */
-  private noteLeaks(node: FuncNode, ends: [Pos | undefined, LockState][], holds: ReadonlyMap<string, LockOp>): void {
+  private noteLeaks(
+    node: FuncNode,
+    ends: [Pos | undefined, LockState][],
+    holds: ReadonlyMap<string, LockOp>,
+    given: ReadonlySet<string>,
+    passedAt: ReadonlyMap<LockState, ReadonlySet<CallExpr>>,
+  ): void {
     const reported = new Set<string>();
     for (const [exit, s] of ends) {
       if (exit !== undefined && this.handsBackRelease(node, exit)) continue;
       for (const [k, op] of s.must) {
-        if (s.deferred.has(k) || holds.has(k) || reported.has(k) || op.steps.length > 1) continue;
+        // The caller's lock given back (held on entry, re-locked): the function's net effect is none.
+        if (s.deferred.has(k) || holds.has(k) || given.has(instanceOf(k)) || reported.has(k) || op.steps.length > 1) continue;
         const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
         if (!released) continue;
         reported.add(k);
-        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0] });
+        const passed = passedAt.get(s);
+        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0], ...(passed ? { passed: [...passed] } : {}) });
       }
     }
   }

@@ -43,6 +43,8 @@ export interface Walked {
   calls: Map<CallExpr, CallState>;
   /** Its `go` statements' calls, and what it certainly holds at each. */
   spawns: Map<CallExpr, ReadonlyMap<string, LockOp>>;
+  /** The instances held on entry by contract (see LockOp.entry): taking them again is no acquisition for callers. */
+  entry: ReadonlySet<string>;
 }
 
 export const keyOf = (op: Pick<LockOp, 'id' | 'root' | 'mode'>) => `${op.id}\0${op.root}\0${op.mode}`;

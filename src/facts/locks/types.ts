@@ -3,6 +3,7 @@
  * to its caller's mutexes, and the findings met on the way (re-acquisitions, lock-order edges, locks
  * left held, goroutines meeting through channels, WaitGroups and Conds while holding a lock).
  */
+import type { Assumption } from '../../findings.js';
 import type { Pos } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { CallExpr } from '../calls.js';
@@ -26,6 +27,13 @@ export interface LockOp {
   display: string;
   /** The path condition of the acquisition, in the holder's names: `if lock { mu.Lock() }` under `lock`. */
   conds: Atom[];
+  /**
+   * Held on entry by contract, not acquired here: a function that unlocks its caller's lock and locks it
+   * again ("lock must be held"). Its steps are the Unlock's. Never a first acquisition in a finding.
+   */
+  entry?: boolean;
+  /** What the engine took for granted to name this instance in the holder's names (a getter's result as its receiver). */
+  assumed?: Assumption[];
 }
 
 /** What calling a function does to the mutexes its caller can name. */
@@ -70,6 +78,8 @@ export interface Leak {
   releasedAt: Pos | undefined;
   /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
   spawn?: { fn: FuncNode; pos: Pos; call: CallExpr };
+  /** Calls that may not return (`s.Require().FailNow()`), one of which every path to the exit passed. */
+  passed?: readonly CallExpr[];
 }
 
 /** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */

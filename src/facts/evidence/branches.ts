@@ -1,0 +1,110 @@
+/**
+ * The branches that decide whether a statement of a function runs: the if/switch/for/select-case
+ * conditions around it, and the earlier statements at each nesting level that may leave the function
+ * first (`if c { return }`, `select { case <-done: return }`). Syntax only, per function and position.
+ */
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import { exprsOfSimple, forEachSubExpr } from '../calls.js';
+
+export interface Branch {
+  /** The statement that branches. */
+  pos: Pos;
+  /** What it branches on (a select's received channels); one expression for if/for. */
+  conds: Expr[];
+  kind: 'if' | 'for' | 'switch' | 'select';
+  /** An earlier statement that may leave the function: the operation runs only if it did not. */
+  exit: boolean;
+}
+
+function has(e: Expr | undefined, pos: Pos): boolean {
+  if (!e) return false;
+  if (e.pos === pos) return true;
+  let found = false;
+  forEachSubExpr(e, (x) => {
+    if (!found && has(x, pos)) found = true;
+  });
+  return found;
+}
+
+/** The expressions a statement evaluates itself, headers included, not its nested blocks. */
+function ownExprs(st: Stmt): (Expr | undefined)[] {
+  switch (st.k) {
+    case 'go':
+    case 'defer':
+      return [st.call];
+    case 'if':
+      return [st.cond];
+    case 'for':
+      return [st.cond, st.range?.x];
+    case 'switch':
+      return [st.tag, ...st.cases.flatMap((c) => c.exprs)];
+    case 'typeswitch':
+      return [st.x];
+    case 'select':
+      return st.cases.flatMap((c) => (c.kind === 'send' ? [c.ch, c.value] : c.kind === 'recv' ? [c.ch] : []));
+    default:
+      return [...exprsOfSimple(st)];
+  }
+}
+
+function leaves(body: readonly Stmt[]): boolean {
+  const last = body.at(-1);
+  return last?.k === 'return' || (last?.k === 'expr' && last.x.k === 'call' && last.x.fn.k === 'id' && last.x.fn.name === 'panic');
+}
+
+/** An earlier statement of the block that returns on some branch: what the later ones depend on. */
+function exitOf(st: Stmt): Branch | undefined {
+  if (st.k === 'if' && (leaves(st.then) || (st.else !== undefined && leaves(st.else)))) return { pos: st.pos, conds: [st.cond], kind: 'if', exit: true };
+  if (st.k === 'select' && st.cases.some((c) => leaves(c.body))) {
+    return { pos: st.pos, conds: st.cases.flatMap((c) => (c.kind === 'recv' && leaves(c.body) ? [c.ch] : [])), kind: 'select', exit: true };
+  }
+  if (st.k === 'switch' && st.cases.some((c) => leaves(c.body))) return { pos: st.pos, conds: [...(st.tag ? [st.tag] : []), ...st.cases.flatMap((c) => c.exprs)], kind: 'switch', exit: true };
+  return undefined;
+}
+
+/** The branches deciding whether the statement or expression at `pos` runs, outermost first; undefined if it is not in `body`. */
+export function decidingBranches(body: readonly Stmt[], pos: Pos): Branch[] | undefined {
+  const before: Branch[] = [];
+  for (const st of body) {
+    const inner = within(st, pos);
+    if (inner) return [...before, ...inner];
+    const exit = exitOf(st);
+    if (exit) before.push(exit);
+  }
+  return undefined;
+}
+
+function within(st: Stmt, pos: Pos): Branch[] | undefined {
+  if (st.pos === pos || ownExprs(st).some((e) => has(e, pos))) return [];
+  const nested = (body: readonly Stmt[], b?: Branch) => {
+    const inner = decidingBranches(body, pos);
+    return inner && (b ? [b, ...inner] : inner);
+  };
+  switch (st.k) {
+    case 'block':
+      return nested(st.body);
+    case 'labeled':
+      return st.stmt ? within(st.stmt, pos) : undefined;
+    case 'if': {
+      const b: Branch = { pos: st.pos, conds: [st.cond], kind: 'if', exit: false };
+      return (st.init && within(st.init, pos)) ?? nested(st.then, b) ?? (st.else && nested(st.else, b));
+    }
+    case 'for':
+      return nested(st.body, st.cond ? { pos: st.pos, conds: [st.cond], kind: 'for', exit: false } : undefined);
+    case 'switch':
+    case 'typeswitch':
+      for (const c of st.cases) {
+        const r = nested(c.body, st.k === 'switch' ? { pos: c.pos, conds: [...(st.tag ? [st.tag] : []), ...c.exprs], kind: 'switch', exit: false } : undefined);
+        if (r) return r;
+      }
+      return undefined;
+    case 'select':
+      for (const c of st.cases) {
+        const r = nested(c.body, c.kind === 'recv' ? { pos: c.pos, conds: [c.ch], kind: 'select', exit: false } : undefined);
+        if (r) return r;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
