@@ -4,14 +4,15 @@
 // (OUT: the folder run.js wrote; FILE: the list run.js was given, projects.json by default). Findings are pooled
 // in the list's order, each project's in report order (path, line), shuffled by Fisher-Yates with
 // mulberry32(SEED), and the first COUNT printed (all if fewer).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readProjects } from './projects.js';
 
 const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { projects: { type: 'string' } } });
 const [out = '/work/trees/validation', severity = 'warning', count = '20', seed = '25'] = positionals;
-const projects = readProjects(opts.projects);
+// A list is measured only down to the project where --enough stopped run.js: the projects after it have no report.
+const projects = readProjects(opts.projects).filter((p) => existsSync(path.join(out, `${p.name}.json`)));
 
 /** mulberry32: a tiny seeded PRNG, enough to make a sample reproducible (not for anything statistical). */
 function mulberry32(a) {
@@ -33,7 +34,7 @@ for (let i = pool.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1));
   [pool[i], pool[j]] = [pool[j], pool[i]];
 }
-console.log(`${pool.length} ${severity} findings, seed ${seed}, sample of ${Math.min(pool.length, Number(count))}:`);
+console.log(`${pool.length} ${severity} findings in ${projects.length} projects, seed ${seed}, sample of ${Math.min(pool.length, Number(count))}:`);
 for (const f of pool.slice(0, Number(count))) {
   console.log(`${f.project}\t${f.location.path}:${f.location.line}\t${f.ruleId}\t${f.confidence}`);
 }
