@@ -18,6 +18,10 @@ import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
+import { embeddedName } from '../../index/index.js';
+
+/** A variable that holds an error, by Go's naming habit (`err`, `readErr`). */
+const ERROR_NAME_RE = /^\w*(err|Err)$/;
 
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
@@ -232,13 +236,32 @@ export class LockCalls {
     const handed = [...(call.fn.k === 'sel' ? [call.fn.x] : []), ...call.args].flatMap((e) => this.facts.ids.condRoot(node, e) ?? []);
     if (handed.length === 0) return must;
     let out: Map<string, LockOp> | undefined;
+    const receiver = call.fn.k === 'sel' ? call.fn.x : undefined;
     for (const [k, op] of must) {
       if (!handed.some((r) => op.root === r || op.root.startsWith(`${r}.`))) continue;
+      if (receiver && !call.args.length && !this.methodSees(node, receiver, op)) continue;
       const text = `\`${exprText(call.fn, true)}(...)\` does not release \`${op.display}\``;
       if (op.assumed?.some((x) => x.text === text)) continue;
       (out ??= new Map(must)).set(k, { ...op, assumed: [...(op.assumed ?? []), { kind: 'opaque-call', text, location: nodeLocation(node, call.pos) }] });
     }
     return out ?? must;
+  }
+
+  /**
+   * Whether a method we cannot see, called on `recv`, can reach the mutex `op` holds below it. On a struct of
+   * the program such a method is promoted from an embedded type of elsewhere, and its receiver is that
+   * embedded value: it reaches `c.mu` only through the embedded field (`c.BaseService.IsRunning()` cannot unlock
+   * `c.mtx`). Any other receiver (an interface, a type we do not know) may reach anything it holds.
+   */
+  private methodSees(node: FuncNode, recv: Expr, op: LockOp): boolean {
+    let t = this.facts.graph.typeOf(node, recv);
+    if (t.k === 'ptr') t = t.elem;
+    const decl = t.k === 'named' ? this.facts.graph.index.typeInfo(t)?.decl : undefined;
+    if (decl?.type.k !== 'struct') return true;
+    const below = op.display.split('.').slice(exprText(recv, true).split('.').length);
+    if (below.length === 0) return true;
+    const field = decl.type.fields.find((f) => (f.name ?? embeddedName(f.type)) === below[0]);
+    return field === undefined || field.embedded === true;
   }
 
   /**
@@ -254,7 +277,8 @@ export class LockCalls {
       const head = root === undefined ? undefined : splitRoot(root).head;
       if (head === undefined || seen.has(head)) continue;
       const param = this.paramRead(node, callee, call, head);
-      if (param === undefined) continue;
+      // An error may or may not be nil on any run: a branch on one is no assumption (docs/evidence.md).
+      if (param === undefined || ERROR_NAME_RE.test(param)) continue;
       seen.add(head);
       const name = /^@\d+$/.test(head) ? param : head;
       out.push({
