@@ -61,11 +61,18 @@ export function goroutineLeaks(facts: SyncFacts): GoroutineLeak[] {
     for (const fn of facts.graph.funcs) {
       const body = fn.decl.body;
       if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
+      // Returning from a program's main ends the program: no goroutine it leaves blocked outlives it.
+      if (isProgramMain(fn)) continue;
       out.push(...leaksIn(fn, body, facts));
     }
     cache.set(facts, out);
   }
   return out;
+}
+
+/** `func main()` of a program (function literals have no name). */
+export function isProgramMain(fn: FuncNode): boolean {
+  return fn.file.packageName === 'main' && fn.decl.name === 'main' && !fn.decl.recv;
 }
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
