@@ -5,7 +5,6 @@ import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { isTestCode } from '../src/facts/testcode.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
-import type { Assumption } from '../src/findings.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const goroutineLeak: Rule = {
@@ -71,11 +70,7 @@ export const goroutineLeak: Rule = {
           },
         ],
         identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
-        assumptions: [
-          ...assumptionsOf(leak),
-          // Every way to the exit goes on past a call whose name says it may not return.
-          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
-        ],
+        assumptions: leak.assumed,
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
@@ -83,9 +78,6 @@ export const goroutineLeak: Rule = {
   },
 };
 
-function assumptionsOf(leak: GoroutineLeak): Assumption[] {
-  return leak.assumed.map((a) => ({ kind: a.kind, text: a.text, location: nodeLocation(a.node, a.pos) }));
-}
 
 /** A call that throws away the channel its callee's goroutine sends on: reported at the call. */
 function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: FuncNode; pos: Pos }): void {
@@ -115,7 +107,7 @@ function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: F
       },
     ],
     identity: [discard.node.id, fn.id, name, 'discarded'],
-    assumptions: assumptionsOf(leak),
+    assumptions: leak.assumed,
     ...(discard.node.file.generated ? { generated: true } : {}),
   });
 }

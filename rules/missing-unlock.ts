@@ -65,11 +65,7 @@ export const missingUnlock: Rule = {
           },
         ],
         identity: [fn.id, acquired.id, acquired.mode],
-        assumptions: [
-          ...assumptions,
-          // The path to the exit goes on past a call whose name says it may not return.
-          ...(leak.passed ?? []).flatMap((call) => ctx.facts.noReturn.assumedReturn(fn, call) ?? []),
-        ],
+        assumptions: [...assumptions, ...(leak.assumed ?? [])],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -8,6 +8,8 @@ import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
+import type { Assumption } from '../../findings.js';
+import { nodeLocation } from '../report.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
@@ -31,19 +33,11 @@ export interface GoroutineLeak {
   several: boolean;
   /** fn returns the channel, and this call (in another function) throws it away. */
   discard?: { node: FuncNode; pos: Pos };
-  /** What the leak takes for granted where the engine cannot see; empty when it saw everything. */
-  assumed: LeakAssumption[];
-  /** Calls that may not return (`s.Require().FailNow()`): every way to `exit` goes past one of them. */
-  passed?: readonly CallExpr[];
-}
-
-/** A call the channel escapes to, or a branch that decides the exit, that the engine cannot see through. */
-export interface LeakAssumption {
-  kind: 'opaque-call' | 'undecided-branch';
-  /** One line a maintainer can check against the code. */
-  text: string;
-  node: FuncNode;
-  pos: Pos;
+  /**
+   * What the leak takes for granted where the engine cannot see (a call the channel escapes to, a branch that
+   * decides the exit, a call named like FailNow that every way out goes past); empty when it saw everything.
+   */
+  assumed: Assumption[];
 }
 
 const cache = new WeakMap<SyncFacts, GoroutineLeak[]>();
@@ -98,7 +92,7 @@ interface Sender {
   lit: FuncNode;
   send: ChannelUse;
   /** Calls outside the engine's sight that the channel is handed to: each may hold its partner. */
-  escapes: LeakAssumption[];
+  escapes: Assumption[];
 }
 
 /**
@@ -130,14 +124,14 @@ function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number,
  * it, which the leak then assumes it does not. Undefined when it escapes any other way (stored, assigned,
  * compared, passed to a function in sight, which would have to be followed).
  */
-function opaqueEscapes(uses: ChannelUse[], name: string, graph: CallGraph): LeakAssumption[] | undefined {
-  const out: LeakAssumption[] = [];
+function opaqueEscapes(uses: ChannelUse[], name: string, graph: CallGraph): Assumption[] | undefined {
+  const out: Assumption[] = [];
   for (const u of uses) {
     if (u.use !== 'other') continue;
     const call = callTaking(u.node, u.e);
     const info = call && graph.callInfo(call);
     if (!call || (info?.kind !== 'external' && info?.kind !== 'unresolved')) return undefined;
-    out.push({ kind: 'opaque-call', text: `nothing receives from ${name} through \`${exprText(call.fn)}(...)\``, node: u.node, pos: call.pos });
+    out.push({ kind: 'opaque-call', text: `nothing receives from ${name} through \`${exprText(call.fn)}(...)\``, location: nodeLocation(u.node, call.pos) });
   }
   return out;
 }
@@ -174,7 +168,7 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
   const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set(recvs.map((u) => u.e)), written: goroutineWrites(sender.lit, facts.graph), facts });
   if (pending === undefined) return undefined;
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed], ...(pending.passed ? { passed: pending.passed } : {}) };
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed] };
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -250,7 +244,7 @@ interface ExitQuery {
  * every such way goes past a call whose name says it may not return (and we cannot see that it does),
  * those calls come along: the leak rests on one of them returning.
  */
-function pendingExit(q: ExitQuery): { exit: Pos; assumed: LeakAssumption[]; passed?: CallExpr[] } | undefined {
+function pendingExit(q: ExitQuery): { exit: Pos; assumed: Assumption[] } | undefined {
   const { fn, facts } = q;
   const passed = new Set<CallExpr>();
   const ends = (call: Expr, strict: boolean): boolean => {
@@ -263,7 +257,9 @@ function pendingExit(q: ExitQuery): { exit: Pos; assumed: LeakAssumption[]; pass
   const found = exitPast(q, (call) => ends(call, false));
   if (found === undefined) return undefined;
   const sure = passed.size ? exitPast(q, (call) => ends(call, true)) : found;
-  return sure ?? { ...found, passed: [...passed] };
+  if (sure) return sure;
+  // Every way out goes on past a call whose name says it may not return: the leak assumes it does.
+  return { ...found, assumed: [...found.assumed, ...[...passed].flatMap((call) => facts.noReturn.assumedReturn(fn, call) ?? [])] };
 }
 
 /**
@@ -271,7 +267,7 @@ function pendingExit(q: ExitQuery): { exit: Pos; assumed: LeakAssumption[]; pass
  * on a path decided by what the engine sees if there is one, else on one that takes a branch it cannot decide
  * (the goroutine's own writes may keep fn from it), named as an assumption.
  */
-function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; assumed: LeakAssumption[] } | undefined {
+function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; assumed: Assumption[] } | undefined {
   const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
@@ -309,10 +305,10 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
     noReturn: ends,
   });
   if (!exit || exits === false) return undefined;
-  const assumed = exits.map((key): LeakAssumption => {
+  const assumed = exits.map((key): Assumption => {
     const cond = conds[parseInt(key, 10)]!;
     const side = key.endsWith('+') ? exprText(cond) : cond.k === 'unary' && cond.op === '!' ? exprText(cond.x) : `!(${exprText(cond)})`;
-    return { kind: 'undecided-branch', text: `\`${side}\` can hold before the goroutine sends`, node: fn, pos: cond.pos };
+    return { kind: 'undecided-branch', text: `\`${side}\` can hold before the goroutine sends`, location: nodeLocation(fn, cond.pos) };
   });
   return { exit: exit.pos, assumed };
 }

@@ -513,8 +513,8 @@ export class LockFacts {
         const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
         if (!released) continue;
         reported.add(k);
-        const passed = passedAt.get(s);
-        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0], ...(passed ? { passed: [...passed] } : {}) });
+        const assumed = [...(passedAt.get(s) ?? [])].flatMap((call) => this.facts.noReturn.assumedReturn(node, call) ?? []);
+        this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0], ...(assumed.length ? { assumed } : {}) });
       }
     }
   }

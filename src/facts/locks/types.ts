@@ -78,8 +78,8 @@ export interface Leak {
   releasedAt: Pos | undefined;
   /** A goroutine's body that holds it at every exit: the `go` statement that starts it. */
   spawn?: { fn: FuncNode; pos: Pos; call: CallExpr };
-  /** Calls that may not return (`s.Require().FailNow()`), one of which every path to the exit passed. */
-  passed?: readonly CallExpr[];
+  /** That a call named like FailNow returns (`s.Require().FailNow()`): every path to the exit went past one. */
+  assumed?: readonly Assumption[];
 }
 
 /** How a goroutine meets another through a channel, a WaitGroup or a sync.Cond (`condWait`, `signal`). */
