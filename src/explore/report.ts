@@ -4,7 +4,7 @@
  */
 import { isTestCode } from '../facts/testcode.js';
 import type { Flow, Location } from '../findings.js';
-import { isProgramMain } from '../facts/channels/leaks.js';
+import { isProgramMain } from '../facts/names.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';
 import type { VerdictKind } from './search.js';

@@ -19,3 +19,8 @@ export function displayId(id: ChanId, fallback: string): string {
   }
   return fallback;
 }
+
+/** `func main()` of a program (function literals have no name): returning from it ends the program. */
+export function isProgramMain(fn: FuncNode): boolean {
+  return fn.file.packageName === 'main' && fn.decl.name === 'main' && !fn.decl.recv;
+}

@@ -10,6 +10,7 @@ import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type 
 import type { SyncFacts } from '../engine.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
+import { isProgramMain } from '../names.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
@@ -62,11 +63,6 @@ export function goroutineLeaks(facts: SyncFacts): GoroutineLeak[] {
     cache.set(facts, out);
   }
   return out;
-}
-
-/** `func main()` of a program (function literals have no name). */
-export function isProgramMain(fn: FuncNode): boolean {
-  return fn.file.packageName === 'main' && fn.decl.name === 'main' && !fn.decl.recv;
 }
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
