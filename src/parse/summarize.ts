@@ -83,7 +83,7 @@ export function summarize(tree: Parser.Tree, src: string, path: string): FileSum
 class Summarizer {
   private readonly c: Cursor;
   private readonly ascii: boolean;
-  /** String index of each line's start: with startPosition it gives a node's start index for free. */
+  /** String index of each line's start: a node's line comes from its start index (see posOf). */
   private readonly lineStarts: number[] = [0];
   /** Error recovery makes zero-width MISSING nodes, whose text is not what follows them: no shortcuts then. */
   private readonly sound: boolean;
@@ -91,6 +91,11 @@ class Summarizer {
   private currentFunc: number | undefined;
   /** Statements, expressions and types being summarized, nested; see MAX_NESTING. */
   private depth = 0;
+  /**
+   * The type of the node under the cursor when the walk already read it (eachChild reads every child's),
+   * so that kind() need not cross into the binding again; undefined after a move that did not read it.
+   */
+  private here: string | undefined;
   private tooDeep: Pos | undefined;
 
   constructor(
@@ -154,6 +159,10 @@ class Summarizer {
    * dominate summarizing time: the numeric id is the cheapest getter, and its name is learned once.
    */
   private kind(): string {
+    return (this.here ??= this.nativeKind());
+  }
+
+  private nativeKind(): string {
     const c = this.c;
     const id = c.nodeTypeId;
     return TYPE_NAMES[id] ?? learnType(c, id);
@@ -163,24 +172,34 @@ class Summarizer {
   private eachChild(fn: (type: string) => void): void {
     const c = this.c;
     if (!c.gotoFirstChild()) return;
+    const parent = this.here;
     do {
       const id = c.nodeTypeId;
       const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') fn(type);
+      if (NAMED[id] && type !== 'comment') {
+        this.here = type;
+        fn(type);
+      }
     } while (c.gotoNextSibling());
     c.gotoParent();
+    this.here = parent;
   }
 
   /** As eachChild, also passing the child's field name: for callers that need it, as it costs a native call. */
   private eachField(fn: (field: string | null, type: string) => void): void {
     const c = this.c;
     if (!c.gotoFirstChild()) return;
+    const parent = this.here;
     do {
       const id = c.nodeTypeId;
       const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') fn(this.field(), type);
+      if (NAMED[id] && type !== 'comment') {
+        this.here = type;
+        fn(this.field(), type);
+      }
     } while (c.gotoNextSibling());
     c.gotoParent();
+    this.here = parent;
   }
 
   /**
@@ -205,16 +224,19 @@ class Summarizer {
   private firstChild<T>(fn: (type: string) => T): T | undefined {
     const c = this.c;
     if (!c.gotoFirstChild()) return undefined;
+    const parent = this.here;
     let out: T | undefined;
     do {
       const id = c.nodeTypeId;
       const type = TYPE_NAMES[id] ?? learnType(c, id);
       if (NAMED[id] && type !== 'comment') {
+        this.here = type;
         out = fn(type);
         break;
       }
     } while (c.gotoNextSibling());
     c.gotoParent();
+    this.here = parent;
     return out;
   }
 
@@ -223,8 +245,23 @@ class Summarizer {
   }
 
   private pos(): Pos {
-    const p = this.c.startPosition;
-    return packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(this.c.startIndex, p.column));
+    return this.posOf(this.c.startIndex);
+  }
+
+  /**
+   * The position of a string index, its line found in lineStarts: the binding's startPosition costs
+   * the same native call as startIndex plus a point object, and positions are asked of most nodes.
+   */
+  private posOf(index: number): Pos {
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return packPos(lo + 1, this.byteCol(index, index - starts[lo]!));
   }
 
   /** tree-sitter's columns count UTF-16 units for a JS string; Go tools count bytes. */
@@ -557,9 +594,8 @@ class Summarizer {
 
   private exprAt(): Expr {
     const type = this.kind();
-    const p = this.c.startPosition;
-    const start = (this.lineStarts[p.row] ?? 0) + p.column;
-    const pos = packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(start, p.column));
+    const start = this.c.startIndex;
+    const pos = this.posOf(start);
     switch (type) {
       case 'identifier':
       case 'field_identifier':
@@ -673,10 +709,12 @@ class Summarizer {
       levels.push(this.pos());
       c.gotoFirstChild();
       while (this.field() !== 'left' && c.gotoNextSibling());
+      this.here = undefined;
     }
     if (this.depth + levels.length > MAX_NESTING) {
       // Not worth a warning: such chains are generated literal data (Go's own time/tzdata has one).
       for (let i = 0; i < levels.length; i++) c.gotoParent();
+      this.here = 'binary_expression';
       return { k: 'bad', pos: levels[0]! };
     }
     let x = this.expr();
@@ -684,11 +722,13 @@ class Summarizer {
       let op = '';
       let y: Expr = { k: 'bad', pos: levels[i]! };
       while (c.gotoNextSibling()) {
+        this.here = undefined;
         const field = this.field();
         if (field === 'operator') op = this.kind();
         else if (field === 'right') y = this.expr();
       }
       c.gotoParent();
+      this.here = 'binary_expression';
       x = { k: 'binary', op, x, y, pos: levels[i]! };
     }
     return x;
@@ -878,7 +918,7 @@ class Summarizer {
     let op = '=';
     if (c.gotoFirstChild()) {
       do {
-        if (this.field() === 'operator') op = this.kind();
+        if (this.field() === 'operator') op = this.nativeKind();
       } while (c.gotoNextSibling());
       c.gotoParent();
     }
