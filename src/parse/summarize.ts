@@ -437,6 +437,10 @@ class Summarizer {
 
   private typeAt(): TypeExpr {
     const type = this.kind();
+    if (this.sound && SPELLED_TYPES.has(type)) {
+      const spelled = this.spelledType();
+      if (spelled) return spelled;
+    }
     switch (type) {
       case 'type_identifier':
       case 'identifier':
@@ -517,6 +521,42 @@ class Summarizer {
       default:
         return other(this.text());
     }
+  }
+
+  /**
+   * `T`, `pkg.T`, `*T`, `[]pkg.T`, ... written without spaces (most types in signatures and fields),
+   * straight from the source text as selectorChain does for expressions: one startIndex and one endIndex
+   * call instead of a cursor walk over every part. Undefined for anything else, or when the nesting cap
+   * would cut it (the walk decides then).
+   */
+  private spelledType(): TypeExpr | undefined {
+    const src = this.src;
+    const start = this.c.startIndex;
+    let i = start;
+    const wraps: ('ptr' | 'slice')[] = [];
+    for (;;) {
+      if (src.charCodeAt(i) === 42 /* * */) {
+        wraps.push('ptr');
+        i++;
+      } else if (src.startsWith('[]', i)) {
+        wraps.push('slice');
+        i += 2;
+      } else break;
+    }
+    let name = identAt(src, i);
+    if (name === '') return undefined;
+    i += name.length;
+    let pkg: string | undefined;
+    if (src.charCodeAt(i) === 46 /* . */) {
+      pkg = name;
+      name = identAt(src, i + 1);
+      if (name === '') return undefined;
+      i += 1 + name.length;
+    }
+    if (this.depth + wraps.length >= MAX_NESTING || i !== this.c.endIndex) return undefined;
+    let t: TypeExpr = pkg === undefined ? { k: 'name', name } : { k: 'name', pkg, name };
+    for (let w = wraps.length - 1; w >= 0; w--) t = { k: wraps[w]!, elem: t };
+    return t;
   }
 
   private structFields(): Field[] {
@@ -644,7 +684,8 @@ class Summarizer {
       case 'unary_expression': {
         let op = '';
         let x: Expr = { k: 'bad', pos };
-        const t = this.text();
+        // Its operator and operand make it two characters or more, unless error recovery left one MISSING.
+        const t = this.sound ? this.src.slice(start, start + 2) : this.text();
         op = t.startsWith('<-') ? '<-' : t.charAt(0);
         this.eachInOrder((i) => {
           if (i === 0) x = this.expr();
@@ -668,7 +709,7 @@ class Summarizer {
       default: {
         const kind = LITERAL_KINDS[type];
         if (kind === 'int') {
-          const text = this.text();
+          const text = this.src.slice(start, this.c.endIndex);
           if (text === '0') return { k: 'lit', kind, zero: true, pos };
           if (/^[1-9][0-9]{0,5}$/.test(text)) return { k: 'lit', kind, value: Number(text), pos };
         }
@@ -1071,6 +1112,9 @@ class Summarizer {
     return { kind: 'recv', ch, lhs, define, body, pos };
   }
 }
+
+/** Types spelledType may read from the text: names, qualified names, and pointers and slices of them. */
+const SPELLED_TYPES = new Set(['type_identifier', 'identifier', 'qualified_type', 'pointer_type', 'slice_type']);
 
 const SELECTOR_CHAIN = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+/y;
 
