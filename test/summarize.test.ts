@@ -243,6 +243,23 @@ outer:
     expect(b[2]).toMatchObject({ k: 'switch', init: { k: 'assign' }, cases: [{ exprs: [{}, {}], body: [{ k: 'branch', kind: 'fallthrough' }] }, { isDefault: true }] });
   });
 
+  it('reads a type spelled without spaces (from the text) as the walk reads it spelled with spaces', () => {
+    const params = (src: string) => sum(`package p\nfunc f(${src}) {}\n`).funcs[0]!.params;
+    expect(params('a *T, b []p.T, c **[]q.T, d T, e []byte')).toEqual(params('a * T, b [] p . T, c * /* x */ *[]q.T, d /* y */ T, e [ ]byte'));
+    expect(params('a *T, b []p.T')).toEqual([
+      { name: 'a', type: { k: 'ptr', elem: { k: 'name', name: 'T' } } },
+      { name: 'b', type: { k: 'slice', elem: { k: 'name', pkg: 'p', name: 'T' } } },
+    ]);
+  });
+
+  it('reads unary operators and positions on CRLF and multi-byte lines', () => {
+    const b = body('package p\r\nfunc f() {\r\n\t_ = <-ch\r\n\t_ = !ok // é\r\n\té, _ := -x, &y\r\n}');
+    expect(b.map((st) => [lineOf(st.pos), colOf(st.pos)])).toEqual([[3, 2], [4, 2], [5, 2]]);
+    expect(b.flatMap((st) => (st.k === 'assign' ? st.rhs.map((e) => (e.k === 'unary' ? e.op : e.k)) : []))).toEqual(['<-', '!', '-', '&']);
+    const [, , third] = b;
+    expect(third).toMatchObject({ k: 'assign', rhs: [{ pos: pos(5, 11) }, { pos: pos(5, 15) }] });
+  });
+
   it('reports byte columns on lines with multi-byte characters', () => {
     const [, stmt] = body('package p\nfunc f() {\n\té := 1; close(é)\n}');
     expect(stmt).toMatchObject({ k: 'expr', pos: pos(3, 11) });

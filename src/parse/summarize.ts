@@ -1,76 +1,21 @@
 import type Parser from 'tree-sitter';
 import {
-  MAX_NESTING,
   SUMMARY_FORMAT,
-  lineOf,
   pos as packPos,
   type Expr,
-  type Field,
   type FileSummary,
-  type Directive,
   type FuncDecl,
   type ImportDecl,
-  type MethodSig,
-  type Param,
   type Pos,
   type SelectCase,
   type Stmt,
   type SwitchCase,
   type TypeDecl,
-  type TypeExpr,
-  type TypeParam,
   type ValueDecl,
 } from '../ir.js';
-
-type Cursor = Parser.TreeCursor;
-
-const LITERAL_KINDS: Record<string, Extract<Expr, { k: 'lit' }>['kind']> = {
-  int_literal: 'int',
-  float_literal: 'float',
-  imaginary_literal: 'imag',
-  rune_literal: 'rune',
-  interpreted_string_literal: 'string',
-  raw_string_literal: 'string',
-  nil: 'nil',
-  true: 'true',
-  false: 'false',
-  iota: 'iota',
-};
-
-const TYPE_NODES = new Set([
-  'type_identifier',
-  'qualified_type',
-  'generic_type',
-  'pointer_type',
-  'slice_type',
-  'array_type',
-  'implicit_length_array_type',
-  'map_type',
-  'channel_type',
-  'function_type',
-  'struct_type',
-  'interface_type',
-  'parenthesized_type',
-  'type_elem',
-  'negated_type',
-]);
-
-/** Names by id, filled on first sight (ids are the grammar's, so they hold across files). */
-const TYPE_NAMES: string[] = [];
-const NAMED: boolean[] = [];
-const FIELD_NAMES: string[] = [];
-
-function learnType(c: Cursor, id: number): string {
-  NAMED[id] = c.nodeIsNamed;
-  return (TYPE_NAMES[id] = c.nodeType);
-}
-
-function learnField(c: Cursor, id: number): string {
-  return (FIELD_NAMES[id] = c.currentFieldName);
-}
-
-
-const GENERATED_RE = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
+import { ExprReader } from './exprs.js';
+import { countLines, findDirectives, isGenerated, spanDeclarations, unquote } from './source-text.js';
+import { other } from './types.js';
 
 /**
  * Turns one parsed file into its FileSummary with a single TreeCursor pass.
@@ -80,28 +25,17 @@ export function summarize(tree: Parser.Tree, src: string, path: string): FileSum
   return new Summarizer(tree, src, path).run();
 }
 
-class Summarizer {
-  private readonly c: Cursor;
-  private readonly ascii: boolean;
-  /** String index of each line's start: with startPosition it gives a node's start index for free. */
-  private readonly lineStarts: number[] = [0];
-  /** Error recovery makes zero-width MISSING nodes, whose text is not what follows them: no shortcuts then. */
-  private readonly sound: boolean;
+/** Declarations and statements, on top of the expression and type readers. */
+class Summarizer extends ExprReader {
   private readonly funcs: FuncDecl[] = [];
   private currentFunc: number | undefined;
-  /** Statements, expressions and types being summarized, nested; see MAX_NESTING. */
-  private depth = 0;
-  private tooDeep: Pos | undefined;
 
   constructor(
-    private readonly tree: Parser.Tree,
-    private readonly src: string,
+    tree: Parser.Tree,
+    src: string,
     private readonly path: string,
   ) {
-    this.c = tree.walk();
-    this.ascii = !/[^\x00-\x7f]/.test(src);
-    for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
-    this.sound = !tree.rootNode.hasError;
+    super(tree, src);
   }
 
   run(): FileSummary {
@@ -147,90 +81,8 @@ class Summarizer {
     return summary;
   }
 
-  // ---- cursor helpers -------------------------------------------------------------------------
-
-  /**
-   * The current node's type. Native getters cost a call and often a fresh string per node, and
-   * dominate summarizing time: the numeric id is the cheapest getter, and its name is learned once.
-   */
-  private kind(): string {
-    const c = this.c;
-    const id = c.nodeTypeId;
-    return TYPE_NAMES[id] ?? learnType(c, id);
-  }
-
-  /** Calls fn with the cursor on each named child of the current node; restores the cursor. */
-  private eachChild(fn: (type: string) => void): void {
-    const c = this.c;
-    if (!c.gotoFirstChild()) return;
-    do {
-      const id = c.nodeTypeId;
-      const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') fn(type);
-    } while (c.gotoNextSibling());
-    c.gotoParent();
-  }
-
-  /** As eachChild, also passing the child's field name: for callers that need it, as it costs a native call. */
-  private eachField(fn: (field: string | null, type: string) => void): void {
-    const c = this.c;
-    if (!c.gotoFirstChild()) return;
-    do {
-      const id = c.nodeTypeId;
-      const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') fn(this.field(), type);
-    } while (c.gotoNextSibling());
-    c.gotoParent();
-  }
-
-  /**
-   * Named children by position, for nodes whose grammar fixes the order of their named parts
-   * (`x[i]`: operand then index): cheaper than asking each child's field. ERROR nodes from error
-   * recovery are skipped so that they do not shift the parts after them.
-   */
-  private eachInOrder(fn: (i: number) => void): void {
-    let i = 0;
-    this.eachChild((type) => {
-      if (type !== 'ERROR') fn(i++);
-    });
-  }
-
-  private field(): string | null {
-    const c = this.c;
-    const id = c.currentFieldId;
-    return id === 0 ? null : (FIELD_NAMES[id] ?? learnField(c, id));
-  }
-
-  /** Calls fn on the first named child of the current node (if any); restores the cursor. */
-  private firstChild<T>(fn: (type: string) => T): T | undefined {
-    const c = this.c;
-    if (!c.gotoFirstChild()) return undefined;
-    let out: T | undefined;
-    do {
-      const id = c.nodeTypeId;
-      const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') {
-        out = fn(type);
-        break;
-      }
-    } while (c.gotoNextSibling());
-    c.gotoParent();
-    return out;
-  }
-
-  private text(): string {
-    return this.src.slice(this.c.startIndex, this.c.endIndex);
-  }
-
-  private pos(): Pos {
-    const p = this.c.startPosition;
-    return packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(this.c.startIndex, p.column));
-  }
-
-  /** tree-sitter's columns count UTF-16 units for a JS string; Go tools count bytes. */
-  private byteCol(index: number, column: number): number {
-    if (this.ascii) return column + 1;
-    return Buffer.byteLength(this.src.slice(index - column, index)) + 1;
+  protected funcLit(): number {
+    return this.func();
   }
 
   private firstError(): { pos: Pos; message: string } {
@@ -245,8 +97,6 @@ class Summarizer {
     const message = node.isMissing ? `missing ${node.type}` : `unexpected ${JSON.stringify(node.text.slice(0, 20))}`;
     return { pos: packPos(p.row + 1, this.byteCol(node.startIndex, p.column)), message };
   }
-
-  // ---- declarations ---------------------------------------------------------------------------
 
   private imports(out: ImportDecl[]): void {
     const spec = () => {
@@ -295,21 +145,6 @@ class Summarizer {
         else if (type === 'var_spec_list' || type === 'const_spec_list') walk();
       });
     walk();
-  }
-
-  private typeParams(): TypeParam[] {
-    const out: TypeParam[] = [];
-    this.eachChild((type) => {
-      if (type !== 'type_parameter_declaration') return;
-      const names: string[] = [];
-      let constraint: TypeExpr = other('any');
-      this.eachField((field) => {
-        if (field === 'name') names.push(this.text());
-        else if (field === 'type') constraint = this.firstChild(() => this.type()) ?? other('');
-      });
-      for (const name of names) out.push({ name, constraint });
-    });
-    return out;
   }
 
   /** A function or method declaration, or a function literal; returns its id. */
@@ -363,417 +198,6 @@ class Summarizer {
     this.currentFunc = outer;
     return id;
   }
-
-  private params(): { list: Param[]; variadic: boolean } {
-    const list: Param[] = [];
-    let variadic = false;
-    this.eachChild((kind) => {
-      const isVariadic = kind === 'variadic_parameter_declaration';
-      if (kind !== 'parameter_declaration' && !isVariadic) return;
-      const names: string[] = [];
-      let type: TypeExpr = other('');
-      this.eachField((field) => {
-        if (field === 'name') names.push(this.text());
-        else if (field === 'type') type = this.type();
-      });
-      if (isVariadic) {
-        variadic = true;
-        type = { k: 'slice', elem: type };
-      }
-      if (names.length === 0) list.push({ type });
-      for (const name of names) list.push({ name, type });
-    });
-    return { list, variadic };
-  }
-
-  /** A `result` field: either a parameter list or a single bare type. */
-  private results(): Param[] {
-    if (this.kind() === 'parameter_list') return this.params().list;
-    return [{ type: this.type() }];
-  }
-
-  // ---- types ----------------------------------------------------------------------------------
-
-  private type(): TypeExpr {
-    return this.nested(this.typeAt, noType);
-  }
-
-  private typeAt(): TypeExpr {
-    const type = this.kind();
-    switch (type) {
-      case 'type_identifier':
-      case 'identifier':
-        return { k: 'name', name: this.text() };
-      case 'qualified_type': {
-        let pkg = '';
-        let name = '';
-        this.eachField((field) => {
-          if (field === 'package') pkg = this.text();
-          else if (field === 'name') name = this.text();
-        });
-        return { k: 'name', pkg, name };
-      }
-      case 'generic_type': {
-        let base: TypeExpr = other('');
-        const args: TypeExpr[] = [];
-        this.eachField((field) => {
-          if (field === 'type') base = this.type();
-          else if (field === 'type_arguments') this.eachChild(() => args.push(this.type()));
-        });
-        return base.k === 'name' ? { ...base, args } : base;
-      }
-      case 'pointer_type':
-        return { k: 'ptr', elem: this.firstChild(() => this.type()) ?? other('') };
-      case 'slice_type':
-      case 'array_type':
-      case 'implicit_length_array_type': {
-        let elem: TypeExpr = other('');
-        this.eachField((field) => {
-          if (field === 'element') elem = this.type();
-        });
-        return { k: type === 'slice_type' ? 'slice' : 'array', elem };
-      }
-      case 'map_type': {
-        let key: TypeExpr = other('');
-        let elem: TypeExpr = other('');
-        this.eachField((field) => {
-          if (field === 'key') key = this.type();
-          else if (field === 'value') elem = this.type();
-        });
-        return { k: 'map', key, elem };
-      }
-      case 'channel_type': {
-        const t = this.text();
-        const dir = t.startsWith('<-') ? 'recv' : /^chan\s*<-/.test(t) ? 'send' : 'both';
-        let elem: TypeExpr = other('');
-        this.eachField((field) => {
-          if (field === 'value') elem = this.type();
-        });
-        return { k: 'chan', dir, elem };
-      }
-      case 'function_type': {
-        const fn: Extract<TypeExpr, { k: 'func' }> = { k: 'func', params: [], results: [] };
-        this.eachField((field) => {
-          if (field === 'parameters') {
-            const { list, variadic } = this.params();
-            fn.params = list;
-            if (variadic) fn.variadic = true;
-          } else if (field === 'result') fn.results = this.results();
-        });
-        return fn;
-      }
-      case 'struct_type':
-        return { k: 'struct', fields: this.structFields() };
-      case 'interface_type':
-        return this.iface();
-      case 'parenthesized_type':
-      case 'type_elem':
-      case 'type_constraint': {
-        let count = 0;
-        let inner: TypeExpr = other('');
-        this.eachChild(() => {
-          count++;
-          inner = this.type();
-        });
-        return count === 1 ? inner : other(this.text());
-      }
-      default:
-        return other(this.text());
-    }
-  }
-
-  private structFields(): Field[] {
-    const fields: Field[] = [];
-    this.eachChild((type) => {
-      if (type !== 'field_declaration_list') return;
-      this.eachChild((t) => {
-        if (t !== 'field_declaration') return;
-        const pos = this.pos();
-        const names: string[] = [];
-        let type: TypeExpr = other('');
-        const pointer = this.text().startsWith('*');
-        this.eachField((field) => {
-          if (field === 'name') names.push(this.text());
-          else if (field === 'type') type = this.type();
-        });
-        if (names.length === 0) {
-          fields.push({ type: pointer ? { k: 'ptr', elem: type } : type, embedded: true, pos });
-        }
-        for (const name of names) fields.push({ name, type, pos });
-      });
-    });
-    return fields;
-  }
-
-  private iface(): TypeExpr {
-    const methods: MethodSig[] = [];
-    const embeds: TypeExpr[] = [];
-    this.eachChild((type) => {
-      if (type === 'method_elem') {
-        const m: MethodSig = { name: '', params: [], results: [] };
-        this.eachField((field) => {
-          if (field === 'name') m.name = this.text();
-          else if (field === 'parameters') {
-            const { list, variadic } = this.params();
-            m.params = list;
-            if (variadic) m.variadic = true;
-          } else if (field === 'result') m.results = this.results();
-        });
-        methods.push(m);
-      } else if (type === 'type_elem') {
-        embeds.push(this.type());
-      }
-    });
-    return { k: 'iface', methods, embeds };
-  }
-
-  // ---- expressions ----------------------------------------------------------------------------
-
-  private exprList(): Expr[] {
-    if (this.kind() !== 'expression_list') return [this.expr()];
-    const out: Expr[] = [];
-    this.eachChild(() => out.push(this.expr()));
-    return out;
-  }
-
-  private expr(): Expr {
-    return this.nested(this.exprAt, badExpr);
-  }
-
-  /** Summarizes one more level of nesting with `fn`, or, past MAX_NESTING, gives `tooDeep` instead. */
-  private nested<T>(fn: () => T, tooDeep: (pos: Pos) => T): T {
-    if (this.depth >= MAX_NESTING) {
-      const pos = this.pos();
-      this.tooDeep ??= pos;
-      return tooDeep(pos);
-    }
-    this.depth++;
-    try {
-      return fn.call(this);
-    } finally {
-      this.depth--;
-    }
-  }
-
-  private exprAt(): Expr {
-    const type = this.kind();
-    const p = this.c.startPosition;
-    const start = (this.lineStarts[p.row] ?? 0) + p.column;
-    const pos = packPos(p.row + 1, this.ascii ? p.column + 1 : this.byteCol(start, p.column));
-    switch (type) {
-      case 'identifier':
-      case 'field_identifier':
-      case 'package_identifier':
-        return { k: 'id', name: this.sound ? identAt(this.src, start) : this.text(), pos };
-      case 'selector_expression': {
-        const chain = this.selectorChain(start, pos);
-        if (chain) return chain;
-        let x: Expr = { k: 'bad', pos };
-        let name = '';
-        this.eachChild((t) => {
-          if (t === 'field_identifier') name = this.text();
-          else if (t !== 'ERROR') x = this.expr();
-        });
-        return { k: 'sel', x, name, pos };
-      }
-      case 'call_expression':
-        return this.call(pos);
-      case 'type_conversion_expression':
-        return this.conversion(pos);
-      case 'index_expression': {
-        let x: Expr = { k: 'bad', pos };
-        const index: Expr[] = [];
-        this.eachInOrder((i) => {
-          if (i === 0) x = this.expr();
-          else index.push(this.expr());
-        });
-        return { k: 'index', x, index, pos };
-      }
-      case 'slice_expression': {
-        let x: Expr = { k: 'bad', pos };
-        this.eachField((field) => {
-          if (field === 'operand') x = this.expr();
-        });
-        return { k: 'slice', x, pos };
-      }
-      case 'type_assertion_expression': {
-        let x: Expr = { k: 'bad', pos };
-        let asserted: TypeExpr | undefined;
-        this.eachInOrder((i) => {
-          if (i === 0) x = this.expr();
-          else if (i === 1) asserted = this.type();
-        });
-        return asserted ? { k: 'assert', x, type: asserted, pos } : { k: 'assert', x, pos };
-      }
-      case 'unary_expression': {
-        let op = '';
-        let x: Expr = { k: 'bad', pos };
-        const t = this.text();
-        op = t.startsWith('<-') ? '<-' : t.charAt(0);
-        this.eachInOrder((i) => {
-          if (i === 0) x = this.expr();
-        });
-        return { k: 'unary', op, x, pos };
-      }
-      case 'binary_expression':
-        return this.binary();
-      case 'parenthesized_expression':
-        return this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
-      case 'composite_literal':
-        return this.composite(pos);
-      case 'func_literal':
-        return { k: 'funclit', fn: this.func(), pos };
-      case 'literal_element':
-        return this.firstChild(() => this.expr()) ?? { k: 'bad', pos };
-      case 'literal_value':
-        return { k: 'composite', elems: this.literalElems(pos), pos };
-      case 'generic_type':
-        return { k: 'type', type: this.type(), pos };
-      default: {
-        const kind = LITERAL_KINDS[type];
-        if (kind === 'int') {
-          const text = this.text();
-          if (text === '0') return { k: 'lit', kind, zero: true, pos };
-          if (/^[1-9][0-9]{0,5}$/.test(text)) return { k: 'lit', kind, value: Number(text), pos };
-        }
-        if (kind) return { k: 'lit', kind, pos };
-        if (TYPE_NODES.has(type)) return { k: 'type', type: this.type(), pos };
-        return { k: 'bad', pos };
-      }
-    }
-  }
-
-  /**
-   * `a.b.c` spelled plainly (the commonest selector by far) straight from the source text: every level
-   * starts where the chain starts, so one endIndex call replaces a cursor walk over 2n nodes.
-   */
-  private selectorChain(start: number, pos: Pos): Expr | undefined {
-    if (!this.sound) return undefined;
-    SELECTOR_CHAIN.lastIndex = start;
-    const m = SELECTOR_CHAIN.exec(this.src);
-    if (!m || start + m[0].length !== this.c.endIndex) return undefined;
-    const [first, ...names] = m[0].split('.');
-    if (this.depth + names.length > MAX_NESTING) {
-      this.tooDeep ??= pos;
-      return { k: 'bad', pos };
-    }
-    let x: Expr = { k: 'id', name: first!, pos };
-    for (const name of names) x = { k: 'sel', x, name, pos };
-    return x;
-  }
-
-  /**
-   * Long literal concatenations (`"..." + "..." + ...`, thousands of terms in generated files) nest
-   * on the left as deep as they are long: walk that spine with a loop, not recursion.
-   */
-  private binary(): Expr {
-    const c = this.c;
-    const levels: Pos[] = [];
-    while (this.kind() === 'binary_expression') {
-      levels.push(this.pos());
-      c.gotoFirstChild();
-      while (this.field() !== 'left' && c.gotoNextSibling());
-    }
-    if (this.depth + levels.length > MAX_NESTING) {
-      // Not worth a warning: such chains are generated literal data (Go's own time/tzdata has one).
-      for (let i = 0; i < levels.length; i++) c.gotoParent();
-      return { k: 'bad', pos: levels[0]! };
-    }
-    let x = this.expr();
-    for (let i = levels.length - 1; i >= 0; i--) {
-      let op = '';
-      let y: Expr = { k: 'bad', pos: levels[i]! };
-      while (c.gotoNextSibling()) {
-        const field = this.field();
-        if (field === 'operator') op = this.kind();
-        else if (field === 'right') y = this.expr();
-      }
-      c.gotoParent();
-      x = { k: 'binary', op, x, y, pos: levels[i]! };
-    }
-    return x;
-  }
-
-  private call(pos: Pos): Expr {
-    let fn: Expr = { k: 'bad', pos };
-    const args: Expr[] = [];
-    let typeArgs: TypeExpr[] | undefined;
-    let spread = false;
-    this.eachChild((t) => {
-      if (t === 'type_arguments') {
-        typeArgs = [];
-        this.eachChild(() => typeArgs!.push(this.type()));
-      } else if (t === 'ERROR') {
-        // Error recovery debris: not a part of the call.
-      } else if (t !== 'argument_list') fn = this.expr();
-      else {
-        this.eachChild((type) => {
-          if (type === 'variadic_argument') {
-            spread = true;
-            const inner = this.firstChild(() => this.expr());
-            if (inner) args.push(inner);
-          } else {
-            args.push(this.expr());
-          }
-        });
-      }
-    });
-    const call: Extract<Expr, { k: 'call' }> = { k: 'call', fn, args, pos };
-    if (typeArgs) call.typeArgs = typeArgs;
-    if (spread) call.spread = true;
-    return call;
-  }
-
-  /**
-   * `T(x)` and also `F[int](x)`, which the grammar cannot tell apart from a conversion to a generic
-   * type. Both become calls; a generic base becomes the callee with its type arguments.
-   */
-  private conversion(pos: Pos): Expr {
-    let fnType: TypeExpr = other('');
-    const args: Expr[] = [];
-    this.eachField((field) => {
-      if (field === 'type') fnType = this.type();
-      else if (field === 'operand') args.push(this.expr());
-    });
-    if (fnType.k === 'name' && fnType.args) {
-      const base: Expr = fnType.pkg
-        ? { k: 'sel', x: { k: 'id', name: fnType.pkg, pos }, name: fnType.name, pos }
-        : { k: 'id', name: fnType.name, pos };
-      return { k: 'call', fn: base, args, typeArgs: fnType.args, pos };
-    }
-    return { k: 'call', fn: { k: 'type', type: fnType, pos }, args, pos };
-  }
-
-  private composite(pos: Pos): Expr {
-    let type: TypeExpr | undefined;
-    let elems: { key?: string; value: Expr }[] = [];
-    this.eachField((field) => {
-      if (field === 'type') type = this.type();
-      else if (field === 'body') elems = this.literalElems(pos);
-    });
-    return type ? { k: 'composite', type, elems, pos } : { k: 'composite', elems, pos };
-  }
-
-  /** The elements of a `literal_value` (`{...}`), also of one whose type is elided (`[]T{{...}}`). */
-  private literalElems(pos: Pos): { key?: string; value: Expr }[] {
-    const elems: { key?: string; value: Expr }[] = [];
-    this.eachChild((type) => {
-      if (type === 'keyed_element') {
-        let key: string | undefined;
-        let value: Expr = { k: 'bad', pos };
-        this.eachField((f) => {
-          if (f === 'key') key = this.firstChild((t) => (t === 'identifier' ? this.text() : undefined));
-          else if (f === 'value') value = this.expr();
-        });
-        elems.push(key === undefined ? { value } : { key, value });
-      } else {
-        elems.push({ value: this.expr() });
-      }
-    });
-    return elems;
-  }
-
-  // ---- statements -----------------------------------------------------------------------------
 
   /** A `block` node (or anything holding a statement_list) to its statements. */
   private block(): Stmt[] {
@@ -878,7 +302,7 @@ class Summarizer {
     let op = '=';
     if (c.gotoFirstChild()) {
       do {
-        if (this.field() === 'operator') op = this.kind();
+        if (this.field() === 'operator') op = this.nativeKind();
       } while (c.gotoNextSibling());
       c.gotoParent();
     }
@@ -1032,108 +456,6 @@ class Summarizer {
   }
 }
 
-const SELECTOR_CHAIN = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+/y;
-
-/** The identifier starting at `i`: Go identifiers are letters (any script), digits and `_`. */
-function identAt(src: string, i: number): string {
-  let j = i;
-  for (;;) {
-    const ch = src.charCodeAt(j);
-    if ((ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || (ch >= 48 && ch <= 57) || ch === 95 || ch > 127) j++;
-    else break;
-  }
-  return src.slice(i, j);
-}
-
-/** What a part nested too deep becomes (module-level: summarizing calls these paths once per node). */
-function badExpr(pos: Pos): Expr {
-  return { k: 'bad', pos };
-}
-
-function noType(): TypeExpr {
-  return other('');
-}
-
 function noStmt(): undefined {
   return undefined;
-}
-
-function other(text: string): TypeExpr {
-  return { k: 'other', text };
-}
-
-function unquote(s: string): string {
-  if (s.startsWith('`')) return s.slice(1, -1);
-  try {
-    return JSON.parse(s) as string;
-  } catch {
-    return s.slice(1, -1);
-  }
-}
-
-function countLines(src: string): number {
-  let n = 0;
-  let i = -1;
-  while ((i = src.indexOf('\n', i + 1)) !== -1) n++;
-  return src.length > 0 && !src.endsWith('\n') ? n + 1 : n;
-}
-
-/** Go's rule: the marker line must appear before the package clause... in practice anywhere in the header. */
-function isGenerated(src: string): boolean {
-  const pkg = src.search(/^package\s/m);
-  return GENERATED_RE.test(pkg === -1 ? src : src.slice(0, pkg));
-}
-
-/**
- * golangci-lint's rule for a `//nolint` on its own line: it covers the declaration below it. Here that is
- * a function whose declaration starts on the next line that is not a comment.
- */
-function spanDeclarations(directives: Directive[], funcs: readonly FuncDecl[], src: string): void {
-  if (!directives.some((d) => d.ownLine)) return;
-  const ends = new Map(funcs.filter((f) => f.name !== '').map((f) => [lineOf(f.span.start), lineOf(f.span.end)]));
-  const lines = src.split('\n');
-  for (const d of directives) {
-    if (!d.ownLine) continue;
-    let next = d.line + 1;
-    while (next <= lines.length && /^\s*\/\//.test(lines[next - 1] ?? '')) next++;
-    const end = ends.get(next);
-    if (end !== undefined) d.until = end;
-  }
-}
-
-/**
- * Suppression comments: `//gohazard:...`, golangci-lint's `//nolint...` and staticcheck's `//lint:ignore` /
- * `//lint:file-ignore` (src/gate/suppress.ts decides which concern gohazard). A space after the slashes is
- * accepted: unlike `//go:` directives, ours are read by people who write them like any comment, and a
- * suppression silently ignored for one space is worse than a lenient parser. A directive ends where the
- * next one on its line starts, and a repeated one is kept once.
- */
-function findDirectives(src: string): Directive[] {
-  const starts: { at: number; slashes: number }[] = [];
-  // indexOf, then a look back for the slashes: a regexp over every comment costs twice as much.
-  for (const marker of ['gohazard:', 'lint']) {
-    for (let i = src.indexOf(marker); i !== -1; i = src.indexOf(marker, i + 1)) {
-      const at = marker === 'lint' && src.startsWith('no', i - 2) ? i - 2 : i;
-      if (marker === 'lint' && !(at < i ? /^[:\s]|^$/.test(src.slice(i + 4, i + 5)) : src.startsWith('lint:', i))) continue;
-      let j = at;
-      while (j > 0 && (src[j - 1] === ' ' || src[j - 1] === '\t')) j--;
-      if (j < 2 || src[j - 1] !== '/' || src[j - 2] !== '/') continue;
-      starts.push({ at, slashes: j - 2 });
-    }
-  }
-  starts.sort((a, b) => a.at - b.at);
-  const out: Directive[] = [];
-  const seen = new Set<string>();
-  starts.forEach(({ at, slashes }, k) => {
-    const eol = src.indexOf('\n', at);
-    const lineEnd = eol === -1 ? src.length : eol;
-    const next = starts[k + 1];
-    const text = src.slice(at, next && next.slashes < lineEnd ? next.slashes : lineEnd).trim();
-    const line = countLines(src.slice(0, slashes + 1));
-    if (seen.has(`${line}\0${text}`)) return;
-    seen.add(`${line}\0${text}`);
-    const ownLine = /^[ \t]*$/.test(src.slice(src.lastIndexOf('\n', slashes) + 1, slashes));
-    out.push({ line, text, ...(ownLine ? { ownLine: true as const } : {}) });
-  });
-  return out;
 }
