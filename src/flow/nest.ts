@@ -1,11 +1,10 @@
-import type { Stmt } from '../ir.js';
-
 /**
  * The syntactic walk of a body: "where does this statement sit?" — every statement, nested ones included,
  * in source order, with its innermost loop and whether it runs on every pass of that loop. Facts that
  * depend on the shape of the code and not on what holds on a path (the statements of a body, the loop a
  * `go` sits in) read it here; what holds on a path is the flow walk's (walk.ts).
  */
+import type { Stmt } from '../ir.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 
@@ -14,6 +13,11 @@ export interface Place {
   loop?: ForStmt;
   /** Reached from the loop's body (or the function's, outside loops) through plain blocks only: unconditional. */
   direct: boolean;
+  /**
+   * Under an `if` or a `switch` case since that body: whether it runs depends on data. A `select` case is
+   * not such a condition (a case receiving from a closed channel fires every time).
+   */
+  decided: boolean;
 }
 
 /**
@@ -25,7 +29,7 @@ export type Role = 'stmt' | 'header' | 'case';
 
 export type NestVisitor = (st: Stmt, place: Place, role: Role) => void;
 
-const TOP: Place = { direct: true };
+const TOP: Place = { direct: true, decided: false };
 
 /** Visits every statement of a function body in source order, each with its place and role. */
 export function walkNested(body: readonly Stmt[], visit: NestVisitor): void {
@@ -34,7 +38,9 @@ export function walkNested(body: readonly Stmt[], visit: NestVisitor): void {
 
 function nested(body: readonly Stmt[], place: Place, visit: NestVisitor): void {
   let branch: Place | undefined;
-  const inBranch = (): Place => (branch ??= { ...place, direct: false });
+  let selected: Place | undefined;
+  const inBranch = (): Place => (branch ??= { ...place, direct: false, decided: true });
+  const inCase = (): Place => (selected ??= { ...place, direct: false });
   for (const s of body) {
     visit(s, place, 'stmt');
     switch (s.k) {
@@ -52,7 +58,7 @@ function nested(body: readonly Stmt[], place: Place, visit: NestVisitor): void {
       case 'for':
         if (s.init) visit(s.init, place, 'header');
         if (s.post) visit(s.post, place, 'header');
-        nested(s.body, { loop: s, direct: true }, visit);
+        nested(s.body, { loop: s, direct: true, decided: false }, visit);
         break;
       case 'switch':
       case 'typeswitch':
@@ -61,8 +67,8 @@ function nested(body: readonly Stmt[], place: Place, visit: NestVisitor): void {
         break;
       case 'select':
         for (const c of s.cases) {
-          if (c.kind === 'send') visit({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, inBranch(), 'case');
-          nested(c.body, inBranch(), visit);
+          if (c.kind === 'send') visit({ k: 'send', ch: c.ch, value: c.value, pos: c.pos }, inCase(), 'case');
+          nested(c.body, inCase(), visit);
         }
         break;
     }
