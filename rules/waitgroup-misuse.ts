@@ -1,7 +1,7 @@
 import { reportVerdicts } from '../src/explore/report.js';
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
-import { WaitGroupFacts } from '../src/facts/waitgroups.js';
+import { WaitGroupFacts } from '../src/facts/waitgroups/facts.js';
 import type { Rule } from '../src/rule.js';
 
 

@@ -2,6 +2,7 @@
  * Calls and statements in the IR: the calls an expression or statement makes, every statement of a body,
  * the loops calls sit in, and a resolved call's library name. Plain syntax, asked by every part.
  */
+import { walkNested } from '../flow/nest.js';
 import type { Expr, FuncDecl, Pos, Stmt } from '../ir.js';
 import type { CallGraph, CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { SideTable } from '../resolve/side.js';
@@ -122,52 +123,17 @@ export function forEachExpr(body: Stmt[], fn: (e: Expr) => void): void {
 const flattened = new SideTable<Stmt[], readonly Stmt[]>();
 
 /**
- * Every statement of a body, nested ones included, in source order. Kept per body: a dozen facts
- * scan each function's statements, and a recursive generator cost a yield per level per statement.
+ * Every statement of a body, nested ones included, in source order (the syntactic walk's order, with a
+ * `select` case's send as a send statement). Kept per body: a dozen facts scan each function's statements.
  */
 export function allStmts(body: Stmt[]): readonly Stmt[] {
   let out = flattened.get(body);
   if (!out) {
     const list: Stmt[] = [];
-    collect(body, list);
+    walkNested(body, (st) => list.push(st));
     flattened.set(body, (out = list));
   }
   return out;
-}
-
-function collect(body: readonly Stmt[], out: Stmt[]): void {
-  for (const s of body) {
-    out.push(s);
-    switch (s.k) {
-      case 'block':
-        collect(s.body, out);
-        break;
-      case 'labeled':
-        if (s.stmt) collect([s.stmt], out);
-        break;
-      case 'if':
-        if (s.init) collect([s.init], out);
-        collect(s.then, out);
-        if (s.else) collect(s.else, out);
-        break;
-      case 'for':
-        if (s.init) collect([s.init], out);
-        if (s.post) collect([s.post], out);
-        collect(s.body, out);
-        break;
-      case 'switch':
-      case 'typeswitch':
-        if (s.init) collect([s.init], out);
-        for (const c of s.cases) collect(c.body, out);
-        break;
-      case 'select':
-        for (const c of s.cases) {
-          if (c.kind === 'send') out.push({ k: 'send', ch: c.ch, value: c.value, pos: c.pos });
-          collect(c.body, out);
-        }
-        break;
-    }
-  }
 }
 
 /** Targets whose body is the callee's for certain (not one of several dispatch candidates). */

@@ -2,6 +2,7 @@
  * Orderings inside one function: "does a close run before a send, or twice, on one path?" — the
  * channel effects and their guards walked in order, for send-after-close and double-close.
  */
+import { walkNested } from '../../flow/nest.js';
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from '../calls.js';
@@ -204,35 +205,9 @@ function guardedBy(later: OpFact, earlier: OpFact): boolean {
  */
 function conditionalInLoops(fn: FuncNode): ReadonlySet<Pos> {
   const out = new Set<Pos>();
-  const visit = (stmts: Stmt[], inLoop: boolean, conditional: boolean): void => {
-    for (const st of stmts) {
-      if (conditional) for (const c of callsInStmt(st)) out.add(c.pos);
-      const branch = inLoop;
-      switch (st.k) {
-        case 'block':
-          visit(st.body, inLoop, conditional);
-          break;
-        case 'labeled':
-          if (st.stmt) visit([st.stmt], inLoop, conditional);
-          break;
-        case 'if':
-          visit(st.then, inLoop, conditional || branch);
-          if (st.else) visit(st.else, inLoop, conditional || branch);
-          break;
-        case 'switch':
-        case 'typeswitch':
-          for (const c of st.cases) visit(c.body, inLoop, conditional || branch);
-          break;
-        case 'select':
-          for (const c of st.cases) visit(c.body, inLoop, conditional);
-          break;
-        case 'for':
-          visit(st.body, true, false);
-          break;
-      }
-    }
-  };
-  visit(fn.decl.body ?? [], false, false);
+  walkNested(fn.decl.body ?? [], (st, place, role) => {
+    if (role === 'stmt' && place.loop && place.decided) for (const c of callsInStmt(st)) out.add(c.pos);
+  });
   return out;
 }
 

@@ -1,55 +1,12 @@
 /**
- * WaitGroup facts: "are Add, Done and Wait used in an order that can go wrong?" — each WaitGroup
- * operation with the loop and goroutine it sits in, and the misuses read from them.
+ * WaitGroup facts: "are Add, Done and Wait used in an order that can go wrong?" — the misuses read from
+ * each function's WaitGroup operations (ops.ts): an Add inside the goroutine it counts, a Wait nothing
+ * counts down, a write after the Done, a Wait in the loop that starts the goroutines.
  */
-import type { Expr, Pos, Stmt } from '../ir.js';
-import type { CallGraph, FuncNode, Storage } from '../resolve/callgraph.js';
-import { builtinArg } from '../irutil.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from './calls.js';
-
-type ForStmt = Extract<Stmt, { k: 'for' }>;
-type GoStmt = Extract<Stmt, { k: 'go' }>;
-
-/** Where a statement sits: its innermost loop in the same function, and whether it runs on every pass of it. */
-interface Place {
-  loop?: ForStmt;
-  /** Reached from the loop's body (or the function's, outside loops) through plain blocks only: unconditional. */
-  direct: boolean;
-}
-
-export interface WgOp extends Place {
-  method: 'Add' | 'Done' | 'Wait';
-  /** The WaitGroup instance (see keyOf). */
-  key: string;
-  /** The WaitGroup as written: `wg`, `s.wg`. */
-  display: string;
-  /** The variable it is reached from: `s` in `s.wg`. */
-  root: string;
-  /** That variable's expression in the call: uses of it elsewhere are escapes. */
-  recv: Expr;
-  /** An Add whose delta is an unsigned integer literal other than 0: it counts up only. */
-  positive: boolean;
-  /** Registered with `defer`: it runs at the function's exits. */
-  deferred: boolean;
-  pos: Pos;
-}
-
-export interface GoStart extends Place {
-  stmt: GoStmt;
-  /** The function the goroutine runs, when the call has exactly one target we can read. */
-  callee?: FuncNode;
-}
-
-interface BodyOps {
-  ops: WgOp[];
-  goes: GoStart[];
-  /** Where the function receives from a channel (`<-ch`, a select's receive): a possible handshake. */
-  recvs: Pos[];
-  /** Whether it sends on or closes a channel: something a receiver can be ordered after. */
-  signals: boolean;
-  /** Names declared in each loop's body, at any depth: a fresh variable on every pass. */
-  declared: Map<ForStmt, Set<string>>;
-}
+import type { Expr, Pos } from '../../ir.js';
+import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from '../calls.js';
+import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, storageKey, textOf, type BodyOps, type GoStart, type WgOp } from './ops.js';
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
 export interface LateAdd {
@@ -90,13 +47,12 @@ export interface SerialWait {
   callee: FuncNode;
 }
 
-const WG_RE = /^sync\.\(\*WaitGroup\)\.(Add|Done|Wait)$/;
 /** How many calls up a WaitGroup parameter is followed to its caller's Wait. */
 const MAX_CALLER_DEPTH = 2;
 
 /**
- * WaitGroup operations per function and the two misuses read from them. Built only by the rule that
- * reports them: no other rule pays for it.
+ * The misuses read from each function's WaitGroup operations. Built only by the rule that reports them:
+ * no other rule pays for it.
  */
 export class WaitGroupFacts {
   private readonly bodies = new Map<FuncNode, BodyOps>();
@@ -211,85 +167,10 @@ export class WaitGroupFacts {
   private bodyOf(fn: FuncNode): BodyOps {
     let out = this.bodies.get(fn);
     if (!out) {
-      out = { ops: [], goes: [], declared: new Map(), recvs: [], signals: false };
-      this.walk(fn, fn.decl.body ?? [], { direct: true }, out);
+      out = bodyOps(this.graph, fn);
       this.bodies.set(fn, out);
     }
     return out;
-  }
-
-  private walk(fn: FuncNode, body: readonly Stmt[], place: Place, out: BodyOps): void {
-    const nested: Place = { ...place, direct: false };
-    for (const s of body) {
-      if (place.loop) for (const name of declaredBy(s)) this.declare(out, place.loop, name);
-      this.channelUse(s, out);
-      switch (s.k) {
-        case 'expr':
-          if (s.x.k === 'call') this.op(fn, s.x, place, out, false);
-          break;
-        case 'defer':
-          if (s.call.k === 'call') this.op(fn, s.call, place, out, true);
-          break;
-        case 'go': {
-          const callee = s.call.k === 'call' ? this.goroutineOf(s.call) : undefined;
-          out.goes.push({ ...place, stmt: s, ...(callee ? { callee } : {}) });
-          break;
-        }
-        case 'block':
-          this.walk(fn, s.body, place, out);
-          break;
-        case 'labeled':
-          if (s.stmt) this.walk(fn, [s.stmt], place, out);
-          break;
-        case 'for':
-          for (const name of declaredBy(s)) this.declare(out, s, name);
-          this.walk(fn, s.body, { loop: s, direct: true }, out);
-          // The outer loop's pass declares what its inner loops do.
-          if (place.loop) for (const name of out.declared.get(s) ?? []) this.declare(out, place.loop, name);
-          break;
-        case 'if':
-          this.walk(fn, s.then, nested, out);
-          if (s.else) this.walk(fn, s.else, nested, out);
-          break;
-        case 'switch':
-        case 'typeswitch':
-        case 'select':
-          for (const c of s.cases) this.walk(fn, c.body, nested, out);
-          break;
-      }
-    }
-  }
-
-  private channelUse(s: Stmt, out: BodyOps): void {
-    if (s.k === 'send' || (s.k === 'expr' && builtinArg(s.x, 'close'))) out.signals = true;
-    if (s.k === 'select') {
-      for (const c of s.cases) if (c.kind === 'recv') out.recvs.push(c.pos);
-      if (s.cases.some((c) => c.kind === 'send')) out.signals = true;
-    } else if (exprsOfSimple(s).some(receives)) out.recvs.push(s.pos);
-  }
-
-  private declare(out: BodyOps, loop: ForStmt, name: string): void {
-    const names = out.declared.get(loop);
-    if (names) names.add(name);
-    else out.declared.set(loop, new Set([name]));
-  }
-
-  private op(fn: FuncNode, call: CallExpr, place: Place, out: BodyOps, deferred: boolean): void {
-    const m = WG_RE.exec(libraryName(this.graph.callInfo(call)) ?? '');
-    if (!m || call.fn.k !== 'sel') return;
-    const key = keyOf(this.graph, fn, call.fn.x);
-    if (key === undefined) return;
-    const delta = call.args[0];
-    const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int' && !delta.zero;
-    const recv = rootExpr(call.fn.x);
-    out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, deferred, pos: call.pos });
-  }
-
-  private goroutineOf(call: CallExpr): FuncNode | undefined {
-    const info = this.graph.callInfo(call);
-    if (info.kind !== 'resolved' || info.targets.length !== 1) return undefined;
-    const [t] = info.targets;
-    return t && PRECISE_HOWS.has(t.how) && t.callee.decl.body ? t.callee : undefined;
   }
 
   /**
@@ -351,117 +232,14 @@ export class WaitGroupFacts {
         .ops.filter((o) => o.method === 'Done')
         .map((o) => mapKey(this.graph, o.key, callee, call, fn)),
     );
-    const body = this.bodyOf(fn);
-    const wait = body.ops.find(
-      (o) => o.method === 'Wait' && o.loop === go.loop && o.direct && o.pos > go.stmt.pos && counted.has(o.key) && !body.declared.get(go.loop!)?.has(o.root),
-    );
+    let declared: Set<string> | undefined;
+    const fresh = (name: string) => (declared ??= declaredIn(go.loop!)).has(name);
+    const wait = this.bodyOf(fn).ops.find((o) => o.method === 'Wait' && o.loop === go.loop && o.direct && o.pos > go.stmt.pos && counted.has(o.key) && !fresh(o.root));
     if (wait && !this.serialWaits.some((s) => s.wait === wait)) this.serialWaits.push({ fn, wait, go, callee });
   }
-}
-
-/**
- * A WaitGroup instance as a string that means the same in a function and in the closures that capture
- * its variables: a variable (local or parameter, with its declaring function) or a global, and the
- * field path below it. `&wg` and `wg` are one instance; `wgs[i]` is none we can name.
- */
-function keyOf(graph: CallGraph, fn: FuncNode, e: Expr): string | undefined {
-  switch (e.k) {
-    case 'unary':
-      return e.op === '&' || e.op === '*' ? keyOf(graph, fn, e.x) : undefined;
-    case 'id': {
-      const st = graph.storageOf(fn, e);
-      return st && storageKey(st);
-    }
-    case 'sel': {
-      const st = graph.storageOf(fn, e);
-      if (st?.kind === 'global') return storageKey(st);
-      const base = keyOf(graph, fn, e.x);
-      return base === undefined ? undefined : `${base}.${e.name}`;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function storageKey(st: Storage): string | undefined {
-  switch (st.kind) {
-    case 'local':
-      return `L:${st.fn}:${st.name}`;
-    case 'param':
-      return `P:${st.fn}:${st.index}`;
-    case 'global':
-      return `G:${st.pkg}.${st.name}`;
-    case 'field':
-      return undefined;
-  }
-}
-
-/**
- * A callee's WaitGroup as the caller names it: a parameter (or the receiver) is the argument passed,
- * a captured variable or a global is itself; the callee's own locals are instances the caller has not.
- */
-function mapKey(graph: CallGraph, key: string, callee: FuncNode, call: CallExpr, caller: FuncNode): string | undefined {
-  const own = `P:${callee.id}:`;
-  if (key.startsWith(own)) {
-    const m = /^(-?\d+)(.*)$/.exec(key.slice(own.length));
-    if (!m) return undefined;
-    const index = Number(m[1]);
-    const arg = index === -1 ? (call.fn.k === 'sel' ? call.fn.x : undefined) : call.args[index];
-    const base = arg && keyOf(graph, caller, arg);
-    return base === undefined ? undefined : base + m[2]!;
-  }
-  return key.startsWith(`L:${callee.id}:`) ? undefined : key;
 }
 
 function parentOf(graph: CallGraph, fn: FuncNode): FuncNode | undefined {
   const p = fn.decl.parent === undefined ? undefined : fn.file.funcs[fn.decl.parent];
   return p && graph.nodeOf(fn.file, p);
-}
-
-/** Whether an expression receives from a channel (not counting function literals, which run elsewhere). */
-function receives(e: Expr): boolean {
-  if (e.k === 'unary' && e.op === '<-') return true;
-  let found = false;
-  forEachSubExpr(e, (x) => {
-    found ||= receives(x);
-  });
-  return found;
-}
-
-/** Names a statement itself declares (not those of blocks it holds). */
-function declaredBy(s: Stmt): string[] {
-  switch (s.k) {
-    case 'var':
-      return s.names;
-    case 'assign':
-      return s.op === ':=' ? s.lhs.flatMap((l) => (l.k === 'id' ? [l.name] : [])) : [];
-    case 'for':
-      // A loop's own variables: with Go 1.22, a new one on every pass.
-      return [...(s.init ? declaredBy(s.init) : []), ...(s.range?.define ? [s.range.key, s.range.value].flatMap((v) => (v?.k === 'id' ? [v.name] : [])) : [])];
-    case 'if':
-    case 'switch':
-    case 'typeswitch':
-      return s.init ? declaredBy(s.init) : [];
-    default:
-      return [];
-  }
-}
-
-/** The variable an expression reaches through fields, pointers and elements: `out` in `out[i].n`. */
-function rootExpr(e: Expr): Expr {
-  return e.k === 'sel' || e.k === 'unary' || e.k === 'index' ? rootExpr(e.x) : e;
-}
-
-/** The name of that variable (`out` for `out[i]`), empty when the root is not one. */
-function rootName(e: Expr): string {
-  const root = rootExpr(e);
-  return root.k === 'id' ? root.name : '';
-}
-
-function textOf(e: Expr): string {
-  if (e.k === 'id') return e.name;
-  if (e.k === 'index') return `${textOf(e.x)}[${e.index.map((i) => (i.k === 'id' ? i.name : '…')).join(', ')}]`;
-  if (e.k === 'sel') return `${textOf(e.x)}.${e.name}`;
-  if (e.k === 'unary' && (e.op === '&' || e.op === '*')) return textOf(e.x);
-  return 'the WaitGroup';
 }
