@@ -2,7 +2,8 @@
  * Terminal functions: "does the process end once this function returns?" — a whole-program fact, top-down
  * over the callers. `func main` is terminal; so is a function every call of which in the program is followed
  * only by the way out of a terminal function or by a call that ends the process: `return run()` in main,
- * `srv.Shutdown(); os.Exit(0)`, a daemon's `Stop()` in the signal case whose command then returns. A goroutine
+ * `srv.Shutdown(); os.Exit(0)`, a daemon's `Stop()` in the signal case whose command then returns, a `defer` in
+ * a terminal function (the other deferred calls it runs on the way out are taken not to wait). A goroutine
  * that a terminal function leaves blocked does not outlive the process, so it leaks nothing.
  *
  * What it takes for known: that the program's call graph holds every call. A function with no callers at all
@@ -73,8 +74,10 @@ export class Terminal {
 
   /** Whether the process ends once this call has returned, on every path of its caller. */
   private endsAfter(edge: CallerEdge): boolean {
-    if (edge.mode !== 'call') return false;
     const { caller, call } = edge;
+    // A deferred call runs as its caller returns: `defer srv.Stop()` in main.
+    if (edge.mode === 'defer') return this.isTerminal(caller);
+    if (edge.mode !== 'call') return false;
     const body = caller.decl.body;
     if (!body) return false;
     const made = (e: Expr): boolean => contains(e, call);
