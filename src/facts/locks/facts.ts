@@ -166,7 +166,8 @@ export class LockFacts {
     const releasers = this.releasersOfId(id);
     // A goroutine's lock is not its starter's callers' to release.
     const direct = spawned ? [] : [...new Set(graph.callers(except).map((e) => e.caller))].filter((n) => n !== except);
-    const callers = direct.filter((n) => releasers.includes(n));
+    // A caller releases what it was handed however it does (`defer t.mu.RUnlock()`, or through `t.done()`).
+    const callers = direct.filter((n) => this.effects.get(n)?.releases.some((op) => op.id === id));
     if (callers.length > 0) return { to: [], callers, keeps: direct.filter((n) => !callers.includes(n)) };
     const siblings = new Set(direct);
     const owner = receiverOf(except, graph);
