@@ -8,7 +8,7 @@
  *   no-return, but a finding whose path goes on past one names that as its assumption.
  */
 import type { Assumption } from '../findings.js';
-import type { Stmt } from '../ir.js';
+import type { Expr, Stmt } from '../ir.js';
 import type { CallGraph, CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { walkFunction } from '../flow/walk.js';
 import { exprText } from '../irtext.js';
@@ -70,6 +70,7 @@ const CHAINS: { root: RegExp; last: RegExp; ending: Ending }[] = [
   { root: ZAP_GLOBAL, last: /^(Fatal|Fatalf|Fatalw|Fatalln)$/, ending: 'program' },
   { root: ZAP_GLOBAL, last: /^(Panic|Panicf|Panicw|Panicln)$/, ending: 'panic' },
 ];
+const CHAIN_LAST_RE = new RegExp(CHAINS.map((c) => c.last.source).join('|'));
 
 /**
  * The method or function name of a call we cannot see into that says it may end the goroutine or the
@@ -131,11 +132,11 @@ export class NoReturn {
 
   /** How a call ends that writes a logger's fatal or panic level through a chain (CHAINS); undefined for others. */
   private chainEnding(call: CallExpr): Ending | undefined {
-    if (call.fn.k !== 'sel') return undefined;
+    // Asked of every call the walks meet: most are turned away by the method's name before anything else.
+    if (call.fn.k !== 'sel' || call.fn.x.k !== 'call' || !CHAIN_LAST_RE.test(call.fn.name)) return undefined;
     const last = call.fn.name;
     const chains = CHAINS.filter((c) => c.last.test(last));
-    if (chains.length === 0) return undefined;
-    for (let x = call.fn.x; x.k === 'call' && x.fn.k === 'sel'; x = x.fn.x) {
+    for (let x: Expr = call.fn.x; x.k === 'call' && x.fn.k === 'sel'; x = x.fn.x) {
       const name = libraryName(this.graph.callInfo(x));
       const hit = name === undefined ? undefined : chains.find((c) => c.root.test(name));
       if (hit) return hit.ending;
