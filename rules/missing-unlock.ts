@@ -44,17 +44,25 @@ export const missingUnlock: Rule = {
       const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
       const name = acquired.display;
       const fnName = shortName(fn);
-      const assumptions = [...(acquired.assumed ?? []), ...handedTo(ctx.locks.releasersOf(acquired.id, fn), exitAt)];
+      const handOver = ctx.locks.handOver(acquired.id, fn, leak.spawn !== undefined);
+      // Handed to its callers, and every one of them releases it: the lock is theirs, not leaked.
+      if (handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
+      const keeper = handOver.keeps[0];
+      const assumptions = [...(acquired.assumed ?? []), ...handedTo(handOver.to, exitAt)];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
+      const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
       const why = spawnAt
         ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
-        : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
+        : keeper
+          ? `${fnName} hands it to its callers, and ${shortName(keeper)} (${lineRef(keptAt!, at)}) does not release it`
+          : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
       ctx.report({
         confidence: 'high',
         message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
         location: at,
         related: [
           ...(spawnAt ? [{ location: spawnAt, message: 'the goroutine starts here' }] : []),
+          ...(keptAt ? [{ location: keptAt, message: `takes ${name} from ${fnName} and keeps it` }] : []),
           { location: exitAt, message: `leaves ${fnName} holding ${name}` },
           ...(leak.releasedAt !== undefined ? [{ location: { path: at.path, line: lineOf(leak.releasedAt), col: colOf(leak.releasedAt) }, message: `a return that released ${name}` }] : []),
         ],

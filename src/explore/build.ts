@@ -9,7 +9,8 @@ import type { Expr, FuncDecl, Stmt, SwitchCase } from '../ir.js';
 import { colOf, lineOf, type Pos } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref, type Type } from '../resolve/types.js';
-import { forEachExpr, forEachSubExpr } from '../facts/calls.js';
+import { forEachExpr, forEachSubExpr, libraryName } from '../facts/calls.js';
+import { isErrorCheck } from '../facts/conditions/errorcheck.js';
 import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
 import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
@@ -815,20 +816,7 @@ export class ModelBuilder {
       const t = this.graph.typeOf(env.node, x);
       return (s?.kind === 'local' || s?.kind === 'param') && t.k === 'named' && t.path === '' && t.name === 'error';
     };
-    switch (e.k) {
-      case 'unary':
-        return e.op === '!' && this.errorCheck(e.x, env);
-      case 'binary':
-        if (e.op === '&&' || e.op === '||') return this.errorCheck(e.x, env) && this.errorCheck(e.y, env);
-        if (e.op !== '==' && e.op !== '!=') return false;
-        return (isErrVar(e.x) && e.y.k === 'lit' && e.y.kind === 'nil') || (isErrVar(e.y) && e.x.k === 'lit' && e.x.kind === 'nil');
-      case 'call': {
-        const info = this.graph.callInfo(e);
-        return info.kind === 'external' && /^errors\.(Is|As)$/.test(info.name) && !!e.args[0] && isErrVar(e.args[0]);
-      }
-      default:
-        return false;
-    }
+    return isErrorCheck(e, { isError: isErrVar, callName: (call) => libraryName(this.graph.callInfo(call)) });
   }
 
   private escapeAll(e: Expr, env: Env, why: string): void {

@@ -4,7 +4,7 @@
  */
 import { isTestCode } from '../facts/testcode.js';
 import type { Flow, Location } from '../findings.js';
-import { isProgramMain } from '../facts/names.js';
+import { terminalOf } from '../facts/terminal.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';
 import type { VerdictKind } from './search.js';
@@ -28,8 +28,8 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
   for (const kind of kinds) {
     for (const v of ctx.explored.of(kind)) {
       if (v.assumptions.length || taken.has(`${v.at.path}:${v.at.line}`)) continue;
-      // What a program's main leaves blocked ends with the program.
-      if (kind === 'leak' && isProgramMain(v.entry)) continue;
+      // What a terminal function (main, or one the process ends after) leaves blocked ends with the process.
+      if (kind === 'leak' && terminalOf(ctx.facts).isTerminal(v.entry)) continue;
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
         // A leak in test code ends with the test binary (the leak rule's own policy).

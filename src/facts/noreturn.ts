@@ -8,7 +8,7 @@
  *   no-return, but a finding whose path goes on past one names that as its assumption.
  */
 import type { Assumption } from '../findings.js';
-import type { Stmt } from '../ir.js';
+import type { Expr, Stmt } from '../ir.js';
 import type { CallGraph, CallInfo, FuncNode } from '../resolve/callgraph.js';
 import { walkFunction } from '../flow/walk.js';
 import { exprText } from '../irtext.js';
@@ -43,11 +43,34 @@ const LOGGERS_FATAL = [
   String.raw`github\.com/golang/glog\.(Fatal|Fatalf|Fatalln|FatalDepth|Exit|Exitf|Exitln|ExitDepth)`,
 ].join('|');
 
+/** Loggers whose Panic writes, then panics: logrus's and zap's (zap's DPanic panics only in development). */
+const LOGGERS_PANIC = [
+  String.raw`github\.com/sirupsen/logrus\.((\(\*(Logger|Entry)\)|FieldLogger|Ext1FieldLogger)\.)?(Panic|Panicf|Panicln)`,
+  String.raw`go\.uber\.org/zap\.\(\*(Logger|SugaredLogger)\)\.(Panic|Panicf|Panicw|Panicln)`,
+].join('|');
+
 const KNOWN: [RegExp, Ending][] = [
   [new RegExp(`^(${TESTING}|runtime\\.Goexit|${TESTIFY_FAILNOW})$`), 'goroutine'],
   [new RegExp(`^(os\\.Exit|syscall\\.Exit|${LOG_FATAL}|${LOGGERS_FATAL})$`), 'program'],
-  [new RegExp(`^(${LOG_PANIC})$`), 'panic'],
+  [new RegExp(`^(${LOG_PANIC}|${LOGGERS_PANIC})$`), 'panic'],
 ];
+
+/**
+ * Loggers whose fatal or panic level is written through a chain of calls on a value from outside the program,
+ * whose type the engine does not see: zerolog's `log.Fatal()` returns an event, and writing it (`.Msg`, `.Msgf`,
+ * `.MsgFunc`, `.Send`, after any `.Str(...)`, `.Err(...)` in between) exits; zap's `zap.L()`/`zap.S()` return
+ * its global loggers, whose Fatal exits. Each: the library call at the root of the chain (by resolved Go
+ * name, so a project's own `log.Fatal()` is not taken for it), the method that ends the chain, and how.
+ */
+const ZEROLOG_LEVEL = String.raw`^github\.com/rs/zerolog(/log|\.\(\*?Logger\))\.`;
+const ZAP_GLOBAL = /^go\.uber\.org\/zap\.(L|S)$/;
+const CHAINS: { root: RegExp; last: RegExp; ending: Ending }[] = [
+  { root: new RegExp(`${ZEROLOG_LEVEL}Fatal$`), last: /^(Msg|Msgf|MsgFunc|Send)$/, ending: 'program' },
+  { root: new RegExp(`${ZEROLOG_LEVEL}Panic$`), last: /^(Msg|Msgf|MsgFunc|Send)$/, ending: 'panic' },
+  { root: ZAP_GLOBAL, last: /^(Fatal|Fatalf|Fatalw|Fatalln)$/, ending: 'program' },
+  { root: ZAP_GLOBAL, last: /^(Panic|Panicf|Panicw|Panicln)$/, ending: 'panic' },
+];
+const CHAIN_LAST_RE = new RegExp(CHAINS.map((c) => c.last.source).join('|'));
 
 /**
  * The method or function name of a call we cannot see into that says it may end the goroutine or the
@@ -81,6 +104,8 @@ export class NoReturn {
 
   /** How a call ends, when it never returns to its caller; undefined when it may return. */
   endingOf(call: CallExpr): Ending | undefined {
+    const chained = this.chainEnding(call);
+    if (chained) return chained;
     const info = this.graph.callInfo(call);
     const got = info.kind === 'external' ? this.byName.get(info.name) : this.byInfo.get(info);
     if (got !== undefined) return got === RETURNS ? undefined : got;
@@ -105,6 +130,25 @@ export class NoReturn {
     return { kind: 'returns', text: `\`${shown}()\` returns`, location: nodeLocation(node, call.pos) };
   }
 
+  /** How a call ends that writes a logger's fatal or panic level through a chain (CHAINS); undefined for others. */
+  private chainEnding(call: CallExpr): Ending | undefined {
+    // Asked of every call the walks meet: most are turned away by the method's name before anything else.
+    if (call.fn.k !== 'sel' || call.fn.x.k !== 'call' || !CHAIN_LAST_RE.test(call.fn.name)) return undefined;
+    const last = call.fn.name;
+    const chains = CHAINS.filter((c) => c.last.test(last));
+    for (let x: Expr = call.fn.x; x.k === 'call' && x.fn.k === 'sel'; x = x.fn.x) {
+      const name = libraryName(this.graph.callInfo(x));
+      const hit = name === undefined ? undefined : chains.find((c) => c.root.test(name));
+      if (hit) return hit.ending;
+    }
+    return undefined;
+  }
+
+  /** How a call ends when it never returns, from what is known or inferred so far; undefined when it may return. */
+  private callEnding(call: CallExpr): Ending | undefined {
+    return this.chainEnding(call) ?? this.settled(this.graph.callInfo(call));
+  }
+
   /** An external or unresolved call whose name says it may not return. */
   private namedToEnd(call: CallExpr, info: CallInfo): boolean {
     const name = call.fn.k === 'sel' || call.fn.k === 'id' ? call.fn.name : undefined;
@@ -114,7 +158,7 @@ export class NoReturn {
   /** Whether a call never returns, or may not by its name or a helper's (whose targets are inferred). */
   private mayEnd(call: CallExpr): boolean {
     const info = this.graph.callInfo(call);
-    if (this.settled(info) !== undefined || this.namedToEnd(call, info)) return true;
+    if (this.callEnding(call) !== undefined || this.namedToEnd(call, info)) return true;
     const targets = this.programTargets(info);
     return (
       targets.length > 0 &&
@@ -162,10 +206,10 @@ export class NoReturn {
     const calls = stmts.flatMap((s) => (s.k === 'expr' && s.x.k === 'call' ? [s.x] : []));
     for (const c of calls) for (const t of this.programTargets(this.graph.callInfo(c))) if (!this.inferred.has(t)) yield this.infer(t);
     const defers = stmts.some((s) => s.k === 'defer');
-    const ends = calls.some((c) => this.settled(this.graph.callInfo(c)) !== undefined) || stmts.some(endless);
-    const sure = ends ? this.walkEnding(body, defers, (c) => this.settled(this.graph.callInfo(c))) : undefined;
+    const ends = calls.some((c) => this.callEnding(c) !== undefined) || stmts.some(endless);
+    const sure = ends ? this.walkEnding(body, defers, (c) => this.callEnding(c)) : undefined;
     // Else, if paths that return all pass a call that may not: the function may not either.
-    const maybe = !sure && calls.some((c) => this.mayEnd(c)) && this.walkEnding(body, defers, (c) => (this.mayEnd(c) ? (this.settled(this.graph.callInfo(c)) ?? 'forever') : undefined));
+    const maybe = !sure && calls.some((c) => this.mayEnd(c)) && this.walkEnding(body, defers, (c) => (this.mayEnd(c) ? (this.callEnding(c) ?? 'forever') : undefined));
     this.inferred.set(node, sure ?? (maybe ? MAYBE : RETURNS));
   }
 

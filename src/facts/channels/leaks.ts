@@ -10,7 +10,7 @@ import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type 
 import type { SyncFacts } from '../engine.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
-import { isProgramMain } from '../names.js';
+import { terminalOf } from '../terminal.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
@@ -56,9 +56,10 @@ export function goroutineLeaks(facts: SyncFacts): GoroutineLeak[] {
     for (const fn of facts.graph.funcs) {
       const body = fn.decl.body;
       if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
-      // Returning from a program's main ends the program: no goroutine it leaves blocked outlives it.
-      if (isProgramMain(fn)) continue;
-      out.push(...leaksIn(fn, body, facts));
+      // When the process ends once fn returns (`func main`, `return run()` in main, a Stop followed by
+      // os.Exit), no goroutine fn leaves blocked outlives it. A thrown-away result leaks in its caller.
+      const terminal = terminalOf(facts);
+      out.push(...leaksIn(fn, body, facts).filter((l) => l.discard !== undefined || !terminal.isTerminal(fn)));
     }
     cache.set(facts, out);
   }

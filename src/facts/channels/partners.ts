@@ -51,12 +51,28 @@ export function unpartnered(facts: SyncFacts): Unpartnered[] {
     for (const { key, how, pos } of made) {
       const uses = usesInSight(fn, body, key, literals, graph);
       if (uses.some((u) => u.use === 'other' || u.use === 'returned')) continue;
+      if (parked(fn, body, uses, pos)) continue;
       const found = judge(fn, body, uses, how === 'unbuffered', literals);
       if (found) out.push({ fn, name: key.replace(/'\d+$/, ''), made: pos, ...found });
     }
   }
   cache.set(facts, out);
   return out;
+}
+
+/**
+ * `c := make(chan struct{}); <-c`: a channel made for nothing but one receive in the function itself, with no
+ * `go` statement between the make and the receive (no goroutine it could have been meant for), is written to
+ * block forever on purpose: a tool waiting for a debugger or a signal handler's exit, a server parked until
+ * killed. A receive whose channel was made before a `go` statement (`ready := make(...); go work(); <-ready`)
+ * waited for that goroutine, which was never given it: that one is reported.
+ */
+function parked(fn: FuncNode, body: Stmt[], uses: ChannelUse[], made: Pos): boolean {
+  const ops = uses.filter((u) => u.use !== 'made');
+  const recv = ops[0];
+  if (!recv || ops.length !== 1 || recv.use !== 'recv' || recv.selectCase || recv.node !== fn) return false;
+  const at = recv.stmt?.pos ?? recv.e.pos;
+  return !allStmts(body).some((s) => s.k === 'go' && s.pos > made && s.pos < at);
 }
 
 function judge(

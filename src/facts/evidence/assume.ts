@@ -10,7 +10,8 @@
 import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, callsInStmt } from '../calls.js';
+import { allStmts, callsInStmt, libraryName } from '../calls.js';
+import { errorByName, isErrorCheck } from '../conditions/errorcheck.js';
 import type { Dispatch } from '../dispatch.js';
 import type { OpFact } from '../effects/types.js';
 import type { Assumption } from '../../findings.js';
@@ -75,8 +76,8 @@ function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateW
 }
 
 /** `err != nil`, `ctx.Err() != nil`: an error check says the call failed, not that another path ran. */
-function isErrorCheck(conds: Expr[]): boolean {
-  return conds.every((c) => /(^|[^\w.])\w*(err|Err)\b|\.Err\(\)/.test(exprText(c)));
+function errorChecks(graph: CallGraph, conds: Expr[]): boolean {
+  return conds.every((c) => isErrorCheck(c, { isError: errorByName, callName: (call) => libraryName(graph.callInfo(call)) }));
 }
 
 interface Transition {
@@ -171,7 +172,7 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
     let writes: StateWrite[] | undefined;
     for (const { g, t } of guards!) {
-      if (seen.has(g.branch.pos) || isErrorCheck(g.branch.conds)) continue;
+      if (seen.has(g.branch.pos) || errorChecks(graph, g.branch.conds)) continue;
       // A branch of the function holding both, decided before the other path starts there (the seed's
       // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes.
       if (g.node === top && g.branch.pos < other.steps[0]!.pos) continue;

@@ -14,14 +14,12 @@ import type { Assumption } from '../../findings.js';
 import { exprText } from '../../irtext.js';
 import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
 import { parseAtom } from '../conditions/atoms.js';
+import { isErrorName } from '../conditions/errorcheck.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
 import { embeddedName } from '../../index/index.js';
-
-/** A variable that holds an error, by Go's naming habit (`err`, `readErr`). */
-const ERROR_NAME_RE = /^\w*(err|Err)$/;
 
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
@@ -278,7 +276,7 @@ export class LockCalls {
       if (head === undefined || seen.has(head)) continue;
       const param = this.paramRead(node, callee, call, head);
       // An error may or may not be nil on any run: a branch on one is no assumption (docs/evidence.md).
-      if (param === undefined || ERROR_NAME_RE.test(param)) continue;
+      if (param === undefined || isErrorName(param)) continue;
       seen.add(head);
       const name = /^@\d+$/.test(head) ? param : head;
       out.push({

@@ -33,6 +33,14 @@ function selectCases(node: FuncNode): Set<Pos | Expr> {
   return out;
 }
 
+/** The receiver type of a method (of the method a function literal is written in): `pkg.Conn`; undefined for a function. */
+function receiverOf(node: FuncNode, graph: SyncFacts['graph']): string | undefined {
+  let at = node;
+  while (at.decl.parent !== undefined) at = graph.nodeOf(at.file, at.file.funcs[at.decl.parent]!);
+  if (!at.decl.recv) return undefined;
+  return at.id.slice(0, at.id.lastIndexOf('.')).replace(/[()*]/g, '');
+}
+
 /** The values the `return` at `exit` hands back (none when the exit is not a `return` of this function). */
 function returnValuesAt(node: FuncNode, exit: Pos): readonly Expr[] {
   for (const st of allStmts(node.decl.body ?? [])) if (st.k === 'return' && st.pos === exit) return st.values;
@@ -122,14 +130,8 @@ export class LockFacts {
 
   private releasers: Map<ChanId, FuncNode[]> | undefined;
 
-  /**
-   * The functions that release a mutex (by its type-level id) without acquiring it and are called by a caller
-   * of `except`: where a lock `except` left held may be handed over by design (`Add…` keeps it, `Commit…`
-   * releases it). A helper that gives its caller's lock back (held on entry) releases it only around its own
-   * work, and is not one.
-   */
-  releasersOf(id: ChanId, except: FuncNode): FuncNode[] {
-    if (!/^(field|global):/.test(id)) return [];
+  /** The functions that release a mutex (by its type-level id) without acquiring it. */
+  private releasersOfId(id: ChanId): FuncNode[] {
     if (!this.releasers) {
       this.releasers = new Map();
       for (const [node, sum] of this.effects) {
@@ -144,10 +146,33 @@ export class LockFacts {
         }
       }
     }
-    // The protocol shows where its two halves meet: a function that calls both (`AddPending…`, then `Commit…`).
+    return this.releasers.get(id) ?? [];
+  }
+
+  /**
+   * Where a lock `except` leaves held may be handed over by design, for a mutex of a field or a global:
+   * - to its callers (`view()` returns holding `t.mu` when it returns no error, and its callers release it):
+   *   `callers` lists the direct callers that release the mutex without acquiring it, `keeps` those that
+   *   do not (the lock leaks through them);
+   * - else to `to`: functions that release it without acquiring it and are called by a caller of `except`
+   *   (the protocol shows where its two halves meet: `AddPending…`, then `Commit…`), or methods of the same
+   *   receiver type (`EnterExclusive` takes `c.mu`, `ExitExclusive` gives it back: the type is the protocol).
+   * A helper that gives its caller's lock back (held on entry) releases it only around its own work, and is
+   * none of these.
+   */
+  handOver(id: ChanId, except: FuncNode, spawned: boolean): { to: FuncNode[]; callers: FuncNode[]; keeps: FuncNode[] } {
+    if (!/^(field|global):/.test(id)) return { to: [], callers: [], keeps: [] };
     const { graph } = this.facts;
-    const callers = new Set(graph.callers(except).map((e) => e.caller));
-    return (this.releasers.get(id) ?? []).filter((n) => n !== except && graph.callers(n).some((e) => callers.has(e.caller)));
+    const releasers = this.releasersOfId(id);
+    // A goroutine's lock is not its starter's callers' to release.
+    const direct = spawned ? [] : [...new Set(graph.callers(except).map((e) => e.caller))].filter((n) => n !== except);
+    // A caller releases what it was handed however it does (`defer t.mu.RUnlock()`, or through `t.done()`).
+    const callers = direct.filter((n) => this.effects.get(n)?.releases.some((op) => op.id === id));
+    if (callers.length > 0) return { to: [], callers, keeps: direct.filter((n) => !callers.includes(n)) };
+    const siblings = new Set(direct);
+    const owner = receiverOf(except, graph);
+    const to = releasers.filter((n) => n !== except && (graph.callers(n).some((e) => siblings.has(e.caller)) || (owner !== undefined && receiverOf(n, graph) === owner)));
+    return { to, callers: [], keeps: [] };
   }
 
   private writers: Set<ChanId> | undefined;

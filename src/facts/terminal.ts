@@ -1,0 +1,132 @@
+/**
+ * Terminal functions: "does the process end once this function returns?" — a whole-program fact, top-down
+ * over the callers. `func main` is terminal; so is a function every call of which in the program is followed
+ * only by the way out of a terminal function or by a call that ends the process: `return run()` in main,
+ * `srv.Shutdown(); os.Exit(0)`, a daemon's `Stop()` in the signal case whose command then returns, a `defer` in
+ * a terminal function (the other deferred calls it runs on the way out are taken not to wait). A goroutine
+ * that a terminal function leaves blocked does not outlive the process, so it leaks nothing.
+ *
+ * What it takes for known: that the program's call graph holds every call. A function with no callers at all
+ * is not terminal (a test binary, an importer or a library may call it), nor one whose name is also used as a
+ * value anywhere in the program (`http.HandleFunc("/", stop)`, `defer d.Stop`): a caller we cannot follow.
+ */
+import type { Expr, Stmt } from '../ir.js';
+import { walkFunction } from '../flow/walk.js';
+import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
+import { exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import type { SyncFacts } from './engine.js';
+import { isProgramMain } from './names.js';
+
+/**
+ * After the call: 0 not yet made, 1 made and nothing since but what cannot keep the process alive, 2 made and
+ * something else ran since (a call, a loop going round). A join keeps the worst.
+ */
+type After = 0 | 1 | 2;
+
+/** Writing a line on the way out: it does not keep the process alive. */
+const HARMLESS_RE = /^(fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf)|log\.(\(\*Logger\)\.)?(Print|Println|Printf))$/;
+
+const cache = new WeakMap<SyncFacts, Terminal>();
+
+/** The terminal-function fact of a program, computed on demand and kept with its facts. */
+export function terminalOf(facts: SyncFacts): Terminal {
+  let t = cache.get(facts);
+  if (!t) cache.set(facts, (t = new Terminal(facts)));
+  return t;
+}
+
+export class Terminal {
+  private readonly known = new Map<FuncNode, boolean | 'busy'>();
+  private valueNames: Set<string> | undefined;
+
+  constructor(private readonly facts: SyncFacts) {}
+
+  /** Whether the process ends as soon as `fn` returns, on every way the program reaches it. */
+  isTerminal(fn: FuncNode): boolean {
+    if (isProgramMain(fn)) return true;
+    const got = this.known.get(fn);
+    // A call back into a function under way (recursion) is a caller that may keep going.
+    if (got !== undefined) return got === true;
+    this.known.set(fn, 'busy');
+    const callers = this.facts.graph.callers(fn);
+    const out = callers.length > 0 && !this.usedAsValue(fn) && callers.every((e) => this.endsAfter(e));
+    this.known.set(fn, out);
+    return out;
+  }
+
+  /** Whether the name of `fn` appears anywhere in the program other than as the function a call calls. */
+  private usedAsValue(fn: FuncNode): boolean {
+    if (!this.valueNames) {
+      this.valueNames = new Set();
+      for (const node of this.facts.graph.funcs) {
+        const callees = new Set<Expr>();
+        const body = node.decl.body ?? [];
+        forEachExpr(body, (e) => {
+          if (e.k === 'call') callees.add(e.fn);
+        });
+        forEachExpr(body, (e) => {
+          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) this.valueNames!.add(e.name);
+        });
+      }
+    }
+    return this.valueNames.has(fn.decl.name);
+  }
+
+  /** Whether the process ends once this call has returned, on every path of its caller. */
+  private endsAfter(edge: CallerEdge): boolean {
+    const { caller, call } = edge;
+    // A deferred call runs as its caller returns: `defer srv.Stop()` in main.
+    if (edge.mode === 'defer') return this.isTerminal(caller);
+    if (edge.mode !== 'call') return false;
+    const body = caller.decl.body;
+    if (!body) return false;
+    const made = (e: Expr): boolean => contains(e, call);
+    // A call or a receive may wait, and keep the process going (`d.Stop(); <-done`).
+    const calls = (e: Expr): boolean => {
+      let found = false;
+      const visit = (x: Expr): void => {
+        if (found) return;
+        if ((x.k === 'call' && x !== call && !this.harmless(x)) || (x.k === 'unary' && x.op === '<-')) return void (found = true);
+        forEachSubExpr(x, visit);
+      };
+      visit(e);
+      return found;
+    };
+    const step = (st: Stmt, s: After): After => {
+      const exprs = exprsOfSimple(st);
+      if (s === 0) return exprs.some(made) ? 1 : 0;
+      if (s === 2 || st.k === 'return' || st.k === 'defer') return s;
+      if (st.k === 'send') return 2;
+      // A call that ends the process ends the path (noReturn below); any other call may keep it going.
+      return st.k === 'expr' && st.x.k === 'call' && this.endsProcess(st.x) ? s : exprs.some(calls) ? 2 : s;
+    };
+    const { exits } = walkFunction<After>(body, 0, { join: (a, b) => (a > b ? a : b) as After, equal: (a, b) => a === b }, {
+      simple: step,
+      expr: (e, s) => (s === 0 ? (made(e) ? 1 : 0) : s === 1 && calls(e) ? 2 : s),
+      recv: (_ch, s) => (s === 1 ? 2 : s),
+      noReturn: (c) => c.k === 'call' && this.endsProcess(c),
+    });
+    if (exits.some((s) => s === 2)) return false;
+    // Every path past the call that leaves the caller must leave a terminal function.
+    return !exits.some((s) => s === 1) || this.isTerminal(caller);
+  }
+
+  private endsProcess(call: CallExpr): boolean {
+    return this.facts.noReturn.endingOf(call) === 'program';
+  }
+
+  private harmless(call: CallExpr): boolean {
+    const name = libraryName(this.facts.graph.callInfo(call));
+    return name !== undefined && HARMLESS_RE.test(name);
+  }
+}
+
+/** Whether `e` is or holds the call object `call` (not looking into function literals). */
+function contains(e: Expr, call: CallExpr): boolean {
+  if (e === call) return true;
+  let found = false;
+  forEachSubExpr(e, (x) => {
+    found ||= contains(x, call);
+  });
+  return found;
+}
