@@ -1,6 +1,7 @@
 /**
- * Explorer verdicts as findings of the rule that asks: the schedule as one flow per goroutine. Only verdicts
- * whose witness took no undecided branch are reported: an assumption is not evidence.
+ * Explorer verdicts as findings of the rule that asks: the schedule as one flow per goroutine. A witness that took
+ * a branch the model could not decide (or took a buffer of computed size to be full) carries it as an assumption,
+ * so the finding is reported a level lower (docs/evidence.md): an assumption is what to check, not evidence.
  */
 import { isTestCode } from '../facts/testcode.js';
 import type { Flow, Location } from '../findings.js';
@@ -19,15 +20,12 @@ const WHAT: Record<VerdictKind, (v: ExploredVerdict) => string> = {
   deadlock: (v) => `${v.harness ? `a caller of ${short(v.entry.id)}` : short(v.entry.id)} can block here forever while every goroutine it started is blocked too`,
 };
 
-/**
- * Reports the explorer's verdicts of these kinds that rest on no assumption (the others are counted in
- * `--stats`, not reported yet), each yielding to another rule's finding about the same operation.
- */
+/** Reports the explorer's verdicts of these kinds, each yielding to another rule's finding about the same operation. */
 export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
   const taken = new Set<string>();
   for (const kind of kinds) {
     for (const v of ctx.explored.of(kind)) {
-      if (v.assumptions.length || taken.has(`${v.at.path}:${v.at.line}`)) continue;
+      if (taken.has(`${v.at.path}:${v.at.line}`)) continue;
       // What a program's main leaves blocked ends with the program.
       if (kind === 'leak' && isProgramMain(v.entry)) continue;
       taken.add(`${v.at.path}:${v.at.line}`);
@@ -41,6 +39,7 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
         flows: goroutineFlows(v),
         identity: [v.entry.id, kind, v.object, ...v.schedule.filter((s) => s.at === v.at).map((s) => s.text)],
         yields: true,
+        ...(v.assumptions.length ? { assumptions: v.assumptions } : {}),
         ...(v.entry.file.generated ? { generated: true } : {}),
       });
     }
