@@ -136,10 +136,11 @@ export class ModelBuilder {
       const counts = [...(this.sendCounts.get(id) ?? [])];
       if (reads.some((r) => counts.some((b) => overlaps(r, b)))) delete this.objs[id]!.capText;
     }
+    const retested = forgetOnceTested(main);
     for (const [w, keys] of this.writes) {
-      w.choices = this.choices.filter((c) => c.reads.some((r) => keys.some((k) => overlaps(r, k)))).map((c) => c.id);
+      w.choices = this.choices.filter((c) => retested.has(c.id) && c.reads.some((r) => keys.some((k) => overlaps(r, k)))).map((c) => c.id);
     }
-    dropIdleWrites(main, new Set());
+    prune(main, new Set());
     return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, choices: this.choices, unidentified: this.unidentified };
   }
 
@@ -603,10 +604,13 @@ export class ModelBuilder {
     }
     // A helper too deep to inline that never returns (it ends in `t.Fatal` on every path).
     if (info.kind === 'resolved' && this.ends(e, at, out)) return;
-    // Opaque: whatever it is given may be used, and written, by code the model does not see.
+    // Opaque: whatever it is given may be used by code the model does not see. It writes what it is given the
+    // address of, and the receiver of a method named for a store (`s.closed.Store(true)`, `n.Add(1)`): taking
+    // every call as a write of its receiver (`c.log.Debug`) would reopen every choice on `c` at each log line.
     if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
     for (const a of e.args) this.effects(a, env, out, true);
-    this.write([...(e.fn.k === 'sel' ? [this.keyOf(e.fn.x, env)] : []), ...e.args.map((a) => this.keyOf(a, env))], out);
+    const stores = e.fn.k === 'sel' && STORE_RE.test(e.fn.name) ? [this.keyOf(e.fn.x, env)] : [];
+    this.write([...stores, ...e.args.map((a) => (a.k === 'unary' && a.op === '&' ? this.keyOf(a.x, env) : undefined))], out);
     return undefined;
   }
 
@@ -908,9 +912,11 @@ export class ModelBuilder {
       if (id !== undefined && this.objs[id]!.local) return { k: 'const', value: (this.objs[id]!.nil === true) === (e.op === '==') };
     }
     const reads = this.reads(x, env);
-    const memo = this.choiceOf(exprText(x), reads);
+    // An error check is no assumption either way: nothing to keep consistent.
+    const free = this.errorCheck(e, env);
+    const memo = free ? undefined : this.choiceOf(exprText(x), reads);
     return {
-      k: 'choice', text: exprText(e), ...(this.errorCheck(e, env) ? { free: true as const } : {}), ...(memo !== undefined ? { memo, ...(neg ? { neg: true as const } : {}) } : {}),
+      k: 'choice', text: exprText(e), ...(free ? { free: true as const } : {}), ...(memo !== undefined ? { memo, ...(neg ? { neg: true as const } : {}) } : {}),
       ...(reads.some((r) => [...this.roundVars].some((v) => overlaps(r, v))) || changesWhatItReads(x) ? { blind: true as const } : {}),
     };
   }
@@ -1013,19 +1019,79 @@ function overlaps(a: string, b: string): boolean {
 }
 
 /**
- * Removes the writes that reopen no choice (most assignments: they would only cost the search steps), and the
- * branches left with nothing in them.
+ * Removes what cannot change a verdict but costs the search steps: writes that reopen no choice (most
+ * assignments), branches left with nothing in them, and calls and goroutines whose bodies only steer themselves
+ * (a helper with `if x { return }` and no sync operation: every way through it ends the same).
  */
-function dropIdleWrites(b: Block, seen: Set<Block>): void {
+function prune(b: Block, seen: Set<Block>): void {
   if (seen.has(b)) return;
   seen.add(b);
-  for (const i of b.instrs) for (const inner of blocksOf(i)) dropIdleWrites(inner, seen);
+  for (const i of b.instrs) for (const inner of blocksOf(i)) prune(inner, seen);
   b.instrs = b.instrs.filter((i) => {
     if (i.k === 'write') return i.choices.length > 0;
     if (i.k === 'if') return i.then.instrs.length > 0 || i.else.instrs.length > 0;
     if (i.k === 'switch') return i.arms.some((a) => a.instrs.length);
+    if (i.k === 'call' || i.k === 'go' || i.k === 'defer') return !inert(i.body);
     return true;
   });
+  // A switch's arms that do nothing lead to the same place: one of them stands for all (`case A, B, C:` of a
+  // 19-case switch that only panics on its default is two ways, not nineteen).
+  for (const i of b.instrs) {
+    if (i.k !== 'switch') continue;
+    const idle = i.arms.findIndex((a) => !a.instrs.length);
+    if (idle >= 0) i.arms = i.arms.filter((a, k) => a.instrs.length || k === idle);
+  }
+}
+
+/** A function body that does nothing but leave itself: no sync operation, spawn, write, flag or program end. */
+function inert(b: Block): boolean {
+  return b.instrs.every((i) => {
+    switch (i.k) {
+      case 'return':
+      case 'break':
+      case 'continue':
+        return true;
+      case 'if':
+        return inert(i.then) && inert(i.else);
+      case 'switch':
+        return i.arms.every(inert);
+      case 'loop':
+        return i.rangeCh === undefined && inert(i.body);
+      default:
+        return false;
+    }
+  });
+}
+
+/**
+ * A choice tested at one place outside any loop is never tested again: remembering its way would only keep apart
+ * states that are otherwise the same, so it is forgotten (its memo dropped). Returns the choices still remembered.
+ */
+function forgetOnceTested(main: Block): Set<number> {
+  const tests = new Map<number, number>();
+  const uses: { i: Extract<Instr, { k: 'if' | 'switch' }> }[] = [];
+  const seen = new Set<Block>();
+  const walk = (b: Block, inLoop: boolean): void => {
+    if (seen.has(b)) return;
+    seen.add(b);
+    for (const i of b.instrs) {
+      const memo = i.k === 'if' && i.cond.k === 'choice' ? i.cond.memo : i.k === 'switch' ? i.memo : undefined;
+      if (memo !== undefined) {
+        tests.set(memo, (tests.get(memo) ?? 0) + (inLoop ? 2 : 1));
+        uses.push({ i: i as Extract<Instr, { k: 'if' | 'switch' }> });
+      }
+      for (const inner of blocksOf(i)) walk(inner, inLoop || i.k === 'loop');
+    }
+  };
+  walk(main, false);
+  for (const { i } of uses) {
+    if (i.k === 'if' && i.cond.k === 'choice' && i.cond.memo !== undefined && tests.get(i.cond.memo)! < 2) {
+      const { memo: _, neg: __, ...rest } = i.cond;
+      i.cond = rest;
+    }
+    if (i.k === 'switch' && i.memo !== undefined && tests.get(i.memo)! < 2) delete i.memo;
+  }
+  return new Set([...tests].filter(([, n]) => n >= 2).map(([id]) => id));
 }
 
 function blocksOf(i: Instr): Block[] {
