@@ -136,7 +136,7 @@ function exploreStat(e: ExploreStats): string {
   return (
     `explore: ${e.entries} functions start goroutines: ${e.explored} searched to the end, ${e.cutByBudget} cut by the state budget ` +
     `(${e.states} states in all); ${e.harnesses} lifecycle harnesses: ${e.harnessesExplored} searched to the end, ${e.harnessesCut} cut; ` +
-    `${e.verdicts} verdicts, ${e.withheld} of them withheld (they rest on a branch the model cannot decide)`
+    `${e.verdicts} verdicts, ${e.assumed} of them on an assumption (a level lower, if reported)`
   );
 }
 

@@ -43,9 +43,11 @@ export type AssumptionKind =
   /** A call that may not return (a helper ending in `t.Fatal`) taken as returning, or the reverse. */
   | 'returns'
   /** Who releases a lock: another function unlocks it without locking it (a two-phase protocol, a joined goroutine). */
-  | 'hand-over';
+  | 'hand-over'
+  /** That a channel made with a computed capacity (`make(chan T, n)`) is full when a send blocks on it. */
+  | 'capacity';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity'];
 
 export interface Assumption {
   kind: AssumptionKind;

@@ -13,7 +13,8 @@ import { forEachExpr, forEachSubExpr, libraryName } from '../facts/calls.js';
 import { isErrorCheck } from '../facts/conditions/errorcheck.js';
 import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
-import type { Block, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
+import { STORE_RE } from '../facts/conditions/atomics.js';
+import type { Block, Choice, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 import type { HarnessPlan } from './harness.js';
 import { MAX_COUNT } from './search.js';
 
@@ -59,6 +60,14 @@ export class ModelBuilder {
   private readonly madeInLoop = new Set<string>();
   /** Range variables over collections: one element each round. */
   private readonly perIteration = new Set<string>();
+  /** Variables a loop gives a new value each round (range variables, a counted loop's index). */
+  private readonly roundVars = new Set<string>();
+  /** Channels made with a computed capacity, and the variables that capacity reads. */
+  private readonly capReads = new Map<number, string[]>();
+  /** What the counted loops around the statement being built count over (their loopBound names). */
+  private readonly counting: string[] = [];
+  /** Per channel: what the counted loops around its sends count over. */
+  private readonly sendCounts = new Map<number, Set<string>>();
   private readonly bounds = new Map<string, number>();
   /** `var ch chan T`: channel variables declared without a value, nil until assigned. */
   private readonly nilDecls = new Set<string>();
@@ -67,6 +76,10 @@ export class ModelBuilder {
   private fresh = 0;
   /** Local variables holding a function literal, with the environment it was made in. */
   private readonly funcVars = new Map<string, { lit: Extract<Expr, { k: 'funclit' }>; env: Env }>();
+  private readonly choices: Choice[] = [];
+  private readonly choiceByKey = new Map<string, number>();
+  /** The variables each `write` instruction assigns, until finish() turns them into the choices they reopen. */
+  private readonly writes = new Map<Extract<Instr, { k: 'write' }>, string[]>();
 
   constructor(
     private readonly graph: CallGraph,
@@ -118,7 +131,60 @@ export class ModelBuilder {
     for (const [k, id] of this.objByKey) {
       if (this.madeInLoop.has(k) || [...this.perIteration].some((p) => k === p || k.startsWith(`${p}.`))) this.objs[id]!.perIteration = true;
     }
-    return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, unidentified: this.unidentified };
+    // A buffer sized by what the loop sending on it counts (`len(jobs)`, `n+1` for `i < n`) holds what that loop
+    // sends: as for a buffer the model cannot fill, a send on it is not judged blocked.
+    for (const [id, reads] of this.capReads) {
+      const counts = [...(this.sendCounts.get(id) ?? [])];
+      if (reads.some((r) => counts.some((b) => overlaps(r, b)))) delete this.objs[id]!.capText;
+    }
+    const retested = forgetOnceTested(main);
+    for (const [w, keys] of this.writes) {
+      w.choices = this.choices.filter((c) => retested.has(c.id) && c.reads.some((r) => keys.some((k) => overlaps(r, k)))).map((c) => c.id);
+    }
+    prune(main, new Set());
+    return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, choices: this.choices, unidentified: this.unidentified };
+  }
+
+  /** A `write` of these variables (to the choices that read them, resolved in finish()). */
+  private write(keys: (string | undefined)[], out: Instr[]): void {
+    const ks = keys.filter((k): k is string => k !== undefined).map((k) => this.canon(k));
+    if (!ks.length) return;
+    const w: Extract<Instr, { k: 'write' }> = { k: 'write', choices: [] };
+    this.writes.set(w, ks);
+    out.push(w);
+  }
+
+  /** The variables an expression reads, as keys: a name or field path whole, a method call's receiver, and what calls are given. */
+  private reads(e: Expr, env: Env): string[] {
+    const out: string[] = [];
+    const walk = (x: Expr): void => {
+      if (x.k === 'id' || x.k === 'sel') {
+        const k = this.keyOf(x, env);
+        if (k !== undefined) return void out.push(this.canon(k));
+      }
+      if (x.k === 'call' && x.fn.k === 'sel') {
+        const k = this.keyOf(x.fn.x, env);
+        if (k !== undefined) out.push(this.canon(k));
+        else walk(x.fn.x);
+        return x.args.forEach(walk);
+      }
+      forEachSubExpr(x, walk);
+    };
+    walk(e);
+    return [...new Set(out)].sort();
+  }
+
+  /** The choice a condition (its text without a leading `!`) reading these variables is; undefined when it reads none. */
+  private choiceOf(text: string, reads: string[]): number | undefined {
+    if (!reads.length) return undefined;
+    const key = `${text}|${reads.join(',')}`;
+    let id = this.choiceByKey.get(key);
+    if (id === undefined) {
+      id = this.choices.length;
+      this.choices.push({ id, text, reads });
+      this.choiceByKey.set(key, id);
+    }
+    return id;
   }
 
   private block(instrs: Instr[]): Block {
@@ -162,7 +228,7 @@ export class ModelBuilder {
       case 'send': {
         this.effects(s.value, env, out, true);
         const ch = this.chanOf(s.ch, env, out);
-        if (ch !== undefined) out.push({ k: 'send', ch, at });
+        if (ch !== undefined) out.push(this.sent({ k: 'send', ch, at }));
         return;
       }
       case 'assign':
@@ -182,6 +248,7 @@ export class ModelBuilder {
         }
         return;
       case 'incdec':
+        this.write([this.keyOf(s.x, env)], out);
         return;
       case 'go': {
         const body = this.callBody(s.call, env, out, 'go');
@@ -229,7 +296,9 @@ export class ModelBuilder {
         const arms = s.cases.map((c: SwitchCase) => this.block(this.stmts(c.body, env)));
         if (!s.cases.some((c) => c.isDefault)) arms.push(this.block([]));
         if (arms.every((a) => !a.instrs.length)) return;
-        out.push({ k: 'switch', arms, ...(label ?? s.label ? { label: label ?? s.label } : {}), at });
+        const tested = [...(s.k === 'switch' && s.tag ? [s.tag] : []), ...s.cases.flatMap((c) => c.exprs)];
+        const memo = this.choiceOf(`switch at ${at.path}:${at.line}`, [...new Set(tested.flatMap((x) => this.reads(x, env)))].sort());
+        out.push({ k: 'switch', arms, ...(label ?? s.label ? { label: label ?? s.label } : {}), ...(memo !== undefined ? { memo } : {}), at });
         return;
       }
       case 'select': {
@@ -251,6 +320,7 @@ export class ModelBuilder {
             cases.push({ dir: 'recv', ch: this.timer(), body, at: this.loc(env, c.pos) });
             continue;
           }
+          if (c.kind === 'send') this.sent({ k: 'send', ch, at });
           cases.push({ dir: c.kind, ch, ...(ok !== undefined ? { ok } : {}), body, at: this.loc(env, c.pos) });
         }
         out.push({ k: 'select', cases, ...(dflt ? { dflt } : {}), ...(label ?? s.label ? { label: label ?? s.label } : {}), at });
@@ -277,17 +347,33 @@ export class ModelBuilder {
           if (k !== undefined) this.perIteration.add(k);
         }
       }
+      for (const v of [s.range.key, s.range.value]) {
+        const k = v && this.keyOf(v, env);
+        if (k !== undefined) this.roundVars.add(this.canon(k));
+      }
     }
+    if (s.post?.k === 'incdec' || s.post?.k === 'assign') {
+      for (const x of s.post.k === 'incdec' ? [s.post.x] : s.post.lhs) {
+        const k = this.keyOf(x, env);
+        if (k !== undefined) this.roundVars.add(this.canon(k));
+      }
+    }
+    const boundName = rangeCh === undefined ? this.boundName(s, env) : undefined;
+    if (boundName !== undefined) this.counting.push(boundName);
     this.loopDepth++;
-    const instrs = this.stmts(s.body, env);
+    const instrs: Instr[] = [];
+    // Each round a range gives its variables new values: conditions on them are decided afresh.
+    if (s.range) this.write([s.range.key, s.range.value].map((v) => v && this.keyOf(v, env)), instrs);
+    instrs.push(...this.stmts(s.body, env));
     if (s.post) this.stmt(s.post, env, instrs);
     this.loopDepth--;
+    if (boundName !== undefined) this.counting.pop();
     // A loop that only computes (no sync operation, no way out of the function) changes nothing the model sees.
     if (rangeCh === undefined && !instrs.some(hasEffect)) return;
     const bounded = instrs.some(function spawns(i: Instr): boolean {
       return i.k === 'go' || i.k === 'add' || ('then' in i && (i.then.instrs.some(spawns) || i.else.instrs.some(spawns)));
     });
-    const bound = rangeCh === undefined ? this.loopBound(s, env) : undefined;
+    const bound = boundName !== undefined ? this.loopBound(boundName) : undefined;
     const shape = rangeCh !== undefined || s.range || bound !== undefined ? 'counted' : !s.cond ? 'forever' : 'maybe';
     out.push({
       k: 'loop', shape, ...(rangeCh !== undefined ? { rangeCh } : {}), ...(bound !== undefined ? { over: bound } : {}), body: this.block(instrs),
@@ -295,20 +381,37 @@ export class ModelBuilder {
     });
   }
 
-  /** What a counted loop counts over (`range jobs`, `i < len(jobs)`, `i < n`), numbered per model; undefined for other loops. */
-  private loopBound(s: Extract<Stmt, { k: 'for' }>, env: Env): number | undefined {
+  /** What a counted loop counts over (`range jobs`, `i < len(jobs)`, `i < n`); undefined for other loops. */
+  private boundName(s: Extract<Stmt, { k: 'for' }>, env: Env): string | undefined {
     let x: Expr | undefined;
     if (s.range) x = s.range.x;
     else if (s.init && s.post && s.cond?.k === 'binary' && /^(<|<=|!=)$/.test(s.cond.op)) x = s.cond.y;
     if (!x) return undefined;
     if (x.k === 'call' && x.fn.k === 'id' && x.fn.name === 'len' && x.args[0]) x = x.args[0];
-    const name = this.keyOf(x, env) ?? `text:${exprText(x)}`;
+    return this.keyOf(x, env) ?? `text:${exprText(x)}`;
+  }
+
+  /** A send on a channel, noted with the counted loops around it (see sendCounts). */
+  private sent(op: Extract<Instr, { k: 'send' }>): Instr {
+    const counts = this.sendCounts.get(op.ch) ?? new Set<string>();
+    for (const b of this.counting) counts.add(b);
+    this.sendCounts.set(op.ch, counts);
+    return op;
+  }
+
+  /** A counted loop's bound, numbered per model. */
+  private loopBound(name: string): number {
     let id = this.bounds.get(name);
     if (id === undefined) this.bounds.set(name, (id = this.bounds.size));
     return id;
   }
 
   private assign(lhs: Expr[], rhs: Expr[], op: string, env: Env, out: Instr[]): void {
+    this.assignValues(lhs, rhs, op, env, out);
+    this.write(lhs.map((l) => this.keyOf(l, env)), out);
+  }
+
+  private assignValues(lhs: Expr[], rhs: Expr[], op: string, env: Env, out: Instr[]): void {
     if (op !== '=' && op !== ':=') {
       for (const e of rhs) this.effects(e, env, out, true);
       return;
@@ -389,14 +492,18 @@ export class ModelBuilder {
     return true;
   }
 
-  private bind(key: string, made: { kind: ObjKind; cap?: number; name: string; at: Location }): void {
+  private bind(key: string, made: { kind: ObjKind; cap?: number; capText?: string; capReads?: string[]; name: string; at: Location }): void {
     const k = this.canon(key);
     if (this.objByKey.has(k)) {
       // Assigned again: a re-make. The model keeps one object per name, so it cannot judge this one.
       if (this.loopDepth === 0) this.ambiguous.add(k);
     }
     if (this.loopDepth > 0) this.madeInLoop.add(k);
-    if (!this.objByKey.has(k)) this.newObj(k, { kind: made.kind, name: made.name, local: true, ...(made.cap !== undefined ? { cap: made.cap } : {}), at: made.at });
+    if (!this.objByKey.has(k)) {
+      const cap = made.cap !== undefined ? { cap: made.cap } : made.capText !== undefined ? { capText: made.capText } : {};
+      const id = this.newObj(k, { kind: made.kind, name: made.name, local: true, ...cap, at: made.at });
+      if (made.capReads) this.capReads.set(id, made.capReads);
+    }
   }
 
   private alias(key: string, target: string): void {
@@ -406,13 +513,13 @@ export class ModelBuilder {
   }
 
   /** `make(chan T, n)`, `&sync.WaitGroup{}`, `new(sync.Mutex)`, `sync.WaitGroup{}`: a fresh object, or undefined. */
-  private made(e: Expr, env: Env, out: Instr[]): { kind: ObjKind; cap?: number; name: string; at: Location } | undefined {
+  private made(e: Expr, env: Env, out: Instr[]): { kind: ObjKind; cap?: number; capText?: string; capReads?: string[]; name: string; at: Location } | undefined {
     const at = this.loc(env, e.pos);
     if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'make' && e.args[0]?.k === 'type' && e.args[0].type.k === 'chan') {
       const n = e.args[1];
       for (const a of e.args.slice(1)) this.effects(a, env, out, true);
       const cap = !n ? 0 : n.k === 'lit' && n.kind === 'int' ? (n.zero ? 0 : n.value) : undefined;
-      return { kind: 'chan', ...(cap !== undefined ? { cap } : {}), name: 'chan', at };
+      return { kind: 'chan', ...(cap !== undefined ? { cap } : n ? { capText: exprText(n), capReads: this.reads(n, env) } : {}), name: 'chan', at };
     }
     const t = e.k === 'unary' && e.op === '&' ? e.x : e;
     if (t.k === 'composite' || (t.k === 'call' && t.fn.k === 'id' && t.fn.name === 'new')) {
@@ -498,9 +605,13 @@ export class ModelBuilder {
     }
     // A helper too deep to inline that never returns (it ends in `t.Fatal` on every path).
     if (info.kind === 'resolved' && this.ends(e, at, out)) return;
-    // Opaque: whatever it is given may be used by code the model does not see.
+    // Opaque: whatever it is given may be used by code the model does not see. It writes what it is given the
+    // address of, and the receiver of a method named for a store (`s.closed.Store(true)`, `n.Add(1)`): taking
+    // every call as a write of its receiver (`c.log.Debug`) would reopen every choice on `c` at each log line.
     if (e.fn.k === 'sel') this.effects(e.fn.x, env, out, true);
     for (const a of e.args) this.effects(a, env, out, true);
+    const stores = e.fn.k === 'sel' && STORE_RE.test(e.fn.name) ? [this.keyOf(e.fn.x, env)] : [];
+    this.write([...stores, ...e.args.map((a) => (a.k === 'unary' && a.op === '&' ? this.keyOf(a.x, env) : undefined))], out);
     return undefined;
   }
 
@@ -801,7 +912,14 @@ export class ModelBuilder {
       const id = nilSide && this.objByKey.get(this.canon(this.keyOf(nilSide, env) ?? '\0'));
       if (id !== undefined && this.objs[id]!.local) return { k: 'const', value: (this.objs[id]!.nil === true) === (e.op === '==') };
     }
-    return { k: 'choice', text: exprText(e), ...(this.errorCheck(e, env) ? { free: true as const } : {}) };
+    const reads = this.reads(x, env);
+    // An error check is no assumption either way: nothing to keep consistent.
+    const free = this.errorCheck(e, env);
+    const memo = free ? undefined : this.choiceOf(exprText(x), reads);
+    return {
+      k: 'choice', text: exprText(e), ...(free ? { free: true as const } : {}), ...(memo !== undefined ? { memo, ...(neg ? { neg: true as const } : {}) } : {}),
+      ...(reads.some((r) => [...this.roundVars].some((v) => overlaps(r, v))) || changesWhatItReads(x) ? { blind: true as const } : {}),
+    };
   }
 
   /**
@@ -856,6 +974,7 @@ function hasEffect(i: Instr): boolean {
   switch (i.k) {
     case 'break':
     case 'continue':
+    case 'write':
       return false;
     case 'if':
       return i.then.instrs.some(hasEffect) || i.else.instrs.some(hasEffect);
@@ -865,6 +984,120 @@ function hasEffect(i: Instr): boolean {
       return i.rangeCh !== undefined || i.body.instrs.some(hasEffect);
     default:
       return true;
+  }
+}
+
+/**
+ * A condition that changes what it tests (`n.Add(1) == 2`, `s.closed.CompareAndSwap(false, true)`): each test sees
+ * the count of those before it, which the model does not keep.
+ */
+function changesWhatItReads(e: Expr): boolean {
+  let found = false;
+  const walk = (x: Expr): void => {
+    if (x.k === 'call' && x.fn.k === 'sel' && STORE_RE.test(x.fn.name)) found = true;
+    forEachSubExpr(x, walk);
+  };
+  walk(e);
+  return found;
+}
+
+/** Whether two keys are one variable or one holds the other (`c` and `c.state`). */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+}
+
+/**
+ * Removes what cannot change a verdict but costs the search steps: writes that reopen no choice (most
+ * assignments), branches left with nothing in them, and calls and goroutines whose bodies only steer themselves
+ * (a helper with `if x { return }` and no sync operation: every way through it ends the same).
+ */
+function prune(b: Block, seen: Set<Block>): void {
+  if (seen.has(b)) return;
+  seen.add(b);
+  for (const i of b.instrs) for (const inner of blocksOf(i)) prune(inner, seen);
+  b.instrs = b.instrs.filter((i) => {
+    if (i.k === 'write') return i.choices.length > 0;
+    if (i.k === 'if') return i.then.instrs.length > 0 || i.else.instrs.length > 0;
+    if (i.k === 'switch') return i.arms.some((a) => a.instrs.length);
+    if (i.k === 'call' || i.k === 'go' || i.k === 'defer') return !inert(i.body);
+    return true;
+  });
+  // A switch's arms that do nothing lead to the same place: one of them stands for all (`case A, B, C:` of a
+  // 19-case switch that only panics on its default is two ways, not nineteen).
+  for (const i of b.instrs) {
+    if (i.k !== 'switch') continue;
+    const idle = i.arms.findIndex((a) => !a.instrs.length);
+    if (idle >= 0) i.arms = i.arms.filter((a, k) => a.instrs.length || k === idle);
+  }
+}
+
+/** A function body that does nothing but leave itself: no sync operation, spawn, write, flag or program end. */
+function inert(b: Block): boolean {
+  return b.instrs.every((i) => {
+    switch (i.k) {
+      case 'return':
+      case 'break':
+      case 'continue':
+        return true;
+      case 'if':
+        return inert(i.then) && inert(i.else);
+      case 'switch':
+        return i.arms.every(inert);
+      case 'loop':
+        return i.rangeCh === undefined && inert(i.body);
+      default:
+        return false;
+    }
+  });
+}
+
+/**
+ * A choice tested at one place outside any loop is never tested again: remembering its way would only keep apart
+ * states that are otherwise the same, so it is forgotten (its memo dropped). Returns the choices still remembered.
+ */
+function forgetOnceTested(main: Block): Set<number> {
+  const tests = new Map<number, number>();
+  const uses: { i: Extract<Instr, { k: 'if' | 'switch' }> }[] = [];
+  const seen = new Set<Block>();
+  const walk = (b: Block, inLoop: boolean): void => {
+    if (seen.has(b)) return;
+    seen.add(b);
+    for (const i of b.instrs) {
+      const memo = i.k === 'if' && i.cond.k === 'choice' ? i.cond.memo : i.k === 'switch' ? i.memo : undefined;
+      if (memo !== undefined) {
+        tests.set(memo, (tests.get(memo) ?? 0) + (inLoop ? 2 : 1));
+        uses.push({ i: i as Extract<Instr, { k: 'if' | 'switch' }> });
+      }
+      for (const inner of blocksOf(i)) walk(inner, inLoop || i.k === 'loop');
+    }
+  };
+  walk(main, false);
+  for (const { i } of uses) {
+    if (i.k === 'if' && i.cond.k === 'choice' && i.cond.memo !== undefined && tests.get(i.cond.memo)! < 2) {
+      const { memo: _, neg: __, ...rest } = i.cond;
+      i.cond = rest;
+    }
+    if (i.k === 'switch' && i.memo !== undefined && tests.get(i.memo)! < 2) delete i.memo;
+  }
+  return new Set([...tests].filter(([, n]) => n >= 2).map(([id]) => id));
+}
+
+function blocksOf(i: Instr): Block[] {
+  switch (i.k) {
+    case 'select':
+      return [...i.cases.map((c) => c.body), ...(i.dflt ? [i.dflt] : [])];
+    case 'once':
+    case 'go':
+    case 'call':
+    case 'loop':
+    case 'defer':
+      return [i.body];
+    case 'if':
+      return [i.then, i.else];
+    case 'switch':
+      return i.arms;
+    default:
+      return [];
   }
 }
 

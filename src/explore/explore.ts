@@ -37,8 +37,8 @@ export interface ExploreStats {
   cutByBudget: number;
   states: number;
   verdicts: number;
-  /** Verdicts whose only witnesses take a branch the model could not decide: counted, not reported. */
-  withheld: number;
+  /** Verdicts whose every witness takes a branch the model could not decide: reported a level lower. */
+  assumed: number;
   /** Lifecycle harnesses (src/explore/harness.ts): planned, searched to the end, cut by their budget. */
   harnesses: number;
   harnessesExplored: number;
@@ -57,7 +57,7 @@ export const NOTHING_EXPLORED: Exploration = { verdicts: [], of: () => [], stats
 export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
   const verdicts = new Map<string, ExploredVerdict>();
   const stats: ExploreStats = {
-    entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, withheld: 0, harnesses: 0, harnessesExplored: 0, harnessesCut: 0,
+    entries: 0, explored: 0, cutByBudget: 0, states: 0, verdicts: 0, assumed: 0, harnesses: 0, harnessesExplored: 0, harnessesCut: 0,
   };
   const keep = (v: Verdict, entry: FuncNode, name: string, harness?: string): void => {
     // Every schedule that deadlocks an entry shows the same mistake: one finding per entry.
@@ -89,7 +89,7 @@ export function explore(graph: CallGraph, noReturn: NoReturn): Exploration {
   }
   const all = [...verdicts.values()];
   stats.verdicts = all.length;
-  stats.withheld = all.filter((v) => v.assumptions.length).length;
+  stats.assumed = all.filter((v) => v.assumptions.length).length;
   return { verdicts: all, of: (kind) => all.filter((v) => v.kind === kind), stats };
 }
 

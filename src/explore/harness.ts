@@ -42,7 +42,9 @@ export function harnesses(graph: CallGraph, starters: readonly FuncNode[]): Harn
     if (!t || planned.has(t)) continue;
     // A method that starts goroutines is the type's start when its callers call it; one only the type's own
     // methods call (a run loop that starts its helpers) is reached through that start.
-    const start = owner && calledFromOutside(graph, typeOf, t, fn) ? fn : undefined;
+    // A teardown that starts a goroutine (a Stop draining events while it closes) is the teardown, not the start:
+    // run as both, the harness would tear down twice in a row and report its own double close.
+    const start = owner && calledFromOutside(graph, typeOf, t, fn) && !TEARDOWN.test(fn.decl.name) ? fn : undefined;
     const ctor = owner ? constructorOf(graph, t) : fn;
     if (owner && !start && !(ctor && graph.callers(fn).some((e) => outermost(graph, e.caller) === ctor))) continue;
     if (!start && !ctor) continue;

@@ -3,7 +3,7 @@
  * states hashed, loops bounded, within a budget. Answers "can these goroutines panic, deadlock or leave one
  * blocked forever?", and keeps for each verdict the schedule that reaches it and the assumptions it took.
  */
-import type { Location } from '../findings.js';
+import type { Assumption, Location } from '../findings.js';
 import type { Block, EntryModel, Instr, Obj, SelectCase } from './model.js';
 
 export type VerdictKind = 'send-closed' | 'close-closed' | 'close-nil' | 'negative-wg' | 'unlock-unlocked' | 'leak' | 'deadlock';
@@ -23,8 +23,8 @@ export interface Verdict {
   object: string;
   /** Other operations that take part: the close before the send, the other blocked goroutines. */
   related: { at: Location; text: string }[];
-  /** Branches the witness took that the model could not decide, as sentences. */
-  assumptions: string[];
+  /** Branches the witness took that the model could not decide, buffers it took to be full. */
+  assumptions: Assumption[];
   schedule: ScheduleStep[];
   /** Where each goroutine of the schedule starts (index 0: the entry). */
   goroutines: { name: string; at?: Location }[];
@@ -77,13 +77,18 @@ interface State {
   flags: number[];
   /** Per loop bound: how many times the first counted loop over it ran (0: none has finished yet). */
   counts: number[];
+  /**
+   * Per choice (model.ts Choice): the way it was decided (1 true, 0 false, or a switch's arm), -1 while open. A
+   * witness is one run: what it took a condition to be holds for every goroutine until a write of what it reads.
+   */
+  decided: number[];
 }
 
 interface Node {
   state: State;
   parent: number;
   steps: ScheduleStep[];
-  assumptions: string[];
+  assumptions: Assumption[];
   depth: number;
 }
 
@@ -92,7 +97,7 @@ interface Outcome {
   owned?: number;
   state: State;
   steps: ScheduleStep[];
-  assumptions: string[];
+  assumptions: Assumption[];
   panic?: { kind: VerdictKind; at: Location; obj: number; g: number };
 }
 
@@ -107,6 +112,8 @@ class Explorer {
   private readonly verdicts = new Map<string, Verdict>();
   private cut = false;
   private localSteps = 0;
+  /** Assumptions on blind choices (see Cond): no verdict rests on one. */
+  private readonly blind = new Set<string>();
   /** Names and start locations of goroutines, by the order they are first spawned in any schedule. */
   private readonly names: { name: string; at?: Location }[];
 
@@ -127,6 +134,7 @@ class Explorer {
       closed: m.objs.map(() => false),
       flags: m.flags.map((f) => (f.initial === undefined ? 2 : f.initial ? 1 : 0)),
       counts: new Array<number>(m.loopBounds).fill(0),
+      decided: m.choices.map(() => -1),
     };
     const queue: number[] = [];
     for (const o of this.settle(init, 0, [], [])) this.push(o, -1, queue);
@@ -161,7 +169,7 @@ class Explorer {
       state: o.state,
       parent,
       steps: o.steps,
-      assumptions: p ? [...p.assumptions, ...o.assumptions.filter((a) => !p.assumptions.includes(a))] : o.assumptions,
+      assumptions: p ? union(p.assumptions, o.assumptions) : o.assumptions,
       depth: p ? p.depth + 1 : 0,
     });
     queue.push(this.nodes.length - 1);
@@ -169,9 +177,10 @@ class Explorer {
 
   // ---- verdicts ----
 
-  private record(kind: VerdictKind, at: Location, obj: Obj | undefined, nodeId: number, extra: ScheduleStep[], extraAssumptions: string[], related: Verdict['related']): void {
+  private record(kind: VerdictKind, at: Location, obj: Obj | undefined, nodeId: number, extra: ScheduleStep[], extraAssumptions: Assumption[], related: Verdict['related']): void {
     const node = this.nodes[nodeId]!;
-    const assumptions = [...node.assumptions, ...extraAssumptions.filter((a) => !node.assumptions.includes(a))];
+    const assumptions = union(node.assumptions, extraAssumptions);
+    if (assumptions.some((a) => this.blind.has(a.text))) return;
     const key = `${kind}@${at.path}:${at.line}:${at.col}`;
     const prev = this.verdicts.get(key);
     if (prev && prev.assumptions.length <= assumptions.length) return;
@@ -212,13 +221,14 @@ class Explorer {
     if (!ops.every((o) => o.op && this.judgeable(o.op))) return;
     const mainBlocked = state.gs[0]!.status === 'run';
     const related = ops.map((o) => ({ at: opAt(o.op!), text: `goroutine ${o.i} blocks here (${describe(o.op!, this.model.objs)})` }));
+    const full = this.fullBuffers(ops.map((o) => o.op!));
     if (mainBlocked) {
       const first = ops[0]!;
-      this.record('deadlock', opAt(first.op!), this.objOfOp(first.op!), nodeId, [], [], related.slice(1));
+      this.record('deadlock', opAt(first.op!), this.objOfOp(first.op!), nodeId, [], full, related.slice(1));
       return;
     }
     for (const o of ops) {
-      this.record('leak', opAt(o.op!), this.objOfOp(o.op!), nodeId, [], [], related.filter((r) => r.at !== opAt(o.op!)));
+      this.record('leak', opAt(o.op!), this.objOfOp(o.op!), nodeId, [], full, related.filter((r) => r.at !== opAt(o.op!)));
     }
   }
 
@@ -227,7 +237,22 @@ class Explorer {
     const ids = objectsOf(op);
     return ids.length > 0 && ids.every((id) => {
       const o = this.model.objs[id]!;
-      return o.local && !o.escapes && !o.perIteration && o.kind !== 'timer' && (o.kind !== 'chan' || o.nil || o.cap !== undefined);
+      return o.local && !o.escapes && !o.perIteration && o.kind !== 'timer' && (o.kind !== 'chan' || o.nil || o.cap !== undefined || o.capText !== undefined);
+    });
+  }
+
+  /**
+   * A send blocked on a buffer of computed size, which the search gives one slot: blocked for real only when
+   * more values are sent than the buffer holds, which is assumed.
+   */
+  private fullBuffers(ops: (Instr | 'head')[]): Assumption[] {
+    const objs = this.model.objs;
+    const chans = new Set(ops.flatMap((op) => (op === 'head' ? [] : op.k === 'send' ? [op.ch] : op.k === 'select' ? op.cases.filter((c) => c.dir === 'send').map((c) => c.ch) : [])));
+    return [...chans].flatMap((ch) => {
+      const o = objs[ch]!;
+      if (o.capText === undefined) return [];
+      const made = o.at ? ` (made at line ${o.at.line})` : '';
+      return [{ kind: 'capacity' as const, text: `\`${o.name}\`'s buffer of \`${o.capText}\`${made} fills up before its receivers stop`, ...(o.at ? { location: o.at } : {}) }];
     });
   }
 
@@ -257,7 +282,7 @@ class Explorer {
       if (this.canRecv(s, ch)) out.push(...this.after(s, i, { recv: ch, range: true }));
       return;
     }
-    const at = op.k === 'set' ? undefined : opAt(op);
+    const at = op.k === 'set' || op.k === 'write' ? undefined : opAt(op);
     switch (op.k) {
       case 'send':
         this.sendMoves(s, i, op.ch, at!, out, undefined);
@@ -336,7 +361,8 @@ class Explorer {
     const o = this.model.objs[ch]!;
     if (o.kind === 'timer' || o.nil) return;
     if (s.closed[ch]) return void out.push(panicOut(s, 'send-closed', at, ch, i));
-    const cap = o.cap ?? MAX_COUNT;
+    // A buffer of computed size gets one slot: what one slot allows, a bigger buffer allows too (see fullBuffers).
+    const cap = o.cap ?? (o.capText !== undefined ? 1 : MAX_COUNT);
     if (cap > 0 && s.val[ch]! < cap) {
       const n = clone(s);
       n.val[ch] = s.val[ch]! + 1;
@@ -366,7 +392,7 @@ class Explorer {
     how: { recv?: number; ok?: number; case?: number; dflt?: true; range?: boolean; delivered?: boolean },
     steps: ScheduleStep[] = [],
     prevSteps: ScheduleStep[] = [],
-    prevAssumptions: string[] = [],
+    prevAssumptions: Assumption[] = [],
   ): Outcome[] {
     const n = clone(s);
     const g = cloneG(n, i);
@@ -380,7 +406,7 @@ class Explorer {
       if (!how.delivered && o.kind !== 'timer' && n.val[ch]! > 0) n.val[ch] = n.val[ch]! - 1;
       if (how.ok !== undefined) n.flags[how.ok] = gotValue ? 1 : 0;
       const op = f.pc >= 0 ? f.block.instrs[f.pc] : undefined;
-      const at = how.range ? f.loop!.at : op && op.k !== 'set' ? (how.case !== undefined && op.k === 'select' ? op.cases[how.case]!.at : opAt(op)) : undefined;
+      const at = how.range ? f.loop!.at : op && op.k !== 'set' && op.k !== 'write' ? (how.case !== undefined && op.k === 'select' ? op.cases[how.case]!.at : opAt(op)) : undefined;
       if (at) allSteps.push({ g: i, at, text: o.kind === 'timer' ? 'a timer or context fires' : gotValue ? `receives from ${o.name}` : `receives from closed ${o.name}` });
       if (how.range) {
         if (gotValue) {
@@ -402,7 +428,7 @@ class Explorer {
   }
 
   /** Runs goroutine i (and any it starts) through local instructions up to its next sync operation. */
-  private settle(s: State, i: number, steps: ScheduleStep[], assumptions: string[]): Outcome[] {
+  private settle(s: State, i: number, steps: ScheduleStep[], assumptions: Assumption[]): Outcome[] {
     const done: Outcome[] = [];
     const work: Outcome[] = [{ state: s, steps, assumptions }];
     // A local loop that comes back to where it was without a sync operation makes no progress: cut it there.
@@ -558,31 +584,56 @@ class Explorer {
       case 'break':
       case 'continue':
         return this.jump(g, op, o);
+      case 'write':
+        // What these variables hold may have changed: the choices reading them are decided afresh.
+        for (const c of op.choices) n.decided[c] = -1;
+        return next();
       case 'if': {
         const c = op.cond;
-        const take = (b: Block, st: State, gg: G) => top(gg).block === b || gg.frames.push(frame(b, 'block'));
-        if (c.k === 'const' || (c.k === 'flag' && n.flags[c.flag] !== 2)) {
-          const v = c.k === 'const' ? c.value : (n.flags[c.flag] === 1) !== c.neg;
-          take(v ? op.then : op.else, n, g);
+        const take = (b: Block, gg: G) => top(gg).block === b || gg.frames.push(frame(b, 'block'));
+        const memo = c.k === 'choice' && c.memo !== undefined && n.decided[c.memo]! >= 0 ? n.decided[c.memo] : undefined;
+        if (c.k === 'const' || (c.k === 'flag' && n.flags[c.flag] !== 2) || memo !== undefined) {
+          const v = c.k === 'const' ? c.value : c.k === 'flag' ? (n.flags[c.flag] === 1) !== c.neg : (memo === 1) !== !!c.neg;
+          take(v ? op.then : op.else, g);
           return next();
         }
         const text = c.k === 'choice' ? c.text : this.model.flags[c.flag]!.name;
         const { o2, g2 } = fork();
-        take(op.then, n, g);
-        take(op.else, o2.state, g2);
+        take(op.then, g);
+        take(op.else, g2);
+        // Decided now, decided for what follows: a flag until it is set, a choice until what it reads is written.
+        if (c.k === 'flag') {
+          n.flags[c.flag] = c.neg ? 0 : 1;
+          o2.state.flags[c.flag] = c.neg ? 1 : 0;
+        } else if (c.memo !== undefined) {
+          n.decided[c.memo] = c.neg ? 0 : 1;
+          o2.state.decided[c.memo] = c.neg ? 1 : 0;
+        }
         if (c.k === 'choice' && c.free) return [o, o2];
         const where = `${op.at.path}:${op.at.line}`;
+        const assumed = (holds: boolean): Assumption => {
+          const a: Assumption = { kind: 'undecided-branch', text: `\`${text}\` is ${holds} at ${where}`, location: op.at };
+          if (c.k === 'choice' && c.blind) this.blind.add(a.text);
+          return a;
+        };
         return [
-          { ...o, assumptions: [...o.assumptions, `\`${text}\` holds at ${where}`] },
-          { ...o2, assumptions: [...o.assumptions, `\`${text}\` does not hold at ${where}`] },
+          { ...o, assumptions: [...o.assumptions, assumed(true)] },
+          { ...o2, assumptions: [...o.assumptions, assumed(false)] },
         ];
       }
       case 'switch': {
+        const memo = op.memo !== undefined && n.decided[op.memo]! >= 0 ? n.decided[op.memo] : undefined;
+        if (memo !== undefined) {
+          g.frames.push({ ...frame(op.arms[memo]!, 'breakable'), ...(op.label ? { label: op.label } : {}) });
+          return next();
+        }
         const ways = op.arms.map((_, k) => (k === 0 ? { o2: o, g2: g } : fork()));
         return op.arms.map((arm, k) => {
           const { o2, g2 } = ways[k]!;
           g2.frames.push({ ...frame(arm, 'breakable'), ...(op.label ? { label: op.label } : {}) });
-          return { ...o2, assumptions: [...o.assumptions, `case ${k + 1} of the switch at ${op.at.path}:${op.at.line} runs`] };
+          if (op.memo !== undefined) o2.state.decided[op.memo] = k;
+          const text = `case ${k + 1} of the switch at ${op.at.path}:${op.at.line} runs`;
+          return { ...o2, assumptions: [...o.assumptions, { kind: 'undecided-branch' as const, text, location: op.at }] };
         });
       }
       case 'loop':
@@ -619,6 +670,12 @@ class Explorer {
   }
 }
 
+/** a, then those of b it lacks (by text). */
+function union(a: Assumption[], b: Assumption[]): Assumption[] {
+  const more = b.filter((x) => !a.some((y) => y.text === x.text));
+  return more.length ? [...a, ...more] : a;
+}
+
 /** The outcome's state and goroutine i, made its own first if they are shared: from here on they change in place. */
 function own(o: Outcome, i: number): { n: State; g: G } {
   if (o.owned !== i) {
@@ -651,7 +708,7 @@ function unwindToFunc(g: G): void {
 }
 
 function clone(s: State): State {
-  return { gs: s.gs.slice(), val: s.val.slice(), closed: s.closed.slice(), flags: s.flags.slice(), counts: s.counts.slice() };
+  return { gs: s.gs.slice(), val: s.val.slice(), closed: s.closed.slice(), flags: s.flags.slice(), counts: s.counts.slice(), decided: s.decided.slice() };
 }
 
 /** Goroutine i of a cloned state, itself cloned (frames copied) so it can be changed. */
@@ -679,7 +736,7 @@ function isSync(op: Instr): boolean {
 }
 
 function opAt(op: Instr | 'head'): Location {
-  return op === 'head' || op.k === 'set' ? { path: '', line: 0, col: 0 } : op.at;
+  return op === 'head' || op.k === 'set' || op.k === 'write' ? { path: '', line: 0, col: 0 } : op.at;
 }
 
 function objectsOf(op: Instr | 'head'): number[] {
@@ -756,5 +813,7 @@ function goroutineKey(g: G): string {
 function stateKey(s: State): string {
   let k = '';
   for (const g of s.gs) k += `${goroutineKey(g)};`;
+  // Not `decided`: states that differ only in what their witnesses decided are one, searched from the first to
+  // come (keeping them apart cost amqp091-go half its searches); a later witness is then missed, never made up.
   return `${k}|${s.val.join(',')}|${s.closed.map((c) => (c ? 1 : 0)).join('')}|${s.flags.join('')}|${s.counts.join('')}`;
 }
