@@ -2,7 +2,8 @@
  * Evidence for a pair of channel operations (a close and a second close or a send): the branches on
  * either one's witness path that read state the other path writes. Such a branch is an assumption of
  * the finding (it is still taken, or its early exit is not, after the other path's write), unless it
- * is a compare-and-swap the two paths race for, which the engine can decide:
+ * is a compare-and-swap the two paths race for, or a sync.Once both run under (see once.ts), which the
+ * engine can decide:
  * - the same transition (same state word, same from-value) on both paths: only one wins: no hazard;
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
@@ -16,6 +17,7 @@ import type { OpFact } from '../effects/types.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
+import { onceEvidence } from './once.js';
 import { readsOf, stateOf, writesOf, type StateWrite } from './state.js';
 
 /** The parts of the engine evidence asks (SyncFacts has them). */
@@ -159,6 +161,9 @@ function assumption(g: Guard, w: StateWrite): Assumption {
  */
 export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact, b: OpFact, concurrent: boolean): Evidence {
   const { graph } = parts;
+  // One sync.Once both must pass: only the first Do runs its function.
+  const once = onceEvidence(graph, a, b);
+  if (once.exclusive) return once;
   const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
@@ -166,7 +171,7 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   for (const x of ta!) {
     if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
-  const out: Assumption[] = [];
+  const out: Assumption[] = [...once.assumptions];
   const seen = new Set<Pos>();
   const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
     let writes: StateWrite[] | undefined;
