@@ -50,7 +50,8 @@ export const sendAfterClose: Rule = {
   },
   run(ctx) {
     const facts = ctx.facts;
-    // One hazard is one pair of operations, however many functions reach both in the wrong order:
+    // One hazard is one pair of operations, however many functions reach both in the wrong order, and
+    // whatever each of them calls the channel (a helper's parameter is a field of each caller's own type):
     // the one a reader recognizes fastest (a cleanup path, outside tests, with the shortest witness)
     // is the finding, the others are listed with it.
     const groups = new Map<string, Weighed[]>();
@@ -62,7 +63,7 @@ export const sendAfterClose: Rule = {
       // sync.Once both run under, rules it out.
       const evidence = pairEvidence(facts, h.fn, h.close, h.send, h.kind === 'close-while-sending' || h.close.async || h.send.async);
       if (evidence.exclusive) continue;
-      const key = `${h.kind}|${h.id}|${opKey(h.close)}|${opKey(h.send)}`;
+      const key = `${h.kind}|${opKey(h.close)}|${opKey(h.send)}`;
       const list = groups.get(key);
       const w = { h, assumptions: evidence.assumptions };
       if (list) list.push(w);
