@@ -8,7 +8,7 @@
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
  */
-import { lineOf, type Expr, type Pos } from '../../ir.js';
+import { lineOf, type Expr, type Pos, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt } from '../calls.js';
@@ -56,10 +56,11 @@ function guardsOf(op: OpFact): Guard[] {
  * operation's first step on (`s.Stop(); stopped = true`), or from the start of the branch that step is in
  * (`if ... { started = true; go send() }`: a flag that goes with starting the sender).
  */
-function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateWrite[] {
+function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined, loop: Stmt | undefined): StateWrite[] {
   const [first, ...rest] = op.steps;
   const branch = top && (decidingBranches(first!.node.decl.body ?? [], first!.pos) ?? []).filter((b) => !b.exit).at(-1);
-  const from = top === undefined ? 0 : branch ? branch.pos + 1 : first!.pos;
+  // On a later turn of a loop, what the loop's body wrote before the other operation was written after it too.
+  const from = top === undefined ? 0 : loop ? loop.pos : branch ? branch.pos + 1 : first!.pos;
   const out = writesOf(parts.graph, first!.node).filter((w) => w.pos >= from);
   const seen = new Set<FuncNode>();
   for (const s of rest) {
@@ -72,6 +73,15 @@ function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateW
         if (callee && !seen.has(callee)) out.push(...writesOf(parts.graph, callee));
       }
     }
+  }
+  return out;
+}
+
+/** The innermost loop of `top` around both positions. */
+function loopAround(top: FuncNode, p: Pos, q: Pos): Stmt | undefined {
+  let out: Stmt | undefined;
+  for (const st of allStmts(top.decl.body ?? [])) {
+    if (st.k === 'for' && decidingBranches(st.body, p) && decidingBranches(st.body, q)) out = st;
   }
   return out;
 }
@@ -173,18 +183,21 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   }
   const out: Assumption[] = [...once.assumptions];
   const seen = new Set<Pos>();
+  // The second operation written before the first in a loop of `top`: it follows on a later turn.
+  const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;
   const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
     let writes: StateWrite[] | undefined;
     for (const { g, t } of guards!) {
       if (seen.has(g.branch.pos) || isErrorCheck(g.branch.conds)) continue;
       // A branch of the function holding both, decided before the other path starts there (the seed's
-      // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes.
-      if (g.node === top && g.branch.pos < other.steps[0]!.pos) continue;
+      // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes;
+      // unless it is in the loop that carries one operation to the next turn, where it runs again.
+      if (g.node === top && g.branch.pos < other.steps[0]!.pos && !(carried && g.branch.pos > carried.pos)) continue;
       // The other path's transition ends where this one starts: this one certainly passes.
       if (t && otherTransitions!.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
       const reads = g.branch.conds.flatMap((c) => readsOf(graph, parts.dispatch, g.node, c)).filter((r) => r.owner === undefined || shared.has(r.owner));
       if (reads.length === 0) continue;
-      writes ??= pathWrites(parts, other, top).filter((w) => w.owner === undefined || shared.has(w.owner));
+      writes ??= pathWrites(parts, other, top, carried).filter((w) => w.owner === undefined || shared.has(w.owner));
       // A loop's own header (`for i := 0; i < n; i++`) writes what its condition reads: the loop decides that.
       const own = (x: StateWrite) => g.branch.kind === 'for' && x.node === g.node && lineOf(x.pos) === lineOf(g.branch.pos);
       const w = writes.find((x) => !own(x) && reads.some((r) => r.key === x.key));
