@@ -17,13 +17,16 @@ import type { OpFact } from '../effects/types.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
+import { dispatchAssumptions } from './dispatch.js';
 import { onceEvidence } from './once.js';
+import type { Identity } from '../identity/identity.js';
 import { readsOf, stateOf, writesOf, type StateWrite } from './state.js';
 
 /** The parts of the engine evidence asks (SyncFacts has them). */
 export interface Parts {
   readonly graph: CallGraph;
   readonly dispatch: Dispatch;
+  readonly ids: Identity;
 }
 
 /** What the pair's evidence says: `exclusive` when a compare-and-swap both paths race for lets only one through. */
@@ -181,7 +184,8 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   for (const x of ta!) {
     if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
-  const out: Assumption[] = [...once.assumptions];
+  // Which implementer an interface call on either path runs, when the program never shows its type becoming that interface.
+  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b))];
   const seen = new Set<Pos>();
   // The second operation written before the first in a loop of `top`: it follows on a later turn.
   const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;
