@@ -2,16 +2,16 @@
  * Interface calls on a witness path. A call through an interface value reaches every type of the program
  * whose method set matches (CHA); when several do, that the path's one runs there is known only if its type
  * is seen becoming that interface: converted to it in a declaration (`var _ I = (*T)(nil)`, `var x I = ...`),
- * returned as it by a function whose result is declared I, or held by the receiver variable itself
- * (`var ss I = newT()`). Otherwise a type that merely has a method of that name may be all the path rests on,
+ * an assignment, a struct literal's field (`&Server{store: newStore()}`), an argument (`NewServer(newStore())`),
+ * returned as it by a function whose result is declared I, or held by the receiver variable itself. Otherwise a type that merely has a method of that name may be all the path rests on,
  * and the finding assumes the dispatch (`opaque-call`).
  */
-import { lineOf } from '../../ir.js';
+import { lineOf, type Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { Assumption } from '../../findings.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { deref, type Type } from '../../resolve/types.js';
-import { allStmts } from '../calls.js';
+import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
 import type { OpFact } from '../effects/types.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
@@ -29,7 +29,10 @@ function isInterface(graph: CallGraph, t: Type): boolean {
 
 const flows = new WeakMap<CallGraph, Map<string, Set<string>>>();
 
-/** For each interface of the program, the named types seen converted to it by a declaration or a return. */
+/**
+ * For each interface of the program, the named types seen converted to it: by a declaration, an assignment,
+ * a return, a struct literal's field, or an argument of a call with one known target.
+ */
 function conversions(graph: CallGraph): Map<string, Set<string>> {
   let out = flows.get(graph);
   if (out) return out;
@@ -42,22 +45,47 @@ function conversions(graph: CallGraph): Map<string, Set<string>> {
     else map.set(key, new Set([impl]));
   };
   const files = new Set<FuncNode['file']>();
+  const paramTypes = new Map<FuncNode, Type[]>();
+  const paramsOf = (callee: FuncNode) => {
+    let out = paramTypes.get(callee);
+    if (!out) paramTypes.set(callee, (out = callee.decl.params.map((p) => graph.index.resolveType(p.type, graph.index.scopeOf(callee.file)))));
+    return out;
+  };
   for (const fn of graph.funcs) {
     files.add(fn.file);
     const { results, body } = fn.decl;
-    if (!body || results.length === 0) continue;
+    if (!body) continue;
     const scope = graph.index.scopeOf(fn.file);
+    const into = (target: Type | undefined, value: Expr | undefined) => {
+      if (target && value && isInterface(graph, target)) add(target, graph.typeOf(fn, value));
+    };
     const types = results.map((r) => graph.index.resolveType(r.type, scope));
-    if (!types.some((t) => isInterface(graph, t))) continue;
+    const returnsInterface = types.some((t) => isInterface(graph, t));
     for (const st of allStmts(body)) {
-      if (st.k !== 'return') continue;
-      if (st.values.length === types.length) st.values.forEach((v, i) => isInterface(graph, types[i]!) && add(types[i]!, graph.typeOf(fn, v)));
-      else if (st.values.length === 1) {
-        // `return openWriter(cfg)` in a function returning (I, error): the call's own results.
-        const t = graph.typeOf(fn, st.values[0]!);
-        if (t.k === 'tuple') t.elems.forEach((e, i) => types[i] && isInterface(graph, types[i]!) && add(types[i]!, e));
+      if (st.k === 'assign' && st.op === '=' && st.lhs.length === st.rhs.length) st.lhs.forEach((l, i) => into(graph.typeOf(fn, l), st.rhs[i]));
+      else if (st.k === 'var' && st.type) st.values.forEach((v) => into(graph.index.resolveType(st.type!, scope), v));
+      else if (st.k === 'return' && returnsInterface) {
+        if (st.values.length === types.length) st.values.forEach((v, i) => into(types[i], v));
+        else if (st.values.length === 1) {
+          // `return openWriter(cfg)` in a function returning (I, error): the call's own results.
+          const t = graph.typeOf(fn, st.values[0]!);
+          if (t.k === 'tuple') t.elems.forEach((e, i) => types[i] && isInterface(graph, types[i]!) && add(types[i]!, e));
+        }
       }
     }
+    // `&Server{store: newStore()}` into an interface field, `NewServer(newStore())` into an interface parameter.
+    forEachExpr(body, (e) => {
+      if (e.k === 'composite' && e.elems.length) {
+        const u = graph.index.under(graph.typeOf(fn, e));
+        if (u.k !== 'struct') return;
+        e.elems.forEach((el, i) => into(el.key === undefined ? u.fields[i]?.type : u.fields.find((f) => f.name === el.key)?.type, el.value));
+      } else if (e.k === 'call') {
+        const info = graph.callInfo(e);
+        if (info.kind !== 'resolved' || info.targets.length !== 1 || !PRECISE_HOWS.has(info.targets[0]!.how)) return;
+        const params = paramsOf(info.targets[0]!.callee);
+        if (params.some((t) => isInterface(graph, t))) e.args.forEach((a, i) => into(params[i], a));
+      }
+    });
   }
   for (const file of files) {
     const anyFn = graph.funcs.find((f) => f.file === file);
