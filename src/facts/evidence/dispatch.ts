@@ -3,8 +3,9 @@
  * whose method set matches (CHA); when several do, that the path's one runs there is known only if its type
  * is seen becoming that interface: converted to it in a declaration (`var _ I = (*T)(nil)`, `var x I = ...`),
  * an assignment, a struct literal's field (`&Server{store: newStore()}`), an argument (`NewServer(newStore())`),
- * returned as it by a function whose result is declared I, or held by the receiver variable itself. Otherwise a type that merely has a method of that name may be all the path rests on,
- * and the finding assumes the dispatch (`opaque-call`).
+ * returned as it by a function whose result is declared I, or held by the receiver variable itself. Otherwise
+ * a type that merely has a method of that name may be all the path rests on, and the finding assumes the
+ * dispatch (`opaque-call`).
  */
 import { lineOf, type Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
@@ -44,7 +45,8 @@ function conversions(graph: CallGraph): Map<string, Set<string>> {
     if (set) set.add(impl);
     else map.set(key, new Set([impl]));
   };
-  const files = new Set<FuncNode['file']>();
+  // A function of each file: package-level declarations are typed in its context.
+  const files = new Map<FuncNode['file'], FuncNode>();
   const paramTypes = new Map<FuncNode, Type[]>();
   const paramsOf = (callee: FuncNode) => {
     let out = paramTypes.get(callee);
@@ -52,7 +54,7 @@ function conversions(graph: CallGraph): Map<string, Set<string>> {
     return out;
   };
   for (const fn of graph.funcs) {
-    files.add(fn.file);
+    if (!files.has(fn.file)) files.set(fn.file, fn);
     const { results, body } = fn.decl;
     if (!body) continue;
     const scope = graph.index.scopeOf(fn.file);
@@ -87,9 +89,7 @@ function conversions(graph: CallGraph): Map<string, Set<string>> {
       }
     });
   }
-  for (const file of files) {
-    const anyFn = graph.funcs.find((f) => f.file === file);
-    if (!anyFn) continue;
+  for (const [file, anyFn] of files) {
     const scope = graph.index.scopeOf(file);
     for (const v of file.values) {
       if (v.isConst || !v.type) continue;
