@@ -5,7 +5,7 @@ import { displayId, shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
-import type { Confidence } from '../src/findings.js';
+import type { Assumption, Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
 import { crossedPartner } from '../src/fix/partners.js';
 import { planReorder, type ReorderPlan } from '../src/fix/reorder.js';
@@ -50,33 +50,36 @@ export const sendAfterClose: Rule = {
   },
   run(ctx) {
     const facts = ctx.facts;
-    // One hazard is one pair of operations, however many functions reach both in the wrong order:
+    // One hazard is one pair of operations, however many functions reach both in the wrong order, and
+    // whatever each of them calls the channel (a helper's parameter is a field of each caller's own type):
     // the one a reader recognizes fastest (a cleanup path, outside tests, with the shortest witness)
     // is the finding, the others are listed with it.
-    const groups = new Map<string, SequenceHazard[]>();
+    const groups = new Map<string, Weighed[]>();
     for (const h of sequenceHazards(facts)) {
       if (h.kind !== 'send-after-close' && h.kind !== 'close-while-sending') continue;
       if (h.send.recovers) continue;
-      const key = `${h.kind}|${h.id}|${opKey(h.close)}|${opKey(h.send)}`;
+      // A branch on either path that reads what the other writes (a closed flag, a probe of the done
+      // channel the closer closes) is what the finding assumes; a transition both must win, or a
+      // sync.Once both run under, rules it out.
+      const evidence = pairEvidence(facts, h.fn, h.close, h.send, h.kind === 'close-while-sending' || h.close.async || h.send.async);
+      if (evidence.exclusive) continue;
+      const key = `${h.kind}|${opKey(h.close)}|${opKey(h.send)}`;
       const list = groups.get(key);
-      if (list) list.push(h);
-      else groups.set(key, [h]);
+      const w = { h, assumptions: evidence.assumptions };
+      if (list) list.push(w);
+      else groups.set(key, [w]);
     }
     for (const list of groups.values()) {
       list.sort(
-        (a, b) =>
+        ({ h: a }, { h: b }) =>
           rankOf(a, facts, ctx.settings.cleanupFunctions) - rankOf(b, facts, ctx.settings.cleanupFunctions) ||
           Number(isTestFile(a.fn)) - Number(isTestFile(b.fn)) ||
           witnessLength(a) - witnessLength(b) ||
           (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0),
       );
-      const h = list[0]! as Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
-      const others = list.slice(1) as (typeof h)[];
+      const { h, assumptions } = list[0]!;
+      const others = list.slice(1).map((w) => w.h);
       const { close, send } = h;
-      // A branch on either path that reads what the other writes (a closed flag, a probe of the done
-      // channel the closer closes) is what the finding assumes; a transition both must win rules it out.
-      const evidence = pairEvidence(facts, h.fn, close, send, h.kind === 'close-while-sending' || close.async || send.async);
-      if (evidence.exclusive) continue;
       const at = opLocation(send);
       const name = displayId(h.id, send.display);
       const fnName = shortName(h.fn);
@@ -110,7 +113,7 @@ export const sendAfterClose: Rule = {
         ],
         flows: [opFlow(`${fnName} closes ${name}`, close), opFlow(`${fnName} then sends on ${name}`, send)],
         identity: [h.kind, h.id, close.steps.at(-1)!.node.id, send.steps.at(-1)!.node.id],
-        assumptions: evidence.assumptions,
+        assumptions,
         ...reorderOf(h, ctx.graph, facts),
         ...(send.steps[send.steps.length - 1]!.node.file.generated ? { generated: true } : {}),
       });
@@ -118,6 +121,12 @@ export const sendAfterClose: Rule = {
     reportVerdicts(ctx, ['send-closed']);
   },
 };
+
+/** A hazard of this rule with what its evidence assumes. */
+interface Weighed {
+  h: Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
+  assumptions: Assumption[];
+}
 
 /** Where an operation is, as a key: the file as well as the function (a broken package may declare a name twice). */
 function opKey(op: OpFact): string {

@@ -16,7 +16,8 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { MADE, nameable, notMade } from '../identity/roots.js';
 import { shortName } from '../names.js';
-import { NO_FACTS, type CallContext, type CallEffects, type CalleeOp, type FuncFacts, type OpFact, type Step } from './types.js';
+import { exprText } from '../../irtext.js';
+import { NO_FACTS, type CallContext, type CallEffects, type CalleeOp, type FuncFacts, type OnceUse, type OpFact, type Step } from './types.js';
 
 /** A call's effects as mapped during the walk numbered `walk`. */
 interface EffectsMemo {
@@ -166,7 +167,8 @@ export class EffectMapping {
           seen.add(mapped);
           step ??= { node, pos: call.pos, message: `calls ${shortName(callee)}` };
           const recvd = op.recvd.length ? op.recvd.flatMap((r) => this.ids.mapId(r, node, callee, call) ?? []) : op.recvd;
-          into.push({ id: mapped, op, step, root, conds, recvd, once, precise });
+          const onces = op.onces || once ? this.oncesAt(node, callee, call, op.onces, once, rootOf) : undefined;
+          into.push({ id: mapped, op, step, root, conds, recvd, once, precise, ...(onces ? { onces } : {}) });
         }
       };
       // The sequence walk reports a close only of an instance it can name, and a send on anything but
@@ -181,6 +183,21 @@ export class EffectMapping {
       map(f.asyncCloses, asyncCloses, seenAsyncCloses, nameable);
     }
     return { closes, sends, async, asyncCloses, remakes, waits };
+  }
+
+  /**
+   * The Once objects an operation of `callee` runs under, seen from `node` at `call`: the callee's own,
+   * mapped as channels are (a `*sync.Once` parameter becomes the `&t.once` passed), and the Once of
+   * `call` itself when it is a `once.Do(f)` running the callee.
+   */
+  private oncesAt(node: FuncNode, callee: FuncNode, call: CallExpr, inner: OnceUse[] | undefined, viaDo: boolean, rootOf: (r: string | undefined) => string | undefined): OnceUse[] | undefined {
+    const out: OnceUse[] = [];
+    const add = (id: ChanId | undefined, root: string | undefined, at: Step) => {
+      if (id !== undefined) out.push(root === undefined ? { id, at } : { id, root, at });
+    };
+    if (viaDo && call.fn.k === 'sel') add(this.ids.idOf(node, call.fn.x), this.ids.rootIn(node, call.fn.x), { node, pos: call.pos, message: exprText(call.fn.x) });
+    for (const u of inner ?? []) add(this.ids.mapId(u.id, node, callee, call, true), rootOf(u.root), u.at);
+    return out.length ? out : undefined;
   }
 
   /** A channel local to a function other than `node` and those enclosing it: made anew by every call of it. */
@@ -219,6 +236,7 @@ export class EffectMapping {
       async: op.async || ctx.async,
       precise: op.precise && c.precise,
     };
+    if (c.onces) lifted.onces = c.onces;
     if (op.afterDone || ctx.deferred?.afterDone) lifted.afterDone = true;
     if (c.root !== undefined) lifted.root = c.root;
     return lifted;

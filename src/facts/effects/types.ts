@@ -15,6 +15,18 @@ export interface Step {
   message: string;
 }
 
+/**
+ * A `sync.Once` whose `Do` runs an operation (`s.once.Do(func() { close(s.done) })`), named in the
+ * function holding the fact: two operations behind one Once never both run.
+ */
+export interface OnceUse {
+  id: ChanId;
+  /** The instance it is reached through, as OpFact.root. */
+  root?: string;
+  /** The `Do` call; its message is the Once as written there (`s.once`). */
+  at: Step;
+}
+
 /** One close or send, as seen from some function: how it is reached and what protects it. */
 export interface OpFact {
   /** From the function holding the fact down to the operation; the last step is the operation. */
@@ -42,6 +54,8 @@ export interface OpFact {
   recovers: boolean;
   /** Runs inside a `sync.Once.Do` function. */
   once: boolean;
+  /** The Once objects whose `Do` calls on the path run it, outermost first; absent when none. */
+  onces?: OnceUse[];
   /**
    * A deferred close that runs after the goroutine's `WaitGroup.Done` (`defer close(ch); defer wg.Done()`:
    * defers run last-in first-out): a `Wait` returning does not mean it happened.
@@ -97,6 +111,8 @@ export interface CalleeOp {
   recvd: ChanId[];
   /** Called through `sync.Once.Do`. */
   once: boolean;
+  /** The Once objects on the path, the one of this call included, as ids of the caller (see OpFact.onces). */
+  onces?: OnceUse[];
   /** The call itself is static or a concrete method (see OpFact.precise). */
   precise: boolean;
 }

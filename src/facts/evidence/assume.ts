@@ -2,12 +2,13 @@
  * Evidence for a pair of channel operations (a close and a second close or a send): the branches on
  * either one's witness path that read state the other path writes. Such a branch is an assumption of
  * the finding (it is still taken, or its early exit is not, after the other path's write), unless it
- * is a compare-and-swap the two paths race for, which the engine can decide:
+ * is a compare-and-swap the two paths race for, or a sync.Once both run under (see once.ts), which the
+ * engine can decide:
  * - the same transition (same state word, same from-value) on both paths: only one wins: no hazard;
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
  */
-import { lineOf, type Expr, type Pos } from '../../ir.js';
+import { lineOf, type Expr, type Pos, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt, libraryName } from '../calls.js';
@@ -17,12 +18,16 @@ import type { OpFact } from '../effects/types.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
+import { dispatchAssumptions } from './dispatch.js';
+import { onceEvidence } from './once.js';
+import type { Identity } from '../identity/identity.js';
 import { readsOf, stateOf, writesOf, type StateWrite } from './state.js';
 
 /** The parts of the engine evidence asks (SyncFacts has them). */
 export interface Parts {
   readonly graph: CallGraph;
   readonly dispatch: Dispatch;
+  readonly ids: Identity;
 }
 
 /** What the pair's evidence says: `exclusive` when a compare-and-swap both paths race for lets only one through. */
@@ -55,10 +60,11 @@ function guardsOf(op: OpFact): Guard[] {
  * operation's first step on (`s.Stop(); stopped = true`), or from the start of the branch that step is in
  * (`if ... { started = true; go send() }`: a flag that goes with starting the sender).
  */
-function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateWrite[] {
+function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined, loop: Stmt | undefined): StateWrite[] {
   const [first, ...rest] = op.steps;
   const branch = top && (decidingBranches(first!.node.decl.body ?? [], first!.pos) ?? []).filter((b) => !b.exit).at(-1);
-  const from = top === undefined ? 0 : branch ? branch.pos + 1 : first!.pos;
+  // On a later turn of a loop, what the loop's body wrote before the other operation was written after it too.
+  const from = top === undefined ? 0 : loop ? loop.pos : branch ? branch.pos + 1 : first!.pos;
   const out = writesOf(parts.graph, first!.node).filter((w) => w.pos >= from);
   const seen = new Set<FuncNode>();
   for (const s of rest) {
@@ -71,6 +77,15 @@ function pathWrites(parts: Parts, op: OpFact, top: FuncNode | undefined): StateW
         if (callee && !seen.has(callee)) out.push(...writesOf(parts.graph, callee));
       }
     }
+  }
+  return out;
+}
+
+/** The innermost loop of `top` around both positions. */
+function loopAround(top: FuncNode, p: Pos, q: Pos): Stmt | undefined {
+  let out: Stmt | undefined;
+  for (const st of allStmts(top.decl.body ?? [])) {
+    if (st.k === 'for' && decidingBranches(st.body, p) && decidingBranches(st.body, q)) out = st;
   }
   return out;
 }
@@ -160,6 +175,9 @@ function assumption(g: Guard, w: StateWrite): Assumption {
  */
 export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact, b: OpFact, concurrent: boolean): Evidence {
   const { graph } = parts;
+  // One sync.Once both must pass: only the first Do runs its function.
+  const once = onceEvidence(graph, a, b);
+  if (once.exclusive) return once;
   const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
@@ -167,20 +185,24 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   for (const x of ta!) {
     if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
-  const out: Assumption[] = [];
+  // Which implementer an interface call on either path runs, when the program never shows its type becoming that interface.
+  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b))];
   const seen = new Set<Pos>();
+  // The second operation written before the first in a loop of `top`: it follows on a later turn.
+  const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;
   const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
     let writes: StateWrite[] | undefined;
     for (const { g, t } of guards!) {
       if (seen.has(g.branch.pos) || errorChecks(graph, g.branch.conds)) continue;
       // A branch of the function holding both, decided before the other path starts there (the seed's
-      // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes.
-      if (g.node === top && g.branch.pos < other.steps[0]!.pos) continue;
+      // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes;
+      // unless it is in the loop that carries one operation to the next turn, where it runs again.
+      if (g.node === top && g.branch.pos < other.steps[0]!.pos && !(carried && g.branch.pos > carried.pos)) continue;
       // The other path's transition ends where this one starts: this one certainly passes.
       if (t && otherTransitions!.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
       const reads = g.branch.conds.flatMap((c) => readsOf(graph, parts.dispatch, g.node, c)).filter((r) => r.owner === undefined || shared.has(r.owner));
       if (reads.length === 0) continue;
-      writes ??= pathWrites(parts, other, top).filter((w) => w.owner === undefined || shared.has(w.owner));
+      writes ??= pathWrites(parts, other, top, carried).filter((w) => w.owner === undefined || shared.has(w.owner));
       // A loop's own header (`for i := 0; i < n; i++`) writes what its condition reads: the loop decides that.
       const own = (x: StateWrite) => g.branch.kind === 'for' && x.node === g.node && lineOf(x.pos) === lineOf(g.branch.pos);
       const w = writes.find((x) => !own(x) && reads.some((r) => r.key === x.key));

@@ -288,11 +288,15 @@ export class Identity {
     return undefined;
   }
 
-  /** A callee's id seen from the caller: parameters become the caller's arguments. */
-  mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr): ChanId | undefined {
+  /**
+   * A callee's id seen from the caller: parameters become the caller's arguments. `byPointer` for an
+   * object passed by its address (a `*sync.Once` parameter): the argument `&t.once` names `t.once`.
+   */
+  mapId(id: ChanId, caller: FuncNode, callee: FuncNode, call: CallExpr, byPointer = false): ChanId | undefined {
     if (!id.startsWith('param:')) return normalizeFor(id, caller);
     const index = Number(id.slice('param:'.length));
-    const arg = index === -1 ? this.dispatch.receiverFor(call, callee) : this.dispatch.calledAs(call).args[index];
+    let arg = index === -1 ? this.dispatch.receiverFor(call, callee) : this.dispatch.calledAs(call).args[index];
+    if (byPointer && arg?.k === 'unary' && arg.op === '&') arg = arg.x;
     return arg ? this.idOf(caller, arg) : undefined;
   }
 }
