@@ -16,6 +16,7 @@ import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
 import { exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
 import { isProgramMain } from './names.js';
+import { perProgram } from './perprogram.js';
 
 /**
  * After the call: 0 not yet made, 1 made and nothing since but what cannot keep the process alive, 2 made and
@@ -26,14 +27,8 @@ type After = 0 | 1 | 2;
 /** Writing a line on the way out: it does not keep the process alive. */
 const HARMLESS_RE = /^(fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf)|log\.(\(\*Logger\)\.)?(Print|Println|Printf))$/;
 
-const cache = new WeakMap<SyncFacts, Terminal>();
-
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
-export function terminalOf(facts: SyncFacts): Terminal {
-  let t = cache.get(facts);
-  if (!t) cache.set(facts, (t = new Terminal(facts)));
-  return t;
-}
+export const terminalOf = perProgram((facts) => new Terminal(facts));
 
 export class Terminal {
   private readonly known = new Map<FuncNode, boolean | 'busy'>();

@@ -81,20 +81,9 @@ export abstract class CursorReader {
 
   /** As eachChild, also passing the child's field name: for callers that need it, as it costs a native call. */
   protected eachField(fn: (field: string | null, type: string) => void): void {
-    const c = this.c;
-    if (!c.gotoFirstChild()) return;
-    const parent = this.here;
-    do {
-      const id = c.nodeTypeId;
-      const type = TYPE_NAMES[id] ?? learnType(c, id);
-      if (NAMED[id] && type !== 'comment') {
-        this.here = type;
-        fn(this.field(), type);
-      }
-    } while (c.gotoNextSibling());
-    c.gotoParent();
-    this.here = parent;
+    this.eachChild((type) => fn(this.field(), type));
   }
+
 
   /**
    * Named children by position, for nodes whose grammar fixes the order of their named parts

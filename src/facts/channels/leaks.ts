@@ -8,6 +8,7 @@ import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
+import { perProgram } from '../perprogram.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from '../terminal.js';
@@ -41,30 +42,24 @@ export interface GoroutineLeak {
   assumed: Assumption[];
 }
 
-const cache = new WeakMap<SyncFacts, GoroutineLeak[]>();
-
 /**
  * Only channels whose every use is in sight count: made here with `make(chan T)`, never assigned again,
  * never passed on, stored or returned, received from only by the function itself, and sent on only by
  * the one goroutine it starts, outside any `select` (which could take another way out). Anything else,
  * and the partner might be somewhere we do not look.
  */
-export function goroutineLeaks(facts: SyncFacts): GoroutineLeak[] {
-  let out = cache.get(facts);
-  if (!out) {
-    out = [];
-    for (const fn of facts.graph.funcs) {
-      const body = fn.decl.body;
-      if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
-      // When the process ends once fn returns (`func main`, `return run()` in main, a Stop followed by
-      // os.Exit), no goroutine fn leaves blocked outlives it. A thrown-away result leaks in its caller.
-      const terminal = terminalOf(facts);
-      out.push(...leaksIn(fn, body, facts).filter((l) => l.discard !== undefined || !terminal.isTerminal(fn)));
-    }
-    cache.set(facts, out);
+export const goroutineLeaks = perProgram((facts: SyncFacts): GoroutineLeak[] => {
+  const out: GoroutineLeak[] = [];
+  for (const fn of facts.graph.funcs) {
+    const body = fn.decl.body;
+    if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
+    // When the process ends once fn returns (`func main`, `return run()` in main, a Stop followed by
+    // os.Exit), no goroutine fn leaves blocked outlives it. A thrown-away result leaks in its caller.
+    const terminal = terminalOf(facts);
+    out.push(...leaksIn(fn, body, facts).filter((l) => l.discard !== undefined || !terminal.isTerminal(fn)));
   }
   return out;
-}
+});
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
   const graph = facts.graph;

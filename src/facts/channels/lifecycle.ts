@@ -10,6 +10,7 @@ import type { OpFact } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
 import { walkGuarded } from '../guarded.js';
 import type { ChanId } from '../identity/ids.js';
+import { perProgram } from '../perprogram.js';
 
 /**
  * Lifecycles that restart: a teardown (`Stop`) closes a channel field under a guard (a `sync.Once`,
@@ -39,16 +40,7 @@ interface Teardown {
 
 const RECV_FIELD = /^@recv\.[^.]+$/;
 
-const cache = new WeakMap<SyncFacts, LifecycleHazard[]>();
-
-export function lifecycleHazards(facts: SyncFacts): LifecycleHazard[] {
-  let out = cache.get(facts);
-  if (!out) {
-    out = find(facts);
-    cache.set(facts, out);
-  }
-  return out;
-}
+export const lifecycleHazards = perProgram(find);
 
 function find(facts: SyncFacts): LifecycleHazard[] {
   const teardowns = new Map<ChanId, Teardown[]>();

@@ -6,6 +6,7 @@ import type { Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, literalsOf, stmtsInLoops } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
+import { perProgram } from '../perprogram.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /** A channel operation that nothing in the program can ever match. */
@@ -26,17 +27,13 @@ export interface Unpartnered {
   receiver?: Pos;
 }
 
-const cache = new WeakMap<SyncFacts, Unpartnered[]>();
-
 /**
  * Local channels made with `make` whose every use is in sight (the function and its literals, nothing
  * passed on, stored, returned or compared) and whose operations cannot meet: sends with no receive,
  * receives with no send or close, or a send before the goroutines that receive exist.
  */
-export function unpartnered(facts: SyncFacts): Unpartnered[] {
-  let out = cache.get(facts);
-  if (out) return out;
-  out = [];
+export const unpartnered = perProgram((facts: SyncFacts): Unpartnered[] => {
+  const out: Unpartnered[] = [];
   const { graph } = facts;
   for (const fn of graph.funcs) {
     const body = fn.decl.body;
@@ -56,9 +53,8 @@ export function unpartnered(facts: SyncFacts): Unpartnered[] {
       if (found) out.push({ fn, name: key.replace(/'\d+$/, ''), made: pos, ...found });
     }
   }
-  cache.set(facts, out);
   return out;
-}
+});
 
 /**
  * `c := make(chan struct{}); <-c`: a channel made for nothing but one receive in the function itself, with no

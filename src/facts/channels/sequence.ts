@@ -12,6 +12,7 @@ import type { SyncFacts } from '../engine.js';
 import { NO_GUARDS, walkGuarded, type GuardedDomain, type GuardState } from '../guarded.js';
 import type { ChanId } from '../identity/ids.js';
 import { FRESH, MADE } from '../identity/roots.js';
+import { perProgram } from '../perprogram.js';
 import { contradicts, mentions, parseAtom, type Atom } from '../conditions/atoms.js';
 
 /**
@@ -309,22 +310,16 @@ function withoutRemade(closed: ReadonlyMap<ChanId, OpFact>, remakes: Map<ChanId,
   return [...closed].some(gone) ? new Map([...closed].filter((e) => !gone(e))) : closed;
 }
 
-const cache = new WeakMap<SyncFacts, SequenceHazard[]>();
-
-export function sequenceHazards(facts: SyncFacts): SequenceHazard[] {
-  let out = cache.get(facts);
-  if (!out) {
-    out = [];
-    // Every hazard is a close and a second operation on the same channel that the function performs or
-    // reaches (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and
-    // its facts list the channels it meets that way.
-    for (const fn of facts.graph.funcs) {
-      if (facts.channels.of(fn).contested.size > 0) out.push(...facts.effects.memoized(() => hazardsIn(fn, facts)));
-    }
-    cache.set(facts, out);
+export const sequenceHazards = perProgram((facts: SyncFacts): SequenceHazard[] => {
+  const out: SequenceHazard[] = [];
+  // Every hazard is a close and a second operation on the same channel that the function performs or
+  // reaches (a close a goroutine defers past its Done among them: it outlives the starter's Wait), and
+  // its facts list the channels it meets that way.
+  for (const fn of facts.graph.funcs) {
+    if (facts.channels.of(fn).contested.size > 0) out.push(...facts.effects.memoized(() => hazardsIn(fn, facts)));
   }
   return out;
-}
+});
 
 /** Sends of goroutines started here (by `go`, `g.Go`, or inside a call that returned), grouped per goroutine for joins. */
 function spawn(s: State, sendOps: CalleeOp[], closeOps: CalleeOp[], lift: (c: CalleeOp) => OpFact): State {
