@@ -324,8 +324,10 @@ function usableCacheDir(dir: string): string | undefined {
   }
 }
 
+/** A report file, its folder made if missing (as ESLint's --output-file does: CI steps name a fresh reports/ path). */
 function writeOutput(file: string, text: string): void {
   try {
+    makeDirs(path.dirname(path.resolve(file)));
     writeFileSync(file, text);
   } catch (err) {
     throw new UsageError(`${file}: cannot write the report: ${(err as Error).message}`);

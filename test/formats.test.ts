@@ -58,6 +58,11 @@ describe('checkstyle, junit-xml and code-climate', () => {
     });
     expect(cli(['check', '-f', 'xml'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown format "xml"') });
   });
+
+  it('a report file in a folder that does not exist yet: the folder is made (a CI step names reports/ before any run)', () => {
+    expect(cli(['check', '--format', 'sarif:reports/ci/gohazard.sarif'], dir).code).toBe(1);
+    expect(JSON.parse(readFileSync(path.join(dir, 'reports/ci/gohazard.sarif'), 'utf8')).runs[0].results).toHaveLength(1);
+  });
 });
 
 describe('text on a terminal', () => {
