@@ -9,7 +9,9 @@ export const BIN = path.join(REPO, 'bin', 'gohazard.js');
 
 /** Runs the built CLI the way a user does. */
 export function cli(args: string[], cwd: string = REPO): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GOHAZARD_DEBUG: '', CI: '' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, GOHAZARD_DEBUG: '', CI: '' } });
+  // A report past the buffer would come back cut short and fail as bad JSON far from the cause.
+  if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
