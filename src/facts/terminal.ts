@@ -44,7 +44,8 @@ export class Terminal {
     if (got !== undefined) return got === true;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
-    const out = callers.length > 0 && !this.usedAsValue(fn) && callers.every((e) => this.endsAfter(e));
+    // The program-wide scan of names used as values runs last, and only once some function gets that far.
+    const out = callers.length > 0 && callers.every((e) => this.endsAfter(e)) && !this.usedAsValue(fn);
     this.known.set(fn, out);
     return out;
   }
