@@ -1,17 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyze } from '../dist/src/analyze.js';
 import { SyncFacts } from '../dist/src/facts/engine.js';
 import { FRESH, MADE } from '../dist/src/facts/identity/roots.js';
 import { lineOf, type Expr } from '../dist/src/ir.js';
 import type { CallGraph, FuncNode, SiteInfo } from '../dist/src/resolve/callgraph.js';
-import { tempTree } from './helpers.js';
+import { analyzeSnippet, type Snippet } from './snippet.js';
 
 // The engine's identity and conditions parts, asked directly on small snippets: what an expression
 // denotes and what a branch establishes, without going through a rule's finding.
 
 const PKG = 'gohazard.test/parts/p';
 
-/** One Go file; `//@name` at the end of a line marks it, so tests ask by name, not by line number. */
 const SRC = `package p
 
 import (
@@ -111,24 +109,13 @@ func (s *S) caller() {
 
 let graph: CallGraph;
 let facts: SyncFacts;
-const marks = new Map<string, number>();
+let marks: ReadonlyMap<string, number>;
+let fn: Snippet['fn'];
 
 beforeAll(async () => {
-  const dir = tempTree({ 'go.mod': 'module gohazard.test/parts\n\ngo 1.22\n', 'p/p.go': SRC });
-  SRC.split('\n').forEach((l, i) => {
-    const m = /\/\/@(\w+)$/.exec(l);
-    if (m) marks.set(m[1]!, i + 1);
-  });
-  const result = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules: [] });
-  graph = result.graph;
+  ({ graph, marks, fn } = await analyzeSnippet('gohazard.test/parts', SRC));
   facts = new SyncFacts(graph);
 });
-
-function fn(name: string): FuncNode {
-  const f = graph.byId.get(`${PKG}.${name}`);
-  if (!f) throw new Error(`no function ${name}`);
-  return f;
-}
 
 /** The call on the line marked `mark`, in `node`. */
 function site(node: FuncNode, mark: string): SiteInfo {

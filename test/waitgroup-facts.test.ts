@@ -1,18 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyze } from '../dist/src/analyze.js';
 import { literalsOf, type CallExpr } from '../dist/src/facts/calls.js';
 import { WaitGroupFacts } from '../dist/src/facts/waitgroups/facts.js';
 import { bodyOps, mapKey, type WgOp } from '../dist/src/facts/waitgroups/ops.js';
 import { lineOf } from '../dist/src/ir.js';
-import type { CallGraph, FuncNode } from '../dist/src/resolve/callgraph.js';
-import { tempTree } from './helpers.js';
+import type { CallGraph } from '../dist/src/resolve/callgraph.js';
+import { analyzeSnippet, type Snippet } from './snippet.js';
 
 // The WaitGroup facts asked directly on a small snippet: which operations a function performs, where
 // they sit (loop, unconditional or not), how a callee's WaitGroup reads in its caller, and the misuses.
 
-const PKG = 'gohazard.test/wg/p';
-
-/** One Go file; `//@name` at the end of a line marks it, so tests ask by name, not by line number. */
 const SRC = `package p
 
 import "sync"
@@ -80,23 +76,12 @@ func missing() {
 `;
 
 let graph: CallGraph;
-const marks = new Map<string, number>();
+let marks: ReadonlyMap<string, number>;
+let fn: Snippet['fn'];
 
 beforeAll(async () => {
-  const dir = tempTree({ 'go.mod': 'module gohazard.test/wg\n\ngo 1.22\n', 'p/p.go': SRC });
-  SRC.split('\n').forEach((l, i) => {
-    const m = /\/\/@(\w+)$/.exec(l);
-    if (m) marks.set(m[1]!, i + 1);
-  });
-  const result = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules: [] });
-  graph = result.graph;
+  ({ graph, marks, fn } = await analyzeSnippet('gohazard.test/wg', SRC));
 });
-
-function fn(name: string): FuncNode {
-  const f = graph.byId.get(`${PKG}.${name}`);
-  if (!f) throw new Error(`no function ${name}`);
-  return f;
-}
 
 /** The operation on the line marked `mark`. */
 function opAt(ops: readonly WgOp[], mark: string): WgOp {
