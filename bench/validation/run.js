@@ -14,7 +14,7 @@
 // FILE defaults to projects.json beside this script (projects-v2.json is the second corpus), MIRRORS to
 // /work/.mirror (laid out as <owner>+<name>/repo), OUT to /work/trees/validation.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ const [enoughErrors, enoughProjects] = opts.enough ? opts.enough.split(':').map(
 const [mirrors = '/work/.mirror', out = '/work/trees/validation', ...only] = positionals;
 const projects = readProjects(opts.projects).filter((p) => only.length === 0 || only.includes(p.name));
 const log = (s) => process.stderr.write(`validation: ${s}\n`);
+mkdirSync(out, { recursive: true });
 
 /**
  * The size the README reports: Go files and their lines, outside vendor/ and testdata/ (which gohazard skips).
