@@ -28,7 +28,7 @@ type After = 0 | 1 | 2;
 const HARMLESS_RE = /^(fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf)|log\.(\(\*Logger\)\.)?(Print|Println|Printf))$/;
 
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
-export const terminalOf = perProgram((facts) => new Terminal(facts));
+export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
 export class Terminal {
   private readonly known = new Map<FuncNode, boolean | 'busy'>();

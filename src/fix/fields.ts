@@ -1,4 +1,5 @@
 import { allStmts, callsInStmt, forEachSubExpr, type CallExpr } from '../facts/calls.js';
+import { perProgram } from '../facts/perprogram.js';
 import type { Expr, Stmt } from '../ir.js';
 import type { Package } from '../program.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
@@ -47,7 +48,8 @@ interface Imports {
   closures: Map<string, Set<string>>;
 }
 
-const importsOf = new WeakMap<CallGraph, Imports>();
+/** The program's packages, and the import closures asked for so far (each computed on first ask). */
+const importsOf = perProgram((graph: CallGraph): Imports => ({ packages: new Map(graph.funcs.map((f) => [f.pkg.importPath, f.pkg])), closures: new Map() }));
 
 /**
  * Whether an interface call in `caller` is followed to `callee`: when the callee's package is the caller's
@@ -61,8 +63,7 @@ function sees(graph: CallGraph, caller: FuncNode, callee: FuncNode): boolean {
   const from = caller.pkg.importPath;
   const to = callee.pkg.importPath;
   if (from === to) return true;
-  let imports = importsOf.get(graph);
-  if (!imports) importsOf.set(graph, (imports = { packages: new Map(graph.funcs.map((f) => [f.pkg.importPath, f.pkg])), closures: new Map() }));
+  const imports = importsOf(graph);
   let closure = imports.closures.get(from);
   if (!closure) {
     closure = new Set<string>();

@@ -2,6 +2,7 @@ import { allStmts, callsInStmt, forEachExpr } from '../facts/calls.js';
 import type { SyncFacts } from '../facts/engine.js';
 import type { ChanId } from '../facts/identity/ids.js';
 import { displayId } from '../facts/names.js';
+import { perProgram } from '../facts/perprogram.js';
 import type { Stmt } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 
@@ -34,22 +35,17 @@ function opsOf(facts: SyncFacts, fn: FuncNode, stmts: readonly Stmt[]): ChannelO
   return out;
 }
 
-const receivers = new WeakMap<SyncFacts, Map<ChanId, Set<FuncNode>>>();
-
 /** Every function of the program that receives from each channel, by the channel's program-wide id. */
-function receiversOf(facts: SyncFacts): Map<ChanId, Set<FuncNode>> {
-  let out = receivers.get(facts);
-  if (out) return out;
-  out = new Map();
+const receiversOf = perProgram((facts: SyncFacts): Map<ChanId, Set<FuncNode>> => {
+  const out = new Map<ChanId, Set<FuncNode>>();
   for (const node of facts.graph.funcs) {
     for (const id of facts.goroutines.receivesIn(node)) {
       const set = out.get(id) ?? new Set<FuncNode>();
       out.set(id, set.add(node));
     }
   }
-  receivers.set(facts, out);
   return out;
-}
+});
 
 /** Ids that name the same channel in every function: fields, globals, and a function's locals (its closures see them by that id). */
 function programWide(id: ChanId): boolean {

@@ -15,6 +15,7 @@ import { deref, type Type } from '../../resolve/types.js';
 import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
 import type { OpFact } from '../effects/types.js';
 import { shortName } from '../names.js';
+import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
 import type { Parts } from './assume.js';
 
@@ -28,15 +29,11 @@ function isInterface(graph: CallGraph, t: Type): boolean {
   return t.k === 'named' && graph.index.under(t).k === 'iface';
 }
 
-const flows = new WeakMap<CallGraph, Map<string, Set<string>>>();
-
 /**
  * For each interface of the program, the named types seen converted to it: by a declaration, an assignment,
  * a return, a struct literal's field, or an argument of a call with one known target.
  */
-function conversions(graph: CallGraph): Map<string, Set<string>> {
-  let out = flows.get(graph);
-  if (out) return out;
+const conversions = perProgram((graph: CallGraph): Map<string, Set<string>> => {
   const map = new Map<string, Set<string>>();
   const add = (iface: Type, value: Type) => {
     const [key, impl] = [namedKey(iface), namedKey(value)];
@@ -97,9 +94,8 @@ function conversions(graph: CallGraph): Map<string, Set<string>> {
       if (isInterface(graph, t)) for (const value of v.values) add(t, graph.typeOf(anyFn, value));
     }
   }
-  flows.set(graph, map);
   return map;
-}
+});
 
 /** The types of the program that run `callee` for a call of `name` through `iface`. */
 function implementersRunning(graph: CallGraph, iface: Type, name: string, callee: FuncNode): string[] {
