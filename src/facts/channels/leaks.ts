@@ -63,18 +63,44 @@ export const goroutineLeaks = perProgram((facts: SyncFacts): GoroutineLeak[] => 
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
   const graph = facts.graph;
-  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
+  const chans = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) !== undefined);
+  const made = chans.filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
+  const senders = new Map(chans.map((v) => [v.storage.name, senderOf(fn, body, v.storage.name, literals, facts)] as const));
   const out: GoroutineLeak[] = [];
   for (const key of made) {
-    const sender = senderOf(fn, body, key, literals, facts);
+    const sender = senders.get(key);
     const name = key.replace(/'\d+$/, '');
-    const leak = sender && leakOf(fn, body, sender, name, facts);
+    const leak = sender && leakOf(fn, body, sender, name, facts, oneOfTwo(sender, [...senders.values()]));
     if (leak) out.push(leak);
     else if (sender) out.push(...discarded(fn, sender, name, facts));
   }
   return out;
+}
+
+/**
+ * The receives in fn of the other channels the same goroutine sends on, when it makes at most one send over all
+ * of them and the channel: `if err != nil { errc <- err; return }; done <- v`. A receive from any of them means
+ * the goroutine has made its one send, and will not send on the channel: it takes the send as a receive would.
+ * Each such channel is sent on by that goroutine alone and never closed, so a value received from it is its send.
+ */
+function oneOfTwo(sender: Sender, all: (Sender | undefined)[]): Expr[] {
+  const others = all.filter(
+    (o): o is Sender => o !== undefined && o !== sender && o.lit === sender.lit && o.go === sender.go && o.escapes.length === 0 && !o.uses.some((u) => u.use === 'close' || u.use === 'returned'),
+  );
+  if (others.length === 0) return [];
+  const sends = new Set([sender, ...others].flatMap((s) => s.uses.filter((u) => u.use === 'send').map((u) => u.stmt!)));
+  let twice = false;
+  walkFunction<0 | 1>(sender.lit.decl.body ?? [], 0, { join: (a, b) => (a > b ? a : b), equal: (a, b) => a === b }, {
+    simple: (st, n) => {
+      if (!sends.has(st)) return n;
+      twice ||= n === 1;
+      return 1;
+    },
+    expr: (_e, n) => n,
+  });
+  return twice ? [] : others.flatMap((o) => o.uses.filter((u) => u.use === 'recv').map((u) => u.e));
 }
 
 /** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */
@@ -137,7 +163,7 @@ function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
   return found;
 }
 
-function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts): GoroutineLeak | undefined {
+function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts, siblings: Expr[]): GoroutineLeak | undefined {
   const { uses } = sender;
   if (uses.some((u) => u.use === 'returned' || u.use === 'close')) return undefined;
   const goroutine = { st: sender.go, lit: sender.lit };
@@ -158,7 +184,7 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set(recvs.map((u) => u.e)), written: goroutineWrites(sender.lit, facts.graph), facts });
+  const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings]), written: goroutineWrites(sender.lit, facts.graph), facts });
   if (pending === undefined) return undefined;
   return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed] };
 }
