@@ -24,8 +24,22 @@ import { perProgram } from './perprogram.js';
  */
 type After = 0 | 1 | 2;
 
-/** Writing a line on the way out: it does not keep the process alive. */
-const HARMLESS_RE = /^(fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf)|log\.(\(\*Logger\)\.)?(Print|Println|Printf))$/;
+/**
+ * Writing a line on the way out, or working out what to write (`errors.Is(err, context.Canceled)` in the
+ * condition that decides whether to log): standard-library calls that return at once, and wait for nothing that
+ * could keep the process alive.
+ */
+const HARMLESS_RE = new RegExp(
+  '^(' +
+    [
+      String.raw`fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf|Sprint|Sprintln|Sprintf|Errorf)`,
+      String.raw`log\.(\(\*Logger\)\.)?(Print|Println|Printf)`,
+      String.raw`errors\.(Is|As|Unwrap|New|Join)`,
+      String.raw`(strings|strconv)\.[A-Z]\w*`,
+      String.raw`os\.(Getenv|LookupEnv)`,
+    ].join('|') +
+    ')$',
+);
 
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
 export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
