@@ -12,6 +12,7 @@ import { perProgram } from '../perprogram.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from '../terminal.js';
+import { failsTest } from '../testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /**
@@ -264,20 +265,31 @@ interface ExitQuery {
  */
 function pendingExit(q: ExitQuery): { exit: Pos; assumed: Assumption[] } | undefined {
   const { fn, facts } = q;
-  const passed = new Set<CallExpr>();
+  const passed = new Map<CallExpr, Assumption>();
   const ends = (call: Expr, strict: boolean): boolean => {
     if (call.k !== 'call') return false;
     if (facts.dispatch.noReturn(call)) return true;
-    if (!facts.noReturn.assumedReturn(fn, call)) return false;
-    passed.add(call);
+    const why = facts.noReturn.assumedReturn(fn, call) ?? failedTest(fn, call, facts);
+    if (!why) return false;
+    passed.set(call, why);
     return strict;
   };
   const found = exitPast(q, (call) => ends(call, false));
   if (found === undefined) return undefined;
   const sure = passed.size ? exitPast(q, (call) => ends(call, true)) : found;
   if (sure) return sure;
-  // Every way out goes on past a call whose name says it may not return: the leak assumes it does.
-  return { ...found, assumed: [...found.assumed, ...[...passed].flatMap((call) => facts.noReturn.assumedReturn(fn, call) ?? [])] };
+  // Every way out goes on past a call whose name says it may not return, or one that fails the test: the leak
+  // assumes the one returns, and that a leak in a test already failed matters. Named: each call past which alone
+  // a way out is left (the timeout's `t.Errorf`, not the `t.Error` of a received error), else all of them.
+  const calls = [...passed.keys()];
+  const alone = calls.filter((c) => exitPast(q, (call) => ends(call, call !== c)) !== undefined);
+  return { ...found, assumed: [...found.assumed, ...(alone.length ? alone : calls).map((c) => passed.get(c)!)] };
+}
+
+/** For a call that fails the running test and lets it go on (`t.Errorf` on a timeout), what a leak past it assumes. */
+function failedTest(fn: FuncNode, call: CallExpr, facts: SyncFacts): Assumption | undefined {
+  if (!failsTest(facts.graph, call)) return undefined;
+  return { kind: 'failed-test', text: `a goroutine left blocked after \`${exprText(call.fn)}()\` has failed the test matters`, location: nodeLocation(fn, call.pos) };
 }
 
 /**
