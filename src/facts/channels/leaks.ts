@@ -14,6 +14,7 @@ import { nodeLocation } from '../report.js';
 import { terminalOf } from '../terminal.js';
 import { failsTest } from '../testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
+import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -185,9 +186,28 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings]), written: goroutineWrites(sender.lit, facts.graph), facts });
+  const q: ExitQuery = { fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings]), written: goroutineWrites(sender.lit, facts.graph), facts };
+  const pending = pendingExit(q);
   if (pending === undefined) return undefined;
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed] };
+  const shutdown = afterShutdown(q, sender.lit, send.stmt!);
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])] };
+}
+
+/**
+ * When the goroutine reports a server's failure other than `http.ErrServerClosed` and every way out without
+ * receiving shuts an `http.Server` down first (shutdown.ts): the leak needs Serve to fail just before, named.
+ */
+function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
+  const guard = serverClosedGuard(lit, send);
+  if (!guard) return undefined;
+  let met: CallExpr | undefined;
+  const takes = (e: Expr): boolean => {
+    if (!shutsServerDown(q.facts.graph, e)) return false;
+    met ??= e;
+    return true;
+  };
+  const rest = pendingExit({ ...q, takes });
+  return rest !== undefined || met === undefined ? undefined : serveFailsFirst(lit, guard, met);
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -256,6 +276,8 @@ interface ExitQuery {
   recvs: ReadonlySet<Expr>;
   written: ReadonlySet<string>;
   facts: SyncFacts;
+  /** Expressions that also take the send, as a receive would (a server's shutdown, for shutdown.ts's guard). */
+  takes?: (e: Expr) => boolean;
 }
 
 /**
@@ -301,7 +323,7 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
   const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
-    if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
+    if ((e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) || q.takes?.(e)) return true;
     let found = false;
     forEachSubExpr(e, (x) => {
       found ||= receives(x);
