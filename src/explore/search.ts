@@ -582,7 +582,7 @@ class Explorer {
         g.status = 'exit';
         return next();
       case 'failed': {
-        const text = `a goroutine left blocked after \`${op.call}()\` has failed the test matters`;
+        const text = `what follows \`${op.call}()\`, which has failed the test, matters`;
         return [{ ...o, assumptions: [...o.assumptions, { kind: 'failed-test' as const, text, location: op.at }] }];
       }
       case 'break':
