@@ -45,9 +45,11 @@ export type AssumptionKind =
   /** Who releases a lock: another function unlocks it without locking it (a two-phase protocol, a joined goroutine). */
   | 'hand-over'
   /** That a channel made with a computed capacity (`make(chan T, n)`) is full when a send blocks on it. */
-  | 'capacity';
+  | 'capacity'
+  /** That a hazard reached only after a call that fails the running test (`t.Errorf`) and lets it go on matters. */
+  | 'failed-test';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test'];
 
 export interface Assumption {
   kind: AssumptionKind;

@@ -14,6 +14,7 @@ import { isErrorCheck } from '../facts/conditions/errorcheck.js';
 import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
 import { STORE_RE } from '../facts/conditions/atomics.js';
+import { failsTest } from '../facts/testcode.js';
 import type { Block, Choice, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 import type { HarnessPlan } from './harness.js';
 import { MAX_COUNT } from './search.js';
@@ -586,6 +587,7 @@ export class ModelBuilder {
     if (info.kind === 'external') {
       if (this.syncCall(info.name, e, env, out, at)) return;
       if (this.ends(e, at, out)) return;
+      if (failsTest(this.graph, e)) return void out.push({ k: 'failed', call: exprText(e.fn), at });
       if (/^(context\.CancelFunc|context\.CancelCauseFunc)$/.test(info.name) || /\.(Errorf|Error|Log|Logf|Helper)$/.test(info.name)) return;
     }
     if (info.kind === 'resolved' && info.targets.length === 1) {

@@ -128,6 +128,8 @@ export type Instr =
   | { k: 'goexit'; at: Location }
   /** os.Exit, log.Fatal, panic: the program ends. */
   | { k: 'exit'; at: Location }
+  /** `t.Errorf`, `assert.Fail`: the test is failed and goes on; what a witness finds past it, it finds in a failed test. */
+  | { k: 'failed'; call: string; at: Location }
   | { k: 'defer'; body: Block; at: Location }
   | { k: 'set'; flag: number; value: boolean };
 

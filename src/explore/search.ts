@@ -581,6 +581,10 @@ class Explorer {
       case 'exit':
         g.status = 'exit';
         return next();
+      case 'failed': {
+        const text = `what follows \`${op.call}()\`, which has failed the test, matters`;
+        return [{ ...o, assumptions: [...o.assumptions, { kind: 'failed-test' as const, text, location: op.at }] }];
+      }
       case 'break':
       case 'continue':
         return this.jump(g, op, o);

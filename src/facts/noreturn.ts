@@ -28,10 +28,10 @@ const LOG_FATAL = String.raw`log\.(\(\*Logger\)\.)?(Fatal|Fatalf|Fatalln)`;
 const LOG_PANIC = String.raw`log\.(\(\*Logger\)\.)?(Panic|Panicf|Panicln)`;
 const TESTIFY = String.raw`github\.com/stretchr/testify`;
 /**
- * testify's `require.Fail`/`FailNow` (and `assert.FailNow`) end in `t.FailNow()`; a suite's `FailNow` is
+ * testify's `require.Fail`/`Failf`/`FailNow`/`FailNowf` (and `assert.FailNow`) end in `t.FailNow()`; a suite's `FailNow` is
  * its embedded `*assert.Assertions`'. `assert.Fail` returns, and so is not here.
  */
-const TESTIFY_FAILNOW = String.raw`${TESTIFY}/(require\.(\(\*Assertions\)\.)?(Fail|FailNow)|assert\.(\(\*Assertions\)\.)?FailNow|suite\.\(\*Suite\)\.FailNow)`;
+const TESTIFY_FAILNOW = String.raw`${TESTIFY}/(require\.(\(\*Assertions\)\.)?(Fail|Failf|FailNow|FailNowf)|assert\.(\(\*Assertions\)\.)?FailNow|suite\.\(\*Suite\)\.FailNow)`;
 /**
  * Loggers whose Fatal exits the process after writing: logrus (through its ExitFunc, `os.Exit` unless a
  * test swaps it), zap (a fatal hook that returns is replaced by one that exits), klog and glog.

@@ -24,15 +24,29 @@ import { perProgram } from './perprogram.js';
  */
 type After = 0 | 1 | 2;
 
-/** Writing a line on the way out: it does not keep the process alive. */
-const HARMLESS_RE = /^(fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf)|log\.(\(\*Logger\)\.)?(Print|Println|Printf))$/;
+/**
+ * Writing a line on the way out, or working out what to write (`errors.Is(err, context.Canceled)` in the
+ * condition that decides whether to log): standard-library calls that return at once, and wait for nothing that
+ * could keep the process alive.
+ */
+const HARMLESS_RE = new RegExp(
+  '^(' +
+    [
+      String.raw`fmt\.(Print|Println|Printf|Fprint|Fprintln|Fprintf|Sprint|Sprintln|Sprintf|Errorf)`,
+      String.raw`log\.(\(\*Logger\)\.)?(Print|Println|Printf)`,
+      String.raw`errors\.(Is|As|Unwrap|New|Join)`,
+      String.raw`(strings|strconv)\.[A-Z]\w*`,
+      String.raw`os\.(Getenv|LookupEnv)`,
+    ].join('|') +
+    ')$',
+);
 
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
 export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
 export class Terminal {
   private readonly known = new Map<FuncNode, boolean | 'busy'>();
-  private valueNames: Set<string> | undefined;
+  private valueNames: Map<string, { node: FuncNode; e: Expr }[]> | undefined;
 
   constructor(private readonly facts: SyncFacts) {}
 
@@ -50,10 +64,14 @@ export class Terminal {
     return out;
   }
 
-  /** Whether the name of `fn` appears anywhere in the program other than as the function a call calls. */
+  /**
+   * Whether `fn` is used anywhere in the program other than as the function a call calls. By name first (one
+   * program-wide scan); a use of the name that is known to be something else is not its use: a local variable or
+   * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions.
+   */
   private usedAsValue(fn: FuncNode): boolean {
     if (!this.valueNames) {
-      this.valueNames = new Set();
+      this.valueNames = new Map();
       for (const node of this.facts.graph.funcs) {
         const callees = new Set<Expr>();
         const body = node.decl.body ?? [];
@@ -61,11 +79,25 @@ export class Terminal {
           if (e.k === 'call') callees.add(e.fn);
         });
         forEachExpr(body, (e) => {
-          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) this.valueNames!.add(e.name);
+          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) {
+            const uses = this.valueNames!.get(e.name);
+            if (uses) uses.push({ node, e });
+            else this.valueNames!.set(e.name, [{ node, e }]);
+          }
         });
       }
     }
-    return this.valueNames.has(fn.decl.name);
+    return (this.valueNames.get(fn.decl.name) ?? []).some(({ node, e }) => this.mayName(node, e, fn));
+  }
+
+  /** Whether `e`, in node's body, may be the function `fn` as a value. */
+  private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
+    const graph = this.facts.graph;
+    const kind = graph.storageOf(node, e)?.kind;
+    if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    const call = graph.callOfValue(node, e);
+    const info = call && graph.callInfo(call);
+    return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller. */

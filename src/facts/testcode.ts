@@ -4,7 +4,8 @@
  * only one sign of it.
  */
 import type { FileSummary, FuncDecl, TypeExpr } from '../ir.js';
-import type { FuncNode } from '../resolve/callgraph.js';
+import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { libraryName, type CallExpr } from './calls.js';
 
 /** The types of package testing that only a test, benchmark, fuzz target or TestMain is handed. */
 const TESTING_TYPES = new Set(['T', 'B', 'F', 'TB', 'M']);
@@ -58,4 +59,18 @@ function takesTesting(decl: FuncDecl, file: FileSummary): boolean {
 function typeName(t: TypeExpr): string | undefined {
   const named = t.k === 'ptr' ? t.elem : t;
   return named.k === 'name' && named.pkg === undefined ? named.name : undefined;
+}
+
+/**
+ * Calls that fail the running test and let it go on: `t.Error`, `t.Errorf`, `t.Fail`, testify's `assert.Fail` and
+ * `assert.Failf` (which fail whatever their arguments). What runs after one runs in a test already reported failed.
+ */
+const FAILS_TEST_RE = new RegExp(
+  String.raw`^(testing\.(\(\*(T|B|F|common)\)|TB)\.(Error|Errorf|Fail)|github\.com/stretchr/testify/assert\.(\(\*Assertions\)\.)?(Fail|Failf))$`,
+);
+
+/** Whether the call fails the running test (and returns): FAILS_TEST_RE. */
+export function failsTest(graph: CallGraph, call: CallExpr): boolean {
+  const name = libraryName(graph.callInfo(call));
+  return name !== undefined && FAILS_TEST_RE.test(name);
 }

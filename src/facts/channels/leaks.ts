@@ -12,7 +12,9 @@ import { perProgram } from '../perprogram.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from '../terminal.js';
+import { failsTest } from '../testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
+import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -63,18 +65,44 @@ export const goroutineLeaks = perProgram((facts: SyncFacts): GoroutineLeak[] => 
 
 function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] {
   const graph = facts.graph;
-  const made = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
+  const chans = graph.locals(fn).filter((v) => v.def.k === 'expr' && chanMake(v.def.e) !== undefined);
+  const made = chans.filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
+  const senders = new Map(chans.map((v) => [v.storage.name, senderOf(fn, body, v.storage.name, literals, facts)] as const));
   const out: GoroutineLeak[] = [];
   for (const key of made) {
-    const sender = senderOf(fn, body, key, literals, facts);
+    const sender = senders.get(key);
     const name = key.replace(/'\d+$/, '');
-    const leak = sender && leakOf(fn, body, sender, name, facts);
+    const leak = sender && leakOf(fn, body, sender, name, facts, oneOfTwo(sender, [...senders.values()]));
     if (leak) out.push(leak);
     else if (sender) out.push(...discarded(fn, sender, name, facts));
   }
   return out;
+}
+
+/**
+ * The receives in fn of the other channels the same goroutine sends on, when it makes at most one send over all
+ * of them and the channel: `if err != nil { errc <- err; return }; done <- v`. A receive from any of them means
+ * the goroutine has made its one send, and will not send on the channel: it takes the send as a receive would.
+ * Each such channel is sent on by that goroutine alone and never closed, so a value received from it is its send.
+ */
+function oneOfTwo(sender: Sender, all: (Sender | undefined)[]): Expr[] {
+  const others = all.filter(
+    (o): o is Sender => o !== undefined && o !== sender && o.lit === sender.lit && o.go === sender.go && o.escapes.length === 0 && !o.uses.some((u) => u.use === 'close' || u.use === 'returned'),
+  );
+  if (others.length === 0) return [];
+  const sends = new Set([sender, ...others].flatMap((s) => s.uses.filter((u) => u.use === 'send').map((u) => u.stmt!)));
+  let twice = false;
+  walkFunction<0 | 1>(sender.lit.decl.body ?? [], 0, { join: (a, b) => (a > b ? a : b), equal: (a, b) => a === b }, {
+    simple: (st, n) => {
+      if (!sends.has(st)) return n;
+      twice ||= n === 1;
+      return 1;
+    },
+    expr: (_e, n) => n,
+  });
+  return twice ? [] : others.flatMap((o) => o.uses.filter((u) => u.use === 'recv').map((u) => u.e));
 }
 
 /** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */
@@ -137,7 +165,7 @@ function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
   return found;
 }
 
-function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts): GoroutineLeak | undefined {
+function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts, siblings: Expr[]): GoroutineLeak | undefined {
   const { uses } = sender;
   if (uses.some((u) => u.use === 'returned' || u.use === 'close')) return undefined;
   const goroutine = { st: sender.go, lit: sender.lit };
@@ -158,9 +186,28 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const pending = pendingExit({ fn, body, start: goroutine.st, recvs: new Set(recvs.map((u) => u.e)), written: goroutineWrites(sender.lit, facts.graph), facts });
+  const q: ExitQuery = { fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings]), written: goroutineWrites(sender.lit, facts.graph), facts };
+  const pending = pendingExit(q);
   if (pending === undefined) return undefined;
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed] };
+  const shutdown = afterShutdown(q, sender.lit, send.stmt!);
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])] };
+}
+
+/**
+ * When the goroutine reports a server's failure other than `http.ErrServerClosed` and every way out without
+ * receiving shuts an `http.Server` down first (shutdown.ts): the leak needs Serve to fail just before, named.
+ */
+function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
+  const guard = serverClosedGuard(lit, send);
+  if (!guard) return undefined;
+  let met: CallExpr | undefined;
+  const takes = (e: Expr): boolean => {
+    if (!shutsServerDown(q.facts.graph, e)) return false;
+    met ??= e;
+    return true;
+  };
+  const rest = pendingExit({ ...q, takes });
+  return rest !== undefined || met === undefined ? undefined : serveFailsFirst(lit, guard, met);
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -229,6 +276,8 @@ interface ExitQuery {
   recvs: ReadonlySet<Expr>;
   written: ReadonlySet<string>;
   facts: SyncFacts;
+  /** Expressions that also take the send, as a receive would (a server's shutdown, for shutdown.ts's guard). */
+  takes?: (e: Expr) => boolean;
 }
 
 /**
@@ -238,20 +287,31 @@ interface ExitQuery {
  */
 function pendingExit(q: ExitQuery): { exit: Pos; assumed: Assumption[] } | undefined {
   const { fn, facts } = q;
-  const passed = new Set<CallExpr>();
+  const passed = new Map<CallExpr, Assumption>();
   const ends = (call: Expr, strict: boolean): boolean => {
     if (call.k !== 'call') return false;
     if (facts.dispatch.noReturn(call)) return true;
-    if (!facts.noReturn.assumedReturn(fn, call)) return false;
-    passed.add(call);
+    const why = facts.noReturn.assumedReturn(fn, call) ?? failedTest(fn, call, facts);
+    if (!why) return false;
+    passed.set(call, why);
     return strict;
   };
   const found = exitPast(q, (call) => ends(call, false));
   if (found === undefined) return undefined;
   const sure = passed.size ? exitPast(q, (call) => ends(call, true)) : found;
   if (sure) return sure;
-  // Every way out goes on past a call whose name says it may not return: the leak assumes it does.
-  return { ...found, assumed: [...found.assumed, ...[...passed].flatMap((call) => facts.noReturn.assumedReturn(fn, call) ?? [])] };
+  // Every way out goes on past a call whose name says it may not return, or one that fails the test: the leak
+  // assumes the one returns, and that a leak in a test already failed matters. Named: each call past which alone
+  // a way out is left (the timeout's `t.Errorf`, not the `t.Error` of a received error), else all of them.
+  const calls = [...passed.keys()];
+  const alone = calls.filter((c) => exitPast(q, (call) => ends(call, call !== c)) !== undefined);
+  return { ...found, assumed: [...found.assumed, ...(alone.length ? alone : calls).map((c) => passed.get(c)!)] };
+}
+
+/** For a call that fails the running test and lets it go on (`t.Errorf` on a timeout), what a leak past it assumes. */
+function failedTest(fn: FuncNode, call: CallExpr, facts: SyncFacts): Assumption | undefined {
+  if (!failsTest(facts.graph, call)) return undefined;
+  return { kind: 'failed-test', text: `a goroutine left blocked after \`${exprText(call.fn)}()\` has failed the test matters`, location: nodeLocation(fn, call.pos) };
 }
 
 /**
@@ -263,7 +323,7 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
   const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
-    if (e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) return true;
+    if ((e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) || q.takes?.(e)) return true;
     let found = false;
     forEachSubExpr(e, (x) => {
       found ||= receives(x);
