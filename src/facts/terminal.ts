@@ -51,7 +51,7 @@ export class Terminal {
   }
 
   /** Whether the name of `fn` appears anywhere in the program other than as the function a call calls. */
-  private usedAsValue(fn: FuncNode): boolean {
+  usedAsValue(fn: FuncNode): boolean {
     if (!this.valueNames) {
       this.valueNames = new Set();
       for (const node of this.facts.graph.funcs) {

@@ -24,6 +24,12 @@ export interface PartCall {
 /** Whether a use of the object as argument `index` of `call` in `node` cannot let it out. */
 export type ArgJudge = (node: FuncNode, call: CallExpr, index: number) => boolean;
 
+/** Whether `e` names the local `name` of `decl` (from `node`, `decl` or a literal inside it). */
+export function isLocal(graph: CallGraph, node: FuncNode, e: Expr, decl: FuncNode, name: string): boolean {
+  const st = e.k === 'id' ? graph.storageOf(node, e) : undefined;
+  return st?.kind === 'local' && st.fn === decl.id && st.name === name;
+}
+
 /** `a.b.c` as its base and the names selected, outermost last. */
 function chainOf(e: Expr): { base: Expr; names: string[] } {
   const names: string[] = [];
@@ -42,7 +48,7 @@ export class Confinement {
   ) {}
 
   /** A value that exists nowhere else yet: a literal, `new`, or a constructor of the program that returns a literal. */
-  private made(e: Expr): boolean {
+  made(e: Expr): boolean {
     if (e.k === 'composite' || (e.k === 'unary' && e.op === '&' && e.x.k === 'composite')) return true;
     if (e.k !== 'call' || !isConstruction(e)) return false;
     if (e.fn.k === 'id' && e.fn.name === 'new') return true;
@@ -85,10 +91,14 @@ export class Confinement {
     const sources = this.ids.localSources(decl).get(name) ?? [];
     const zero = local?.def.k === 'type' && local.def.t.k !== 'ptr';
     if (!local || sources.length !== 1 || !(zero || this.made(sources[0]!))) return undefined;
-    const isVar = (node: FuncNode, e: Expr) => {
-      const st = e.k === 'id' ? this.graph.storageOf(node, e) : undefined;
-      return st?.kind === 'local' && st.fn === decl.id && st.name === name;
-    };
+    return this.confined(decl, (node, e) => isLocal(this.graph, node, e, decl, name), path, judge);
+  }
+
+  /**
+   * The calls made on the part at `path` of what `isVar` names (a variable of `decl`), when every use of it in
+   * `decl` and its literals is one that keeps the object there (see the module's comment); undefined otherwise.
+   */
+  confined(decl: FuncNode, isVar: (node: FuncNode, e: Expr) => boolean, path: readonly string[], judge: ArgJudge): PartCall[] | undefined {
     const out: PartCall[] = [];
     const used = new Set<Expr>();
     const seen: Expr[] = [];

@@ -13,6 +13,7 @@ import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
 import { NextLock } from './nextlock.js';
+import { EarlyWriters, type EarlyWrites } from './writers.js';
 import { instanceOf, keyOf, NO_KEYS, NO_TAKES, without, type LockState, type Walked } from './state.js';
 import { type Leak, type LockOp, type LockOrder, type LockSummary, type Meet, type Reacquire } from './types.js';
 import { walkLocks, type LockWalkParts } from './walk.js';
@@ -190,18 +191,35 @@ export class LockFacts {
     return (this.nextLock ??= new NextLock(this.facts)).none(fn, op);
   }
 
-  private writers: Set<ChanId> | undefined;
+  private writers: Map<ChanId, Map<FuncNode, LockOp[]>> | undefined;
 
-  /**
-   * Whether some function write-locks this mutex (`Lock`, not `RLock`): without a writer, read locks
-   * taken twice never wait for each other.
-   */
-  hasWriter(id: ChanId): boolean {
+  /** The functions that write-lock a mutex themselves (`Lock`, not `RLock`), with those Locks. */
+  private writersOf(id: ChanId): ReadonlyMap<FuncNode, LockOp[]> | undefined {
     if (!this.writers) {
-      this.writers = new Set();
-      for (const w of this.walked.values()) for (const op of w.direct) if (op.mode === 'w') this.writers.add(op.id);
+      this.writers = new Map();
+      for (const [node, w] of this.walked) {
+        for (const op of w.direct) {
+          if (op.mode !== 'w') continue;
+          let byFn = this.writers.get(op.id);
+          if (!byFn) this.writers.set(op.id, (byFn = new Map()));
+          byFn.set(node, [...(byFn.get(node) ?? []), op]);
+        }
+      }
     }
-    return this.writers.has(id);
+    return this.writers.get(id);
+  }
+
+  /** Whether some function write-locks this mutex: without a writer, read locks taken twice never wait for each other. */
+  hasWriter(id: ChanId): boolean {
+    return this.writersOf(id) !== undefined;
+  }
+
+  private early: EarlyWriters | undefined;
+
+  /** The writers of a mutex and their calls, when each runs on a new object before its caller shares it. */
+  earlyWriters(id: ChanId): EarlyWrites | undefined {
+    const writes = this.writersOf(id);
+    return writes && (this.early ??= new EarlyWriters(this.facts)).of(id, writes);
   }
 
   private condLocks: Map<ChanId, ChanId | null> | undefined;
