@@ -17,6 +17,9 @@ import type { ChanId } from '../identity/ids.js';
 import type { LockOp } from './types.js';
 
 /** The writers of one mutex and the calls that run them, each on a new object before it is shared. */
+/** Methods the standard library calls through its interfaces on values handed to it. */
+const STD_CALLBACK_RE = /^(Set|Scan|Unmarshal\w*|Decode\w*|Write|Read|Close|Reset|ServeHTTP)$/;
+
 export interface EarlyWrites {
   writers: FuncNode[];
   calls: { caller: FuncNode; call: CallExpr }[];
@@ -36,8 +39,8 @@ export class EarlyWriters {
     const calls: EarlyWrites['calls'] = [];
     for (const [w, ops] of writes) {
       const path = ops.map((op) => splitRoot(op.root));
-      if (!w.decl.recv || path.some((p) => p.head !== RECEIVER || ops[0]!.steps.length !== 1) || new Set(path.map((p) => p.path)).size !== 1) return undefined;
-      if (!this.keepsReceiver(w, path[0]!.path.slice(1).split('.'))) return undefined;
+      if (!w.decl.recv || ops.some((op) => op.steps.length !== 1) || path.some((p) => p.head !== RECEIVER) || new Set(path.map((p) => p.path)).size !== 1) return undefined;
+      if (this.calledThroughInterface(w.decl.name) || !this.keepsReceiver(w, path[0]!.path.slice(1).split('.'))) return undefined;
       const edges = this.facts.graph.callers(w);
       if (edges.length === 0 || terminalOf(this.facts).usedAsValue(w)) return undefined;
       for (const e of edges) {
@@ -66,6 +69,22 @@ export class EarlyWriters {
       if (found) return true;
     }
     return false;
+  }
+
+  private ifaceMethods: Set<string> | undefined;
+
+  /**
+   * Whether code we may not see can call a method of this name on any object: an interface of the program
+   * declares it, or the standard library calls it through one on values it is given (`flag.Value.Set`,
+   * `sql.Scanner.Scan`, `json.Unmarshaler`).
+   */
+  private calledThroughInterface(name: string): boolean {
+    if (STD_CALLBACK_RE.test(name)) return true;
+    if (!this.ifaceMethods) {
+      this.ifaceMethods = new Set();
+      for (const info of this.facts.graph.index.types) if (info.decl.type.k === 'iface') for (const m of info.decl.type.methods) this.ifaceMethods.add(m.name);
+    }
+    return this.ifaceMethods.has(name);
   }
 
   /** Whether the writer only works on its receiver's fields and that mutex: it shows the object to nobody. */
