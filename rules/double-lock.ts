@@ -1,6 +1,27 @@
 import { shortName } from '../src/facts/names.js';
-import { opFlow, stepLocation, via } from '../src/facts/report.js';
+import type { LockOp } from '../src/facts/locks/types.js';
+import type { EarlyWrites } from '../src/facts/locks/writers.js';
+import { nodeLocation, opFlow, stepLocation, via } from '../src/facts/report.js';
+import type { Assumption } from '../src/findings.js';
 import type { Rule } from '../src/rule.js';
+
+/**
+ * Every writer of the mutex runs on an object its caller has just made and not yet shared: a writer queues
+ * between the two RLocks only if that new object is the one read-locked here.
+ */
+function earlyWriters(early: EarlyWrites | undefined, again: LockOp): Assumption[] {
+  if (!early) return [];
+  const [first] = early.writers;
+  const more = early.writers.length > 1 ? ` or ${early.writers.length - 1} more` : '';
+  const [site] = early.calls;
+  return [
+    {
+      kind: 'same-instance',
+      text: `\`${shortName(first!)}\`${more}, which write-lock \`${again.display}\` only on new objects not yet shared, run on this one`,
+      ...(site ? { location: nodeLocation(site.caller, site.call.pos) } : {}),
+    },
+  ];
+}
 
 export const doubleLock: Rule = {
   meta: {
@@ -27,7 +48,7 @@ export const doubleLock: Rule = {
       const what = again.mode === 'r' ? 'read-locks' : 'locks';
       const chain = again.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
       const how = chain.length ? `calls ${chain.join(' → ')}, which ${what} it again` : `${what} it again`;
-      const assumptions = [...(held.assumed ?? []), ...(again.assumed ?? [])];
+      const assumptions = [...(held.assumed ?? []), ...(again.assumed ?? []), ...(r.readRead ? earlyWriters(ctx.locks.earlyWriters(again.id), again) : [])];
       const tail = r.readRead
         ? 'a second RLock blocks as soon as a writer waits between the two, and the writer waits for the first'
         : assumptions.length

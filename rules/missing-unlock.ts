@@ -36,6 +36,8 @@ export const missingUnlock: Rule = {
     for (const leak of ctx.locks.leaks) {
       const { fn, acquired } = leak;
       if (LOCKER_NAME_RE.test(fn.decl.name)) continue;
+      // Left locked on an object nothing else can reach: no later Lock waits for it.
+      if (ctx.locks.noNextLock(fn, acquired)) continue;
       const lock = acquired.steps[0]!;
       const at = stepLocation(lock);
       const exitPos = leak.exit;

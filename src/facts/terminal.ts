@@ -69,7 +69,7 @@ export class Terminal {
    * program-wide scan); a use of the name that is known to be something else is not its use: a local variable or
    * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions.
    */
-  private usedAsValue(fn: FuncNode): boolean {
+  usedAsValue(fn: FuncNode): boolean {
     if (!this.valueNames) {
       this.valueNames = new Map();
       for (const node of this.facts.graph.funcs) {

@@ -3,13 +3,17 @@
  * function, and the returns that leave a lock held, from the lock walk (walk.ts) of the functions that lock
  * or unlock (the first pass); the acquisitions pass (acquisitions.ts) builds on it.
  */
-import type { Expr, Pos } from '../../ir.js';
+import { lineOf, type Expr, type Pos } from '../../ir.js';
+import { shortName } from '../names.js';
+import { nodeLocation } from '../report.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
+import { NextLock } from './nextlock.js';
+import { EarlyWriters, type EarlyWrites } from './writers.js';
 import { instanceOf, keyOf, NO_KEYS, NO_TAKES, without, type LockState, type Walked } from './state.js';
 import { type Leak, type LockOp, type LockOrder, type LockSummary, type Meet, type Reacquire } from './types.js';
 import { walkLocks, type LockWalkParts } from './walk.js';
@@ -17,6 +21,24 @@ import { walkLocks, type LockWalkParts } from './walk.js';
 const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
 const NO_ENTRY: ReadonlyMap<string, LockOp> = new Map();
+
+/**
+ * A release as the summary keeps it: marked `partial` when some exit of the function gets there without it,
+ * and, for a goroutine's release of the caller's lock (`handed`), with the hand-over it then rests on.
+ */
+function everyPath(node: FuncNode, k: string, op: LockOp, ends: [Pos | undefined, LockState][], entry: ReadonlyMap<string, LockOp>, handed: boolean): LockOp {
+  const gone = (s: LockState) => s.gave.has(k) || s.deferred.has(k) || (entry.has(k) && !s.may.has(k));
+  const every = ends.every(([, s]) => gone(s));
+  const rest = { ...op };
+  delete rest.partial;
+  if (every) return rest;
+  if (!handed || op.handOver) return { ...rest, partial: true };
+  const go = op.steps[0]!;
+  const goroutine = op.partial
+    ? `the goroutine started by \`${shortName(node)}\` (line ${lineOf(go.pos)}) ends without releasing \`${op.display}\` on some path`
+    : `\`${shortName(node)}\` returns without starting the goroutine that releases \`${op.display}\` (line ${lineOf(go.pos)}) on some path`;
+  return { ...rest, partial: true, handOver: { kind: 'hand-over', text: goroutine, location: nodeLocation(node, go.pos) } };
+}
 
 /** The receiver type of a method (of the method a function literal is written in): `pkg.Conn`; undefined for a function. */
 function receiverOf(node: FuncNode, graph: SyncFacts['graph']): string | undefined {
@@ -162,18 +184,42 @@ export class LockFacts {
     return { to, callers: [], keeps: [] };
   }
 
-  private writers: Set<ChanId> | undefined;
+  private nextLock: NextLock | undefined;
 
-  /**
-   * Whether some function write-locks this mutex (`Lock`, not `RLock`): without a writer, read locks
-   * taken twice never wait for each other.
-   */
-  hasWriter(id: ChanId): boolean {
+  /** Whether no Lock of the instance `op` acquires in `fn` can follow it: the object is made there and goes nowhere. */
+  noNextLock(fn: FuncNode, op: LockOp): boolean {
+    return (this.nextLock ??= new NextLock(this.facts)).none(fn, op);
+  }
+
+  private writers: Map<ChanId, Map<FuncNode, LockOp[]>> | undefined;
+
+  /** The functions that write-lock a mutex themselves (`Lock`, not `RLock`), with those Locks. */
+  private writersOf(id: ChanId): ReadonlyMap<FuncNode, LockOp[]> | undefined {
     if (!this.writers) {
-      this.writers = new Set();
-      for (const w of this.walked.values()) for (const op of w.direct) if (op.mode === 'w') this.writers.add(op.id);
+      this.writers = new Map();
+      for (const [node, w] of this.walked) {
+        for (const op of w.direct) {
+          if (op.mode !== 'w') continue;
+          let byFn = this.writers.get(op.id);
+          if (!byFn) this.writers.set(op.id, (byFn = new Map()));
+          byFn.set(node, [...(byFn.get(node) ?? []), op]);
+        }
+      }
     }
-    return this.writers.has(id);
+    return this.writers.get(id);
+  }
+
+  /** Whether some function write-locks this mutex: without a writer, read locks taken twice never wait for each other. */
+  hasWriter(id: ChanId): boolean {
+    return this.writersOf(id) !== undefined;
+  }
+
+  private early: EarlyWriters | undefined;
+
+  /** The writers of a mutex and their calls, when each runs on a new object before its caller shares it. */
+  earlyWriters(id: ChanId): EarlyWrites | undefined {
+    const writes = this.writersOf(id);
+    return writes && (this.early ??= new EarlyWriters(this.facts)).of(id, writes);
   }
 
   private condLocks: Map<ChanId, ChanId | null> | undefined;
@@ -255,8 +301,9 @@ export class LockFacts {
     // ("lock must be held"), and the walk that knows it sees the re-Lock give the caller's lock back.
     // Not for a goroutine's body: it runs beside its starter, so its Unlock hands the starter's lock on.
     if (pass.relocked.size && !this.startedOnly(node)) pass = walkLocks(this.parts, node, new Map([...pass.relocked].map((k) => [k, { ...pass.releases.get(k)!, entry: true }])));
-    const { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, passedAt } = pass;
+    const { direct, releases, handed, deferredOps, acquired, calls, spawns, meets, ends, entry, passedAt } = pass;
     const given = new Set([...entry.keys()].map(instanceOf));
+    for (const [k, op] of handed) if (!releases.has(k)) releases.set(k, op);
 
     let holds: Map<string, LockOp> | undefined;
     for (const [, s] of ends) {
@@ -267,7 +314,8 @@ export class LockFacts {
     // The caller's lock, held on entry, is given up by the paths that end without it.
     for (const [k, op] of entry) if (ends.some(([, s]) => !s.may.has(k) || s.deferred.has(k))) releases.set(k, { ...op, entry: undefined });
     const held = [...(holds ?? new Map<string, LockOp>()).values()];
-    if (held.length || releases.size) this.effects.set(node, { holds: held, releases: [...releases.values()], takes: NO_TAKES });
+    const released = [...releases].map(([k, op]) => everyPath(node, k, op, ends, entry, handed.has(k)));
+    if (held.length || released.length) this.effects.set(node, { holds: held, releases: released, takes: NO_TAKES });
     else this.effects.delete(node);
     this.walked.set(node, { direct: [...direct.values()], calls, spawns, entry: given });
     if (!final) return;

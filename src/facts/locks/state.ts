@@ -18,6 +18,8 @@ export interface LockState {
   deferred: ReadonlySet<string>;
   /** Tried (`TryLock`) on some path here: a release of it is not an unlock helper's. */
   tried: ReadonlySet<string>;
+  /** Released without being held here, on every path here (by the function or a goroutine it started). */
+  gave: ReadonlySet<string>;
 }
 
 /** Witness paths are cut here, as channel facts are: a lock twelve calls down is not one a reader acts on. */
@@ -26,7 +28,7 @@ export const MAX_STEPS = 12;
 export const MAX_TAKES = 24;
 export const NO_TAKES: LockOp[] = [];
 export const NO_KEYS: ReadonlySet<string> = new Set();
-export const ENTRY: LockState = { must: new Map(), may: NO_KEYS, took: NO_KEYS, deferred: NO_KEYS, tried: NO_KEYS };
+export const ENTRY: LockState = { must: new Map(), may: NO_KEYS, took: NO_KEYS, deferred: NO_KEYS, tried: NO_KEYS, gave: NO_KEYS };
 
 /** A call of a walked function and the lock state there (its last visit: a loop's fixpoint). */
 export interface CallState {
@@ -57,6 +59,13 @@ function union(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<stri
   return a;
 }
 
+function intersection(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  if (a === b || a.size === 0) return a;
+  if (b.size === 0) return b;
+  for (const x of a) if (!b.has(x)) return new Set([...a].filter((k) => b.has(k)));
+  return a;
+}
+
 function sameKeys(a: ReadonlySet<string> | ReadonlyMap<string, unknown>, b: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
   if (a === b) return true;
   if (a.size !== b.size) return false;
@@ -80,9 +89,21 @@ export const domain = {
     if (a === b) return a;
     let must: ReadonlyMap<string, LockOp> = a.must;
     if (!sameKeys(a.must, b.must)) must = new Map([...a.must].filter(([k]) => b.must.has(k)));
-    return { must, may: union(a.may, b.may), took: union(a.took, b.took), deferred: union(a.deferred, b.deferred), tried: union(a.tried, b.tried) };
+    return {
+      must,
+      may: union(a.may, b.may),
+      took: union(a.took, b.took),
+      deferred: union(a.deferred, b.deferred),
+      tried: union(a.tried, b.tried),
+      gave: intersection(a.gave, b.gave),
+    };
   },
   equal: (a: LockState, b: LockState) =>
-    sameKeys(a.must, b.must) && sameKeys(a.may, b.may) && sameKeys(a.took, b.took) && sameKeys(a.deferred, b.deferred) && sameKeys(a.tried, b.tried),
+    sameKeys(a.must, b.must) &&
+    sameKeys(a.may, b.may) &&
+    sameKeys(a.took, b.took) &&
+    sameKeys(a.deferred, b.deferred) &&
+    sameKeys(a.tried, b.tried) &&
+    sameKeys(a.gave, b.gave),
 };
 

@@ -34,6 +34,13 @@ export interface LockOp {
   entry?: boolean;
   /** What the engine took for granted to name this instance in the holder's names (a getter's result as its receiver). */
   assumed?: Assumption[];
+  /** A summary's release that some paths of the function skip: a goroutine started on it may keep the lock. */
+  partial?: true;
+  /**
+   * A release by a goroutine the callee starts (a hand-over), on some paths only: a caller holding the mutex
+   * still holds it after the call, on this assumption.
+   */
+  handOver?: Assumption;
 }
 
 /** What calling a function does to the mutexes its caller can name. */

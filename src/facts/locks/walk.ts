@@ -43,6 +43,8 @@ function selectCases(node: FuncNode): Set<Pos | Expr> {
 export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockWalkParts, node: FuncNode, entry: ReadonlyMap<string, LockOp>) {
   const direct = new Map<string, LockOp>();
   const releases = new Map<string, LockOp>();
+  /** Released by goroutines started here, not held here: kept apart, as no later Lock here re-takes a caller's lock. */
+  const handed = new Map<string, LockOp>();
   const returns = new Map<Pos, LockState>();
   const returned = new Set<LockState>();
   /** Per exit state: calls that may not return which every path there passed (see GuardState.passed). */
@@ -84,13 +86,25 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
   };
   const release = (s: LockState, op: LockOp): LockState => {
     const key = keyOf(op);
+    // A goroutine's release on some of its paths: the lock may stay held, which the assumption names.
+    if (op.handOver && s.may.has(key)) {
+      const held = s.must.get(key);
+      if (!held || held.assumed?.includes(op.handOver)) return s;
+      return { ...s, must: new Map(s.must).set(key, { ...held, assumed: [...(held.assumed ?? []), op.handOver] }) };
+    }
     if (s.may.has(key)) {
       const must = new Map(s.must);
       must.delete(key);
       return { ...s, must, may: without(s.may, key) };
     }
     if (!s.tried.has(key) && !releases.has(key)) releases.set(key, op);
-    return s;
+    return { ...s, gave: with_(s.gave, key) };
+  };
+  /** A goroutine started here releases a mutex this function does not hold: its caller's lock, handed over. */
+  const handTo = (s: LockState, op: LockOp): LockState => {
+    const key = keyOf(op);
+    if (!handed.has(key)) handed.set(key, op);
+    return op.partial || op.handOver ? s : { ...s, gave: with_(s.gave, key) };
   };
   const forget = (s: LockState, op: LockOp): LockState => {
     const key = keyOf(op);
@@ -131,8 +145,9 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
     const effects = effectsOf(call, conds);
     for (const t of effects) {
       for (const op of t.releases) {
-        // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point.
-        if (how === 'go') s = forget(s, op);
+        // A goroutine that unlocks (a mutex used as a semaphore) may have done so by any later point; one
+        // that unlocks what this function does not hold takes it over from the caller.
+        if (how === 'go') s = s.may.has(keyOf(op)) ? forget(s, op) : handTo(s, op);
         else s = how === 'defer' ? defer(s, op) : release(s, op);
       }
     }
@@ -214,6 +229,6 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
   // A deferred Done runs at the exits, after whatever the paths there took.
   const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
   for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
-  return { direct, releases, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
+  return { direct, releases, handed, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
 }
 
