@@ -154,9 +154,27 @@ function evaluate(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNo
     const equal = compare(parts, caller, call, callee, e.x, e.y, at) ?? compare(parts, caller, call, callee, e.y, e.x, at);
     return equal === undefined ? undefined : equal === (e.op === '==');
   }
+  if (e.k === 'binary' && ORDER[e.op]) {
+    // `if v >= 0` with `push(0)`: two small integer literals, the argument's and the callee's.
+    const value = (x: Expr) => intValue(argumentFor(parts, call, callee, x, at) ?? x);
+    const [x, y] = [value(e.x), value(e.y)];
+    return x === undefined || y === undefined ? undefined : ORDER[e.op]!(x, y);
+  }
   const arg = argumentFor(parts, call, callee, e, at);
   const c = arg && parts.graph.constantOf(caller, arg);
   return c === 'true' ? true : c === 'false' ? false : undefined;
+}
+
+const ORDER: Record<string, ((x: number, y: number) => boolean) | undefined> = {
+  '<': (x, y) => x < y,
+  '<=': (x, y) => x <= y,
+  '>': (x, y) => x > y,
+  '>=': (x, y) => x >= y,
+};
+
+/** A small decimal integer literal's value (the IR keeps no other). */
+function intValue(e: Expr): number | undefined {
+  return e.k === 'lit' && e.kind === 'int' ? (e.value ?? (e.zero ? 0 : undefined)) : undefined;
 }
 
 /** Whether the parameter `p` equals `other` (nil or a constant) at this call, when the argument says. */
