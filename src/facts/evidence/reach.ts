@@ -49,7 +49,7 @@ export function calleeReach(parts: Parts, caller: FuncNode, call: CallExpr, call
   for (const a of askedAt(parts, callee, pos)) {
     const value = evaluate(parts, caller, call, callee, a.cond, a.branch.pos);
     if (value === !a.taken) return false;
-    if (value === undefined) out.push(assumption(caller, callee, a));
+    if (value === undefined && defaultOf(parts, callee, a.cond) !== a.taken) out.push(assumption(caller, callee, a));
   }
   return out;
 }
@@ -111,12 +111,17 @@ function isReceiver(parts: Parts, fn: FuncNode, e: Expr): boolean {
 
 const isNil = (e: Expr) => e.k === 'lit' && e.kind === 'nil';
 
-/** Whether a condition reads a parameter, a local taken from one, or compares a field of the receiver with nil. */
-function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>): boolean {
+/**
+ * Whether a condition reads what the callers pass: a parameter (`ts == nil`, `tsk.IsEmpty()`), a local taken
+ * from one as a whole value (the `ok` of a lookup keyed by one), or a field of the receiver compared with nil.
+ * The state of an object found through a parameter (`engine.closed.Load()`) is the object's, not the caller's:
+ * the channel rules weigh it against what the other path writes (assume.ts).
+ */
+function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>, asBase = false): boolean {
   if (e.k === 'id') {
     if (paramIndex(parts, fn, e) !== undefined) return true;
     const s = parts.graph.storageOf(fn, e);
-    if (s?.kind !== 'local' || s.fn !== fn.id || seen.has(s.name)) return false;
+    if (asBase || s?.kind !== 'local' || s.fn !== fn.id || seen.has(s.name)) return false;
     seen.add(s.name);
     return (parts.ids.localSources(fn).get(s.name) ?? []).some((src) => readsPassed(parts, fn, src, seen));
   }
@@ -127,11 +132,43 @@ function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>): bo
       if (isReceiver(parts, fn, x)) return true;
     }
   }
+  if (e.k === 'sel') return readsPassed(parts, fn, e.x, seen, true);
   let found = false;
   forEachSubExpr(e, (x) => {
     found ||= readsPassed(parts, fn, x, seen);
   });
   return found;
+}
+
+const LOOKUP_RE = /^(Load|Get|Lookup|Find)/;
+
+/**
+ * The value of a condition that asks nothing of any caller, if it has one: a field (or a local taken from
+ * one) left nil, as every value starts; a lookup that finds its key, the case the callee is written for.
+ * The other side (a feature some configuration sets up, a cache that misses) is for some callers only.
+ */
+function defaultOf(parts: Parts, fn: FuncNode, e: Expr): boolean | undefined {
+  if (e.k === 'unary' && e.op === '!') {
+    const v = defaultOf(parts, fn, e.x);
+    return v === undefined ? undefined : !v;
+  }
+  if (e.k === 'binary' && (e.op === '==' || e.op === '!=') && (isNil(e.x) || isNil(e.y))) {
+    const x = isNil(e.x) ? e.y : e.x;
+    const local = x.k === 'id' ? parts.graph.storageOf(fn, x) : undefined;
+    const sources = local?.kind === 'local' ? (parts.ids.localSources(fn).get(local.name) ?? []) : [];
+    const field = x.k === 'sel' || (sources.length > 0 && sources.every((src) => src.k === 'sel'));
+    return field ? e.op === '==' : undefined;
+  }
+  if (e.k === 'id') {
+    const local = parts.graph.storageOf(fn, e);
+    const v = local?.kind === 'local' ? parts.graph.locals(fn).find((l) => l.storage.name === local.name) : undefined;
+    if (v?.def.k !== 'expr') return undefined;
+    const { e: src, index, ok } = v.def;
+    // `engineI, ok := em.engines.Load(id)`: a lookup method's second result, by Go's naming habit.
+    const lookup = src.k === 'call' && src.fn.k === 'sel' && LOOKUP_RE.test(src.fn.name) && index === 1;
+    return ok || lookup ? true : undefined;
+  }
+  return undefined;
 }
 
 /**
