@@ -19,7 +19,7 @@ import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
-import { errorByName, isErrorCheck } from '../conditions/errorcheck.js';
+import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
 import { shortName } from '../names.js';
@@ -119,6 +119,8 @@ const isNil = (e: Expr) => e.k === 'lit' && e.kind === 'nil';
  */
 function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>, asBase = false): boolean {
   if (e.k === 'id') {
+    // An error may or may not be nil on any run, whatever a helper asks of it (`if !isBadConn(err) { return }`).
+    if (isErrorName(e.name)) return false;
     if (paramIndex(parts, fn, e) !== undefined) return true;
     const s = parts.graph.storageOf(fn, e);
     if (asBase || s?.kind !== 'local' || s.fn !== fn.id || seen.has(s.name)) return false;
