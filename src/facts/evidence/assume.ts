@@ -20,6 +20,7 @@ import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { dispatchAssumptions } from './dispatch.js';
 import { onceEvidence } from './once.js';
+import { pathReach } from './reach.js';
 import type { Identity } from '../identity/identity.js';
 import { readsOf, stateOf, writesOf, type StateWrite } from './state.js';
 
@@ -30,7 +31,11 @@ export interface Parts {
   readonly ids: Identity;
 }
 
-/** What the pair's evidence says: `exclusive` when a compare-and-swap both paths race for lets only one through. */
+/**
+ * What the pair's evidence says: `exclusive` when at most one of the two runs (a compare-and-swap both paths
+ * race for lets only one through, one sync.Once runs both), or one cannot run at all (its path needs a
+ * branch of a callee that the arguments passed rule out: reach.ts).
+ */
 export type Evidence = { exclusive: true } | { exclusive: false; assumptions: Assumption[] };
 
 interface Guard {
@@ -178,6 +183,9 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   // One sync.Once both must pass: only the first Do runs its function.
   const once = onceEvidence(graph, a, b);
   if (once.exclusive) return once;
+  // A branch of a callee on either path that reads what its caller passes: decided there, or assumed.
+  const [ra, rb] = [pathReach(parts, a.steps), a === b ? [] : pathReach(parts, b.steps)];
+  if (ra === false || rb === false) return { exclusive: true };
   const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
@@ -186,7 +194,7 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
     if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
   // Which implementer an interface call on either path runs, when the program never shows its type becoming that interface.
-  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b))];
+  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b)), ...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
   const seen = new Set<Pos>();
   // The second operation written before the first in a loop of `top`: it follows on a later turn.
   const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;

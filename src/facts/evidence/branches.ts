@@ -14,6 +14,8 @@ export interface Branch {
   kind: 'if' | 'for' | 'switch' | 'select';
   /** An earlier statement that may leave the function: the operation runs only if it did not. */
   exit: boolean;
+  /** For an `if`: the value its condition has on the way to the statement (false past `if c { return }`). */
+  taken?: boolean;
 }
 
 function has(e: Expr | undefined, pos: Pos): boolean {
@@ -54,7 +56,7 @@ function leaves(body: readonly Stmt[]): boolean {
 
 /** An earlier statement of the block that returns on some branch: what the later ones depend on. */
 function exitOf(st: Stmt): Branch | undefined {
-  if (st.k === 'if' && (leaves(st.then) || (st.else !== undefined && leaves(st.else)))) return { pos: st.pos, conds: [st.cond], kind: 'if', exit: true };
+  if (st.k === 'if' && (leaves(st.then) || (st.else !== undefined && leaves(st.else)))) return { pos: st.pos, conds: [st.cond], kind: 'if', exit: true, taken: !leaves(st.then) };
   if (st.k === 'select' && st.cases.some((c) => leaves(c.body))) {
     return { pos: st.pos, conds: st.cases.flatMap((c) => (c.kind === 'recv' && leaves(c.body) ? [c.ch] : [])), kind: 'select', exit: true };
   }
@@ -86,8 +88,8 @@ function within(st: Stmt, pos: Pos): Branch[] | undefined {
     case 'labeled':
       return st.stmt ? within(st.stmt, pos) : undefined;
     case 'if': {
-      const b: Branch = { pos: st.pos, conds: [st.cond], kind: 'if', exit: false };
-      return (st.init && within(st.init, pos)) ?? nested(st.then, b) ?? (st.else && nested(st.else, b));
+      const b = (taken: boolean): Branch => ({ pos: st.pos, conds: [st.cond], kind: 'if', exit: false, taken });
+      return (st.init && within(st.init, pos)) ?? nested(st.then, b(true)) ?? (st.else && nested(st.else, b(false)));
     }
     case 'for':
       return nested(st.body, st.cond ? { pos: st.pos, conds: [st.cond], kind: 'for', exit: false } : undefined);
@@ -101,6 +103,66 @@ function within(st: Stmt, pos: Pos): Branch[] | undefined {
     case 'select':
       for (const c of st.cases) {
         const r = nested(c.body, c.kind === 'recv' ? { pos: c.pos, conds: [c.ch], kind: 'select', exit: false } : undefined);
+        if (r) return r;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What a statement evaluates before any block of it runs: a simple statement's expressions, a compound one's header. */
+function headerOf(st: Stmt): Expr[] {
+  const init = (s: Stmt | undefined) => (s ? [...exprsOfSimple(s)] : []);
+  switch (st.k) {
+    case 'if':
+      return [...init(st.init), st.cond];
+    case 'for':
+      return [...init(st.init), ...(st.cond ? [st.cond] : []), ...(st.range ? [st.range.x] : [])];
+    case 'switch':
+      return [...init(st.init), ...(st.tag ? [st.tag] : [])];
+    case 'typeswitch':
+      return [...init(st.init), st.x];
+    default:
+      return [...exprsOfSimple(st)];
+  }
+}
+
+/**
+ * The expressions certainly evaluated before the statement or expression at `pos` runs: at each nesting
+ * level the earlier statements' own expressions (an `if`'s condition, not its blocks), and the headers of
+ * the statements around it. A `go` or `defer` statement's call runs elsewhere or later: left out.
+ */
+export function evaluatedBefore(body: readonly Stmt[], pos: Pos): Expr[] | undefined {
+  const before: Expr[] = [];
+  for (const st of body) {
+    const inner = headersTo(st, pos);
+    if (inner) return [...before, ...inner];
+    if (st.k !== 'go' && st.k !== 'defer') before.push(...headerOf(st));
+  }
+  return undefined;
+}
+
+function headersTo(st: Stmt, pos: Pos): Expr[] | undefined {
+  if (st.pos === pos || ownExprs(st).some((e) => has(e, pos))) return [];
+  const nested = (body: readonly Stmt[]) => {
+    const inner = evaluatedBefore(body, pos);
+    return inner && [...headerOf(st), ...inner];
+  };
+  switch (st.k) {
+    case 'block':
+      return evaluatedBefore(st.body, pos);
+    case 'labeled':
+      return st.stmt ? headersTo(st.stmt, pos) : undefined;
+    case 'if':
+      return (st.init && headersTo(st.init, pos)) ?? nested(st.then) ?? (st.else && nested(st.else));
+    case 'for':
+      return nested(st.body);
+    case 'switch':
+    case 'typeswitch':
+    case 'select':
+      for (const c of st.cases) {
+        const r = nested(c.body);
         if (r) return r;
       }
       return undefined;

@@ -13,9 +13,7 @@ import type { SyncFacts } from '../engine.js';
 import type { Assumption } from '../../findings.js';
 import { exprText } from '../../irtext.js';
 import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
-import { parseAtom } from '../conditions/atoms.js';
-import { isErrorName } from '../conditions/errorcheck.js';
-import { shortName } from '../names.js';
+import { calleeReach } from '../evidence/reach.js';
 import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
@@ -212,7 +210,9 @@ export class LockCalls {
     if (root === undefined || root === FRESH || root === MADE) return undefined;
     const head = op.root.startsWith('@recv') ? receiver : op.root.startsWith('@') ? argOf(this.facts.dispatch.calledAs(call), op.root.split('.')[0]!) : undefined;
     const alias = this.resultAlias(node, head);
-    const branches = this.argumentBranches(node, callee, call, op);
+    // A branch of the callee on the way to the operation that reads what this call passes: decided by it, or assumed.
+    const branches = calleeReach(this.facts, node, call, callee, op.steps[0]!.pos);
+    if (branches === false) return undefined;
     const added = [...(alias ? [alias] : []), ...branches];
     const assumed = added.length ? [...(op.assumed ?? []), ...added] : op.assumed;
     return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps], ...(assumed ? { assumed } : {}) };
@@ -260,56 +260,6 @@ export class LockCalls {
     if (below.length === 0) return true;
     const field = decl.type.fields.find((f) => (f.name ?? embeddedName(f.type)) === below[0]);
     return field === undefined || field.embedded === true;
-  }
-
-  /**
-   * The branches of the callee on the way to its operation that read what this call passes and that the
-   * arguments do not decide (a constant that does is mapped by the conditions): `rpc` reaches `getToken` only
-   * `if _, ok := p["token"]; !ok`, which depends on the map the caller hands it.
-   */
-  private argumentBranches(node: FuncNode, callee: FuncNode, call: CallExpr, op: LockOp): Assumption[] {
-    const out: Assumption[] = [];
-    const seen = new Set<string>();
-    for (const atom of op.conds) {
-      const [root] = parseAtom(atom).roots;
-      const head = root === undefined ? undefined : splitRoot(root).head;
-      if (head === undefined || seen.has(head)) continue;
-      const param = this.paramRead(node, callee, call, head);
-      // An error may or may not be nil on any run: a branch on one is no assumption (docs/evidence.md).
-      if (param === undefined || isErrorName(param)) continue;
-      seen.add(head);
-      const name = /^@\d+$/.test(head) ? param : head;
-      out.push({
-        kind: 'undecided-branch',
-        text: `\`${shortName(callee)}\`'s branch on \`${name}\`${name === param ? '' : ` (from \`${param}\`)`} goes this way`,
-        location: nodeLocation(node, call.pos),
-      });
-    }
-    return out;
-  }
-
-  /**
-   * The callee's parameter a condition root reads, when the call passes no constant for it: the parameter
-   * itself (`@1`), or a local taken from it (`tokenI, ok := p["token"]`).
-   */
-  private paramRead(node: FuncNode, callee: FuncNode, call: CallExpr, head: string): string | undefined {
-    const { params } = callee.decl;
-    const paramAt = (index: number) => {
-      const arg = argOf(this.facts.dispatch.calledAs(call), `@${index}`);
-      return arg && this.facts.graph.constantOf(node, arg) === undefined ? params[index]?.name : undefined;
-    };
-    if (/^@\d+$/.test(head)) return paramAt(Number(head.slice(1)));
-    if (head.startsWith('@') || head.startsWith('global:') || head.startsWith(CAPTURED)) return undefined;
-    const sources = this.facts.ids.localSources(callee).get(head) ?? [];
-    let index: number | undefined;
-    for (const src of sources) {
-      let base: Expr = src;
-      while (base.k === 'index' || base.k === 'sel' || base.k === 'assert' || (base.k === 'unary' && base.op !== '<-')) base = base.x;
-      const at = base.k === 'id' ? params.findIndex((p) => p.name === (base as { name: string }).name) : -1;
-      if (at === -1 || (index !== undefined && index !== at)) return undefined;
-      index = at;
-    }
-    return index === undefined ? undefined : paramAt(index);
   }
 
   /**
