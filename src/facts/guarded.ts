@@ -6,7 +6,7 @@
  */
 import type { Expr, Pos } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { walkFunction, type FlowDomain } from '../flow/walk.js';
+import { fieldwiseJoin, walkFunction, type FlowDomain } from '../flow/walk.js';
 import { callsIn, callsInSimple, forEachSubExpr, type CallExpr } from './calls.js';
 import { formatAtom, mentions, type Atom } from './conditions/atoms.js';
 import { STORE_RE } from './conditions/atomics.js';
@@ -73,21 +73,22 @@ export function adding<T>(a: ReadonlySet<T>, xs: readonly T[]): ReadonlySet<T> {
   return new Set([...a, ...xs]);
 }
 
+/** Either side's additions: what some path here has (one input itself whenever the other adds nothing). */
+function either<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
+  return b.size === 0 ? a : a.size === 0 ? b : adding(a, [...b]);
+}
+
 const guardDomain: FlowDomain<GuardState> = {
-  join: (a, b) => {
-    if (a === b) return a;
-    const locks = intersect(a.locks, b.locks);
-    const conds = intersect(a.conds, b.conds);
-    const tests = intersect(a.tests, b.tests);
-    const sets = intersect(a.sets, b.sets);
-    const recvd = b.recvd.size === 0 ? a.recvd : a.recvd.size === 0 ? b.recvd : adding(a.recvd, [...b.recvd]);
-    const waited = a.waited && b.waited;
+  join: fieldwiseJoin<GuardState>({
+    locks: intersect,
+    conds: intersect,
+    tests: intersect,
+    sets: intersect,
+    recvd: either,
+    waited: (a, b) => a && b,
     // A path that passed none of them leaves nothing to assume; else each path passed one of either side's.
-    const passed = a.passed.size === 0 ? a.passed : b.passed.size === 0 ? b.passed : adding(a.passed, [...b.passed]);
-    if (locks === a.locks && conds === a.conds && tests === a.tests && sets === a.sets && recvd === a.recvd && waited === a.waited && passed === a.passed) return a;
-    if (locks === b.locks && conds === b.conds && tests === b.tests && sets === b.sets && recvd === b.recvd && waited === b.waited && passed === b.passed) return b;
-    return { locks, conds, tests, sets, recvd, waited, passed };
-  },
+    passed: (a, b) => (a.size === 0 ? a : b.size === 0 ? b : adding(a, [...b])),
+  }),
   equal: (a, b) =>
     a.waited === b.waited &&
     sameSet(a.passed, b.passed) &&

@@ -3,6 +3,7 @@
  * channel effects and their guards walked in order, for send-after-close and double-close.
  */
 import { walkNested } from '../../flow/nest.js';
+import { fieldwiseJoin } from '../../flow/walk.js';
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from '../calls.js';
@@ -100,21 +101,22 @@ function joinWhen(a: State, ga: GuardState, b: State, gb: GuardState, closed: Re
   return out;
 }
 
+const joinFields = fieldwiseJoin<State>({
+  closed: union,
+  spawned: union,
+  closers: union,
+  senders: union,
+  spawnedCloses: union,
+  deferred: union,
+  many: (a, b) => (b.size === 0 || a === b ? a : a.size === 0 ? b : new Set([...a, ...b])),
+});
+
 const domain: GuardedDomain<State> = {
   join: (a, b) => {
-    if (a === b) return a;
-    const closed = union(a.closed, b.closed);
-    const spawned = union(a.spawned, b.spawned);
-    const closers = union(a.closers, b.closers);
-    const senders = union(a.senders, b.senders);
-    const spawnedCloses = union(a.spawnedCloses, b.spawnedCloses);
-    const deferred = union(a.deferred, b.deferred);
-    const many = b.many.size === 0 || a.many === b.many ? a.many : a.many.size === 0 ? b.many : new Set([...a.many, ...b.many]);
-    if (closed === a.closed && spawned === a.spawned && closers === a.closers && senders === a.senders && spawnedCloses === a.spawnedCloses && deferred === a.deferred && many === a.many) {
-      return a;
-    }
-    const when = closed === a.closed ? a.when : closed === b.closed ? b.when : union(a.when, b.when);
-    return { closed, when, spawned, closers, senders, spawnedCloses, many, deferred };
+    const joined = joinFields(a, b);
+    if (joined === a) return a;
+    const when = joined.closed === a.closed ? a.when : joined.closed === b.closed ? b.when : union(a.when, b.when);
+    return when === joined.when ? joined : { ...joined, when };
   },
   joinWith: (a, ga, b, gb) => {
     if (a === b && ga.conds === gb.conds) return a;
