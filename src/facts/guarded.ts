@@ -6,7 +6,7 @@
  */
 import type { Expr, Pos } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
-import { fieldwiseJoin, walkFunction, type FlowDomain } from '../flow/walk.js';
+import { fieldwiseEqual, fieldwiseJoin, walkFunction, type FlowDomain } from '../flow/walk.js';
 import { callsIn, callsInSimple, forEachSubExpr, type CallExpr } from './calls.js';
 import { formatAtom, mentions, type Atom } from './conditions/atoms.js';
 import { STORE_RE } from './conditions/atomics.js';
@@ -89,14 +89,15 @@ const guardDomain: FlowDomain<GuardState> = {
     // A path that passed none of them leaves nothing to assume; else each path passed one of either side's.
     passed: (a, b) => (a.size === 0 ? a : b.size === 0 ? b : adding(a, [...b])),
   }),
-  equal: (a, b) =>
-    a.waited === b.waited &&
-    sameSet(a.passed, b.passed) &&
-    sameSet(a.locks, b.locks) &&
-    sameSet(a.conds, b.conds) &&
-    sameSet(a.tests, b.tests) &&
-    sameSet(a.sets, b.sets) &&
-    sameSet(a.recvd, b.recvd),
+  equal: fieldwiseEqual<GuardState>({
+    waited: (a, b) => a === b,
+    passed: sameSet,
+    locks: sameSet,
+    conds: sameSet,
+    tests: sameSet,
+    sets: sameSet,
+    recvd: sameSet,
+  }),
 };
 
 /** What a rule tracks alongside the guard state, returned updated by each callback. */

@@ -10,6 +10,15 @@ export interface FlowDomain<S> {
   equal(a: S, b: S): boolean;
 }
 
+/** How each field of a record state is compared; fields not listed are not compared. */
+export type FieldEquals<S> = { readonly [K in keyof S]?: (a: S[K], b: S[K]) => boolean };
+
+/** Equality of a record of lattices: every listed field equal, checked in the order listed (cheapest first). */
+export function fieldwiseEqual<S extends object>(fields: FieldEquals<S>): (a: S, b: S) => boolean {
+  const entries = Object.entries(fields) as [keyof S, (a: unknown, b: unknown) => boolean][];
+  return (a, b) => entries.every(([key, equal]) => equal(a[key], b[key]));
+}
+
 /** How each field of a record state joins; fields not listed keep the first state's value. */
 export type FieldJoins<S> = { readonly [K in keyof S]?: (a: S[K], b: S[K]) => S[K] };
 

@@ -3,7 +3,7 @@
  * channel effects and their guards walked in order, for send-after-close and double-close.
  */
 import { walkNested } from '../../flow/nest.js';
-import { fieldwiseJoin } from '../../flow/walk.js';
+import { fieldwiseEqual, fieldwiseJoin } from '../../flow/walk.js';
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr } from '../calls.js';
@@ -124,13 +124,14 @@ const domain: GuardedDomain<State> = {
     const when = joinWhen(a, ga, b, gb, joined.closed);
     return when === joined.when ? joined : { ...joined, when };
   },
-  equal: (a, b) =>
-    sameKeys(a.closed, b.closed) &&
-    sameKeys(a.spawned, b.spawned) &&
-    sameKeys(a.closers, b.closers) &&
-    sameKeys(a.spawnedCloses, b.spawnedCloses) &&
-    a.many.size === b.many.size &&
-    sameKeys(a.deferred, b.deferred),
+  equal: fieldwiseEqual<State>({
+    closed: sameKeys,
+    spawned: sameKeys,
+    closers: sameKeys,
+    spawnedCloses: sameKeys,
+    many: (a, b) => a.size === b.size,
+    deferred: sameKeys,
+  }),
 };
 
 function withEntries(m: ReadonlyMap<ChanId, OpFact>, add: Map<ChanId, OpFact>): ReadonlyMap<ChanId, OpFact> {

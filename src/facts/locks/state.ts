@@ -5,6 +5,7 @@
 import type { CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { LockOp } from './types.js';
+import { fieldwiseEqual, fieldwiseJoin } from '../../flow/walk.js';
 
 /** Per path: the mutexes held, keyed by instance and mode. */
 export interface LockState {
@@ -85,25 +86,21 @@ export function without(s: ReadonlySet<string>, k: string): ReadonlySet<string> 
 }
 
 export const domain = {
-  join(a: LockState, b: LockState): LockState {
-    if (a === b) return a;
-    let must: ReadonlyMap<string, LockOp> = a.must;
-    if (!sameKeys(a.must, b.must)) must = new Map([...a.must].filter(([k]) => b.must.has(k)));
-    return {
-      must,
-      may: union(a.may, b.may),
-      took: union(a.took, b.took),
-      deferred: union(a.deferred, b.deferred),
-      tried: union(a.tried, b.tried),
-      gave: intersection(a.gave, b.gave),
-    };
-  },
-  equal: (a: LockState, b: LockState) =>
-    sameKeys(a.must, b.must) &&
-    sameKeys(a.may, b.may) &&
-    sameKeys(a.took, b.took) &&
-    sameKeys(a.deferred, b.deferred) &&
-    sameKeys(a.tried, b.tried) &&
-    sameKeys(a.gave, b.gave),
+  join: fieldwiseJoin<LockState>({
+    must: (a, b) => (sameKeys(a, b) ? a : new Map([...a].filter(([k]) => b.has(k)))),
+    may: union,
+    took: union,
+    deferred: union,
+    tried: union,
+    gave: intersection,
+  }),
+  equal: fieldwiseEqual<LockState>({
+    must: sameKeys,
+    may: sameKeys,
+    took: sameKeys,
+    deferred: sameKeys,
+    tried: sameKeys,
+    gave: sameKeys,
+  }),
 };
 
