@@ -30,8 +30,13 @@ export interface Parts {
   readonly ids: Identity;
 }
 
-/** What the pair's evidence says: `exclusive` when a compare-and-swap both paths race for lets only one through. */
-export type Evidence = { exclusive: true } | { exclusive: false; assumptions: Assumption[] };
+/**
+ * What the pair's evidence says: `exclusive` when a compare-and-swap both paths race for lets only one through;
+ * otherwise what the finding assumes, weighed on first ask: most pairs are grouped under another function's
+ * pair and never reported, and weighing one reads every branch of both paths (and the program's interface
+ * conversions, for a dispatch on them).
+ */
+export type Evidence = { exclusive: true } | { exclusive: false; assumptions: () => Assumption[] };
 
 interface Guard {
   node: FuncNode;
@@ -178,28 +183,38 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   // One sync.Once both must pass: only the first Do runs its function.
   const once = onceEvidence(graph, a, b);
   if (once.exclusive) return once;
-  const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
   // One transition both paths must win: only one of them gets past it.
   for (const x of ta!) {
     if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
+  let weighed: Assumption[] | undefined;
+  const assumptions = () => (weighed ??= assumptionsOf(parts, top, a, b, concurrent, once.assumptions, ta!, tb!));
+  return { exclusive: false, assumptions };
+}
+
+type Guarded = { g: Guard; t: Transition | undefined }[];
+
+/** What a pair that no transition or Once rules out assumes: its dispatches, and the branches that read the other path's writes. */
+function assumptionsOf(parts: Parts, top: FuncNode | undefined, a: OpFact, b: OpFact, concurrent: boolean, onces: Assumption[], ta: Guarded, tb: Guarded): Assumption[] {
+  const { graph } = parts;
+  const shared = top ? scopeOf(graph, top) : new Set<string>();
   // Which implementer an interface call on either path runs, when the program never shows its type becoming that interface.
-  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b))];
+  const out: Assumption[] = [...onces, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b))];
   const seen = new Set<Pos>();
   // The second operation written before the first in a loop of `top`: it follows on a later turn.
   const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;
-  const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
+  const check = (guards: Guarded, other: OpFact, otherTransitions: Guarded) => {
     let writes: StateWrite[] | undefined;
-    for (const { g, t } of guards!) {
+    for (const { g, t } of guards) {
       if (seen.has(g.branch.pos) || errorChecks(graph, g.branch.conds)) continue;
       // A branch of the function holding both, decided before the other path starts there (the seed's
       // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes;
       // unless it is in the loop that carries one operation to the next turn, where it runs again.
       if (g.node === top && g.branch.pos < other.steps[0]!.pos && !(carried && g.branch.pos > carried.pos)) continue;
       // The other path's transition ends where this one starts: this one certainly passes.
-      if (t && otherTransitions!.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
+      if (t && otherTransitions.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
       const reads = g.branch.conds.flatMap((c) => readsOf(graph, parts.dispatch, g.node, c)).filter((r) => r.owner === undefined || shared.has(r.owner));
       if (reads.length === 0) continue;
       writes ??= pathWrites(parts, other, top, carried).filter((w) => w.owner === undefined || shared.has(w.owner));
@@ -213,5 +228,5 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   };
   check(tb, a, ta);
   if (concurrent) check(ta, b, tb);
-  return { exclusive: false, assumptions: out };
+  return out;
 }
