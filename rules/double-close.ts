@@ -30,18 +30,18 @@ export const doubleClose: Rule = {
     // Of the functions reaching one pair of closes, the one whose evidence is complete speaks for it.
     const weighed = sequenceHazards(facts).flatMap((h) => {
       if (h.kind !== 'close-after-close') return [];
+      // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
+      // and leaves: the usual shape of a for-select loop that owns its channels.
+      if (h.loop && !h.concurrent && facts.goroutines.receivesIn(h.fn).has(h.id)) return [];
+      // Through interfaces or function values, "may close" is too weak to claim a second close.
+      if (!h.first.precise || !h.second.precise) return [];
       const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);
       const instances = closedInstances(facts, h.first, h.second);
       if (evidence.exclusive || instances.distinct) return [];
-      return [{ h, assumptions: [...evidence.assumptions, ...instances.assumptions] }];
+      return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions] }];
     });
     weighed.sort((a, b) => a.assumptions.length - b.assumptions.length);
     for (const { h, assumptions } of weighed) {
-      // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
-      // and leaves: the usual shape of a for-select loop that owns its channels.
-      if (h.loop && !h.concurrent && facts.goroutines.receivesIn(h.fn).has(h.id)) continue;
-      // Through interfaces or function values, "may close" is too weak to claim a second close.
-      if (!h.first.precise || !h.second.precise) continue;
       const { first, second } = h;
       const name = nameOf(h.id, second);
       const firstAt = stepLocation(first.steps[0]!);

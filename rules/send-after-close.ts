@@ -77,7 +77,8 @@ export const sendAfterClose: Rule = {
           witnessLength(a) - witnessLength(b) ||
           (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0),
       );
-      const { h, assumptions } = list[0]!;
+      const { h } = list[0]!;
+      const assumptions = list[0]!.assumptions();
       const others = list.slice(1).map((w) => w.h);
       const { close, send } = h;
       const at = opLocation(send);
@@ -122,10 +123,10 @@ export const sendAfterClose: Rule = {
   },
 };
 
-/** A hazard of this rule with what its evidence assumes. */
+/** A hazard of this rule with what its evidence assumes, weighed for the one hazard of its group that is reported. */
 interface Weighed {
   h: Extract<SequenceHazard, { kind: 'send-after-close' | 'close-while-sending' }>;
-  assumptions: Assumption[];
+  assumptions: () => Assumption[];
 }
 
 /** Where an operation is, as a key: the file as well as the function (a broken package may declare a name twice). */

@@ -29,7 +29,7 @@ export const unguardedClose: Rule = {
         // A branch that reads what Close itself writes (a CAS on a state word, a select on a channel it
         // waits for) is a guard against the second call, even where the engine cannot decide it.
         const second = pairEvidence(ctx.facts, undefined, op, op, true);
-        if (second.exclusive || second.assumptions.length > 0) continue;
+        if (second.exclusive || second.assumptions().length > 0) continue;
         ctx.report({
           confidence: 'low',
           message: `${shortName(fn)} closes ${nameOf(id, op)} with nothing to stop a second call (no sync.Once, no closed flag or nil check): Close can be called more than once, and close of closed channel panics [low confidence]`,

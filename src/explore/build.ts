@@ -18,6 +18,7 @@ import { failsTest } from '../facts/testcode.js';
 import type { Block, Choice, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 import type { HarnessPlan } from './harness.js';
 import { MAX_COUNT } from './search.js';
+import { ACQUIRE, drains } from '../facts/semaphores.js';
 
 /** How deep calls are inlined into the model: deeper ones are left out, their arguments escaping. */
 const MAX_INLINE = 3;
@@ -57,6 +58,8 @@ export class ModelBuilder {
   private nextBlock = 0;
   private copies = 0;
   private unidentified = false;
+  /** A wait the model cannot count was met (a semaphore drained to its full weight, see semaphores.ts). */
+  private drained = false;
   private loopDepth = 0;
   private readonly madeInLoop = new Set<string>();
   /** Range variables over collections: one element each round. */
@@ -125,7 +128,9 @@ export class ModelBuilder {
     return this.finish(h.name, this.block(out));
   }
 
-  private finish(entry: string, main: Block): EntryModel {
+  /** The model of an entry; undefined when it waits in a way the model does not count: each schedule past the wait would be one the program cannot run. */
+  private finish(entry: string, main: Block): EntryModel | undefined {
+    if (this.drained) return undefined;
     for (const [key, why] of this.escaped) {
       for (const [k, id] of this.objByKey) if (k === key || k.startsWith(`${key}.`)) this.objs[id]!.escapes ??= why;
     }
@@ -464,6 +469,8 @@ export class ModelBuilder {
         continue;
       }
       if (key === undefined) {
+        // `_ = sem.Acquire(context.Background(), n)`: a wait all the same.
+        if (r.k === 'call') this.noteDrain(r, env);
         // Stored where the model cannot follow (a map, a slice element, a dereference): it escapes.
         this.escapeAll(r, env, `stored by ${exprText(l)}`);
         continue;
@@ -563,6 +570,10 @@ export class ModelBuilder {
     }
   }
 
+  private noteDrain(e: Extract<Expr, { k: 'call' }>, env: Env): void {
+    if (e.fn.k === 'sel' && e.fn.name === ACQUIRE && drains(this.graph, env.node, e)) this.drained = true;
+  }
+
   /**
    * A call: a sync primitive, a builtin, an inlined body, or an opaque call whose arguments escape. Returns the
    * object an inlined callee hands back (`ch := newWorker()`), if one.
@@ -584,6 +595,7 @@ export class ModelBuilder {
       for (const a of e.args) this.effects(a, env, out, info.name === 'append');
       return;
     }
+    this.noteDrain(e, env);
     if (info.kind === 'external') {
       if (this.syncCall(info.name, e, env, out, at)) return;
       if (this.ends(e, at, out)) return;

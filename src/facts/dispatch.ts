@@ -9,6 +9,7 @@ import type { CallGraph, CallInfo, CallTarget, FuncNode, SiteInfo } from '../res
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsInSimple, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
 import type { NoReturn } from './noreturn.js';
+import { ACQUIRE, drains } from './semaphores.js';
 import { run, type Steps } from './steps.js';
 
 /** What a call may run, and whether it waits for goroutines started before it. */
@@ -93,6 +94,7 @@ export class Dispatch {
   /** The shape of a call when no other call's shape is needed for it: all but the first of each CallInfo. */
   private knownShape(node: FuncNode, call: CallExpr): CallShape | undefined {
     if (call.fn.k === 'funclit') return this.argShapes.get(call);
+    if (call.fn.k === 'sel' && call.fn.name === ACQUIRE && this.drainsAt(node, call)) return WAITS;
     const info = this.graph.callInfo(call);
     let shape: CallShape | undefined;
     if (info.kind === 'resolved') shape = this.shapes.get(info);
@@ -101,6 +103,18 @@ export class Dispatch {
       if (!shape) this.externalShapes.set(info.name, (shape = ONCE_RE.test(info.name) ? BY_ARGS : WAIT_RE.test(info.name) ? WAITS : NO_SHAPE));
     } else return NO_SHAPE;
     return shape === BY_ARGS ? this.argShapes.get(call) : shape;
+  }
+
+  private readonly drained = new SideTable<CallExpr, boolean>();
+
+  /**
+   * A semaphore's Acquire waits for goroutines when it drains the semaphore (see semaphores.ts), whatever
+   * the call resolves to (the semaphore's type is unknown when its package is not in the checkout): per call.
+   */
+  private drainsAt(node: FuncNode, call: CallExpr): boolean {
+    let out = this.drained.get(call);
+    if (out === undefined) this.drained.set(call, (out = drains(this.graph, node, call)));
+    return out;
   }
 
   /**

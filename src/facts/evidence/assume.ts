@@ -34,9 +34,11 @@ export interface Parts {
 /**
  * What the pair's evidence says: `exclusive` when at most one of the two runs (a compare-and-swap both paths
  * race for lets only one through, one sync.Once runs both), or one cannot run at all (its path needs a
- * branch of a callee that the arguments passed rule out: reach.ts).
+ * branch of a callee that the arguments passed rule out: reach.ts); otherwise what the finding assumes,
+ * weighed on first ask: most pairs are grouped under another function's pair and never reported, and
+ * weighing one reads every branch of both paths (and the program's interface conversions, for a dispatch on them).
  */
-export type Evidence = { exclusive: true } | { exclusive: false; assumptions: Assumption[] };
+export type Evidence = { exclusive: true } | { exclusive: false; assumptions: () => Assumption[] };
 
 interface Guard {
   node: FuncNode;
@@ -104,18 +106,39 @@ interface Transition {
   key: string;
   from: string;
   to: string;
+  /** The function declaring the word, when it is a local: each activation has its own. */
+  owner?: string;
 }
 
-/** `atomic.CompareAndSwapUint32((*uint32)(&m.state), running, closing)` or `m.state.CompareAndSwap(running, closing)`. */
-function transitionOf(graph: CallGraph, node: FuncNode, e: Expr): Transition | undefined {
-  const cond = e.k === 'unary' && e.op === '!' ? e.x : e;
-  if (cond.k !== 'call' || cond.fn.k !== 'sel' || !/^CompareAndSwap/.test(cond.fn.name)) return undefined;
-  const pkg = cond.fn.x.k === 'id' && cond.fn.x.name === 'atomic';
-  const [word, from, to] = pkg ? cond.args : [cond.fn.x, ...cond.args];
-  const state = word && stateOf(graph, node, word);
-  const value = (v: Expr | undefined) => v && constantText(graph, node, v);
-  const [f, t] = [value(from), value(to)];
-  return state && f !== undefined && t !== undefined ? { key: state.key, from: f, to: t } : undefined;
+/** The state word and argument of an atomic call (`atomic.AddInt32(&p.n, 1)` or `p.n.Add(1)`) whose name matches. */
+function atomicCall(e: Expr, name: RegExp): { word: Expr | undefined; args: Expr[] } | undefined {
+  if (e.k !== 'call' || e.fn.k !== 'sel' || !name.test(e.fn.name)) return undefined;
+  const pkg = e.fn.x.k === 'id' && e.fn.x.name === 'atomic';
+  return pkg ? { word: e.args[0], args: e.args.slice(1) } : { word: e.fn.x, args: e.args };
+}
+
+const isOne = (e: Expr | undefined) => e?.k === 'lit' && e.kind === 'int' && e.value === 1;
+
+/**
+ * The transition a condition races for, and whether the condition holding means this path won it:
+ * `atomic.CompareAndSwapUint32((*uint32)(&m.state), running, closing)` or `m.state.CompareAndSwap(running, closing)`;
+ * or a counter's first increment, `atomic.AddInt32(&p.disconnect, 1) != 1` (only the caller that moved it from 0 sees 1).
+ */
+function transitionOf(graph: CallGraph, node: FuncNode, e: Expr): { t: Transition; wins: boolean } | undefined {
+  const negated = e.k === 'unary' && e.op === '!';
+  const cond = negated ? e.x : e;
+  const state = (word: Expr | undefined) => word && stateOf(graph, node, word);
+  const cas = atomicCall(cond, /^CompareAndSwap/);
+  if (cas) {
+    const [from, to] = cas.args.map((v) => constantText(graph, node, v));
+    const word = state(cas.word);
+    return word && from !== undefined && to !== undefined ? { t: { key: word.key, from, to, owner: word.owner }, wins: !negated } : undefined;
+  }
+  if (negated || cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=')) return undefined;
+  const [call, value] = isOne(cond.y) ? [cond.x, cond.y] : [cond.y, cond.x];
+  const add = atomicCall(call, /^Add/);
+  const word = add && isOne(add.args[0]) && isOne(value) ? state(add.word) : undefined;
+  return word ? { t: { key: word.key, from: '0', to: '1', owner: word.owner }, wins: cond.op === '==' } : undefined;
 }
 
 /** A constant's name, through the numeric conversions the atomic package's signatures ask for (`uint32(running)`). */
@@ -125,17 +148,17 @@ function constantText(graph: CallGraph, node: FuncNode, v: Expr): string | undef
   return graph.constantOf(node, v) ?? (v.k === 'id' ? v.name : undefined);
 }
 
-/** Only a CAS that guards the operation counts: an early return when it fails, or the branch taken when it wins. */
+/** Only a transition that guards the operation counts: an early return when it is lost, or the branch taken when it is won. */
 function guardingTransition(graph: CallGraph, g: Guard): Transition | undefined {
   const [cond] = g.branch.conds;
   if (g.branch.kind !== 'if' || !cond) return undefined;
-  const negated = cond.k === 'unary' && cond.op === '!';
-  return negated === g.branch.exit ? transitionOf(graph, g.node, cond) : undefined;
+  const race = transitionOf(graph, g.node, cond);
+  return race && race.wins !== g.branch.exit ? race.t : undefined;
 }
 
 /**
  * Whether some function of the package can put the state word back to `from` (a restart: an atomic
- * store, swap or CAS, or a plain assignment), so that a second winner exists.
+ * store, swap, CAS or decrement, or a plain assignment), so that a second winner exists.
  */
 function rearmed(graph: CallGraph, node: FuncNode, t: Transition): boolean {
   const back = (fn: FuncNode, word: Expr | undefined, v: Expr | undefined) =>
@@ -146,10 +169,11 @@ function rearmed(graph: CallGraph, node: FuncNode, t: Transition): boolean {
       allStmts(fn.decl.body ?? []).some((st) =>
         (st.k === 'assign' && st.lhs.some((l, i) => back(fn, l, st.rhs[i]))) ||
         callsInStmt(st).some((c) => {
-          if (c.fn.k !== 'sel' || !/^(Store|Swap|CompareAndSwap)/.test(c.fn.name)) return false;
-          const pkg = c.fn.x.k === 'id' && c.fn.x.name === 'atomic';
-          const word = pkg ? c.args[0] : c.fn.x;
-          return back(fn, word, c.args.at(-1));
+          const set = atomicCall(c, /^(Store|Swap|CompareAndSwap)/);
+          if (set) return back(fn, set.word, set.args.at(-1));
+          // A counter's decrement (or any step but the guard's +1) can bring it back to where the guard started.
+          const add = atomicCall(c, /^Add/);
+          return add !== undefined && !isOne(add.args[0]) && add.word !== undefined && stateOf(graph, fn, add.word)?.key === t.key;
         }),
       ),
   );
@@ -189,25 +213,36 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   const shared = top ? scopeOf(graph, top) : new Set<string>();
   const [ga, gb] = [guardsOf(a), guardsOf(b)];
   const [ta, tb] = [ga, gb].map((gs) => gs.map((g) => ({ g, t: guardingTransition(graph, g) })));
-  // One transition both paths must win: only one of them gets past it.
+  // One transition both paths must win: only one of them gets past it; a word local to each activation is not one.
   for (const x of ta!) {
-    if (x.t && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
+    if (x.t && (x.t.owner === undefined || shared.has(x.t.owner)) && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
+  let weighed: Assumption[] | undefined;
+  const reached = [...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
+  const assumptions = () => (weighed ??= assumptionsOf(parts, top, shared, a, b, concurrent, once.assumptions, reached, ta!, tb!));
+  return { exclusive: false, assumptions };
+}
+
+type Guarded = { g: Guard; t: Transition | undefined }[];
+
+/** What a pair that no transition or Once rules out assumes: its dispatches, and the branches that read the other path's writes. */
+function assumptionsOf(parts: Parts, top: FuncNode | undefined, shared: Set<string>, a: OpFact, b: OpFact, concurrent: boolean, onces: Assumption[], reached: Assumption[], ta: Guarded, tb: Guarded): Assumption[] {
+  const { graph } = parts;
   // Which implementer an interface call on either path runs, when the program never shows its type becoming that interface.
-  const out: Assumption[] = [...once.assumptions, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b)), ...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
+  const out: Assumption[] = [...onces, ...dispatchAssumptions(parts, a), ...(a === b ? [] : dispatchAssumptions(parts, b)), ...reached];
   const seen = new Set<Pos>();
   // The second operation written before the first in a loop of `top`: it follows on a later turn.
   const carried = top && !concurrent && b.steps[0]!.pos < a.steps[0]!.pos ? loopAround(top, a.steps[0]!.pos, b.steps[0]!.pos) : undefined;
-  const check = (guards: typeof ta, other: OpFact, otherTransitions: typeof ta) => {
+  const check = (guards: Guarded, other: OpFact, otherTransitions: Guarded) => {
     let writes: StateWrite[] | undefined;
-    for (const { g, t } of guards!) {
+    for (const { g, t } of guards) {
       if (seen.has(g.branch.pos) || errorChecks(graph, g.branch.conds)) continue;
       // A branch of the function holding both, decided before the other path starts there (the seed's
       // `if ei.openedEngine == nil { return }` at the top of Clean), cannot see that path's writes;
       // unless it is in the loop that carries one operation to the next turn, where it runs again.
       if (g.node === top && g.branch.pos < other.steps[0]!.pos && !(carried && g.branch.pos > carried.pos)) continue;
       // The other path's transition ends where this one starts: this one certainly passes.
-      if (t && otherTransitions!.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
+      if (t && otherTransitions.some((o) => o.t && o.t.key === t.key && o.t.to === t.from)) continue;
       const reads = g.branch.conds.flatMap((c) => readsOf(graph, parts.dispatch, g.node, c)).filter((r) => r.owner === undefined || shared.has(r.owner));
       if (reads.length === 0) continue;
       writes ??= pathWrites(parts, other, top, carried).filter((w) => w.owner === undefined || shared.has(w.owner));
@@ -221,5 +256,5 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   };
   check(tb, a, ta);
   if (concurrent) check(ta, b, tb);
-  return { exclusive: false, assumptions: out };
+  return out;
 }

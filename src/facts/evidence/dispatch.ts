@@ -11,7 +11,7 @@ import { lineOf, type Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { Assumption } from '../../findings.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { deref, type Type } from '../../resolve/types.js';
+import { deref, type Named, type Type } from '../../resolve/types.js';
 import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
 import type { OpFact } from '../effects/types.js';
 import { shortName } from '../names.js';
@@ -25,15 +25,15 @@ function namedKey(t: Type): string | undefined {
   return d.k === 'named' ? `${d.path}.${d.name}` : undefined;
 }
 
-function isInterface(graph: CallGraph, t: Type): boolean {
+function isInterface(graph: CallGraph, t: Type): t is Named {
   return t.k === 'named' && graph.index.under(t).k === 'iface';
 }
 
 /**
- * For each interface of the program, the named types seen converted to it: by a declaration, an assignment,
- * a return, a struct literal's field, or an argument of a call with one known target.
+ * For each interface, the named types seen converted to it in some functions (one package's): by a declaration,
+ * an assignment, a return, a struct literal's field, or an argument of a call with one known target.
  */
-const conversions = perProgram((graph: CallGraph): Map<string, Set<string>> => {
+function conversionsIn(graph: CallGraph, funcs: readonly FuncNode[]): Map<string, Set<string>> {
   const map = new Map<string, Set<string>>();
   const add = (iface: Type, value: Type) => {
     const [key, impl] = [namedKey(iface), namedKey(value)];
@@ -50,7 +50,7 @@ const conversions = perProgram((graph: CallGraph): Map<string, Set<string>> => {
     if (!out) paramTypes.set(callee, (out = callee.decl.params.map((p) => graph.index.resolveType(p.type, graph.index.scopeOf(callee.file)))));
     return out;
   };
-  for (const fn of graph.funcs) {
+  for (const fn of funcs) {
     if (!files.has(fn.file)) files.set(fn.file, fn);
     const { results, body } = fn.decl;
     if (!body) continue;
@@ -95,7 +95,68 @@ const conversions = perProgram((graph: CallGraph): Map<string, Set<string>> => {
     }
   }
   return map;
+}
+
+
+/**
+ * The conversions of the program, scanned one package at a time as asked: a value of type T becomes an
+ * interface I only in code that can name both, in a package that imports (directly or not) both T's and I's.
+ */
+const programConversions = perProgram((graph: CallGraph) => {
+  const funcs = new Map<string, FuncNode[]>();
+  const importers = new Map<string, Set<string>>();
+  const seen = new Set<FuncNode['pkg']>();
+  for (const fn of graph.funcs) {
+    const path = fn.pkg.importPath;
+    const list = funcs.get(path);
+    if (list) list.push(fn);
+    else funcs.set(path, [fn]);
+    if (seen.has(fn.pkg)) continue;
+    seen.add(fn.pkg);
+    for (const file of fn.pkg.files) {
+      for (const imp of file.imports) {
+        const set = importers.get(imp.path);
+        if (set) set.add(path);
+        else importers.set(imp.path, new Set([path]));
+      }
+    }
+  }
+  return { funcs, importers, namers: new Map<string, Set<string>>(), scanned: new Map<string, Map<string, Set<string>>>() };
 });
+
+/** The packages that can name what `path` declares: itself and every package importing it, directly or not. */
+function namersOf(program: ReturnType<typeof programConversions>, path: string): Set<string> {
+  let out = program.namers.get(path);
+  if (out) return out;
+  out = new Set([path]);
+  const queue = [path];
+  while (queue.length) {
+    for (const p of program.importers.get(queue.pop()!) ?? []) {
+      if (out.has(p)) continue;
+      out.add(p);
+      queue.push(p);
+    }
+  }
+  program.namers.set(path, out);
+  return out;
+}
+
+/** Whether the program shows a value of one of `types` (`import/path.Name` keys) becoming the interface. */
+function seenConverted(graph: CallGraph, iface: Named, types: string[]): boolean {
+  const program = programConversions(graph);
+  const key = `${iface.path}.${iface.name}`;
+  // `error` is the language's own: every package names it.
+  const ifaceNamers = iface.path === '' ? undefined : namersOf(program, iface.path);
+  const where = new Set<string>();
+  for (const t of types) for (const p of namersOf(program, t.slice(0, t.lastIndexOf('.')))) if (!ifaceNamers || ifaceNamers.has(p)) where.add(p);
+  for (const path of where) {
+    let conversions = program.scanned.get(path);
+    if (!conversions) program.scanned.set(path, (conversions = conversionsIn(graph, program.funcs.get(path) ?? [])));
+    const seen = conversions.get(key);
+    if (types.some((t) => seen?.has(t))) return true;
+  }
+  return false;
+}
 
 /** The types of the program that run `callee` for a call of `name` through `iface`. */
 function implementersRunning(graph: CallGraph, iface: Type, name: string, callee: FuncNode): string[] {
@@ -117,8 +178,7 @@ export function dispatchAssumptions(parts: Parts, op: OpFact): Assumption[] {
     const iface = graph.typeOf(step.node, recv);
     if (!isInterface(graph, iface)) continue;
     const types = implementersRunning(graph, iface, site.call.fn.name, callee);
-    const seen = conversions(graph).get(namedKey(iface)!);
-    if (types.some((t) => seen?.has(t))) continue;
+    if (seenConverted(graph, iface, types)) continue;
     // `ss := newStore()` with ss declared as the interface: the receiver holds one of those types here.
     const local = recv.k === 'id' ? ids.localKey(step.node, recv) : undefined;
     const held = local === undefined ? [] : (ids.localSources(step.node).get(local) ?? []);
