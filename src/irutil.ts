@@ -19,6 +19,11 @@ export function exprKey(e: Expr): string | undefined {
   }
 }
 
+/** Whether `e` is the literal `nil`. */
+export function isNil(e: Expr): boolean {
+  return e.k === 'lit' && e.kind === 'nil';
+}
+
 /** The argument of a call to a builtin such as `close(x)`, when `e` is one. */
 export function builtinArg(e: Expr, name: string): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== name) return undefined;

@@ -6,6 +6,7 @@
  */
 import type { Expr } from '../../ir.js';
 import type { CallExpr } from '../calls.js';
+import { isNil } from '../../irutil.js';
 
 /** A variable that holds an error, by Go's naming habit (`err`, `readErr`). */
 export function isErrorName(name: string): boolean {
@@ -31,8 +32,7 @@ export function isErrorCheck(e: Expr, values: ErrorValues): boolean {
     case 'binary': {
       if (e.op === '&&' || e.op === '||') return isErrorCheck(e.x, values) && isErrorCheck(e.y, values);
       if (e.op !== '==' && e.op !== '!=') return false;
-      const nil = (x: Expr) => x.k === 'lit' && x.kind === 'nil';
-      return (values.isError(e.x) && nil(e.y)) || (values.isError(e.y) && nil(e.x));
+      return (values.isError(e.x) && isNil(e.y)) || (values.isError(e.y) && isNil(e.x));
     }
     case 'call': {
       const name = values.callName(e);

@@ -19,6 +19,7 @@ import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
+import { isNil } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
@@ -95,7 +96,7 @@ function refusesWithError(callee: FuncNode, branch: Branch): boolean {
   const exit = branch.taken ? st.else : st.then;
   const last = exit?.at(-1);
   const err = last?.k === 'return' ? last.values.at(-1) : undefined;
-  return err !== undefined && !(err.k === 'lit' && err.kind === 'nil');
+  return err !== undefined && !isNil(err);
 }
 
 /** A parameter of `fn` itself (not the receiver, nor one of an enclosing function a literal captures): its index. */
@@ -109,7 +110,6 @@ function isReceiver(parts: Parts, fn: FuncNode, e: Expr): boolean {
   return s?.kind === 'param' && s.fn === fn.id && s.index === -1;
 }
 
-const isNil = (e: Expr) => e.k === 'lit' && e.kind === 'nil';
 
 /**
  * Whether a condition reads what the callers pass: a parameter (`ts == nil`, `tsk.IsEmpty()`), a local taken

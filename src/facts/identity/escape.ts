@@ -10,6 +10,7 @@
 import type { Expr, FuncDecl } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInLoops, forEachExpr, type CallExpr } from '../calls.js';
+import { isNil } from '../../irutil.js';
 import type { Identity } from './identity.js';
 import { isConstruction } from './roots.js';
 
@@ -121,7 +122,7 @@ export class Confinement {
           const { base, names } = chainOf(e);
           if (isVar(node, base) && !used.has(base) && this.offPath(node, e, names, path)) used.add(base);
         } else if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
-          for (const [x, y] of [[e.x, e.y], [e.y, e.x]] as const) if (isVar(node, x) && y.k === 'lit' && y.kind === 'nil') used.add(x);
+          for (const [x, y] of [[e.x, e.y], [e.y, e.x]] as const) if (isVar(node, x) && isNil(y)) used.add(x);
         }
       });
     }

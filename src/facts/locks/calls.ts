@@ -22,7 +22,7 @@ import { embeddedName } from '../../index/index.js';
 const PRIMITIVE_RE = /^sync\.(\(\*(RW)?Mutex\)|Locker)\.(Lock|Unlock|RLock|RUnlock|TryLock|TryRLock)$/;
 /** A function value that, by its name, releases something: `unlock`, `tx.closemuRUnlockRelease`. */
 export const RELEASE_NAME_RE = /unlock|release/i;
-const UNLOCK_NAME_RE = /^R?Unlock$/;
+export const UNLOCK_NAME_RE = /^R?Unlock$/;
 
 type Primitive = { verb: 'lock' | 'unlock' | 'try'; mode: LockMode; embedded?: string };
 

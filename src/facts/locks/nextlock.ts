@@ -12,14 +12,12 @@ import type { SyncFacts } from '../engine.js';
 import { Confinement } from '../identity/escape.js';
 import type { ChanId } from '../identity/ids.js';
 import { CAPTURED, splitRoot } from '../identity/roots.js';
-import { primitiveOf } from './calls.js';
+import { primitiveOf, UNLOCK_NAME_RE } from './calls.js';
 import type { LockOp } from './types.js';
 
 /** fmt's printers: they keep nothing they are given, and call only the methods below on it. */
 const PRINTER_RE = /^fmt\.(S|F)?print(f|ln)?$/i;
 const PRINTED_METHODS = ['String', 'Error', 'Format', 'GoString'];
-/** The releases a confined mutex may see besides its one Lock. */
-const RELEASE_RE = /^R?Unlock$/;
 /** How many functions a printed method's callees are searched for a Lock of the mutex before giving up. */
 const MAX_SEARCH = 2000;
 
@@ -46,7 +44,7 @@ export class NextLock {
     }
     const calls = this.confinement.partCalls(decl, name, path ? path.slice(1).split('.') : [], (node, call, index) => this.printed(node, call, index, op.id));
     const lock = op.steps[0]!;
-    return calls !== undefined && calls.every((c) => RELEASE_RE.test(c.method) || (c.node === lock.node && c.call.pos === lock.pos && c.once));
+    return calls !== undefined && calls.every((c) => UNLOCK_NAME_RE.test(c.method) || (c.node === lock.node && c.call.pos === lock.pos && c.once));
   }
 
   /** The function, enclosing `fn` or `fn` itself, whose id is `id`. */
