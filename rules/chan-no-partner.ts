@@ -41,7 +41,7 @@ export const chanNoPartner: Rule = {
       const made = nodeLocation(u.fn, u.made);
       ctx.report({
         // A test that blocks hangs until the test binary's timeout: real, and found at once by running it.
-        ...(isTestCode(u.fn) ? { severity: 'warning' as const } : {}),
+        testCode: isTestCode(u.fn),
         confidence: 'high',
         message: why(u, here),
         location: here,

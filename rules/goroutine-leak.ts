@@ -43,7 +43,7 @@ export const goroutineLeak: Rule = {
           : `${perIteration} and can return at ${lineRef(nodeLocation(fn, leak.exit), at)} before every goroutine has sent on ${name}: the rest block here forever`;
       ctx.report({
         // In a test the leak is mostly on a failure or timeout path, and ends with the test binary.
-        ...(isTestCode(fn) ? { severity: 'warning' as const } : {}),
+        testCode: isTestCode(fn),
         confidence: 'high',
         message: `send on unbuffered ${name} may never complete: ${why}`,
         location: at,
@@ -86,7 +86,7 @@ function reportDiscard(ctx: RuleContext, leak: GoroutineLeak, discard: { node: F
   const send = nodeLocation(leak.send.node, leak.send.pos);
   const start = nodeLocation(fn, leak.start);
   ctx.report({
-    ...(isTestCode(discard.node) ? { severity: 'warning' as const } : {}),
+    testCode: isTestCode(discard.node),
     confidence: 'high',
     message:
       `${shortName(discard.node)} throws away the channel ${shortName(fn)} returns, and the goroutine ${shortName(fn)} starts (${lineRef(start, here)}) ` +

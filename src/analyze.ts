@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './cache/prune.js';
 import { RunStore, runKey, type FileDirectives } from './cache/runs.js';
 import type { Diagnostic } from './diagnostics.js';
-import { compareFindings, CONFIDENCE_RANK, distinctAssumptions, fingerprintOf, lessConfident, lowered, messageWithAssumptions, SEVERITY_RANK, type Finding } from './findings.js';
+import { compareFindings, CONFIDENCE_RANK, distinctAssumptions, fingerprintOf, lessConfident, messageWithAssumptions, reportedSeverity, SEVERITY_RANK, type Finding } from './findings.js';
 import { blame, blamed } from './blame.js';
 import { buildIndex } from './index/index.js';
 import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
@@ -19,7 +19,7 @@ import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
 import { explore, NOTHING_EXPLORED, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap, checkPackageHeap, overBudget, summaryBudget } from './memory.js';
-import type { Rule, RuleContext, RuleSettings } from './rule.js';
+import { DEFAULT_SETTINGS, type Rule, type RuleContext, type RuleSettings } from './rule.js';
 import { DEFAULT_RULES } from './rules.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -34,7 +34,7 @@ export interface AnalyzeOptions {
   /** Report findings located in generated files too. */
   includeGenerated?: boolean;
   rules?: readonly Rule[];
-  settings?: RuleSettings;
+  settings?: Partial<RuleSettings>;
   /** Persistent summary cache folder (see src/cache/); absent: no cache. */
   cacheDir?: string;
   cacheMaxBytes?: number;
@@ -373,7 +373,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
     }
     phase('rules');
     const t1 = performance.now();
-    const settings = opts.settings ?? { cleanupFunctions: [] };
+    const settings: RuleSettings = { ...DEFAULT_SETTINGS, ...opts.settings };
     // Built only when a rule asks for them: a run with every lock rule (or every explorer rule) off skips them.
     let locks: LockFacts | undefined;
     let explored: Exploration | undefined;
@@ -552,18 +552,21 @@ function runRule(
   const ctx: RuleContext = Object.assign(Object.create(analysis) as typeof analysis, {
     report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
-      const { identity, reorder, yields, assumptions: assumed, ...rest } = input;
+      const { identity, reorder, yields, assumptions: assumed, testCode: inTest, ...rest } = input;
       const assumptions = distinctAssumptions(assumed);
-      const severity = input.severity ?? rule.meta.severity;
       const confidence = lessConfident(input.confidence, assumptions.length);
+      const evidence = {
+        ...(assumptions.length ? { assumptions } : {}),
+        ...((inTest ?? input.location.path.endsWith('_test.go')) ? { testCode: true as const } : {}),
+      };
       const finding: Finding = {
         ...rest,
         ruleId: rule.meta.id,
-        severity: assumptions.length ? lowered(severity) : severity,
+        severity: reportedSeverity(input.severity ?? rule.meta.severity, evidence, analysis.settings.testCodeSeverity),
         confidence,
         message: messageWithAssumptions(input.message, assumptions, confidence),
         fingerprint: fingerprintOf(rule.meta.id, identity),
-        ...(assumptions.length ? { assumptions } : {}),
+        ...evidence,
       };
       findings.push(finding);
       if (reorder) plans.set(finding, reorder);

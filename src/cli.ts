@@ -238,7 +238,7 @@ function analyzerFor(
       maxFileBytes: opts.maxFileSize,
       includeGenerated: opts.includeGenerated,
       rules,
-      settings: { cleanupFunctions: config.cleanupFunctions },
+      settings: { cleanupFunctions: config.cleanupFunctions, ...(config.testCodeSeverity ? { testCodeSeverity: config.testCodeSeverity } : {}) },
       ...(opts.jobs ? { workers: opts.jobs } : {}),
       ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,

@@ -19,6 +19,7 @@ import { UsageError } from './usage-error.js';
  *     "exclude": ["internal/gen/**", "*_mock.go"],      // findings in these paths are not reported
  *     "tests": true,                                    // as --tests
  *     "buildTags": ["integration"],                     // added to --tags
+ *     "testCodeSeverity": "error",                      // findings in test code up to this level (default warning)
  *     "failOn": "warning",                              // as --fail-on (the flag wins)
  *     "maxFindings": 20                                 // as --max-findings (the flag wins)
  *   }
@@ -42,6 +43,8 @@ export interface Config {
   minConfidence?: Confidence;
   /** Per rule: paths (globs, as `exclude`) where its findings are not reported. */
   ruleExcludes: ReadonlyMap<string, string[]>;
+  /** The highest severity of a finding in test code (RuleSettings.testCodeSeverity). */
+  testCodeSeverity?: Severity;
   /** As --fail-on and --max-findings, which win. */
   failOn?: Severity | 'none';
   maxFindings?: number;
@@ -49,9 +52,10 @@ export interface Config {
 
 export const EMPTY_CONFIG: Config = { rules: new Map(), cleanupFunctions: [], exclude: [], buildTags: [], ruleExcludes: new Map() };
 
-export const CONFIG_KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence', 'failOn', 'maxFindings'];
+export const CONFIG_KEYS = ['$schema', 'rules', 'cleanupFunctions', 'exclude', 'tests', 'buildTags', 'minConfidence', 'testCodeSeverity', 'failOn', 'maxFindings'];
 const SETTINGS: readonly RuleSetting[] = ['off', 'on', 'error', 'warning', 'note'];
-export const FAIL_ON: readonly string[] = ['error', 'warning', 'note', 'none'];
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
+export const FAIL_ON: readonly string[] = [...SEVERITIES, 'none'];
 
 /** The nearest config file at or above `dir`, if any. */
 export function findConfig(dir: string): string | undefined {
@@ -138,6 +142,9 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
   if (doc.minConfidence !== undefined && !['high', 'medium', 'low'].includes(doc.minConfidence as string)) {
     fail(`minConfidence: expected high, medium or low, got ${JSON.stringify(doc.minConfidence)}`);
   }
+  if (doc.testCodeSeverity !== undefined && !SEVERITIES.includes(doc.testCodeSeverity as Severity)) {
+    fail(`testCodeSeverity: expected ${SEVERITIES.join(', ')}, got ${JSON.stringify(doc.testCodeSeverity)}`);
+  }
   if (doc.failOn !== undefined && !FAIL_ON.includes(doc.failOn as string)) fail(`failOn: expected ${FAIL_ON.join(', ')}, got ${JSON.stringify(doc.failOn)}`);
   if (doc.maxFindings !== undefined && !(Number.isInteger(doc.maxFindings) && (doc.maxFindings as number) >= 0)) {
     fail(`maxFindings: expected a whole number, 0 or more, got ${JSON.stringify(doc.maxFindings)}`);
@@ -150,6 +157,7 @@ function parseConfig(text: string, knownRules: ReadonlySet<string>, shownAs: str
     ...(doc.minConfidence !== undefined ? { minConfidence: doc.minConfidence as Confidence } : {}),
     buildTags: strings(doc, 'buildTags', fail),
     ruleExcludes,
+    ...(doc.testCodeSeverity !== undefined ? { testCodeSeverity: doc.testCodeSeverity as Severity } : {}),
     ...(doc.failOn !== undefined ? { failOn: doc.failOn as Severity | 'none' } : {}),
     ...(doc.maxFindings !== undefined ? { maxFindings: doc.maxFindings as number } : {}),
   };

@@ -76,6 +76,8 @@ export interface Finding {
   generated?: boolean;
   /** What the finding rests on beyond what the engine saw; absent when nothing (see Assumption). */
   assumptions?: Assumption[];
+  /** The hazard is in test code (src/facts/testcode.ts, or a `_test.go` file): its severity is capped (reportedSeverity). */
+  testCode?: true;
   /** A change that removes the hazard, when one is known to be safe (see src/fix/). */
   fix?: Fix;
   /** Why a rule that offers fixes offers none for this finding (`gohazard fix --dry-run` says it); not in the reports. */
@@ -110,6 +112,17 @@ export type FindingInput = Omit<Finding, 'fingerprint' | 'fix'> & {
 /** One level below: where a finding that rests on assumptions is reported. */
 export function lowered(severity: Severity): Severity {
   return severity === 'error' ? 'warning' : 'note';
+}
+
+/**
+ * The severity a finding is reported at, from its rule's level: in test code no higher than `testCodeSeverity`
+ * (read one by one over four validation corpora, 3 of 22 error-level findings in test files were real or
+ * plausible: tests close twice and tear down concurrently on purpose, to exercise the code's own guards, and a
+ * hazard that fires in a test fails that test), then a level lower if it rests on assumptions.
+ */
+export function reportedSeverity(level: Severity, finding: Pick<Finding, 'assumptions' | 'testCode'>, testCodeSeverity: Severity): Severity {
+  const capped = finding.testCode && SEVERITY_RANK[level] > SEVERITY_RANK[testCodeSeverity] ? testCodeSeverity : level;
+  return finding.assumptions?.length ? lowered(capped) : capped;
 }
 
 /** Confidence one step lower for each assumption, never below low. */

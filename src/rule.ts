@@ -29,7 +29,11 @@ export interface RuleMeta {
 export interface RuleSettings {
   /** Extra name patterns of cleanup functions (Close, Stop, Shutdown ... are built in), for rules about cleanup paths. */
   cleanupFunctions: readonly RegExp[];
+  /** The highest severity of a finding in test code (the config's `testCodeSeverity`; `warning` by default). */
+  testCodeSeverity: Severity;
 }
+
+export const DEFAULT_SETTINGS: RuleSettings = { cleanupFunctions: [], testCodeSeverity: 'warning' };
 
 export interface RuleContext {
   program: Program;
@@ -42,7 +46,8 @@ export interface RuleContext {
   locks: LockFacts;
   /** The explorer's verdicts over every function that starts goroutines (src/explore/), built on first use. */
   explored: Exploration;
-  report(finding: Omit<FindingInput, 'ruleId' | 'severity'> & { severity?: Severity; confidence: Confidence }): void;
+  /** `testCode` defaults to "the location is in a `_test.go` file"; a rule that knows the function says it. */
+  report(finding: Omit<FindingInput, 'ruleId' | 'severity' | 'testCode'> & { severity?: Severity; confidence: Confidence; testCode?: boolean }): void;
 }
 
 export interface Rule {

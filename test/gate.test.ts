@@ -54,6 +54,18 @@ describe('--fail-on and --max-findings', () => {
     expect(cli(['check', '--fail-on', 'fatal'], dir).code).toBe(2);
   });
 
+  it('a hazard in test code is a warning unless testCodeSeverity raises it; a rule level set in the config is capped too', () => {
+    const tree = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'a_test.go': hazard('g', 'import "testing"\n\nfunc TestG(t *testing.T) { g(make(chan int)) }\n') });
+    const levels = (config: string) => {
+      writeFileSync(path.join(tree, '.gohazard.json'), config);
+      return json([], tree).findings.map((f: { location: { path: string }; severity: string; testCode?: boolean }) => `${f.location.path} ${f.severity} ${f.testCode ?? false}`);
+    };
+    expect(levels('{}')).toEqual(['a.go error false', 'a_test.go warning true']);
+    expect(levels('{"rules": {"double-close": "error"}}')).toEqual(['a.go error false', 'a_test.go warning true']);
+    expect(levels('{"testCodeSeverity": "error"}')).toEqual(['a.go error false', 'a_test.go error true']);
+    expect(levels('{"testCodeSeverity": "note", "rules": {"double-close": "warning"}}')).toEqual(['a.go warning false', 'a_test.go note true']);
+  });
+
   it('--max-findings fails only when the count goes above it', () => {
     expect(cli(['check', '--fail-on', 'none', '--max-findings', '2'], dir).code).toBe(0);
     expect(cli(['check', '--fail-on', 'none', '--max-findings', '1'], dir)).toMatchObject({
@@ -376,22 +388,24 @@ describe('config file', () => {
       tests: false,
       buildTags: ['e2e'],
       minConfidence: 'medium',
+      testCodeSeverity: 'error',
       failOn: 'warning',
       maxFindings: 3,
     };
     expect(validate(full), JSON.stringify(validate.errors)).toBe(true);
-    expect(loadConfig(path.join(tempTree({ 'c.json': JSON.stringify(full) }), 'c.json'), new Set(['double-close', 'goroutine-leak', 'chan-no-partner']))).toMatchObject({ failOn: 'warning', maxFindings: 3 });
-    for (const bad of [{ rulez: {} }, { rules: { 'double-close': 'fatal' } }, { rules: { 'double-close': { level: 'on', paths: [] } } }, { failOn: 'fatal' }, { maxFindings: -1 }]) {
+    expect(loadConfig(path.join(tempTree({ 'c.json': JSON.stringify(full) }), 'c.json'), new Set(['double-close', 'goroutine-leak', 'chan-no-partner']))).toMatchObject({ failOn: 'warning', maxFindings: 3, testCodeSeverity: 'error' });
+    for (const bad of [{ rulez: {} }, { rules: { 'double-close': 'fatal' } }, { rules: { 'double-close': { level: 'on', paths: [] } } }, { failOn: 'fatal' }, { testCodeSeverity: 'none' }, { maxFindings: -1 }]) {
       expect(validate(bad), JSON.stringify(bad)).toBe(false);
     }
   });
 
   it('rejects unknown keys, unknown rules and bad values with one line naming them, exit 2', () => {
     const cases: [string, string][] = [
-      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence, failOn, maxFindings)\n'],
+      ['{"rulez": {}}', 'gohazard: error: .gohazard.json: unknown key "rulez" (known keys: rules, cleanupFunctions, exclude, tests, buildTags, minConfidence, testCodeSeverity, failOn, maxFindings)\n'],
       ['{"rules": {"double-close": {"level": "on", "paths": []}}}', 'gohazard: error: .gohazard.json: rules.double-close: unknown key "paths" (known keys: level, exclude)\n'],
       ['{"rules": {"double-close": {"exclude": "gen"}}}', 'gohazard: error: .gohazard.json: rules.double-close: "exclude" must be a list of non-empty strings\n'],
       ['{"failOn": "fatal"}', 'gohazard: error: .gohazard.json: failOn: expected error, warning, note, none, got "fatal"\n'],
+      ['{"testCodeSeverity": "off"}', 'gohazard: error: .gohazard.json: testCodeSeverity: expected error, warning, note, got "off"\n'],
       ['{"maxFindings": 1.5}', 'gohazard: error: .gohazard.json: maxFindings: expected a whole number, 0 or more, got 1.5\n'],
       ['{"rules": {"doble-close": "off"}}', 'gohazard: error: .gohazard.json: rules: unknown rule "doble-close" (run gohazard rules for the list)\n'],
       ['{"rules": {"double-close": "fatal"}}', 'gohazard: error: .gohazard.json: rules.double-close: expected one of off, on, error, warning, note, got "fatal"\n'],

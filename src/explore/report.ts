@@ -40,8 +40,7 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       if (kind === 'leak' && terminalOf(ctx.facts).isTerminal(v.entry)) continue;
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
-        // A leak in test code ends with the test binary (the leak rule's own policy).
-        ...(kind === 'leak' && (isTestCode(v.entry) || v.at.path.endsWith('_test.go')) ? { severity: 'warning' as const } : {}),
+        testCode: isTestCode(v.entry) || v.at.path.endsWith('_test.go'),
         confidence: 'high',
         message: `${WHAT[kind](v)} (found by ${v.harness ? `running ${v.harness}` : `exploring ${short(v.entry.id)}'s goroutines`})`,
         location: v.at,

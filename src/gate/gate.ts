@@ -1,7 +1,7 @@
 import type { RunResult } from '../analyze.js';
 import { severityOverride, type Config } from '../config.js';
-import { compareFindings, CONFIDENCE_RANK, lowered, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
-import type { RuleMeta } from '../rule.js';
+import { compareFindings, CONFIDENCE_RANK, reportedSeverity, SEVERITY_RANK, type Confidence, type Finding, type Severity } from '../findings.js';
+import { DEFAULT_SETTINGS, type RuleMeta } from '../rule.js';
 import { filterByBaseline, newFindings, readBaseline, writeBaseline } from './baseline.js';
 import path from 'node:path';
 import { analysisRoot } from '../load/discover.js';
@@ -127,8 +127,8 @@ function triage(result: RunResult, opts: Pick<GateOptions, 'config' | 'knownRule
     if (config.rules.get(f.ruleId) === 'off' || excluded(f)) return undefined;
     if (opts.minConfidence && CONFIDENCE_RANK[f.confidence] < CONFIDENCE_RANK[opts.minConfidence]) return undefined;
     const severity = severityOverride(config, f.ruleId);
-    // A rule's configured severity is for its findings on evidence: those resting on assumptions stay a level below.
-    return severity ? { ...f, severity: f.assumptions?.length ? lowered(severity) : severity } : f;
+    // A rule's configured severity is for its findings on evidence in the code under test: the others stay below.
+    return severity ? { ...f, severity: reportedSeverity(severity, f, config.testCodeSeverity ?? DEFAULT_SETTINGS.testCodeSeverity) } : f;
   };
   return {
     kept: kept.flatMap((f) => configured(f) ?? []),

@@ -19,6 +19,7 @@ export function formatJson(result: RunResult, includeStats: boolean): string {
       flows: f.flows,
       fingerprint: f.fingerprint,
       ...(f.assumptions ? { assumptions: f.assumptions } : {}),
+      ...(f.testCode ? { testCode: true } : {}),
       ...(f.fix ? { fix: f.fix } : {}),
     })),
     diagnostics: result.diagnostics,

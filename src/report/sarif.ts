@@ -137,7 +137,7 @@ function render(input: SarifInput, results: SarifResult[], limits: SarifLimits, 
       ...(f.fix ? { fixes: [sarifFix(f.fix, input)] } : {}),
       partialFingerprints: { [FINGERPRINT_KEY]: `${f.fingerprint}:${n}` },
       ...(input.baselineState && !r.suppression ? { baselineState: input.baselineState } : {}),
-      properties: { confidence: f.confidence, ...(f.assumptions ? { assumptions: f.assumptions.map((a) => `${a.kind}: ${a.text}`) } : {}) },
+      properties: { confidence: f.confidence, ...(f.assumptions ? { assumptions: f.assumptions.map((a) => `${a.kind}: ${a.text}`) } : {}), ...(f.testCode ? { testCode: true } : {}) },
       ...(r.suppression ? { suppressions: [{ kind: 'inSource', justification: r.suppression.justification }] } : {}),
     };
   });
