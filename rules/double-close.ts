@@ -36,7 +36,7 @@ export const doubleClose: Rule = {
       // Through interfaces or function values, "may close" is too weak to claim a second close.
       if (!h.first.precise || !h.second.precise) return [];
       const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);
-      const instances = closedInstances(facts, h.first, h.second);
+      const instances = closedInstances(facts, h.fn, h.id, h.first, h.second);
       if (evidence.exclusive || instances.distinct) return [];
       return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions] }];
     });
