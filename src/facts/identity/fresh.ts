@@ -12,8 +12,6 @@ import { allStmts, type CallExpr } from '../calls.js';
 
 /** Dispatch wider than this is not weighed: one implementation among many that caches is enough to lose it. */
 const MAX_TARGETS = 8;
-/** Calls followed into callees, then locals into their sources: deeper than a constructor chain gets. */
-const MAX_DEPTH = 6;
 
 /** Everything assigned to each local of a function (Identity.localSources). */
 export type SourcesOf = (node: FuncNode) => ReadonlyMap<string, readonly Expr[]>;
@@ -27,45 +25,43 @@ export class Freshness {
   private readonly returning = new Map<FuncNode, boolean>();
 
   /** `&T{}`, `T{}`, `make(...)`, `new(...)`, nil, a fresh call, or a local of `node` only ever bound to such values. */
-  value(node: FuncNode, e: Expr, depth = 0): boolean {
+  value(node: FuncNode, e: Expr): boolean {
     if (e.k === 'unary' && e.op === '&') return e.x.k === 'composite';
     if (e.k === 'composite' || isNil(e)) return true;
-    if (e.k === 'call') return this.call(e, depth);
+    if (e.k === 'call') return this.call(e);
     if (e.k !== 'id') return false;
     const st = this.graph.storageOf(node, e);
-    return st?.kind === 'local' && st.fn === node.id && this.local(node, st.name, depth + 1);
+    return st?.kind === 'local' && st.fn === node.id && this.local(node, st.name);
   }
 
   /**
    * A local of `node` (by its storage name) only ever bound to fresh values made for it: not copied from
    * another variable (`b := a` holds a's object, however new that is).
    */
-  local(node: FuncNode, name: string, depth = 0): boolean {
-    if (depth >= MAX_DEPTH) return false;
+  local(node: FuncNode, name: string): boolean {
     const sources = this.sourcesOf(node).get(name) ?? [];
-    return sources.length > 0 && sources.every((s) => s.k !== 'id' && this.value(node, s, depth));
+    return sources.length > 0 && sources.every((s) => s.k !== 'id' && this.value(node, s));
   }
 
   /** `make`/`new`, or a call whose every target returns a fresh value on every return. */
-  call(call: CallExpr, depth = 0): boolean {
-    if (call.fn.k === 'id' && (call.fn.name === 'make' || call.fn.name === 'new')) {
-      const info = this.graph.callInfo(call);
-      if (info.kind === 'builtin') return true;
-    }
-    if (depth >= MAX_DEPTH) return false;
+  call(call: CallExpr): boolean {
     const info = this.graph.callInfo(call);
+    if (info.kind === 'builtin') return info.name === 'make' || info.name === 'new';
     if (info.kind !== 'resolved' || info.targets.length > MAX_TARGETS) return false;
-    return info.targets.every((t) => this.returnsFresh(t.callee, depth + 1));
+    return info.targets.every((t) => this.returnsFresh(t.callee));
   }
 
-  /** Whether every return of `fn` hands back a fresh value as its first result. */
-  returnsFresh(fn: FuncNode, depth = 0): boolean {
+  /**
+   * Whether every return of `fn` hands back a fresh value as its first result. Each function is weighed once:
+   * calls lead from function to function, locals only to values that are not other locals, so this ends.
+   */
+  returnsFresh(fn: FuncNode): boolean {
     const known = this.returning.get(fn);
     if (known !== undefined) return known;
     // A recursive constructor reads as not fresh while it is being weighed.
     this.returning.set(fn, false);
     const returns = allStmts(fn.decl.body ?? []).filter((st): st is Extract<typeof st, { k: 'return' }> => st.k === 'return');
-    const out = returns.length > 0 && returns.every((st) => st.values[0] !== undefined && this.value(fn, st.values[0], depth));
+    const out = returns.length > 0 && returns.every((st) => st.values[0] !== undefined && this.value(fn, st.values[0]));
     this.returning.set(fn, out);
     return out;
   }
