@@ -26,9 +26,10 @@ function fieldsOf(root: string): { head: string; fields: string[] } {
 
 const isPlainLocal = (head: string) => !head.startsWith('@') && !head.startsWith(CAPTURED);
 
-/** How an access path reads in a message: the receiver and parameters by role. */
-function shown(root: string): string {
-  return root.replace(/^@recv/, 'the receiver').replace(/^@(\d+)/, 'parameter $1');
+/** How an access path of `fn` reads in a message: the receiver and parameters by their names. */
+function shown(fn: FuncNode, root: string): string {
+  const name = (i: number) => (i === -1 ? fn.decl.recv?.name : fn.decl.params[i]?.name) || (i === -1 ? 'the receiver' : `parameter ${i}`);
+  return root.replace(/^@recv/, name(-1)).replace(/^@(\d+)/, (_m, i: string) => name(Number(i)));
 }
 
 export class Distinct {
@@ -59,7 +60,7 @@ export class Distinct {
     const [fa, fb] = [x.fields[at]!, y.fields[at]!];
     if (this.aliased(fa, fb)) return SAME;
     if (this.freshOnly(fa) && this.freshOnly(fb) && this.freshBelow(below, id)) return DISTINCT;
-    return { k: 'undecided', why: `\`${shown(a)}\` and \`${shown(b)}\` reach one object` };
+    return { k: 'undecided', why: `\`${shown(fn, a)}\` and \`${shown(fn, b)}\` reach one object` };
   }
 
   /** `b := a`: one local only ever a copy of the other. */
