@@ -4,6 +4,7 @@ import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/f
 import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
 import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
+import { carriedAssumptions } from '../src/facts/evidence/carried.js';
 import { closedInstances } from '../src/facts/evidence/instances.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
@@ -36,9 +37,11 @@ export const doubleClose: Rule = {
       // Through interfaces or function values, "may close" is too weak to claim a second close.
       if (!h.first.precise || !h.second.precise) return [];
       const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);
-      const instances = closedInstances(facts, h.first, h.second);
+      const instances = closedInstances(facts, h.fn, h.id, h.first, h.second);
       if (evidence.exclusive || instances.distinct) return [];
-      return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions] }];
+      // The same close on the next turn: of the same object only if what hands it over hands back the same.
+      const carried = h.loop && !h.concurrent ? carriedAssumptions(facts, h.fn, h.first, h.second) : [];
+      return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions, ...carried] }];
     });
     weighed.sort((a, b) => a.assumptions.length - b.assumptions.length);
     for (const { h, assumptions } of weighed) {

@@ -5,6 +5,8 @@ import { displayId, shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
+import { carriedAssumptions, carriedOver } from '../src/facts/evidence/carried.js';
+import { pathInstances } from '../src/facts/evidence/instances.js';
 import type { Assumption, Confidence } from '../src/findings.js';
 import type { CallExpr } from '../src/facts/calls.js';
 import { crossedPartner } from '../src/fix/partners.js';
@@ -63,9 +65,15 @@ export const sendAfterClose: Rule = {
       // sync.Once both run under, rules it out.
       const evidence = pairEvidence(facts, h.fn, h.close, h.send, h.kind === 'close-while-sending' || h.close.async || h.send.async);
       if (evidence.exclusive) continue;
+      // The close and the send reached through two paths that the code shows hold two channels.
+      const instances = pathInstances(facts, h.fn, h.close, h.send, h.id);
+      if (instances.distinct) continue;
       const key = `${h.kind}|${opKey(h.close)}|${opKey(h.send)}`;
       const list = groups.get(key);
-      const w = { h, assumptions: evidence.assumptions };
+      // A send on the turn after the close: of the closed object only if what hands it over hands back the same.
+      const carried = h.kind === 'send-after-close' && !h.close.async && carriedOver(h.close, h.send);
+      const assumptions = () => [...evidence.assumptions(), ...instances.assumptions, ...(carried ? carriedAssumptions(facts, h.fn, h.close, h.send) : [])];
+      const w = { h, assumptions };
       if (list) list.push(w);
       else groups.set(key, [w]);
     }

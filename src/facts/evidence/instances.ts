@@ -10,6 +10,7 @@ import { lineOf } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt } from '../calls.js';
 import type { OpFact } from '../effects/types.js';
+import type { ChanId } from '../identity/ids.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import type { Parts } from './assume.js';
@@ -58,9 +59,22 @@ function swappedIn(e: Expr): Expr | undefined {
   return e.args.at(-1);
 }
 
+/**
+ * Whether two operations that `fn` reaches, by their access paths in `fn`, are on two channels (see
+ * identity/distinct.ts), or what their being one rests on.
+ */
+export function pathInstances(parts: Parts, fn: FuncNode, a: OpFact, b: OpFact, id: ChanId): Instances {
+  const rel = parts.ids.distinct.relate(fn, a.root, b.root, id);
+  if (rel.k === 'distinct') return { distinct: true };
+  if (rel.k === 'same') return SAME;
+  return { distinct: false, assumptions: [{ kind: 'same-instance', text: rel.why, location: nodeLocation(b.steps[0]!.node, b.steps[0]!.pos) }] };
+}
+
 /** Whether the second close of a pair closes another instance than the first, or what that rests on. */
-export function closedInstances(parts: Parts, first: OpFact, second: OpFact): Instances {
-  const assumptions: Assumption[] = [];
+export function closedInstances(parts: Parts, fn: FuncNode, id: ChanId, first: OpFact, second: OpFact): Instances {
+  const paths = pathInstances(parts, fn, first, second, id);
+  if (paths.distinct) return paths;
+  const assumptions: Assumption[] = [...paths.assumptions];
   for (const op of [first, second]) {
     const closed = closedExpr(parts, op);
     const name = closed && head(closed.ch);

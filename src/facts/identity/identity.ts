@@ -10,6 +10,8 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { SideTable } from '../../resolve/side.js';
 import { allStmts, type CallExpr } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
+import { Distinct } from './distinct.js';
+import { Freshness } from './fresh.js';
 import { normalizeFor, storageId, type ChanId } from './ids.js';
 import { argOf, CAPTURED, declaredValue, FRESH, isConstruction, MADE, ownerOf, RECEIVER, splitRoot, withPath } from './roots.js';
 
@@ -18,7 +20,20 @@ export class Identity {
   constructor(
     private readonly graph: CallGraph,
     private readonly dispatch: Dispatch,
-  ) {}
+  ) {
+    this.fresh = new Freshness(graph, (node) => this.localSources(node));
+    this.distinct = new Distinct(graph, this.fresh);
+  }
+
+  /** Which values are objects nobody else holds yet. */
+  readonly fresh: Freshness;
+  /** Whether two access paths reach one channel. */
+  readonly distinct: Distinct;
+
+  /** A value made here: a construction by its shape or name, or a call of functions that all return one (`client.UDP()`). */
+  private made(e: Expr): boolean {
+    return isConstruction(e) || (e.k === 'call' && this.fresh.call(e));
+  }
 
   private readonly localRoots = new Map<FuncNode, Map<string, string>>();
 
@@ -88,7 +103,7 @@ export class Identity {
       const sources = all;
       // A name that is sometimes made on the spot (often a shadowing declaration in a fallback branch)
       // and otherwise taken from the receiver's object graph is counted as the latter.
-      const taken = sources.filter((src) => !isConstruction(src));
+      const taken = sources.filter((src) => !this.made(src));
       const roots = new Set(taken.map((src) => this.rootIn(node, ownerOf(src), depth + 1)));
       const [only] = roots;
       if (roots.size === 1 && only !== undefined && only.startsWith('@')) return only;
@@ -165,7 +180,7 @@ export class Identity {
     if (head === RECEIVER) return withPath(this.rootIn(node, receiver), path);
     if (head.startsWith('@')) return withPath(this.rootIn(node, argOf(this.dispatch.calledAs(call), head)), path);
     const sources = this.localSources(callee).get(head) ?? [];
-    return sources.length > 0 && sources.every(isConstruction) ? MADE : FRESH;
+    return sources.length > 0 && sources.every((src) => this.made(src)) ? MADE : FRESH;
   }
 
   /**
@@ -229,10 +244,10 @@ export class Identity {
 
   /** A value that did not exist before: `&T{}`, `NewT()`, or a local only ever set to such values. */
   isNew(node: FuncNode, e: Expr): boolean {
-    if (isConstruction(e)) return true;
+    if (this.made(e)) return true;
     const key = this.localKey(node, e);
     const sources = key === undefined ? undefined : this.localSources(node).get(key);
-    return sources !== undefined && sources.length > 0 && sources.every(isConstruction);
+    return sources !== undefined && sources.length > 0 && sources.every((src) => this.made(src));
   }
 
   /** The function literal an argument is, or the one a local holding it was bound to (`f := func() {...}; g.Go(f)`). */
