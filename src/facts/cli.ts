@@ -6,12 +6,12 @@
  * `cmd.Execute()`), an action returning is the way out of the process (terminal.ts).
  */
 import type { Expr, FileSummary, TypeExpr } from '../ir.js';
-
-type Composite = Extract<Expr, { k: 'composite' }>;
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import { perProgram } from './perprogram.js';
 import { isTestCode } from './testcode.js';
+
+type Composite = Extract<Expr, { k: 'composite' }>;
 
 /** The CLI libraries whose command structs take an action as a field. */
 const CLI_PACKAGE_RE = /^github\.com\/(spf13\/cobra|urfave\/cli(\/v[0-9]+)?)$/;
@@ -42,34 +42,32 @@ export const cliActionsOf = perProgram((graph: CallGraph): CliActions => {
   const values = new Map<Expr, FileSummary>();
   const literals = new Set<FuncNode>();
   const runs: CliRun[] = [];
-  const seen = new Set<FileSummary>();
-  for (const node of graph.funcs) {
-    const file = node.file;
+  for (const file of new Set(graph.funcs.map((n) => n.file))) {
     const cliNames = cliImportNames(file);
-    if (cliNames.size > 0 && !seen.has(file)) {
-      seen.add(file);
-      const actionsIn = (c: Composite): void => {
-        for (const el of c.elems) {
-          if (el.key !== undefined && ACTION_FIELDS.has(el.key)) {
-            values.set(el.value, file);
-            if (el.value.k === 'funclit') literals.add(graph.nodeOf(file, file.funcs[el.value.fn]!));
-          }
-          // An element of `[]*cli.Command{ {...} }` leaves its type out: it is the slice's.
-          const v = el.value.k === 'unary' && el.value.op === '&' ? el.value.x : el.value;
-          if (v.k === 'composite' && v.type === undefined) actionsIn(v);
+    if (cliNames.size === 0) continue;
+    const actionsIn = (c: Composite): void => {
+      for (const el of c.elems) {
+        if (el.key !== undefined && ACTION_FIELDS.has(el.key)) {
+          values.set(el.value, file);
+          if (el.value.k === 'funclit') literals.add(graph.nodeOf(file, file.funcs[el.value.fn]!));
         }
-      };
-      const visitTop = (e: Expr): void => {
-        if (e.k === 'composite' && e.type !== undefined && namesCli(e.type, cliNames)) actionsIn(e);
-      };
-      const visit = (e: Expr): void => {
-        visitTop(e);
-        forEachSubExpr(e, visit);
-      };
-      // Package-level commands (`var rootCmd = &cobra.Command{...}`) and those built in function bodies.
-      for (const v of file.values) v.values.forEach(visit);
-      for (const decl of file.funcs) forEachExpr(decl.body ?? [], visitTop);
-    }
+        // An element of `[]*cli.Command{ {...} }` leaves its type out: it is the slice's.
+        const v = el.value.k === 'unary' && el.value.op === '&' ? el.value.x : el.value;
+        if (v.k === 'composite' && v.type === undefined) actionsIn(v);
+      }
+    };
+    const typed = (e: Expr): void => {
+      if (e.k === 'composite' && e.type !== undefined && namesCli(e.type, cliNames)) actionsIn(e);
+    };
+    const deep = (e: Expr): void => {
+      typed(e);
+      forEachSubExpr(e, deep);
+    };
+    // Package-level commands (`var rootCmd = &cobra.Command{...}`) and those built in function bodies.
+    for (const v of file.values) v.values.forEach(deep);
+    for (const decl of file.funcs) forEachExpr(decl.body ?? [], typed);
+  }
+  for (const node of graph.funcs) {
     if (isTestCode(node)) continue;
     forEachExpr(node.decl.body ?? [], (e) => {
       if (e.k === 'call' && CLI_RUN_RE.test(libraryName(graph.callInfo(e)) ?? '')) runs.push({ node, call: e });

@@ -17,7 +17,8 @@ import type { Expr, Stmt } from '../ir.js';
 import { exprText } from '../irtext.js';
 import { walkFunction } from '../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { isNil } from '../irutil.js';
+import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
 import { perProgram } from './perprogram.js';
 import { nodeLocation } from './report.js';
@@ -32,10 +33,13 @@ const MAX_DEPTH = 8;
 
 /**
  * Library calls that make a new error, never nil: `fmt.Errorf`, `errors.New`, pkg/errors' and xerrors'
- * constructors and wrappers (of an error already known not nil), urfave/cli's exit errors.
+ * constructors, urfave/cli's exit errors.
  */
 const NEW_ERROR_RE =
-  /^(fmt\.Errorf|errors\.New|github\.com\/pkg\/errors\.(New|Errorf|Wrap|Wrapf|WithMessage|WithMessagef|WithStack)|golang\.org\/x\/xerrors\.(New|Errorf)|github\.com\/urfave\/cli(\/v[0-9]+)?\.(Exit|NewExitError))$/;
+  /^(fmt\.Errorf|errors\.New|github\.com\/pkg\/errors\.(New|Errorf)|golang\.org\/x\/xerrors\.(New|Errorf)|github\.com\/urfave\/cli(\/v[0-9]+)?\.(Exit|NewExitError))$/;
+
+/** pkg/errors' wrappers: not nil when the error they wrap (their first argument) is not. */
+const WRAP_RE = /^github\.com\/pkg\/errors\.(Wrap|Wrapf|WithMessage|WithMessagef|WithStack)$/;
 
 /** On the way from the call: 'err' while the callee's error is the path's, 'nil' past a check that it is nil. */
 type State = 'before' | 'err' | 'nil';
@@ -85,8 +89,10 @@ export class ErrorExits {
     if (!body) return false;
     const errVar = errorTarget(body, call);
     const graph = this.facts.graph;
+    const nameOf = (c: CallExpr) => libraryName(graph.callInfo(c));
     const fresh = (v: Expr | undefined): boolean =>
-      v !== undefined && (v === call || (v.k === 'id' && v.name === errVar) || newError(v, (c) => libraryName(graph.callInfo(c))));
+      v !== undefined &&
+      (v === call || (v.k === 'id' && v.name === errVar) || newError(v, nameOf) || (v.k === 'call' && WRAP_RE.test(nameOf(v) ?? '') && fresh(v.args[0])));
     // What the error path does: makes the call again (a retry the process survives), returns something other than a
     // non-nil error (the error is dropped), or hands one up.
     let again = false;
@@ -98,7 +104,7 @@ export class ErrorExits {
     const end: Stmt = { k: 'return', values: [], pos: caller.decl.span.end };
     const ends = (c: Expr) => c.k === 'call' && this.facts.noReturn.endingOf(c) !== undefined;
     const onPath = (s: State, e: Expr): State => {
-      const here = contains(e, call);
+      const here = containsCall(e, call);
       if (here && s === 'err') again = true;
       if (!here && s === 'err' && terminal.mayWait(e)) lingers = true;
       return here ? 'err' : s;
@@ -106,8 +112,8 @@ export class ErrorExits {
     walkFunction<State>([...body, end], 'before', { join: (a, b) => (a === 'err' || b === 'err' ? 'err' : a === 'nil' ? b : a), equal: (a, b) => a === b }, {
       simple: (st, s) => {
         // A return's own values make the error it hands up (`return cli.Exit(err, 2)`, `return f()`).
-        if (st.k === 'return' && (s === 'err' || st.values.some((v) => contains(v, call)))) {
-          if (s === 'err' && st.values.some((v) => contains(v, call))) again = true;
+        if (st.k === 'return' && (s === 'err' || st.values.some((v) => containsCall(v, call)))) {
+          if (s === 'err' && st.values.some((v) => containsCall(v, call))) again = true;
           if (fresh(st.values.at(-1))) upward = true;
           else dropped = true;
           return s;
@@ -132,16 +138,9 @@ export class ErrorExits {
   }
 }
 
-/** Every simple statement of a body, nested ones included, with the statements that head its blocks. */
-function exprsOfAll(body: Stmt[]): Stmt[] {
-  const out: Stmt[] = [];
-  walkFunction<true>(body, true, { join: () => true, equal: () => true }, { simple: (st, s) => (out.push(st), s), expr: (_e, s) => s });
-  return out;
-}
-
 /** The variable the call's error result is assigned to (`err := f()`, `x, err = f()`, `if err := f(); ...`). */
 function errorTarget(body: Stmt[], call: CallExpr): string | undefined {
-  for (const st of exprsOfAll(body)) {
+  for (const st of allStmts(body)) {
     if (st.k === 'assign' && st.rhs.length === 1 && st.rhs[0] === call) {
       const last = st.lhs.at(-1);
       return last?.k === 'id' && last.name !== '_' ? last.name : undefined;
@@ -166,12 +165,11 @@ function nilCheck(cond: Expr, v: string): boolean | undefined {
   if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=')) return undefined;
   const [x, y] = [cond.x, cond.y];
   const isV = (e: Expr) => e.k === 'id' && e.name === v;
-  const isNil = (e: Expr) => e.k === 'lit' && e.kind === 'nil';
   if (!((isV(x) && isNil(y)) || (isV(y) && isNil(x)))) return undefined;
   return cond.op === '==';
 }
 
-/** A new error, never nil: a constructor's (`fmt.Errorf`, `errors.Wrap(err, ...)`), a composite literal. */
+/** A new error, never nil: a constructor's (`fmt.Errorf`, `errors.New`), a composite literal. */
 export function newError(v: Expr, nameOf: (c: CallExpr) => string | undefined): boolean {
   if (v.k === 'composite' || (v.k === 'unary' && v.op === '&' && v.x.k === 'composite')) return true;
   return v.k === 'call' && NEW_ERROR_RE.test(nameOf(v) ?? '');
@@ -181,14 +179,4 @@ export function newError(v: Expr, nameOf: (c: CallExpr) => string | undefined): 
 export function returnsError(fn: FuncNode): boolean {
   const t = fn.decl.results.at(-1)?.type;
   return t?.k === 'name' && t.pkg === undefined && t.name === 'error';
-}
-
-/** Whether `e` is or holds the call (not looking into function literals). */
-function contains(e: Expr, call: CallExpr): boolean {
-  if (e === call) return true;
-  let found = false;
-  forEachSubExpr(e, (x) => {
-    found ||= contains(x, call);
-  });
-  return found;
 }

@@ -13,7 +13,7 @@
 import type { Expr, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { allStmts, containsCall, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
 import { cliActionsOf, namesAction } from './cli.js';
 import { isProgramMain } from './names.js';
@@ -138,7 +138,7 @@ export class Terminal {
     if (edge.mode !== 'call') return false;
     const body = caller.decl.body;
     if (!body) return false;
-    const made = (e: Expr): boolean => contains(e, call);
+    const made = (e: Expr): boolean => containsCall(e, call);
     const calls = (e: Expr): boolean => this.mayWait(e, call);
     let again = false;
     const step = (st: Stmt, s: After): After => {
@@ -188,14 +188,4 @@ export class Terminal {
     const method = call.fn.k === 'sel' ? call.fn.name : undefined;
     return method !== undefined && LOG_METHOD_RE.test(method);
   }
-}
-
-/** Whether `e` is or holds the call object `call` (not looking into function literals). */
-function contains(e: Expr, call: CallExpr): boolean {
-  if (e === call) return true;
-  let found = false;
-  forEachSubExpr(e, (x) => {
-    found ||= contains(x, call);
-  });
-  return found;
 }
