@@ -32,6 +32,8 @@ export const goroutineLeak: Rule = {
         continue;
       }
       const { fn, name } = leak;
+      // Left blocked only on the way out of the process: it ends with it.
+      if (leak.exitOnly?.length === 0) continue;
       const at = nodeLocation(leak.send.node, leak.send.pos);
       const start = nodeLocation(fn, leak.start);
       // Short (about 200 characters): how to fix it is in the rule's doc, the places in related locations.
@@ -70,7 +72,7 @@ export const goroutineLeak: Rule = {
           },
         ],
         identity: [fn.id, name, leak.several ? (leak.exit === undefined ? 'several' : 'loop-return') : 'return'],
-        assumptions: leak.assumed,
+        assumptions: [...leak.assumed, ...(leak.exitOnly ?? [])],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

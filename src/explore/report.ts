@@ -3,9 +3,11 @@
  * a branch the model could not decide (or took a buffer of computed size to be full) carries it as an assumption,
  * so the finding is reported a level lower (docs/evidence.md): an assumption is what to check, not evidence.
  */
+import { goroutineLeaks } from '../facts/channels/leaks.js';
+import { nodeLocation } from '../facts/report.js';
 import { terminalOf } from '../facts/terminal.js';
 import { isTestCode } from '../facts/testcode.js';
-import type { Flow, Location } from '../findings.js';
+import type { Assumption, Flow, Location } from '../findings.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';
 import type { VerdictKind } from './search.js';
@@ -36,8 +38,12 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       // A schedule that needs many undecided branches at once is a maze, not a finding: read on the dev trees of
       // the recall set, those with three or more (a test's every `if` taken one way) were none of them real.
       if (v.assumptions.length > MAX_ASSUMED) continue;
-      // What a terminal function (main, or one the process ends after) leaves blocked ends with the process.
+      // What a terminal function (main, or one the process ends after) leaves blocked ends with the process; so does
+      // what the leak facts found left blocked only on a way out the process does not survive (an error it exits on).
       if (kind === 'leak' && terminalOf(ctx.facts).isTerminal(v.entry)) continue;
+      const exitOnly = kind === 'leak' ? exitOnlyAt(ctx, v) : undefined;
+      if (exitOnly?.length === 0) continue;
+      const assumptions = [...v.assumptions, ...(exitOnly ?? [])];
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
         testCode: isTestCode(v.entry) || v.at.path.endsWith('_test.go'),
@@ -48,11 +54,20 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
         flows: goroutineFlows(v),
         identity: [v.entry.id, kind, v.object, ...v.schedule.filter((s) => s.at === v.at).map((s) => s.text)],
         yields: true,
-        ...(v.assumptions.length ? { assumptions: v.assumptions } : {}),
+        ...(assumptions.length ? { assumptions } : {}),
         ...(v.entry.file.generated ? { generated: true } : {}),
       });
     }
   }
+}
+
+/** For a leak the leak facts judged too (same entry, same send), what its way out of the process rests on, if it is one. */
+function exitOnlyAt(ctx: RuleContext, v: ExploredVerdict): Assumption[] | undefined {
+  const same = goroutineLeaks(ctx.facts).find((l) => {
+    const at = nodeLocation(l.send.node, l.send.pos);
+    return l.fn === v.entry && l.discard === undefined && at.path === v.at.path && at.line === v.at.line;
+  });
+  return same?.exitOnly;
 }
 
 /** One flow per goroutine of the schedule, each step numbered in the order the schedule runs it. */

@@ -49,6 +49,16 @@ export function libraryName(info: CallInfo): string | undefined {
   return undefined;
 }
 
+/** Whether `e` is or holds the call object `call` (not looking into function literals). */
+export function containsCall(e: Expr, call: CallExpr): boolean {
+  if (e === call) return true;
+  let found = false;
+  forEachSubExpr(e, (x) => {
+    found ||= containsCall(x, call);
+  });
+  return found;
+}
+
 /** The calls an expression makes, operands and arguments before the call that consumes them. */
 export function callsIn(e: Expr | undefined, out: CallExpr[] = []): CallExpr[] {
   if (!e) return out;

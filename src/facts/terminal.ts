@@ -13,8 +13,9 @@
 import type { Expr, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { allStmts, containsCall, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
+import { cliActionsOf, namesAction } from './cli.js';
 import { isProgramMain } from './names.js';
 import { perProgram } from './perprogram.js';
 
@@ -41,6 +42,12 @@ const HARMLESS_RE = new RegExp(
     ')$',
 );
 
+/**
+ * A logger's method, the project's own or a library's (`logs.Errorf`, `logger.Info`): it writes a line and
+ * returns, whatever package it is in. By name: loggers are written in every project.
+ */
+const LOG_METHOD_RE = /^(Print|Debug|Info|Warn|Warning|Error|Errorf|Notice|Trace)(f|ln|w)?$/;
+
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
 export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
@@ -58,10 +65,26 @@ export class Terminal {
     if (got !== undefined) return got === true;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
+    const cli = cliActionsOf(this.facts.graph);
+    // A command's action has the CLI library for its caller, which returns as the action does.
+    const action = cli.literals.has(fn) || (this.namedAction(fn) && this.valueUses(fn).every((e) => cli.values.has(e)));
+    const called = callers.every((e) => this.endsAfter(e));
     // The program-wide scan of names used as values runs last, and only once some function gets that far.
-    const out = callers.length > 0 && callers.every((e) => this.endsAfter(e)) && !this.usedAsValue(fn);
+    const out = action ? called && this.cliEnds() : callers.length > 0 && called && !this.usedAsValue(fn);
     this.known.set(fn, out);
     return out;
+  }
+
+  /** Whether some command's action names `fn`. */
+  private namedAction(fn: FuncNode): boolean {
+    for (const [e, file] of cliActionsOf(this.facts.graph).values) if (namesAction(fn, e, file)) return true;
+    return false;
+  }
+
+  /** Whether the program starts its CLI library only where the process ends once that returns. */
+  private cliEnds(): boolean {
+    const { runs } = cliActionsOf(this.facts.graph);
+    return runs.length > 0 && runs.every((r) => this.endsAfter({ caller: r.node, call: r.call, mode: 'call' }));
   }
 
   /**
@@ -70,14 +93,21 @@ export class Terminal {
    * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions.
    */
   usedAsValue(fn: FuncNode): boolean {
+    return this.valueUses(fn).length > 0;
+  }
+
+  /** The expressions that may be `fn` used as a value (usedAsValue). */
+  private valueUses(fn: FuncNode): Expr[] {
     if (!this.valueNames) {
       this.valueNames = new Map();
       for (const node of this.facts.graph.funcs) {
+        // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
         const callees = new Set<Expr>();
         const body = node.decl.body ?? [];
         forEachExpr(body, (e) => {
           if (e.k === 'call') callees.add(e.fn);
         });
+        for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
         forEachExpr(body, (e) => {
           if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) {
             const uses = this.valueNames!.get(e.name);
@@ -87,7 +117,7 @@ export class Terminal {
         });
       }
     }
-    return (this.valueNames.get(fn.decl.name) ?? []).some(({ node, e }) => this.mayName(node, e, fn));
+    return (this.valueNames.get(fn.decl.name) ?? []).filter(({ node, e }) => this.mayName(node, e, fn)).map(({ e }) => e);
   }
 
   /** Whether `e`, in node's body, may be the function `fn` as a value. */
@@ -101,28 +131,22 @@ export class Terminal {
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller. */
-  private endsAfter(edge: CallerEdge): boolean {
+  endsAfter(edge: Pick<CallerEdge, 'caller' | 'call' | 'mode'>): boolean {
     const { caller, call } = edge;
     // A deferred call runs as its caller returns: `defer srv.Stop()` in main.
     if (edge.mode === 'defer') return this.isTerminal(caller);
     if (edge.mode !== 'call') return false;
     const body = caller.decl.body;
     if (!body) return false;
-    const made = (e: Expr): boolean => contains(e, call);
-    // A call or a receive may wait, and keep the process going (`d.Stop(); <-done`).
-    const calls = (e: Expr): boolean => {
-      let found = false;
-      const visit = (x: Expr): void => {
-        if (found) return;
-        if ((x.k === 'call' && x !== call && !this.harmless(x)) || (x.k === 'unary' && x.op === '<-')) return void (found = true);
-        forEachSubExpr(x, visit);
-      };
-      visit(e);
-      return found;
-    };
+    const made = (e: Expr): boolean => containsCall(e, call);
+    const calls = (e: Expr): boolean => this.mayWait(e, call);
+    let again = false;
     const step = (st: Stmt, s: After): After => {
       const exprs = exprsOfSimple(st);
       if (s === 0) return exprs.some(made) ? 1 : 0;
+      // The call made again: a loop that goes round after it returns (`for { if err := work(); ... }`), whose paths
+      // need never leave.
+      if (exprs.some(made)) again = true;
       if (s === 2 || st.k === 'return' || st.k === 'defer') return s;
       if (st.k === 'send') return 2;
       // A call that ends the process ends the path (noReturn below); any other call may keep it going.
@@ -130,13 +154,28 @@ export class Terminal {
     };
     const { exits } = walkFunction<After>(body, 0, { join: (a, b) => (a > b ? a : b) as After, equal: (a, b) => a === b }, {
       simple: step,
-      expr: (e, s) => (s === 0 ? (made(e) ? 1 : 0) : s === 1 && calls(e) ? 2 : s),
+      expr: (e, s) => {
+        if (s !== 0 && made(e)) again = true;
+        return s === 0 ? (made(e) ? 1 : 0) : s === 1 && calls(e) ? 2 : s;
+      },
       recv: (_ch, s) => (s === 1 ? 2 : s),
       noReturn: (c) => c.k === 'call' && this.endsProcess(c),
     });
-    if (exits.some((s) => s === 2)) return false;
+    if (again || exits.some((s) => s === 2)) return false;
     // Every path past the call that leaves the caller must leave a terminal function.
     return !exits.some((s) => s === 1) || this.isTerminal(caller);
+  }
+
+  /** Whether `e` makes a call (other than `except`) or a receive that may wait, and keep the process going (`d.Stop(); <-done`). */
+  mayWait(e: Expr, except?: CallExpr): boolean {
+    let found = false;
+    const visit = (x: Expr): void => {
+      if (found) return;
+      if ((x.k === 'call' && x !== except && !this.harmless(x)) || (x.k === 'unary' && x.op === '<-')) return void (found = true);
+      forEachSubExpr(x, visit);
+    };
+    visit(e);
+    return found;
   }
 
   private endsProcess(call: CallExpr): boolean {
@@ -145,16 +184,8 @@ export class Terminal {
 
   private harmless(call: CallExpr): boolean {
     const name = libraryName(this.facts.graph.callInfo(call));
-    return name !== undefined && HARMLESS_RE.test(name);
+    if (name !== undefined && HARMLESS_RE.test(name)) return true;
+    const method = call.fn.k === 'sel' ? call.fn.name : undefined;
+    return method !== undefined && LOG_METHOD_RE.test(method);
   }
-}
-
-/** Whether `e` is or holds the call object `call` (not looking into function literals). */
-function contains(e: Expr, call: CallExpr): boolean {
-  if (e === call) return true;
-  let found = false;
-  forEachSubExpr(e, (x) => {
-    found ||= contains(x, call);
-  });
-  return found;
 }

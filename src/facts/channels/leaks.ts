@@ -6,11 +6,14 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
+import { errorExitOf, newError, notNilWhen } from '../errorexit.js';
+import { decidingBranches } from '../evidence/branches.js';
+import { doneOf, processContext } from '../processctx.js';
 import { terminalOf } from '../terminal.js';
 import { failsTest } from '../testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
@@ -42,6 +45,12 @@ export interface GoroutineLeak {
    * decides the exit, a call named like FailNow that every way out goes past); empty when it saw everything.
    */
   assumed: Assumption[];
+  /**
+   * Set when every way out that leaves the goroutine blocked is one the process does not survive (onTheWayOut):
+   * what the leak still takes for granted there (a caller in test code, a cancel handed on); empty when that is
+   * decided, and the leak is none.
+   */
+  exitOnly?: Assumption[];
 }
 
 /**
@@ -190,7 +199,8 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!);
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])] };
+  const exitOnly = onTheWayOut(q);
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])], ...(exitOnly ? { exitOnly } : {}) };
 }
 
 /**
@@ -208,6 +218,43 @@ function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | un
   };
   const rest = pendingExit({ ...q, takes });
   return rest !== undefined || met === undefined ? undefined : serveFailsFirst(lit, guard, met);
+}
+
+/**
+ * Whether every way out left pending is one the process does not survive (a goroutine left blocked there leaks
+ * nothing): a return of a non-nil error when the process ends on fn's errors (errorexit.ts), or a way past the
+ * receive from a context done only as the process ends (processctx.ts). What a leak there still takes for
+ * granted (none: it is no leak); undefined if some way out is not known to end the process.
+ */
+function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
+  const { fn, facts } = q;
+  const errors = errorExitOf(facts).ends(fn);
+  const failing = errors === false ? new Set<Expr>() : failingReturns(fn, facts);
+  let erred = false;
+  const contexts: Assumption[] = [];
+  const takes = (e: Expr) => failing.has(e) && (erred = true);
+  const takesRecv = (ch: Expr) => {
+    const ctx = doneOf(ch);
+    const got = ctx && processContext(facts, fn, ctx);
+    if (!got) return false;
+    for (const a of got) if (!contexts.some((b) => b.text === a.text)) contexts.push(a);
+    return true;
+  };
+  if (pendingExit({ ...q, takes, takesRecv }) !== undefined) return undefined;
+  return [...(erred && errors ? errors : []), ...contexts];
+}
+
+/** The error values fn's returns hand back known not to be nil: a new error, or a variable just checked not nil. */
+function failingReturns(fn: FuncNode, facts: SyncFacts): Set<Expr> {
+  const out = new Set<Expr>();
+  const body = fn.decl.body ?? [];
+  for (const st of allStmts(body)) {
+    const v = st.k === 'return' ? st.values.at(-1) : undefined;
+    if (!v) continue;
+    const checked = v.k === 'id' && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, v.name) === b.taken);
+    if (checked || newError(v, (c) => libraryName(facts.graph.callInfo(c)))) out.add(v);
+  }
+  return out;
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */
@@ -278,6 +325,8 @@ interface ExitQuery {
   facts: SyncFacts;
   /** Expressions that also take the send, as a receive would (a server's shutdown, for shutdown.ts's guard). */
   takes?: (e: Expr) => boolean;
+  /** Channels a receive from which also takes it (a context done only as the process ends). */
+  takesRecv?: (ch: Expr) => boolean;
 }
 
 /**
@@ -323,7 +372,7 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
   const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
-    if ((e.k === 'unary' && e.op === '<-' && recvs.has(e.x)) || q.takes?.(e)) return true;
+    if ((e.k === 'unary' && e.op === '<-' && (recvs.has(e.x) || q.takesRecv?.(e.x))) || q.takes?.(e)) return true;
     let found = false;
     forEachSubExpr(e, (x) => {
       found ||= receives(x);
@@ -350,7 +399,7 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
       return now;
     },
     expr: (e, pending) => (pending !== false && !receives(e) ? pending : false),
-    recv: (ch, pending) => (pending !== false && !recvs.has(ch) ? pending : false),
+    recv: (ch, pending) => (pending !== false && !recvs.has(ch) && !q.takesRecv?.(ch) ? pending : false),
     assume: (cond, holds, pending) =>
       pending === false || !readsAny(fn, cond, written, facts.graph) ? pending : [...new Set([...pending, literal(cond, holds)])].sort(),
     // `t.Fatal` on a timeout: the test is over, and what it leaves running with it.
