@@ -14,6 +14,7 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
+import { NoFail } from './nofail.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
 /** What a branch of a condition establishes (see assumeIn). */
@@ -26,11 +27,16 @@ const NONE: ReadonlySet<Atom> = new Set();
 
 /** Path conditions of branches and calls, per function, memoized. */
 export class Conditions {
+  /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
+  readonly noFail: NoFail;
+
   constructor(
     private readonly graph: CallGraph,
     private readonly dispatch: Dispatch,
     private readonly ids: Identity,
-  ) {}
+  ) {
+    this.noFail = new NoFail(graph, ids);
+  }
 
   /**
    * Whether an operation under these conditions runs at most once however often the function is
