@@ -149,8 +149,11 @@ export class NoFail {
     if (out !== undefined) return out;
     const { results, body } = callee.decl;
     const last = results.at(-1)?.type;
-    const returns = allStmts(body ?? []).filter((st) => st.k === 'return');
-    out = last?.k === 'name' && last.name === 'error' && returns.length > 0 && returns.every((st) => st.k === 'return' && st.values.length === results.length && isNil(st.values.at(-1)!));
+    const stmts = allStmts(body ?? []);
+    const returns = stmts.filter((st) => st.k === 'return');
+    // A deferred function may set a named error result after the return (`defer func() { err = recover()... }()`).
+    const rewritten = results.at(-1)?.name !== undefined && stmts.some((st) => st.k === 'defer');
+    out = last?.k === 'name' && last.name === 'error' && !rewritten && returns.length > 0 && returns.every((st) => st.k === 'return' && st.values.length === results.length && isNil(st.values.at(-1)!));
     this.nilErrors.set(callee, out);
     return out;
   }
@@ -240,7 +243,8 @@ export class NoFail {
     const writes = scanned.get(key) ?? { literals: [], assigned: [], opaque: false };
     if (writes.opaque) return undefined;
     const field = key.slice(key.lastIndexOf('.') + 1);
-    const literals = owners?.every((o) => o.value.k === 'composite')
+    // The owners' own literals when all are known and keyed; else every literal of the owner type, positional ones included.
+    const literals = owners?.every((o) => o.value.k === 'composite' && o.value.elems.every((el) => el.key !== undefined))
       ? owners.flatMap(({ fn, value }) => (value.k === 'composite' ? value.elems.filter((el) => el.key === field).map((el) => ({ fn, value: el.value })) : []))
       : writes.literals;
     // A literal that leaves the field out holds nil there: a call through it panics, it does not fail.
