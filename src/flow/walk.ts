@@ -62,6 +62,8 @@ export interface FlowHooks<S> {
    * last ran before the test: the `if`'s init, or the one just before it in its block.
    */
   decide?(cond: Expr, def: Stmt | undefined): boolean | undefined;
+  /** Whether a switch on `tag` whose cases name `values` covers every value the tag can have here: its `default` is dead. */
+  exhausts?(tag: Expr, values: Expr[], state: S): boolean;
   /**
    * Whether a call never returns (`panic`, a resolved `t.Fatalf`, a helper that always exits: the
    * no-return part, src/facts/noreturn.ts). The path after such a call is dead.
@@ -184,9 +186,11 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           let fall: Maybe<S> = null;
           let hasDefault = false;
           const earlier: Expr[] = [];
+          const exhaustive = (tagIn: S) =>
+            st.k === 'switch' && st.tag !== undefined && hooks.exhausts !== undefined && hooks.exhausts(st.tag, st.cases.flatMap((c) => c.exprs), tagIn);
           for (const c of st.cases) {
             if (c.isDefault) hasDefault = true;
-            let caseIn: Maybe<S> = cur;
+            let caseIn: Maybe<S> = c.isDefault && exhaustive(cur) ? null : cur;
             for (const e of c.exprs) caseIn = caseIn === null ? null : hooks.expr(e, caseIn);
             // A case of one value says what the tag is; in a tagless switch, the earlier cases failed.
             const only = c.exprs.length === 1 ? c.exprs[0]! : undefined;

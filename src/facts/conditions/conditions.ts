@@ -14,6 +14,7 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
+import { Exhaustive } from './exhaustive.js';
 import { NoFail } from './nofail.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
@@ -29,6 +30,8 @@ const NONE: ReadonlySet<Atom> = new Set();
 export class Conditions {
   /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
   readonly noFail: NoFail;
+  /** Switches on a field a parser sets only to the cases' constants: their default is dead. */
+  readonly exhaustive: Exhaustive;
 
   constructor(
     private readonly graph: CallGraph,
@@ -36,6 +39,7 @@ export class Conditions {
     private readonly ids: Identity,
   ) {
     this.noFail = new NoFail(graph, ids);
+    this.exhaustive = new Exhaustive(graph, ids);
   }
 
   /**
