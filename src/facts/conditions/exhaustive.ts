@@ -59,6 +59,8 @@ function fieldWrites(ids: Identity, fn: FuncNode, st: Stmt, key: string): [strin
 
 export class Exhaustive {
   private readonly produced = new Map<string, Produced>();
+  /** Per switch tag: the error root whose nil-ness kills the default, or null when nothing does. */
+  private readonly needs = new WeakMap<Expr, string | null>();
 
   constructor(
     private readonly graph: CallGraph,
@@ -81,33 +83,43 @@ export class Exhaustive {
 
   /** Whether a switch on `tag` with these case values has a dead default where the path condition is `conds`. */
   covers(fn: FuncNode, tag: Expr, cases: readonly Expr[], conds: ReadonlySet<Atom>): boolean {
-    if (tag.k !== 'sel' || tag.x.k !== 'id') return false;
+    // Walks visit a switch once per pass of its loop and per walk: all but the path condition is worked out once.
+    let need = this.needs.get(tag);
+    if (need === undefined) this.needs.set(tag, (need = this.errorToExclude(fn, tag, cases) ?? null));
+    return need !== null && conds.has(`nil:${need}`);
+  }
+
+  /**
+   * The condition root of the error that must be nil for the default to be dead: the one the parser that made
+   * the tag's struct returned alongside it. Undefined when the default is live whatever that error is.
+   */
+  private errorToExclude(fn: FuncNode, tag: Expr, cases: readonly Expr[]): string | undefined {
+    if (tag.k !== 'sel' || tag.x.k !== 'id') return undefined;
     const key = this.ids.localKey(fn, tag.x);
     const local = key === undefined ? undefined : this.graph.locals(fn).find((v) => v.storage.name === key);
     const def = local?.def;
-    if (def?.k !== 'expr' || def.e.k !== 'call' || this.ids.localSources(fn).get(key!)?.length !== 1) return false;
+    if (def?.k !== 'expr' || def.e.k !== 'call' || this.ids.localSources(fn).get(key!)?.length !== 1) return undefined;
     const call = def.e;
     const info = this.graph.callInfo(call);
     const target = info.kind === 'resolved' && info.targets.length === 1 && PRECISE_HOWS.has(info.targets[0]!.how) ? info.targets[0]!.callee : undefined;
-    if (!target || !this.errorCheckedNil(fn, call, target.decl.results.length - 1, conds) || !untouched(this.graph, this.ids, fn, key!)) return false;
-    if (allStmts(fn.decl.body ?? []).some((st) => fieldWrites(this.ids, fn, st, key!).some(([f]) => f === tag.name))) return false;
+    if (!target || !untouched(this.graph, this.ids, fn, key!)) return undefined;
+    if (allStmts(fn.decl.body ?? []).some((st) => fieldWrites(this.ids, fn, st, key!).some(([f]) => f === tag.name))) return undefined;
     const values = this.producedBy(target, def.index, tag.name);
-    if (!values) return false;
     const named = new Set(cases.map((c) => this.graph.constantOf(fn, c)));
-    return [...values].every((v) => named.has(v));
+    if (!values || ![...values].every((v) => named.has(v))) return undefined;
+    return this.errorRoot(fn, call, target.decl.results.length - 1);
   }
 
-  /** Whether the error result of `call` is bound to a local that the path condition says is nil. */
-  private errorCheckedNil(fn: FuncNode, call: Expr, index: number, conds: ReadonlySet<Atom>): boolean {
+  /** The condition root of the local the error result of `call` is bound to, when bound once. */
+  private errorRoot(fn: FuncNode, call: Expr, index: number): string | undefined {
     const err = this.graph.locals(fn).find((v) => v.def.k === 'expr' && v.def.e === call && v.def.index === index);
     // An error variable bound again may hold another call's error when it is tested.
-    if (!err || this.ids.localSources(fn).get(err.storage.name)?.length !== 1) return false;
+    if (!err || this.ids.localSources(fn).get(err.storage.name)?.length !== 1) return undefined;
     let use: Expr | undefined;
     forEachExpr(fn.decl.body ?? [], (e) => {
       if (!use && e.k === 'id' && this.ids.localKey(fn, e) === err.storage.name) use = e;
     });
-    const root = use && this.ids.condRoot(fn, use);
-    return root !== undefined && conds.has(`nil:${root}`);
+    return use && this.ids.condRoot(fn, use);
   }
 
   /**

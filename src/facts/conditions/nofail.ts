@@ -107,6 +107,7 @@ function fieldWritesIn(graph: CallGraph, funcs: readonly FuncNode[]): Map<string
 /** Which functions of the program return a nil error on every path, worked out once per function. */
 export class NoFail {
   private readonly nilErrors = new Map<FuncNode, boolean>();
+  private readonly decisions = new WeakMap<Expr, boolean | undefined>();
 
   constructor(
     private readonly graph: CallGraph,
@@ -118,6 +119,14 @@ export class NoFail {
    * statement that last set that error, took it from a call that cannot fail: `err != nil` is then false.
    */
   decided(fn: FuncNode, cond: Expr, def: Stmt | undefined): boolean | undefined {
+    // Walks visit a condition once per pass of its loop and per walk: its statement decides it once.
+    if (this.decisions.has(cond)) return this.decisions.get(cond);
+    const out = this.decide(fn, cond, def);
+    this.decisions.set(cond, out);
+    return out;
+  }
+
+  private decide(fn: FuncNode, cond: Expr, def: Stmt | undefined): boolean | undefined {
     if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=') || !def) return undefined;
     const err = isNil(cond.y) ? cond.x : isNil(cond.x) ? cond.y : undefined;
     if (err?.k !== 'id' || err.name === '_') return undefined;
