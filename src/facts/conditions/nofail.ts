@@ -44,6 +44,8 @@ interface FieldWrites {
   literals: Stored[];
   assigned: Stored[];
   opaque: boolean;
+  /** Its struct is overwritten whole somewhere (`*p = v`): an object's own literal no longer says what it holds. */
+  overwritten: boolean;
 }
 
 /** How deep values are followed through locals, fields and helpers' returns. */
@@ -66,7 +68,7 @@ function fieldWritesIn(graph: CallGraph, funcs: readonly FuncNode[]): Map<string
   const out = new Map<string, FieldWrites>();
   const entry = (key: string) => {
     let w = out.get(key);
-    if (!w) out.set(key, (w = { literals: [], assigned: [], opaque: false }));
+    if (!w) out.set(key, (w = { literals: [], assigned: [], opaque: false, overwritten: false }));
     return w;
   };
   const fieldKey = (fn: FuncNode, e: Expr) => {
@@ -79,6 +81,11 @@ function fieldWritesIn(graph: CallGraph, funcs: readonly FuncNode[]): Map<string
       if (st.k !== 'assign' && !(st.k === 'for' && st.range)) continue;
       const lhs = st.k === 'assign' ? st.lhs : [st.range!.key, st.range!.value].filter((x): x is Expr => x !== undefined);
       lhs.forEach((l, i) => {
+        if (l.k === 'unary' && l.op === '*') {
+          const t = deref(graph.typeOf(fn, l));
+          const u = graph.index.under(t);
+          if (t.k === 'named' && u.k === 'struct') for (const f of u.fields) entry(`${t.path}.${t.name}.${f.name}`).overwritten = true;
+        }
         const key = fieldKey(fn, l);
         if (key === undefined) return;
         // `x.f, err = open()`, `x.f += 1`, `for x.f = range ...`: a value we do not follow.
@@ -249,11 +256,11 @@ export class NoFail {
     const program = programWrites(this.graph);
     let scanned = program.scanned.get(pkg);
     if (!scanned) program.scanned.set(pkg, (scanned = fieldWritesIn(this.graph, program.funcs.get(pkg) ?? [])));
-    const writes = scanned.get(key) ?? { literals: [], assigned: [], opaque: false };
+    const writes = scanned.get(key) ?? { literals: [], assigned: [], opaque: false, overwritten: false };
     if (writes.opaque) return undefined;
     const field = key.slice(key.lastIndexOf('.') + 1);
     // The owners' own literals when all are known and keyed; else every literal of the owner type, positional ones included.
-    const literals = owners?.every((o) => o.value.k === 'composite' && o.value.elems.every((el) => el.key !== undefined))
+    const literals = !writes.overwritten && owners?.every((o) => o.value.k === 'composite' && o.value.elems.every((el) => el.key !== undefined))
       ? owners.flatMap(({ fn, value }) => (value.k === 'composite' ? value.elems.filter((el) => el.key === field).map((el) => ({ fn, value: el.value })) : []))
       : writes.literals;
     // A literal that leaves the field out holds nil there: a call through it panics, it does not fail.
