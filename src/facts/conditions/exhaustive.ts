@@ -119,7 +119,8 @@ export class Exhaustive {
     forEachExpr(fn.decl.body ?? [], (e) => {
       if (!use && e.k === 'id' && this.ids.localKey(fn, e) === err.storage.name) use = e;
     });
-    return use && this.ids.condRoot(fn, use);
+    // A local aliasing its call's receiver (`ep, err := p.parse(s)`) shares that root with the receiver's own nil checks.
+    return use && this.ids.condRoot(fn, use) === err.storage.name ? err.storage.name : undefined;
   }
 
   /**
