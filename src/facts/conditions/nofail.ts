@@ -2,7 +2,8 @@
  * Calls that cannot fail: "can this `err != nil` ever hold?" — not when the error comes from a call whose
  * error result is nil on every run. Go documents some writers as never failing: `io.Discard`, `*bytes.Buffer`,
  * `*strings.Builder` and every `hash.Hash` ("It never returns an error"). A function of the program fails no
- * more than its returns say: one whose every return hands back a literal nil cannot. A call through an
+ * more than its returns say: one whose every return hands back a literal nil cannot; `fmt.Fprintf` and
+ * `io.WriteString` no more than their writer. A call through an
  * interface (`l.out.Write(p)` with `out io.Writer`) cannot fail when every value the program stores where it
  * reads is such a writer. A field's values are followed hop by hop from the receiver's own object: the values
  * its struct literals give it (`&logger{sink: &sink{out: io.Discard}}`) and every assignment to it anywhere.
@@ -26,6 +27,9 @@ const NEVER_FAILS = new Set([
   'hash.Hash32.Write',
   'hash.Hash64.Write',
 ]);
+
+/** Library functions whose only error is the one their first argument's Write returns. */
+const WRITING_FUNCS = new Set(['fmt.Fprintf', 'fmt.Fprint', 'fmt.Fprintln', 'io.WriteString']);
 
 /** Writer types whose writes never fail, by `path.Name`. */
 const NEVER_FAILING_TYPES = new Set(['bytes.Buffer', 'strings.Builder']);
@@ -152,10 +156,17 @@ export class NoFail {
     const info = this.graph.callInfo(call);
     const name = libraryName(info);
     if (name !== undefined && NEVER_FAILS.has(name)) return true;
+    // `fmt.Fprintf(&buf, ...)`, `io.WriteString(w, s)`: their error is the writer's.
+    if (name !== undefined && WRITING_FUNCS.has(name)) return call.args[0] !== undefined && this.writerCannotFail(fn, call.args[0], 'Write');
     if (info.kind === 'resolved' && info.targets.length === 1 && PRECISE_HOWS.has(info.targets[0]!.how)) return this.returnsNilError(info.targets[0]!.callee);
     if (call.fn.k !== 'sel' || !WRITES.includes(call.fn.name)) return false;
-    const values = this.valuesOf(fn, call.fn.x, 0);
-    const method = call.fn.name;
+    return this.writerCannotFail(fn, call.fn.x, call.fn.name);
+  }
+
+  /** Whether writing to `w` with `method` cannot fail: by its own type, or by every value stored where it reads. */
+  private writerCannotFail(fn: FuncNode, w: Expr, method: string): boolean {
+    if (this.neverFailingWriter({ fn, value: w }, method)) return true;
+    const values = this.valuesOf(fn, w, 0);
     return values !== undefined && values.every((v) => this.neverFailingWriter(v, method));
   }
 
