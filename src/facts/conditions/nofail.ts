@@ -3,9 +3,8 @@
  * error result is nil on every run. Go documents some writers as never failing: `io.Discard`, `*bytes.Buffer`,
  * `*strings.Builder` and every `hash.Hash` ("It never returns an error"). A function of the program fails no
  * more than its returns say: one whose every return hands back a literal nil cannot; `fmt.Fprintf` and
- * `io.WriteString` no more than their writer. A call through an
- * interface (`l.out.Write(p)` with `out io.Writer`) cannot fail when every value the program stores where it
- * reads is such a writer. A field's values are followed hop by hop from the receiver's own object: the values
+ * `io.WriteString` no more than their writer. A call through an interface (`l.out.Write(p)` with `out io.Writer`)
+ * cannot fail when every value the program stores where it reads is such a writer. A field's values are followed hop by hop from the receiver's own object: the values
  * its struct literals give it (`&logger{sink: &sink{out: io.Discard}}`) and every assignment to it anywhere.
  * Only unexported fields are followed: nothing outside their package, and no reflection-based decoder, writes
  * them; a field whose address is taken may be written through it, and is not followed.
