@@ -169,19 +169,41 @@ export class NoFail {
     return values !== undefined && values.every((v) => this.neverFailingWriter(v, method));
   }
 
-  /** A function whose every return hands back a literal nil as its error. */
+  /**
+   * A function whose every return hands back a nil error: a literal nil, the error of a call that cannot fail
+   * (`return l.out.Write(p)`), or a local bound once to one (`n, err := l.out.Write(p); ...; return n, err`).
+   */
   private returnsNilError(callee: FuncNode): boolean {
     let out = this.nilErrors.get(callee);
     if (out !== undefined) return out;
+    // Recursion through itself proves nothing.
+    this.nilErrors.set(callee, false);
     const { results, body } = callee.decl;
     const last = results.at(-1)?.type;
     const stmts = allStmts(body ?? []);
-    const returns = stmts.filter((st) => st.k === 'return');
+    const returns = stmts.flatMap((st) => (st.k === 'return' ? [st] : []));
     // A deferred function may set a named error result after the return (`defer func() { err = recover()... }()`).
     const rewritten = results.at(-1)?.name !== undefined && stmts.some((st) => st.k === 'defer');
-    out = last?.k === 'name' && last.name === 'error' && !rewritten && returns.length > 0 && returns.every((st) => st.k === 'return' && st.values.length === results.length && isNil(st.values.at(-1)!));
+    const nilError = (values: Expr[]): boolean => {
+      if (values.length === 1 && results.length > 1) return values[0]!.k === 'call' && this.cannotFail(callee, values[0]);
+      if (values.length !== results.length) return false;
+      const err = values.at(-1)!;
+      return isNil(err) || (err.k === 'id' && this.boundToNoFail(callee, stmts, err));
+    };
+    out = last?.k === 'name' && last.name === 'error' && !rewritten && returns.length > 0 && returns.every((st) => nilError(st.values));
     this.nilErrors.set(callee, out);
     return out;
+  }
+
+  /** Whether a local is bound once, as the last result of a call that cannot fail. */
+  private boundToNoFail(fn: FuncNode, stmts: readonly Stmt[], err: Expr): boolean {
+    const key = this.ids.localKey(fn, err);
+    const sources = key === undefined ? undefined : this.ids.localSources(fn).get(key);
+    const call = sources?.length === 1 ? sources[0] : undefined;
+    if (call?.k !== 'call') return false;
+    const def = stmts.find((st) => st.k === 'assign' && st.rhs.length === 1 && st.rhs[0] === call);
+    const lastLhs = def?.k === 'assign' ? def.lhs.at(-1) : undefined;
+    return lastLhs?.k === 'id' && this.ids.localKey(fn, lastLhs) === key && this.cannotFail(fn, call);
   }
 
   private neverFailingWriter({ fn, value }: Stored, method: string): boolean {
