@@ -57,6 +57,14 @@ export interface FlowHooks<S> {
   /** Entering `branch`, the side of an `if` where `cond` evaluated to `holds`: lets a rule learn from checks. */
   assume?(cond: Expr, holds: boolean, state: S, branch: Stmt[]): S;
   /**
+   * The value a condition certainly has where it is tested, when the program decides it (`err != nil` just
+   * after a write that cannot fail): the other side is dead, as under `if false`. `def` is the statement that
+   * last ran before the test: the `if`'s init, or the one just before it in its block.
+   */
+  decide?(cond: Expr, def: Stmt | undefined): boolean | undefined;
+  /** Whether a switch on `tag` whose cases name `values` covers every value the tag can have here: its `default` is dead. */
+  exhausts?(tag: Expr, values: Expr[], state: S): boolean;
+  /**
    * Whether a call never returns (`panic`, a resolved `t.Fatalf`, a helper that always exits: the
    * no-return part, src/facts/noreturn.ts). The path after such a call is dead.
    */
@@ -104,9 +112,11 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
   };
 
   const block = (stmts: Stmt[], s: Maybe<S>): Maybe<S> => {
+    let prev: Stmt | undefined;
     for (const st of stmts) {
       if (s === null) return null;
-      s = stmt(st, s);
+      s = stmt(st, s, prev);
+      prev = st;
     }
     return s;
   };
@@ -124,7 +134,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
     return out;
   };
 
-  const stmt = (st: Stmt, s: S): Maybe<S> => {
+  const stmt = (st: Stmt, s: S, prev?: Stmt): Maybe<S> => {
     switch (st.k) {
       case 'expr': {
         const out = hooks.simple(st, s);
@@ -157,7 +167,8 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
         const thenIn = hooks.assume ? hooks.assume(st.cond, true, cur, st.then) : cur;
         const elseIn = hooks.assume ? hooks.assume(st.cond, false, cur, st.else ?? []) : cur;
         // `if false {` (code kept from the compiler's view): the side a constant rules out is dead.
-        const constant = st.cond.k === 'lit' && (st.cond.kind === 'true' || st.cond.kind === 'false') ? st.cond.kind === 'true' : undefined;
+        const literal = st.cond.k === 'lit' && (st.cond.kind === 'true' || st.cond.kind === 'false') ? st.cond.kind === 'true' : undefined;
+        const constant = literal ?? hooks.decide?.(st.cond, st.init ?? prev);
         const thenOut = constant === false ? null : block(st.then, thenIn);
         const elseOut = constant === true ? null : st.else ? block(st.else, elseIn) : elseIn;
         return join(thenOut, elseOut);
@@ -175,9 +186,11 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
           let fall: Maybe<S> = null;
           let hasDefault = false;
           const earlier: Expr[] = [];
+          const exhaustive = (tagIn: S) =>
+            st.k === 'switch' && st.tag !== undefined && hooks.exhausts !== undefined && hooks.exhausts(st.tag, st.cases.flatMap((c) => c.exprs), tagIn);
           for (const c of st.cases) {
             if (c.isDefault) hasDefault = true;
-            let caseIn: Maybe<S> = cur;
+            let caseIn: Maybe<S> = c.isDefault && exhaustive(cur) ? null : cur;
             for (const e of c.exprs) caseIn = caseIn === null ? null : hooks.expr(e, caseIn);
             // A case of one value says what the tag is; in a tagless switch, the earlier cases failed.
             const only = c.exprs.length === 1 ? c.exprs[0]! : undefined;

@@ -14,6 +14,8 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
+import { Exhaustive } from './exhaustive.js';
+import { NoFail } from './nofail.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
 /** What a branch of a condition establishes (see assumeIn). */
@@ -26,11 +28,19 @@ const NONE: ReadonlySet<Atom> = new Set();
 
 /** Path conditions of branches and calls, per function, memoized. */
 export class Conditions {
+  /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
+  readonly noFail: NoFail;
+  /** Switches on a field a parser sets only to the cases' constants: their default is dead. */
+  readonly exhaustive: Exhaustive;
+
   constructor(
     private readonly graph: CallGraph,
     private readonly dispatch: Dispatch,
     private readonly ids: Identity,
-  ) {}
+  ) {
+    this.noFail = new NoFail(graph, ids);
+    this.exhaustive = new Exhaustive(graph, ids);
+  }
 
   /**
    * Whether an operation under these conditions runs at most once however often the function is
