@@ -6,6 +6,7 @@
  * engine can decide:
  * - the same transition (same state word, same from-value) on both paths: only one wins: no hazard;
  * - a closed-check that the other path's receive from the probed channel decides (probes.ts): no hazard;
+ * - a per-entry flag the first of two calls cleared for the entry the second needs (elements.ts): no hazard;
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
  */
@@ -21,6 +22,7 @@ import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { dispatchAssumptions } from './dispatch.js';
+import { entryCleared } from './elements.js';
 import { onceEvidence } from './once.js';
 import { probeDecided } from './probes.js';
 import { pathReach } from './reach.js';
@@ -223,6 +225,8 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   }
   // A closed-check the other path's receive decides: whichever runs second finds the channel closed.
   if (probeDecided(parts, b, a, concurrent) && (!concurrent || probeDecided(parts, a, b, true))) return { exclusive: true };
+  // A per-entry flag the first call cleared on its way, for the entry the second one needs.
+  if (entryCleared(parts, a, b, concurrent)) return { exclusive: true };
   let weighed: Assumption[] | undefined;
   const reached = [...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
   const assumptions = () => (weighed ??= assumptionsOf(parts, top, shared, a, b, concurrent, once.assumptions, reached, ta!, tb!));

@@ -3,8 +3,8 @@
  * path, and on the other, after its operation, a receive from p.finished that returned. A channel nothing
  * ever sends on lets a receive through only once it is closed, so once the other path got past that
  * receive, the probe sees the channel closed and this path leaves. Decided when the other path ran first
- * (one after the other in one function), or, when the two are concurrent, when both hold one mutex: the
- * other path's receive then happens before it releases it, and this path's probe after it takes it.
+ * (one after the other in one function), or, when the two are concurrent, when both hold one mutex and the
+ * other path receives before releasing any: its receive then happens before this path's probe can run.
  */
 import type { Expr, Pos } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
@@ -43,14 +43,23 @@ function branchesAt(node: FuncNode, pos: Pos): Set<Pos> | undefined {
   return bs && new Set(bs.map((b) => b.pos));
 }
 
-/** The channels `op`'s function certainly receives from after `op` itself: on its way out, past no branch the operation is not under. */
-function receivedAfter(graph: CallGraph, op: OpFact): Set<string> {
+/** Where a function releases a mutex itself (not by a deferred call, which runs on its way out). */
+function unlocksIn(node: FuncNode): Pos[] {
+  return allStmts(node.decl.body ?? []).flatMap((st) => (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^R?Unlock$/.test(st.x.fn.name) ? [st.pos] : []));
+}
+
+/**
+ * The channels `op`'s function certainly receives from after `op` itself: on its way out, past no branch the
+ * operation is not under; `held`, without releasing a mutex in between.
+ */
+function receivedAfter(graph: CallGraph, op: OpFact, held: boolean): Set<string> {
   const last = op.steps.at(-1)!;
   const at = branchesAt(last.node, last.pos);
   const out = new Set<string>();
   if (!at) return out;
+  const unlocks = held ? unlocksIn(last.node) : [];
   for (const w of writesOf(graph, last.node)) {
-    if (w.verb !== 'receives from' || w.pos <= last.pos) continue;
+    if (w.verb !== 'receives from' || w.pos <= last.pos || unlocks.some((u) => u > last.pos && u < w.pos)) continue;
     const around = branchesAt(last.node, w.pos);
     if (around && [...around].every((p) => at.has(p))) out.add(w.key);
   }
@@ -74,7 +83,7 @@ export function probeDecided(parts: ProbeParts, guarded: OpFact, other: OpFact, 
     for (const b of decidingBranches(s.node.decl.body ?? [], s.pos) ?? []) {
       const keys = probedOpen(parts, s.node, b);
       if (keys.length === 0) continue;
-      received ??= receivedAfter(parts.graph, other);
+      received ??= receivedAfter(parts.graph, other, concurrent);
       if (keys.some((k) => received!.has(k) && neverSent(parts.graph, k))) return true;
     }
   }
