@@ -14,7 +14,7 @@ import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
 import type { OpFact, Step } from '../effects/types.js';
 import { FRESH, MADE, splitRoot } from '../identity/roots.js';
 import type { Parts } from './assume.js';
-import { decidingBranches, type Branch } from './branches.js';
+import { decidedWith, decidingBranches, type Branch } from './branches.js';
 import { stateOf, writesOf } from './state.js';
 
 type Index = Extract<Expr, { k: 'index' }>;
@@ -30,20 +30,12 @@ function entryOf(b: Branch): { entry: Index; value: boolean } | undefined {
 
 const isBool = (e: Expr | undefined, value: boolean) => e?.k === 'lit' && e.kind === (value ? 'true' : 'false');
 
-function branchesAt(node: FuncNode, pos: Pos): Set<Pos> | undefined {
-  const bs = decidingBranches(node.decl.body ?? [], pos);
-  return bs && new Set(bs.map((b) => b.pos));
-}
-
 /** Whether the function sets the entry to `value` after `from` and before `to`, on every path between. */
 function setOnTheWay(node: FuncNode, entry: Index, value: boolean, from: Pos, to: Pos): boolean {
-  const at = branchesAt(node, to);
   const text = exprText(entry);
   return allStmts(node.decl.body ?? []).some((st) => {
     if (st.k !== 'assign' || st.op !== '=' || st.pos <= from || st.pos >= to) return false;
-    if (!st.lhs.some((l, i) => exprText(l) === text && isBool(st.rhs[i], value))) return false;
-    const around = branchesAt(node, st.pos);
-    return around !== undefined && at !== undefined && [...around].every((p) => at.has(p));
+    return st.lhs.some((l, i) => exprText(l) === text && isBool(st.rhs[i], value)) && decidedWith(node.decl.body ?? [], st.pos, to);
   });
 }
 

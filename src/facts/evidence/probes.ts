@@ -12,7 +12,7 @@ import { allStmts } from '../calls.js';
 import type { Conditions } from '../conditions/conditions.js';
 import type { Dispatch } from '../dispatch.js';
 import type { OpFact } from '../effects/types.js';
-import { decidingBranches, type Branch } from './branches.js';
+import { decidedWith, decidingBranches, type Branch } from './branches.js';
 import { readsOf, stateOf, writesOf } from './state.js';
 
 export interface ProbeParts {
@@ -37,12 +37,6 @@ function neverSent(graph: CallGraph, key: string): boolean {
   return out;
 }
 
-/** The branches deciding a position, by where they are. */
-function branchesAt(node: FuncNode, pos: Pos): Set<Pos> | undefined {
-  const bs = decidingBranches(node.decl.body ?? [], pos);
-  return bs && new Set(bs.map((b) => b.pos));
-}
-
 /** Where a function releases a mutex itself (not by a deferred call, which runs on its way out). */
 function unlocksIn(node: FuncNode): Pos[] {
   return allStmts(node.decl.body ?? []).flatMap((st) => (st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'sel' && /^R?Unlock$/.test(st.x.fn.name) ? [st.pos] : []));
@@ -54,14 +48,11 @@ function unlocksIn(node: FuncNode): Pos[] {
  */
 function receivedAfter(graph: CallGraph, op: OpFact, held: boolean): Set<string> {
   const last = op.steps.at(-1)!;
-  const at = branchesAt(last.node, last.pos);
   const out = new Set<string>();
-  if (!at) return out;
   const unlocks = held ? unlocksIn(last.node) : [];
   for (const w of writesOf(graph, last.node)) {
     if (w.verb !== 'receives from' || w.pos <= last.pos || unlocks.some((u) => u > last.pos && u < w.pos)) continue;
-    const around = branchesAt(last.node, w.pos);
-    if (around && [...around].every((p) => at.has(p))) out.add(w.key);
+    if (decidedWith(last.node.decl.body ?? [], w.pos, last.pos)) out.add(w.key);
   }
   return out;
 }
