@@ -249,9 +249,14 @@ export class Conditions {
       if (swapped) atom('cas', swapped, /^CompareAndSwap/.test(name) ? holds : !holds);
       return;
     }
-    // `was := c.closed.Swap(true); if was { return }`: the local is the swap's answer.
+    // `was := c.closed.Swap(true); if was { return }`: the local is the swap's answer. The field was read
+    // where the swap ran, not here: no test of it (a test of state the other path writes is a guard).
     const swapped = cond.k === 'id' ? this.swappedInto(node, cond) : undefined;
-    if (swapped) return atom('cas', swapped.target, swapped.reportsWin ? holds : !holds);
+    if (swapped) {
+      const root = this.ids.condRoot(node, swapped.target);
+      if (root !== undefined) atoms.push(formatAtom({ negated: swapped.reportsWin !== holds, kind: 'cas', roots: [root] }));
+      return;
+    }
     if (cond.k === 'id' || cond.k === 'sel') atom('bool', cond, holds);
   }
 
