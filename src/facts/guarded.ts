@@ -8,7 +8,8 @@ import type { Expr, Pos } from '../ir.js';
 import type { FuncNode } from '../resolve/callgraph.js';
 import { fieldwiseEqual, fieldwiseJoin, walkFunction, type FlowDomain } from '../flow/walk.js';
 import { callsIn, callsInSimple, forEachSubExpr, type CallExpr } from './calls.js';
-import { formatAtom, mentions, type Atom } from './conditions/atoms.js';
+import { claimedOn, claiming, joinClaims, NO_CLAIMS, sameClaims, type Claims } from './claims.js';
+import { formatAtom, isExclusive, mentions, type Atom } from './conditions/atoms.js';
 import { STORE_RE } from './conditions/atomics.js';
 import type { Conditions } from './conditions/conditions.js';
 import type { Dispatch } from './dispatch.js';
@@ -42,12 +43,18 @@ export interface GuardState {
    * here passed one of them, so what is found here rests on one returning (see noreturn.ts).
    */
   passed: ReadonlySet<CallExpr>;
+  /** Fields and globals read while a mutex is held, since a mutex was last released: what a write here claims. */
+  held: ReadonlySet<ChanId>;
+  /** The claims made on the way here (see claims.ts). */
+  claims: Claims;
+  /** Every path here made a claim: what runs here runs at most once. */
+  claimed: boolean;
 }
 
 export const NONE: ReadonlySet<string> = new Set();
 
 /** Where a function starts, and what a deferred call at its exit may assume: nothing held, tested or known. */
-export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false, passed: new Set() };
+export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false, passed: new Set(), held: NONE, claims: NO_CLAIMS, claimed: false };
 
 /** What two paths both have; one of the inputs itself whenever possible (joins happen at every branch). */
 export function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
@@ -78,8 +85,7 @@ function either<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
   return b.size === 0 ? a : a.size === 0 ? b : adding(a, [...b]);
 }
 
-const guardDomain: FlowDomain<GuardState> = {
-  join: fieldwiseJoin<GuardState>({
+const joinFields = fieldwiseJoin<GuardState>({
     locks: intersect,
     conds: intersect,
     tests: intersect,
@@ -88,7 +94,18 @@ const guardDomain: FlowDomain<GuardState> = {
     waited: (a, b) => a && b,
     // A path that passed none of them leaves nothing to assume; else each path passed one of either side's.
     passed: (a, b) => (a.size === 0 ? a : b.size === 0 ? b : adding(a, [...b])),
-  }),
+    held: intersect,
+    claims: joinClaims,
+  });
+
+const guardDomain: FlowDomain<GuardState> = {
+  join: (a, b) => {
+    if (a === b) return a;
+    const joined = joinFields(a, b);
+    // Whether each side claimed is read before the join drops the atoms that say so.
+    const claimed = claimedOn(a) && claimedOn(b);
+    return joined.claimed === claimed ? joined : { ...joined, claimed };
+  },
   equal: fieldwiseEqual<GuardState>({
     waited: (a, b) => a === b,
     passed: sameSet,
@@ -97,6 +114,9 @@ const guardDomain: FlowDomain<GuardState> = {
     tests: sameSet,
     sets: sameSet,
     recvd: sameSet,
+    held: sameSet,
+    claims: sameClaims,
+    claimed: (a, b) => a === b,
   }),
 };
 
@@ -146,6 +166,9 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
   };
   const written = (g: GuardState, targets: Expr[]): GuardState => {
     const { ids, roots } = facts.ids.writes(node, targets);
+    // A flag read under the mutex still held and tested on this path, now set: this path claims it.
+    const claim = g.locks.size > 0 && roots.some((r) => [...g.conds].some((a) => mentions(a, r))) ? ids.find((id) => g.held.has(id)) : undefined;
+    if (claim !== undefined) g = claiming(g, claim, facts.conds.decidedAt(node, targets[0]!.pos) ? g.conds : NONE);
     let conds = g.conds;
     // What was known of the old value says nothing of the new one; that the path tested it and then
     // wrote it still holds (`if c.closed { return }; c.closed = true; close(c.done)`: runs once).
@@ -191,9 +214,20 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
       if (!isLock && !isUnlock) continue;
       const id = facts.ids.idOf(node, c.fn.x);
       if (id === undefined) continue;
-      g = { ...g, locks: isLock ? adding(g.locks, [id]) : new Set([...g.locks].filter((l) => l !== id)) };
+      // Released, the mutex no longer keeps what was read under it from changing.
+      g = isLock ? { ...g, locks: adding(g.locks, [id]) } : { ...g, locks: new Set([...g.locks].filter((l) => l !== id)), held: NONE };
     }
     return { g, e };
+  };
+  // `was := c.closing` under the mutex: the copy tested later was read in this hold.
+  const readUnderLock = (g: GuardState, values: readonly Expr[]): GuardState => {
+    if (g.locks.size === 0) return g;
+    const read = values.flatMap((v) => {
+      const id = v.k === 'sel' || v.k === 'id' ? facts.ids.idOf(node, v) : undefined;
+      return id !== undefined && (id.startsWith('field:') || id.startsWith('global:')) ? [id] : [];
+    });
+    const held = adding(g.held, read);
+    return held === g.held ? g : { ...g, held };
   };
   const received = (g: GuardState, ch: Expr): GuardState => {
     const id = facts.ids.idOf(node, ch);
@@ -213,7 +247,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
   };
   const rebind = (targets: Expr[], s: Both<E>, values?: readonly Expr[]): Both<E> => {
     if (targets.length === 0) return s;
-    const g = written(s.g, targets);
+    const g = written(readUnderLock(s.g, values ?? []), targets);
     const e = v.rebind ? v.rebind(targets, s.e, values) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
@@ -270,7 +304,11 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
       if (seesClose) out = { g: out.g, e: v.recv!(seesClose, true, out.g, out.e) };
       const { atoms, tests } = facts.conds.assumed(node, cond, holds);
       if (atoms.length === 0 && tests.length === 0) return out;
-      return { g: { ...out.g, conds: adding(out.g.conds, atoms), tests: adding(out.g.tests, tests) }, e: out.e };
+      let g: GuardState = { ...out.g, conds: adding(out.g.conds, atoms), tests: adding(out.g.tests, tests) };
+      if (g.locks.size > 0 && tests.length > 0) g = { ...g, held: adding(g.held, tests) };
+      // A compare-and-swap won is a claim, and holds wherever it is found won again.
+      for (const a of atoms) if (isExclusive(a)) g = claiming(g, a, new Set([a]));
+      return { g, e: out.e };
     },
   });
   return exits;

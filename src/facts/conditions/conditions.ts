@@ -4,11 +4,12 @@
  * through, atomic loads and compare-and-swaps), the conditions enclosing a call, whether an operation
  * runs at most once, and what a callee's conditions say in the caller's names at one call.
  */
-import type { Expr, Stmt } from '../../ir.js';
+import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprKey } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { SideTable } from '../../resolve/side.js';
 import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
+import { decidingBranches } from '../evidence/branches.js';
 import type { Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
@@ -258,7 +259,46 @@ export class Conditions {
       if (swapped) atom('cas', swapped, /^CompareAndSwap/.test(name) ? holds : !holds);
       return;
     }
+    // `was := c.closed.Swap(true); if was { return }`: the local is the swap's answer. The field was read
+    // where the swap ran, not here: no test of it (a test of state the other path writes is a guard).
+    const swapped = cond.k === 'id' ? this.swappedInto(node, cond) : undefined;
+    if (swapped) {
+      const root = this.ids.condRoot(node, swapped.target);
+      if (root !== undefined) atoms.push(formatAtom({ negated: swapped.reportsWin !== holds, kind: 'cas', roots: [root] }));
+      return;
+    }
     if (cond.k === 'id' || cond.k === 'sel') atom('bool', cond, holds);
+  }
+
+  /** The swapped variable of a local whose only value is a swap's or compare-and-swap's result. */
+  private swappedInto(node: FuncNode, local: Expr): { target: Expr; reportsWin: boolean } | undefined {
+    const key = this.ids.localKey(node, local);
+    const sources = key === undefined ? undefined : this.ids.localSources(node).get(key);
+    const only = sources?.length === 1 ? sources[0]! : undefined;
+    const target = only && swapTarget(only);
+    return target && only.k === 'call' && only.fn.k === 'sel' ? { target, reportsWin: /^CompareAndSwap/.test(only.fn.name) } : undefined;
+  }
+
+  /**
+   * Whether the atoms of one branch of a condition say all it tested: a conjunction (or a failed
+   * disjunction) of flags, nil checks and comparisons with constants, each named. Then wherever those
+   * atoms hold again on the same values, the branch was taken.
+   */
+  decides(node: FuncNode, cond: Expr, holds: boolean): boolean {
+    if (cond.k === 'unary' && cond.op === '!') return this.decides(node, cond.x, !holds);
+    if (cond.k === 'binary' && (cond.op === '&&' || cond.op === '||')) {
+      return (cond.op === '&&') === holds && this.decides(node, cond.x, holds) && this.decides(node, cond.y, holds);
+    }
+    const { atoms } = this.assumed(node, cond, holds);
+    return atoms.length === 1 && parseAtom(atoms[0]!).kind !== 'cmp';
+  }
+
+  /** Whether the path condition at `pos` says all that decides it runs: outside loops, under `if`s that each decide their branch. */
+  decidedAt(node: FuncNode, pos: Pos): boolean {
+    const body = node.decl.body ?? [];
+    if (allStmts(body).some((st) => st.k === 'for' && decidingBranches(st.body, pos) !== undefined)) return false;
+    const branches = decidingBranches(body, pos);
+    return branches !== undefined && branches.every((b) => b.kind === 'if' && b.taken !== undefined && this.decides(node, b.conds[0]!, b.taken));
   }
 
   /** The callee of a call whose whole body is `return <expr>`, and that expression: a predicate to read through. */

@@ -10,6 +10,7 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInLoops, type CallExpr } from '../calls.js';
 import type { Conditions } from '../conditions/conditions.js';
 import type { Dispatch } from '../dispatch.js';
+import { claimedOn } from '../claims.js';
 import { adding, intersect, NONE, sameSet, walkGuarded, type GuardState } from '../guarded.js';
 import type { Defers } from '../goroutines/defers.js';
 import type { Goroutines } from '../goroutines/goroutines.js';
@@ -59,7 +60,7 @@ export class ChannelEffects {
       recvd: [...g.recvd],
       waited: g.waited,
       recovers: this.defers.recoversIn(node),
-      once: this.conds.runsOnce(node, g.conds),
+      once: this.conds.runsOnce(node, g.conds) || claimedOn(g),
       async: false,
       precise: true,
     };

@@ -232,7 +232,7 @@ export class EffectMapping {
       waited: op.waited || ctx.waited,
       // A recover covers its own goroutine only, and a deferred call only when deferred before it.
       recovers: op.recovers || (!ctx.async && !op.async && (ctx.deferred ? ctx.deferred.recovered : this.defers.recoversIn(node))),
-      once: op.once || c.once || this.conds.runsOnce(node, ctx.conds),
+      once: op.once || c.once || ctx.claimed || this.conds.runsOnce(node, ctx.conds),
       async: op.async || ctx.async,
       precise: op.precise && c.precise,
     };

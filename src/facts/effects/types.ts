@@ -5,6 +5,7 @@
  */
 import type { Pos } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
+import { claimedOn } from '../claims.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { ChanId } from '../identity/ids.js';
 import type { GuardState } from '../guarded.js';
@@ -131,7 +132,7 @@ export interface CallEffects {
 }
 
 /** The guards in force at a call, which every operation it reaches inherits (not the caller's `passed`, its own path's). */
-export interface CallContext extends Omit<GuardState, 'passed'> {
+export interface CallContext extends Omit<GuardState, 'passed' | 'held' | 'claims'> {
   async: boolean;
   /**
    * For a deferred call: whether a recover deferred before it (so running after it) catches its
@@ -149,5 +150,5 @@ export const NO_FACTS: FuncFacts = { closes: new Map(), sends: new Map(), async:
 
 /** The guards at a call, as the operations it reaches inherit them. */
 export function contextAt(g: GuardState, async: boolean): CallContext {
-  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, recvd: g.recvd, waited: g.waited, async };
+  return { locks: g.locks, conds: g.conds, tests: g.tests, sets: g.sets, recvd: g.recvd, waited: g.waited, claimed: claimedOn(g), async };
 }

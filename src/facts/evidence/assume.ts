@@ -5,6 +5,8 @@
  * is a compare-and-swap the two paths race for, or a sync.Once both run under (see once.ts), which the
  * engine can decide:
  * - the same transition (same state word, same from-value) on both paths: only one wins: no hazard;
+ * - a closed-check that the other path's receive from the probed channel decides (probes.ts): no hazard;
+ * - a per-entry flag the first of two calls cleared for the entry the second needs (elements.ts): no hazard;
  * - one path's transition ends where the other's starts (Close: running→closing, then
  *   Abort: closing→aborted): the second one certainly passes: no assumption.
  */
@@ -12,6 +14,7 @@ import { lineOf, type Expr, type Pos, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt, libraryName } from '../calls.js';
+import type { Conditions } from '../conditions/conditions.js';
 import { errorByName, isErrorCheck } from '../conditions/errorcheck.js';
 import type { Dispatch } from '../dispatch.js';
 import type { OpFact } from '../effects/types.js';
@@ -19,7 +22,9 @@ import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { dispatchAssumptions } from './dispatch.js';
+import { entryCleared } from './elements.js';
 import { onceEvidence } from './once.js';
+import { probeDecided } from './probes.js';
 import { pathReach } from './reach.js';
 import type { Identity } from '../identity/identity.js';
 import { readsOf, stateOf, writesOf, type StateWrite } from './state.js';
@@ -29,6 +34,7 @@ export interface Parts {
   readonly graph: CallGraph;
   readonly dispatch: Dispatch;
   readonly ids: Identity;
+  readonly conds: Conditions;
 }
 
 /**
@@ -217,6 +223,10 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   for (const x of ta!) {
     if (x.t && (x.t.owner === undefined || shared.has(x.t.owner)) && tb!.some((y) => y.t && y.t.key === x.t!.key && y.t.from === x.t!.from) && !rearmed(graph, x.g.node, x.t)) return { exclusive: true };
   }
+  // A closed-check the other path's receive decides: whichever runs second finds the channel closed.
+  if (probeDecided(parts, b, a, concurrent) && (!concurrent || probeDecided(parts, a, b, true))) return { exclusive: true };
+  // A per-entry flag the first call cleared on its way, for the entry the second one needs.
+  if (entryCleared(parts, a, b, concurrent)) return { exclusive: true };
   let weighed: Assumption[] | undefined;
   const reached = [...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
   const assumptions = () => (weighed ??= assumptionsOf(parts, top, shared, a, b, concurrent, once.assumptions, reached, ta!, tb!));

@@ -111,6 +111,16 @@ function within(st: Stmt, pos: Pos): Branch[] | undefined {
   }
 }
 
+/**
+ * Whether the statement at `pos` runs whenever the one at `to` does, both in `body`: every branch deciding it
+ * (an `if` around it, an early return before it) decides `to` too.
+ */
+export function decidedWith(body: readonly Stmt[], pos: Pos, to: Pos): boolean {
+  const at = decidingBranches(body, to);
+  const around = decidingBranches(body, pos);
+  return at !== undefined && around !== undefined && around.every((b) => at.some((x) => x.pos === b.pos));
+}
+
 /** What a statement evaluates before any block of it runs: a simple statement's expressions, a compound one's header. */
 function headerOf(st: Stmt): Expr[] {
   const init = (s: Stmt | undefined) => (s ? [...exprsOfSimple(s)] : []);
