@@ -17,6 +17,7 @@ import { attachFixes } from './fix/attach.js';
 import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
+import { reachedAssumption } from './facts/reached.js';
 import { explore, NOTHING_EXPLORED, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap, checkPackageHeap, overBudget, summaryBudget } from './memory.js';
 import { DEFAULT_SETTINGS, type Rule, type RuleContext, type RuleSettings } from './rule.js';
@@ -553,7 +554,9 @@ function runRule(
     report(input: Parameters<RuleContext['report']>[0]) {
       if (input.generated && !includeGenerated) return;
       const { identity, reorder, yields, assumptions: assumed, testCode: inTest, ...rest } = input;
-      const assumptions = distinctAssumptions(assumed);
+      // Whether the hazard's function runs at all is a question for every concurrency rule, asked of its place.
+      const unseenCaller = rule.meta.tags.includes('concurrency') ? reachedAssumption(analysis.facts, input.location) : undefined;
+      const assumptions = distinctAssumptions([...(assumed ?? []), ...(unseenCaller ? [unseenCaller] : [])]);
       const confidence = lessConfident(input.confidence, assumptions.length);
       const evidence = {
         ...(assumptions.length ? { assumptions } : {}),

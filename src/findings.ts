@@ -47,9 +47,11 @@ export type AssumptionKind =
   /** That a channel made with a computed capacity (`make(chan T, n)`) is full when a send blocks on it. */
   | 'capacity'
   /** That a hazard reached only after a call that fails the running test (`t.Errorf`) and lets it go on matters. */
-  | 'failed-test';
+  | 'failed-test'
+  /** That a function nothing in the program calls, and nothing outside it can, runs at all (src/facts/reached.ts). */
+  | 'reached';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached'];
 
 export interface Assumption {
   kind: AssumptionKind;
