@@ -46,7 +46,9 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       const assumptions = [...v.assumptions, ...(exitOnly ?? [])];
       taken.add(`${v.at.path}:${v.at.line}`);
       ctx.report({
-        testCode: isTestCode(v.entry) || v.at.path.endsWith('_test.go'),
+        // A test that drives the program's code to a panic there found the program's hazard; a goroutine a test
+        // leaves blocked is the test's own.
+        testCode: v.at.path.endsWith('_test.go') || (kind === 'leak' && isTestCode(v.entry)),
         confidence: 'high',
         message: `${WHAT[kind](v)} (found by ${v.harness ? `running ${v.harness}` : `exploring ${short(v.entry.id)}'s goroutines`})`,
         location: v.at,
