@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
 /** The action's check step as a runner runs it: action/run.sh with the inputs as environment variables. */
 function runStep(cwd: string, inputs: Record<string, string>) {

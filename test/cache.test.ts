@@ -10,7 +10,7 @@ import { OWNER_MARK } from '../dist/src/cache/entry.js';
 import { SUMMARY_FORMAT } from '../dist/src/ir.js';
 import { BIN, cli, tempTree } from './helpers.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
 /** Every entry file under a cache folder (temp files included). */
 function entries(cacheDir: string): string[] {
@@ -28,7 +28,7 @@ async function run(dir: string, cacheDir: string, extra: { verbose?: boolean; ca
 /** A module with `n` files, each with its own double close, so that findings show every summary is used. */
 function module(n: number): string {
   const files: Record<string, string> = { 'go.mod': 'module m\n' };
-  for (let i = 0; i < n; i++) files[`p${i % 5}/f${i}.go`] = `package p${i % 5}\n\nfunc f${i}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+  for (let i = 0; i < n; i++) files[`p${i % 5}/f${i}.go`] = `package p${i % 5}\n\nfunc F${i}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
   return tempTree(files);
 }
 
@@ -240,7 +240,7 @@ describe('run cache', () => {
     const dir = tempTree({
       'go.mod': 'module m\n',
       'a.go': HAZARD,
-      'b.go': 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
+      'b.go': 'package m\n\nfunc G(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
       'broken.go': 'package m\n\nfunc h( {\n',
     });
     const cacheDir = tempTree({});
@@ -303,7 +303,7 @@ describe('run cache', () => {
     const dir = tempTree({
       'go.mod': 'module m\n',
       'a.go': HAZARD,
-      'b.go': 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
+      'b.go': 'package m\n\nfunc G(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close -- closed twice on purpose\n\tclose(ch)\n}\n',
     });
     const cacheDir = tempTree({});
     const cold = cli(['check', '--stats', '--cache-dir', cacheDir], dir);

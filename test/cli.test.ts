@@ -4,8 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, REPO, tempTree } from './helpers.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
-const CLEAN = 'package m\n\nfunc g(ch chan int) {\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const CLEAN = 'package m\n\nfunc G(ch chan int) {\n\tclose(ch)\n}\n';
 
 describe('gohazard check: output and exit codes', () => {
   it('reports one hazard reached two ways (in sequence, and from a goroutine the closer started) once, the other way as related', () => {

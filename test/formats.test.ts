@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempTree } from './helpers.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 const MESSAGE = 'ch may already be closed (line 4): close of closed channel panics [high confidence]';
 
 describe('checkstyle, junit-xml and code-climate', () => {

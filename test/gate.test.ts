@@ -9,12 +9,12 @@ import { excludeMatcher } from '../dist/src/gate/glob.js';
 import { lineOf } from '../dist/src/ir.js';
 import type { Rule } from '../dist/src/rule.js';
 import { doubleClose } from '../dist/rules/double-close.js';
-import { cli, diagnosticsOf, REPO, tempTree } from './helpers.js';
+import { cli, diagnosticsOf, exported, REPO, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
 const GO_MOD = 'module m\n';
 /** A double close in function `name`: the finding is on line 5 (or 5 + the lines above it). */
-const hazard = (name: string, above = '') => `package m\n${above}\nfunc ${name}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+const hazard = (name: string, above = '') => `package m\n${above}\nfunc ${exported(name)}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
 const json = (args: string[], cwd: string) => JSON.parse(cli(['check', '--format', 'json', ...args], cwd).stdout);
 
 describe('fingerprints', () => {
@@ -55,7 +55,7 @@ describe('--fail-on and --max-findings', () => {
   });
 
   it('a hazard in test code is a warning unless testCodeSeverity raises it; a rule level set in the config is capped too', () => {
-    const tree = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'a_test.go': hazard('g', 'import "testing"\n\nfunc TestG(t *testing.T) { g(make(chan int)) }\n') });
+    const tree = tempTree({ 'go.mod': GO_MOD, 'a.go': hazard('f'), 'a_test.go': hazard('g', 'import "testing"\n\nfunc TestG(t *testing.T) { G(make(chan int)) }\n') });
     const levels = (config: string) => {
       writeFileSync(path.join(tree, '.gohazard.json'), config);
       return json([], tree).findings.map((f: { location: { path: string }; severity: string; testCode?: boolean }) => `${f.location.path} ${f.severity} ${f.testCode ?? false}`);
@@ -122,8 +122,8 @@ describe('baseline', () => {
 describe('suppressions', () => {
   it('//gohazard:ignore with a reason, on the line or the line above, suppresses; SARIF shows it with --include-suppressed', () => {
     const src =
-      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close reset by the caller in tests\n}\n\n' +
-      'func g(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close documented: g is only called once\n\tclose(ch)\n}\n';
+      'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close reset by the caller in tests\n}\n\n' +
+      'func G(ch chan int) {\n\tclose(ch)\n\t//gohazard:ignore double-close documented: g is only called once\n\tclose(ch)\n}\n';
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     const plain = JSON.parse(cli(['check', '--format', 'sarif'], dir).stdout);
@@ -140,8 +140,8 @@ describe('suppressions', () => {
 
   it('a suppression without a reason, or naming an unknown rule, suppresses nothing and is itself reported', () => {
     const src =
-      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close\n}\n\n' +
-      'func g(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore doubleclose typo in the rule id\n}\n//gohazard:nolint\n';
+      'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore double-close\n}\n\n' +
+      'func G(ch chan int) {\n\tclose(ch)\n\tclose(ch) //gohazard:ignore doubleclose typo in the rule id\n}\n//gohazard:nolint\n';
     const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
@@ -156,8 +156,8 @@ describe('suppressions', () => {
 
   it('accepts a space after the slashes (// gohazard:ignore), as it reads like any other comment', () => {
     const src =
-      'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch) // gohazard:ignore double-close reset by the caller\n}\n\n' +
-      'func g(ch chan int) {\n\tclose(ch)\n\t//\tgohazard:ignore double-close tab-separated\n\tclose(ch)\n}\n';
+      'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch) // gohazard:ignore double-close reset by the caller\n}\n\n' +
+      'func G(ch chan int) {\n\tclose(ch)\n\t//\tgohazard:ignore double-close tab-separated\n\tclose(ch)\n}\n';
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
     expect(cli(['check', '--report-unused-ignores'], dir)).toMatchObject({ code: 0, stdout: '' });
   });
@@ -172,7 +172,7 @@ describe('suppressions', () => {
   });
 
   it('--report-unused-ignores reports suppressions that match nothing', () => {
-    const src = 'package m\n\n//gohazard:ignore double-close nothing to suppress here\nfunc f(ch chan int) {\n\tclose(ch)\n}\n';
+    const src = 'package m\n\n//gohazard:ignore double-close nothing to suppress here\nfunc F(ch chan int) {\n\tclose(ch)\n}\n';
     const dir = tempTree({ 'go.mod': GO_MOD, 'a.go': src });
     expect(cli(['check'], dir)).toMatchObject({ code: 0, stdout: '' });
     const r = cli(['check', '--report-unused-ignores', '--fail-on', 'warning'], dir);
@@ -187,7 +187,7 @@ describe('suppressions', () => {
 
 describe('suppressions in golangci-lint and staticcheck spelling', () => {
   /** A double close in `name`, with `comment` after the second close (or, with `above`, on the line before the function). */
-  const closeTwice = (name: string, comment: string, above = '') => `${above}func ${name}(ch chan int) {\n\tclose(ch)\n\tclose(ch) ${comment}\n}\n\n`;
+  const closeTwice = (name: string, comment: string, above = '') => `${above}func ${exported(name)}(ch chan int) {\n\tclose(ch)\n\tclose(ch) ${comment}\n}\n\n`;
 
   it('//nolint:gohazard, gohazard/<rule>, all and bare //nolint, and //lint:ignore gohazard/<rule> with a reason suppress', () => {
     const src =
@@ -215,8 +215,8 @@ describe('suppressions in golangci-lint and staticcheck spelling', () => {
     const body = (name: string) => `func ${name}(ch chan int) {\n\tclose(ch)\n\n\tclose(ch)\n}\n\n`;
     const src =
       'package m\n\n' +
-      '//nolint:gohazard/double-close // whole function\n// a has a doc comment.\n' + body('a') +
-      '//gohazard:ignore double-close only the signature line\n' + body('b');
+      '//nolint:gohazard/double-close // whole function\n// a has a doc comment.\n' + body('A') +
+      '//gohazard:ignore double-close only the signature line\n' + body('B');
     const r = cli(['check'], tempTree({ 'go.mod': GO_MOD, 'a.go': src }));
     expect(r.stdout).toMatch(/^a\.go:15:2: error: double-close: [^\n]*\n$/);
   });

@@ -8,6 +8,14 @@ export const FIXTURES = path.join(REPO, 'fixtures');
 export const BIN = path.join(REPO, 'bin', 'gohazard.js');
 
 /** Runs the built CLI the way a user does. */
+/**
+ * A snippet's function under an exported name: one nothing in the snippet calls is otherwise dead code, whose
+ * hazards rest on a `reached` assumption (src/facts/reached.ts).
+ */
+export function exported(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 export function cli(args: string[], cwd: string = REPO): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, GOHAZARD_DEBUG: '', CI: '' } });
   // A report past the buffer would come back cut short and fail as bad JSON far from the cause.

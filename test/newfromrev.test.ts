@@ -33,7 +33,7 @@ const ENGINE =
   'package m\n\nimport "sync"\n\ntype Engine struct {\n\tonce   sync.Once\n\tmetaCh chan int\n}\n\n' +
   'func (e *Engine) Close() {\n\te.once.Do(func() {})\n}\n\nfunc (e *Engine) Clean() {\n\te.Close()\n\te.addMeta(1)\n}\n';
 const SENDER = 'package m\n\nfunc (e *Engine) addMeta(m int) {\n\te.metaCh <- m\n}\n';
-const OLD_HAZARD = 'package m\n\nfunc old(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const OLD_HAZARD = 'package m\n\nfunc Old(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
 describe('--new-from-rev', () => {
   it('reports exactly the hazard a commit causes in a file it did not touch, and leaves the checkout alone', async () => {
@@ -93,7 +93,7 @@ describe('--new-from-rev', () => {
   it('on the command line: only the new double close, from a subfolder, with uncommitted changes counted as now', () => {
     const { dir, commit } = repo({ 'go.mod': 'module m\n', 'pkg/old.go': OLD_HAZARD, 'pkg/b.go': 'package m\n' });
     commit('one');
-    writeFileSync(path.join(dir, 'pkg/b.go'), OLD_HAZARD.replace('old', 'added'));
+    writeFileSync(path.join(dir, 'pkg/b.go'), OLD_HAZARD.replace('Old', 'Added'));
     const r = cli(['check', '--new-from-rev', 'HEAD'], path.join(dir, 'pkg'));
     expect(r).toMatchObject({ code: 1, stdout: 'b.go:5:2: error: double-close: ch may already be closed (line 4): close of closed channel panics [high confidence]\n' });
     expect(r.stderr).toBe('gohazard: new-from-rev HEAD: 1 finding already present there hidden\ngohazard: 1 finding: 1 error (double-close 1); exit 1: 1 at or above --fail-on error\n');

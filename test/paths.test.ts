@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempTree } from './helpers.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
 /** A git repository with a Go module in a subfolder, as a monorepo job with `working-directory:` sees it. */
 function monorepo(): { top: string; sub: string } {

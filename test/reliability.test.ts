@@ -15,11 +15,11 @@ import { parseAll } from '../dist/src/parse/pool.js';
 import { buildProgram, settlePackageClauses, type FileWithPackage } from '../dist/src/program.js';
 import { buildCallGraph } from '../dist/src/resolve/callgraph.js';
 import { Binder } from '../dist/src/resolve/walk.js';
-import { BIN, cli, tempTree } from './helpers.js';
+import { BIN, cli, exported, tempTree } from './helpers.js';
 
 /** Issue 29: no input, ref or cache entry may crash a run, drop unrelated packages, hang, or write outside its temp folder. */
 
-const closeTwice = (pkg: string, fn = 'f') => `package ${pkg}\n\nfunc ${fn}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+const closeTwice = (pkg: string, fn = 'f') => `package ${pkg}\n\nfunc ${exported(fn)}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
 
 describe('output that cannot be written', () => {
   it('is one line on stderr and exit 2, no stack trace', () => {

@@ -3,11 +3,11 @@ import { analyze } from '../dist/src/analyze.js';
 import type { Rule } from '../dist/src/rule.js';
 import { Binder } from '../dist/src/resolve/walk.js';
 import { ALL_RULES } from '../dist/src/rules.js';
-import { cli, diagnosticsOf, tempTree } from './helpers.js';
+import { cli, diagnosticsOf, exported, tempTree } from './helpers.js';
 
 /** Issue 14: inputs that used to lose the whole run. Each must cost at most the file or folder at fault. */
 
-const closeTwice = (pkg: string, fn = 'f') => `package ${pkg}\n\nfunc ${fn}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
+const closeTwice = (pkg: string, fn = 'f') => `package ${pkg}\n\nfunc ${exported(fn)}(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n`;
 
 function noCrash(r: { code: number; stderr: string }): void {
   expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
@@ -16,7 +16,7 @@ function noCrash(r: { code: number; stderr: string }): void {
 
 describe('package clauses', () => {
   it('ignores a `package documentation` file, as go/build does', () => {
-    const dir = tempTree({ 'go.mod': 'module m\n', 'cmd/main.go': closeTwice('main'), 'cmd/doc.go': '// Command x does y.\npackage documentation\n' });
+    const dir = tempTree({ 'go.mod': 'module m\n', 'cmd/main.go': `${closeTwice('main')}\nfunc main() { F(make(chan int)) }\n`, 'cmd/doc.go': '// Command x does y.\npackage documentation\n' });
     const r = cli(['check', '--no-cache', './...'], dir);
     noCrash(r);
     expect(r.stdout).toMatch(/^cmd\/main\.go:5:2: error: double-close/);
@@ -130,6 +130,6 @@ describe('a file whose syntax errors make tree-sitter crawl', () => {
     expect(skipped).toEqual({ kind: 'skipped', reason: expect.stringMatching(/^parsing took longer than 0.1 s \(tree-sitter's error recovery/) });
     const next = parser.parse({ abs: `${dir}/ok.go`, rel: 'ok.go' });
     expect(next.kind).toBe('summary');
-    expect(JSON.parse((next as { json: string }).json)).toMatchObject({ packageName: 'p', funcs: [{ name: 'f' }] });
+    expect(JSON.parse((next as { json: string }).json)).toMatchObject({ packageName: 'p', funcs: [{ name: 'F' }] });
   });
 });

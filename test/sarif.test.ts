@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, FIXTURES, tempTree } from './helpers.js';
 import { multitoolErrors, schemaErrors } from './sarif-validate.js';
 
-const HAZARD = 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
+const HAZARD = 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n}\n';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- SARIF documents are read as loose JSON here */
 type Sarif = any;
@@ -107,7 +107,7 @@ describe('gohazard check --format sarif', () => {
   });
 
   it('counts columns in UTF-16 code units, as GitHub does', () => {
-    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc f(ch chan int) {\n\t_ = "日本"; close(ch)\n\tclose(ch)\n}\n' });
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc F(ch chan int) {\n\t_ = "日本"; close(ch)\n\tclose(ch)\n}\n' });
     const res = sarifOf([], dir).doc.runs[0].results[0];
     // Byte column 16 (the two runes take 3 bytes each); UTF-16 column 12 (one code unit each).
     expect(JSON.parse(cli(['check', '--format', 'json'], dir).stdout).findings[0].related[0].location.col).toBe(16);
@@ -115,7 +115,7 @@ describe('gohazard check --format sarif', () => {
   });
 
   it('gives the same partial fingerprint to the same hazard twice in a function, made distinct by an occurrence number', () => {
-    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc f(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n\tclose(ch)\n}\n' });
+    const dir = tempTree({ 'go.mod': 'module m\n', 'a.go': 'package m\n\nfunc F(ch chan int) {\n\tclose(ch)\n\tclose(ch)\n\tclose(ch)\n}\n' });
     const fps = sarifOf([], dir).doc.runs[0].results.map((r: Sarif) => r.partialFingerprints['gohazard/v1'] as string);
     expect(fps).toHaveLength(2);
     expect(fps[0]!.split(':')[0]).toBe(fps[1]!.split(':')[0]);
