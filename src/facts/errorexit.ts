@@ -62,13 +62,14 @@ export class ErrorExits {
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
     // Callers in tests alone say nothing of the program's (a library's importers are not in sight).
-    const seen = callers.some((e) => !isTestCode(e.caller)) && !terminal.usedAsValue(fn);
-    let out: ErrorExit = seen ? [] : false;
+    let out: ErrorExit = callers.some((e) => !isTestCode(e.caller)) ? [] : false;
     for (const edge of callers) {
       if (out === false) break;
       const got = this.handled(edge, depth);
       out = got === false ? false : [...out, ...got];
     }
+    // A use as a value is a caller out of sight. Asked last: the program-wide scan behind it is the costly part.
+    if (out !== false && terminal.usedAsValue(fn)) out = false;
     this.known.set(fn, out);
     return out;
   }

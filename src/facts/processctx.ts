@@ -45,9 +45,9 @@ export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr, depth = 
   const owner = graph.byId.get(s.fn);
   if (!owner) return false;
   if (s.kind === 'param') {
-    // Each caller's argument; a function used as a value has callers we cannot see.
+    // Each caller's argument.
     const callers = graph.callers(owner);
-    if (s.index < 0 || callers.length === 0 || terminalOf(facts).usedAsValue(owner)) return false;
+    if (s.index < 0 || callers.length === 0) return false;
     const index = s.index;
     let out: Assumption[] = [];
     for (const edge of callers) {
@@ -56,6 +56,8 @@ export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr, depth = 
       if (got === false) return false;
       out = [...out, ...got];
     }
+    // A function used as a value has callers we cannot see. Asked last: the program-wide scan behind it is costly.
+    if (terminalOf(facts).usedAsValue(owner)) return false;
     // `ctx, cancel := context.WithCancel(ctx)` gives the parameter a new value, made from the one passed.
     if (incoming) return out;
     for (const st of allStmts(owner.decl.body ?? [])) {
