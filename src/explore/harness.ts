@@ -7,6 +7,7 @@
  */
 import type { TypeInfo } from '../index/index.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { outermost } from '../facts/calls.js';
 
 export interface HarnessPlan {
   /** For messages: `Mailbox: Post racing Close`. */
@@ -80,12 +81,6 @@ function goTargets(graph: CallGraph, fn: FuncNode): FuncNode[] {
 /** Exported, or called from code outside the type's own methods (function literals count as the method they are in). */
 function calledFromOutside(graph: CallGraph, typeOf: Map<FuncNode, TypeInfo>, t: TypeInfo, fn: FuncNode): boolean {
   return /^[A-Z]/.test(fn.decl.name) || graph.callers(fn).some((e) => typeOf.get(outermost(graph, e.caller)) !== t);
-}
-
-function outermost(graph: CallGraph, fn: FuncNode): FuncNode {
-  let decl = fn.decl;
-  while (decl.parent !== undefined && fn.file.funcs[decl.parent]) decl = fn.file.funcs[decl.parent]!;
-  return decl === fn.decl ? fn : graph.nodeOf(fn.file, decl);
 }
 
 /** A function of the type's package whose first result is the type or a pointer to it: the one declared first. */

@@ -200,6 +200,13 @@ export function callsInStmt(s: Stmt): CallExpr[] {
   }
 }
 
+/** The declared function a function literal is written in, at any depth (a declared function is its own). */
+export function outermost(graph: CallGraph, fn: FuncNode): FuncNode {
+  let decl = fn.decl;
+  while (decl.parent !== undefined && fn.file.funcs[decl.parent]) decl = fn.file.funcs[decl.parent]!;
+  return decl === fn.decl ? fn : graph.nodeOf(fn.file, decl);
+}
+
 /** Function literals nested in fn, at any depth, with their nodes, by declaration id. */
 export function literalsOf(fn: FuncNode, graph: CallGraph): Map<number, FuncNode> {
   const out = new Map<number, FuncNode>();

@@ -15,6 +15,7 @@ import { lineOf, type FileSummary, type TypeExpr } from '../ir.js';
 import { isProgramMain, shortName } from './names.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import type { SyncFacts } from './engine.js';
+import { outermost } from './calls.js';
 import { perProgram } from './perprogram.js';
 import { nodeLocation } from './report.js';
 import { terminalOf } from './terminal.js';
@@ -41,7 +42,7 @@ export class Reached {
 
   /** The declared function `fn` is in, when nothing in the program or outside it can run it. */
   unreached(fn: FuncNode): FuncNode | undefined {
-    const decl = this.declared(fn);
+    const decl = outermost(this.facts.graph, fn);
     let got = this.known.get(decl);
     if (got === undefined) {
       got = this.isReached(decl);
@@ -58,13 +59,6 @@ export class Reached {
     if (decl.recv && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name))) return true;
     if (this.facts.graph.callers(fn).length > 0) return true;
     return terminalOf(this.facts).usedAsValue(fn);
-  }
-
-  /** The function declaration a function literal is written in (a declared function is its own). */
-  private declared(fn: FuncNode): FuncNode {
-    let decl = fn.decl;
-    while (decl.parent !== undefined) decl = fn.file.funcs[decl.parent]!;
-    return decl === fn.decl ? fn : this.facts.graph.nodeOf(fn.file, decl);
   }
 
   /** Every method name an interface of the program declares: a method of that name may be called through it. */

@@ -7,7 +7,7 @@ import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
+import { allStmts, forEachExpr, libraryName, outermost, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
@@ -42,8 +42,7 @@ function everyPath(node: FuncNode, k: string, op: LockOp, ends: [Pos | undefined
 
 /** The receiver type of a method (of the method a function literal is written in): `pkg.Conn`; undefined for a function. */
 function receiverOf(node: FuncNode, graph: SyncFacts['graph']): string | undefined {
-  let at = node;
-  while (at.decl.parent !== undefined) at = graph.nodeOf(at.file, at.file.funcs[at.decl.parent]!);
+  const at = outermost(graph, node);
   if (!at.decl.recv) return undefined;
   return at.id.slice(0, at.id.lastIndexOf('.')).replace(/[()*]/g, '');
 }
