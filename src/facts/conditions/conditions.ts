@@ -31,7 +31,7 @@ const NONE: ReadonlySet<Atom> = new Set();
 export class Conditions {
   /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
   readonly noFail: NoFail;
-  /** Switches on a field a parser sets only to the cases' constants: their default is dead. */
+  /** Switches on a parameter every call passes a case's constant, or on a field a parser sets only to them: their default is dead. */
   readonly exhaustive: Exhaustive;
 
   constructor(
@@ -40,7 +40,7 @@ export class Conditions {
     private readonly ids: Identity,
   ) {
     this.noFail = new NoFail(graph, ids);
-    this.exhaustive = new Exhaustive(graph, ids);
+    this.exhaustive = new Exhaustive(graph, dispatch, ids);
   }
 
   /**
