@@ -16,6 +16,7 @@ import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
 import { Exhaustive } from './exhaustive.js';
+import { NeverNil } from './nevernil.js';
 import { NoFail } from './nofail.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
@@ -33,6 +34,8 @@ export class Conditions {
   readonly noFail: NoFail;
   /** Switches on a parameter every call passes a case's constant, or on a field a parser sets only to them: their default is dead. */
   readonly exhaustive: Exhaustive;
+  /** Nil checks of a local every write of which is certainly not nil: which side of them is dead. */
+  readonly neverNil: NeverNil;
 
   constructor(
     private readonly graph: CallGraph,
@@ -41,6 +44,7 @@ export class Conditions {
   ) {
     this.noFail = new NoFail(graph, ids);
     this.exhaustive = new Exhaustive(graph, dispatch, ids);
+    this.neverNil = new NeverNil(graph);
   }
 
   /**
