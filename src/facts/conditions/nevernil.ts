@@ -7,7 +7,7 @@
  */
 import type { Expr, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
-import { isNil } from '../../irutil.js';
+import { isNil, madeHere } from '../../irutil.js';
 import type { Storage } from '../../resolve/bindings.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr } from '../calls.js';
@@ -16,14 +16,8 @@ import { decidingBranches } from '../evidence/branches.js';
 type Local = Extract<Storage, { kind: 'local' }>;
 
 /** The root variable of `x.y.z`. */
-function rootOf(e: Expr): Expr | undefined {
+function rootOf(e: Expr): Extract<Expr, { k: 'id' }> | undefined {
   return e.k === 'id' ? e : e.k === 'sel' ? rootOf(e.x) : undefined;
-}
-
-/** Whether `e` is made on the spot, and so not nil. */
-function made(e: Expr): boolean {
-  if ((e.k === 'unary' && e.op === '&') || e.k === 'composite' || e.k === 'funclit') return true;
-  return e.k === 'call' && e.fn.k === 'id' && (e.fn.name === 'new' || e.fn.name === 'make');
 }
 
 export class NeverNil {
@@ -63,25 +57,28 @@ export class NeverNil {
       });
       if (lent) return false;
       for (const st of allStmts(body)) {
-        if (st.k === 'var' && fn === decl && st.names.some((n) => s.name === n || s.name.startsWith(`${n}'`))) {
-          // A `var` names no storage: a declaration of the name without a value (or of another one) may be it, and starts nil.
-          const i = st.names.findIndex((n) => s.name === n || s.name.startsWith(`${n}'`));
-          if (!st.values[i] || !made(st.values[i]!)) return false;
+        // Bound by a loop or a receive, whatever they give: not followed.
+        const binds = st.k === 'for' ? [st.range?.key, st.range?.value] : st.k === 'select' ? st.cases.flatMap((c) => (c.kind === 'recv' ? c.lhs : [])) : [];
+        if (binds.some((b) => b && this.same(fn, b, s))) return false;
+        // A `var` names no storage: a declaration of the name without a value (or of another one) may be it, and starts nil.
+        const declared = st.k === 'var' && fn === decl ? st.names.findIndex((n) => s.name === n || s.name.startsWith(`${n}'`)) : -1;
+        if (st.k === 'var' && declared !== -1) {
+          if (!st.values[declared] || !madeHere(st.values[declared]!)) return false;
           writes++;
         }
         if (st.k !== 'assign') continue;
         const i = st.lhs.findIndex((l) => this.same(fn, l, s));
         if (i === -1) continue;
-        if (st.lhs.length !== st.rhs.length || (st.op !== '=' && st.op !== ':=') || !this.notNilAt(fn, body, st, st.rhs[i]!)) return false;
+        if (st.lhs.length !== st.rhs.length || (st.op !== '=' && st.op !== ':=') || !this.notNilAt(body, st, st.rhs[i]!)) return false;
         writes++;
       }
     }
     return writes > 0;
   }
 
-  /** Whether `value`, written by `st` in `fn`, is made there or checked not nil on the way to `st`, and not written since. */
-  private notNilAt(fn: FuncNode, body: Stmt[], st: Stmt, value: Expr): boolean {
-    if (made(value)) return true;
+  /** Whether `value`, written by `st` in `body`, is made there or checked not nil on the way to `st`, and not written since. */
+  private notNilAt(body: Stmt[], st: Stmt, value: Expr): boolean {
+    if (madeHere(value)) return true;
     const root = rootOf(value);
     if (!root) return false;
     const text = exprText(value);
@@ -93,7 +90,6 @@ export class NeverNil {
       return x !== undefined && exprText(x) === text && b.taken === (c.op === '!=');
     });
     if (!check) return false;
-    const rootName = root.k === 'id' ? root.name : '';
-    return !allStmts(body).some((w) => w.k === 'assign' && w.pos > check.pos && w.pos < st.pos && w.lhs.some((l) => rootOf(l)?.k === 'id' && (rootOf(l) as { name: string }).name === rootName));
+    return !allStmts(body).some((w) => w.k === 'assign' && w.pos > check.pos && w.pos < st.pos && w.lhs.some((l) => rootOf(l)?.name === root.name));
   }
 }

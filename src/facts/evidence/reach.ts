@@ -19,7 +19,7 @@ import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
-import { isNil } from '../../irutil.js';
+import { isNil, madeHere } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
@@ -252,8 +252,7 @@ function argumentFor(parts: Parts, call: CallExpr, callee: FuncNode, p: Expr, at
 
 /** A value certainly not nil: made on the spot, or a variable dereferenced on every path to the call and not assigned since. */
 function notNil(parts: Parts, caller: FuncNode, call: CallExpr, arg: Expr): boolean {
-  if ((arg.k === 'unary' && arg.op === '&') || arg.k === 'composite' || arg.k === 'funclit') return true;
-  if (arg.k === 'call' && arg.fn.k === 'id' && (arg.fn.name === 'new' || arg.fn.name === 'make')) return true;
+  if (madeHere(arg)) return true;
   if (arg.k !== 'id') return false;
   const body = caller.decl.body ?? [];
   let deref: Pos | undefined;
