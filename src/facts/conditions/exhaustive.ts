@@ -114,7 +114,7 @@ export class Exhaustive {
   private passedOnly(fn: FuncNode, tag: Expr, cases: readonly Expr[]): boolean {
     const index = this.unchangedParam(fn, tag);
     if (index === undefined || this.graph.callers(fn).length === 0) return false;
-    const values = this.passedTo(fn, index, 0);
+    const values = this.passedTo(fn, index, new Set());
     const named = new Set(cases.map((c) => this.graph.constantOf(fn, c)));
     return values !== undefined && [...values].every((v) => named.has(v));
   }
@@ -138,20 +138,21 @@ export class Exhaustive {
    * caller's own unchanged parameter, whose callers are asked in turn. Undefined when some call passes anything
    * else, or `fn` may have callers the call graph does not hold.
    */
-  private passedTo(fn: FuncNode, index: number, hops: number): ReadonlySet<string> | undefined {
-    const memo = `${fn.id}\0${index}`;
-    if (this.passed.has(memo)) return this.passed.get(memo) ?? undefined;
+  private passedTo(fn: FuncNode, index: number, seen: Set<string>): ReadonlySet<string> | undefined {
+    const key = `${fn.id}\0${index}`;
     // A cycle of calls passing the parameter round adds no value of its own.
-    this.passed.set(memo, new Set());
-    const out = this.computePassed(fn, index, hops);
-    this.passed.set(memo, out ?? null);
+    if (seen.has(key)) return new Set();
+    // Only a whole answer is kept: one worked out inside a cycle lacks what the cycle's first function adds.
+    if (seen.size === 0 && this.passed.has(key)) return this.passed.get(key) ?? undefined;
+    const out = this.computePassed(fn, index, new Set([...seen, key]));
+    if (seen.size === 0) this.passed.set(key, out ?? null);
     return out;
   }
 
-  private computePassed(fn: FuncNode, index: number, hops: number): ReadonlySet<string> | undefined {
+  private computePassed(fn: FuncNode, index: number, seen: Set<string>): ReadonlySet<string> | undefined {
     const { name } = fn.decl;
     const closed = name !== '' && (!/^\p{Lu}/u.test(name) || fn.file.packageName === 'main');
-    if (!closed || hops > MAX_HOPS || valueUsesOf(this.graph).usedAsValue(fn)) return undefined;
+    if (!closed || seen.size > MAX_HOPS + 1) return undefined;
     const values = new Set<string>();
     for (const { caller, call } of this.graph.callers(fn)) {
       const arg = argOf(this.dispatch.calledAs(call), `@${index}`);
@@ -161,11 +162,12 @@ export class Exhaustive {
         continue;
       }
       const p = arg && this.unchangedParam(caller, arg);
-      const through = p === undefined ? undefined : this.passedTo(caller, p, hops + 1);
+      const through = p === undefined ? undefined : this.passedTo(caller, p, seen);
       if (!through) return undefined;
       for (const v of through) values.add(v);
     }
-    return values;
+    // Asked last: the program-wide scan behind it is costly.
+    return valueUsesOf(this.graph).usedAsValue(fn) ? undefined : values;
   }
 
   /**
