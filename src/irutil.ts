@@ -24,6 +24,12 @@ export function isNil(e: Expr): boolean {
   return e.k === 'lit' && e.kind === 'nil';
 }
 
+/** Whether a value is made on the spot, and so certainly not nil: `&T{}`, a literal, a function literal, `new`, `make`. */
+export function madeHere(e: Expr): boolean {
+  if ((e.k === 'unary' && e.op === '&') || e.k === 'composite' || e.k === 'funclit') return true;
+  return e.k === 'call' && e.fn.k === 'id' && (e.fn.name === 'new' || e.fn.name === 'make');
+}
+
 /** The argument of a call to a builtin such as `close(x)`, when `e` is one. */
 export function builtinArg(e: Expr, name: string): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== name) return undefined;

@@ -18,6 +18,7 @@ import type { SyncFacts } from './engine.js';
 import { cliActionsOf, namesAction } from './cli.js';
 import { isProgramMain } from './names.js';
 import { perProgram } from './perprogram.js';
+import { valueUsesOf } from './valueuses.js';
 
 /**
  * After the call: 0 not yet made, 1 made and nothing since but what cannot keep the process alive, 2 made and
@@ -53,7 +54,6 @@ export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
 export class Terminal {
   private readonly known = new Map<FuncNode, boolean | 'busy'>();
-  private valueNames: Map<string, { node: FuncNode; e: Expr }[]> | undefined;
 
   constructor(private readonly facts: SyncFacts) {}
 
@@ -67,7 +67,7 @@ export class Terminal {
     const callers = this.facts.graph.callers(fn);
     const cli = cliActionsOf(this.facts.graph);
     // A command's action has the CLI library for its caller, which returns as the action does.
-    const action = cli.literals.has(fn) || (this.namedAction(fn) && this.valueUses(fn).every((e) => cli.values.has(e)));
+    const action = cli.literals.has(fn) || (this.namedAction(fn) && valueUsesOf(this.facts.graph).of(fn).every((e) => cli.values.has(e)));
     const called = callers.every((e) => this.endsAfter(e));
     // The program-wide scan of names used as values runs last, and only once some function gets that far.
     const out = action ? called && this.cliEnds() : callers.length > 0 && called && !this.usedAsValue(fn);
@@ -87,47 +87,9 @@ export class Terminal {
     return runs.length > 0 && runs.every((r) => this.endsAfter({ caller: r.node, call: r.call, mode: 'call' }));
   }
 
-  /**
-   * Whether `fn` is used anywhere in the program other than as the function a call calls. By name first (one
-   * program-wide scan); a use of the name that is known to be something else is not its use: a local variable or
-   * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions.
-   */
+  /** Whether `fn` is used anywhere in the program other than as the function a call calls (valueuses.ts). */
   usedAsValue(fn: FuncNode): boolean {
-    return this.valueUses(fn).length > 0;
-  }
-
-  /** The expressions that may be `fn` used as a value (usedAsValue). */
-  private valueUses(fn: FuncNode): Expr[] {
-    if (!this.valueNames) {
-      this.valueNames = new Map();
-      for (const node of this.facts.graph.funcs) {
-        // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
-        const callees = new Set<Expr>();
-        const body = node.decl.body ?? [];
-        forEachExpr(body, (e) => {
-          if (e.k === 'call') callees.add(e.fn);
-        });
-        for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
-        forEachExpr(body, (e) => {
-          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) {
-            const uses = this.valueNames!.get(e.name);
-            if (uses) uses.push({ node, e });
-            else this.valueNames!.set(e.name, [{ node, e }]);
-          }
-        });
-      }
-    }
-    return (this.valueNames.get(fn.decl.name) ?? []).filter(({ node, e }) => this.mayName(node, e, fn)).map(({ e }) => e);
-  }
-
-  /** Whether `e`, in node's body, may be the function `fn` as a value. */
-  private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
-    const graph = this.facts.graph;
-    const kind = graph.storageOf(node, e)?.kind;
-    if (kind === 'local' || kind === 'param' || kind === 'field') return false;
-    const call = graph.callOfValue(node, e);
-    const info = call && graph.callInfo(call);
-    return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
+    return valueUsesOf(this.facts.graph).usedAsValue(fn);
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller. */

@@ -210,7 +210,8 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
               out = join(out, caseOut);
             }
           }
-          return hasDefault ? out : join(out, cur);
+          // No `default`: the tag matched no case, unless the cases cover every value it can have.
+          return hasDefault ? out : join(out, exhaustive(cur) ? null : cur);
         });
       case 'select':
         return breakable(st.label, () => {

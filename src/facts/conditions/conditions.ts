@@ -16,6 +16,7 @@ import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
 import { Exhaustive } from './exhaustive.js';
+import { NeverNil } from './nevernil.js';
 import { NoFail } from './nofail.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
@@ -31,8 +32,10 @@ const NONE: ReadonlySet<Atom> = new Set();
 export class Conditions {
   /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
   readonly noFail: NoFail;
-  /** Switches on a field a parser sets only to the cases' constants: their default is dead. */
+  /** Switches on a parameter every call passes a case's constant, or on a field a parser sets only to them: their default is dead. */
   readonly exhaustive: Exhaustive;
+  /** Nil checks of a local every write of which is certainly not nil: which side of them is dead. */
+  readonly neverNil: NeverNil;
 
   constructor(
     private readonly graph: CallGraph,
@@ -40,7 +43,8 @@ export class Conditions {
     private readonly ids: Identity,
   ) {
     this.noFail = new NoFail(graph, ids);
-    this.exhaustive = new Exhaustive(graph, ids);
+    this.exhaustive = new Exhaustive(graph, dispatch, ids);
+    this.neverNil = new NeverNil(graph);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Exhaustive switches: "can this switch's `default` run?" — not when the tag is a field of a struct a parser
- * just returned without error, and that parser sets the field, on every path to a nil-error return, only to
- * constants the switch's cases name:
+ * Exhaustive switches: "can this switch's `default` run?" — not when the tag is a parameter every call in the
+ * program passes one of the cases' constants (`read(mq, _FromMemory)`: see `passedOnly`), nor when the tag is a
+ * field of a struct a parser just returned without error, and that parser sets the field, on every path to a
+ * nil-error return, only to constants the switch's cases name:
  *
  *     ep, err := parse(s)          // parse: `var ep Endpoint; switch { case ...: ep.Kind = HTTP ... default: return ep, errBad }`
  *     if err != nil { return err }
@@ -15,10 +16,14 @@
 import type { Expr, FuncDecl, Stmt } from '../../ir.js';
 import { isNil } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import type { Storage } from '../../resolve/bindings.js';
 import { deref } from '../../resolve/types.js';
 import { walkFunction } from '../../flow/walk.js';
 import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
+import type { Dispatch } from '../dispatch.js';
 import type { Identity } from '../identity/identity.js';
+import { argOf } from '../identity/roots.js';
+import { valueUsesOf } from '../valueuses.js';
 import type { Atom } from './atoms.js';
 
 /** The constants a parser's result field is set to on its nil-error returns, or undefined when not all are known. */
@@ -26,18 +31,21 @@ type Produced = ReadonlySet<string> | undefined;
 
 const NOTHING: ReadonlySet<string> = new Set();
 
-/** Whether a function literal inside `fn`, at any depth, uses its local `key` (and so may write it). */
-function captured(graph: CallGraph, fn: FuncNode, key: string): boolean {
+/** Whether a function literal inside `fn`, at any depth, uses its variable `is` (and so may write it). */
+function captured(graph: CallGraph, fn: FuncNode, is: (s: Storage) => boolean): boolean {
   const inside = (d: FuncDecl): boolean => d.parent !== undefined && (d.parent === fn.decl.id || inside(fn.file.funcs[d.parent]!));
-  return fn.file.funcs.some((d) => inside(d) && graph.captures(graph.nodeOf(fn.file, d)).some((s) => s.kind === 'local' && s.fn === fn.id && s.name === key));
+  return fn.file.funcs.some((d) => inside(d) && graph.captures(graph.nodeOf(fn.file, d)).some((s) => s.kind !== 'field' && s.kind !== 'global' && s.fn === fn.id && is(s)));
 }
+
+/** Calls through parameters that pass a caller's own parameter on (`read(mq, t)` → `readWithException(mq, t)`) followed this deep. */
+const MAX_HOPS = 3;
 
 /**
  * Whether a local of `fn` is only read where it is bound, apart from the field writes the caller weighs: its
  * address not taken, no method called on it, no function literal using it.
  */
 function untouched(graph: CallGraph, ids: Identity, fn: FuncNode, key: string): boolean {
-  if (captured(graph, fn, key)) return false;
+  if (captured(graph, fn, (s) => s.kind === 'local' && s.name === key)) return false;
   const isIt = (e: Expr): boolean => (e.k === 'id' ? ids.localKey(fn, e) === key : e.k === 'sel' ? isIt(e.x) : false);
   let touched = false;
   forEachExpr(fn.decl.body ?? [], (e) => {
@@ -62,8 +70,14 @@ export class Exhaustive {
   /** Per switch tag: the error root whose nil-ness kills the default, or null when nothing does. */
   private readonly needs = new WeakMap<Expr, string | null>();
 
+  /** Per function and parameter index: the constants every call passes (passedTo). */
+  private readonly passed = new Map<string, ReadonlySet<string> | null>();
+  /** Per switch tag: whether the calls' constants leave its default dead. */
+  private readonly onlyCases = new WeakMap<Expr, boolean>();
+
   constructor(
     private readonly graph: CallGraph,
+    private readonly dispatch: Dispatch,
     private readonly ids: Identity,
   ) {}
 
@@ -84,9 +98,76 @@ export class Exhaustive {
   /** Whether a switch on `tag` with these case values has a dead default where the path condition is `conds`. */
   covers(fn: FuncNode, tag: Expr, cases: readonly Expr[], conds: ReadonlySet<Atom>): boolean {
     // Walks visit a switch once per pass of its loop and per walk: all but the path condition is worked out once.
+    let only = this.onlyCases.get(tag);
+    if (only === undefined) this.onlyCases.set(tag, (only = this.passedOnly(fn, tag, cases)));
+    if (only) return true;
     let need = this.needs.get(tag);
     if (need === undefined) this.needs.set(tag, (need = this.errorToExclude(fn, tag, cases) ?? null));
     return need !== null && conds.has(`nil:${need}`);
+  }
+
+  /**
+   * Whether the tag is a parameter of `fn` that `fn` never changes, and every call of `fn` in the program
+   * passes a constant a case names: the function must have callers, and no caller the call graph cannot
+   * see (it is unexported, or in package main, and not used as a value).
+   */
+  private passedOnly(fn: FuncNode, tag: Expr, cases: readonly Expr[]): boolean {
+    const index = this.unchangedParam(fn, tag);
+    if (index === undefined || this.graph.callers(fn).length === 0) return false;
+    const values = this.passedTo(fn, index, new Set());
+    const named = new Set(cases.map((c) => this.graph.constantOf(fn, c)));
+    return values !== undefined && [...values].every((v) => named.has(v));
+  }
+
+  /** The index of the parameter `e` names, when `fn` neither assigns it nor lends it (`&p`, a closure). */
+  private unchangedParam(fn: FuncNode, e: Expr): number | undefined {
+    const s = e.k === 'id' ? this.graph.storageOf(fn, e) : undefined;
+    if (s?.kind !== 'param' || s.fn !== fn.id || s.index < 0 || (fn.decl.variadic && s.index === fn.decl.params.length - 1)) return undefined;
+    const body = fn.decl.body ?? [];
+    const isIt = (x: Expr) => x.k === 'id' && x.name === s.name;
+    if (allStmts(body).some((st) => (st.k === 'assign' && st.lhs.some(isIt)) || (st.k === 'incdec' && isIt(st.x)))) return undefined;
+    let lent = false;
+    forEachExpr(body, (x) => {
+      if (x.k === 'unary' && x.op === '&' && isIt(x.x)) lent = true;
+    });
+    return lent || captured(this.graph, fn, (c) => c.kind === 'param' && c.index === s.index) ? undefined : s.index;
+  }
+
+  /**
+   * The constants parameter `index` of `fn` holds over every call in the program: a constant argument, or the
+   * caller's own unchanged parameter, whose callers are asked in turn. Undefined when some call passes anything
+   * else, or `fn` may have callers the call graph does not hold.
+   */
+  private passedTo(fn: FuncNode, index: number, seen: Set<string>): ReadonlySet<string> | undefined {
+    const key = `${fn.id}\0${index}`;
+    // A cycle of calls passing the parameter round adds no value of its own.
+    if (seen.has(key)) return new Set();
+    // Only a whole answer is kept: one worked out inside a cycle lacks what the cycle's first function adds.
+    if (seen.size === 0 && this.passed.has(key)) return this.passed.get(key) ?? undefined;
+    const out = this.computePassed(fn, index, new Set([...seen, key]));
+    if (seen.size === 0) this.passed.set(key, out ?? null);
+    return out;
+  }
+
+  private computePassed(fn: FuncNode, index: number, seen: Set<string>): ReadonlySet<string> | undefined {
+    const { name } = fn.decl;
+    const closed = name !== '' && (!/^\p{Lu}/u.test(name) || fn.file.packageName === 'main');
+    if (!closed || seen.size > MAX_HOPS + 1) return undefined;
+    const values = new Set<string>();
+    for (const { caller, call } of this.graph.callers(fn)) {
+      const arg = argOf(this.dispatch.calledAs(call), `@${index}`);
+      const c = arg && this.graph.constantOf(caller, arg);
+      if (c !== undefined) {
+        values.add(c);
+        continue;
+      }
+      const p = arg && this.unchangedParam(caller, arg);
+      const through = p === undefined ? undefined : this.passedTo(caller, p, seen);
+      if (!through) return undefined;
+      for (const v of through) values.add(v);
+    }
+    // Asked last: the program-wide scan behind it is costly.
+    return valueUsesOf(this.graph).usedAsValue(fn) ? undefined : values;
   }
 
   /**

@@ -19,7 +19,7 @@ import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
-import { isNil } from '../../irutil.js';
+import { isNil, madeHere } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
@@ -27,6 +27,7 @@ import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { Parts } from './assume.js';
 import { decidingBranches, evaluatedBefore, type Branch } from './branches.js';
+import { optionValue, readsOption, type Written } from './options.js';
 
 /** What a caller's call says of the callee's branches on the way to an operation: out of reach, or what it assumes. */
 export type Reach = false | Assumption[];
@@ -83,7 +84,7 @@ function askedAt(parts: Parts, callee: FuncNode, pos: Pos): Asked[] {
     const cond = branch.conds[0]!;
     if (isErrorCheck(cond, { isError: errorByName, callName: (c) => libraryName(parts.graph.callInfo(c)) })) continue;
     if (branch.exit && returnsError && refusesWithError(callee, branch)) continue;
-    if (readsPassed(parts, callee, cond, new Set())) out.push({ branch, cond, taken: branch.taken });
+    if (readsPassed(parts, callee, cond, branch.pos, new Set())) out.push({ branch, cond, taken: branch.taken });
   }
   byPos.set(pos, out);
   return out;
@@ -113,11 +114,13 @@ function isReceiver(parts: Parts, fn: FuncNode, e: Expr): boolean {
 
 /**
  * Whether a condition reads what the callers pass: a parameter (`ts == nil`, `tsk.IsEmpty()`), a local taken
- * from one as a whole value (the `ok` of a lookup keyed by one), or a field of the receiver compared with nil.
+ * from one as a whole value (the `ok` of a lookup keyed by one), a field of the options struct built from the
+ * variadic options (`opts.alreadyLocked`: options.ts), or a field of the receiver compared with nil.
  * The state of an object found through a parameter (`engine.closed.Load()`) is the object's, not the caller's:
  * the channel rules weigh it against what the other path writes (assume.ts).
  */
-function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>, asBase = false): boolean {
+function readsPassed(parts: Parts, fn: FuncNode, e: Expr, at: Pos, seen: Set<string>, asBase = false): boolean {
+  if (e.k === 'sel' && readsOption(parts, fn, e, at)) return true;
   if (e.k === 'id') {
     // An error may or may not be nil on any run, whatever a helper asks of it (`if !isBadConn(err) { return }`).
     if (isErrorName(e.name)) return false;
@@ -125,7 +128,7 @@ function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>, asB
     const s = parts.graph.storageOf(fn, e);
     if (asBase || s?.kind !== 'local' || s.fn !== fn.id || seen.has(s.name)) return false;
     seen.add(s.name);
-    return (parts.ids.localSources(fn).get(s.name) ?? []).some((src) => readsPassed(parts, fn, src, seen));
+    return (parts.ids.localSources(fn).get(s.name) ?? []).some((src) => readsPassed(parts, fn, src, at, seen));
   }
   if (e.k === 'binary' && (e.op === '==' || e.op === '!=') && (isNil(e.x) || isNil(e.y))) {
     let x = isNil(e.x) ? e.y : e.x;
@@ -134,10 +137,10 @@ function readsPassed(parts: Parts, fn: FuncNode, e: Expr, seen: Set<string>, asB
       if (isReceiver(parts, fn, x)) return true;
     }
   }
-  if (e.k === 'sel') return readsPassed(parts, fn, e.x, seen, true);
+  if (e.k === 'sel') return readsPassed(parts, fn, e.x, at, seen, true);
   let found = false;
   forEachSubExpr(e, (x) => {
-    found ||= readsPassed(parts, fn, x, seen);
+    found ||= readsPassed(parts, fn, x, at, seen);
   });
   return found;
 }
@@ -195,12 +198,12 @@ function evaluate(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNo
   }
   if (e.k === 'binary' && ORDER[e.op]) {
     // `if v >= 0` with `push(0)`: two small integer literals, the argument's and the callee's.
-    const value = (x: Expr) => intValue(argumentFor(parts, call, callee, x, at) ?? x);
+    const value = (x: Expr) => intValue(passedFor(parts, caller, call, callee, x, at)?.e ?? x);
     const [x, y] = [value(e.x), value(e.y)];
     return x === undefined || y === undefined ? undefined : ORDER[e.op]!(x, y);
   }
-  const arg = argumentFor(parts, call, callee, e, at);
-  const c = arg && parts.graph.constantOf(caller, arg);
+  const arg = passedFor(parts, caller, call, callee, e, at);
+  const c = arg && parts.graph.constantOf(arg.fn, arg.e);
   return c === 'true' ? true : c === 'false' ? false : undefined;
 }
 
@@ -218,10 +221,10 @@ function intValue(e: Expr): number | undefined {
 
 /** Whether the parameter `p` equals `other` (nil or a constant) at this call, when the argument says. */
 function compare(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNode, p: Expr, other: Expr, at: Pos): boolean | undefined {
-  const arg = argumentFor(parts, call, callee, p, at);
+  const arg = passedFor(parts, caller, call, callee, p, at);
   if (!arg) return undefined;
-  const c = parts.graph.constantOf(caller, arg);
-  if (isNil(other)) return c !== undefined ? c === 'nil' : notNil(parts, caller, call, arg) ? false : undefined;
+  const c = parts.graph.constantOf(arg.fn, arg.e);
+  if (isNil(other)) return c !== undefined ? c === 'nil' : arg.fn === caller && notNil(parts, caller, call, arg.e) ? false : undefined;
   const k = parts.graph.constantOf(callee, other);
   if (c === undefined || k === undefined) return undefined;
   // Two constants' names: different ones are different values, as for the path conditions (atoms.ts).
@@ -229,6 +232,15 @@ function compare(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNod
 }
 
 const literal = (value: string) => /^[0-9]/.test(value) || value === 'nil' || value === 'true' || value === 'false';
+
+/**
+ * What the call gives what the callee reads at `at`: the argument passed for a parameter, or the value the
+ * options passed put in a field of the callee's options struct (written in the caller or in an option).
+ */
+function passedFor(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNode, x: Expr, at: Pos): Written | undefined {
+  const arg = argumentFor(parts, call, callee, x, at);
+  return arg ? { e: arg, fn: caller } : optionValue(parts, caller, parts.dispatch.calledAs(call), callee, x, at);
+}
 
 /** The argument passed for a parameter the callee has not assigned before the branch at `at`. */
 function argumentFor(parts: Parts, call: CallExpr, callee: FuncNode, p: Expr, at: Pos): Expr | undefined {
@@ -240,8 +252,7 @@ function argumentFor(parts: Parts, call: CallExpr, callee: FuncNode, p: Expr, at
 
 /** A value certainly not nil: made on the spot, or a variable dereferenced on every path to the call and not assigned since. */
 function notNil(parts: Parts, caller: FuncNode, call: CallExpr, arg: Expr): boolean {
-  if ((arg.k === 'unary' && arg.op === '&') || arg.k === 'composite' || arg.k === 'funclit') return true;
-  if (arg.k === 'call' && arg.fn.k === 'id' && (arg.fn.name === 'new' || arg.fn.name === 'make')) return true;
+  if (madeHere(arg)) return true;
   if (arg.k !== 'id') return false;
   const body = caller.decl.body ?? [];
   let deref: Pos | undefined;

@@ -1,0 +1,95 @@
+/**
+ * Variables never nil: "can this `v == nil` ever hold?" — not when `v` is a local every value of which, written
+ * anywhere (in the function that declares it or in a closure that captures it), is certainly not nil where it
+ * is written: made on the spot (`&T{}`, a literal, `new`, `make`), or a value the writer has just checked
+ * (`if res.Lease == nil { return }; lease = res.Lease`). A local declared without a value starts nil; one
+ * whose address is taken may be written through it: neither is followed.
+ */
+import type { Expr, Stmt } from '../../ir.js';
+import { exprText } from '../../irtext.js';
+import { isNil, madeHere } from '../../irutil.js';
+import type { Storage } from '../../resolve/bindings.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr } from '../calls.js';
+import { decidingBranches } from '../evidence/branches.js';
+
+type Local = Extract<Storage, { kind: 'local' }>;
+
+/** The root variable of `x.y.z`. */
+function rootOf(e: Expr): Extract<Expr, { k: 'id' }> | undefined {
+  return e.k === 'id' ? e : e.k === 'sel' ? rootOf(e.x) : undefined;
+}
+
+export class NeverNil {
+  private readonly known = new Map<string, boolean>();
+
+  constructor(private readonly graph: CallGraph) {}
+
+  /** The value of a nil check of such a local (`v == nil` false, `v != nil` true), when the program decides it. */
+  decided(fn: FuncNode, cond: Expr): boolean | undefined {
+    if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=')) return undefined;
+    const v = isNil(cond.y) ? cond.x : isNil(cond.x) ? cond.y : undefined;
+    const s = v?.k === 'id' ? this.graph.storageOf(fn, v) : undefined;
+    if (s?.kind !== 'local') return undefined;
+    const key = `${s.fn}\0${s.name}`;
+    let never = this.known.get(key);
+    if (never === undefined) this.known.set(key, (never = this.neverNil(s)));
+    return never ? cond.op === '!=' : undefined;
+  }
+
+  private same(fn: FuncNode, e: Expr, s: Local): boolean {
+    const t = e.k === 'id' ? this.graph.storageOf(fn, e) : undefined;
+    return t?.kind === 'local' && t.fn === s.fn && t.name === s.name;
+  }
+
+  private neverNil(s: Local): boolean {
+    const decl = this.graph.byId.get(s.fn);
+    if (!decl) return false;
+    // The declaring function and every literal inside it, at any depth: where the local can be written.
+    const inside = (d: FuncNode['decl']): boolean => d === decl.decl || (d.parent !== undefined && inside(decl.file.funcs[d.parent]!));
+    const writers = decl.file.funcs.filter(inside).map((d) => this.graph.nodeOf(decl.file, d));
+    let writes = 0;
+    for (const fn of writers) {
+      const body = fn.decl.body ?? [];
+      let lent = false;
+      forEachExpr(body, (x) => {
+        if (x.k === 'unary' && x.op === '&' && this.same(fn, x.x, s)) lent = true;
+      });
+      if (lent) return false;
+      for (const st of allStmts(body)) {
+        // Bound by a loop or a receive, whatever they give: not followed.
+        const binds = st.k === 'for' ? [st.range?.key, st.range?.value] : st.k === 'select' ? st.cases.flatMap((c) => (c.kind === 'recv' ? c.lhs : [])) : [];
+        if (binds.some((b) => b && this.same(fn, b, s))) return false;
+        // A `var` names no storage: a declaration of the name without a value (or of another one) may be it, and starts nil.
+        const declared = st.k === 'var' && fn === decl ? st.names.findIndex((n) => s.name === n || s.name.startsWith(`${n}'`)) : -1;
+        if (st.k === 'var' && declared !== -1) {
+          if (!st.values[declared] || !madeHere(st.values[declared]!)) return false;
+          writes++;
+        }
+        if (st.k !== 'assign') continue;
+        const i = st.lhs.findIndex((l) => this.same(fn, l, s));
+        if (i === -1) continue;
+        if (st.lhs.length !== st.rhs.length || (st.op !== '=' && st.op !== ':=') || !this.notNilAt(body, st, st.rhs[i]!)) return false;
+        writes++;
+      }
+    }
+    return writes > 0;
+  }
+
+  /** Whether `value`, written by `st` in `body`, is made there or checked not nil on the way to `st`, and not written since. */
+  private notNilAt(body: Stmt[], st: Stmt, value: Expr): boolean {
+    if (madeHere(value)) return true;
+    const root = rootOf(value);
+    if (!root) return false;
+    const text = exprText(value);
+    const check = (decidingBranches(body, st.pos) ?? []).find((b) => {
+      const c = b.kind === 'if' && b.taken !== undefined ? b.conds[0] : undefined;
+      if (c?.k !== 'binary' || (c.op !== '==' && c.op !== '!=')) return false;
+      const x = isNil(c.y) ? c.x : isNil(c.x) ? c.y : undefined;
+      // On the way to the write the check says "not nil": `== nil` untaken, or `!= nil` taken.
+      return x !== undefined && exprText(x) === text && b.taken === (c.op === '!=');
+    });
+    if (!check) return false;
+    return !allStmts(body).some((w) => w.k === 'assign' && w.pos > check.pos && w.pos < st.pos && w.lhs.some((l) => rootOf(l)?.name === root.name));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Functions used as values: "where, if anywhere, does the program use this function other than as the callee
+ * of a call?" (`http.HandleFunc("/", stop)`, `defer d.Stop`, `f := s.read`). Such a use hands the function to
+ * callers the call graph cannot follow, so a fact that needs every call of it (a terminal function, code no one
+ * runs, the values every caller passes) does not hold. One program-wide scan by name, on first ask.
+ */
+import type { Expr } from '../ir.js';
+import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { allStmts, forEachExpr } from './calls.js';
+import { perProgram } from './perprogram.js';
+
+/** The value uses of a program's functions, computed on demand and kept with its call graph. */
+export const valueUsesOf = perProgram((graph: CallGraph) => new ValueUses(graph));
+
+export class ValueUses {
+  private valueNames: Map<string, { node: FuncNode; e: Expr }[]> | undefined;
+
+  constructor(private readonly graph: CallGraph) {}
+
+  /** Whether `fn` is used anywhere in the program other than as the function a call calls. */
+  usedAsValue(fn: FuncNode): boolean {
+    return this.of(fn).length > 0;
+  }
+
+  /**
+   * The expressions that may be `fn` used as a value. By name first; a use of the name that is known to be
+   * something else is not its use: a local variable or a parameter of that name (`run := func() {...}`), a
+   * field, a value that resolves to other functions.
+   */
+  of(fn: FuncNode): Expr[] {
+    if (!this.valueNames) {
+      this.valueNames = new Map();
+      for (const node of this.graph.funcs) {
+        // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
+        const callees = new Set<Expr>();
+        const body = node.decl.body ?? [];
+        forEachExpr(body, (e) => {
+          if (e.k === 'call') callees.add(e.fn);
+        });
+        for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
+        forEachExpr(body, (e) => {
+          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) {
+            const uses = this.valueNames!.get(e.name);
+            if (uses) uses.push({ node, e });
+            else this.valueNames!.set(e.name, [{ node, e }]);
+          }
+        });
+      }
+    }
+    return (this.valueNames.get(fn.decl.name) ?? []).filter(({ node, e }) => this.mayName(node, e, fn)).map(({ e }) => e);
+  }
+
+  /** Whether `e`, in node's body, may be the function `fn` as a value. */
+  private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
+    const kind = this.graph.storageOf(node, e)?.kind;
+    if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    const call = this.graph.callOfValue(node, e);
+    const info = call && this.graph.callInfo(call);
+    return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
+  }
+}
