@@ -319,11 +319,11 @@ class Resolver {
         return undefined;
       }
       case 'index':
-        return this.typer.typeDenoted(fn) ? CONVERSION : undefined;
+        return this.typer.conversionType(fn) ? CONVERSION : undefined;
       case 'sel':
         return this.resolveSel(fn);
       case 'unary':
-        return this.typer.typeDenoted(fn) ? CONVERSION : undefined;
+        return this.typer.conversionType(fn) ? CONVERSION : undefined;
       default:
         return undefined;
     }
