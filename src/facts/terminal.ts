@@ -90,7 +90,8 @@ export class Terminal {
   /**
    * Whether `fn` is used anywhere in the program other than as the function a call calls. By name first (one
    * program-wide scan); a use of the name that is known to be something else is not its use: a local variable or
-   * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions.
+   * a parameter of that name (`run := func() {...}`), a field, a value that resolves to other functions or to a
+   * member of a package or a value outside the checkout.
    */
   usedAsValue(fn: FuncNode): boolean {
     return this.valueUses(fn).length > 0;
@@ -125,6 +126,8 @@ export class Terminal {
     const graph = this.facts.graph;
     const kind = graph.storageOf(node, e)?.kind;
     if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    // A member of a value from outside the checkout, as the call graph takes its calls: `status.ExitCode`.
+    if (graph.valueFromOutside(node, e)) return false;
     const call = graph.callOfValue(node, e);
     const info = call && graph.callInfo(call);
     return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
