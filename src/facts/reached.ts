@@ -7,10 +7,11 @@
  * Outside callers are possible for what a package exports (an importer, a test binary; a method only of a type an
  * importer can hold a value of, see exposed.ts), for `main` and `init`, and for test code (`go test` runs it); a
  * method may be called through an interface, the program's own (the call graph follows those) or a library's,
- * which the program does not declare: a method whose name a library interface uses is taken as reached. Everything else with no caller in the call graph and no use as a value is
- * taken as not reached: an unexported function nobody calls, or a method of `package main` nobody calls. A call
- * from the function's own recursion does not count: a function that only calls itself (or only the functions it
- * calls call it back, and nothing else calls them) runs only once something else has run it.
+ * which the program does not declare: a method whose name a library interface uses is taken as reached.
+ * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
+ * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
+ * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
+ * them) runs only once something else has run it.
  */
 import type { Assumption, Location } from '../findings.js';
 import { lineOf, type FileSummary, type TypeExpr } from '../ir.js';
