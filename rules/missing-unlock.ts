@@ -24,10 +24,10 @@ function handedTo(releasers: FuncNode[], exitAt: Location): Assumption[] {
  */
 function freshEach(fn: FuncNode, calls: CallerEdge[], name: string): Assumption {
   const first = calls[0]!;
-  const each = calls.length === 1 ? 'its one call in the program is' : `each of its ${calls.length} calls in the program is`;
+  const each = calls.length === 1 ? 'its one call is' : `each of its ${calls.length} calls is`;
   return {
     kind: 'same-instance',
-    text: `something locks ${name} again after \`${shortName(fn)}\` leaves it locked, though ${each} on an object made for that call, which nothing keeps`,
+    text: `a later lock finds ${name} as \`${shortName(fn)}\` left it, though ${each} on a new object that nothing keeps`,
     location: nodeLocation(first.caller, first.call.pos),
   };
 }

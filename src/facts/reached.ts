@@ -4,10 +4,10 @@
  * something we cannot see runs it: the finding rests on that (a `reached` assumption), as it would on any other
  * step the engine did not see.
  *
- * Outside callers are possible for what a package exports (an importer, a test binary; a method only of a type an
- * importer can hold a value of, see exposed.ts), for `main` and `init`, and for test code (`go test` runs it); a
- * method may be called through an interface, the program's own (the call graph follows those) or a library's,
- * which the program does not declare: a method whose name a library interface uses is taken as reached.
+ * Outside callers are possible for what a package exports (an importer, a test binary), for `main` and `init`, and
+ * for test code (`go test` runs it); a method may be called through an interface, the program's own (the call
+ * graph follows those) or a library's, which the program does not declare: a method whose name a library
+ * interface uses is taken as reached.
  * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
  * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
  * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
@@ -23,7 +23,6 @@ import { perProgram } from './perprogram.js';
 import { nodeLocation } from './report.js';
 import { terminalOf } from './terminal.js';
 import { isTestCode } from './testcode.js';
-import { isExposed } from './exposed.js';
 
 /**
  * Methods of the standard library's interfaces (fmt, io, sort, container/heap, encoding, database/sql, net/http,
@@ -76,7 +75,7 @@ export class Reached {
     const { decl, file } = fn;
     if (isProgramMain(fn) || (decl.name === 'init' && !decl.recv) || isTestCode(fn)) return true;
     const exported = /^\p{Lu}/u.test(decl.name);
-    if (exported && file.packageName !== 'main' && importersSee(fn)) return true;
+    if (exported && file.packageName !== 'main') return true;
     return decl.recv !== undefined && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name));
   }
 
@@ -126,18 +125,6 @@ export class Reached {
   }
 }
 
-/** Whether an importer can call an exported function: any, but a method only on a type it can hold. */
-function importersSee(fn: FuncNode): boolean {
-  const recv = receiverName(fn.decl.recv?.type);
-  return recv === undefined || isExposed(fn.pkg, recv);
-}
-
-/** The name of a receiver's type: `T` of `*T` and of `List[E]`. */
-function receiverName(t: TypeExpr | undefined): string | undefined {
-  const base = t?.k === 'ptr' ? t.elem : t;
-  return base?.k === 'name' ? base.name : undefined;
-}
-
 function collectInterfaceMethods(files: Iterable<FileSummary>): ReadonlySet<string> {
   const names = new Set<string>();
   const visit = (t: TypeExpr): void => {
@@ -174,10 +161,12 @@ export function reachedAssumption(facts: SyncFacts, at: Location): Assumption | 
   const reached = reachedOf(facts);
   const dead = fn && reached.unreached(fn);
   if (!dead) return undefined;
-  const calls = reached.selfCalled.has(dead) ? 'but its own recursion calls it' : 'calls it';
+  const name = `\`${shortName(dead)}\``;
   return {
     kind: 'reached',
-    text: `\`${shortName(dead)}\` runs, though nothing in the program ${calls} or uses it as a value, and nothing outside the program can`,
+    text: reached.selfCalled.has(dead)
+      ? `${name} runs, though only its own recursion calls it, and nothing outside the program can`
+      : `${name} runs, though nothing in the program calls it or uses it as a value, and nothing outside the program can`,
     location: nodeLocation(dead, dead.decl.span.start),
   };
 }
