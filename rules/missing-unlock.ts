@@ -1,8 +1,8 @@
 import { shortName } from '../src/facts/names.js';
-import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
+import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
-import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { CallerEdge, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
 
 /** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
@@ -16,6 +16,20 @@ function handedTo(releasers: FuncNode[], exitAt: Location): Assumption[] {
   if (releasers.length === 0) return [];
   const more = releasers.length > 1 ? ` (or ${releasers.length - 1} more)` : '';
   return [{ kind: 'hand-over', text: `\`${shortName(releasers[0]!)}\`${more} does not release it later`, location: exitAt }];
+}
+
+/**
+ * Every call of the function gives it an object made for that call alone, which nothing holds once it returns:
+ * a later Lock of the object left locked needs a call the program does not show.
+ */
+function freshEach(fn: FuncNode, calls: CallerEdge[], name: string): Assumption {
+  const first = calls[0]!;
+  const each = calls.length === 1 ? 'its one call is' : `each of its ${calls.length} calls is`;
+  return {
+    kind: 'same-instance',
+    text: `a later lock finds ${name} as \`${shortName(fn)}\` left it, though ${each} on a new object that nothing keeps`,
+    location: nodeLocation(first.caller, first.call.pos),
+  };
 }
 
 export const missingUnlock: Rule = {
@@ -50,7 +64,8 @@ export const missingUnlock: Rule = {
       // Handed to its callers, and every one of them releases it: the lock is theirs, not leaked.
       if (handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
       const keeper = handOver.keeps[0];
-      const assumptions = [...(acquired.assumed ?? []), ...handedTo(handOver.to, exitAt)];
+      const fresh = ctx.locks.freshEachCall(fn, acquired);
+      const assumptions = [...(acquired.assumed ?? []), ...handedTo(handOver.to, exitAt), ...(fresh ? [freshEach(fn, fresh, name)] : [])];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
       const why = spawnAt

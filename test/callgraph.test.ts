@@ -154,6 +154,9 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
     ['lib.RunHook', 20, `${CASES}.helper [func-value]`],
     ['Results', 249, 'defer context.CancelFunc [external]'],
     ['Results', 252, `${CASES}.helper [func-value]`],
+    ['Conversions', 11, T],
+    ['Conversions', 12, V],
+    ['Conversions', 14, 'os/exec.(*ExitError).ExitCode [external]'],
   ];
   for (const [func, line, want] of cases) {
     it(`${func}, line ${line}: ${want}`, () => {
@@ -170,6 +173,11 @@ describe('light type inference: one case per function of fixtures/callgraph', ()
 
   it('follows an aliased import to a function and its result type', () => {
     expect(targets(`${CASES}.Imports`, 202)).toEqual([`${CASES}/lib.Dial [static]`, `${CASES}/lib.(*Conn).Ping [method]`]);
+  });
+
+  it('takes a called (*pkg.T) of a package outside the checkout as a conversion, not a call of an unknown function', () => {
+    expect(targets(`${CASES}.Conversions`, 13)).toEqual(['errors.As [external]']);
+    expect(graph.sites(fn(`${CASES}.Conversions`)).filter((s) => s.info.kind === 'conversion').map((s) => lineOf(s.call.pos))).toEqual([11, 12, 13]);
   });
 
   it('recognises stdlib calls by import path and name', () => {

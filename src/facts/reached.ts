@@ -7,15 +7,18 @@
  * Outside callers are possible for what a package exports (an importer, a test binary), for `main` and `init`, and
  * for test code (`go test` runs it); a method may be called through an interface, the program's own (the call
  * graph follows those) or a library's, which the program does not declare: a method whose name a library
- * interface uses is taken as reached. Everything else with no caller in the call graph and no use as a value is
- * taken as not reached: an unexported function nobody calls, or a method of `package main` nobody calls.
+ * interface uses is taken as reached.
+ * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
+ * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
+ * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
+ * them) runs only once something else has run it.
  */
 import type { Assumption, Location } from '../findings.js';
 import { lineOf, type FileSummary, type TypeExpr } from '../ir.js';
 import { isProgramMain, shortName } from './names.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import type { SyncFacts } from './engine.js';
-import { outermost } from './calls.js';
+import { literalsOf, outermost } from './calls.js';
 import { perProgram } from './perprogram.js';
 import { nodeLocation } from './report.js';
 import { terminalOf } from './terminal.js';
@@ -34,8 +37,13 @@ const LIBRARY_METHODS = new Set([
   'Deadline', 'Done', 'Err', 'Lock', 'Unlock', 'RLock', 'RUnlock',
 ]);
 
+/** Functions in one recursion above which a function's callers are taken as outside it, unexamined. */
+const MAX_RECURSION = 16;
+
 export class Reached {
   private readonly known = new Map<FuncNode, boolean>();
+  /** Unreached functions that their own recursion calls. */
+  readonly selfCalled = new Set<FuncNode>();
   private ifaceNames: ReadonlySet<string> | undefined;
 
   constructor(private readonly facts: SyncFacts) {}
@@ -52,13 +60,62 @@ export class Reached {
   }
 
   private isReached(fn: FuncNode): boolean {
+    if (this.isEntry(fn)) return true;
+    const recursion = this.recursionOf(fn);
+    if (!recursion) return true;
+    // The program-wide scan of names used as values runs last.
+    for (const g of recursion) if (g !== fn && this.isEntry(g)) return true;
+    for (const g of recursion) if (terminalOf(this.facts).usedAsValue(g)) return true;
+    if (recursion.size > 1 || this.facts.graph.callers(fn).length > 0) this.selfCalled.add(fn);
+    return false;
+  }
+
+  /** Whether something outside the program may call `fn` (what it exports, its entry points, its tests). */
+  private isEntry(fn: FuncNode): boolean {
     const { decl, file } = fn;
     if (isProgramMain(fn) || (decl.name === 'init' && !decl.recv) || isTestCode(fn)) return true;
     const exported = /^\p{Lu}/u.test(decl.name);
     if (exported && file.packageName !== 'main') return true;
-    if (decl.recv && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name))) return true;
-    if (this.facts.graph.callers(fn).length > 0) return true;
-    return terminalOf(this.facts).usedAsValue(fn);
+    return decl.recv !== undefined && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name));
+  }
+
+  /**
+   * The declared functions whose calls reach `fn` (by way of callers, from `fn` itself on), when each of them is
+   * also one `fn` calls, at any depth: its recursion, which nothing outside calls. Undefined when something
+   * outside it calls into it.
+   */
+  private recursionOf(fn: FuncNode): Set<FuncNode> | undefined {
+    const graph = this.facts.graph;
+    const callersOf = new Set<FuncNode>([fn]);
+    const todo = [fn];
+    while (todo.length) {
+      for (const c of graph.callers(todo.pop()!)) {
+        const caller = outermost(graph, c.caller);
+        if (callersOf.has(caller)) continue;
+        if (callersOf.size >= MAX_RECURSION) return undefined;
+        callersOf.add(caller);
+        todo.push(caller);
+      }
+    }
+    if (callersOf.size === 1) return callersOf;
+    // Each of them is in the recursion only if fn's calls reach it back, through the others.
+    const called = new Set<FuncNode>([fn]);
+    const next = [fn];
+    while (next.length) {
+      const g = next.pop()!;
+      for (const node of [g, ...literalsOf(g, graph).values()]) {
+        for (const site of graph.sites(node)) {
+          if (site.info.kind !== 'resolved') continue;
+          for (const t of site.info.targets) {
+            const callee = outermost(graph, t.callee);
+            if (!callersOf.has(callee) || called.has(callee)) continue;
+            called.add(callee);
+            next.push(callee);
+          }
+        }
+      }
+    }
+    return called.size === callersOf.size ? callersOf : undefined;
   }
 
   /** Every method name an interface of the program declares: a method of that name may be called through it. */
@@ -101,11 +158,15 @@ export function functionAt(graph: CallGraph, path: string, line: number): FuncNo
 /** What a finding at `at` rests on when the function it is in is not reached: that something unseen runs it. */
 export function reachedAssumption(facts: SyncFacts, at: Location): Assumption | undefined {
   const fn = functionAt(facts.graph, at.path, at.line);
-  const dead = fn && reachedOf(facts).unreached(fn);
+  const reached = reachedOf(facts);
+  const dead = fn && reached.unreached(fn);
   if (!dead) return undefined;
+  const name = `\`${shortName(dead)}\``;
   return {
     kind: 'reached',
-    text: `\`${shortName(dead)}\` runs, though nothing in the program calls it or uses it as a value, and nothing outside the program can`,
+    text: reached.selfCalled.has(dead)
+      ? `${name} runs, though only its own recursion calls it, and nothing outside the program can`
+      : `${name} runs, though nothing in the program calls it or uses it as a value, and nothing outside the program can`,
     location: nodeLocation(dead, dead.decl.span.start),
   };
 }

@@ -25,7 +25,7 @@ export class ValueUses {
   /**
    * The expressions that may be `fn` used as a value. By name first; a use of the name that is known to be
    * something else is not its use: a local variable or a parameter of that name (`run := func() {...}`), a
-   * field, a value that resolves to other functions.
+   * field, a value that resolves to other functions or to a member of a package or a value outside the checkout.
    */
   of(fn: FuncNode): Expr[] {
     if (!this.valueNames) {
@@ -54,6 +54,8 @@ export class ValueUses {
   private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
     const kind = this.graph.storageOf(node, e)?.kind;
     if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    // A member of a value from outside the checkout, as the call graph takes its calls: `status.ExitCode`.
+    if (this.graph.valueFromOutside(node, e)) return false;
     const call = this.graph.callOfValue(node, e);
     const info = call && this.graph.callInfo(call);
     return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);

@@ -71,6 +71,12 @@ export interface CallGraph {
    * resolved as if written in fn; one per expression. Undefined unless `e` names a function or method.
    */
   callOfValue(fn: FuncNode, e: Expr): CallExpr | undefined;
+  /**
+   * Whether the function or method value `e` is one declared outside the checkout, as a call of it would resolve:
+   * `exec.Command`, or `status.ExitCode` on a value an external package returned. Such a value is not the program's
+   * function of that name.
+   */
+  valueFromOutside(fn: FuncNode, e: Expr): boolean;
   index: ProgramIndex;
 }
 
@@ -319,11 +325,11 @@ class Resolver {
         return undefined;
       }
       case 'index':
-        return this.typer.typeDenoted(fn) ? CONVERSION : undefined;
+        return this.typer.conversionType(fn) ? CONVERSION : undefined;
       case 'sel':
         return this.resolveSel(fn);
       case 'unary':
-        return this.typer.typeDenoted(fn) ? CONVERSION : undefined;
+        return this.typer.conversionType(fn) ? CONVERSION : undefined;
       default:
         return undefined;
     }
@@ -566,6 +572,10 @@ class Resolver {
     return call ?? undefined;
   }
 
+  valueFromOutside(e: Expr): boolean {
+    return e.k === 'sel' && this.resolveSel(e)?.kind === 'external';
+  }
+
   storageOf(e: Expr): Storage | undefined {
     switch (e.k) {
       case 'id': {
@@ -632,5 +642,6 @@ export function buildCallGraph(program: Program, index: ProgramIndex = buildInde
     typeOf: (_fn, e) => typer.typeOf(e),
     constantOf: (_fn, e) => r.constantOf(e),
     callOfValue: (_fn, e) => r.callOfValue(e),
+    valueFromOutside: (_fn, e) => r.valueFromOutside(e),
   };
 }

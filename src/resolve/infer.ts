@@ -35,8 +35,12 @@ export class Typer {
     return t;
   }
 
-  /** The type an expression denotes when it is used as a type: `T`, `pkg.T`, `*T`, `List[int]`. */
-  typeDenoted(e: Expr): Type | undefined {
+  /**
+   * The type an expression denotes when it is used as a type: `T`, `pkg.T`, `*T`, `List[int]`. A member of a
+   * package outside the checkout may be a type or a function, which its source (that we do not have) would tell;
+   * `external` says the position admits only a type (`new(pkg.T)`), so that member is the type named there.
+   */
+  typeDenoted(e: Expr, external = false): Type | undefined {
     switch (e.k) {
       case 'type':
         return this.b.written.get(e);
@@ -47,22 +51,33 @@ export class Typer {
       case 'sel': {
         const path = this.pkgOf(e.x);
         if (path === undefined) return undefined;
-        const m = this.index.packages.get(path)?.members.get(e.name);
+        const pkg = this.index.packages.get(path);
+        if (!pkg) return external ? { k: 'named', path, name: e.name } : undefined;
+        const m = pkg.members.get(e.name);
         if (m?.k === 'type') return this.index.resolveType({ k: 'name', name: e.name }, this.index.scopeOf(m.info.file));
         return undefined;
       }
       case 'unary': {
-        const inner = e.op === '*' ? this.typeDenoted(e.x) : undefined;
+        const inner = e.op === '*' ? this.typeDenoted(e.x, external) : undefined;
         return inner && { k: 'ptr', elem: inner };
       }
       case 'index': {
-        const base = this.typeDenoted(e.x);
+        const base = this.typeDenoted(e.x, external);
         if (base?.k !== 'named') return undefined;
         return { ...base, args: e.index.map((i) => this.typeDenoted(i) ?? UNKNOWN('type argument')) };
       }
       default:
         return undefined;
     }
+  }
+
+  /**
+   * The type a call converts to, when the call is a conversion: `T(x)`, `pkg.T(x)`, `(*T)(x)`, `[]byte(s)`. A
+   * called `(*pkg.X)` is a conversion also when the package is outside the checkout: the `*` makes `pkg.X` a type
+   * (the other reading, a pointer to a function dereferenced and called, is not how Go is written).
+   */
+  conversionType(fn: Expr): Type | undefined {
+    return this.typeDenoted(fn, fn.k === 'unary' && fn.op === '*');
   }
 
   /** The import path when `e` names an imported package. */
@@ -249,7 +264,7 @@ export class Typer {
   private callType(e: Extract<Expr, { k: 'call' }>): Type {
     const fnRef = e.fn.k === 'id' ? this.b.refs.get(e.fn) : undefined;
     if (fnRef?.k === 'builtin') return this.builtinType(fnRef.name, e);
-    const conv = this.typeDenoted(e.fn);
+    const conv = this.conversionType(e.fn);
     if (conv) return conv;
     const ft = this.typeOf(e.fn);
     const u = this.index.under(ft);
@@ -291,11 +306,11 @@ export class Typer {
     const arg = e.args[0];
     switch (name) {
       case 'new': {
-        const t = arg && (this.typeDenoted(arg) ?? UNKNOWN('new of an unknown type'));
+        const t = arg && (this.typeDenoted(arg, true) ?? UNKNOWN('new of an unknown type'));
         return t ? { k: 'ptr', elem: t } : UNKNOWN('new without a type');
       }
       case 'make':
-        return (arg && this.typeDenoted(arg)) ?? UNKNOWN('make of an unknown type');
+        return (arg && this.typeDenoted(arg, true)) ?? UNKNOWN('make of an unknown type');
       case 'append':
       case 'min':
       case 'max':

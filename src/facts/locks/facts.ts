@@ -6,7 +6,7 @@
 import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
-import type { FuncNode } from '../../resolve/callgraph.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, outermost, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
@@ -188,6 +188,11 @@ export class LockFacts {
   /** Whether no Lock of the instance `op` acquires in `fn` can follow it: the object is made there and goes nowhere. */
   noNextLock(fn: FuncNode, op: LockOp): boolean {
     return (this.nextLock ??= new NextLock(this.facts)).none(fn, op);
+  }
+
+  /** The calls of `fn` when each gives it an object of its own for the one `op` leaves locked (NextLock.freshEachCall). */
+  freshEachCall(fn: FuncNode, op: LockOp): CallerEdge[] | undefined {
+    return (this.nextLock ??= new NextLock(this.facts)).freshEachCall(fn, op);
   }
 
   private writers: Map<ChanId, Map<FuncNode, LockOp[]>> | undefined;

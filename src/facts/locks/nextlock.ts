@@ -3,15 +3,19 @@
  * only through a later Lock of the same object. When the object is made in the function (or in the one whose
  * literal holds the Lock) and confined to it (identity/escape.ts), every Lock of it is written there: none
  * but the one left held, and that one running once per object, means there is no next lock (a test locking a
- * throwaway object on purpose, to race a reader against the held lock).
+ * throwaway object on purpose, to race a reader against the held lock). Likewise when the object is the
+ * function's receiver or parameter, kept to itself, and every call gives it one made for that call alone
+ * (`rcvTLSConn(conn).read()`): once it returns nothing holds the object (freshEachCall).
  */
 import type { Expr } from '../../ir.js';
-import type { FuncNode } from '../../resolve/callgraph.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
-import { Confinement } from '../identity/escape.js';
+import { Confinement, type PartCall } from '../identity/escape.js';
 import type { ChanId } from '../identity/ids.js';
-import { CAPTURED, splitRoot } from '../identity/roots.js';
+import { CAPTURED, RECEIVER, splitRoot } from '../identity/roots.js';
+import { isNil } from '../../irutil.js';
+import { terminalOf } from '../terminal.js';
 import { primitiveOf, UNLOCK_NAME_RE } from './calls.js';
 import type { LockOp } from './types.js';
 
@@ -42,7 +46,42 @@ export class NextLock {
       decl = found;
       name = local;
     }
-    const calls = this.confinement.partCalls(decl, name, path ? path.slice(1).split('.') : [], (node, call, index) => this.printed(node, call, index, op.id));
+    return this.onlyHeld(op, this.confinement.partCalls(decl, name, fieldsOf(path), (node, call, index) => this.printed(node, call, index, op.id)));
+  }
+
+  /**
+   * The calls of `fn` when each gives it an object made for that call alone where `op`'s object roots (its
+   * receiver or a parameter: `rcvTLSConn(conn).read()`, `(&conn{}).read()`), and `fn` keeps the object to itself
+   * and locks it only this once: nothing holds it after `fn` returns. Undefined otherwise: a call passes a stored
+   * object, `fn` lets it out or locks it again, or `fn` is used as a value (calls we do not see).
+   */
+  freshEachCall(fn: FuncNode, op: LockOp): CallerEdge[] | undefined {
+    if (op.steps.length !== 1) return undefined;
+    const { head, path } = splitRoot(op.root);
+    const index = head === RECEIVER ? -1 : /^@\d+$/.test(head) ? Number(head.slice(1)) : undefined;
+    if (index === undefined) return undefined;
+    const { graph, ids } = this.facts;
+    const callers = graph.callers(fn);
+    const passed = (e: CallerEdge): Expr | undefined => {
+      if (index >= 0) return e.how === 'static' || e.how === 'method' ? e.call.args[index] : undefined;
+      return e.how === 'method' && e.call.fn.k === 'sel' ? e.call.fn.x : undefined;
+    };
+    // Made on the spot: not a variable, which another call could be given again.
+    const madeFor = (e: CallerEdge): boolean => {
+      const x = passed(e);
+      return x !== undefined && x.k !== 'id' && !isNil(x) && ids.fresh.value(e.caller, x);
+    };
+    if (callers.length === 0 || !callers.every(madeFor) || terminalOf(this.facts).usedAsValue(fn)) return undefined;
+    const isVar = (node: FuncNode, e: Expr): boolean => {
+      const st = e.k === 'id' ? graph.storageOf(node, e) : undefined;
+      return st?.kind === 'param' && st.fn === fn.id && st.index === index;
+    };
+    const calls = this.confinement.confined(fn, isVar, fieldsOf(path), (node, call, i) => this.printed(node, call, i, op.id));
+    return this.onlyHeld(op, calls) ? callers : undefined;
+  }
+
+  /** Whether the calls on the object's mutex are unlocks and the lock `op` left held, run once. */
+  private onlyHeld(op: LockOp, calls: PartCall[] | undefined): boolean {
     const lock = op.steps[0]!;
     return calls !== undefined && calls.every((c) => UNLOCK_NAME_RE.test(c.method) || (c.node === lock.node && c.call.pos === lock.pos && c.once));
   }
@@ -90,4 +129,9 @@ export class NextLock {
     }
     return false;
   }
+}
+
+/** The field names of a root's path (`.writer.mu`). */
+function fieldsOf(path: string): string[] {
+  return path ? path.slice(1).split('.') : [];
 }
