@@ -6,9 +6,15 @@
  * a terminal function (the other deferred calls it runs on the way out are taken not to wait). A goroutine
  * that a terminal function leaves blocked does not outlive the process, so it leaks nothing.
  *
+ * A CLI's command actions have the library for their caller (cli.ts); a goroutine literal's caller is the `go`
+ * that started it, which ends the process when its starter waits for it and then leaves (goroutineend.ts).
+ *
  * What it takes for known: that the program's call graph holds every call. A function with no callers at all
  * is not terminal (a test binary, an importer or a library may call it), nor one whose name is also used as a
  * value anywhere in the program (`http.HandleFunc("/", stop)`, `defer d.Stop`): a caller we cannot follow.
+ * Test code that calls it and goes on after it returns does not make it a function the program outlives: the
+ * fact holds for the program, naming that test caller as what a finding there rests on (the goroutine lives on
+ * in the test binary), unless test code is all that calls it.
  */
 import type { Assumption } from '../findings.js';
 import type { Expr, Stmt } from '../ir.js';
@@ -92,7 +98,7 @@ export class Terminal {
     const action =
       cli.literals.has(fn) ||
       (this.namedAction(fn) && this.valueUses(fn).every((e) => cli.values.has(e))) ||
-      (isCommandRun(fn, cli.commandTypes) && !this.usedAsValue(fn));
+      (isCommandRun(fn, cli.commandTypes) && !this.valueUses(fn).some((e) => this.resolvesTo(e, fn)));
     let out: ProcessEnd = action ? this.cliEnds() : callers.length > 0 ? [] : false;
     let tested = false;
     for (const edge of callers) {
@@ -173,11 +179,24 @@ export class Terminal {
     const graph = this.facts.graph;
     const kind = graph.storageOf(node, e)?.kind;
     if (kind === 'local' || kind === 'param' || kind === 'field') return false;
-    // `info.Main` on a variable is its field or method, never a function of a package (as `pkg.Main` is).
-    if (e.k === 'sel' && !fn.decl.recv && graph.storageOf(node, e.x) !== undefined) return false;
+    if (!fn.decl.recv && !namesFunction(node, e, fn)) return false;
     const call = graph.callOfValue(node, e);
     const info = call && graph.callInfo(call);
+    // A value resolved to a library's function (`cmd.Run` on an `*exec.Cmd`) or to others of the program is not fn.
+    if (info?.kind === 'external' || info?.kind === 'builtin' || info?.kind === 'conversion') return false;
     return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
+  }
+
+  /**
+   * Whether the method value `e` is known to be fn. A command's `Run` is called by the CLI library through its
+   * interface anyway; of the many other `x.Run` in a program (an `*exec.Cmd`'s on a value whose type the engine
+   * does not know), only one the resolver ties to fn is another caller.
+   */
+  private resolvesTo(e: Expr, fn: FuncNode): boolean {
+    const node = this.valueNames?.get(fn.decl.name)?.find((u) => u.e === e)?.node;
+    const call = node && this.facts.graph.callOfValue(node, e);
+    const info = call && this.facts.graph.callInfo(call);
+    return info?.kind === 'resolved' && info.targets.some((t) => t.callee === fn);
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller; what that assumes (ending). */
@@ -249,4 +268,17 @@ function joinAssumed(a: Assumption[], b: Assumption[]): Assumption[] {
 /** What a leak in fn rests on when test code calls it (at `edge`) and goes on after it returns. */
 function testCaller(fn: FuncNode, edge: CallerEdge): Assumption {
   return { kind: 'failed-test', text: `a goroutine left blocked when \`${shortName(fn)}\` returns to test code matters`, location: nodeLocation(edge.caller, edge.call.pos) };
+}
+
+/**
+ * Whether `e`, written in node, can name the package-level function fn at all: `run` in fn's package (or in a file
+ * that dot-imports it), `pkg.Run` where pkg is that file's name for fn's package. `info.Main` on a variable, or
+ * `Run` in another package, is something else.
+ */
+function namesFunction(node: FuncNode, e: Expr, fn: FuncNode): boolean {
+  const path = fn.pkg.importPath;
+  if (e.k === 'id') return node.pkg.importPath === path || node.file.imports.some((i) => i.path === path && i.name === '.');
+  if (e.k !== 'sel' || e.x.k !== 'id') return false;
+  const qualifier = e.x.name;
+  return node.file.imports.some((i) => i.path === path && (i.name ?? fn.file.packageName) === qualifier);
 }
