@@ -40,8 +40,9 @@ export function reportVerdicts(ctx: RuleContext, kinds: VerdictKind[]): void {
       if (v.assumptions.length > MAX_ASSUMED) continue;
       // What a terminal function (main, or one the process ends after) leaves blocked ends with the process; so does
       // what the leak facts found left blocked only on a way out the process does not survive (an error it exits on).
-      if (kind === 'leak' && terminalOf(ctx.facts).isTerminal(v.entry)) continue;
-      const exitOnly = kind === 'leak' ? exitOnlyAt(ctx, v) : undefined;
+      const ends = kind === 'leak' ? terminalOf(ctx.facts).ending(v.entry) : false;
+      if (ends !== false && ends.length === 0) continue;
+      const exitOnly = kind === 'leak' ? (exitOnlyAt(ctx, v) ?? (ends || undefined)) : undefined;
       if (exitOnly?.length === 0) continue;
       const assumptions = [...v.assumptions, ...(exitOnly ?? [])];
       taken.add(`${v.at.path}:${v.at.line}`);

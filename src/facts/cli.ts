@@ -2,12 +2,14 @@
  * Command-line actions: "which functions does a CLI library run as a command's action, and where does the program
  * start the library?" A cobra command's `Run`/`RunE` or an urfave/cli command's `Action` is called by the library
  * from inside `Execute`/`Run`, not by any call the program writes: the call graph sees no caller, only a value
- * handed to a field. When the program starts its CLI only where the process ends once that returns (main's
- * `cmd.Execute()`), an action returning is the way out of the process (terminal.ts).
+ * handed to a field. So is the `Run(args []string) int` method of a mitchellh/hashicorp `cli.Command`, a type the
+ * program hands the library from a command factory (`func() (cli.Command, error) { return &T{...}, nil }`), its
+ * result the exit code. When the program starts its CLI only where the process ends once that returns (main's
+ * `cmd.Execute()`, `os.Exit(c.Run())`), an action returning is the way out of the process (terminal.ts).
  */
 import type { Expr, FileSummary, TypeExpr } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import { forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { allStmts, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import { perProgram } from './perprogram.js';
 import { isTestCode } from './testcode.js';
 
@@ -19,8 +21,15 @@ const CLI_PACKAGE_RE = /^github\.com\/(spf13\/cobra|urfave\/cli(\/v[0-9]+)?)$/;
 /** The fields of a command that hold what runs the command (cobra's `Run`/`RunE`, urfave/cli's `Action`). */
 const ACTION_FIELDS = new Set(['Run', 'RunE', 'Action']);
 
-/** The calls that start a CLI: cobra's Execute family, urfave/cli's App.Run/RunContext (v3: Command.Run). */
-const CLI_RUN_RE = /^github\.com\/(spf13\/cobra\.\(\*Command\)\.Execute(C|Context|ContextC)?|urfave\/cli(\/v[0-9]+)?\.\(\*(App|Command)\)\.Run(Context)?)$/;
+/** The CLI libraries whose commands are types with a `Run(args []string) int` method, made by factories. */
+const COMMAND_PACKAGE_RE = /^github\.com\/(mitchellh|hashicorp)\/cli$/;
+
+/**
+ * The calls that start a CLI: cobra's Execute family, urfave/cli's App.Run/RunContext (v3: Command.Run),
+ * mitchellh/hashicorp cli's CLI.Run.
+ */
+const CLI_RUN_RE =
+  /^github\.com\/(spf13\/cobra\.\(\*Command\)\.Execute(C|Context|ContextC)?|urfave\/cli(\/v[0-9]+)?\.\(\*(App|Command)\)\.Run(Context)?|(mitchellh|hashicorp)\/cli\.\(\*CLI\)\.Run)$/;
 
 /** A call the program makes to start a CLI library, and the function making it. */
 export interface CliRun {
@@ -35,6 +44,8 @@ export interface CliActions {
   literals: ReadonlySet<FuncNode>;
   /** Where the program (not its tests) starts a CLI library. */
   runs: readonly CliRun[];
+  /** The command types command factories hand the library, as `importpath.Type`: their `Run` method is an action. */
+  commandTypes: ReadonlySet<string>;
 }
 
 /** The program's command actions and CLI starts, found once. */
@@ -42,8 +53,11 @@ export const cliActionsOf = perProgram((graph: CallGraph): CliActions => {
   const values = new Map<Expr, FileSummary>();
   const literals = new Set<FuncNode>();
   const runs: CliRun[] = [];
-  for (const file of new Set(graph.funcs.map((n) => n.file))) {
-    const cliNames = cliImportNames(file);
+  const commandTypes = new Set<string>();
+  const packageOf = new Map(graph.funcs.map((n) => [n.file, n.pkg.importPath] as const));
+  for (const [file, importPath] of packageOf) {
+    for (const t of factoryTypes(file, importPath)) commandTypes.add(t);
+    const cliNames = importNames(file, CLI_PACKAGE_RE);
     if (cliNames.size === 0) continue;
     const actionsIn = (c: Composite): void => {
       for (const el of c.elems) {
@@ -73,18 +87,46 @@ export const cliActionsOf = perProgram((graph: CallGraph): CliActions => {
       if (e.k === 'call' && CLI_RUN_RE.test(libraryName(graph.callInfo(e)) ?? '')) runs.push({ node, call: e });
     });
   }
-  return { values, literals, runs };
+  return { values, literals, runs, commandTypes };
 });
 
-/** The names a file imports the CLI libraries under (`cobra`, `cli`, an alias). */
-function cliImportNames(file: FileSummary): ReadonlySet<string> {
-  const out = new Set<string>();
-  for (const imp of file.imports) {
-    if (!CLI_PACKAGE_RE.test(imp.path)) continue;
-    const last = imp.path.split('/').filter((p) => !/^v[0-9]+$/.test(p)).at(-1)!;
-    out.add(imp.name ?? last);
+/** The types a file's command factories return as a `cli.Command` (`return &T{...}, nil`), as `importpath.Type`. */
+function factoryTypes(file: FileSummary, importPath: string): string[] {
+  const names = importNames(file, COMMAND_PACKAGE_RE);
+  if (names.size === 0) return [];
+  const out: string[] = [];
+  for (const decl of file.funcs) {
+    const t = decl.results[0]?.type;
+    if (t?.k !== 'name' || t.name !== 'Command' || t.pkg === undefined || !names.has(t.pkg)) continue;
+    for (const st of allStmts(decl.body ?? [])) {
+      const v = st.k === 'return' ? st.values[0] : undefined;
+      const c = v?.k === 'unary' && v.op === '&' ? v.x : v;
+      const made = c?.k === 'composite' ? c.type : undefined;
+      if (made?.k !== 'name') continue;
+      const path = made.pkg === undefined ? importPath : file.imports.find((i) => (i.name ?? lastPart(i.path)) === made.pkg)?.path;
+      if (path !== undefined) out.push(`${path}.${made.name}`);
+    }
   }
   return out;
+}
+
+/** Whether fn is the `Run` method of a command type that a factory hands a mitchellh/hashicorp CLI. */
+export function isCommandRun(fn: FuncNode, commandTypes: ReadonlySet<string>): boolean {
+  const recv = fn.decl.recv?.type;
+  const named = recv?.k === 'ptr' ? recv.elem : recv;
+  return fn.decl.name === 'Run' && named?.k === 'name' && named.pkg === undefined && commandTypes.has(`${fn.pkg.importPath}.${named.name}`);
+}
+
+/** The names a file imports the libraries `re` matches under (`cobra`, `cli`, an alias). */
+function importNames(file: FileSummary, re: RegExp): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const imp of file.imports) if (re.test(imp.path)) out.add(imp.name ?? lastPart(imp.path));
+  return out;
+}
+
+/** The name a package is imported under by default: its path's last part, a major version suffix left out. */
+function lastPart(path: string): string {
+  return path.split('/').filter((p) => !/^v[0-9]+$/.test(p)).at(-1)!;
 }
 
 /** Whether a composite's type is one of the CLI package's (or a slice, array or map of them, or pointers to them). */

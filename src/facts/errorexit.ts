@@ -132,10 +132,12 @@ export class ErrorExits {
       noReturn: ends,
     });
     if (again || lingers) return false;
-    // A caller the process ends after anyway; else every way out on the error path ends it or hands the error up.
-    if (terminal.isTerminal(caller)) return [];
-    if (dropped) return false;
-    return upward ? this.ends(caller, depth + 1) : [];
+    // A caller the process ends after anyway; else every way out on the error path ends it or hands the error up,
+    // and failing that, a caller the process ends after save where test code calls it.
+    const callerEnds = terminal.ending(caller);
+    if (callerEnds !== false && callerEnds.length === 0) return [];
+    const handed = dropped ? false : upward ? this.ends(caller, depth + 1) : [];
+    return handed !== false ? handed : callerEnds;
   }
 }
 

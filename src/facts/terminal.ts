@@ -6,18 +6,28 @@
  * a terminal function (the other deferred calls it runs on the way out are taken not to wait). A goroutine
  * that a terminal function leaves blocked does not outlive the process, so it leaks nothing.
  *
+ * A CLI's command actions have the library for their caller (cli.ts); a goroutine literal's caller is the `go`
+ * that started it, which ends the process when its starter waits for it and then leaves (goroutineend.ts).
+ *
  * What it takes for known: that the program's call graph holds every call. A function with no callers at all
  * is not terminal (a test binary, an importer or a library may call it), nor one whose name is also used as a
  * value anywhere in the program (`http.HandleFunc("/", stop)`, `defer d.Stop`): a caller we cannot follow.
+ * Test code that calls it and goes on after it returns does not make it a function the program outlives: the
+ * fact holds for the program, naming that test caller as what a finding there rests on (the goroutine lives on
+ * in the test binary), unless test code is all that calls it.
  */
+import type { Assumption } from '../findings.js';
 import type { Expr, Stmt } from '../ir.js';
 import { walkFunction } from '../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, containsCall, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
+import { containsCall, exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
-import { cliActionsOf, namesAction } from './cli.js';
-import { isProgramMain } from './names.js';
+import { cliActionsOf, isCommandRun, namesAction } from './cli.js';
+import { endsWithGoroutine } from './goroutineend.js';
+import { isProgramMain, shortName } from './names.js';
 import { perProgram } from './perprogram.js';
+import { nodeLocation } from './report.js';
+import { isTestCode } from './testcode.js';
 import { valueUsesOf } from './valueuses.js';
 
 /**
@@ -39,6 +49,8 @@ const HARMLESS_RE = new RegExp(
       String.raw`errors\.(Is|As|Unwrap|New|Join)`,
       String.raw`(strings|strconv)\.[A-Z]\w*`,
       String.raw`os\.(Getenv|LookupEnv)`,
+      String.raw`os/signal\.(Notify|Stop|Ignore)`,
+      String.raw`time\.(After|NewTimer|Now|Since)`,
     ].join('|') +
     ')$',
 );
@@ -49,28 +61,60 @@ const HARMLESS_RE = new RegExp(
  */
 const LOG_METHOD_RE = /^(Print|Debug|Info|Warn|Warning|Error|Errorf|Notice|Trace)(f|ln|w)?$/;
 
+/**
+ * Whether the process ends once a function returns, and what that takes for granted (test callers that go on
+ * after it; none: decided); false when it may go on.
+ */
+export type ProcessEnd = false | Assumption[];
+
 /** The terminal-function fact of a program, computed on demand and kept with its facts. */
 export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
 export class Terminal {
-  private readonly known = new Map<FuncNode, boolean | 'busy'>();
+  private readonly known = new Map<FuncNode, ProcessEnd | 'busy'>();
 
   constructor(private readonly facts: SyncFacts) {}
 
-  /** Whether the process ends as soon as `fn` returns, on every way the program reaches it. */
+  /** Whether the process ends as soon as `fn` returns, on every way the program (tests included) reaches it. */
   isTerminal(fn: FuncNode): boolean {
-    if (isProgramMain(fn)) return true;
+    const got = this.ending(fn);
+    return got !== false && got.length === 0;
+  }
+
+  /**
+   * Whether the process ends as soon as `fn` returns on every way the program proper reaches it, and what that
+   * takes for granted: that test code calling it and going on after it returns matters (one assumption per
+   * function so called, at its first test caller); false when some way in the program proper goes on.
+   */
+  ending(fn: FuncNode): ProcessEnd {
+    if (isProgramMain(fn)) return [];
     const got = this.known.get(fn);
     // A call back into a function under way (recursion) is a caller that may keep going.
-    if (got !== undefined) return got === true;
+    if (got !== undefined) return got === 'busy' ? false : got;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
     const cli = cliActionsOf(this.facts.graph);
     // A command's action has the CLI library for its caller, which returns as the action does.
-    const action = cli.literals.has(fn) || (this.namedAction(fn) && valueUsesOf(this.facts.graph).of(fn).every((e) => cli.values.has(e)));
-    const called = callers.every((e) => this.endsAfter(e));
+    const uses = valueUsesOf(this.facts.graph);
+    const action =
+      cli.literals.has(fn) ||
+      (this.namedAction(fn) && uses.of(fn).every((e) => cli.values.has(e))) ||
+      (isCommandRun(fn, cli.commandTypes) && !uses.of(fn).some((e) => uses.resolvesTo(e, fn)));
+    let out: ProcessEnd = action ? this.cliEnds() : callers.length > 0 ? [] : false;
+    let tested = false;
+    for (const edge of callers) {
+      if (out === false) break;
+      const after = edge.mode === 'go' ? this.goroutineEnds(fn, edge) : this.endsAfter(edge);
+      if (after === false && isTestCode(edge.caller)) {
+        // Test code that goes on after fn returns: what fn leaves blocked lives on in the test binary only.
+        if (!tested) out = [...out, testCaller(fn, edge)];
+        tested = true;
+      } else out = after === false ? false : joinAssumed(out, after);
+    }
+    // Test callers that go on, and no others, say nothing of the program's (a library's importers are not in sight).
+    if (tested && !action && callers.every((e) => isTestCode(e.caller))) out = false;
     // The program-wide scan of names used as values runs last, and only once some function gets that far.
-    const out = action ? called && this.cliEnds() : callers.length > 0 && called && !this.usedAsValue(fn);
+    if (out !== false && !action && this.usedAsValue(fn)) out = false;
     this.known.set(fn, out);
     return out;
   }
@@ -82,9 +126,20 @@ export class Terminal {
   }
 
   /** Whether the program starts its CLI library only where the process ends once that returns. */
-  private cliEnds(): boolean {
+  private cliEnds(): ProcessEnd {
     const { runs } = cliActionsOf(this.facts.graph);
-    return runs.length > 0 && runs.every((r) => this.endsAfter({ caller: r.node, call: r.call, mode: 'call' }));
+    let out: ProcessEnd = runs.length > 0 ? [] : false;
+    for (const r of runs) {
+      if (out === false) break;
+      const after = this.endsAfter({ caller: r.node, call: r.call, mode: 'call' });
+      out = after === false ? false : joinAssumed(out, after);
+    }
+    return out;
+  }
+
+  /** For a goroutine literal `fn` started by `edge`: whether its starter ends once it returns (goroutineend.ts), and the starter's ending. */
+  private goroutineEnds(fn: FuncNode, edge: CallerEdge): ProcessEnd {
+    return endsWithGoroutine(this.facts, fn, edge, (c) => this.harmless(c)) ? this.ending(edge.caller) : false;
   }
 
   /** Whether `fn` is used anywhere in the program other than as the function a call calls (valueuses.ts). */
@@ -92,11 +147,11 @@ export class Terminal {
     return valueUsesOf(this.facts.graph).usedAsValue(fn);
   }
 
-  /** Whether the process ends once this call has returned, on every path of its caller. */
-  endsAfter(edge: Pick<CallerEdge, 'caller' | 'call' | 'mode'>): boolean {
+  /** Whether the process ends once this call has returned, on every path of its caller; what that assumes (ending). */
+  private endsAfter(edge: Pick<CallerEdge, 'caller' | 'call' | 'mode'>): ProcessEnd {
     const { caller, call } = edge;
     // A deferred call runs as its caller returns: `defer srv.Stop()` in main.
-    if (edge.mode === 'defer') return this.isTerminal(caller);
+    if (edge.mode === 'defer') return this.ending(caller);
     if (edge.mode !== 'call') return false;
     const body = caller.decl.body;
     if (!body) return false;
@@ -125,7 +180,7 @@ export class Terminal {
     });
     if (again || exits.some((s) => s === 2)) return false;
     // Every path past the call that leaves the caller must leave a terminal function.
-    return !exits.some((s) => s === 1) || this.isTerminal(caller);
+    return exits.some((s) => s === 1) ? this.ending(caller) : [];
   }
 
   /** Whether `e` makes a call (other than `except`) or a receive that may wait, and keep the process going (`d.Stop(); <-done`). */
@@ -144,10 +199,21 @@ export class Terminal {
     return this.facts.noReturn.endingOf(call) === 'program';
   }
 
-  private harmless(call: CallExpr): boolean {
+  /** Whether a call returns at once, waiting for nothing that could keep the process alive (HARMLESS_RE, a logger's method). */
+  harmless(call: CallExpr): boolean {
     const name = libraryName(this.facts.graph.callInfo(call));
     if (name !== undefined && HARMLESS_RE.test(name)) return true;
     const method = call.fn.k === 'sel' ? call.fn.name : undefined;
     return method !== undefined && LOG_METHOD_RE.test(method);
   }
+}
+
+/** Two sets of assumptions as one, each text once. */
+function joinAssumed(a: Assumption[], b: Assumption[]): Assumption[] {
+  return [...a, ...b.filter((x) => !a.some((y) => y.text === x.text))];
+}
+
+/** What a leak in fn rests on when test code calls it (at `edge`) and goes on after it returns. */
+function testCaller(fn: FuncNode, edge: CallerEdge): Assumption {
+  return { kind: 'failed-test', text: `a goroutine left blocked when \`${shortName(fn)}\` returns to test code matters`, location: nodeLocation(edge.caller, edge.call.pos) };
 }

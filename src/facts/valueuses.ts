@@ -54,10 +54,38 @@ export class ValueUses {
   private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
     const kind = this.graph.storageOf(node, e)?.kind;
     if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    if (!fn.decl.recv && !namesFunction(node, e, fn)) return false;
     // A member of a value from outside the checkout, as the call graph takes its calls: `status.ExitCode`.
     if (this.graph.valueFromOutside(node, e)) return false;
     const call = this.graph.callOfValue(node, e);
     const info = call && this.graph.callInfo(call);
+    // A value resolved to a library's function (`cmd.Run` on an `*exec.Cmd`) or to others of the program is not fn.
+    if (info?.kind === 'external' || info?.kind === 'builtin' || info?.kind === 'conversion') return false;
     return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
   }
+
+  /**
+   * Whether the value use `e` (one of `of(fn)`) is known to be fn. A command's `Run` is called by the CLI library
+   * through its interface anyway; of the many other `x.Run` in a program (an `*exec.Cmd`'s on a value whose type
+   * the engine does not know), only one the resolver ties to fn is another caller.
+   */
+  resolvesTo(e: Expr, fn: FuncNode): boolean {
+    const node = this.valueNames?.get(fn.decl.name)?.find((u) => u.e === e)?.node;
+    const call = node && this.graph.callOfValue(node, e);
+    const info = call && this.graph.callInfo(call);
+    return info?.kind === 'resolved' && info.targets.some((t) => t.callee === fn);
+  }
+}
+
+/**
+ * Whether `e`, written in node, can name the package-level function fn at all: `run` in fn's package (or in a file
+ * that dot-imports it), `pkg.Run` where pkg is that file's name for fn's package. `info.Main` on a variable, or
+ * `Run` in another package, is something else.
+ */
+function namesFunction(node: FuncNode, e: Expr, fn: FuncNode): boolean {
+  const path = fn.pkg.importPath;
+  if (e.k === 'id') return node.pkg.importPath === path || node.file.imports.some((i) => i.path === path && i.name === '.');
+  if (e.k !== 'sel' || e.x.k !== 'id') return false;
+  const qualifier = e.x.name;
+  return node.file.imports.some((i) => i.path === path && (i.name ?? fn.file.packageName) === qualifier);
 }

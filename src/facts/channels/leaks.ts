@@ -65,9 +65,13 @@ export const goroutineLeaks = perProgram((facts: SyncFacts): GoroutineLeak[] => 
     const body = fn.decl.body;
     if (!body || !allStmts(body).some((st) => st.k === 'go' && st.call.k === 'call' && st.call.fn.k === 'funclit')) continue;
     // When the process ends once fn returns (`func main`, `return run()` in main, a Stop followed by
-    // os.Exit), no goroutine fn leaves blocked outlives it. A thrown-away result leaks in its caller.
-    const terminal = terminalOf(facts);
-    out.push(...leaksIn(fn, body, facts).filter((l) => l.discard !== undefined || !terminal.isTerminal(fn)));
+    // os.Exit), no goroutine fn leaves blocked outlives it: every way out is one the process does not survive,
+    // save where test code calls fn and goes on. A thrown-away result leaks in its caller.
+    const ends = terminalOf(facts).ending(fn);
+    for (const leak of leaksIn(fn, body, facts)) {
+      if (leak.discard !== undefined || ends === false) out.push(leak);
+      else if (ends.length > 0) out.push({ ...leak, exitOnly: leak.exitOnly && leak.exitOnly.length <= ends.length ? leak.exitOnly : ends });
+    }
   }
   return out;
 });
