@@ -1,7 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { unpartnered, type Unpartnered } from '../src/facts/channels/partners.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
-import { isTestCode } from '../src/facts/testcode.js';
+import { isTestCode } from '../src/facts/program/testcode.js';
 import type { Location } from '../src/findings.js';
 import type { Rule } from '../src/rule.js';
 

@@ -3,7 +3,7 @@ import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
-import { isTestCode } from '../src/facts/testcode.js';
+import { isTestCode } from '../src/facts/program/testcode.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 

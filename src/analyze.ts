@@ -17,7 +17,7 @@ import { attachFixes } from './fix/attach.js';
 import { verifyFixes } from './fix/verify.js';
 import type { ReorderPlan } from './fix/reorder.js';
 import { LockFacts } from './facts/locks/facts.js';
-import { reachedAssumption } from './facts/reached.js';
+import { reachedAssumption } from './facts/program/reached.js';
 import { explore, NOTHING_EXPLORED, type Exploration, type ExploreStats } from './explore/explore.js';
 import { checkHeap, checkPackageHeap, overBudget, summaryBudget } from './memory.js';
 import { DEFAULT_SETTINGS, type Rule, type RuleContext, type RuleSettings } from './rule.js';

@@ -48,7 +48,7 @@ export type AssumptionKind =
   | 'capacity'
   /** That a hazard reached only after a call that fails the running test (`t.Errorf`) and lets it go on matters. */
   | 'failed-test'
-  /** That a function nothing in the program calls, and nothing outside it can, runs at all (src/facts/reached.ts). */
+  /** That a function nothing in the program calls, and nothing outside it can, runs at all (src/facts/program/reached.ts). */
   | 'reached';
 
 export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached'];
@@ -78,7 +78,7 @@ export interface Finding {
   generated?: boolean;
   /** What the finding rests on beyond what the engine saw; absent when nothing (see Assumption). */
   assumptions?: Assumption[];
-  /** The hazard is in test code (src/facts/testcode.ts, or a `_test.go` file): its severity is capped (reportedSeverity). */
+  /** The hazard is in test code (src/facts/program/testcode.ts, or a `_test.go` file): its severity is capped (reportedSeverity). */
   testCode?: true;
   /** A change that removes the hazard, when one is known to be safe (see src/fix/). */
   fix?: Fix;

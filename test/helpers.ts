@@ -10,7 +10,7 @@ export const BIN = path.join(REPO, 'bin', 'gohazard.js');
 /** Runs the built CLI the way a user does. */
 /**
  * A snippet's function under an exported name: one nothing in the snippet calls is otherwise dead code, whose
- * hazards rest on a `reached` assumption (src/facts/reached.ts).
+ * hazards rest on a `reached` assumption (src/facts/program/reached.ts).
  */
 export function exported(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -14,7 +14,7 @@ import { isErrorCheck } from '../facts/conditions/errorcheck.js';
 import type { NoReturn } from '../facts/noreturn.js';
 import { exprText } from '../irtext.js';
 import { STORE_RE } from '../facts/conditions/atomics.js';
-import { failsTest } from '../facts/testcode.js';
+import { failsTest } from '../facts/program/testcode.js';
 import type { Block, Choice, Cond, EntryModel, Flag, Instr, Obj, ObjKind, SelectCase } from './model.js';
 import type { HarnessPlan } from './harness.js';
 import { MAX_COUNT } from './search.js';

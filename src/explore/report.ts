@@ -5,8 +5,8 @@
  */
 import { goroutineLeaks } from '../facts/channels/leaks.js';
 import { nodeLocation } from '../facts/report.js';
-import { terminalOf } from '../facts/terminal.js';
-import { isTestCode } from '../facts/testcode.js';
+import { terminalOf } from '../facts/program/terminal.js';
+import { isTestCode } from '../facts/program/testcode.js';
 import type { Assumption, Flow, Location } from '../findings.js';
 import type { RuleContext } from '../rule.js';
 import type { ExploredVerdict } from './explore.js';

@@ -11,11 +11,11 @@ import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import type { Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
-import { errorExitOf, newError, notNilWhen } from '../errorexit.js';
+import { errorExitOf, newError, notNilWhen } from '../program/errorexit.js';
 import { decidingBranches } from '../evidence/branches.js';
-import { doneOf, processContext } from '../processctx.js';
-import { terminalOf } from '../terminal.js';
-import { failsTest } from '../testcode.js';
+import { doneOf, processContext } from '../program/processctx.js';
+import { terminalOf } from '../program/terminal.js';
+import { failsTest } from '../program/testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
 

@@ -23,7 +23,7 @@ import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf } from '../identity/roots.js';
-import { valueUsesOf } from '../valueuses.js';
+import { valueUsesOf } from '../program/valueuses.js';
 import type { Atom } from './atoms.js';
 
 /** The constants a parser's result field is set to on its nil-error returns, or undefined when not all are known. */

@@ -15,7 +15,7 @@ import { Confinement, type PartCall } from '../identity/escape.js';
 import type { ChanId } from '../identity/ids.js';
 import { CAPTURED, RECEIVER, splitRoot } from '../identity/roots.js';
 import { isNil } from '../../irutil.js';
-import { terminalOf } from '../terminal.js';
+import { terminalOf } from '../program/terminal.js';
 import { primitiveOf, UNLOCK_NAME_RE } from './calls.js';
 import type { LockOp } from './types.js';
 

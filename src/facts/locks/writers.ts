@@ -12,7 +12,7 @@ import { callsInLoops, forEachExpr, forEachSubExpr, type CallExpr } from '../cal
 import type { SyncFacts } from '../engine.js';
 import { Confinement, isLocal } from '../identity/escape.js';
 import { RECEIVER, splitRoot } from '../identity/roots.js';
-import { terminalOf } from '../terminal.js';
+import { terminalOf } from '../program/terminal.js';
 import type { ChanId } from '../identity/ids.js';
 import type { LockOp } from './types.js';
 

@@ -12,11 +12,11 @@
  * woken by the channel it leaves without more work. A wait a process signal ends (a channel given to
  * `signal.Notify`) is the start of a shutdown: whatever follows it is on the way out.
  */
-import type { Expr, Stmt } from '../ir.js';
-import { walkFunction } from '../flow/walk.js';
-import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from './calls.js';
-import type { SyncFacts } from './engine.js';
+import type { Expr, Stmt } from '../../ir.js';
+import { walkFunction } from '../../flow/walk.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 
 /** The starter after the `go`: not yet there, woken by a signal (shutting down), woken by the goroutine's end, waiting on it. */
 const enum After {

@@ -7,10 +7,10 @@
  * result the exit code. When the program starts its CLI only where the process ends once that returns (main's
  * `cmd.Execute()`, `os.Exit(c.Run())`), an action returning is the way out of the process (terminal.ts).
  */
-import type { Expr, FileSummary, TypeExpr } from '../ir.js';
-import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
-import { perProgram } from './perprogram.js';
+import type { Expr, FileSummary, TypeExpr } from '../../ir.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
+import { perProgram } from '../perprogram.js';
 import { isTestCode } from './testcode.js';
 
 type Composite = Extract<Expr, { k: 'composite' }>;

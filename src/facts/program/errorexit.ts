@@ -12,16 +12,16 @@
  * Any other caller (a loop that logs and retries, a handler that reports the error and goes on serving), a
  * function used as a value, or a chain longer than MAX_DEPTH, and the fact does not hold.
  */
-import type { Assumption } from '../findings.js';
-import type { Expr, Stmt } from '../ir.js';
-import { exprText } from '../irtext.js';
-import { walkFunction } from '../flow/walk.js';
-import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { isNil } from '../irutil.js';
-import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from './calls.js';
-import type { SyncFacts } from './engine.js';
-import { perProgram } from './perprogram.js';
-import { nodeLocation } from './report.js';
+import type { Assumption } from '../../findings.js';
+import type { Expr, Stmt } from '../../ir.js';
+import { exprText } from '../../irtext.js';
+import { walkFunction } from '../../flow/walk.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
+import { isNil } from '../../irutil.js';
+import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
+import { perProgram } from '../perprogram.js';
+import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
 import { isTestCode } from './testcode.js';
 

@@ -3,9 +3,9 @@
  * integration suite is often ordinary `.go` files whose methods take a `*testing.T`; a `_test.go` name is
  * only one sign of it.
  */
-import type { FileSummary, FuncDecl, TypeExpr } from '../ir.js';
-import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import { libraryName, type CallExpr } from './calls.js';
+import type { FileSummary, FuncDecl, TypeExpr } from '../../ir.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { libraryName, type CallExpr } from '../calls.js';
 
 /** The types of package testing that only a test, benchmark, fuzz target or TestMain is handed. */
 const TESTING_TYPES = new Set(['T', 'B', 'F', 'TB', 'M']);

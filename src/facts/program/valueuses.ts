@@ -4,10 +4,10 @@
  * callers the call graph cannot follow, so a fact that needs every call of it (a terminal function, code no one
  * runs, the values every caller passes) does not hold. One program-wide scan by name, on first ask.
  */
-import type { Expr } from '../ir.js';
-import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import { allStmts, forEachExpr } from './calls.js';
-import { perProgram } from './perprogram.js';
+import type { Expr } from '../../ir.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr } from '../calls.js';
+import { perProgram } from '../perprogram.js';
 
 /** The value uses of a program's functions, computed on demand and kept with its call graph. */
 export const valueUsesOf = perProgram((graph: CallGraph) => new ValueUses(graph));

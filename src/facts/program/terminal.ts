@@ -16,17 +16,17 @@
  * fact holds for the program, naming that test caller as what a finding there rests on (the goroutine lives on
  * in the test binary), unless test code is all that calls it.
  */
-import type { Assumption } from '../findings.js';
-import type { Expr, Stmt } from '../ir.js';
-import { walkFunction } from '../flow/walk.js';
-import type { CallerEdge, FuncNode } from '../resolve/callgraph.js';
-import { containsCall, exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from './calls.js';
-import type { SyncFacts } from './engine.js';
+import type { Assumption } from '../../findings.js';
+import type { Expr, Stmt } from '../../ir.js';
+import { walkFunction } from '../../flow/walk.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
+import { containsCall, exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
 import { cliActionsOf, isCommandRun, namesAction } from './cli.js';
 import { endsWithGoroutine } from './goroutineend.js';
-import { isProgramMain, shortName } from './names.js';
-import { perProgram } from './perprogram.js';
-import { nodeLocation } from './report.js';
+import { isProgramMain, shortName } from '../names.js';
+import { perProgram } from '../perprogram.js';
+import { nodeLocation } from '../report.js';
 import { isTestCode } from './testcode.js';
 import { valueUsesOf } from './valueuses.js';
 

@@ -13,14 +13,14 @@
  * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
  * them) runs only once something else has run it.
  */
-import type { Assumption, Location } from '../findings.js';
-import { lineOf, type FileSummary, type TypeExpr } from '../ir.js';
-import { isProgramMain, shortName } from './names.js';
-import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
-import type { SyncFacts } from './engine.js';
-import { literalsOf, outermost } from './calls.js';
-import { perProgram } from './perprogram.js';
-import { nodeLocation } from './report.js';
+import type { Assumption, Location } from '../../findings.js';
+import { lineOf, type FileSummary, type TypeExpr } from '../../ir.js';
+import { isProgramMain, shortName } from '../names.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import type { SyncFacts } from '../engine.js';
+import { literalsOf, outermost } from '../calls.js';
+import { perProgram } from '../perprogram.js';
+import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
 import { isTestCode } from './testcode.js';
 

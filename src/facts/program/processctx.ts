@@ -8,15 +8,15 @@
  * A cancel function handed on elsewhere may run earlier (a helper that cancels on its own failure): a finding that
  * rests on the context living on names that (`cancel` may cancel the context before fn returns).
  */
-import type { Assumption } from '../findings.js';
-import type { Expr } from '../ir.js';
-import type { Storage } from '../resolve/bindings.js';
-import type { FuncNode } from '../resolve/callgraph.js';
-import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from './calls.js';
+import type { Assumption } from '../../findings.js';
+import type { Expr } from '../../ir.js';
+import type { Storage } from '../../resolve/bindings.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import { cliActionsOf } from './cli.js';
-import type { SyncFacts } from './engine.js';
+import type { SyncFacts } from '../engine.js';
 import type { ErrorExit } from './errorexit.js';
-import { nodeLocation } from './report.js';
+import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
 
 /** How many calls up (or derivations back) a context is followed. */
