@@ -14,6 +14,7 @@ export const valueUsesOf = perProgram((graph: CallGraph) => new ValueUses(graph)
 
 export class ValueUses {
   private valueNames: Map<string, { node: FuncNode; e: Expr }[]> | undefined;
+  private readonly uses = new Map<FuncNode, Expr[]>();
 
   constructor(private readonly graph: CallGraph) {}
 
@@ -28,26 +29,33 @@ export class ValueUses {
    * field, a value that resolves to other functions or to a member of a package or a value outside the checkout.
    */
   of(fn: FuncNode): Expr[] {
-    if (!this.valueNames) {
-      this.valueNames = new Map();
-      for (const node of this.graph.funcs) {
-        // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
-        const callees = new Set<Expr>();
-        const body = node.decl.body ?? [];
-        forEachExpr(body, (e) => {
-          if (e.k === 'call') callees.add(e.fn);
-        });
-        for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
-        forEachExpr(body, (e) => {
-          if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) {
-            const uses = this.valueNames!.get(e.name);
-            if (uses) uses.push({ node, e });
-            else this.valueNames!.set(e.name, [{ node, e }]);
-          }
-        });
-      }
+    let got = this.uses.get(fn);
+    if (!got) {
+      got = (this.byName().get(fn.decl.name) ?? []).filter(({ node, e }) => this.mayName(node, e, fn)).map(({ e }) => e);
+      this.uses.set(fn, got);
     }
-    return (this.valueNames.get(fn.decl.name) ?? []).filter(({ node, e }) => this.mayName(node, e, fn)).map(({ e }) => e);
+    return got;
+  }
+
+  /** Every name that the program declares a function by, with the places it is used other than as a callee. */
+  private byName(): Map<string, { node: FuncNode; e: Expr }[]> {
+    if (this.valueNames) return this.valueNames;
+    const valueNames = (this.valueNames = new Map<string, { node: FuncNode; e: Expr }[]>());
+    // Only a name some function is declared by can be a function used as a value: the rest are not kept.
+    for (const node of this.graph.funcs) if (node.decl.name !== '') valueNames.set(node.decl.name, []);
+    for (const node of this.graph.funcs) {
+      // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
+      const callees = new Set<Expr>();
+      const body = node.decl.body ?? [];
+      forEachExpr(body, (e) => {
+        if (e.k === 'call') callees.add(e.fn);
+      });
+      for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
+      forEachExpr(body, (e) => {
+        if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) valueNames.get(e.name)?.push({ node, e });
+      });
+    }
+    return valueNames;
   }
 
   /** Whether `e`, in node's body, may be the function `fn` as a value. */
