@@ -47,12 +47,11 @@ export class ValueUses {
       // A callee is called, and an assignment's target (`pool.New = newEvent`) written, not used as a value.
       const callees = new Set<Expr>();
       const body = node.decl.body ?? [];
+      for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
+      // One pass: a call is visited before the function it calls.
       forEachExpr(body, (e) => {
         if (e.k === 'call') callees.add(e.fn);
-      });
-      for (const st of allStmts(body)) if (st.k === 'assign') for (const l of st.lhs) callees.add(l);
-      forEachExpr(body, (e) => {
-        if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) valueNames.get(e.name)?.push({ node, e });
+        else if ((e.k === 'id' || e.k === 'sel') && !callees.has(e)) valueNames.get(e.name)?.push({ node, e });
       });
     }
     return valueNames;
