@@ -15,7 +15,7 @@ import { Confinement, type PartCall } from '../identity/escape.js';
 import type { ChanId } from '../identity/ids.js';
 import { CAPTURED, RECEIVER, splitRoot } from '../identity/roots.js';
 import { isNil } from '../../irutil.js';
-import { terminalOf } from '../program/terminal.js';
+import { valueUsesOf } from '../program/valueuses.js';
 import { primitiveOf, UNLOCK_NAME_RE } from './calls.js';
 import type { LockOp } from './types.js';
 
@@ -71,7 +71,7 @@ export class NextLock {
       const x = passed(e);
       return x !== undefined && x.k !== 'id' && !isNil(x) && ids.fresh.value(e.caller, x);
     };
-    if (callers.length === 0 || !callers.every(madeFor) || terminalOf(this.facts).usedAsValue(fn)) return undefined;
+    if (callers.length === 0 || !callers.every(madeFor) || valueUsesOf(this.facts.graph).usedAsValue(fn)) return undefined;
     const isVar = (node: FuncNode, e: Expr): boolean => {
       const st = e.k === 'id' ? graph.storageOf(node, e) : undefined;
       return st?.kind === 'param' && st.fn === fn.id && st.index === index;

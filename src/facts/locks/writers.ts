@@ -12,7 +12,7 @@ import { callsInLoops, forEachExpr, forEachSubExpr, type CallExpr } from '../cal
 import type { SyncFacts } from '../engine.js';
 import { Confinement, isLocal } from '../identity/escape.js';
 import { RECEIVER, splitRoot } from '../identity/roots.js';
-import { terminalOf } from '../program/terminal.js';
+import { valueUsesOf } from '../program/valueuses.js';
 import type { ChanId } from '../identity/ids.js';
 import type { LockOp } from './types.js';
 
@@ -42,7 +42,7 @@ export class EarlyWriters {
       if (!w.decl.recv || ops.some((op) => op.steps.length !== 1) || path.some((p) => p.head !== RECEIVER) || new Set(path.map((p) => p.path)).size !== 1) return undefined;
       if (this.calledThroughInterface(w.decl.name) || !this.keepsReceiver(w, path[0]!.path.slice(1).split('.'))) return undefined;
       const edges = this.facts.graph.callers(w);
-      if (edges.length === 0 || terminalOf(this.facts).usedAsValue(w)) return undefined;
+      if (edges.length === 0 || valueUsesOf(this.facts.graph).usedAsValue(w)) return undefined;
       for (const e of edges) {
         if (e.mode !== 'call' || !this.onNewObject(e.caller, e.call, w, writers)) return undefined;
         calls.push({ caller: e.caller, call: e.call });

@@ -23,6 +23,7 @@ import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
+import { valueUsesOf } from './valueuses.js';
 import { isTestCode } from './testcode.js';
 
 /** When the fact holds, what a finding on such a return still takes for granted (none: decided); false when it does not. */
@@ -69,7 +70,7 @@ export class ErrorExits {
       out = got === false ? false : [...out, ...got];
     }
     // A use as a value is a caller out of sight. Asked last: the program-wide scan behind it is the costly part.
-    if (out !== false && terminal.usedAsValue(fn)) out = false;
+    if (out !== false && valueUsesOf(this.facts.graph).usedAsValue(fn)) out = false;
     this.known.set(fn, out);
     return out;
   }

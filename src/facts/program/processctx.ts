@@ -18,6 +18,7 @@ import type { SyncFacts } from '../engine.js';
 import type { ErrorExit } from './errorexit.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
+import { valueUsesOf } from './valueuses.js';
 
 /** How many calls up (or derivations back) a context is followed. */
 const MAX_DEPTH = 8;
@@ -57,7 +58,7 @@ export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr, depth = 
       out = [...out, ...got];
     }
     // A function used as a value has callers we cannot see. Asked last: the program-wide scan behind it is costly.
-    if (terminalOf(facts).usedAsValue(owner)) return false;
+    if (valueUsesOf(facts.graph).usedAsValue(owner)) return false;
     // `ctx, cancel := context.WithCancel(ctx)` gives the parameter a new value, made from the one passed.
     if (incoming) return out;
     for (const st of allStmts(owner.decl.body ?? [])) {

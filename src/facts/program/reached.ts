@@ -21,7 +21,7 @@ import type { SyncFacts } from '../engine.js';
 import { literalsOf, outermost } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
-import { terminalOf } from './terminal.js';
+import { valueUsesOf } from './valueuses.js';
 import { isTestCode } from './testcode.js';
 
 /**
@@ -65,7 +65,7 @@ export class Reached {
     if (!recursion) return true;
     // The program-wide scan of names used as values runs last.
     for (const g of recursion) if (g !== fn && this.isEntry(g)) return true;
-    for (const g of recursion) if (terminalOf(this.facts).usedAsValue(g)) return true;
+    for (const g of recursion) if (valueUsesOf(this.facts.graph).usedAsValue(g)) return true;
     if (recursion.size > 1 || this.facts.graph.callers(fn).length > 0) this.selfCalled.add(fn);
     return false;
   }

@@ -114,7 +114,7 @@ export class Terminal {
     // Test callers that go on, and no others, say nothing of the program's (a library's importers are not in sight).
     if (tested && !action && callers.every((e) => isTestCode(e.caller))) out = false;
     // The program-wide scan of names used as values runs last, and only once some function gets that far.
-    if (out !== false && !action && this.usedAsValue(fn)) out = false;
+    if (out !== false && !action && valueUsesOf(this.facts.graph).usedAsValue(fn)) out = false;
     this.known.set(fn, out);
     return out;
   }
@@ -140,11 +140,6 @@ export class Terminal {
   /** For a goroutine literal `fn` started by `edge`: whether its starter ends once it returns (goroutineend.ts), and the starter's ending. */
   private goroutineEnds(fn: FuncNode, edge: CallerEdge): ProcessEnd {
     return endsWithGoroutine(this.facts, fn, edge, (c) => this.harmless(c)) ? this.ending(edge.caller) : false;
-  }
-
-  /** Whether `fn` is used anywhere in the program other than as the function a call calls (valueuses.ts). */
-  usedAsValue(fn: FuncNode): boolean {
-    return valueUsesOf(this.facts.graph).usedAsValue(fn);
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller; what that assumes (ending). */
