@@ -24,6 +24,13 @@ export function isNil(e: Expr): boolean {
   return e.k === 'lit' && e.kind === 'nil';
 }
 
+/** A comparison with nil (`x == nil`, `nil != x`): the value compared, and the operator; undefined for any other expression. */
+export function nilCompared(e: Expr): { x: Expr; op: '==' | '!=' } | undefined {
+  if (e.k !== 'binary' || (e.op !== '==' && e.op !== '!=')) return undefined;
+  const x = isNil(e.y) ? e.x : isNil(e.x) ? e.y : undefined;
+  return x && { x, op: e.op };
+}
+
 /** Whether a value is made on the spot, and so certainly not nil: `&T{}`, a literal, a function literal, `new`, `make`. */
 export function madeHere(e: Expr): boolean {
   if ((e.k === 'unary' && e.op === '&') || e.k === 'composite' || e.k === 'funclit') return true;

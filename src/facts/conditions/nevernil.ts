@@ -7,7 +7,7 @@
  */
 import type { Expr, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
-import { isNil, madeHere } from '../../irutil.js';
+import { madeHere, nilCompared } from '../../irutil.js';
 import type { Storage } from '../../resolve/bindings.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr } from '../calls.js';
@@ -27,14 +27,13 @@ export class NeverNil {
 
   /** The value of a nil check of such a local (`v == nil` false, `v != nil` true), when the program decides it. */
   decided(fn: FuncNode, cond: Expr): boolean | undefined {
-    if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=')) return undefined;
-    const v = isNil(cond.y) ? cond.x : isNil(cond.x) ? cond.y : undefined;
-    const s = v?.k === 'id' ? this.graph.storageOf(fn, v) : undefined;
-    if (s?.kind !== 'local') return undefined;
+    const nil = nilCompared(cond);
+    const s = nil?.x.k === 'id' ? this.graph.storageOf(fn, nil.x) : undefined;
+    if (!nil || s?.kind !== 'local') return undefined;
     const key = `${s.fn}\0${s.name}`;
     let never = this.known.get(key);
     if (never === undefined) this.known.set(key, (never = this.neverNil(s)));
-    return never ? cond.op === '!=' : undefined;
+    return never ? nil.op === '!=' : undefined;
   }
 
   private same(fn: FuncNode, e: Expr, s: Local): boolean {
@@ -84,10 +83,9 @@ export class NeverNil {
     const text = exprText(value);
     const check = (decidingBranches(body, st.pos) ?? []).find((b) => {
       const c = b.kind === 'if' && b.taken !== undefined ? b.conds[0] : undefined;
-      if (c?.k !== 'binary' || (c.op !== '==' && c.op !== '!=')) return false;
-      const x = isNil(c.y) ? c.x : isNil(c.x) ? c.y : undefined;
+      const nil = c && nilCompared(c);
       // On the way to the write the check says "not nil": `== nil` untaken, or `!= nil` taken.
-      return x !== undefined && exprText(x) === text && b.taken === (c.op === '!=');
+      return nil !== undefined && exprText(nil.x) === text && b.taken === (nil.op === '!=');
     });
     if (!check) return false;
     return !allStmts(body).some((w) => w.k === 'assign' && w.pos > check.pos && w.pos < st.pos && w.lhs.some((l) => rootOf(l)?.name === root.name));

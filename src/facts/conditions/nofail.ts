@@ -10,7 +10,7 @@
  * them; a field whose address is taken may be written through it, and is not followed.
  */
 import type { Expr, Stmt } from '../../ir.js';
-import { isNil } from '../../irutil.js';
+import { isNil, nilCompared } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { deref, type Type } from '../../resolve/types.js';
 import { allStmts, forEachExpr, libraryName, PRECISE_HOWS, type CallExpr } from '../calls.js';
@@ -137,9 +137,9 @@ export class NoFail {
   }
 
   private decide(fn: FuncNode, cond: Expr, def: Stmt | undefined): boolean | undefined {
-    if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=') || !def) return undefined;
-    const err = isNil(cond.y) ? cond.x : isNil(cond.x) ? cond.y : undefined;
-    if (err?.k !== 'id' || err.name === '_') return undefined;
+    const nil = def && nilCompared(cond);
+    if (!def || nil?.x.k !== 'id' || nil.x.name === '_') return undefined;
+    const err = nil.x;
     const key = this.ids.localKey(fn, err);
     if (key === undefined) return undefined;
     let call: Expr | undefined;
@@ -147,7 +147,7 @@ export class NoFail {
       if (this.ids.localKey(fn, def.lhs.at(-1)!) === key) call = def.rhs[0];
     } else if (def.k === 'var' && def.values.length === 1 && def.names.at(-1) === err.name) call = def.values[0];
     if (call?.k !== 'call' || !this.cannotFail(fn, call)) return undefined;
-    return cond.op === '==';
+    return nil.op === '==';
   }
 
   /** Whether a call's error result is nil on every run. */

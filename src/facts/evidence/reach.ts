@@ -19,7 +19,7 @@ import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
-import { isNil, madeHere } from '../../irutil.js';
+import { isNil, madeHere, nilCompared } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
@@ -130,8 +130,9 @@ function readsPassed(parts: Parts, fn: FuncNode, e: Expr, at: Pos, seen: Set<str
     seen.add(s.name);
     return (parts.ids.localSources(fn).get(s.name) ?? []).some((src) => readsPassed(parts, fn, src, at, seen));
   }
-  if (e.k === 'binary' && (e.op === '==' || e.op === '!=') && (isNil(e.x) || isNil(e.y))) {
-    let x = isNil(e.x) ? e.y : e.x;
+  const compared = nilCompared(e);
+  if (compared) {
+    let x = compared.x;
     if (x.k === 'sel') {
       while (x.k === 'sel') x = x.x;
       if (isReceiver(parts, fn, x)) return true;
@@ -157,12 +158,13 @@ function defaultOf(parts: Parts, fn: FuncNode, e: Expr): boolean | undefined {
     const v = defaultOf(parts, fn, e.x);
     return v === undefined ? undefined : !v;
   }
-  if (e.k === 'binary' && (e.op === '==' || e.op === '!=') && (isNil(e.x) || isNil(e.y))) {
-    const x = isNil(e.x) ? e.y : e.x;
+  const nil = nilCompared(e);
+  if (nil) {
+    const x = nil.x;
     const local = x.k === 'id' ? parts.graph.storageOf(fn, x) : undefined;
     const sources = local?.kind === 'local' ? (parts.ids.localSources(fn).get(local.name) ?? []) : [];
     const field = x.k === 'sel' || (sources.length > 0 && sources.every((src) => src.k === 'sel'));
-    return field ? e.op === '==' : undefined;
+    return field ? nil.op === '==' : undefined;
   }
   if (e.k === 'id') {
     const local = parts.graph.storageOf(fn, e);

@@ -17,7 +17,7 @@ import type { Expr, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
-import { isNil } from '../../irutil.js';
+import { nilCompared } from '../../irutil.js';
 import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
@@ -166,11 +166,8 @@ function nilCheck(cond: Expr, v: string): boolean | undefined {
     const inner = nilCheck(cond.x, v);
     return inner === undefined ? undefined : !inner;
   }
-  if (cond.k !== 'binary' || (cond.op !== '==' && cond.op !== '!=')) return undefined;
-  const [x, y] = [cond.x, cond.y];
-  const isV = (e: Expr) => e.k === 'id' && e.name === v;
-  if (!((isV(x) && isNil(y)) || (isV(y) && isNil(x)))) return undefined;
-  return cond.op === '==';
+  const nil = nilCompared(cond);
+  return nil?.x.k === 'id' && nil.x.name === v ? nil.op === '==' : undefined;
 }
 
 /** A new error, never nil: a constructor's (`fmt.Errorf`, `errors.New`), a composite literal. */
