@@ -13,13 +13,13 @@
  * and the parser likewise with the local it returns. Its zero value is no case unless a case says so: a path
  * to a nil-error return that leaves the field unset makes the default live.
  */
-import type { Expr, FuncDecl, Stmt } from '../../ir.js';
+import type { Expr, Stmt } from '../../ir.js';
 import { isNil } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import type { Storage } from '../../resolve/bindings.js';
 import { deref } from '../../resolve/types.js';
 import { walkFunction } from '../../flow/walk.js';
-import { allStmts, forEachExpr, PRECISE_HOWS } from '../calls.js';
+import { allStmts, forEachExpr, literalsOf, PRECISE_HOWS } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf } from '../identity/roots.js';
@@ -33,8 +33,8 @@ const NOTHING: ReadonlySet<string> = new Set();
 
 /** Whether a function literal inside `fn`, at any depth, uses its variable `is` (and so may write it). */
 function captured(graph: CallGraph, fn: FuncNode, is: (s: Storage) => boolean): boolean {
-  const inside = (d: FuncDecl): boolean => d.parent !== undefined && (d.parent === fn.decl.id || inside(fn.file.funcs[d.parent]!));
-  return fn.file.funcs.some((d) => inside(d) && graph.captures(graph.nodeOf(fn.file, d)).some((s) => s.kind !== 'field' && s.kind !== 'global' && s.fn === fn.id && is(s)));
+  for (const lit of literalsOf(fn, graph).values()) if (graph.captures(lit).some((s) => s.kind !== 'field' && s.kind !== 'global' && s.fn === fn.id && is(s))) return true;
+  return false;
 }
 
 /** Calls through parameters that pass a caller's own parameter on (`read(mq, t)` → `readWithException(mq, t)`) followed this deep. */

@@ -10,7 +10,7 @@ import { exprText } from '../../irtext.js';
 import { madeHere, nilCompared } from '../../irutil.js';
 import type { Storage } from '../../resolve/bindings.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr } from '../calls.js';
+import { allStmts, forEachExpr, literalsOf } from '../calls.js';
 import { decidingBranches } from '../evidence/branches.js';
 
 type Local = Extract<Storage, { kind: 'local' }>;
@@ -45,8 +45,7 @@ export class NeverNil {
     const decl = this.graph.byId.get(s.fn);
     if (!decl) return false;
     // The declaring function and every literal inside it, at any depth: where the local can be written.
-    const inside = (d: FuncNode['decl']): boolean => d === decl.decl || (d.parent !== undefined && inside(decl.file.funcs[d.parent]!));
-    const writers = decl.file.funcs.filter(inside).map((d) => this.graph.nodeOf(decl.file, d));
+    const writers = [decl, ...literalsOf(decl, this.graph).values()];
     let writes = 0;
     for (const fn of writers) {
       const body = fn.decl.body ?? [];

@@ -14,6 +14,7 @@
  */
 import type { Expr, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
+import { builtinArg } from '../../irutil.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
@@ -105,7 +106,7 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
  */
 function doneChannel(lit: FuncNode): Expr | undefined {
   const body = lit.decl.body ?? [];
-  const closed = (e: Expr): Expr | undefined => (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'close' && e.args.length === 1 ? e.args[0] : undefined);
+  const closed = (e: Expr): Expr | undefined => builtinArg(e, 'close');
   for (const st of body) {
     const ch = st.k === 'defer' ? closed(st.call) : undefined;
     if (ch) return ch;
