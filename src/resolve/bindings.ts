@@ -11,6 +11,20 @@ export type Storage =
   /** `index` -1 is the receiver. */
   | { kind: 'param'; fn: string; index: number; name: string };
 
+/** One variable's storage as a string, equal for the same variable: undefined for a field, which is per object. */
+export function storageKey(st: Storage): string | undefined {
+  switch (st.kind) {
+    case 'local':
+      return `L:${st.fn}:${st.name}`;
+    case 'param':
+      return `P:${st.fn}:${st.index}`;
+    case 'global':
+      return `G:${st.pkg}.${st.name}`;
+    case 'field':
+      return undefined;
+  }
+}
+
 /** How a local variable got its type: computed lazily, once every identifier is bound. */
 export type VarDef =
   | { k: 'type'; t: Type }

@@ -15,6 +15,7 @@
 import type { Expr, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
 import { builtinArg } from '../../irutil.js';
+import { storageKey } from '../../resolve/bindings.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
@@ -39,7 +40,7 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
   const graph = facts.graph;
   const key = (node: FuncNode, e: Expr): string | undefined => {
     const s = e.k === 'id' ? graph.storageOf(node, e) : undefined;
-    return s && JSON.stringify(s);
+    return s && storageKey(s);
   };
   const done = doneChannel(lit);
   const doneKey = done && key(lit, done);

@@ -10,7 +10,7 @@
  */
 import type { Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
-import type { Storage } from '../../resolve/bindings.js';
+import { storageKey, type Storage } from '../../resolve/bindings.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import { cliActionsOf } from './cli.js';
@@ -75,7 +75,7 @@ export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr, depth = 
 }
 
 function sameStorage(a: Storage | undefined, b: Storage): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  return a !== undefined && storageKey(a) !== undefined && storageKey(a) === storageKey(b);
 }
 
 /** A context as the call that makes it: never done, a signal's, a cobra command's, or derived from one of those. */

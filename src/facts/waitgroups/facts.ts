@@ -6,7 +6,8 @@
 import type { Expr, Pos } from '../../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from '../calls.js';
-import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, storageKey, textOf, type BodyOps, type GoStart, type WgOp } from './ops.js';
+import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, textOf, type BodyOps, type GoStart, type WgOp } from './ops.js';
+import { storageKey } from '../../resolve/bindings.js';
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
 export interface LateAdd {

@@ -7,6 +7,7 @@ import { walkNested, type Place } from '../../flow/nest.js';
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import { builtinArg } from '../../irutil.js';
 import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
+import { storageKey } from '../../resolve/bindings.js';
 import { allStmts, exprsOfSimple, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from '../calls.js';
 
 export type ForStmt = Extract<Stmt, { k: 'for' }>;
@@ -118,18 +119,6 @@ export function keyOf(graph: CallGraph, fn: FuncNode, e: Expr): string | undefin
   }
 }
 
-export function storageKey(st: Storage): string | undefined {
-  switch (st.kind) {
-    case 'local':
-      return `L:${st.fn}:${st.name}`;
-    case 'param':
-      return `P:${st.fn}:${st.index}`;
-    case 'global':
-      return `G:${st.pkg}.${st.name}`;
-    case 'field':
-      return undefined;
-  }
-}
 
 /**
  * A callee's WaitGroup as the caller names it: a parameter (or the receiver) is the argument passed,
