@@ -3,7 +3,7 @@
  * travel with the message to the goroutine that receives it?" — `mu.RLock(); work <- job; return`, where the
  * worker that receives `job` runs a function that releases `mu` without acquiring it (`defer mu.RUnlock()`).
  */
-import type { Pos, Stmt } from '../../ir.js';
+import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, literalsOf } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
@@ -65,7 +65,7 @@ export class ChannelHandOffs {
    */
   private sendsOnPath(fn: FuncNode, stmts: readonly Stmt[], exit: Pos | undefined): PathSend[] {
     const out: PathSend[] = [];
-    const note = (ch: Parameters<SyncFacts['ids']['idOf']>[1], pos: Pos) => {
+    const note = (ch: Expr, pos: Pos) => {
       const id = this.facts.ids.idOf(fn, ch);
       if (id !== undefined) out.push({ pos, ch: id, display: exprText(ch) });
     };
@@ -119,7 +119,7 @@ export class ChannelHandOffs {
       for (const node of graph.funcs) {
         const body = node.decl.body;
         if (!body) continue;
-        const add = (e: Parameters<SyncFacts['ids']['idOf']>[1]) => {
+        const add = (e: Expr) => {
           const id = ids.idOf(node, e);
           if (id === undefined || !/^(field|global):/.test(id)) return;
           const list = this.receivers!.get(id);
