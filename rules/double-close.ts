@@ -34,6 +34,9 @@ export const doubleClose: Rule = {
       // A loop that also receives from the channel sees it closed (`v, ok := <-ch; if !ok { return }`)
       // and leaves: the usual shape of a for-select loop that owns its channels.
       if (h.loop && !h.concurrent && facts.goroutines.receivesIn(h.fn).has(h.id)) return [];
+      // A second close whose panic a deferred recover() on its path catches crashes nothing (a `tryClose` helper
+      // that reports false); of two unordered goroutines, either close may be the second.
+      if (h.second.recovers && (!h.concurrent || h.first.recovers)) return [];
       // Through interfaces or function values, "may close" is too weak to claim a second close.
       if (!h.first.precise || !h.second.precise) return [];
       const evidence = pairEvidence(facts, h.fn, h.first, h.second, h.concurrent === true || h.first.async || h.second.async);

@@ -19,6 +19,15 @@ function handedTo(releasers: FuncNode[], exitAt: Location): Assumption[] {
 }
 
 /**
+ * The path sends on a channel after the lock, and a function that releases the mutex without acquiring it exists,
+ * but no receiver of that channel is seen running it: that it is not the message's receiver that releases it is
+ * an assumption.
+ */
+function sentWith(releaser: FuncNode, ch: string, sendAt: Location): Assumption {
+  return { kind: 'hand-over', text: `\`${shortName(releaser)}\` (which releases it without locking it) does not run in the goroutine that receives from \`${ch}\``, location: sendAt };
+}
+
+/**
  * Every call of the function gives it an object made for that call alone, which nothing holds once it returns:
  * a later Lock of the object left locked needs a call the program does not show.
  */
@@ -60,12 +69,19 @@ export const missingUnlock: Rule = {
       const where = exitPos === undefined ? 'the end of the function' : `the return at line ${exitAt.line}`;
       const name = acquired.display;
       const fnName = shortName(fn);
+      // Sent on with a message to a goroutine that releases it: handed off, not leaked.
+      const sent = ctx.locks.throughChannel(fn, acquired, exitPos);
+      if (sent?.receiver) continue;
       const handOver = ctx.locks.handOver(acquired.id, fn, leak.spawn !== undefined);
       // Handed to its callers, and every one of them releases it: the lock is theirs, not leaked.
-      if (handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
-      const keeper = handOver.keeps[0];
+      if (!sent && handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
+      const keeper = sent ? undefined : handOver.keeps[0];
       const fresh = ctx.locks.freshEachCall(fn, acquired);
-      const assumptions = [...(acquired.assumed ?? []), ...handedTo(handOver.to, exitAt), ...(fresh ? [freshEach(fn, fresh, name)] : [])];
+      const assumptions = [
+        ...(acquired.assumed ?? []),
+        ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : handedTo(handOver.to, exitAt)),
+        ...(fresh ? [freshEach(fn, fresh, name)] : []),
+      ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
       const why = spawnAt

@@ -74,9 +74,10 @@ const CHAIN_LAST_RE = new RegExp(CHAINS.map((c) => c.last.source).join('|'));
 
 /**
  * The method or function name of a call we cannot see into that says it may end the goroutine or the
- * process. `Must*` is left out: those panic only on an error, and mostly return.
+ * process (a test's `SkipNow`/`Skipf` end it as `FailNow` does; a bare `Skip` is too common a name). `Must*` is
+ * left out: those panic only on an error, and mostly return.
  */
-const MAY_NOT_RETURN_RE = /^(Fatal|Fatalf|Fatalln|Fatalw|FatalStack|FailNow|Exit|Exitf|Goexit|Panic|Panicf|Panicln)$/;
+const MAY_NOT_RETURN_RE = /^(Fatal|Fatalf|Fatalln|Fatalw|FatalStack|FailNow|SkipNow|Skipf|Exit|Exitf|Goexit|Panic|Panicf|Panicln)$/;
 
 /** Marks a function whose inference is under way: a call back into it (recursion) may return. */
 const BUSY = 'busy';

@@ -18,6 +18,7 @@ import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
+import { timerFired } from './timerstop.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -199,7 +200,8 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
-  const q: ExitQuery = { fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings]), written: goroutineWrites(sender.lit, facts.graph), facts };
+  const fired = timerFired(fn, sender.lit, send.stmt!, facts.graph);
+  const q: ExitQuery = { fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings, ...fired]), written: goroutineWrites(sender.lit, facts.graph), facts };
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!);

@@ -7,6 +7,7 @@ import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, literalsOf, stmtsInLoops } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
+import { deadStretches, isDead } from '../conditions/unreached.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 
 /** A channel operation that nothing in the program can ever match. */
@@ -45,12 +46,15 @@ export const unpartnered = perProgram((facts: SyncFacts): Unpartnered[] => {
     });
     if (made.length === 0) continue;
     const literals = literalsOf(fn, graph);
+    // A channel made, or waited on, after `t.SkipNow()` or another call that never returns: that code never runs.
+    const dead = deadStretches(body, fn.decl.span.end, (call) => facts.dispatch.noReturn(call));
     for (const { key, how, pos } of made) {
+      if (isDead(dead, pos)) continue;
       const uses = usesInSight(fn, body, key, literals, graph);
       if (uses.some((u) => u.use === 'other' || u.use === 'returned')) continue;
       if (parked(fn, body, uses, pos)) continue;
       const found = judge(fn, body, uses, how === 'unbuffered', literals);
-      if (found) out.push({ fn, name: key.replace(/'\d+$/, ''), made: pos, ...found });
+      if (found && !isDead(dead, found.op.pos)) out.push({ fn, name: key.replace(/'\d+$/, ''), made: pos, ...found });
     }
   }
   return out;

@@ -12,6 +12,7 @@ import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
+import { ChannelHandOffs, type ChannelHandOff } from './handoff.js';
 import { NextLock } from './nextlock.js';
 import { EarlyWriters, type EarlyWrites } from './writers.js';
 import { instanceOf, keyOf, NO_KEYS, NO_TAKES, without, type LockState, type Walked } from './state.js';
@@ -181,6 +182,21 @@ export class LockFacts {
     const owner = receiverOf(except, graph);
     const to = releasers.filter((n) => n !== except && (graph.callers(n).some((e) => siblings.has(e.caller)) || (owner !== undefined && receiverOf(n, graph) === owner)));
     return { to, callers: [], keeps: [] };
+  }
+
+  private handOffs: ChannelHandOffs | undefined;
+
+  /**
+   * Where the lock `op` that `fn` still holds at `exit` leaves with a message: a send on the exit's path after the
+   * lock, and a function that releases the mutex without acquiring it, run by a receiver of that channel when
+   * one is in sight (see handoff.ts).
+   */
+  throughChannel(fn: FuncNode, op: LockOp, exit: Pos | undefined): ChannelHandOff | undefined {
+    if (!/^(field|global):/.test(op.id)) return undefined;
+    // Released as it was taken: a read lock by an RUnlock, a write lock by an Unlock.
+    const releasers = this.releasersOfId(op.id).filter((n) => this.effects.get(n)?.releases.some((r) => r.id === op.id && r.mode === op.mode));
+    if (releasers.length === 0) return undefined;
+    return (this.handOffs ??= new ChannelHandOffs(this.facts)).of(fn, op.steps[0]!.pos, exit, releasers);
   }
 
   private nextLock: NextLock | undefined;
