@@ -4,6 +4,7 @@
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
+import { exprKey } from '../../irutil.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
@@ -14,10 +15,11 @@ import { nodeLocation } from '../report.js';
 import { errorExitOf, newError, notNilWhen } from '../program/errorexit.js';
 import { decidingBranches } from '../evidence/branches.js';
 import { doneOf, processContext } from '../program/processctx.js';
+import { isShutdownSignal } from '../program/signals.js';
 import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
-import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
+import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stopsAtExit } from './shutdown.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -208,12 +210,13 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
 }
 
 /**
- * When the goroutine reports a server's failure other than `http.ErrServerClosed` and every way out without
- * receiving shuts an `http.Server` down first (shutdown.ts): the leak needs Serve to fail just before, named.
+ * When the goroutine serves an `http.Server` and every way out without receiving shuts one down first
+ * (shutdown.ts): a goroutine reporting only failures other than `http.ErrServerClosed` needs Serve to fail just
+ * before, one reporting every result needs the server to be stopped other than as the process ends; named.
  */
 function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
   const guard = serverClosedGuard(lit, send);
-  if (!guard) return undefined;
+  if (!guard && !servesHttp(q.facts.graph, lit)) return undefined;
   let met: CallExpr | undefined;
   const takes = (e: Expr): boolean => {
     if (!shutsServerDown(q.facts.graph, e)) return false;
@@ -221,14 +224,16 @@ function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | un
     return true;
   };
   const rest = pendingExit({ ...q, takes });
-  return rest !== undefined || met === undefined ? undefined : serveFailsFirst(lit, guard, met);
+  if (rest !== undefined || met === undefined) return undefined;
+  return guard ? serveFailsFirst(lit, guard, met) : stopsAtExit(q.fn, met);
 }
 
 /**
  * Whether every way out left pending is one the process does not survive (a goroutine left blocked there leaks
  * nothing): a return of a non-nil error when the process ends on fn's errors (errorexit.ts), or a way past the
- * receive from a context done only as the process ends (processctx.ts). What a leak there still takes for
- * granted (none: it is no leak); undefined if some way out is not known to end the process.
+ * receive from a context done only as the process ends (processctx.ts) or from a channel a signal asking the
+ * process to end arrives on (signals.ts). What a leak there still takes for granted (none: it is no leak);
+ * undefined if some way out is not known to end the process.
  */
 function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   const { fn, facts } = q;
@@ -238,6 +243,7 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   const contexts: Assumption[] = [];
   const takes = (e: Expr) => failing.has(e) && (erred = true);
   const takesRecv = (ch: Expr) => {
+    if (isShutdownSignal(facts.graph, fn, ch)) return true;
     const ctx = doneOf(ch);
     const got = ctx && processContext(facts, fn, ctx);
     if (!got) return false;
@@ -248,14 +254,16 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   return [...(erred && errors ? errors : []), ...contexts];
 }
 
-/** The error values fn's returns hand back known not to be nil: a new error, or a variable just checked not nil. */
+/** The error values fn's returns hand back known not to be nil: a new error, or a variable or field just checked not nil. */
 function failingReturns(fn: FuncNode, facts: SyncFacts): Set<Expr> {
   const out = new Set<Expr>();
   const body = fn.decl.body ?? [];
   for (const st of allStmts(body)) {
     const v = st.k === 'return' ? st.values.at(-1) : undefined;
     if (!v) continue;
-    const checked = v.k === 'id' && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, v.name) === b.taken);
+    // A variable or a field (`res.err`) the branch to this return found not nil.
+    const key = exprKey(v);
+    const checked = key !== undefined && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, key) === b.taken);
     if (checked || newError(v, (c) => libraryName(facts.graph.callInfo(c)))) out.add(v);
   }
   return out;
