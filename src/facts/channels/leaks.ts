@@ -4,7 +4,6 @@
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
-import { exprKey } from '../../irutil.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
@@ -254,16 +253,14 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   return [...(erred && errors ? errors : []), ...contexts];
 }
 
-/** The error values fn's returns hand back known not to be nil: a new error, or a variable or field just checked not nil. */
+/** The error values fn's returns hand back known not to be nil: a new error, or a variable just checked not nil. */
 function failingReturns(fn: FuncNode, facts: SyncFacts): Set<Expr> {
   const out = new Set<Expr>();
   const body = fn.decl.body ?? [];
   for (const st of allStmts(body)) {
     const v = st.k === 'return' ? st.values.at(-1) : undefined;
     if (!v) continue;
-    // A variable or a field (`res.err`) the branch to this return found not nil.
-    const key = exprKey(v);
-    const checked = key !== undefined && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, key) === b.taken);
+    const checked = v.k === 'id' && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, v.name) === b.taken);
     if (checked || newError(v, (c) => libraryName(facts.graph.callInfo(c)))) out.add(v);
   }
   return out;

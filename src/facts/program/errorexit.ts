@@ -17,7 +17,7 @@ import type { Expr, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
-import { exprKey, nilCompared } from '../../irutil.js';
+import { nilCompared } from '../../irutil.js';
 import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
@@ -154,10 +154,7 @@ function errorTarget(body: Stmt[], call: CallExpr): string | undefined {
   return undefined;
 }
 
-/**
- * For `v != nil` (`v == nil`), the value it has when v is not nil: true (false); undefined for any other condition.
- * `v` as exprKey writes it: a variable (`err`) or a field path (`res.err`).
- */
+/** For `v != nil` (`v == nil`), the value it has when v is not nil: true (false); undefined for any other condition. */
 export function notNilWhen(cond: Expr, v: string): boolean | undefined {
   const nil = nilCheck(cond, v);
   return nil === undefined ? undefined : !nil;
@@ -170,7 +167,7 @@ function nilCheck(cond: Expr, v: string): boolean | undefined {
     return inner === undefined ? undefined : !inner;
   }
   const nil = nilCompared(cond);
-  return nil && exprKey(nil.x) === v ? nil.op === '==' : undefined;
+  return nil?.x.k === 'id' && nil.x.name === v ? nil.op === '==' : undefined;
 }
 
 /** A new error, never nil: a constructor's (`fmt.Errorf`, `errors.New`), a composite literal. */
