@@ -18,7 +18,7 @@ import { isShutdownSignal } from '../program/signals.js';
 import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
-import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stopsAtExit } from './shutdown.js';
+import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stoppedByManager, stopsAtExit } from './shutdown.js';
 
 /**
  * A goroutine that blocks forever on a send: the function that started it made the channel, unbuffered,
@@ -204,18 +204,21 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!);
-  const exitOnly = onTheWayOut(q);
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])], ...(exitOnly ? { exitOnly } : {}) };
+  // A server stopped only as the process ends is a way out the process does not survive, as an assumption.
+  const race = shutdown?.kind === 'process-end' ? undefined : shutdown;
+  const exitOnly = onTheWayOut(q) ?? (shutdown && !race ? [shutdown] : undefined);
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(race ? [race] : [])], ...(exitOnly ? { exitOnly } : {}) };
 }
 
 /**
  * When the goroutine serves an `http.Server` and every way out without receiving shuts one down first
  * (shutdown.ts): a goroutine reporting only failures other than `http.ErrServerClosed` needs Serve to fail just
- * before, one reporting every result needs the server to be stopped other than as the process ends; named.
+ * before, one reporting every result (in a component a manager stops) needs the server to be stopped other than as
+ * the process ends; named.
  */
 function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
   const guard = serverClosedGuard(lit, send);
-  if (!guard && !servesHttp(q.facts.graph, lit)) return undefined;
+  if (!guard && !(servesHttp(q.facts.graph, lit) && stoppedByManager(q.facts.graph, q.fn))) return undefined;
   let met: CallExpr | undefined;
   const takes = (e: Expr): boolean => {
     if (!shutsServerDown(q.facts.graph, e)) return false;
