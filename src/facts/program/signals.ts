@@ -74,27 +74,36 @@ export function afterShutdownSignal(graph: CallGraph, fn: FuncNode): ReadonlySet
   return signalled(fn.decl.body ?? [], (ch) => isIn(graph, fn, ch, signals), new Set());
 }
 
-/** How many calls up a channel parameter is followed to the arguments its callers pass. */
-const MAX_DEPTH = 8;
-
 /**
  * Whether a receive from `ch` (in fn) is the process being told to end, or comes only once it has been: also a
  * parameter every caller passes such a channel for (`Start(stop)` given the handler's `stop`), when the function
  * is not used as a value (a caller out of sight).
  */
-export function isShutdownSignal(graph: CallGraph, fn: FuncNode, ch: Expr, depth = 0): boolean {
+export function isShutdownSignal(graph: CallGraph, fn: FuncNode, ch: Expr): boolean {
   if (isIn(graph, fn, ch, shutdownSignalsOf(graph))) return true;
   const s = ch.k === 'id' ? graph.storageOf(fn, ch) : undefined;
-  const owner = s?.kind === 'param' && s.index >= 0 && depth < MAX_DEPTH ? graph.byId.get(s.fn) : undefined;
+  const owner = s?.kind === 'param' && s.index >= 0 ? graph.byId.get(s.fn) : undefined;
   if (!owner || s?.kind !== 'param') return false;
-  const callers = graph.callers(owner);
+  // Each parameter judged once: the callers' arguments are asked again for every receive of every walk.
+  const known = paramsOf(graph);
+  const key = `${owner.id}\0${s.index}`;
+  const got = known.get(key);
+  if (got !== undefined) return got;
+  // A call back into a function under way (recursion) passes nothing new.
+  known.set(key, false);
   const index = s.index;
+  const callers = graph.callers(owner);
   const passed = (edge: CallerEdge) => {
     const arg = edge.call.args[index];
-    return arg !== undefined && !edge.call.spread && isShutdownSignal(graph, edge.caller, arg, depth + 1);
+    return arg !== undefined && !edge.call.spread && isShutdownSignal(graph, edge.caller, arg);
   };
-  return callers.length > 0 && callers.every(passed) && !valueUsesOf(graph).usedAsValue(owner);
+  const out = callers.length > 0 && callers.every(passed) && !valueUsesOf(graph).usedAsValue(owner);
+  known.set(key, out);
+  return out;
 }
+
+/** The channel parameters already judged, as `function id\0index`. */
+const paramsOf = perProgram((_graph: CallGraph) => new Map<string, boolean>());
 
 function isIn(graph: CallGraph, fn: FuncNode, ch: Expr, keys: ReadonlySet<string>): boolean {
   const key = channelKey(graph, fn, ch);
