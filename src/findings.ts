@@ -49,9 +49,11 @@ export type AssumptionKind =
   /** That a hazard reached only after a call that fails the running test (`t.Errorf`) and lets it go on matters. */
   | 'failed-test'
   /** That a function nothing in the program calls, and nothing outside it can, runs at all (src/facts/program/reached.ts). */
-  | 'reached';
+  | 'reached'
+  /** That what a component does when it is stopped (its server shut down) happens only as the process ends. */
+  | 'process-end';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached', 'process-end'];
 
 export interface Assumption {
   kind: AssumptionKind;

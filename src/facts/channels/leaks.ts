@@ -14,10 +14,11 @@ import { nodeLocation } from '../report.js';
 import { errorExitOf, newError, notNilWhen } from '../program/errorexit.js';
 import { decidingBranches } from '../evidence/branches.js';
 import { doneOf, processContext } from '../program/processctx.js';
+import { isShutdownSignal } from '../program/signals.js';
 import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
-import { serveFailsFirst, serverClosedGuard, shutsServerDown } from './shutdown.js';
+import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stoppedByManager, stopsAtExit } from './shutdown.js';
 import { timerFired } from './timerstop.js';
 
 /**
@@ -205,17 +206,21 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!);
-  const exitOnly = onTheWayOut(q);
-  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(shutdown ? [shutdown] : [])], ...(exitOnly ? { exitOnly } : {}) };
+  // A server stopped only as the process ends is a way out the process does not survive, as an assumption.
+  const race = shutdown?.kind === 'process-end' ? undefined : shutdown;
+  const exitOnly = onTheWayOut(q) ?? (shutdown && !race ? [shutdown] : undefined);
+  return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(race ? [race] : [])], ...(exitOnly ? { exitOnly } : {}) };
 }
 
 /**
- * When the goroutine reports a server's failure other than `http.ErrServerClosed` and every way out without
- * receiving shuts an `http.Server` down first (shutdown.ts): the leak needs Serve to fail just before, named.
+ * When the goroutine serves an `http.Server` and every way out without receiving shuts one down first
+ * (shutdown.ts): a goroutine reporting only failures other than `http.ErrServerClosed` needs Serve to fail just
+ * before, one reporting every result (in a component a manager stops) needs the server to be stopped other than as
+ * the process ends; named.
  */
 function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
   const guard = serverClosedGuard(lit, send);
-  if (!guard) return undefined;
+  if (!guard && !(servesHttp(q.facts.graph, lit) && stoppedByManager(q.facts.graph, q.fn))) return undefined;
   let met: CallExpr | undefined;
   const takes = (e: Expr): boolean => {
     if (!shutsServerDown(q.facts.graph, e)) return false;
@@ -223,14 +228,16 @@ function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | un
     return true;
   };
   const rest = pendingExit({ ...q, takes });
-  return rest !== undefined || met === undefined ? undefined : serveFailsFirst(lit, guard, met);
+  if (rest !== undefined || met === undefined) return undefined;
+  return guard ? serveFailsFirst(lit, guard, met) : stopsAtExit(q.fn, met);
 }
 
 /**
  * Whether every way out left pending is one the process does not survive (a goroutine left blocked there leaks
  * nothing): a return of a non-nil error when the process ends on fn's errors (errorexit.ts), or a way past the
- * receive from a context done only as the process ends (processctx.ts). What a leak there still takes for
- * granted (none: it is no leak); undefined if some way out is not known to end the process.
+ * receive from a context done only as the process ends (processctx.ts) or from a channel a signal asking the
+ * process to end arrives on (signals.ts). What a leak there still takes for granted (none: it is no leak);
+ * undefined if some way out is not known to end the process.
  */
 function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   const { fn, facts } = q;
@@ -240,6 +247,7 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   const contexts: Assumption[] = [];
   const takes = (e: Expr) => failing.has(e) && (erred = true);
   const takesRecv = (ch: Expr) => {
+    if (isShutdownSignal(facts.graph, fn, ch)) return true;
     const ctx = doneOf(ch);
     const got = ctx && processContext(facts, fn, ctx);
     if (!got) return false;

@@ -6,7 +6,8 @@
  * passed down as an argument. What happens only once such a context is done happens on the way out.
  *
  * A cancel function handed on elsewhere may run earlier (a helper that cancels on its own failure): a finding that
- * rests on the context living on names that (`cancel` may cancel the context before fn returns).
+ * rests on the context living on names that (`cancel` may cancel the context before fn returns). One called only
+ * once a signal asking the process to end has arrived (`<-sigs; cancel()`, signals.ts) is the way out.
  */
 import type { Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
@@ -14,6 +15,7 @@ import { storageKey, type Storage } from '../../resolve/bindings.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import { cliActionsOf } from './cli.js';
+import { afterShutdownSignal } from './signals.js';
 import type { SyncFacts } from '../engine.js';
 import type { ErrorExit } from './errorexit.js';
 import { nodeLocation } from '../report.js';
@@ -116,8 +118,11 @@ function cancelledOnExit(facts: SyncFacts, fn: FuncNode, call: CallExpr, from: A
   for (const x of allStmts(fn.decl.body ?? [])) if (x.k === 'defer' && x.call.k === 'call' && x.call.fn.k === 'id' && x.call.fn.name === cancel.name) deferred.add(x.call.fn);
   const uses: { node: FuncNode; e: Expr }[] = [];
   for (const node of [fn, ...literalsOf(fn, facts.graph).values()]) {
+    // A cancel run only once a shutdown signal has arrived (`<-sigs; cancel()` in a handler goroutine) is the way out.
+    const onSignal = new Set<Expr>();
+    forEachExpr([...afterShutdownSignal(facts.graph, node)], (e) => onSignal.add(e));
     forEachExpr(node.decl.body ?? [], (e) => {
-      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e)) uses.push({ node, e });
+      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal.has(e)) uses.push({ node, e });
     });
   }
   if (uses.length === 0) return from;
