@@ -12,8 +12,9 @@
  * 8: `//nolint` and `//lint:` directives are kept too, with `ownLine` and `until`.
  * 9: calls of `new(expr)` and of functions named new/make (Go 1.26) are summarized from a re-parse.
  * 10: a small decimal int literal keeps its value (`value`): channel capacities and WaitGroup counts.
+ * 11: a short word-like string literal keeps its text (`text`): the key a value is set and read back under.
  */
-export const SUMMARY_FORMAT = 10;
+export const SUMMARY_FORMAT = 11;
 
 /**
  * How deep statements, expressions and types may nest in a summary, counted together. Deeper parts are
@@ -107,9 +108,10 @@ export type Expr =
   | { k: 'funclit'; fn: number; pos: Pos }
   /**
    * `zero`: the int literal `0`, a flag's cleared value (`atomic.StoreInt32(&s.closed, 0)`); `value`: a small
-   * decimal int literal's value (a channel's capacity, a WaitGroup's count); others carry none.
+   * decimal int literal's value (a channel's capacity, a WaitGroup's count); `text`: a short word-like string
+   * literal's contents, unquoted (a key, `"id"` in `d.Set("id", v)`); others carry none.
    */
-  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; value?: number; pos: Pos }
+  | { k: 'lit'; kind: 'int' | 'float' | 'imag' | 'rune' | 'string' | 'nil' | 'true' | 'false' | 'iota'; zero?: true; value?: number; text?: string; pos: Pos }
   /** A type in expression position: conversions, `make`/`new` arguments. */
   | { k: 'type'; type: TypeExpr; pos: Pos }
   | { k: 'bad'; pos: Pos };

@@ -130,6 +130,11 @@ export abstract class ExprReader extends TypeReader {
           if (text === '0') return { k: 'lit', kind, zero: true, pos };
           if (/^[1-9][0-9]{0,5}$/.test(text)) return { k: 'lit', kind, value: Number(text), pos };
         }
+        if (kind === 'string') {
+          // Only short keys: every other string literal stays a bare 'string' and costs the summary nothing.
+          const key = /^["`]([A-Za-z_][\w.-]{0,31})["`]$/.exec(this.src.slice(start, this.c.endIndex));
+          if (key) return { k: 'lit', kind, text: key[1]!, pos };
+        }
         if (kind) return { k: 'lit', kind, pos };
         if (TYPE_NODES.has(type)) return { k: 'type', type: this.type(), pos };
         return { k: 'bad', pos };

@@ -6,8 +6,10 @@
  * or compares a field of its receiver with nil (a feature some configuration leaves off), the call must
  * say which way it goes:
  * - its argument decides it (a constant, or a value certainly not nil: `&T{}`, a literal, `new`, or a
- *   variable dereferenced on every path to the call): the branch is taken, and no assumption is made,
- *   or it is not, and the operation is out of this caller's reach;
+ *   variable dereferenced on every path to the call; the part of a message the caller built that the callee
+ *   reads back, built.ts; the callee's own receiver field, passed from the object the call runs on,
+ *   ownfield.ts): the branch is taken, and no assumption is made, or it is not, and the operation is out
+ *   of this caller's reach;
  * - otherwise the finding assumes the branch goes its way (`undecided-branch`, docs/evidence.md).
  * Branches of the function holding the finding are its author's own, never asked; nor are error checks
  * (errors happen), loops and selects, and early returns of an error (a callee refusing a bad value:
@@ -27,7 +29,9 @@ import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { Parts } from './assume.js';
 import { decidingBranches, evaluatedBefore, type Branch } from './branches.js';
+import { builtValue } from './built.js';
 import { optionValue, readsOption, type Written } from './options.js';
+import { ownField } from './ownfield.js';
 
 /** What a caller's call says of the callee's branches on the way to an operation: out of reach, or what it assumes. */
 export type Reach = false | Assumption[];
@@ -225,6 +229,7 @@ function intValue(e: Expr): number | undefined {
 function compare(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNode, p: Expr, other: Expr, at: Pos): boolean | undefined {
   const arg = passedFor(parts, caller, call, callee, p, at);
   if (!arg) return undefined;
+  if (ownField(parts, caller, call, callee, arg, other)) return true;
   const c = parts.graph.constantOf(arg.fn, arg.e);
   if (isNil(other)) return c !== undefined ? c === 'nil' : arg.fn === caller && notNil(parts, caller, call, arg.e) ? false : undefined;
   const k = parts.graph.constantOf(callee, other);
@@ -236,12 +241,15 @@ function compare(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNod
 const literal = (value: string) => /^[0-9]/.test(value) || value === 'nil' || value === 'true' || value === 'false';
 
 /**
- * What the call gives what the callee reads at `at`: the argument passed for a parameter, or the value the
- * options passed put in a field of the callee's options struct (written in the caller or in an option).
+ * What the call gives what the callee reads at `at`: the argument passed for a parameter, the value the
+ * options passed put in a field of the callee's options struct (written in the caller or in an option), or
+ * the part of a value the caller built that the callee reads back (`event.GetInt64("id")`: built.ts).
  */
 function passedFor(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNode, x: Expr, at: Pos): Written | undefined {
   const arg = argumentFor(parts, call, callee, x, at);
-  return arg ? { e: arg, fn: caller } : optionValue(parts, caller, parts.dispatch.calledAs(call), callee, x, at);
+  if (arg) return { e: arg, fn: caller };
+  const calledAs = parts.dispatch.calledAs(call);
+  return optionValue(parts, caller, calledAs, callee, x, at) ?? builtValue(parts, caller, calledAs, callee, x, at, (p) => argumentFor(parts, call, callee, p, at));
 }
 
 /** The argument passed for a parameter the callee has not assigned before the branch at `at`. */

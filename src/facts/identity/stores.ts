@@ -1,5 +1,5 @@
 /**
- * Field stores: "what does the program ever put in this field?" — every `x.f = v` and every struct literal's
+ * Field stores: "what does the program ever put in this field?" — every `x.f = v` (and `x.f++`), every struct literal's
  * `f: v` (keyed or positional), by field name and the owner type when known, and the fields whose address is
  * taken (`&x.f`: written through a pointer we do not follow). What makes two fields hold two objects: each only
  * ever gets a fresh one.
@@ -17,6 +17,8 @@ export interface Store {
   owner: string | undefined;
   /** Undefined when the value is not one expression (`x.f, err = g()` takes one result of a call). */
   value: Expr | undefined;
+  /** Written as the struct is made (`T{f: v}`), not into a struct some code may already hold. */
+  made: boolean;
 }
 
 export interface FieldStores {
@@ -39,6 +41,10 @@ export const fieldStores = perProgram((graph: CallGraph): FieldStores => {
     const body = node.decl.body;
     if (!body) continue;
     for (const st of allStmts(body)) {
+      if (st.k === 'incdec' && st.x.k === 'sel') {
+        const target = graph.storageOf(node, st.x);
+        add(stores, st.x.name, { node, owner: target?.kind === 'field' ? target.owner : undefined, value: undefined, made: false });
+      }
       if (st.k !== 'assign') continue;
       st.lhs.forEach((l, i) => {
         if (l.k !== 'sel') return;
@@ -46,7 +52,7 @@ export const fieldStores = perProgram((graph: CallGraph): FieldStores => {
         const owner = target?.kind === 'field' ? target.owner : undefined;
         // `x.f += 1` and `x.f, err = g()` write something that is no single expression we can judge.
         const value = st.op === '=' && st.rhs.length === st.lhs.length ? st.rhs[i] : undefined;
-        add(stores, l.name, { node, owner, value });
+        add(stores, l.name, { node, owner, value, made: false });
       });
     }
     forEachExpr(body, (e) => {
@@ -58,7 +64,7 @@ export const fieldStores = perProgram((graph: CallGraph): FieldStores => {
       const owner = t.k === 'named' ? `${t.path}.${t.name}` : undefined;
       e.elems.forEach((el, i) => {
         const name = el.key ?? u.fields[i]?.name;
-        if (name !== undefined) add(stores, name, { node, owner, value: el.value });
+        if (name !== undefined) add(stores, name, { node, owner, value: el.value, made: true });
       });
     });
   }

@@ -7,7 +7,8 @@
  * Outside callers are possible for what a package exports (an importer, a test binary), for `main` and `init`, and
  * for test code (`go test` runs it); a method may be called through an interface, the program's own (the call
  * graph follows those) or a library's, which the program does not declare: a method whose name a library
- * interface uses is taken as reached.
+ * interface uses is taken as reached. An exported method of an unexported type is outside code's to call only
+ * when a value of the type gets out to it, or into an interface (confined.ts); one that none does is not.
  * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
  * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
  * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
@@ -21,6 +22,7 @@ import type { SyncFacts } from '../engine.js';
 import { literalsOf, outermost } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
+import { confinedOf } from './confined.js';
 import { valueUsesOf } from './valueuses.js';
 import { isTestCode } from './testcode.js';
 
@@ -74,9 +76,19 @@ export class Reached {
   private isEntry(fn: FuncNode): boolean {
     const { decl, file } = fn;
     if (isProgramMain(fn) || (decl.name === 'init' && !decl.recv) || isTestCode(fn)) return true;
+    // A method of a confined type runs only where the program calls it by name (confined.ts).
+    if (this.confinedMethod(fn)) return false;
     const exported = /^\p{Lu}/u.test(decl.name);
     if (exported && file.packageName !== 'main') return true;
     return decl.recv !== undefined && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name));
+  }
+
+  /** Whether `fn` is an exported method of an unexported type no value of which leaves the program's sight. */
+  private confinedMethod(fn: FuncNode): boolean {
+    const recv = fn.decl.recv?.type;
+    const base = recv?.k === 'ptr' ? recv.elem : recv;
+    if (base?.k !== 'name' || base.pkg !== undefined || /^\p{Lu}/u.test(base.name) || !/^\p{Lu}/u.test(fn.decl.name)) return false;
+    return confinedOf(this.facts.graph).confined(fn.pkg.importPath, base.name);
   }
 
   /**
