@@ -1,7 +1,8 @@
-import type { Expr, Pos, SelectCase, Stmt } from '../ir.js';
+import type { Expr, Pos, Stmt } from '../ir.js';
 import { lineOf } from '../ir.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, callsInStmt, type CallExpr } from '../facts/calls.js';
+import { childBlocks } from '../flow/nest.js';
 import { accessOf, declaredBy, definiteWrites, type Access } from './access.js';
 import { fieldEffects, overlaps, REACH_LIMIT } from './fields.js';
 
@@ -197,26 +198,6 @@ function siblings(block: Block, a: Pos, b: Pos): { block: Block; i: number; j: n
     if (found) return found;
   }
   return undefined;
-}
-
-function childBlocks(s: Stmt): Block[] {
-  switch (s.k) {
-    case 'block':
-      return [s.body];
-    case 'if':
-      return s.else ? [s.then, s.else] : [s.then];
-    case 'for':
-      return [s.body];
-    case 'switch':
-    case 'typeswitch':
-      return s.cases.map((c) => c.body);
-    case 'select':
-      return s.cases.map((c: SelectCase) => c.body);
-    case 'labeled':
-      return s.stmt ? childBlocks(s.stmt) : [];
-    default:
-      return [];
-  }
 }
 
 /** The call at `p` in s (not in a closure in it: those are other functions), or s itself when it is the send at `p`. */

@@ -74,3 +74,25 @@ function nested(body: readonly Stmt[], place: Place, visit: NestVisitor): void {
     }
   }
 }
+
+/**
+ * The statement lists directly inside a statement: an if's branches, a loop's or block's body, the cases of a
+ * switch or select, and a labeled statement as a list of its own.
+ */
+export function childBlocks(s: Stmt): Stmt[][] {
+  switch (s.k) {
+    case 'block':
+    case 'for':
+      return [s.body];
+    case 'if':
+      return s.else ? [s.then, s.else] : [s.then];
+    case 'switch':
+    case 'typeswitch':
+    case 'select':
+      return s.cases.map((c) => c.body);
+    case 'labeled':
+      return s.stmt ? [[s.stmt]] : [];
+    default:
+      return [];
+  }
+}

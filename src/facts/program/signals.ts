@@ -16,6 +16,7 @@
  * statements that follow it or in that case's body, is on the way out too (processctx.ts asks it of a cancel).
  */
 import type { Expr, Stmt } from '../../ir.js';
+import { childBlocks } from '../../flow/nest.js';
 import { builtinArg } from '../../irutil.js';
 import { storageKey } from '../../resolve/bindings.js';
 import type { CallerEdge, CallGraph, FuncNode } from '../../resolve/callgraph.js';
@@ -126,29 +127,11 @@ function signalled(body: Stmt[], signal: (ch: Expr) => boolean, out: Set<Stmt>):
       if (after) mark([st]);
       else if (waits(st)) after = true;
       else if (st.k === 'select') for (const c of st.cases) (c.kind === 'recv' && signal(c.ch) ? mark : visit)(c.body);
-      else nestedLists(st).forEach(visit);
+      else childBlocks(st).forEach(visit);
     }
   };
   visit(body);
   return out;
-}
-
-/** The statement lists directly inside a statement (an if's branches, a loop's body, a switch's cases). */
-function nestedLists(st: Stmt): Stmt[][] {
-  switch (st.k) {
-    case 'if':
-      return st.else ? [st.then, st.else] : [st.then];
-    case 'for':
-    case 'block':
-      return [st.body];
-    case 'switch':
-    case 'typeswitch':
-      return st.cases.map((c) => c.body);
-    case 'labeled':
-      return st.stmt ? [[st.stmt]] : [];
-    default:
-      return [];
-  }
 }
 
 /** `os.Interrupt`, `syscall.SIGTERM`, `unix.SIGQUIT`: a signal that asks a process to end. */
