@@ -6,6 +6,7 @@
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, literalsOf } from '../calls.js';
+import { childBlocks } from '../../flow/nest.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { exprText } from '../../irtext.js';
@@ -79,32 +80,10 @@ export class ChannelHandOffs {
       }
       return exit === undefined;
     };
+    // Only the list that holds the exit: a send in an if's other branch or another case is not on its path.
     const inside = (st: Stmt): void => {
-      switch (st.k) {
-        case 'if':
-          if (!walk(st.then) && st.else) walk(st.else);
-          return;
-        case 'for':
-        case 'block':
-          walk(st.body);
-          return;
-        case 'labeled':
-          if (st.stmt) walk([st.stmt]);
-          return;
-        case 'switch':
-        case 'typeswitch':
-          for (const c of st.cases) if (c.body.some((s) => holds(s, exit!))) walk(c.body);
-          return;
-        case 'select':
-          for (const c of st.cases) {
-            if (!c.body.some((s) => holds(s, exit!))) continue;
-            if (c.kind === 'send') note(c.ch, c.pos);
-            walk(c.body);
-          }
-          return;
-        default:
-          return;
-      }
+      if (st.k === 'select') for (const c of st.cases) if (c.kind === 'send' && c.body.some((s) => holds(s, exit!))) note(c.ch, c.pos);
+      for (const list of childBlocks(st)) if (list.some((s) => holds(s, exit!))) walk(list);
     };
     walk(stmts);
     return out;
