@@ -8,11 +8,12 @@ import type { Rule } from '../src/rule.js';
 export const waitgroupMisuse: Rule = {
   meta: {
     id: 'waitgroup-misuse',
-    title: 'WaitGroup counted inside the goroutine, never counted down, done before the work, or waited for inside the loop that starts it',
+    title: 'WaitGroup counted inside the goroutine, never counted down, left counted by a skipped goroutine, done before the work, or waited for inside the loop that starts it',
     description:
       "wg.Add called first thing in the goroutine it counts, while the function that started it waits on the same " +
       'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). ' +
-      'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. A goroutine ' +
+      'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. ' +
+      'wg.Add for a goroutine that a continue or break of the loop can skip: Wait never returns once it does. A goroutine ' +
       'that writes a variable of its starter after its Done, read after the Wait: a data race. And ' +
       'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
     severity: 'error',
@@ -58,6 +59,28 @@ export const waitgroupMisuse: Rule = {
         related: [{ location: addAt, message: `${add.display}.Add, never matched by a Done` }],
         flows: [],
         identity: [fn.id, add.key, 'missing-done'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, add, skip, go, wait } of wgs.skippedDones) {
+      const addAt = nodeLocation(fn, add.pos);
+      const skipAt = nodeLocation(fn, skip.pos);
+      const goAt = nodeLocation(fn, go.stmt.pos);
+      const waitAt = nodeLocation(fn, wait.pos);
+      ctx.report({
+        confidence: 'high',
+        message:
+          `${add.display}.Add counts the goroutine started at line ${goAt.line}, but the ${skip.kind} at line ${skipAt.line} skips that goroutine ` +
+          `and its ${add.display}.Done: once that path is taken, the Wait at ${lineRef(waitAt, addAt)} never returns; ` +
+          'call Add just before the go statement',
+        location: addAt,
+        related: [
+          { location: skipAt, message: `${skip.kind}: the goroutine is not started, the Add stays counted` },
+          { location: goAt, message: 'the goroutine whose Done the Add waits for' },
+          { location: waitAt, message: `waits on ${wait.display}` },
+        ],
+        flows: [],
+        identity: [fn.id, add.key, 'skipped-done'],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -67,6 +67,39 @@ func serial(items []int) {
 	}
 }
 
+func lookup(n int) error { return nil }
+
+func skipped(items []int) {
+	wg := sync.WaitGroup{}
+	for _, it := range items {
+		wg.Add(1) //@skippedAdd
+		if err := lookup(it); err != nil {
+			continue //@skip
+		}
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait() //@skippedWait
+}
+
+func skipCounted(items []int) {
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Add(1)
+		if err := lookup(it); err != nil {
+			wg.Done()
+			continue
+		}
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait()
+}
+
 func missing() {
 	var wg sync.WaitGroup
 	wg.Add(1) //@missingAdd
@@ -144,6 +177,12 @@ describe('WaitGroup facts: the misuses read from the operations', () => {
 
   it('finds a Wait on every pass of the loop that starts the goroutines, not one under a condition or a case', () => {
     expect(wgs.serialWaits.map((s) => [s.fn.id, lineOf(s.wait.pos)])).toEqual([[fn('serial').id, line('serial')]]);
+  });
+
+  it('finds an Add whose goroutine a continue skips (a WaitGroup declared by :=), not one the skip counts down', () => {
+    expect(wgs.skippedDones.map((m) => [m.fn.id, lineOf(m.add.pos), lineOf(m.skip.pos), lineOf(m.wait.pos)])).toEqual([
+      [fn('skipped').id, line('skippedAdd'), line('skip'), line('skippedWait')],
+    ]);
   });
 
   it('finds a local WaitGroup counted up and never counted down', () => {

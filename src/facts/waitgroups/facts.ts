@@ -1,12 +1,12 @@
 /**
  * WaitGroup facts: "are Add, Done and Wait used in an order that can go wrong?" — the misuses read from
  * each function's WaitGroup operations (ops.ts): an Add inside the goroutine it counts, a Wait nothing
- * counts down, a write after the Done, a Wait in the loop that starts the goroutines.
+ * counts down, an Add a path leaves uncounted, a write after the Done, a Wait in the loop that starts the goroutines.
  */
-import type { Expr, Pos } from '../../ir.js';
+import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from '../calls.js';
-import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, textOf, type BodyOps, type GoStart, type WgOp } from './ops.js';
+import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, textOf, type BodyOps, type ForStmt, type GoStart, type WgOp } from './ops.js';
 import { storageKey } from '../../resolve/bindings.js';
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
@@ -24,6 +24,20 @@ export interface LateAdd {
 export interface MissingDone {
   fn: FuncNode;
   add: WgOp;
+  wait: WgOp;
+}
+
+/**
+ * An Add for a goroutine that a `continue` or `break` of the loop can skip, with nothing to count down for it:
+ * once that path is taken, the Wait after the loop never returns.
+ */
+export interface SkippedDone {
+  fn: FuncNode;
+  add: WgOp;
+  /** The `continue` or `break` that leaves the goroutine unstarted. */
+  skip: Extract<Stmt, { k: 'branch' }>;
+  /** The goroutine the Add counts, whose Done the skip leaves out. */
+  go: GoStart;
   wait: WgOp;
 }
 
@@ -60,6 +74,7 @@ export class WaitGroupFacts {
   readonly lateAdds: LateAdd[] = [];
   readonly serialWaits: SerialWait[] = [];
   readonly missingDones: MissingDone[] = [];
+  readonly skippedDones: SkippedDone[] = [];
   readonly writesAfterDone: WriteAfterDone[] = [];
 
   constructor(readonly graph: CallGraph) {
@@ -75,7 +90,10 @@ export class WaitGroupFacts {
           this.checkWriteAfterDone(fn, go, go.callee);
         }
       }
-      if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) this.checkMissingDone(fn);
+      if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) {
+        this.checkMissingDone(fn);
+        this.checkSkippedDone(fn);
+      }
     }
   }
 
@@ -87,17 +105,69 @@ export class WaitGroupFacts {
    */
   private checkMissingDone(fn: FuncNode): void {
     const own = this.bodyOf(fn).ops;
-    const inner = [...literalsOf(fn, this.graph).values()];
-    const all = [...own, ...inner.flatMap((f) => this.bodyOf(f).ops)];
     const local = `L:${fn.id}:`;
     for (const add of own) {
       if (add.method !== 'Add' || !add.key.startsWith(local) || add.key.includes('.', local.length)) continue;
-      const same = all.filter((o) => o.key === add.key);
+      const same = this.opsOn(fn, add.key);
       if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && !o.positive))) continue;
       const wait = own.find((o) => o.key === add.key && o.method === 'Wait' && o.pos > add.pos);
-      if (!wait || this.missingDones.some((m) => m.wait === wait) || this.escapes([fn, ...inner], add.key, same)) continue;
+      if (!wait || this.missingDones.some((m) => m.wait === wait) || this.escapes(fn, add.key, same)) continue;
       this.missingDones.push({ fn, add, wait });
     }
+  }
+
+  /**
+   * `for _, b := range ids { wg.Add(1); x, err := find(b); if err != nil { continue }; go func() { defer wg.Done() ... }() }`
+   * then `wg.Wait()`: the `continue` leaves the Add counted and its goroutine unstarted. The Add is on a plain
+   * local (as for a missing Done), by a literal count on every pass of the loop or by `len(xs)` just before a loop
+   * over `xs`; the skip is an `if` of that loop's body, between the Add and the `go`, that ends in an unlabelled
+   * `continue` or `break` and counts nothing down on its way; the function itself calls no Done on the WaitGroup
+   * (its goroutines do), and it Waits after the loop.
+   */
+  private checkSkippedDone(fn: FuncNode): void {
+    const { ops: own, goes } = this.bodyOf(fn);
+    const local = `L:${fn.id}:`;
+    for (const add of own) {
+      if (add.method !== 'Add' || !add.direct || !add.key.startsWith(local) || add.key.includes('.', local.length)) continue;
+      const same = own.filter((o) => o.key === add.key);
+      if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && o !== add && !o.positive))) continue;
+      const loop = add.positive ? add.loop : this.loopOverLength(fn, add);
+      if (!loop) continue;
+      const counts = (g: GoStart) => g.callee !== undefined && this.bodyOf(g.callee).ops.some((o) => o.method === 'Done' && mapKey(this.graph, o.key, g.callee!, g.stmt.call as CallExpr, fn) === add.key);
+      const go = goes.find((g) => g.loop === loop && g.direct && g.stmt.pos > add.pos && counts(g));
+      if (!go) continue;
+      const from = Math.max(add.pos, loop.pos);
+      const skip = loop.body.map((st) => (st.k === 'if' && !st.else && st.pos > from && st.pos < go.stmt.pos ? st.then.at(-1) : undefined)).find(
+        (last): last is SkippedDone['skip'] =>
+          last?.k === 'branch' && (last.kind === 'continue' || last.kind === 'break') && !last.label && !goes.some((g) => g.stmt.pos > from && g.stmt.pos < last.pos && counts(g)),
+      );
+      const loopEnd = Math.max(...allStmts(loop.body).map((st) => st.pos));
+      const wait = same.find((o) => o.method === 'Wait' && o.pos > loopEnd);
+      if (!skip || !wait || this.escapes(fn, add.key, this.opsOn(fn, add.key))) continue;
+      this.skippedDones.push({ fn, add, skip, go, wait });
+    }
+  }
+
+  /** `wg.Add(len(xs))` followed by a loop over `xs`: the loop that is to start one goroutine per element. */
+  private loopOverLength(fn: FuncNode, add: WgOp): ForStmt | undefined {
+    const d = add.delta;
+    const counted = d?.k === 'call' && d.fn.k === 'id' && d.fn.name === 'len' && d.args.length === 1 ? d.args[0] : undefined;
+    const key = counted?.k === 'id' ? this.graph.storageOf(fn, counted) : undefined;
+    if (!key) return undefined;
+    const loop = allStmts(fn.decl.body ?? []).find((st): st is ForStmt => st.k === 'for' && st.pos > add.pos);
+    const over = loop?.range?.x;
+    const st = over?.k === 'id' ? this.graph.storageOf(fn, over) : undefined;
+    return st && storageKey(st) === storageKey(key) ? loop : undefined;
+  }
+
+  /** A function and its closures: where a local WaitGroup can be used. */
+  private scopeOf(fn: FuncNode): FuncNode[] {
+    return [fn, ...literalsOf(fn, this.graph).values()];
+  }
+
+  /** The operations on one WaitGroup in a function and its closures. */
+  private opsOn(fn: FuncNode, key: string): WgOp[] {
+    return this.scopeOf(fn).flatMap((f) => this.bodyOf(f).ops.filter((o) => o.key === key));
   }
 
   /**
@@ -151,11 +221,13 @@ export class WaitGroupFacts {
     return out;
   }
 
-  /** Whether the WaitGroup variable is used other than as the receiver of the counted operations. */
-  private escapes(scope: FuncNode[], key: string, ops: WgOp[]): boolean {
-    const receivers = new Set(ops.map((o) => o.recv));
+  /** Whether the WaitGroup variable is used, in fn or its closures, other than as the receiver of the counted operations. */
+  private escapes(fn: FuncNode, key: string, ops: WgOp[]): boolean {
+    // The variable's own declaration (`wg := sync.WaitGroup{}`) lets nothing out.
+    const receivers = new Set<Expr>(ops.map((o) => o.recv));
     let out = false;
-    for (const f of scope) {
+    for (const f of this.scopeOf(fn)) {
+      for (const st of allStmts(f.decl.body ?? [])) if (st.k === 'assign' && st.op === ':=') st.lhs.forEach((l) => receivers.add(l));
       forEachExpr(f.decl.body ?? [], (e) => {
         if (out || e.k !== 'id' || receivers.has(e)) return;
         out = keyOf(this.graph, f, e) === key;

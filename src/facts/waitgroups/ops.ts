@@ -25,6 +25,8 @@ export interface WgOp extends Place {
   recv: Expr;
   /** An Add whose delta is an unsigned integer literal other than 0: it counts up only. */
   positive: boolean;
+  /** An Add's delta as written. */
+  delta?: Expr;
   /** Registered with `defer`: it runs at the function's exits. */
   deferred: boolean;
   pos: Pos;
@@ -80,7 +82,7 @@ function op(graph: CallGraph, fn: FuncNode, call: CallExpr, place: Place, out: B
   const delta = call.args[0];
   const positive = m[1] === 'Add' && delta?.k === 'lit' && delta.kind === 'int' && !delta.zero;
   const recv = rootExpr(call.fn.x);
-  out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, deferred, pos: call.pos });
+  out.ops.push({ ...place, method: m[1] as WgOp['method'], key, display: textOf(call.fn.x), root: rootName(call.fn.x), recv, positive, ...(delta ? { delta } : {}), deferred, pos: call.pos });
 }
 
 function goroutineOf(graph: CallGraph, call: CallExpr): FuncNode | undefined {
