@@ -182,15 +182,22 @@ function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
 
 function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts, siblings: Expr[]): GoroutineLeak | undefined {
   const { uses } = sender;
-  if (uses.some((u) => u.use === 'returned' || u.use === 'close')) return undefined;
+  // A close by the goroutine after its send, or by fn, frees no blocked send (fn's close makes it panic instead).
+  if (uses.some((u) => u.use === 'returned' || (u.use === 'close' && u.node !== sender.lit && u.node !== fn))) return undefined;
   const goroutine = { st: sender.go, lit: sender.lit };
   const send = sender.send;
   const recvs = uses.filter((u) => u.use === 'recv');
   if (recvs.length === 0) return undefined;
   const loops = loopContext(body);
+  // A range over the channel gets past its head only with a value or once the channel is closed: either way the
+  // goroutine's send (its only one, outside any loop of its own) was taken.
+  const ranges = new Set(recvs.filter((u) => loops.rangeHeads.has(u.e) && !loops.inCountedLoop.has(u.e) && !sendsInLoop(sender)).map((u) => u.e));
   const recvInLoop = recvs.some((u) => loops.inLoop.has(u.e));
   const base = { fn, name, start: goroutine.st.pos, send: { node: goroutine.lit, pos: send.stmt!.pos }, assumed: sender.escapes };
+  const closes = uses.filter((u) => u.use === 'close' && u.node === fn).map((u) => u.e);
   if (loops.goInLoop.has(goroutine.st)) {
+    // Closed by fn while some of them still send: those panic instead (send-after-close's to report).
+    if (closes.length) return undefined;
     // One goroutine per iteration. Several receives in a row may count them; a `go` under a condition
     // of the loop (`if item.ID == id`) may start only one.
     if (!loops.everyIteration.has(goroutine.st)) return undefined;
@@ -200,9 +207,17 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
     return exit === undefined ? undefined : { ...base, exit, several: true };
   }
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
-  if (recvs.some((u) => loops.inCountedLoop.has(u.e))) return undefined;
+  if (recvs.some((u) => (loops.inCountedLoop.has(u.e) || loops.rangeHeads.has(u.e)) && !ranges.has(u.e))) return undefined;
   const fired = timerFired(fn, sender.lit, send.stmt!, facts.graph);
-  const q: ExitQuery = { fn, body, start: goroutine.st, recvs: new Set([...recvs.map((u) => u.e), ...siblings, ...fired]), written: goroutineWrites(sender.lit, facts.graph), facts };
+  const q: ExitQuery = {
+    fn,
+    body,
+    start: goroutine.st,
+    recvs: new Set([...recvs.map((u) => u.e), ...siblings, ...fired]),
+    past: new Set([...ranges, ...closes]),
+    written: goroutineWrites(sender.lit, facts.graph),
+    facts,
+  };
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!);
@@ -335,6 +350,8 @@ interface ExitQuery {
   body: Stmt[];
   start: Stmt;
   recvs: ReadonlySet<Expr>;
+  /** The channel as written where getting past it means the send was taken or can no longer block: a range's head, fn's own close. */
+  past: ReadonlySet<Expr>;
   written: ReadonlySet<string>;
   facts: SyncFacts;
   /** Expressions that also take the send, as a receive would (a server's shutdown, for shutdown.ts's guard). */
@@ -386,7 +403,7 @@ function exitPast(q: ExitQuery, ends: (call: Expr) => boolean): { exit: Pos; ass
   const { fn, body, start, recvs, written, facts } = q;
   const receives = (e: Expr | undefined): boolean => {
     if (!e) return false;
-    if ((e.k === 'unary' && e.op === '<-' && (recvs.has(e.x) || q.takesRecv?.(e.x))) || q.takes?.(e)) return true;
+    if ((e.k === 'unary' && e.op === '<-' && (recvs.has(e.x) || q.takesRecv?.(e.x))) || q.past.has(e) || q.takes?.(e)) return true;
     let found = false;
     forEachSubExpr(e, (x) => {
       found ||= receives(x);
@@ -480,6 +497,12 @@ function readsAny(fn: FuncNode, cond: Expr, written: ReadonlySet<string>, graph:
   return found;
 }
 
+/** Whether the goroutine may send more than once: several sends, or one in a loop of its own. */
+function sendsInLoop(sender: Sender): boolean {
+  const sends = sender.uses.filter((u) => u.use === 'send' && u.node === sender.lit);
+  return sends.length !== 1 || sends.some((u) => loopContext(sender.lit.decl.body ?? []).inLoop.has(u.e));
+}
+
 /** Which `go` statements and expressions of a body sit in loops, and which in loops that can end by their own condition. */
 function loopContext(body: Stmt[]): {
   goInLoop: ReadonlySet<Stmt>;
@@ -487,11 +510,14 @@ function loopContext(body: Stmt[]): {
   everyIteration: ReadonlySet<Stmt>;
   inLoop: ReadonlySet<Expr>;
   inCountedLoop: ReadonlySet<Expr>;
+  /** What `for ... range x` ranges over. */
+  rangeHeads: ReadonlySet<Expr>;
 } {
   const goInLoop = new Set<Stmt>();
   const everyIteration = new Set<Stmt>();
   const inLoop = new Set<Expr>();
   const inCountedLoop = new Set<Expr>();
+  const rangeHeads = new Set<Expr>();
   for (const loop of allStmts(body)) {
     if (loop.k !== 'for') continue;
     const counted = loop.cond !== undefined || loop.range !== undefined;
@@ -500,12 +526,15 @@ function loopContext(body: Stmt[]): {
       if (counted) inCountedLoop.add(e);
     };
     // A range over the channel is a receive of its own loop.
-    if (loop.range) mark(loop.range.x);
+    if (loop.range) {
+      rangeHeads.add(loop.range.x);
+      inLoop.add(loop.range.x);
+    }
     forEachExpr(loop.body, mark);
     for (const st of allStmts(loop.body)) if (st.k === 'go') goInLoop.add(st);
     for (const st of unconditional(loop.body)) if (st.k === 'go') everyIteration.add(st);
   }
-  return { goInLoop, everyIteration, inLoop, inCountedLoop };
+  return { goInLoop, everyIteration, inLoop, inCountedLoop, rangeHeads };
 }
 
 /** The statements of a body that run whenever it does: through blocks and labels, not into branches or loops. */
