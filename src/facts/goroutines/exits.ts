@@ -2,7 +2,8 @@
  * Exit signals: "which channel tells that a goroutine is over, and which calls wait for one?" — a goroutine's
  * exit signal is the channel it closes (or sends on) as its last act: a `defer close(done)` among its top-level
  * statements, or a last statement `close(done)` or `done <- v` with no return before it. A receive from it returns
- * only once the goroutine has made every send and close of its body, so it joins the goroutine as `wg.Wait` does.
+ * only once the goroutine has made every send and close of its body, so it joins the goroutine as `wg.Wait` does
+ * (what defers registered before it do comes after: unlocks and cleanup, as written in practice, not sends).
  * A call joins one when its callee receives from such a channel (`Stop() { close(w.stop); <-w.exited }`): the
  * caller has then received from it on some path, as it would have by receiving itself.
  */
@@ -71,22 +72,31 @@ export class ExitSignals {
 
   private readonly waited = new Map<FuncNode, ReadonlySet<ChanId>>();
 
-  /** The channels a function receives from on some path, itself or in the calls it makes, as its own ids. */
+  /**
+   * The exit signals a function receives from on some path, itself or in the calls it makes, as its own ids; and
+   * its parameters received from, which may be a caller's exit signal. Nothing else: a function high in the call
+   * graph receives from thousands of channels below it.
+   */
   private receivedIn(fn: FuncNode): ReadonlySet<ChanId> {
     let out = this.waited.get(fn);
     if (out) return out;
-    const found = new Set<ChanId>(this.goroutines.receivesIn(fn));
+    const signals = this.all();
+    const found = new Set<ChanId>();
+    const note = (id: ChanId) => {
+      if (signals.has(id) || id.startsWith('param:')) found.add(id);
+    };
     // A recursive call adds nothing new: what it receives is what is being computed.
     this.waited.set(fn, found);
+    for (const id of this.goroutines.receivesIn(fn)) note(id);
     for (const st of allStmts(fn.decl.body ?? [])) {
       if (st.k === 'go' || st.k === 'defer') continue;
-      for (const c of callsInStmt(st)) for (const id of this.received(fn, c)) found.add(id);
+      for (const c of callsInStmt(st)) this.received(fn, c).forEach(note);
     }
     out = found;
     return out;
   }
 
-  /** What a call's one callee receives from on some path, as ids of the caller. */
+  /** What a call's one callee receives from on some path (receivedIn), as ids of the caller. */
   private received(node: FuncNode, call: CallExpr): ChanId[] {
     const callee = this.dispatch.soleCallee(node, call);
     if (!callee || callee === node) return [];
