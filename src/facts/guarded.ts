@@ -199,6 +199,9 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
         if (v.recv) e = v.recv(ch, false, g, e);
         g = received(g, ch);
       }
+      // `w.Stop()` waiting for a goroutine's exit signal: received on some path, as if here.
+      const awaited = facts.goroutines.exits.awaitedBy(node, c);
+      if (awaited.length) g = { ...g, recvd: adding(g.recvd, awaited) };
       // `g.Go(func() { ... })` starts a goroutine as a `go` statement does.
       const spawned = facts.goroutines.spawnOf(node, c);
       if (spawned) e = v.call(spawned, g, e, 'go');

@@ -9,6 +9,8 @@ const POINTER_RECEIVERS = new Set([
   'sync.Mutex', 'sync.RWMutex', 'sync.WaitGroup', 'sync.Once', 'sync.Cond', 'sync.Map', 'sync.Pool',
   'sync/atomic.Bool', 'sync/atomic.Int32', 'sync/atomic.Int64', 'sync/atomic.Uint32', 'sync/atomic.Uint64',
   'sync/atomic.Value', 'sync/atomic.Pointer', 'time.Timer', 'time.Ticker', 'bytes.Buffer', 'strings.Builder',
+  // A server held as a value (`srv := http.Server{...}`) serves and shuts down through `(*Server)` methods.
+  'net/http.Server',
 ]);
 
 /** Go's name for a method of a type outside the checkout: `sync.(*WaitGroup).Wait`, `time.Time.Add`. */

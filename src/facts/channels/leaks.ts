@@ -89,7 +89,7 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] 
   for (const key of made) {
     const sender = senders.get(key);
     const name = key.replace(/'\d+$/, '');
-    const leak = sender && leakOf(fn, body, sender, name, facts, oneOfTwo(sender, [...senders.values()]));
+    const leak = sender && leakOf(fn, body, sender, name, facts, sentBefore(sender, [...senders.values()]));
     if (leak) out.push(leak);
     else if (sender) out.push(...discarded(fn, sender, name, facts));
   }
@@ -97,27 +97,31 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] 
 }
 
 /**
- * The receives in fn of the other channels the same goroutine sends on, when it makes at most one send over all
- * of them and the channel: `if err != nil { errc <- err; return }; done <- v`. A receive from any of them means
- * the goroutine has made its one send, and will not send on the channel: it takes the send as a receive would.
- * Each such channel is sent on by that goroutine alone and never closed, so a value received from it is its send.
+ * The receives in fn of the other channels the same goroutine sends on, after a send on which it never sends on
+ * the channel: `if err != nil { errc <- err; return }; done <- v`, or `if err != nil { errc <- err }; out <- v`
+ * for `errc`. A receive from such a channel means the goroutine is past that send, so past every send on the
+ * channel it was to make before (each blocked until received), and will make no other: it takes the send as a
+ * receive would. Each such channel is sent on by that goroutine alone and never closed, so a value received from
+ * it is its send.
  */
-function oneOfTwo(sender: Sender, all: (Sender | undefined)[]): Expr[] {
+function sentBefore(sender: Sender, all: (Sender | undefined)[]): Expr[] {
   const others = all.filter(
     (o): o is Sender => o !== undefined && o !== sender && o.lit === sender.lit && o.go === sender.go && o.escapes.length === 0 && !o.uses.some((u) => u.use === 'close' || u.use === 'returned'),
   );
-  if (others.length === 0) return [];
-  const sends = new Set([sender, ...others].flatMap((s) => s.uses.filter((u) => u.use === 'send').map((u) => u.stmt!)));
-  let twice = false;
-  walkFunction<0 | 1>(sender.lit.decl.body ?? [], 0, { join: (a, b) => (a > b ? a : b), equal: (a, b) => a === b }, {
-    simple: (st, n) => {
-      if (!sends.has(st)) return n;
-      twice ||= n === 1;
-      return 1;
-    },
-    expr: (_e, n) => n,
+  const sendsOf = (s: Sender) => new Set(s.uses.filter((u) => u.use === 'send').map((u) => u.stmt!));
+  const own = sendsOf(sender);
+  return others.flatMap((o) => {
+    const theirs = sendsOf(o);
+    let after = false;
+    walkFunction<0 | 1>(sender.lit.decl.body ?? [], 0, { join: (a, b) => (a > b ? a : b), equal: (a, b) => a === b }, {
+      simple: (st, sent) => {
+        after ||= sent === 1 && own.has(st);
+        return theirs.has(st) ? 1 : sent;
+      },
+      expr: (_e, sent) => sent,
+    });
+    return after ? [] : o.uses.filter((u) => u.use === 'recv').map((u) => u.e);
   });
-  return twice ? [] : others.flatMap((o) => o.uses.filter((u) => u.use === 'recv').map((u) => u.e));
 }
 
 /** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */

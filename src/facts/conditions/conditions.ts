@@ -15,6 +15,7 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
+import { constantValue } from './constlocals.js';
 import { Exhaustive } from './exhaustive.js';
 import { NeverNil } from './nevernil.js';
 import { NoFail } from './nofail.js';
@@ -346,7 +347,7 @@ export class Conditions {
     const [root] = p.roots;
     if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp' && p.kind !== 'closed') {
       const arg = argOf(this.dispatch.calledAs(call), root);
-      const c = arg && this.graph.constantOf(node, arg);
+      const c = arg && constantValue(this.graph, node, arg);
       if (c !== undefined) {
         const v = p.kind === 'nil' ? c === 'nil' : p.kind === 'bool' ? (c === 'true' ? true : c === 'false' ? false : undefined) : c === p.value;
         if (v !== undefined) return v !== p.negated;

@@ -25,6 +25,7 @@ import type { Identity } from '../identity/identity.js';
 import { argOf } from '../identity/roots.js';
 import { valueUsesOf } from '../program/valueuses.js';
 import type { Atom } from './atoms.js';
+import { constantValue } from './constlocals.js';
 
 /** The constants a parser's result field is set to on its nil-error returns, or undefined when not all are known. */
 type Produced = ReadonlySet<string> | undefined;
@@ -156,7 +157,7 @@ export class Exhaustive {
     const values = new Set<string>();
     for (const { caller, call } of this.graph.callers(fn)) {
       const arg = argOf(this.dispatch.calledAs(call), `@${index}`);
-      const c = arg && this.graph.constantOf(caller, arg);
+      const c = arg && constantValue(this.graph, caller, arg);
       if (c !== undefined) {
         values.add(c);
         continue;

@@ -23,6 +23,7 @@ import type { Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import { isNil, madeHere, nilCompared } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
+import { constantValue } from '../conditions/constlocals.js';
 import type { Step } from '../effects/types.js';
 import { argOf } from '../identity/roots.js';
 import { shortName } from '../names.js';
@@ -209,7 +210,7 @@ function evaluate(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNo
     return x === undefined || y === undefined ? undefined : ORDER[e.op]!(x, y);
   }
   const arg = passedFor(parts, caller, call, callee, e, at);
-  const c = arg && parts.graph.constantOf(arg.fn, arg.e);
+  const c = arg && constantValue(parts.graph, arg.fn, arg.e);
   return c === 'true' ? true : c === 'false' ? false : undefined;
 }
 
@@ -230,7 +231,7 @@ function compare(parts: Parts, caller: FuncNode, call: CallExpr, callee: FuncNod
   const arg = passedFor(parts, caller, call, callee, p, at);
   if (!arg) return undefined;
   if (ownField(parts, caller, call, callee, arg, other)) return true;
-  const c = parts.graph.constantOf(arg.fn, arg.e);
+  const c = constantValue(parts.graph, arg.fn, arg.e);
   if (isNil(other)) return c !== undefined ? c === 'nil' : arg.fn === caller && notNil(parts, caller, call, arg.e) ? false : undefined;
   const k = parts.graph.constantOf(callee, other);
   if (c === undefined || k === undefined) return undefined;

@@ -1,7 +1,8 @@
 /**
  * Goroutines: "what runs on another goroutine, and what joins it?" — the goroutine a call starts
  * (`go f()`, `g.Go(func() {...})`, a local bound to a literal), and the receives by which a function
- * waits for what its goroutines produce (its own, its literals', a helper's that always receives).
+ * waits for what its goroutines produce (its own, its literals', a helper's that always receives, a callee's
+ * of a goroutine's exit signal: exits.ts).
  */
 import type { Expr, Stmt } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
@@ -9,6 +10,7 @@ import { allStmts, callsInStmt, forEachSubExpr, libraryName, type CallExpr } fro
 import { SPAWN_METHOD_RE, type Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
+import { ExitSignals } from './exits.js';
 
 /** Library methods that run their function argument on a new goroutine. */
 const SPAWN_RE = /(^sync\.\(\*WaitGroup\)\.Go|errgroup\.\(\*Group\)\.(Go|TryGo))$/;
@@ -19,7 +21,12 @@ export class Goroutines {
     private readonly graph: CallGraph,
     private readonly dispatch: Dispatch,
     private readonly ids: Identity,
-  ) {}
+  ) {
+    this.exits = new ExitSignals(graph, dispatch, ids, this);
+  }
+
+  /** The channels that tell a goroutine is over, and the calls that wait for them. */
+  readonly exits: ExitSignals;
 
   private readonly observed = new Map<FuncNode, ReadonlySet<ChanId>>();
 

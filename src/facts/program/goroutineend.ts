@@ -14,11 +14,11 @@
  */
 import type { Expr, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
-import { builtinArg } from '../../irutil.js';
 import { storageKey } from '../../resolve/bindings.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
+import { exitSignal } from '../goroutines/exits.js';
 
 /** The starter after the `go`: not yet there, woken by a signal (shutting down), woken by the goroutine's end, waiting on it. */
 const enum After {
@@ -42,7 +42,7 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
     const s = e.k === 'id' ? graph.storageOf(node, e) : undefined;
     return s && storageKey(s);
   };
-  const done = doneChannel(lit);
+  const done = exitSignal(lit)?.ch;
   const doneKey = done && key(lit, done);
   if (doneKey === undefined) return false;
   const isDone = (ch: Expr) => key(caller, ch) === doneKey;
@@ -99,21 +99,4 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
     noReturn: ends,
   });
   return !fails;
-}
-
-/**
- * The channel a goroutine literal tells it is done as its last act: `defer close(done)` at its top level, or a
- * last statement `close(done)` or `done <- v` with no return anywhere before it.
- */
-function doneChannel(lit: FuncNode): Expr | undefined {
-  const body = lit.decl.body ?? [];
-  const closed = (e: Expr): Expr | undefined => builtinArg(e, 'close');
-  for (const st of body) {
-    const ch = st.k === 'defer' ? closed(st.call) : undefined;
-    if (ch) return ch;
-  }
-  if (allStmts(body).some((st) => st.k === 'return')) return undefined;
-  const last = body.at(-1);
-  if (last?.k === 'send') return last.ch;
-  return last?.k === 'expr' ? closed(last.x) : undefined;
 }
