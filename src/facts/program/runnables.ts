@@ -61,6 +61,11 @@ function takesContextFirst(fn: FuncNode): boolean {
   return t?.k === 'name' && t.name === 'Context';
 }
 
+/** Whether the program hands a value of `fn`'s type to a manager that runs it as a runnable's Start. */
+export function isManagedStart(graph: CallGraph, fn: FuncNode): boolean {
+  return handOffsOf(graph).has(fn);
+}
+
 /**
  * The manager starts that run `start` (a runnable's `Start(ctx)` method) through a value the program hands a
  * manager; undefined when none is handed, or a manager's starts cannot all be found.
