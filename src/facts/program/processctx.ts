@@ -9,7 +9,8 @@
  * rests on the context living on names that (`cancel` may cancel the context before fn returns). One called only
  * once a signal asking the process to end has arrived (`<-sigs; cancel()`, signals.ts), or in a goroutine started
  * only then (`<-sigs; go func() { sleep(grace); cancel() }()`), is the way out. One only deferred in the function
- * that waits on the context, or in a caller it runs within, runs after that wait, whether or not the process ends then.
+ * that waits on the context, or in a caller it runs within, runs after that wait, whether or not the process ends
+ * then.
  *
  * Named where the evidence stops short (process-end): a signal context made in a function the process may outlive
  * (`Run` in main, followed by a flush), and a library's signal handler (`ctrl.SetupSignalHandler()`, whose source

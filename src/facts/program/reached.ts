@@ -7,8 +7,9 @@
  * Outside callers are possible for what a package exports (an importer, a test binary), for `main` and `init`, and
  * for test code (`go test` runs it); a method may be called through an interface, the program's own (the call
  * graph follows those) or a library's, which the program does not declare: a method whose name a library
- * interface uses is taken as reached, and so is a runnable's Start a component manager is handed (runnables.ts). An exported method of an unexported type is outside code's to call only
- * when a value of the type gets out to it, or into an interface (confined.ts); one that none does is not.
+ * interface uses is taken as reached, and so is a runnable's Start a component manager is handed (runnables.ts).
+ * An exported method of an unexported type is outside code's to call only when a value of the type gets out to it,
+ * or into an interface (confined.ts); one that none does is not.
  * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
  * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
  * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
