@@ -1,9 +1,11 @@
 import type { Named, Type } from './types.js';
 
 /**
- * Standard-library types whose methods have pointer receivers. A call `mu.Lock()` on a `sync.Mutex`
- * value is Go's `sync.(*Mutex).Lock`; without the stdlib's source we know it from this list, so
- * later phases can recognise lock, wait-group, once and timer calls by their real names.
+ * Types outside the checkout whose methods have pointer receivers. A call `mu.Lock()` on a `sync.Mutex`
+ * value is Go's `sync.(*Mutex).Lock`; without the library's source we know it from this list, so
+ * later phases can recognise lock, wait-group, once and timer calls by their real names. Besides the
+ * standard library's: cobra's Command, the CLI library whose calls the program facts name (`b.cmd.Context()`
+ * on a field holding a `cobra.Command` value is `(*Command).Context`).
  */
 const POINTER_RECEIVERS = new Set([
   'sync.Mutex', 'sync.RWMutex', 'sync.WaitGroup', 'sync.Once', 'sync.Cond', 'sync.Map', 'sync.Pool',
@@ -11,6 +13,7 @@ const POINTER_RECEIVERS = new Set([
   'sync/atomic.Value', 'sync/atomic.Pointer', 'time.Timer', 'time.Ticker', 'bytes.Buffer', 'strings.Builder',
   // A server held as a value (`srv := http.Server{...}`) serves and shuts down through `(*Server)` methods.
   'net/http.Server',
+  'github.com/spf13/cobra.Command',
 ]);
 
 /** Go's name for a method of a type outside the checkout: `sync.(*WaitGroup).Wait`, `time.Time.Add`. */

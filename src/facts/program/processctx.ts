@@ -7,10 +7,20 @@
  *
  * A cancel function handed on elsewhere may run earlier (a helper that cancels on its own failure): a finding that
  * rests on the context living on names that (`cancel` may cancel the context before fn returns). One called only
- * once a signal asking the process to end has arrived (`<-sigs; cancel()`, signals.ts) is the way out.
+ * once a signal asking the process to end has arrived (`<-sigs; cancel()`, signals.ts), or in a goroutine started
+ * only then (`<-sigs; go func() { sleep(grace); cancel() }()`), is the way out. One only deferred in the function
+ * that waits on the context, or in a caller it runs within, runs after that wait, whether or not the process ends
+ * then.
+ *
+ * Named where the evidence stops short (process-end): a signal context made in a function the process may outlive
+ * (`Run` in main, followed by a flush), and a library's signal handler (`ctrl.SetupSignalHandler()`, whose source
+ * is out of sight). Named as calls out of sight: a runnable's `Start(ctx)` run by a component manager
+ * (runnables.ts) with the context the program starts the manager with, and a context passed on through a call that
+ * derives it (`ctx, end := StartTrace(ctx, ...)`) without making one it can end itself.
  */
 import type { Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
+import { exprText } from '../../irtext.js';
 import { storageKey, type Storage } from '../../resolve/bindings.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
@@ -19,15 +29,29 @@ import { afterShutdownSignal } from './signals.js';
 import type { SyncFacts } from '../engine.js';
 import type { ErrorExit } from './errorexit.js';
 import { nodeLocation } from '../report.js';
+import { perProgram } from '../perprogram.js';
+import { managedStarts } from './runnables.js';
 import { terminalOf } from './terminal.js';
 import { valueUsesOf } from './valueuses.js';
 
 /** How many calls up (or derivations back) a context is followed. */
-const MAX_DEPTH = 8;
+const MAX_DEPTH = 12;
 
-const NEVER_DONE = new Set(['context.Background', 'context.TODO']);
+const NEVER_DONE = new Set(['context.Background', 'context.TODO', 'context.WithoutCancel']);
+/** A derivation done exactly when its parent is. */
+const VALUE_ONLY = 'context.WithValue';
 const DERIVED = new Set(['context.WithCancel', 'context.WithCancelCause']);
+/** The derivations that make a context done earlier than its parent (a timeout, a cancel of its own, a group's failure). */
+const ENDS_OWN_RE = /^(context\.With(Cancel|Timeout|Deadline)(Cause)?|golang\.org\/x\/sync\/errgroup\.WithContext)$/;
+/** An outside function whose name says it may end the context it derives. */
+const ENDING_NAME_RE = /Cancel|Timeout|Deadline/i;
 const SIGNAL = 'os/signal.NotifyContext';
+/**
+ * A library's signal handler for the process's end: installed for SIGINT and SIGTERM, it returns a context done on
+ * the first (controller-runtime's `SetupSignalHandler`, k8s apiserver's `SetupSignalContext`, and their copies).
+ * By name, its source being out of sight.
+ */
+const SIGNAL_HANDLER_RE = /\.Setup\w*Signal(Handler|Context)$/;
 const COBRA_CONTEXT = 'github.com/spf13/cobra.(*Command).Context';
 /** cobra's Execute and ExecuteC run with a background context; the Context forms with the one they are given. */
 const COBRA_RUN_WITH = /^github\.com\/spf13\/cobra\.\(\*Command\)\.ExecuteContextC?$/;
@@ -37,95 +61,227 @@ export function doneOf(ch: Expr): Expr | undefined {
   return ch.k === 'call' && ch.args.length === 0 && ch.fn.k === 'sel' && ch.fn.name === 'Done' ? ch.fn.x : undefined;
 }
 
+/** A question: the facts, and whether an answer was cut short by MAX_DEPTH (a `false` that may not hold from another start). */
+interface Query {
+  facts: SyncFacts;
+  cut: boolean;
+}
+
+/**
+ * Where a context is asked about: how many calls (or derivations) above the function that waits on it; whether
+ * given a new value from the one passed (`ctx, cancel := context.WithCancel(ctx)`: the value passed is asked
+ * about, not the new one); and whether that function runs within this one (only calls in between, no goroutine
+ * or deferred call): a cancel deferred here then runs after the wait.
+ */
+interface At {
+  depth: number;
+  incoming: boolean;
+  sync: boolean;
+}
+
+/**
+ * The answers for a context as written, and where it is asked about, found above the function waiting: a chain of
+ * callers is shared by the contexts of every function it reaches.
+ */
+const answersOf = perProgram((_facts: SyncFacts) => new Map<string, Map<Expr, ErrorExit>>());
+
 /** Whether the context `e` (in fn's body) is done only as the process ends, and what that assumes; false if not known to be. */
-export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr, depth = 0, incoming = false): ErrorExit {
-  if (depth > MAX_DEPTH) return false;
-  const graph = facts.graph;
-  if (e.k === 'call') return madeBy(facts, fn, e, depth);
+export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr): ErrorExit {
+  return contextOf({ facts, cut: false }, fn, e, { depth: 0, incoming: false, sync: true });
+}
+
+function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
+  if (at.depth > MAX_DEPTH) {
+    q.cut = true;
+    return false;
+  }
+  const answers = answersOf(q.facts);
+  const key = `${at.incoming}${at.sync}`;
+  const known = answers.get(key) ?? new Map<Expr, ErrorExit>();
+  answers.set(key, known);
+  const got = known.get(e);
+  if (got !== undefined) return got;
+  const cut = q.cut;
+  q.cut = false;
+  const out = contextAt(q, fn, e, at);
+  if (out !== false || !q.cut) known.set(e, out);
+  q.cut ||= cut;
+  return out;
+}
+
+/** The next question up: a caller's argument, a derivation's parent. */
+const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth + 1, incoming, sync });
+
+function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
+  const graph = q.facts.graph;
+  if (e.k === 'call') return madeBy(q, fn, e, { ...at, incoming: false });
   if (e.k !== 'id') return false;
   const s = graph.storageOf(fn, e);
   if (s?.kind !== 'param' && s?.kind !== 'local') return false;
   const owner = graph.byId.get(s.fn);
   if (!owner) return false;
+  // A variable of an enclosing function, used in a literal that may run as a goroutine.
+  const here: At = { ...at, sync: at.sync && owner === fn };
   if (s.kind === 'param') {
-    // Each caller's argument.
+    // Each caller's argument, and each start of a manager the function is handed to as a runnable's Start.
     const callers = graph.callers(owner);
-    if (s.index < 0 || callers.length === 0) return false;
+    const managed = s.index === 0 ? (managedStarts(graph, owner) ?? []) : [];
+    if (s.index < 0 || callers.length + managed.length === 0) return false;
     const index = s.index;
     let out: Assumption[] = [];
     for (const edge of callers) {
       const arg = edge.call.args[index];
-      const got = arg && !edge.call.spread ? processContext(facts, edge.caller, arg, depth + 1) : false;
+      const got = arg && !edge.call.spread ? contextOf(q, edge.caller, arg, up(at, here.sync && edge.mode === 'call')) : false;
       if (got === false) return false;
-      out = [...out, ...got];
+      out = joined(out, got);
     }
-    // A function used as a value has callers we cannot see. Asked last: the program-wide scan behind it is costly.
-    if (valueUsesOf(facts.graph).usedAsValue(owner)) return false;
+    for (const m of managed) {
+      const got = contextOf(q, m.node, m.ctx, up(at, false));
+      if (got === false) return false;
+      out = joined(out, [...got, m.assumed]);
+    }
+    // A function used as a value may have callers we cannot see. Asked last: the program-wide scan behind it is costly.
+    if (valueUsesOf(graph).calledOutOfSight(owner)) return false;
     // `ctx, cancel := context.WithCancel(ctx)` gives the parameter a new value, made from the one passed.
-    if (incoming) return out;
+    if (at.incoming) return out;
     for (const st of allStmts(owner.decl.body ?? [])) {
       if (st.k !== 'assign' || !st.lhs.some((l) => l.k === 'id' && sameStorage(graph.storageOf(owner, l), s))) continue;
-      const made = st.rhs.length === 1 && st.rhs[0]!.k === 'call' && st.lhs[0]!.k === 'id' && sameStorage(graph.storageOf(owner, st.lhs[0]!), s) ? madeBy(facts, owner, st.rhs[0]!, depth, true) : false;
+      const result = st.lhs.findIndex((l) => l.k === 'id' && sameStorage(graph.storageOf(owner, l), s));
+      const made = st.rhs.length === 1 && st.rhs[0]!.k === 'call' ? madeBy(q, owner, st.rhs[0]!, { ...here, incoming: true }, result) : false;
       if (made === false) return false;
-      out = [...out, ...made];
+      out = joined(out, made);
     }
     return out;
   }
   const v = graph.locals(owner).find((l) => l.storage.name === s.name);
-  if (v?.def.k !== 'expr' || v.def.index !== 0 || v.def.e.k !== 'call') return false;
-  return madeBy(facts, owner, v.def.e, depth);
+  if (v?.def.k !== 'expr' || v.def.e.k !== 'call') return false;
+  return madeBy(q, owner, v.def.e, here, v.def.index);
 }
 
 function sameStorage(a: Storage | undefined, b: Storage): boolean {
   return a !== undefined && storageKey(a) !== undefined && storageKey(a) === storageKey(b);
 }
 
-/** A context as the call that makes it: never done, a signal's, a cobra command's, or derived from one of those. */
-function madeBy(facts: SyncFacts, fn: FuncNode, call: CallExpr, depth: number, incoming = false): ErrorExit {
-  const name = libraryName(facts.graph.callInfo(call)) ?? '';
-  if (NEVER_DONE.has(name)) return [];
+/**
+ * A context as the call that makes it (its result at `result`): never done, a signal's, a cobra command's, derived
+ * from one of those, or passed on through a call that derives it. Only a function of the program is followed to a
+ * context among other results (`out, ctx = WithEventContext(ctx, out)`): an outside one's may be another's
+ * (errgroup's `g, gctx := errgroup.WithContext(ctx)`).
+ */
+function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): ErrorExit {
+  const { facts } = q;
+  const info = facts.graph.callInfo(call);
+  const name = libraryName(info) ?? '';
   const parent = call.args[0];
-  if (name === SIGNAL) return terminalOf(facts).isTerminal(fn) && parent ? processContext(facts, fn, parent, depth + 1, incoming) : false;
-  if (name === COBRA_CONTEXT) return commandContexts(facts, depth);
-  if (!DERIVED.has(name) || !parent) return false;
-  const from = processContext(facts, fn, parent, depth + 1, incoming);
-  return from === false ? false : cancelledOnExit(facts, fn, call, from);
+  const known = result === 0 ? name : '';
+  if (result !== 0 && info.kind !== 'resolved') return false;
+  if (NEVER_DONE.has(known)) return [];
+  if (known === SIGNAL) {
+    const from = parent ? contextOf(q, fn, parent, up(at, at.sync, at.incoming)) : false;
+    return from === false || terminalOf(facts).isTerminal(fn) ? from : [...from, outlived(fn, call, `the signal context made in ${fn.decl.name || 'this function'}`)];
+  }
+  if (info.kind === 'external' && SIGNAL_HANDLER_RE.test(known)) return [outlived(fn, call, `\`${exprText(call.fn)}()\`'s context`)];
+  if (known === COBRA_CONTEXT) return commandContexts(q, at);
+  if (!parent || !(DERIVED.has(known) || known === VALUE_ONLY || passedOn(q, fn, call, name))) return false;
+  const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
+  if (from === false || known === VALUE_ONLY) return from;
+  return DERIVED.has(known) ? cancelledOnExit(q, fn, call, from, at.sync) : [...from, passes(fn, call, parent)];
+}
+
+/** That a signal context is done only as the process ends, where the process may outlive the function making it. */
+function outlived(fn: FuncNode, call: CallExpr, what: string): Assumption {
+  return { kind: 'process-end', text: `${what} is done only as the process ends`, location: nodeLocation(fn, call.pos) };
+}
+
+/** That a call given a context returns one done only when it is. */
+function passes(fn: FuncNode, call: CallExpr, parent: Expr): Assumption {
+  return { kind: 'opaque-call', text: `\`${exprText(call.fn)}(...)\` returns a context done only when \`${exprText(parent)}\` is`, location: nodeLocation(fn, call.pos) };
+}
+
+/**
+ * Whether a call given a context may be taken to pass it on (`ctx, end := StartTrace(ctx, name)`, a logger put in
+ * it): not a derivation that ends its own (a timeout), nor a function of the program that makes one, nor an
+ * outside one whose name says it may.
+ */
+function passedOn(q: Query, fn: FuncNode, call: CallExpr, name: string): boolean {
+  if (ENDS_OWN_RE.test(name) || DERIVED.has(name)) return false;
+  const info = q.facts.graph.callInfo(call);
+  if (info.kind === 'external') return !ENDING_NAME_RE.test(name);
+  if (info.kind !== 'resolved' || info.targets.length !== 1) return false;
+  const callee = info.targets[0]!.callee;
+  let ends = false;
+  for (const node of [callee, ...literalsOf(callee, q.facts.graph).values()]) {
+    forEachExpr(node.decl.body ?? [], (e) => {
+      ends ||= e.k === 'call' && ENDS_OWN_RE.test(libraryName(q.facts.graph.callInfo(e)) ?? '');
+    });
+  }
+  return !ends && callee !== fn;
 }
 
 /** The contexts every start of the program's cobra commands runs them with. */
-function commandContexts(facts: SyncFacts, depth: number): ErrorExit {
-  const { runs } = cliActionsOf(facts.graph);
+function commandContexts(q: Query, at: At): ErrorExit {
+  const { runs } = cliActionsOf(q.facts.graph);
   if (runs.length === 0) return false;
   let out: Assumption[] = [];
   for (const r of runs) {
-    const with_ = COBRA_RUN_WITH.test(libraryName(facts.graph.callInfo(r.call)) ?? '');
-    const got = with_ ? (r.call.args[0] ? processContext(facts, r.node, r.call.args[0], depth + 1) : false) : [];
+    const with_ = COBRA_RUN_WITH.test(libraryName(q.facts.graph.callInfo(r.call)) ?? '');
+    const got = with_ ? (r.call.args[0] ? contextOf(q, r.node, r.call.args[0], up(at, false)) : false) : [];
     if (got === false) return false;
-    out = [...out, ...got];
+    out = joined(out, got);
   }
   return out;
 }
 
+/** Two lists of assumptions as one, each text once. */
+function joined(a: Assumption[], b: Assumption[]): Assumption[] {
+  return [...a, ...b.filter((x) => !a.some((y) => y.text === x.text))];
+}
+
 /**
- * A derived context's cancel: deferred in a function the process ends after is the way out; handed on or called
- * anywhere else, it may run earlier, which a finding then names (at its first such use).
+ * A derived context's cancel: deferred in a function the process ends after is the way out; deferred in one the
+ * waiting function runs within (`sync`), it runs after the wait. Handed on or called anywhere else, it may run
+ * earlier, which a finding then names (at its first such use) where the process ends after the function.
  */
-function cancelledOnExit(facts: SyncFacts, fn: FuncNode, call: CallExpr, from: Assumption[]): ErrorExit {
+function cancelledOnExit(q: Query, fn: FuncNode, call: CallExpr, from: Assumption[], sync: boolean): ErrorExit {
+  const { facts } = q;
   const st = allStmts(fn.decl.body ?? []).find((x) => x.k === 'assign' && x.rhs.length === 1 && x.rhs[0] === call);
   const cancel = st?.k === 'assign' ? st.lhs[1] : undefined;
-  if (cancel?.k !== 'id' || cancel.name === '_' || !terminalOf(facts).isTerminal(fn)) return false;
+  if (cancel?.k !== 'id' || cancel.name === '_') return false;
+  const terminal = terminalOf(facts).isTerminal(fn);
+  if (!terminal && !sync) return false;
   const deferred = new Set<Expr>();
   for (const x of allStmts(fn.decl.body ?? [])) if (x.k === 'defer' && x.call.k === 'call' && x.call.fn.k === 'id' && x.call.fn.name === cancel.name) deferred.add(x.call.fn);
   const uses: { node: FuncNode; e: Expr }[] = [];
-  for (const node of [fn, ...literalsOf(fn, facts.graph).values()]) {
-    // A cancel run only once a shutdown signal has arrived (`<-sigs; cancel()` in a handler goroutine) is the way out.
-    const onSignal = new Set<Expr>();
-    forEachExpr([...afterShutdownSignal(facts.graph, node)], (e) => onSignal.add(e));
+  for (const { node, onSignal } of signalled(q, fn)) {
     forEachExpr(node.decl.body ?? [], (e) => {
-      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal.has(e)) uses.push({ node, e });
+      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e)) uses.push({ node, e });
     });
   }
   if (uses.length === 0) return from;
+  if (!terminal) return false;
   const { node, e } = uses[0]!;
   return [...from, { kind: 'opaque-call', text: `\`${cancel.name}\` may cancel the context before ${fn.decl.name || 'its function'} returns`, location: nodeLocation(node, e.pos) }];
+}
+
+/**
+ * fn and its literals, each with which of its expressions run only once a shutdown signal has arrived: those after
+ * the signal's receive (signals.ts), and all of a literal written there (`<-sigs; go func() { ...; cancel() }()`).
+ */
+function signalled(q: Query, fn: FuncNode): { node: FuncNode; onSignal: (e: Expr) => boolean }[] {
+  const graph = q.facts.graph;
+  const literals = [...literalsOf(fn, graph).values()];
+  const out: { node: FuncNode; onSignal: (e: Expr) => boolean }[] = [];
+  const visit = (node: FuncNode, all: boolean): void => {
+    const after = new Set<Expr>();
+    if (!all) forEachExpr([...afterShutdownSignal(graph, node)], (e) => after.add(e));
+    out.push({ node, onSignal: (e) => all || after.has(e) });
+    for (const lit of literals) {
+      if (lit.decl.parent !== node.decl.id) continue;
+      let written = false;
+      for (const e of after) written ||= e.k === 'funclit' && e.fn === lit.decl.id;
+      visit(lit, all || written);
+    }
+  };
+  visit(fn, false);
+  return out;
 }

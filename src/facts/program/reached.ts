@@ -7,8 +7,9 @@
  * Outside callers are possible for what a package exports (an importer, a test binary), for `main` and `init`, and
  * for test code (`go test` runs it); a method may be called through an interface, the program's own (the call
  * graph follows those) or a library's, which the program does not declare: a method whose name a library
- * interface uses is taken as reached. An exported method of an unexported type is outside code's to call only
- * when a value of the type gets out to it, or into an interface (confined.ts); one that none does is not.
+ * interface uses is taken as reached, and so is a runnable's Start a component manager is handed (runnables.ts).
+ * An exported method of an unexported type is outside code's to call only when a value of the type gets out to it,
+ * or into an interface (confined.ts); one that none does is not.
  * Everything else with no caller in the call graph and no use as a value is taken as not reached: an unexported
  * function nobody calls, or a method of `package main` nobody calls. A call from the function's own recursion does
  * not count: a function that only calls itself (or that only functions it calls call back, and nothing else calls
@@ -23,6 +24,7 @@ import { literalsOf, outermost } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
 import { confinedOf } from './confined.js';
+import { isManagedStart } from './runnables.js';
 import { valueUsesOf } from './valueuses.js';
 import { isTestCode } from './testcode.js';
 
@@ -80,6 +82,7 @@ export class Reached {
     if (this.confinedMethod(fn)) return false;
     const exported = /^\p{Lu}/u.test(decl.name);
     if (exported && file.packageName !== 'main') return true;
+    if (decl.recv !== undefined && isManagedStart(this.facts.graph, fn)) return true;
     return decl.recv !== undefined && (LIBRARY_METHODS.has(decl.name) || this.interfaceMethodNames().has(decl.name));
   }
 

@@ -6,10 +6,10 @@
  * blocked ends with the process (the same reading goroutineend.ts gives a starter woken by a signal).
  *
  * A channel also notified of SIGHUP or SIGUSR1 (a reload, a dump), of every signal (`signal.Notify(ch)`), or of a
- * list the engine cannot read (`sigs...`) is not one: the program goes on after those. A send or close of it by
- * the program itself (a `Stop` that fakes the signal) is a stop the process may survive; one in test code is not
- * the program's. Channels are told apart as variables (a local, a parameter, a package variable) or as a field of
- * a type (`r.quit`, whatever the object).
+ * list the engine cannot read (`sigs...`; a list written out, `[]os.Signal{os.Interrupt}...`, it reads) is not
+ * one: the program goes on after those. A send or close of it by the program itself (a `Stop` that fakes the
+ * signal) is a stop the process may survive; one in test code is not the program's. Channels are told apart as
+ * variables (a local, a parameter, a package variable) or as a field of a type (`r.quit`, whatever the object).
  *
  * So is a stop channel the program closes (or sends on) only once such a signal has arrived: a handler goroutine's
  * `<-sigs; close(stop)`, or the case of a select that receives the signal. What runs after that receive, in the
@@ -46,8 +46,8 @@ export const shutdownSignalsOf = perProgram((graph: CallGraph): ReadonlySet<stri
       if (e.k !== 'call' || !e.args[0] || libraryName(graph.callInfo(e)) !== 'os/signal.Notify') return;
       const key = channelKey(graph, node, e.args[0]);
       if (key === undefined) return;
-      const signals = e.args.slice(1);
-      (signals.length > 0 && !e.spread && signals.every(endsProcess) ? ending : other).add(key);
+      const signals = notified(e);
+      (signals !== undefined && signals.length > 0 && signals.every(endsProcess) ? ending : other).add(key);
     });
   }
   // The program's own sends and closes: a stop that is no signal, unless a signal has arrived first.
@@ -132,6 +132,14 @@ function signalled(body: Stmt[], signal: (ch: Expr) => boolean, out: Set<Stmt>):
   };
   visit(body);
   return out;
+}
+
+/** The signals a `signal.Notify(ch, ...)` call names: its arguments, or a list written out (`[]os.Signal{...}...`). */
+function notified(call: Extract<Expr, { k: 'call' }>): Expr[] | undefined {
+  const signals = call.args.slice(1);
+  if (!call.spread) return signals;
+  const list = signals.length === 1 ? signals[0]! : undefined;
+  return list?.k === 'composite' && list.elems.every((x) => x.key === undefined) ? list.elems.map((x) => x.value) : undefined;
 }
 
 /** `os.Interrupt`, `syscall.SIGTERM`, `unix.SIGQUIT`: a signal that asks a process to end. */

@@ -6,7 +6,7 @@
  */
 import type { Expr } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr } from '../calls.js';
+import { allStmts, forEachExpr, literalsOf } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 
 /** The value uses of a program's functions, computed on demand and kept with its call graph. */
@@ -61,7 +61,11 @@ export class ValueUses {
   private mayName(node: FuncNode, e: Expr, fn: FuncNode): boolean {
     const kind = this.graph.storageOf(node, e)?.kind;
     if (kind === 'local' || kind === 'param' || kind === 'field') return false;
+    // A field of a value of a struct type written out (`config.RunModes.Dev`, RunModes a `var RunModes = struct{...}{...}`).
+    if (e.k === 'sel' && this.graph.typeOf(node, e.x).k === 'struct') return false;
     if (!fn.decl.recv && !namesFunction(node, e, fn)) return false;
+    // A method is named through a value or its type, never alone, nor as a member of an imported package (`constants.Exec`).
+    if (fn.decl.recv && (e.k === 'id' || (e.k === 'sel' && e.x.k === 'id' && !this.graph.storageOf(node, e.x) && importsAs(node, e.x.name)))) return false;
     // A member of a value from outside the checkout, as the call graph takes its calls: `status.ExitCode`.
     if (this.graph.valueFromOutside(node, e)) return false;
     const call = this.graph.callOfValue(node, e);
@@ -69,6 +73,46 @@ export class ValueUses {
     // A value resolved to a library's function (`cmd.Run` on an `*exec.Cmd`) or to others of the program is not fn.
     if (info?.kind === 'external' || info?.kind === 'builtin' || info?.kind === 'conversion') return false;
     return info?.kind !== 'resolved' || info.targets.some((t) => t.callee === fn);
+  }
+
+  /**
+   * Whether some value use of fn may hand it to a caller the call graph does not see. A use as the argument of a
+   * call of functions of the program, whose parameter there is only ever called (`NoArgs(doBuild)`, inside
+   * which `action(ctx, out)` is all `action` is used for), is in sight: the graph follows the value to those calls.
+   */
+  calledOutOfSight(fn: FuncNode): boolean {
+    return this.of(fn).some((e) => {
+      const node = this.valueNames?.get(fn.decl.name)?.find((u) => u.e === e)?.node;
+      return !node || !this.passedToCall(node, e);
+    });
+  }
+
+  /** Whether `e` (in node's body) is an argument of a call of functions of the program that each only call that parameter. */
+  private passedToCall(node: FuncNode, e: Expr): boolean {
+    let call: Extract<Expr, { k: 'call' }> | undefined;
+    forEachExpr(node.decl.body ?? [], (x) => {
+      if (!call && x.k === 'call' && x.args.includes(e)) call = x;
+    });
+    const info = call && !call.spread ? this.graph.callInfo(call) : undefined;
+    if (info?.kind !== 'resolved' || info.targets.length === 0) return false;
+    const index = call!.args.indexOf(e);
+    return info.targets.every(({ callee }) => !callee.decl.variadic && this.onlyCalled(callee, index));
+  }
+
+  /** Whether the parameter at `index` of fn is used, in fn and its literals, only as the function a call calls. */
+  private onlyCalled(fn: FuncNode, index: number): boolean {
+    let other = false;
+    for (const n of [fn, ...literalsOf(fn, this.graph).values()]) {
+      const callees = new Set<Expr>();
+      forEachExpr(n.decl.body ?? [], (x) => {
+        if (x.k === 'call') callees.add(x.fn);
+        else if (x.k === 'id' && !callees.has(x)) {
+          const s = this.graph.storageOf(n, x);
+          other ||= s?.kind === 'param' && s.fn === fn.id && s.index === index;
+        }
+      });
+    }
+    return !other;
   }
 
   /**
@@ -95,4 +139,9 @@ function namesFunction(node: FuncNode, e: Expr, fn: FuncNode): boolean {
   if (e.k !== 'sel' || e.x.k !== 'id') return false;
   const qualifier = e.x.name;
   return node.file.imports.some((i) => i.path === path && (i.name ?? fn.file.packageName) === qualifier);
+}
+
+/** Whether node's file imports a package under `name`: as written, or the path's last element (a `/vN` skipped). */
+function importsAs(node: FuncNode, name: string): boolean {
+  return node.file.imports.some((i) => (i.name ?? i.path.split('/').filter((p) => !/^v\d+$/.test(p)).pop()) === name);
 }
