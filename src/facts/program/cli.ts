@@ -12,6 +12,7 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 import { isTestCode } from './testcode.js';
+import { valueUsesOf } from './valueuses.js';
 
 type Composite = Extract<Expr, { k: 'composite' }>;
 
@@ -110,8 +111,23 @@ function factoryTypes(file: FileSummary, importPath: string): string[] {
   return out;
 }
 
+/**
+ * Whether the CLI library is what calls fn, as a command's action: a literal given as one, a function named as one
+ * (`RunE: run`) or a method value the resolver ties to it (`RunE: c.run`) and used as no other value, or a command
+ * type's `Run` that nothing else takes as a value.
+ */
+export function isCommandAction(graph: CallGraph, fn: FuncNode): boolean {
+  const cli = cliActionsOf(graph);
+  if (cli.literals.has(fn)) return true;
+  const uses = valueUsesOf(graph);
+  // A method's value uses are asked of the resolver; a function's names are matched first, the costly scan after.
+  const named = cli.values.size > 0 && (fn.decl.recv ? uses.of(fn).some((e) => uses.resolvesTo(e, fn)) : [...cli.values].some(([e, file]) => namesAction(fn, e, file)));
+  if (named && uses.of(fn).every((e) => cli.values.has(e))) return true;
+  return isCommandRun(fn, cli.commandTypes) && !uses.of(fn).some((e) => uses.resolvesTo(e, fn));
+}
+
 /** Whether fn is the `Run` method of a command type that a factory hands a mitchellh/hashicorp CLI. */
-export function isCommandRun(fn: FuncNode, commandTypes: ReadonlySet<string>): boolean {
+function isCommandRun(fn: FuncNode, commandTypes: ReadonlySet<string>): boolean {
   const recv = fn.decl.recv?.type;
   const named = recv?.k === 'ptr' ? recv.elem : recv;
   return fn.decl.name === 'Run' && named?.k === 'name' && named.pkg === undefined && commandTypes.has(`${fn.pkg.importPath}.${named.name}`);
@@ -140,7 +156,7 @@ function namesCli(t: TypeExpr, names: ReadonlySet<string>): boolean {
  * Whether a command's action names the declared function `fn` (`RunE: run` in its package, `Action: app.New`
  * from another); by name and import, as a package-level command has no function to resolve it in.
  */
-export function namesAction(fn: FuncNode, e: Expr, file: FileSummary): boolean {
+function namesAction(fn: FuncNode, e: Expr, file: FileSummary): boolean {
   if (fn.decl.recv || fn.decl.parent !== undefined) return false;
   if (e.k === 'id') return e.name === fn.decl.name && fn.pkg.files.includes(file);
   if (e.k !== 'sel' || e.name !== fn.decl.name || e.x.k !== 'id') return false;

@@ -22,7 +22,7 @@ import { walkFunction } from '../../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { containsCall, exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
-import { cliActionsOf, isCommandRun, namesAction } from './cli.js';
+import { cliActionsOf, isCommandAction } from './cli.js';
 import { endsWithGoroutine } from './goroutineend.js';
 import { isProgramMain, shortName } from '../names.js';
 import { perProgram } from '../perprogram.js';
@@ -93,13 +93,8 @@ export class Terminal {
     if (got !== undefined) return got === 'busy' ? false : got;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
-    const cli = cliActionsOf(this.facts.graph);
     // A command's action has the CLI library for its caller, which returns as the action does.
-    const uses = valueUsesOf(this.facts.graph);
-    const action =
-      cli.literals.has(fn) ||
-      (this.namedAction(fn) && uses.of(fn).every((e) => cli.values.has(e))) ||
-      (isCommandRun(fn, cli.commandTypes) && !uses.of(fn).some((e) => uses.resolvesTo(e, fn)));
+    const action = isCommandAction(this.facts.graph, fn);
     let out: ProcessEnd = action ? this.cliEnds() : callers.length > 0 ? [] : false;
     let tested = false;
     for (const edge of callers) {
@@ -117,12 +112,6 @@ export class Terminal {
     if (out !== false && !action && valueUsesOf(this.facts.graph).usedAsValue(fn)) out = false;
     this.known.set(fn, out);
     return out;
-  }
-
-  /** Whether some command's action names `fn`. */
-  private namedAction(fn: FuncNode): boolean {
-    for (const [e, file] of cliActionsOf(this.facts.graph).values) if (namesAction(fn, e, file)) return true;
-    return false;
   }
 
   /** Whether the program starts its CLI library only where the process ends once that returns. */
