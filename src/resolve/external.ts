@@ -60,9 +60,31 @@ const STDLIB_RESULTS: Record<string, Type[]> = {
   'fmt.Errorf': [ERR],
 };
 
-/** The signature of a known standard-library function (results only), or undefined. */
+const LOGRUS = 'github.com/sirupsen/logrus';
+const LOGRUS_ENTRY: Type = { k: 'ptr', elem: named(LOGRUS, 'Entry') };
+const ENTRY_MAKERS = ['WithField', 'WithFields', 'WithError', 'WithContext', 'WithTime'];
+
+/**
+ * Result types of library functions and methods whose results later phases follow: logrus's entries
+ * (`log.WithField(...)` and an entry's own `WithField`), whose `Fatal` ends the process (facts/noreturn.ts),
+ * which a call on an entry held in a variable (`logCxt := log.WithField(...); logCxt.Fatal(...)`) can only
+ * show when the variable's type is known. By Go's name: `path.Func`, `path.(*T).Method`.
+ */
+const LIBRARY_RESULTS: Record<string, Type[]> = Object.fromEntries(
+  ENTRY_MAKERS.flatMap((m) => [
+    [`${LOGRUS}.${m}`, [LOGRUS_ENTRY]],
+    [`${LOGRUS}.(*Entry).${m}`, [LOGRUS_ENTRY]],
+  ]),
+);
+
+/** The signature of a known standard-library or library function (results only), or undefined. */
 export function stdlibFunc(path: string, name: string): Extract<Type, { k: 'func' }> | undefined {
-  const results = STDLIB_RESULTS[`${path}.${name}`];
+  return knownFunc(`${path}.${name}`);
+}
+
+/** The signature (results only) of a function or method outside the checkout, by Go's name, when known. */
+export function knownFunc(goName: string): Extract<Type, { k: 'func' }> | undefined {
+  const results = STDLIB_RESULTS[goName] ?? LIBRARY_RESULTS[goName];
   return results && { k: 'func', params: [], results, variadic: false };
 }
 

@@ -1,7 +1,7 @@
 import type { Expr } from '../ir.js';
 import type { FuncNode, GlobalVar, ProgramIndex } from '../index/index.js';
 import type { Binding, VarInfo } from './bindings.js';
-import { stdlibFunc } from './external.js';
+import { externalMethodName, knownFunc, stdlibFunc } from './external.js';
 import { SideTable } from './side.js';
 import { BOOL, EMPTY_IFACE, INT, STRING, someTypeIn, substitute, unify, UNKNOWN, type Type } from './types.js';
 import type { Binder } from './walk.js';
@@ -253,7 +253,7 @@ export class Typer {
       case 'iface':
         return s.method.sig;
       case 'external':
-        return UNKNOWN('member of an external type');
+        return knownFunc(externalMethodName(s.recv, x, e.name)) ?? UNKNOWN('member of an external type');
     }
   }
 

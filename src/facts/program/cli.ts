@@ -4,14 +4,18 @@
  * from inside `Execute`/`Run`, not by any call the program writes: the call graph sees no caller, only a value
  * handed to a field. So is the `Run(args []string) int` method of a mitchellh/hashicorp `cli.Command`, a type the
  * program hands the library from a command factory (`func() (cli.Command, error) { return &T{...}, nil }`), its
- * result the exit code. When the program starts its CLI only where the process ends once that returns (main's
- * `cmd.Execute()`, `os.Exit(c.Run())`), an action returning is the way out of the process (terminal.ts).
+ * result the exit code. An action is found in the command's literal or set on it after (`cmd.RunE = run`). When
+ * the binaries holding an action (the `main` packages that import its package) start their CLI only where the
+ * process ends once that returns (main's `cmd.Execute()`, `os.Exit(c.Run())`), an action returning is the way out
+ * of the process (terminal.ts); another binary of the same repository (a daemon beside its CLI) does not count.
  */
 import type { Expr, FileSummary, TypeExpr } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import type { Type } from '../../resolve/types.js';
 import { allStmts, forEachExpr, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 import { isTestCode } from './testcode.js';
+import { valueUsesOf } from './valueuses.js';
 
 type Composite = Extract<Expr, { k: 'composite' }>;
 
@@ -82,6 +86,16 @@ export const cliActionsOf = perProgram((graph: CallGraph): CliActions => {
     for (const decl of file.funcs) forEachExpr(decl.body ?? [], typed);
   }
   for (const node of graph.funcs) {
+    // An action set on a command after it is made: `cmd.RunE = func(...) error {...}`.
+    for (const st of allStmts(node.decl.body ?? [])) {
+      if (st.k !== 'assign' || st.op !== '=' || st.lhs.length !== st.rhs.length) continue;
+      st.lhs.forEach((l, i) => {
+        const v = st.rhs[i]!;
+        if (l.k !== 'sel' || !ACTION_FIELDS.has(l.name) || !isCliCommand(graph.typeOf(node, l.x))) return;
+        values.set(v, node.file);
+        if (v.k === 'funclit') literals.add(graph.nodeOf(node.file, node.file.funcs[v.fn]!));
+      });
+    }
     if (isTestCode(node)) continue;
     forEachExpr(node.decl.body ?? [], (e) => {
       if (e.k === 'call' && CLI_RUN_RE.test(libraryName(graph.callInfo(e)) ?? '')) runs.push({ node, call: e });
@@ -89,6 +103,44 @@ export const cliActionsOf = perProgram((graph: CallGraph): CliActions => {
   }
   return { values, literals, runs, commandTypes };
 });
+
+/**
+ * The CLI starts of the binaries that hold fn: those made in a package that imports fn's, directly or through
+ * others. A repository of several commands (a CLI and a daemon, each its own `main`) starts a CLI in each; an
+ * action runs under its own binary's.
+ */
+export function cliRunsOf(graph: CallGraph, fn: FuncNode): CliRun[] {
+  return cliActionsOf(graph).runs.filter((r) => importsOf(graph, r.node.pkg.importPath).has(fn.pkg.importPath));
+}
+
+const closures = new WeakMap<CallGraph, Map<string, ReadonlySet<string>>>();
+
+/** A package of the program and every package of the program it imports, directly or through others. */
+function importsOf(graph: CallGraph, importPath: string): ReadonlySet<string> {
+  let byPath = closures.get(graph);
+  if (!byPath) closures.set(graph, (byPath = new Map()));
+  let out = byPath.get(importPath);
+  if (out) return out;
+  const seen = new Set<string>([importPath]);
+  const todo = [importPath];
+  for (let path = todo.pop(); path !== undefined; path = todo.pop()) {
+    for (const file of graph.index.packages.get(path)?.pkg.files ?? []) {
+      for (const imp of file.imports) {
+        if (seen.has(imp.path) || !graph.index.packages.has(imp.path)) continue;
+        seen.add(imp.path);
+        todo.push(imp.path);
+      }
+    }
+  }
+  byPath.set(importPath, (out = seen));
+  return out;
+}
+
+/** Whether a value of type t is a CLI library's command (or a pointer to one): `*cobra.Command`, `*cli.Command`. */
+function isCliCommand(t: Type): boolean {
+  const named = t.k === 'ptr' ? t.elem : t;
+  return named.k === 'named' && CLI_PACKAGE_RE.test(named.path);
+}
 
 /** The types a file's command factories return as a `cli.Command` (`return &T{...}, nil`), as `importpath.Type`. */
 function factoryTypes(file: FileSummary, importPath: string): string[] {
@@ -110,8 +162,23 @@ function factoryTypes(file: FileSummary, importPath: string): string[] {
   return out;
 }
 
+/**
+ * Whether the CLI library is what calls fn, as a command's action: a literal given as one, a function named as one
+ * (`RunE: run`) or a method value the resolver ties to it (`RunE: c.run`) and used as no other value, or a command
+ * type's `Run` that nothing else takes as a value.
+ */
+export function isCommandAction(graph: CallGraph, fn: FuncNode): boolean {
+  const cli = cliActionsOf(graph);
+  if (cli.literals.has(fn)) return true;
+  const uses = valueUsesOf(graph);
+  // A method's value uses are asked of the resolver; a function's names are matched first, the costly scan after.
+  const named = cli.values.size > 0 && (fn.decl.recv ? uses.of(fn).some((e) => uses.resolvesTo(e, fn)) : [...cli.values].some(([e, file]) => namesAction(fn, e, file)));
+  if (named && uses.of(fn).every((e) => cli.values.has(e))) return true;
+  return isCommandRun(fn, cli.commandTypes) && !uses.of(fn).some((e) => uses.resolvesTo(e, fn));
+}
+
 /** Whether fn is the `Run` method of a command type that a factory hands a mitchellh/hashicorp CLI. */
-export function isCommandRun(fn: FuncNode, commandTypes: ReadonlySet<string>): boolean {
+function isCommandRun(fn: FuncNode, commandTypes: ReadonlySet<string>): boolean {
   const recv = fn.decl.recv?.type;
   const named = recv?.k === 'ptr' ? recv.elem : recv;
   return fn.decl.name === 'Run' && named?.k === 'name' && named.pkg === undefined && commandTypes.has(`${fn.pkg.importPath}.${named.name}`);
@@ -140,7 +207,7 @@ function namesCli(t: TypeExpr, names: ReadonlySet<string>): boolean {
  * Whether a command's action names the declared function `fn` (`RunE: run` in its package, `Action: app.New`
  * from another); by name and import, as a package-level command has no function to resolve it in.
  */
-export function namesAction(fn: FuncNode, e: Expr, file: FileSummary): boolean {
+function namesAction(fn: FuncNode, e: Expr, file: FileSummary): boolean {
   if (fn.decl.recv || fn.decl.parent !== undefined) return false;
   if (e.k === 'id') return e.name === fn.decl.name && fn.pkg.files.includes(file);
   if (e.k !== 'sel' || e.name !== fn.decl.name || e.x.k !== 'id') return false;

@@ -22,7 +22,8 @@ import { walkFunction } from '../../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { containsCall, exprsOfSimple, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
-import { cliActionsOf, isCommandRun, namesAction } from './cli.js';
+import { Brief } from './brief.js';
+import { cliRunsOf, isCommandAction } from './cli.js';
 import { endsWithGoroutine } from './goroutineend.js';
 import { isProgramMain, shortName } from '../names.js';
 import { perProgram } from '../perprogram.js';
@@ -72,8 +73,11 @@ export const terminalOf = perProgram((facts: SyncFacts) => new Terminal(facts));
 
 export class Terminal {
   private readonly known = new Map<FuncNode, ProcessEnd | 'busy'>();
+  private readonly brief: Brief;
 
-  constructor(private readonly facts: SyncFacts) {}
+  constructor(private readonly facts: SyncFacts) {
+    this.brief = new Brief(facts.graph, (c) => this.harmless(c));
+  }
 
   /** Whether the process ends as soon as `fn` returns, on every way the program (tests included) reaches it. */
   isTerminal(fn: FuncNode): boolean {
@@ -93,14 +97,9 @@ export class Terminal {
     if (got !== undefined) return got === 'busy' ? false : got;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
-    const cli = cliActionsOf(this.facts.graph);
     // A command's action has the CLI library for its caller, which returns as the action does.
-    const uses = valueUsesOf(this.facts.graph);
-    const action =
-      cli.literals.has(fn) ||
-      (this.namedAction(fn) && uses.of(fn).every((e) => cli.values.has(e))) ||
-      (isCommandRun(fn, cli.commandTypes) && !uses.of(fn).some((e) => uses.resolvesTo(e, fn)));
-    let out: ProcessEnd = action ? this.cliEnds() : callers.length > 0 ? [] : false;
+    const action = isCommandAction(this.facts.graph, fn);
+    let out: ProcessEnd = action ? this.cliEnds(fn) : callers.length > 0 ? [] : false;
     let tested = false;
     for (const edge of callers) {
       if (out === false) break;
@@ -119,15 +118,9 @@ export class Terminal {
     return out;
   }
 
-  /** Whether some command's action names `fn`. */
-  private namedAction(fn: FuncNode): boolean {
-    for (const [e, file] of cliActionsOf(this.facts.graph).values) if (namesAction(fn, e, file)) return true;
-    return false;
-  }
-
-  /** Whether the program starts its CLI library only where the process ends once that returns. */
-  private cliEnds(): ProcessEnd {
-    const { runs } = cliActionsOf(this.facts.graph);
+  /** Whether the binaries holding the action fn start their CLI library only where the process ends once that returns. */
+  private cliEnds(fn: FuncNode): ProcessEnd {
+    const runs = cliRunsOf(this.facts.graph, fn);
     let out: ProcessEnd = runs.length > 0 ? [] : false;
     for (const r of runs) {
       if (out === false) break;
@@ -151,7 +144,9 @@ export class Terminal {
     const body = caller.decl.body;
     if (!body) return false;
     const made = (e: Expr): boolean => containsCall(e, call);
-    const calls = (e: Expr): boolean => this.mayWait(e, call);
+    // The program's brief calls on the way out (flushing telemetry, a last check) are let through, named.
+    const passed = new Set<CallExpr>();
+    const calls = (e: Expr): boolean => this.mayWait(e, call, (c) => this.brief.call(c) && passed.add(c) !== undefined);
     let again = false;
     const step = (st: Stmt, s: After): After => {
       const exprs = exprsOfSimple(st);
@@ -174,16 +169,21 @@ export class Terminal {
       noReturn: (c) => c.k === 'call' && this.endsProcess(c),
     });
     if (again || exits.some((s) => s === 2)) return false;
+    const briefly = [...passed].map((c) => this.brief.assumption(caller, c));
     // Every path past the call that leaves the caller must leave a terminal function.
-    return exits.some((s) => s === 1) ? this.ending(caller) : [];
+    const after = exits.some((s) => s === 1) ? this.ending(caller) : [];
+    return after === false ? false : joinAssumed(briefly, after);
   }
 
-  /** Whether `e` makes a call (other than `except`) or a receive that may wait, and keep the process going (`d.Stop(); <-done`). */
-  mayWait(e: Expr, except?: CallExpr): boolean {
+  /**
+   * Whether `e` makes a call (other than `except`, and those `passes` lets through) or a receive that may wait, and
+   * keep the process going (`d.Stop(); <-done`).
+   */
+  mayWait(e: Expr, except?: CallExpr, passes?: (c: CallExpr) => boolean): boolean {
     let found = false;
     const visit = (x: Expr): void => {
       if (found) return;
-      if ((x.k === 'call' && x !== except && !this.harmless(x)) || (x.k === 'unary' && x.op === '<-')) return void (found = true);
+      if ((x.k === 'call' && x !== except && !this.harmless(x) && !passes?.(x)) || (x.k === 'unary' && x.op === '<-')) return void (found = true);
       forEachSubExpr(x, visit);
     };
     visit(e);
