@@ -28,7 +28,7 @@ const USAGE = `usage: npm run recall -- [options]
   --markdown        also print the tables as Markdown, for bench/recall/README.md
   --from <file>     analyze nothing: tally the results of earlier runs (repeatable; a later file's entry wins)`;
 
-const { values: opts } = parseArgs({
+const { values: opts } = parseOptions({
   options: {
     mirrors: { type: 'string', default: process.env.GOHAZARD_MIRRORS ?? '/work/.mirror' },
     trees: { type: 'string', default: path.join(os.tmpdir(), 'gohazard-recall') },
@@ -42,6 +42,15 @@ const { values: opts } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
+/** parseArgs, with a bad flag or a stray argument told in one line and the usage, not a stack trace. */
+function parseOptions(config) {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    process.stderr.write(`recall: ${e.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
 if (opts.help) {
   console.log(USAGE);
   process.exit(0);
