@@ -193,9 +193,6 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   const recvs = uses.filter((u) => u.use === 'recv');
   if (recvs.length === 0) return undefined;
   const loops = loopContext(body);
-  // A range over the channel gets past its head only with a value or once the channel is closed: either way the
-  // goroutine's send (its only one, outside any loop of its own) was taken.
-  const ranges = new Set(recvs.filter((u) => loops.rangeHeads.has(u.e) && !loops.inCountedLoop.has(u.e) && !sendsInLoop(sender)).map((u) => u.e));
   const recvInLoop = recvs.some((u) => loops.inLoop.has(u.e));
   const base = { fn, name, start: goroutine.st.pos, send: { node: goroutine.lit, pos: send.stmt!.pos }, assumed: sender.escapes };
   const closes = uses.filter((u) => u.use === 'close' && u.node === fn).map((u) => u.e);
@@ -210,6 +207,10 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
     const exit = returnInReceiveLoop(body, goroutine.st, new Set(recvs.map((u) => u.e)));
     return exit === undefined ? undefined : { ...base, exit, several: true };
   }
+  // A range over the channel gets past its head only with a value or once the channel is closed: either way the
+  // goroutine's send (its only one, outside any loop of its own) was taken.
+  const once = recvs.some((u) => loops.rangeHeads.has(u.e)) && sendsOnce(sender);
+  const ranges = new Set(recvs.filter((u) => once && loops.rangeHeads.has(u.e) && !loops.inCountedLoop.has(u.e)).map((u) => u.e));
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => (loops.inCountedLoop.has(u.e) || loops.rangeHeads.has(u.e)) && !ranges.has(u.e))) return undefined;
   const fired = timerFired(fn, sender.lit, send.stmt!, facts.graph);
@@ -501,10 +502,10 @@ function readsAny(fn: FuncNode, cond: Expr, written: ReadonlySet<string>, graph:
   return found;
 }
 
-/** Whether the goroutine may send more than once: several sends, or one in a loop of its own. */
-function sendsInLoop(sender: Sender): boolean {
+/** Whether the goroutine sends at most once: one send, outside any loop of its own. */
+function sendsOnce(sender: Sender): boolean {
   const sends = sender.uses.filter((u) => u.use === 'send' && u.node === sender.lit);
-  return sends.length !== 1 || sends.some((u) => loopContext(sender.lit.decl.body ?? []).inLoop.has(u.e));
+  return sends.length === 1 && !loopContext(sender.lit.decl.body ?? []).inLoop.has(sends[0]!.e);
 }
 
 /** Which `go` statements and expressions of a body sit in loops, and which in loops that can end by their own condition. */

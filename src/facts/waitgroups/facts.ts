@@ -105,9 +105,8 @@ export class WaitGroupFacts {
    */
   private checkMissingDone(fn: FuncNode): void {
     const own = this.bodyOf(fn).ops;
-    const local = `L:${fn.id}:`;
     for (const add of own) {
-      if (add.method !== 'Add' || !add.key.startsWith(local) || add.key.includes('.', local.length)) continue;
+      if (!plainLocalAdd(fn, add)) continue;
       const same = this.opsOn(fn, add.key);
       if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && !o.positive))) continue;
       const wait = own.find((o) => o.key === add.key && o.method === 'Wait' && o.pos > add.pos);
@@ -126,14 +125,13 @@ export class WaitGroupFacts {
    */
   private checkSkippedDone(fn: FuncNode): void {
     const { ops: own, goes } = this.bodyOf(fn);
-    const local = `L:${fn.id}:`;
     for (const add of own) {
-      if (add.method !== 'Add' || !add.direct || !add.key.startsWith(local) || add.key.includes('.', local.length)) continue;
+      if (!add.direct || !plainLocalAdd(fn, add)) continue;
       const same = own.filter((o) => o.key === add.key);
       if (same.some((o) => o.method === 'Done' || (o.method === 'Add' && o !== add && !o.positive))) continue;
       const loop = add.positive ? add.loop : this.loopOverLength(fn, add);
       if (!loop) continue;
-      const counts = (g: GoStart) => g.callee !== undefined && this.bodyOf(g.callee).ops.some((o) => o.method === 'Done' && mapKey(this.graph, o.key, g.callee!, g.stmt.call as CallExpr, fn) === add.key);
+      const counts = (g: GoStart) => g.callee !== undefined && this.countedDown(fn, g, g.callee).has(add.key);
       const go = goes.find((g) => g.loop === loop && g.direct && g.stmt.pos > add.pos && counts(g));
       if (!go) continue;
       const from = Math.max(add.pos, loop.pos);
@@ -158,6 +156,16 @@ export class WaitGroupFacts {
     const over = loop?.range?.x;
     const st = over?.k === 'id' ? this.graph.storageOf(fn, over) : undefined;
     return st && storageKey(st) === storageKey(key) ? loop : undefined;
+  }
+
+  /** The WaitGroups, in fn's names, on which the goroutine `go` starts (running callee) calls Done. */
+  private countedDown(fn: FuncNode, go: GoStart, callee: FuncNode): Set<string | undefined> {
+    const call = go.stmt.call as CallExpr;
+    return new Set(
+      this.bodyOf(callee)
+        .ops.filter((o) => o.method === 'Done')
+        .map((o) => mapKey(this.graph, o.key, callee, call, fn)),
+    );
   }
 
   /** A function and its closures: where a local WaitGroup can be used. */
@@ -299,17 +307,18 @@ export class WaitGroupFacts {
    */
   private checkSerialWait(fn: FuncNode, go: GoStart, callee: FuncNode): void {
     if (!go.loop) return;
-    const call = go.stmt.call as CallExpr;
-    const counted = new Set(
-      this.bodyOf(callee)
-        .ops.filter((o) => o.method === 'Done')
-        .map((o) => mapKey(this.graph, o.key, callee, call, fn)),
-    );
+    const counted = this.countedDown(fn, go, callee);
     let declared: Set<string> | undefined;
     const fresh = (name: string) => (declared ??= declaredIn(go.loop!)).has(name);
     const wait = this.bodyOf(fn).ops.find((o) => o.method === 'Wait' && o.loop === go.loop && o.direct && o.pos > go.stmt.pos && counted.has(o.key) && !fresh(o.root));
     if (wait && !this.serialWaits.some((s) => s.wait === wait)) this.serialWaits.push({ fn, wait, go, callee });
   }
+}
+
+/** A WaitGroup Add on a plain local of fn (not a field below it): one whose every use fn and its closures show. */
+function plainLocalAdd(fn: FuncNode, op: WgOp): boolean {
+  const local = `L:${fn.id}:`;
+  return op.method === 'Add' && op.key.startsWith(local) && !op.key.includes('.', local.length);
 }
 
 function parentOf(graph: CallGraph, fn: FuncNode): FuncNode | undefined {
