@@ -63,6 +63,13 @@ export interface Assumption {
   location?: Location;
 }
 
+/** a, then those of b whose text is not there yet: each text once (a itself when b adds nothing). */
+export function joinAssumptions(a: Assumption[], b: readonly Assumption[]): Assumption[] {
+  const out = [...a];
+  for (const x of b) if (!out.some((y) => y.text === x.text)) out.push(x);
+  return out.length === a.length ? a : out;
+}
+
 export interface Finding {
   ruleId: string;
   severity: Severity;

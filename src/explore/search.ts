@@ -3,7 +3,7 @@
  * states hashed, loops bounded, within a budget. Answers "can these goroutines panic, deadlock or leave one
  * blocked forever?", and keeps for each verdict the schedule that reaches it and the assumptions it took.
  */
-import type { Assumption, Location } from '../findings.js';
+import { joinAssumptions, type Assumption, type Location } from '../findings.js';
 import type { Block, EntryModel, Instr, Obj, SelectCase } from './model.js';
 
 export type VerdictKind = 'send-closed' | 'close-closed' | 'close-nil' | 'negative-wg' | 'unlock-unlocked' | 'leak' | 'deadlock';
@@ -169,7 +169,7 @@ class Explorer {
       state: o.state,
       parent,
       steps: o.steps,
-      assumptions: p ? union(p.assumptions, o.assumptions) : o.assumptions,
+      assumptions: p ? joinAssumptions(p.assumptions, o.assumptions) : o.assumptions,
       depth: p ? p.depth + 1 : 0,
     });
     queue.push(this.nodes.length - 1);
@@ -179,7 +179,7 @@ class Explorer {
 
   private record(kind: VerdictKind, at: Location, obj: Obj | undefined, nodeId: number, extra: ScheduleStep[], extraAssumptions: Assumption[], related: Verdict['related']): void {
     const node = this.nodes[nodeId]!;
-    const assumptions = union(node.assumptions, extraAssumptions);
+    const assumptions = joinAssumptions(node.assumptions, extraAssumptions);
     if (assumptions.some((a) => this.blind.has(a.text))) return;
     const key = `${kind}@${at.path}:${at.line}:${at.col}`;
     const prev = this.verdicts.get(key);
@@ -672,12 +672,6 @@ class Explorer {
     }
     return [o];
   }
-}
-
-/** a, then those of b it lacks (by text). */
-function union(a: Assumption[], b: Assumption[]): Assumption[] {
-  const more = b.filter((x) => !a.some((y) => y.text === x.text));
-  return more.length ? [...a, ...more] : a;
 }
 
 /** The outcome's state and goroutine i, made its own first if they are shared: from here on they change in place. */

@@ -9,7 +9,7 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { errorExitOf, newError, notNilWhen } from '../program/errorexit.js';
 import { decidingBranches } from '../evidence/branches.js';
@@ -264,14 +264,14 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   const errors = errorExitOf(facts).ends(fn);
   const failing = errors === false ? new Set<Expr>() : failingReturns(fn, facts);
   let erred = false;
-  const contexts: Assumption[] = [];
+  let contexts: Assumption[] = [];
   const takes = (e: Expr) => failing.has(e) && (erred = true);
   const takesRecv = (ch: Expr) => {
     if (isShutdownSignal(facts.graph, fn, ch)) return true;
     const ctx = doneOf(ch);
     const got = ctx && processContext(facts, fn, ctx);
     if (!got) return false;
-    for (const a of got) if (!contexts.some((b) => b.text === a.text)) contexts.push(a);
+    contexts = joinAssumptions(contexts, got);
     return true;
   };
   if (pendingExit({ ...q, takes, takesRecv }) !== undefined) return undefined;

@@ -18,7 +18,7 @@ import type { Conditions } from '../conditions/conditions.js';
 import { errorByName, isErrorCheck } from '../conditions/errorcheck.js';
 import type { Dispatch } from '../dispatch.js';
 import type { OpFact } from '../effects/types.js';
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { dispatchAssumptions } from './dispatch.js';
@@ -228,7 +228,7 @@ export function pairEvidence(parts: Parts, top: FuncNode | undefined, a: OpFact,
   // A per-entry flag the first call cleared on its way, for the entry the second one needs.
   if (entryCleared(parts, a, b, concurrent)) return { exclusive: true };
   let weighed: Assumption[] | undefined;
-  const reached = [...ra, ...rb.filter((x) => !ra.some((y) => y.text === x.text))];
+  const reached = joinAssumptions(ra, rb);
   const assumptions = () => (weighed ??= assumptionsOf(parts, top, shared, a, b, concurrent, once.assumptions, reached, ta!, tb!));
   return { exclusive: false, assumptions };
 }

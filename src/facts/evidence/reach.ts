@@ -19,7 +19,7 @@ import type { Expr, Pos } from '../../ir.js';
 import { lineOf } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import { allStmts, forEachSubExpr, libraryName, type CallExpr } from '../calls.js';
 import { isNil, madeHere, nilCompared } from '../../irutil.js';
 import { errorByName, isErrorCheck, isErrorName } from '../conditions/errorcheck.js';
@@ -63,7 +63,7 @@ export function calleeReach(parts: Parts, caller: FuncNode, call: CallExpr, call
 
 /** calleeReach at every hop of a witness path below the function holding it. */
 export function pathReach(parts: Parts, steps: readonly Step[]): Reach {
-  const out: Assumption[] = [];
+  let out: Assumption[] = [];
   for (let i = 1; i < steps.length; i++) {
     const [from, to] = [steps[i - 1]!, steps[i]!];
     const call = parts.graph.sites(from.node).find((s) => s.call.pos === from.pos)?.call;
@@ -71,7 +71,7 @@ export function pathReach(parts: Parts, steps: readonly Step[]): Reach {
     if (!call || !parts.dispatch.targetsOf(from.node, call).some((t) => t.callee === to.node)) continue;
     const reach = calleeReach(parts, from.node, call, to.node, to.pos);
     if (reach === false) return false;
-    for (const a of reach) if (!out.some((b) => b.text === a.text)) out.push(a);
+    out = joinAssumptions(out, reach);
   }
   return out;
 }

@@ -18,7 +18,7 @@
  * (runnables.ts) with the context the program starts the manager with, and a context passed on through a call that
  * derives it (`ctx, end := StartTrace(ctx, ...)`) without making one it can end itself.
  */
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { storageKey, type Storage } from '../../resolve/bindings.js';
@@ -133,12 +133,12 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
       const arg = edge.call.args[index];
       const got = arg && !edge.call.spread ? contextOf(q, edge.caller, arg, up(at, here.sync && edge.mode === 'call')) : false;
       if (got === false) return false;
-      out = joined(out, got);
+      out = joinAssumptions(out, got);
     }
     for (const m of managed) {
       const got = contextOf(q, m.node, m.ctx, up(at, false));
       if (got === false) return false;
-      out = joined(out, [...got, m.assumed]);
+      out = joinAssumptions(out, [...got, m.assumed]);
     }
     // A function used as a value may have callers we cannot see. Asked last: the program-wide scan behind it is costly.
     if (valueUsesOf(graph).calledOutOfSight(owner)) return false;
@@ -149,7 +149,7 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
       const result = st.lhs.findIndex((l) => l.k === 'id' && sameStorage(graph.storageOf(owner, l), s));
       const made = st.rhs.length === 1 && st.rhs[0]!.k === 'call' ? madeBy(q, owner, st.rhs[0]!, { ...here, incoming: true }, result) : false;
       if (made === false) return false;
-      out = joined(out, made);
+      out = joinAssumptions(out, made);
     }
     return out;
   }
@@ -227,14 +227,9 @@ function commandContexts(q: Query, at: At): ErrorExit {
     const with_ = COBRA_RUN_WITH.test(libraryName(q.facts.graph.callInfo(r.call)) ?? '');
     const got = with_ ? (r.call.args[0] ? contextOf(q, r.node, r.call.args[0], up(at, false)) : false) : [];
     if (got === false) return false;
-    out = joined(out, got);
+    out = joinAssumptions(out, got);
   }
   return out;
-}
-
-/** Two lists of assumptions as one, each text once. */
-function joined(a: Assumption[], b: Assumption[]): Assumption[] {
-  return [...a, ...b.filter((x) => !a.some((y) => y.text === x.text))];
 }
 
 /**

@@ -16,7 +16,7 @@
  * fact holds for the program, naming that test caller as what a finding there rests on (the goroutine lives on
  * in the test binary), unless test code is all that calls it.
  */
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
@@ -108,7 +108,7 @@ export class Terminal {
         // Test code that goes on after fn returns: what fn leaves blocked lives on in the test binary only.
         if (!tested) out = [...out, testCaller(fn, edge)];
         tested = true;
-      } else out = after === false ? false : joinAssumed(out, after);
+      } else out = after === false ? false : joinAssumptions(out, after);
     }
     // Test callers that go on, and no others, say nothing of the program's (a library's importers are not in sight).
     if (tested && !action && callers.every((e) => isTestCode(e.caller))) out = false;
@@ -125,7 +125,7 @@ export class Terminal {
     for (const r of runs) {
       if (out === false) break;
       const after = this.endsAfter({ caller: r.node, call: r.call, mode: 'call' });
-      out = after === false ? false : joinAssumed(out, after);
+      out = after === false ? false : joinAssumptions(out, after);
     }
     return out;
   }
@@ -172,7 +172,7 @@ export class Terminal {
     const briefly = [...passed].map((c) => this.brief.assumption(caller, c));
     // Every path past the call that leaves the caller must leave a terminal function.
     const after = exits.some((s) => s === 1) ? this.ending(caller) : [];
-    return after === false ? false : joinAssumed(briefly, after);
+    return after === false ? false : joinAssumptions(briefly, after);
   }
 
   /**
@@ -201,11 +201,6 @@ export class Terminal {
     const method = call.fn.k === 'sel' ? call.fn.name : undefined;
     return method !== undefined && LOG_METHOD_RE.test(method);
   }
-}
-
-/** Two sets of assumptions as one, each text once. */
-function joinAssumed(a: Assumption[], b: Assumption[]): Assumption[] {
-  return [...a, ...b.filter((x) => !a.some((y) => y.text === x.text))];
 }
 
 /** What a leak in fn rests on when test code calls it (at `edge`) and goes on after it returns. */
