@@ -130,6 +130,15 @@ export function forEachExpr(body: Stmt[], fn: (e: Expr) => void): void {
   }
 }
 
+/** The call in node's body that takes `arg` itself as an argument. */
+export function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
+  let found: CallExpr | undefined;
+  forEachExpr(node.decl.body ?? [], (e) => {
+    if (!found && e.k === 'call' && e.args.includes(arg)) found = e;
+  });
+  return found;
+}
+
 const flattened = new SideTable<Stmt[], readonly Stmt[]>();
 
 /**

@@ -6,7 +6,7 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
+import { allStmts, callTaking, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import { joinAssumptions, type Assumption } from '../../findings.js';
@@ -173,15 +173,6 @@ function opaqueEscapes(uses: ChannelUse[], name: string, graph: CallGraph): Assu
     out.push({ kind: 'opaque-call', text: `nothing receives from ${name} through \`${exprText(call.fn)}(...)\``, location: nodeLocation(u.node, call.pos) });
   }
   return out;
-}
-
-/** The call in node's body that takes `arg` itself as an argument. */
-function callTaking(node: FuncNode, arg: Expr): CallExpr | undefined {
-  let found: CallExpr | undefined;
-  forEachExpr(node.decl.body ?? [], (e) => {
-    if (!found && e.k === 'call' && e.args.includes(arg)) found = e;
-  });
-  return found;
 }
 
 function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts: SyncFacts, siblings: Expr[]): GoroutineLeak | undefined {

@@ -6,7 +6,7 @@
  */
 import type { Expr } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr, literalsOf } from '../calls.js';
+import { allStmts, callTaking, forEachExpr, literalsOf } from '../calls.js';
 import { perProgram } from '../perprogram.js';
 
 /** The value uses of a program's functions, computed on demand and kept with its call graph. */
@@ -89,10 +89,7 @@ export class ValueUses {
 
   /** Whether `e` (in node's body) is an argument of a call of functions of the program that each only call that parameter. */
   private passedToCall(node: FuncNode, e: Expr): boolean {
-    let call: Extract<Expr, { k: 'call' }> | undefined;
-    forEachExpr(node.decl.body ?? [], (x) => {
-      if (!call && x.k === 'call' && x.args.includes(e)) call = x;
-    });
+    const call = callTaking(node, e);
     const info = call && !call.spread ? this.graph.callInfo(call) : undefined;
     if (info?.kind !== 'resolved' || info.targets.length === 0) return false;
     const index = call!.args.indexOf(e);
