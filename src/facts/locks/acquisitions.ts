@@ -8,6 +8,7 @@ import type { CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
+import { FRESH } from '../identity/roots.js';
 import { shortName } from '../names.js';
 import type { LockCalls } from './calls.js';
 import { instanceOf, keyOf, MAX_STEPS, MAX_TAKES, NO_TAKES, type Walked } from './state.js';
@@ -114,7 +115,7 @@ export class Acquisitions {
       // The caller's lock, held by contract: the caller's own walk checks its acquisitions.
       if (held.entry) continue;
       const key = `${node.id}|${op.steps[0]!.pos}|${keyOf(op)}`;
-      if (instanceOf(k) !== inst) {
+      if (instanceOf(k) !== inst || op.root === FRESH) {
         const edge = `${key}|${k}`;
         if (held.id === op.id || this.seen.has(edge)) continue;
         this.seen.add(edge);

@@ -207,7 +207,9 @@ export class LockCalls {
     const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
     if (mapped === false) return undefined;
     const root = op.root.startsWith('global:') ? op.root : (this.capturedHere(node, op.root) ?? this.facts.ids.liftRoot(node, callee, op.root, call, receiver));
-    if (root === undefined || root === FRESH || root === MADE) return undefined;
+    // A mutex the callee made itself is no one else's yet; one it looked up (an element of a collection) is a
+    // mutex of its type that others may hold: no instance to compare, but an order between types.
+    if (root === undefined || root === MADE) return undefined;
     const head = op.root.startsWith('@recv') ? receiver : op.root.startsWith('@') ? argOf(this.facts.dispatch.calledAs(call), op.root.split('.')[0]!) : undefined;
     const alias = this.resultAlias(node, head);
     // A branch of the callee on the way to the operation that reads what this call passes: decided by it, or assumed.
