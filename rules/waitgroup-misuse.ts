@@ -8,12 +8,13 @@ import type { Rule } from '../src/rule.js';
 export const waitgroupMisuse: Rule = {
   meta: {
     id: 'waitgroup-misuse',
-    title: 'WaitGroup counted inside the goroutine, never counted down, left counted by a skipped goroutine, done before the work, or waited for inside the loop that starts it',
+    title: 'WaitGroup counted inside the goroutine, never counted down, left counted by a skipped goroutine or a return before Done, done before the work, or waited for inside the loop that starts it',
     description:
       "wg.Add called first thing in the goroutine it counts, while the function that started it waits on the same " +
       'WaitGroup: Wait can run before Add and return while the goroutine is still working (a data race). ' +
       'wg.Add on a local WaitGroup that nothing calls Done on, followed by wg.Wait: Wait never returns. ' +
-      'wg.Add for a goroutine that a continue or break of the loop can skip: Wait never returns once it does. A goroutine ' +
+      'wg.Add for a goroutine that a continue or break of the loop can skip, or that returns before its own wg.Done: Wait ' +
+      'never returns once it does. A goroutine ' +
       'that writes a variable of its starter after its Done, read after the Wait: a data race. And ' +
       'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
     severity: 'error',
@@ -81,6 +82,27 @@ export const waitgroupMisuse: Rule = {
         ],
         flows: [],
         identity: [fn.id, add.key, 'skipped-done'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, go, callee, ret, done, add, wait } of wgs.returnsBeforeDone) {
+      const retAt = nodeLocation(callee, ret);
+      const doneAt = nodeLocation(callee, done.pos);
+      const waitAt = nodeLocation(wait.fn, wait.op.pos);
+      ctx.report({
+        confidence: 'high',
+        message:
+          `the goroutine started at line ${nodeLocation(fn, go.stmt.pos).line} returns at line ${retAt.line} before its ${done.display}.Done at line ${doneAt.line}: ` +
+          `the Add at ${lineRef(nodeLocation(fn, add.pos), retAt)} stays counted once that path is taken, and the Wait at ${lineRef(waitAt, retAt)} never returns; ` +
+          `defer ${done.display}.Done() first thing in the goroutine`,
+        location: retAt,
+        related: [
+          { location: doneAt, message: `${done.display}.Done, skipped by the return` },
+          { location: nodeLocation(fn, add.pos), message: `${add.display}.Add counts the goroutine` },
+          { location: waitAt, message: `waits on ${wait.op.display}` },
+        ],
+        flows: [],
+        identity: [fn.id, callee.id, add.key, 'return-before-done'],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

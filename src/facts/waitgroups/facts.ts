@@ -41,6 +41,19 @@ export interface SkippedDone {
   wait: WgOp;
 }
 
+/** A goroutine that can return before its Done, counted by its starter, which Waits: Wait never returns once it does. */
+export interface ReturnBeforeDone {
+  fn: FuncNode;
+  go: GoStart;
+  callee: FuncNode;
+  /** The return, in the goroutine, that no Done precedes. */
+  ret: Pos;
+  /** The Done it skips. */
+  done: WgOp;
+  add: WgOp;
+  wait: { fn: FuncNode; op: WgOp };
+}
+
 /** A goroutine that writes its starter's variable after its Done, which the starter reads after its Wait. */
 export interface WriteAfterDone {
   fn: FuncNode;
@@ -75,6 +88,7 @@ export class WaitGroupFacts {
   readonly serialWaits: SerialWait[] = [];
   readonly missingDones: MissingDone[] = [];
   readonly skippedDones: SkippedDone[] = [];
+  readonly returnsBeforeDone: ReturnBeforeDone[] = [];
   readonly writesAfterDone: WriteAfterDone[] = [];
 
   constructor(readonly graph: CallGraph) {
@@ -88,6 +102,7 @@ export class WaitGroupFacts {
           this.checkLateAdd(fn, go, go.callee);
           this.checkSerialWait(fn, go, go.callee);
           this.checkWriteAfterDone(fn, go, go.callee);
+          this.checkReturnBeforeDone(fn, go, go.callee);
         }
       }
       if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) {
@@ -199,6 +214,38 @@ export class WaitGroupFacts {
         return;
       }
     }
+  }
+
+  /**
+   * `wg.Add(1); go func() { if err := save(); err != nil { return }; ...; wg.Done() }(); wg.Wait()`: a return of the
+   * goroutine before its Done leaves the WaitGroup counted, and the Wait never returns once that path is taken. The
+   * goroutine's Dones on it are its own calls, none deferred; the starter Adds before the `go`, calls no Done itself,
+   * and Waits after it. A return counts only when no Done on that WaitGroup is written before it (one in another
+   * branch may be on its path) and no call before it reaches a function that calls Done on any WaitGroup.
+   */
+  private checkReturnBeforeDone(fn: FuncNode, go: GoStart, callee: FuncNode): void {
+    const body = this.bodyOf(callee);
+    const dones = body.ops.filter((o) => o.method === 'Done');
+    if (dones.length === 0 || dones.some((o) => o.deferred) || body.ops.some((o) => o.method !== 'Done')) return;
+    const call = go.stmt.call as CallExpr;
+    const key = mapKey(this.graph, dones[0]!.key, callee, call, fn);
+    if (key === undefined || dones.some((o) => mapKey(this.graph, o.key, callee, call, fn) !== key)) return;
+    const own = this.bodyOf(fn).ops.filter((o) => o.key === key);
+    const add = own.filter((o) => o.method === 'Add' && o.positive && o.pos < go.stmt.pos).at(-1);
+    if (!add || own.some((o) => o.method === 'Done')) return;
+    const first = Math.min(...dones.map((o) => o.pos));
+    const ret = allStmts(callee.decl.body ?? []).find((st) => st.k === 'return' && st.pos < first);
+    if (!ret || this.doneCalledBefore(callee, ret.pos)) return;
+    const wait = this.waitAfter(fn, key, go.stmt.pos, 0, false);
+    if (!wait || wait === 'counted') return;
+    this.returnsBeforeDone.push({ fn, go, callee, ret: ret.pos, done: dones[0]!, add, wait: { fn: wait.fn, op: wait.op } });
+  }
+
+  /** Whether a call in fn before `pos` reaches a function that calls Done on a WaitGroup (it may count this one down). */
+  private doneCalledBefore(fn: FuncNode, pos: Pos): boolean {
+    return this.graph
+      .sites(fn)
+      .some((site) => site.call.pos < pos && site.info.kind === 'resolved' && site.info.targets.some((t) => this.bodyOf(t.callee).ops.some((o) => o.method === 'Done')));
   }
 
   /** Writes after `pos` in a literal's body to variables of the functions around it. */
