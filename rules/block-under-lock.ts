@@ -1,10 +1,8 @@
 import { displayId, shortName } from '../src/facts/names.js';
-import type { Meet, MeetKind } from '../src/facts/locks/types.js';
+import { typeLevel, type Meet, type MeetKind } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
-import type { Rule } from '../src/rule.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
-/** Only a channel or WaitGroup named by its type's field or a package variable is one object wherever it is used. */
-const TYPE_LEVEL_RE = /^(field|global):/;
 
 /** What ends each kind of wait: a receive waits for a send or a close, a send for a receive, Wait for Done or a Signal. */
 const ENDS: Partial<Record<MeetKind, MeetKind[]>> = { send: ['recv'], recv: ['send', 'close'], wait: ['done'], condWait: ['signal'] };
@@ -21,10 +19,11 @@ const VERB: Record<MeetKind, string> = {
 
 /**
  * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for
- * a Done (deferred, usually) or a Signal, took it on the way. (Took, for a channel operation, would
- * count a lock from the previous iteration of a loop that receives first and locks after.)
+ * a Done (deferred, usually) or a Signal, took it on the way, itself or down a call. (Took, for a channel
+ * operation, would count a lock from the previous iteration of a loop that receives first and locks after.)
  */
-const needs = (p: Meet, lock: string) => (p.kind === 'done' || p.kind === 'signal' ? p.took.includes(lock) : p.held.some((h) => h.id === lock));
+const needs = (locks: RuleContext['locks'], p: Meet, lock: string) =>
+  p.kind === 'done' || p.kind === 'signal' ? p.took.includes(lock) || locks.takenOnTheWay(p).has(lock) : p.held.some((h) => h.id === lock);
 
 const at = (m: Meet) => stepLocation({ node: m.fn, pos: m.pos, message: '' });
 
@@ -46,15 +45,15 @@ export const blockUnderLock: Rule = {
   },
   run(ctx) {
     const byId = new Map<string, Meet[]>();
-    for (const m of ctx.locks.meets) {
-      if (!TYPE_LEVEL_RE.test(m.id)) continue;
+    for (const m of [...ctx.locks.meets, ...ctx.locks.endersUnwalked()]) {
+      if (!typeLevel(m.id)) continue;
       const list = byId.get(m.id);
       if (list) list.push(m);
       else byId.set(m.id, [m]);
     }
     for (const wait of ctx.locks.meets) {
       const kinds = ENDS[wait.kind];
-      if (!kinds || !wait.blocks || wait.held.length === 0 || !TYPE_LEVEL_RE.test(wait.id)) continue;
+      if (!kinds || !wait.blocks || wait.held.length === 0 || !typeLevel(wait.id)) continue;
       const same = byId.get(wait.id) ?? [];
       // Receiving and sending one channel in one function is a token taken and given back (a channel as a lock).
       if (same.some((p) => p.fn === wait.fn && kinds.includes(p.kind))) continue;
@@ -65,8 +64,8 @@ export const blockUnderLock: Rule = {
       if (wait.kind === 'condWait' && condLock === undefined) continue;
       const found = wait.held.flatMap((lock) => {
         if (lock.id === condLock) return [];
-        if (!TYPE_LEVEL_RE.test(lock.id)) return [];
-        const p = partners.find((x) => needs(x, lock.id));
+        if (!typeLevel(lock.id)) return [];
+        const p = partners.find((x) => needs(ctx.locks, x, lock.id));
         return p ? [{ lock, p }] : [];
       })[0];
       if (!found) continue;

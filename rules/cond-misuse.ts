@@ -1,14 +1,12 @@
 import type { ChanId } from '../src/facts/identity/ids.js';
 import { shortName } from '../src/facts/names.js';
-import { syncMeet } from '../src/facts/locks/types.js';
+import { syncMeet, typeLevel } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
 import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
-/** A cond every function names alike: a field of a type, or a package variable. */
-const TYPE_LEVEL_RE = /^(field|global):/;
 
 interface CondCall {
   fn: FuncNode;
@@ -49,7 +47,7 @@ function isMade(ctx: RuleContext, e: Expr): boolean {
 function unsignalled(ctx: RuleContext, waits: CondCall[], signalled: Set<ChanId>): Set<ChanId> {
   const out = new Set<ChanId>();
   for (const w of waits) {
-    if (w.id === undefined || !TYPE_LEVEL_RE.test(w.id) || signalled.has(w.id)) continue;
+    if (w.id === undefined || !typeLevel(w.id) || signalled.has(w.id)) continue;
     if (/^[A-Z]/.test(nameOf(w.id))) continue;
     out.add(w.id);
   }

@@ -1,12 +1,10 @@
 import { displayId, shortName } from '../src/facts/names.js';
-import type { LockMode, LockOrder } from '../src/facts/locks/types.js';
+import { typeLevel, type LockMode, type LockOrder } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { TypeExpr } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';
 
-/** Only mutexes named by their type's field or a package variable are one mutex wherever they are locked. */
-const TYPE_LEVEL_RE = /^(field|global):/;
 
 /** A waiter blocks unless both sides only read. */
 const conflicts = (held: LockMode, wanted: LockMode) => held === 'w' || wanted === 'w';
@@ -54,7 +52,7 @@ export const lockOrder: Rule = {
     // Per ordered pair of mutexes, every place that takes the second while holding the first.
     const byPair = new Map<string, LockOrder[]>();
     for (const e of ctx.locks.orders) {
-      if (!TYPE_LEVEL_RE.test(e.held.id) || !TYPE_LEVEL_RE.test(e.taken.id)) continue;
+      if (!typeLevel(e.held.id) || !typeLevel(e.taken.id)) continue;
       const key = `${e.held.id}\0${e.taken.id}`;
       const list = byPair.get(key);
       if (list) list.push(e);

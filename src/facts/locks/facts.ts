@@ -12,6 +12,7 @@ import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
+import { WaitEnders } from './enders.js';
 import { ChannelHandOffs, type ChannelHandOff } from './handoff.js';
 import { NextLock } from './nextlock.js';
 import { EarlyWriters, type EarlyWrites } from './writers.js';
@@ -296,6 +297,23 @@ export class LockFacts {
       if (this.facts.dispatch.targetsOf(node, site.call).some((t) => this.effects.has(t.callee))) return true;
     }
     return false;
+  }
+
+  private enders: WaitEnders | undefined;
+  private unwalkedEnders: Meet[] | undefined;
+
+  /** The Done and Signal calls of functions that lock nothing themselves (the walk's meets hold the others'). */
+  endersUnwalked(): readonly Meet[] {
+    return (this.unwalkedEnders ??= this.waitEnders().unwalked(new Set(this.walked.keys())));
+  }
+
+  /** The mutexes a Done's or Signal's function may take on its way there, down its calls. */
+  takenOnTheWay(meet: Meet): ReadonlySet<ChanId> {
+    return this.waitEnders().takenOnTheWay(meet);
+  }
+
+  private waitEnders(): WaitEnders {
+    return (this.enders ??= new WaitEnders(this.facts, this.calls));
   }
 
   /**

@@ -110,7 +110,12 @@ export interface Meet {
   held: LockOp[];
   /** Mutexes (by id) acquired on some path to here, held still or not. */
   took: ChanId[];
+  /** A deferred Done: it runs at the function's exits, after whatever the function took. */
+  atExit?: true;
 }
+
+/** A mutex, channel or WaitGroup named by its type's field or a package variable: one object wherever it is used. */
+export const typeLevel = (id: ChanId) => id.startsWith('field:') || id.startsWith('global:');
 
 /** The WaitGroup and Cond methods, by library name, and how a goroutine meets another through each. */
 const SYNC_MEETS: ReadonlyMap<string, MeetKind> = new Map<string, MeetKind>([

@@ -60,11 +60,11 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
   const relocked = new Set<string>();
   const given = new Set([...entry.keys()].map(instanceOf));
   /** The last visit of each operation: a loop's fixpoint. */
-  const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean): LockState => {
+  const meet = (kind: MeetKind, x: Expr, pos: Pos, s: LockState, blocks: boolean, atExit = false): LockState => {
     const id = facts.ids.idOf(node, x);
     if (id === undefined || (s.must.size === 0 && s.took.size === 0)) return s;
     const took = [...new Set([...s.took].map((k) => k.slice(0, k.indexOf('\0'))))];
-    meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()].filter((o) => !o.entry), took });
+    meets.set(`${kind}|${pos}`, { fn: node, kind, id, display: exprKey(x) ?? 'channel', pos, blocks, held: [...s.must.values()].filter((o) => !o.entry), took, ...(atExit ? { atExit } : {}) });
     return s;
   };
   const meetOf = (call: CallExpr) => (call.fn.k === 'sel' ? syncMeet(libraryName(facts.graph.callInfo(call))) : undefined);
@@ -228,7 +228,7 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
   }
   // A deferred Done runs at the exits, after whatever the paths there took.
   const atEnd = ends.reduce((s, [, e]) => domain.join(s, e), ends[0]?.[1] ?? ENTRY);
-  for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false);
+  for (const call of deferredDone) if (call.fn.k === 'sel') meet('done', call.fn.x, call.pos, { ...atEnd, must: new Map() }, false, true);
   return { direct, releases, handed, deferredOps, acquired, calls, spawns, meets, ends, entry, relocked, passedAt };
 }
 
