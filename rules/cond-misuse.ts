@@ -1,4 +1,6 @@
+import { CondWakes } from '../src/facts/condwakes.js';
 import type { ChanId } from '../src/facts/identity/ids.js';
+import { nodeLocation } from '../src/facts/report.js';
 import { shortName } from '../src/facts/names.js';
 import { syncMeet, typeLevel } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
@@ -82,13 +84,15 @@ function unsignalled(ctx: RuleContext, waits: CondCall[], signalled: Set<ChanId>
 export const condMisuse: Rule = {
   meta: {
     id: 'cond-misuse',
-    title: 'sync.Cond.Wait not in a loop, or on a cond nothing signals',
+    title: 'sync.Cond.Wait not in a loop, on a cond nothing signals, or a wake-up that can be missed',
     description:
       'A call of sync.Cond.Wait that is not inside a for loop re-checking the condition. Wait returns after any ' +
       'Signal or Broadcast, and another goroutine may change the state between the wake-up and re-locking: the ' +
       'code after a single Wait cannot assume the condition it waited for holds. Test files are left out. ' +
       'Also a Wait on an unexported field or package variable that no code signals or broadcasts, and that is ' +
-      'used nowhere else: that Wait never returns.',
+      'used nowhere else: that Wait never returns. And a method that changes what a Wait loop tests without waking ' +
+      'the waiters while the type\'s other writers do (a Close that sets closed and broadcasts nothing), or a Signal ' +
+      'on a cond nothing broadcasts whose waiters each wait for their own parameter: a waiter is left asleep.',
     severity: 'warning',
     precision: 'high',
     tags: ['concurrency', 'locks', 'cond'],
@@ -99,6 +103,7 @@ export const condMisuse: Rule = {
   run(ctx) {
     const { waits, signalled } = condCalls(ctx);
     if (waits.length === 0) return;
+    reportMissedWakes(ctx);
     const never = unsignalled(ctx, waits, signalled);
     for (const w of waits) {
       if (w.id === undefined || !never.has(w.id)) continue;
@@ -148,3 +153,41 @@ export const condMisuse: Rule = {
     }
   },
 };
+
+/** The wake-ups a waiter can miss: a silent writer of what its loop tests, a Signal among waiters for different things. */
+function reportMissedWakes(ctx: RuleContext): void {
+  const wakes = new CondWakes(ctx.facts);
+  const condOf = (call: CallExpr) => (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? 'the cond';
+  for (const { fn, pos, field, waiter, waking } of wakes.silentWrites) {
+    const waitAt = nodeLocation(waiter.fn, waiter.wait.pos);
+    const at = nodeLocation(fn, pos);
+    ctx.report({
+      confidence: 'medium',
+      message:
+        `${shortName(fn)} writes ${fn.decl.recv?.name ?? ''}.${field}, which the Wait loop in ${shortName(waiter.fn)} tests (line ${waitAt.line}), and wakes no waiter, ` +
+        `while ${shortName(waking.fn)} does after its write: a goroutine already waiting there sleeps on; call ${condOf(waiter.wait)}.Broadcast() after the write`,
+      location: at,
+      related: [
+        { location: waitAt, message: `waits on ${condOf(waiter.wait)} until ${field} changes` },
+        { location: nodeLocation(waking.fn, waking.pos), message: `${shortName(waking.fn)} writes it and wakes the waiters` },
+      ],
+      flows: [],
+      identity: [fn.id, waiter.fn.id, field, 'silent-write'],
+      ...(fn.file.generated ? { generated: true } : {}),
+    });
+  }
+  for (const { fn, call, waiter, param } of wakes.narrowSignals) {
+    const waitAt = nodeLocation(waiter.fn, waiter.wait.pos);
+    ctx.report({
+      confidence: 'medium',
+      message:
+        `${shortName(fn)} wakes one waiter of ${condOf(call)} with Signal, and nothing broadcasts it, while the waiters in ${shortName(waiter.fn)} each wait for their own ${param} (line ${waitAt.line}): ` +
+        'the one woken may be waiting for something else and sleep again, and the one this was for waits on; use Broadcast',
+      location: nodeLocation(fn, call.pos),
+      related: [{ location: waitAt, message: `waits until its own ${param} is served` }],
+      flows: [],
+      identity: [fn.id, waiter.fn.id, 'narrow-signal'],
+      ...(fn.file.generated ? { generated: true } : {}),
+    });
+  }
+}
