@@ -1,9 +1,9 @@
 /**
  * Cond wake-ups: "can a waiter on a sync.Cond miss the wake-up it waits for?" — read from each Wait loop (what
  * its exit tests), the methods that write what it tests, and the Signal and Broadcast calls on the cond:
- * - a method that changes what a Wait loop tests and wakes nobody, while the type's other writers of it do
- *   (`Close` sets `closed` and broadcasts nothing, `Write` appends and broadcasts): a waiter already asleep
- *   when it runs sleeps on;
+ * - a method that sets a flag ending a Wait loop and wakes nobody, while another writer of the loop's flags
+ *   does (`Close` sets `closed` and broadcasts nothing, `Shutdown` sets it and broadcasts): a waiter already
+ *   asleep when it runs sleeps on;
  * - a cond that only Signal ever wakes, whose waiters wait for different things (the loop's exit tests the
  *   waiter's own parameter): the one waiter Signal wakes may be waiting for something else and sleep again,
  *   and the waiter the change was for is never woken.
@@ -23,13 +23,15 @@ export interface WaitLoop {
   fn: FuncNode;
   wait: CallExpr;
   cond: ChanId;
-  /** Fields of the receiver the exit tests (`closed`, `buf`). */
+  /** Fields of the receiver the loop's exits read (`closed`, `buf`). */
   fields: ReadonlySet<string>;
-  /** The waiter's own parameters the exit tests (`duty`). */
+  /** Flags of the receiver that end the loop, with the value that ends it (`closed`: true). */
+  exits: ReadonlyMap<string, boolean>;
+  /** The waiter's own parameters the exit compares with (`duty` in `m.Duty == duty`). */
   params: ReadonlySet<string>;
 }
 
-/** A method that writes a field a Wait loop tests and wakes no waiter, where another writer of it does. */
+/** A method that sets a flag that ends a Wait loop and wakes no waiter, where another writer of the loop's flags does. */
 export interface SilentWrite {
   fn: FuncNode;
   pos: Pos;
@@ -82,7 +84,10 @@ export class CondWakes {
     for (const loop of loops) this.checkSignals(loop);
   }
 
-  /** The innermost loop of a method around its Wait, and the receiver's fields and the parameters its exit tests. */
+  /**
+   * The innermost loop of a method around its Wait, the receiver's flags that end it (`for !s.closed`, `if s.done
+   * { return }`) and the parameters its exit compares items with (`m.To == id`).
+   */
   private waitLoop(fn: FuncNode, wait: CallExpr, cond: ChanId): WaitLoop | undefined {
     const recv = fn.decl.recv?.name;
     const body = fn.decl.body;
@@ -90,37 +95,52 @@ export class CondWakes {
     const around = allStmts(body).filter((st): st is ForStmt => st.k === 'for' && allStmts(st.body).some((s) => callsInStmt(s).includes(wait)));
     const loop = around.at(-1);
     if (!loop) return undefined;
-    const params = new Set(fn.decl.params.flatMap((p) => (p.name && p.name !== '_' ? [p.name] : [])));
+    const exits = new Map<string, boolean>();
+    const flag = (e: Expr, ends: boolean): void => {
+      const negated = e.k === 'unary' && e.op === '!';
+      const x = negated ? e.x : e;
+      if (x.k === 'sel' && x.x.k === 'id' && x.x.name === recv) exits.set(x.name, negated ? !ends : ends);
+    };
+    // `for !s.closed && ...`: the loop goes on while each conjunct holds, so a flag ends it by turning its conjunct false.
+    if (loop.cond) for (const c of split(loop.cond, '&&')) flag(c, false);
+    for (const st of loop.body) {
+      const last = st.k === 'if' ? st.then.at(-1) : undefined;
+      if (st.k === 'if' && (last?.k === 'return' || (last?.k === 'branch' && last.kind === 'break' && !last.label))) for (const c of split(st.cond, '||')) flag(c, true);
+    }
     const fields = new Set<string>();
-    const tested = new Set<string>();
     const read = (e: Expr | undefined): void => {
       if (!e) return;
       if (e.k === 'sel' && e.x.k === 'id' && e.x.name === recv) fields.add(e.name);
-      else if (e.k === 'id' && params.has(e.name)) tested.add(e.name);
       forEachSubExpr(e, read);
     };
     read(loop.cond);
+    for (const st of allStmts(loop.body)) if (st.k === 'if') read(st.cond);
+    const names = new Set(fn.decl.params.flatMap((p) => (p.name && p.name !== '_' ? [p.name] : [])));
+    const params = new Set<string>();
     for (const st of allStmts(loop.body)) {
-      if (st.k === 'if') read(st.cond);
-      else if (st.k === 'for') (read(st.cond), read(st.range?.x));
+      if (st.k !== 'if') continue;
+      for (const c of split(st.cond, '&&')) {
+        if (c.k !== 'binary' || (c.op !== '==' && c.op !== '!=')) continue;
+        for (const side of [c.x, c.y]) if (side.k === 'id' && names.has(side.name)) params.add(side.name);
+      }
     }
-    return fields.size || tested.size ? { fn, wait, cond, fields, params: tested } : undefined;
+    return exits.size || params.size ? { fn, wait, cond, fields, exits, params } : undefined;
   }
 
   /** The other methods of the waiter's type that write what its loop tests: silent ones, when another one wakes. */
   private checkWriters(loop: WaitLoop): void {
     const type = receiverType(loop.fn);
-    const writers: { fn: FuncNode; pos: Pos; field: string; wakes: boolean }[] = [];
+    const writers: { fn: FuncNode; pos: Pos; field: string; ends: { pos: Pos; field: string } | undefined; wakes: boolean }[] = [];
     for (const fn of this.graph.funcs) {
       if (fn === loop.fn || fn.pkg !== loop.fn.pkg || receiverType(fn) !== type || fn.file.path.endsWith('_test.go')) continue;
       // A method that waits on the cond itself is another waiter taking its turn, not a producer.
       if (this.graph.sites(fn).some((s) => syncMeet(libraryName(s.info)) === 'condWait')) continue;
       const write = fieldWrite(fn, loop.fields);
-      if (write) writers.push({ fn, ...write, wakes: this.wakesIn(fn, loop.cond, 0) || this.wokenByCallers(fn, loop.cond) });
+      if (write) writers.push({ fn, ...write, ends: flagWrite(fn, loop.exits), wakes: this.wakesIn(fn, loop.cond, 0) || this.wokenByCallers(fn, loop.cond) });
     }
     const waking = writers.find((w) => w.wakes);
     if (!waking) return;
-    for (const w of writers) if (!w.wakes) this.silentWrites.push({ fn: w.fn, pos: w.pos, field: w.field, waiter: loop, waking: { fn: waking.fn, pos: waking.pos } });
+    for (const w of writers) if (!w.wakes && w.ends) this.silentWrites.push({ fn: w.fn, ...w.ends, waiter: loop, waking: { fn: waking.fn, pos: waking.pos } });
   }
 
   /** A Signal on a cond that nothing broadcasts, when this loop's waiters each wait for their own parameter. */
@@ -155,17 +175,33 @@ function receiverType(fn: FuncNode): string | undefined {
   return t?.k === 'name' ? t.name : undefined;
 }
 
-/** The first write in a method to one of its receiver's fields in `fields` (`t.closed = true`, `t.n++`). */
+/** The first write in a method to one of its receiver's fields in `fields` (`t.buf = append(...)`, `t.n++`). */
 function fieldWrite(fn: FuncNode, fields: ReadonlySet<string>): { pos: Pos; field: string } | undefined {
   const recv = fn.decl.recv?.name;
   if (!recv) return undefined;
-  const field = (e: Expr) => (e.k === 'sel' && e.x.k === 'id' && e.x.name === recv && fields.has(e.name) ? e.name : undefined);
   for (const st of allStmts(fn.decl.body ?? [])) {
     const targets = st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
-    for (const t of targets) {
-      const name = field(t);
-      if (name) return { pos: st.pos, field: name };
+    for (const t of targets) if (t.k === 'sel' && t.x.k === 'id' && t.x.name === recv && fields.has(t.name)) return { pos: st.pos, field: t.name };
+  }
+  return undefined;
+}
+
+/** The first write in a method of the value that ends the loop to one of its receiver's flags (`t.closed = true`). */
+function flagWrite(fn: FuncNode, exits: ReadonlyMap<string, boolean>): { pos: Pos; field: string } | undefined {
+  const recv = fn.decl.recv?.name;
+  if (!recv) return undefined;
+  for (const st of allStmts(fn.decl.body ?? [])) {
+    if (st.k !== 'assign' || st.op !== '=') continue;
+    for (const [i, t] of st.lhs.entries()) {
+      const v = st.rhs[i];
+      if (t.k !== 'sel' || t.x.k !== 'id' || t.x.name !== recv || v?.k !== 'lit' || (v.kind !== 'true' && v.kind !== 'false')) continue;
+      if (exits.get(t.name) === (v.kind === 'true')) return { pos: st.pos, field: t.name };
     }
   }
   return undefined;
+}
+
+/** The operands of a chain of `op` (`a && b && c`), parentheses aside. */
+function split(e: Expr, op: '&&' | '||'): Expr[] {
+  return e.k === 'binary' && e.op === op ? [...split(e.x, op), ...split(e.y, op)] : [e];
 }
