@@ -24,7 +24,7 @@ import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
 import { valueUsesOf } from './valueuses.js';
-import { isTestCode } from './testcode.js';
+import { isTestCode, showsUse } from './testcode.js';
 
 /** When the fact holds, what a finding on such a return still takes for granted (none: decided); false when it does not. */
 export type ErrorExit = false | Assumption[];
@@ -62,8 +62,8 @@ export class ErrorExits {
     if (depth > MAX_DEPTH || !returnsError(fn)) return false;
     this.known.set(fn, 'busy');
     const callers = this.facts.graph.callers(fn);
-    // Callers in tests alone say nothing of the program's (a library's importers are not in sight).
-    let out: ErrorExit = callers.some((e) => !isTestCode(e.caller)) ? [] : false;
+    // Callers in tests and a library's examples alone say nothing of the program's (its importers are not in sight).
+    let out: ErrorExit = callers.some((e) => !isTestCode(e.caller) && !showsUse(fn, e.caller)) ? [] : false;
     for (const edge of callers) {
       if (out === false) break;
       const got = this.handled(edge, depth);

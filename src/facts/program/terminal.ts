@@ -14,7 +14,8 @@
  * value anywhere in the program (`http.HandleFunc("/", stop)`, `defer d.Stop`): a caller we cannot follow.
  * Test code that calls it and goes on after it returns does not make it a function the program outlives: the
  * fact holds for the program, naming that test caller as what a finding there rests on (the goroutine lives on
- * in the test binary), unless test code is all that calls it.
+ * in the test binary), unless test code is all that calls it. Nor do a library's example programs (`examples/`)
+ * make its functions terminal: the importers it is written for are not in sight.
  */
 import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr, Stmt } from '../../ir.js';
@@ -28,7 +29,7 @@ import { endsWithGoroutine } from './goroutineend.js';
 import { isProgramMain, shortName } from '../names.js';
 import { perProgram } from '../perprogram.js';
 import { nodeLocation } from '../report.js';
-import { isTestCode } from './testcode.js';
+import { isTestCode, showsUse } from './testcode.js';
 import { valueUsesOf } from './valueuses.js';
 
 /**
@@ -110,8 +111,10 @@ export class Terminal {
         tested = true;
       } else out = after === false ? false : joinAssumptions(out, after);
     }
-    // Test callers that go on, and no others, say nothing of the program's (a library's importers are not in sight).
+    // Test callers that go on, and no others, say nothing of the program's (a library's importers are not in sight);
+    // nor do example programs of a library, whose `main` ends as the call returns: its importers' need not.
     if (tested && !action && callers.every((e) => isTestCode(e.caller))) out = false;
+    if (out !== false && !action && callers.some((e) => showsUse(fn, e.caller)) && callers.every((e) => showsUse(fn, e.caller) || isTestCode(e.caller))) out = false;
     // The program-wide scan of names used as values runs last, and only once some function gets that far.
     if (out !== false && !action && valueUsesOf(this.facts.graph).usedAsValue(fn)) out = false;
     this.known.set(fn, out);

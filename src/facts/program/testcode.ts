@@ -26,6 +26,16 @@ export function isTestCode(fn: FuncNode): boolean {
   return false;
 }
 
+/**
+ * A caller in a program that shows how to use a library (under `example/`, `examples/` or `_examples/`), calling
+ * a function outside it: like a test, it says nothing of what the library's importers do after the call.
+ */
+export function showsUse(fn: FuncNode, caller: FuncNode): boolean {
+  return EXAMPLE_RE.test(caller.file.path) && !EXAMPLE_RE.test(fn.file.path);
+}
+
+const EXAMPLE_RE = /(^|\/)_?examples?\//;
+
 const suitesOf = new WeakMap<FileSummary[], ReadonlySet<string>>();
 
 /** The package's types with a method that takes a testing parameter. */
