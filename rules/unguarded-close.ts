@@ -1,7 +1,12 @@
-import { shortName } from '../src/facts/names.js';
-import { nameOf, opFlow, opLocation } from '../src/facts/report.js';
+import { allStmts, forEachExpr, PRECISE_HOWS, type CallExpr } from '../src/facts/calls.js';
+import type { OpFact } from '../src/facts/effects/types.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
-import type { Rule } from '../src/rule.js';
+import { shortName } from '../src/facts/names.js';
+import { nameOf, nodeLocation, opFlow, opLocation } from '../src/facts/report.js';
+import { exprText } from '../src/irtext.js';
+import { builtinArg } from '../src/irutil.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
 /**
  * A heuristic, not a proof: nothing shows that anyone calls Close twice. Kept apart from
@@ -10,11 +15,13 @@ import type { Rule } from '../src/rule.js';
 export const unguardedClose: Rule = {
   meta: {
     id: 'unguarded-close',
-    title: 'Close method that panics when called twice',
+    title: 'Close method, or a stop through a registry, that panics when called twice',
     description:
       'An exported Close method closes a channel field of its receiver with nothing to stop a second call: no ' +
       'sync.Once, no closed flag or nil check, no compare-and-swap. io.Closer-style callers often close twice (a ' +
-      'deferred Close plus an explicit one), and the second close panics. Off by default: enable it in the config.',
+      'deferred Close plus an explicit one), and the second close panics. Also an exported function that looks an element ' +
+      'up in a container by its parameter and calls such a closer on it without deleting the key: a second call with the ' +
+      'same key closes again. Off by default: enable it in the config.',
     severity: 'warning',
     precision: 'low',
     tags: ['concurrency', 'channels', 'panic', 'heuristic'],
@@ -22,14 +29,14 @@ export const unguardedClose: Rule = {
     optIn: true,
   },
   run(ctx) {
+    // A branch that reads what the closer itself writes (a CAS on a state word, a select on a channel it
+    // waits for) is a guard against the second call, even where the engine cannot decide it.
+    const unguarded = (id: string, op: OpFact) =>
+      id.startsWith('field:') && !op.once && op.tests.length === 0 && !op.async && op.steps.length === 1 && !guardedAgainstSecond(ctx, op);
     for (const fn of ctx.graph.funcs) {
       if (fn.decl.name !== 'Close' || fn.decl.recv?.type.k !== 'ptr') continue;
       for (const [id, op] of ctx.facts.channels.of(fn).closes) {
-        if (!id.startsWith('field:') || op.once || op.tests.length > 0 || op.async || op.steps.length !== 1) continue;
-        // A branch that reads what Close itself writes (a CAS on a state word, a select on a channel it
-        // waits for) is a guard against the second call, even where the engine cannot decide it.
-        const second = pairEvidence(ctx.facts, undefined, op, op, true);
-        if (second.exclusive || second.assumptions().length > 0) continue;
+        if (!unguarded(id, op)) continue;
         ctx.report({
           confidence: 'low',
           message: `${shortName(fn)} closes ${nameOf(id, op)} with nothing to stop a second call (no sync.Once, no closed flag or nil check): Close can be called more than once, and close of closed channel panics [low confidence]`,
@@ -41,5 +48,78 @@ export const unguardedClose: Rule = {
         });
       }
     }
+    for (const { fn, call, callee, lookup } of registryCloses(ctx)) {
+      for (const [id, op] of ctx.facts.channels.of(callee).closes) {
+        if (!unguarded(id, op)) continue;
+        const at = nodeLocation(fn, call.pos);
+        ctx.report({
+          confidence: 'medium',
+          message:
+            `${shortName(fn)} looks ${lookup.name} up in ${lookup.map} by its ${lookup.key} and calls ${shortName(callee)}, which closes ${nameOf(id, op)} with nothing to stop a second call; ` +
+            `${lookup.name} stays in ${lookup.map}, so a second ${shortName(fn)} with the same ${lookup.key} closes it again, and close of closed channel panics`,
+          location: at,
+          related: [{ location: opLocation(op), message: `${shortName(callee)} closes ${nameOf(id, op)}` }],
+          flows: [{ message: `${shortName(fn)} reaches the close`, steps: [{ location: at, message: `calls ${shortName(callee)}` }, { location: opLocation(op), message: `closes ${nameOf(id, op)}` }] }],
+          identity: [fn.id, callee.id, id, 'registry-close'],
+          ...(fn.file.generated ? { generated: true } : {}),
+        });
+        break;
+      }
+    }
   },
 };
+
+function guardedAgainstSecond(ctx: RuleContext, op: OpFact): boolean {
+  const second = pairEvidence(ctx.facts, undefined, op, op, true);
+  return second.exclusive || second.assumptions().length > 0;
+}
+
+interface Lookup {
+  /** The local holding the element (`t`). */
+  name: string;
+  /** The container as written (`s.tasks`). */
+  map: string;
+  /** The parameter it is looked up by (`id`). */
+  key: string;
+}
+
+/**
+ * An exported function that looks an element up in a container field by one of its parameters (`t, ok :=
+ * s.tasks[id]`) and calls a method on it, and never deletes that key (nor does the method): the element stays
+ * where the next call with the same key finds it.
+ */
+function registryCloses(ctx: RuleContext): { fn: FuncNode; call: CallExpr; callee: FuncNode; lookup: Lookup }[] {
+  const out: { fn: FuncNode; call: CallExpr; callee: FuncNode; lookup: Lookup }[] = [];
+  for (const fn of ctx.graph.funcs) {
+    const body = fn.decl.body;
+    if (!body || !/^[A-Z]/.test(fn.decl.name) || fn.file.path.endsWith('_test.go')) continue;
+    const params = new Set(fn.decl.params.flatMap((p) => (p.name ? [p.name] : [])));
+    const lookups = new Map<string, Lookup>();
+    for (const st of allStmts(body)) {
+      if (st.k !== 'assign' || st.rhs.length !== 1) continue;
+      const [lhs, rhs] = [st.lhs[0], st.rhs[0]!];
+      if (lhs?.k !== 'id' || rhs.k !== 'index' || rhs.x.k !== 'sel' || rhs.index[0]?.k !== 'id' || !params.has(rhs.index[0].name)) continue;
+      lookups.set(lhs.name, { name: lhs.name, map: exprText(rhs.x), key: rhs.index[0].name });
+    }
+    if (lookups.size === 0) continue;
+    for (const site of ctx.graph.sites(fn)) {
+      const recv = site.mode === 'call' && site.call.fn.k === 'sel' && site.call.fn.x.k === 'id' ? lookups.get(site.call.fn.x.name) : undefined;
+      if (!recv || site.info.kind !== 'resolved') continue;
+      for (const t of site.info.targets) {
+        if (!PRECISE_HOWS.has(t.how) || deletes(fn, recv.map) || deletes(t.callee, undefined)) continue;
+        out.push({ fn, call: site.call, callee: t.callee, lookup: recv });
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether fn deletes from the container (any container, when undefined: a method removing itself from its registry). */
+function deletes(fn: FuncNode, map: string | undefined): boolean {
+  let found = false;
+  forEachExpr(fn.decl.body ?? [], (e) => {
+    const target = builtinArg(e, 'delete');
+    if (target && (map === undefined || exprText(target) === map)) found = true;
+  });
+  return found;
+}
