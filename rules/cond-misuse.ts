@@ -164,8 +164,8 @@ function reportMissedWakes(ctx: RuleContext): void {
     ctx.report({
       confidence: 'medium',
       message:
-        `${shortName(fn)} writes ${fn.decl.recv?.name ?? ''}.${field}, which the Wait loop in ${shortName(waiter.fn)} tests (line ${waitAt.line}), and wakes no waiter, ` +
-        `while ${shortName(waking.fn)} does after its write: a goroutine already waiting there sleeps on; call ${condOf(waiter.wait)}.Broadcast() after the write`,
+        `${shortName(fn)} sets ${fn.decl.recv?.name ?? ''}.${field}, which ends the Wait loop in ${shortName(waiter.fn)} (line ${waitAt.line}), and wakes no waiter ` +
+        `(${shortName(waking.fn)} does after its write): a goroutine already waiting sleeps on; broadcast ${condOf(waiter.wait)} after the write`,
       location: at,
       related: [
         { location: waitAt, message: `waits on ${condOf(waiter.wait)} until ${field} changes` },
@@ -181,8 +181,8 @@ function reportMissedWakes(ctx: RuleContext): void {
     ctx.report({
       confidence: 'medium',
       message:
-        `${shortName(fn)} wakes one waiter of ${condOf(call)} with Signal, and nothing broadcasts it, while the waiters in ${shortName(waiter.fn)} each wait for their own ${param} (line ${waitAt.line}): ` +
-        'the one woken may be waiting for something else and sleep again, and the one this was for waits on; use Broadcast',
+        `${shortName(fn)} wakes one waiter of ${condOf(call)} with Signal (nothing broadcasts it), but the waiters in ${shortName(waiter.fn)} each wait for their own ${param} (line ${waitAt.line}): ` +
+        'the wrong one may wake and sleep again; use Broadcast',
       location: nodeLocation(fn, call.pos),
       related: [{ location: waitAt, message: `waits until its own ${param} is served` }],
       flows: [],

@@ -55,8 +55,8 @@ export const unguardedClose: Rule = {
         ctx.report({
           confidence: 'medium',
           message:
-            `${shortName(fn)} looks ${lookup.name} up in ${lookup.map} by its ${lookup.key} and calls ${shortName(callee)}, which closes ${nameOf(id, op)} with nothing to stop a second call; ` +
-            `${lookup.name} stays in ${lookup.map}, so a second ${shortName(fn)} with the same ${lookup.key} closes it again, and close of closed channel panics`,
+            `${shortName(fn)} looks ${lookup.name} up in ${lookup.map} by ${lookup.key} and calls ${shortName(callee)}, which closes ${nameOf(id, op)} unguarded; ` +
+            `${lookup.name} stays in ${lookup.map}, so a second call with the same ${lookup.key} closes it again: close of closed channel panics`,
           location: at,
           related: [{ location: opLocation(op), message: `${shortName(callee)} closes ${nameOf(id, op)}` }],
           flows: [{ message: `${shortName(fn)} reaches the close`, steps: [{ location: at, message: `calls ${shortName(callee)}` }, { location: opLocation(op), message: `closes ${nameOf(id, op)}` }] }],

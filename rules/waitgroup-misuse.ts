@@ -93,7 +93,7 @@ export const waitgroupMisuse: Rule = {
         confidence: 'high',
         message:
           `the goroutine started at line ${nodeLocation(fn, go.stmt.pos).line} returns at line ${retAt.line} before its ${done.display}.Done at line ${doneAt.line}: ` +
-          `the Add at ${lineRef(nodeLocation(fn, add.pos), retAt)} stays counted once that path is taken, and the Wait at ${lineRef(waitAt, retAt)} never returns; ` +
+          `the Add at ${lineRef(nodeLocation(fn, add.pos), retAt)} stays counted on that path and the Wait at ${lineRef(waitAt, retAt)} never returns; ` +
           `defer ${done.display}.Done() first thing in the goroutine`,
         location: retAt,
         related: [
