@@ -1,9 +1,12 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
+import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
 import type { CallerEdge, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
+import type { SyncFacts } from '../src/facts/engine.js';
+import type { Pos } from '../src/ir.js';
 
 /** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
 const LOCKER_NAME_RE = /(^|[a-z])(R?Lock|Acquire)([A-Z0-9_]|$)|^(r?lock|acquire)([A-Z0-9_]|$)/;
@@ -39,6 +42,16 @@ function freshEach(fn: FuncNode, calls: CallerEdge[], name: string): Assumption 
     text: `a later lock finds ${name} as \`${shortName(fn)}\` left it, though ${each} on a new object that nothing keeps`,
     location: nodeLocation(first.caller, first.call.pos),
   };
+}
+
+/**
+ * The process ends once the function leaves by this return (it is terminal, or the return's error is one the
+ * process does not survive): no later Lock is left to block, unless one runs on the way out. Named, as the
+ * goroutine-leak rule names a goroutine left blocked there.
+ */
+function atProcessEnd(facts: SyncFacts, fn: FuncNode, exit: Pos | undefined, name: string): Assumption[] {
+  const ends = endsAtReturn(facts, fn, exit);
+  return ends === false ? [] : [...ends, onlyAtProcessEnd(fn, exit, `${name} left locked`)];
 }
 
 export const missingUnlock: Rule = {
@@ -81,6 +94,7 @@ export const missingUnlock: Rule = {
         ...(acquired.assumed ?? []),
         ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : handedTo(handOver.to, exitAt)),
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
+        ...atProcessEnd(ctx.facts, fn, exitPos, name),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
