@@ -1,6 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
 import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
+import { pairedRelease, type PairedRelease } from '../src/facts/locks/paired.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
 import type { CallerEdge, FuncNode } from '../src/resolve/callgraph.js';
@@ -28,6 +29,20 @@ function handedTo(releasers: FuncNode[], exitAt: Location): Assumption[] {
  */
 function sentWith(releaser: FuncNode, ch: string, sendAt: Location): Assumption {
   return { kind: 'hand-over', text: `\`${shortName(releaser)}\` (which releases it without locking it) does not run in the goroutine that receives from \`${ch}\``, location: sendAt };
+}
+
+/**
+ * Every call of the function is followed by a call of a function that releases the mutex without locking it, on the
+ * same object (paired.ts): the lock is held across the two by design, and a call left without its release is what
+ * the finding rests on.
+ */
+function pairedWith(paired: PairedRelease, fn: FuncNode): Assumption {
+  const { keep, release } = paired;
+  return {
+    kind: 'hand-over',
+    text: `a call of \`${shortName(fn)}\` is not followed by \`${shortName(release.releaser)}\`, as every call in sight is (line ${lineOf(release.call.pos)})`,
+    location: nodeLocation(keep.caller, keep.call.pos),
+  };
 }
 
 /**
@@ -90,9 +105,11 @@ export const missingUnlock: Rule = {
       if (!sent && handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
       const keeper = sent ? undefined : handOver.keeps[0];
       const fresh = ctx.locks.freshEachCall(fn, acquired);
+      // Kept by design for a releaser every caller runs afterwards: a lower level, naming the pairing.
+      const paired = sent ? undefined : pairedRelease(ctx.facts.graph, fn, handOver.to);
       const assumptions = [
         ...(acquired.assumed ?? []),
-        ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : handedTo(handOver.to, exitAt)),
+        ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : paired ? [pairedWith(paired, fn)] : handedTo(handOver.to, exitAt)),
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),
       ];
@@ -104,12 +121,14 @@ export const missingUnlock: Rule = {
           ? `${fnName} hands it to its callers, and ${shortName(keeper)} (${lineRef(keptAt!, at)}) does not release it`
           : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
       ctx.report({
-        confidence: 'high',
+        ...(paired ? { severity: 'warning' as const } : {}),
+        confidence: paired ? 'medium' : 'high',
         message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
         location: at,
         related: [
           ...(spawnAt ? [{ location: spawnAt, message: 'the goroutine starts here' }] : []),
           ...(keptAt ? [{ location: keptAt, message: `takes ${name} from ${fnName} and keeps it` }] : []),
+          ...(paired ? [{ location: nodeLocation(paired.release.node, paired.release.call.pos), message: `${shortName(paired.release.releaser)} releases ${name} after ${fnName}` }] : []),
           { location: exitAt, message: `leaves ${fnName} holding ${name}` },
           ...(leak.releasedAt !== undefined ? [{ location: { path: at.path, line: lineOf(leak.releasedAt), col: colOf(leak.releasedAt) }, message: `a return that released ${name}` }] : []),
         ],
