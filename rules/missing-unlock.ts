@@ -46,6 +46,14 @@ function pairedWith(paired: PairedRelease, fn: FuncNode): Assumption {
 }
 
 /**
+ * The goroutine's Lock waits for another function literal's release (LockFacts.signalledBy): the mutex is a one-shot
+ * signal, and holding it at the end leaves nothing blocked unless the goroutine runs again on the same mutex.
+ */
+function signalOnce(releaser: FuncNode, name: string, lockAt: Location): Assumption {
+  return { kind: 'hand-over', text: `the goroutine runs more than once on ${name}, which it locks as a signal that \`${shortName(releaser)}\` (which only releases it) sends`, location: lockAt };
+}
+
+/**
  * Every call of the function gives it an object made for that call alone, which nothing holds once it returns:
  * a later Lock of the object left locked needs a call the program does not show.
  */
@@ -105,24 +113,29 @@ export const missingUnlock: Rule = {
       if (!sent && handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
       const keeper = sent ? undefined : handOver.keeps[0];
       const fresh = ctx.locks.freshEachCall(fn, acquired);
-      // Kept by design for a releaser every caller runs afterwards: a lower level, naming the pairing.
+      // Kept by design for a releaser every caller runs afterwards, or a signal another literal releases: a lower
+      // level, naming what the design takes for granted.
       const paired = sent ? undefined : pairedRelease(ctx.facts.graph, fn, handOver.to);
+      const signal = ctx.locks.signalledBy(leak);
       const assumptions = [
         ...(acquired.assumed ?? []),
         ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : paired ? [pairedWith(paired, fn)] : handedTo(handOver.to, exitAt)),
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
+        ...(signal ? [signalOnce(signal, name, at)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
       const why = spawnAt
-        ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
+        ? signal
+          ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it, taken once \`${shortName(signal)}\` released it`
+          : `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
         : keeper
           ? `${fnName} hands it to its callers, and ${shortName(keeper)} (${lineRef(keptAt!, at)}) does not release it`
           : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
       ctx.report({
-        ...(paired ? { severity: 'warning' as const } : {}),
-        confidence: paired ? 'medium' : 'high',
+        ...(paired || signal ? { severity: 'warning' as const } : {}),
+        confidence: paired || signal ? 'medium' : 'high',
         message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
         location: at,
         related: [
