@@ -64,11 +64,10 @@ function senderGuards(graph: CallGraph, send: OpFact): { lock: string; stop: str
       const after = holds || !st.cases.some((c) => contains(c.body, step.pos));
       if (!after) continue;
       const locks = heldAt(graph, fn, st.pos, /^R?Lock$/);
-      for (const c of st.cases) {
-        if (c.kind !== 'recv' || c.lhs.length > 0 || c.body.at(-1)?.k !== 'return') continue;
-        const stop = chanKey(graph, fn, c.ch);
-        if (stop) for (const lock of locks) out.push({ lock, stop });
-      }
+      const stops = st.cases.map((c) => (c.kind === 'recv' && c.lhs.length === 0 && c.body.at(-1)?.k === 'return' ? chanKey(graph, fn, c.ch) : undefined));
+      // Past the select, every case but the default must be such a check: another ready case could be taken instead.
+      if (!holds && st.cases.some((c, i) => c.kind !== 'default' && stops[i] === undefined)) continue;
+      for (const stop of stops) if (stop) for (const lock of locks) out.push({ lock, stop });
     }
   }
   return out;
