@@ -1,5 +1,7 @@
 import { shortName } from '../src/facts/names.js';
-import type { LockOp } from '../src/facts/locks/types.js';
+import type { LockOp, Reacquire } from '../src/facts/locks/types.js';
+import { differentKeys, type Lookup } from '../src/facts/identity/lookups.js';
+import { exprText } from '../src/irtext.js';
 import type { EarlyWrites } from '../src/facts/locks/writers.js';
 import { nodeLocation, opFlow, stepLocation, via } from '../src/facts/report.js';
 import type { Assumption } from '../src/findings.js';
@@ -23,6 +25,31 @@ function earlyWriters(early: EarlyWrites | undefined, again: LockOp): Assumption
   ];
 }
 
+/**
+ * One hazard per held lock and inner lock site in a function: the same acquisition in force reaching the same
+ * Lock (the last step) through several calls (`a.Get()` and `b.Get()` under one held lock) is one mistake, reported
+ * at its first call with the others as related locations. Each group in source order, the first first.
+ */
+function oneHazard(all: readonly Reacquire[]): [Reacquire, ...Reacquire[]][] {
+  const groups = new Map<string, Reacquire[]>();
+  for (const r of all) {
+    const inner = r.again.steps.at(-1)!;
+    const first = r.held.steps[0]!;
+    const key = [r.fn.id, r.held.id, r.held.mode, r.again.mode, first.node.id, first.pos, inner.node.id, inner.pos].join('\0');
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => g.sort((a, b) => a.again.steps[0]!.pos - b.again.steps[0]!.pos) as [Reacquire, ...Reacquire[]]);
+}
+
+/** The held lock's object and the re-locked one are results of one lookup under different constant keys. */
+function lookedUpApart(held: Lookup, again: Lookup): Assumption {
+  return {
+    kind: 'same-instance',
+    text: `\`${held.name}\` (\`${exprText(held.call)}\`) and \`${again.name}\` (\`${exprText(again.call)}\`), looked up under different keys, are one object`,
+    location: nodeLocation(again.node, again.call.pos),
+  };
+}
+
 export const doubleLock: Rule = {
   meta: {
     id: 'double-lock',
@@ -38,28 +65,38 @@ export const doubleLock: Rule = {
     since: '0.2.0',
   },
   run(ctx) {
-    for (const r of ctx.locks.reacquires) {
+    // Read locks wait for each other only through a writer queued between them.
+    const kept = ctx.locks.reacquires.filter((r) => !r.readRead || ctx.locks.hasWriter(r.again.id));
+    for (const [r, ...others] of oneHazard(kept)) {
       const { fn, held, again } = r;
-      // Read locks wait for each other only through a writer queued between them.
-      if (r.readRead && !ctx.locks.hasWriter(again.id)) continue;
+      const apart = differentKeys(held.lookup, again.lookup) ? lookedUpApart(held.lookup!, again.lookup!) : undefined;
       const name = held.display;
       const heldAt = stepLocation(held.steps[0]!);
       const at = stepLocation(again.steps[0]!);
       const what = again.mode === 'r' ? 'read-locks' : 'locks';
       const chain = again.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
       const how = chain.length ? `calls ${chain.join(' → ')}, which ${what} it again` : `${what} it again`;
-      const assumptions = [...(held.assumed ?? []), ...(again.assumed ?? []), ...(r.readRead ? earlyWriters(ctx.locks.earlyWriters(again.id), again) : [])];
+      const assumptions = [
+        ...(held.assumed ?? []),
+        ...(again.assumed ?? []),
+        ...(r.readRead ? earlyWriters(ctx.locks.earlyWriters(again.id), again) : []),
+        ...(apart ? [apart] : []),
+      ];
       const tail = r.readRead
         ? 'a second RLock blocks as soon as a writer waits between the two, and the writer waits for the first'
         : assumptions.length
           ? 'this blocks forever'
           : 'sync mutexes are not reentrant: this blocks forever';
       ctx.report({
-        ...(r.readRead ? { severity: 'warning' as const } : {}),
-        confidence: r.readRead ? 'low' : 'high',
+        // Results of one lookup under different keys are objects the code keeps apart: below the rule's level too.
+        ...(r.readRead || apart ? { severity: 'warning' as const } : {}),
+        confidence: r.readRead || apart ? 'low' : 'high',
         message: `${name} is already held here (${held.mode === 'r' ? 'RLock' : 'Lock'} at line ${heldAt.line}${via(held)}) and ${shortName(fn)} ${how}: ${tail}`,
         location: at,
-        related: [{ location: heldAt, message: `${name} acquired` }],
+        related: [
+          { location: heldAt, message: `${name} acquired` },
+          ...others.map((o) => ({ location: stepLocation(o.again.steps[0]!), message: `the same lock again, through ${o.again.steps[0]!.message.replace(/^calls /, '')}` })),
+        ],
         flows: [opFlow(`${name} acquired`, held), opFlow(`${name} acquired again`, again)],
         identity: [fn.id, again.id, again.root, held.mode + again.mode, ...again.steps.map((s) => s.node.id)],
         assumptions,

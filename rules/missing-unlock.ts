@@ -1,9 +1,13 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
+import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
+import { pairedRelease, type PairedRelease } from '../src/facts/locks/paired.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
 import type { CallerEdge, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
+import type { SyncFacts } from '../src/facts/engine.js';
+import type { Pos } from '../src/ir.js';
 
 /** Functions whose name says they return holding a lock some of the time (`lockIfOpen`, `tryAcquire`). */
 const LOCKER_NAME_RE = /(^|[a-z])(R?Lock|Acquire)([A-Z0-9_]|$)|^(r?lock|acquire)([A-Z0-9_]|$)/;
@@ -28,6 +32,28 @@ function sentWith(releaser: FuncNode, ch: string, sendAt: Location): Assumption 
 }
 
 /**
+ * Every call of the function is followed by a call of a function that releases the mutex without locking it, on the
+ * same object (paired.ts): the lock is held across the two by design, and a call left without its release is what
+ * the finding rests on.
+ */
+function pairedWith(paired: PairedRelease, fn: FuncNode): Assumption {
+  const { keep, release } = paired;
+  return {
+    kind: 'hand-over',
+    text: `a call of \`${shortName(fn)}\` is not followed by \`${shortName(release.releaser)}\`, as every call in sight is (line ${lineOf(release.call.pos)})`,
+    location: nodeLocation(keep.caller, keep.call.pos),
+  };
+}
+
+/**
+ * The goroutine's Lock waits for another function literal's release (LockFacts.signalledBy): the mutex is a one-shot
+ * signal, and holding it at the end leaves nothing blocked unless the goroutine runs again on the same mutex.
+ */
+function signalOnce(releaser: FuncNode, name: string, lockAt: Location): Assumption {
+  return { kind: 'hand-over', text: `the goroutine runs more than once on ${name}, which it locks as a signal that \`${shortName(releaser)}\` (which only releases it) sends`, location: lockAt };
+}
+
+/**
  * Every call of the function gives it an object made for that call alone, which nothing holds once it returns:
  * a later Lock of the object left locked needs a call the program does not show.
  */
@@ -39,6 +65,16 @@ function freshEach(fn: FuncNode, calls: CallerEdge[], name: string): Assumption 
     text: `a later lock finds ${name} as \`${shortName(fn)}\` left it, though ${each} on a new object that nothing keeps`,
     location: nodeLocation(first.caller, first.call.pos),
   };
+}
+
+/**
+ * The process ends once the function leaves by this return (it is terminal, or the return's error is one the
+ * process does not survive): no later Lock is left to block, unless one runs on the way out. Named, as the
+ * goroutine-leak rule names a goroutine left blocked there.
+ */
+function atProcessEnd(facts: SyncFacts, fn: FuncNode, exit: Pos | undefined, name: string): Assumption[] {
+  const ends = endsAtReturn(facts, fn, exit);
+  return ends === false ? [] : [...ends, onlyAtProcessEnd(fn, exit, `${name} left locked`)];
 }
 
 export const missingUnlock: Rule = {
@@ -77,25 +113,35 @@ export const missingUnlock: Rule = {
       if (!sent && handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
       const keeper = sent ? undefined : handOver.keeps[0];
       const fresh = ctx.locks.freshEachCall(fn, acquired);
+      // Kept by design for a releaser every caller runs afterwards, or a signal another literal releases: a lower
+      // level, naming what the design takes for granted.
+      const paired = sent ? undefined : pairedRelease(ctx.facts.graph, fn, handOver.to);
+      const signal = ctx.locks.signalledBy(leak);
       const assumptions = [
         ...(acquired.assumed ?? []),
-        ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : handedTo(handOver.to, exitAt)),
+        ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : paired ? [pairedWith(paired, fn)] : handedTo(handOver.to, exitAt)),
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
+        ...(signal ? [signalOnce(signal, name, at)] : []),
+        ...atProcessEnd(ctx.facts, fn, exitPos, name),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });
       const why = spawnAt
-        ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
+        ? signal
+          ? `the goroutine started at ${lineRef(spawnAt, at)} ends holding it, taken once \`${shortName(signal)}\` released it`
+          : `the goroutine started at ${lineRef(spawnAt, at)} ends holding it (no ${unlock} and no deferred ${unlock}), and nothing else can release it`
         : keeper
           ? `${fnName} hands it to its callers, and ${shortName(keeper)} (${lineRef(keptAt!, at)}) does not release it`
           : `${fnName} releases it on other paths, but not on this one${assumptions.length ? '' : ` (no ${unlock} and no deferred ${unlock})`}`;
       ctx.report({
-        confidence: 'high',
+        ...(paired || signal ? { severity: 'warning' as const } : {}),
+        confidence: paired || signal ? 'medium' : 'high',
         message: `${name} stays locked at ${where}: ${why}; the next lock of ${name} blocks forever`,
         location: at,
         related: [
           ...(spawnAt ? [{ location: spawnAt, message: 'the goroutine starts here' }] : []),
           ...(keptAt ? [{ location: keptAt, message: `takes ${name} from ${fnName} and keeps it` }] : []),
+          ...(paired ? [{ location: nodeLocation(paired.release.node, paired.release.call.pos), message: `${shortName(paired.release.releaser)} releases ${name} after ${fnName}` }] : []),
           { location: exitAt, message: `leaves ${fnName} holding ${name}` },
           ...(leak.releasedAt !== undefined ? [{ location: { path: at.path, line: lineOf(leak.releasedAt), col: colOf(leak.releasedAt) }, message: `a return that released ${name}` }] : []),
         ],

@@ -5,6 +5,7 @@ import { displayId, shortName } from '../src/facts/names.js';
 import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import { admittedUnderFlag } from '../src/facts/evidence/admission.js';
+import { stoppedUnderLock } from '../src/facts/evidence/stopguard.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
 import { carriedAssumptions, carriedOver } from '../src/facts/evidence/carried.js';
 import { pathInstances } from '../src/facts/evidence/instances.js';
@@ -62,7 +63,7 @@ export const sendAfterClose: Rule = {
       if (h.kind !== 'send-after-close' && h.kind !== 'close-while-sending') continue;
       if (h.send.recovers) continue;
       // Every sender is admitted under the lock that guards the flag the closer sets before it waits for them.
-      if (admittedUnderFlag(facts.graph, h.close, h.send)) continue;
+      if (admittedUnderFlag(facts.graph, h.close, h.send) || stoppedUnderLock(facts.graph, h.close, h.send)) continue;
       // A branch on either path that reads what the other writes (a closed flag, a probe of the done
       // channel the closer closes) is what the finding assumes; a transition both must win, or a
       // sync.Once both run under, rules it out.

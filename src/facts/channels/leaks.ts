@@ -11,8 +11,7 @@ import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import { joinAssumptions, type Assumption } from '../../findings.js';
 import { nodeLocation } from '../report.js';
-import { errorExitOf, newError, notNilWhen } from '../program/errorexit.js';
-import { decidingBranches } from '../evidence/branches.js';
+import { errorExitOf, failingReturns } from '../program/errorexit.js';
 import { doneOf, processContext } from '../program/processctx.js';
 import { isShutdownSignal } from '../program/signals.js';
 import { terminalOf } from '../program/terminal.js';
@@ -267,19 +266,6 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
   };
   if (pendingExit({ ...q, takes, takesRecv }) !== undefined) return undefined;
   return [...(erred && errors ? errors : []), ...contexts];
-}
-
-/** The error values fn's returns hand back known not to be nil: a new error, or a variable just checked not nil. */
-function failingReturns(fn: FuncNode, facts: SyncFacts): Set<Expr> {
-  const out = new Set<Expr>();
-  const body = fn.decl.body ?? [];
-  for (const st of allStmts(body)) {
-    const v = st.k === 'return' ? st.values.at(-1) : undefined;
-    if (!v) continue;
-    const checked = v.k === 'id' && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, v.name) === b.taken);
-    if (checked || newError(v, (c) => libraryName(facts.graph.callInfo(c)))) out.add(v);
-  }
-  return out;
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */

@@ -14,6 +14,7 @@ import type { Assumption } from '../../findings.js';
 import { exprText } from '../../irtext.js';
 import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
 import { calleeReach } from '../evidence/reach.js';
+import { lookupOf, type Lookup } from '../identity/lookups.js';
 import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
 import type { LockMode, LockOp } from './types.js';
@@ -154,8 +155,16 @@ export class LockCalls {
     const through = holder && wrapped && (holder.path !== wrapped.path || holder.name !== wrapped.name) ? `.${holder.name}` : '';
     const root = embeds ? `${base}${through}.${prim.embedded}` : base;
     const display = embeds ? `${exprKey(x) ?? owner}.${prim.embedded}` : (exprKey(x) ?? 'mutex');
-    const assumed = this.resultAlias(node, x);
-    return { id, root, mode: prim.mode, display, conds: [...conds], steps: [{ node, pos, message: `${verb} ${display}` }], ...(assumed ? { assumed: [assumed] } : {}) };
+    const alias = this.resultAlias(node, x);
+    return {
+      id,
+      root,
+      mode: prim.mode,
+      display,
+      conds: [...conds],
+      steps: [{ node, pos, message: `${verb} ${display}` }],
+      ...(alias ? { assumed: [alias.assumed], lookup: alias.lookup } : {}),
+    };
   }
 
   /**
@@ -164,7 +173,7 @@ export class LockCalls {
    * another of the same type (a child directory), the code does not say: a mutex reached through it is
    * the same instance only by assumption.
    */
-  private resultAlias(node: FuncNode, e: Expr | undefined): Assumption | undefined {
+  private resultAlias(node: FuncNode, e: Expr | undefined): { assumed: Assumption; lookup: Lookup } | undefined {
     let base = e;
     while (base && (base.k === 'sel' || (base.k === 'unary' && (base.op === '*' || base.op === '&')))) base = base.x;
     if (base?.k !== 'id') return undefined;
@@ -172,11 +181,10 @@ export class LockCalls {
     const key = ids.localKey(node, base);
     const call = key === undefined ? undefined : ids.localSources(node).get(key)?.find((src) => src.k === 'call' && !isConstruction(src));
     const owner = call && ownerOf(call);
-    if (!owner || !ids.rootIn(node, base)?.startsWith('@')) return undefined;
+    if (call?.k !== 'call' || !owner || !ids.rootIn(node, base)?.startsWith('@')) return undefined;
     return {
-      kind: 'same-instance',
-      text: `\`${base.name}\` (from \`${exprText(call, true)}\`) is \`${exprText(owner, true)}\``,
-      location: nodeLocation(node, base.pos),
+      assumed: { kind: 'same-instance', text: `\`${base.name}\` (from \`${exprText(call, true)}\`) is \`${exprText(owner, true)}\``, location: nodeLocation(node, base.pos) },
+      lookup: lookupOf(this.facts.graph, node, base.name, call),
     };
   }
 
@@ -215,9 +223,19 @@ export class LockCalls {
     // A branch of the callee on the way to the operation that reads what this call passes: decided by it, or assumed.
     const branches = calleeReach(this.facts, node, call, callee, op.steps[0]!.pos);
     if (branches === false) return undefined;
-    const added = [...(alias ? [alias] : []), ...branches];
+    const added = [...(alias ? [alias.assumed] : []), ...branches];
     const assumed = added.length ? [...(op.assumed ?? []), ...added] : op.assumed;
-    return { ...op, id, root, conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds], steps: [step, ...op.steps], ...(assumed ? { assumed } : {}) };
+    // A lookup is in the names of the function it is written in: the callee's own is not the caller's.
+    const { lookup: _callee, ...rest } = op;
+    return {
+      ...rest,
+      id,
+      root,
+      conds: mapped.length ? [...new Set([...conds, ...mapped])] : [...conds],
+      steps: [step, ...op.steps],
+      ...(assumed ? { assumed } : {}),
+      ...(alias ? { lookup: alias.lookup } : {}),
+    };
   }
 
   /**

@@ -7,7 +7,7 @@ import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr, libraryName, outermost, type CallExpr } from '../calls.js';
+import { allStmts, forEachExpr, libraryName, literalsOf, outermost, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
@@ -183,6 +183,25 @@ export class LockFacts {
     const owner = receiverOf(except, graph);
     const to = releasers.filter((n) => n !== except && (graph.callers(n).some((e) => siblings.has(e.caller)) || (owner !== undefined && receiverOf(n, graph) === owner)));
     return { to, callers: [], keeps: [] };
+  }
+
+  /**
+   * For a goroutine that ends holding a mutex local to a function it is written in: a function literal written
+   * there too (not the goroutine, nor its starter) that releases the mutex and never locks it. The goroutine's Lock
+   * waits for that release: the mutex is a signal between them, held at the end by design, and a hazard only if the
+   * goroutine runs again on the same mutex (what a finding on it then names).
+   */
+  signalledBy(leak: Leak): FuncNode | undefined {
+    const { id } = leak.acquired;
+    if (!leak.spawn || !id.startsWith('local:')) return undefined;
+    const { graph } = this.facts;
+    const decl = graph.byId.get(id.slice('local:'.length, id.lastIndexOf(':')));
+    if (!decl) return undefined;
+    for (const lit of literalsOf(decl, graph).values()) {
+      if (lit === leak.fn || lit === leak.spawn.fn || this.walked.get(lit)?.direct.some((op) => op.id === id)) continue;
+      if (this.effects.get(lit)?.releases.some((op) => op.id === id)) return lit;
+    }
+    return undefined;
   }
 
   private handOffs: ChannelHandOffs | undefined;

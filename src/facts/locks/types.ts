@@ -10,6 +10,7 @@ import type { CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { ChanId } from '../identity/ids.js';
+import type { Lookup } from '../identity/lookups.js';
 
 /** Write (`Lock`) or read (`RLock`) side of a mutex. */
 export type LockMode = 'w' | 'r';
@@ -34,6 +35,8 @@ export interface LockOp {
   entry?: boolean;
   /** What the engine took for granted to name this instance in the holder's names (a getter's result as its receiver). */
   assumed?: Assumption[];
+  /** The lookup whose result names the instance in the holder's names (`q := m.get(k)`; identity/lookups.ts). */
+  lookup?: Lookup;
   /** A summary's release that some paths of the function skip: a goroutine started on it may keep the lock. */
   partial?: true;
   /**

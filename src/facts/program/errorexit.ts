@@ -21,6 +21,7 @@ import { nilCompared } from '../../irutil.js';
 import { allStmts, containsCall, exprsOfSimple, libraryName, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
+import { decidingBranches } from '../evidence/branches.js';
 import { nodeLocation } from '../report.js';
 import { terminalOf } from './terminal.js';
 import { valueUsesOf } from './valueuses.js';
@@ -180,4 +181,17 @@ export function newError(v: Expr, nameOf: (c: CallExpr) => string | undefined): 
 export function returnsError(fn: FuncNode): boolean {
   const t = fn.decl.results.at(-1)?.type;
   return t?.k === 'name' && t.pkg === undefined && t.name === 'error';
+}
+
+/** The error values fn's returns hand back known not to be nil: a new error, or a variable just checked not nil. */
+export function failingReturns(fn: FuncNode, facts: SyncFacts): Set<Expr> {
+  const out = new Set<Expr>();
+  const body = fn.decl.body ?? [];
+  for (const st of allStmts(body)) {
+    const v = st.k === 'return' ? st.values.at(-1) : undefined;
+    if (!v) continue;
+    const checked = v.k === 'id' && (decidingBranches(body, st.pos) ?? []).some((b) => b.kind === 'if' && b.taken !== undefined && notNilWhen(b.conds[0]!, v.name) === b.taken);
+    if (checked || newError(v, (c) => libraryName(facts.graph.callInfo(c)))) out.add(v);
+  }
+  return out;
 }
