@@ -61,8 +61,11 @@ export class NeverNil {
       // Recursion through itself proves nothing.
       this.results.set(callee, false);
       const { results, body } = callee.decl;
-      const returns = allStmts(body ?? []).flatMap((st) => (st.k === 'return' ? [st] : []));
-      out = results.length === 1 && returns.length > 0 && returns.every((r) => r.values.length === 1 && (this.notNil(callee, r.values[0]!, depth + 1) || this.notNilAt(body!, r, r.values[0]!, depth + 1)));
+      const stmts = allStmts(body ?? []);
+      const returns = stmts.flatMap((st) => (st.k === 'return' ? [st] : []));
+      // A deferred function may set a named result after the return.
+      const rewritten = results[0]?.name !== undefined && stmts.some((st) => st.k === 'defer');
+      out = results.length === 1 && !rewritten && returns.length > 0 && returns.every((r) => r.values.length === 1 && (this.notNil(callee, r.values[0]!, depth + 1) || this.notNilAt(body!, r, r.values[0]!, depth + 1)));
       this.results.set(callee, out);
       return out;
     });
