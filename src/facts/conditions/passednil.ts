@@ -63,7 +63,17 @@ export class PassedNotNil {
     return out;
   }
 
+  /** Per condition: walks visit one once per pass of its loop and per walk. */
+  private readonly checked = new WeakMap<Expr, Checked | undefined>();
+
   private check(fn: FuncNode, cond: Expr): Checked | undefined {
+    if (this.checked.has(cond)) return this.checked.get(cond);
+    const out = this.compute(fn, cond);
+    this.checked.set(cond, out);
+    return out;
+  }
+
+  private compute(fn: FuncNode, cond: Expr): Checked | undefined {
     const nil = nilCompared(cond);
     const index = nil && unchangedParam(this.graph, fn, nil.x);
     if (index === undefined || nil!.x.k !== 'id') return undefined;
