@@ -16,6 +16,7 @@ import { doneOf, processContext } from '../program/processctx.js';
 import { isShutdownSignal } from '../program/signals.js';
 import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
+import { failsAsCancelled, failsBeforeCancel, sameDone } from './cancelrace.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
 import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stoppedByManager, stopsAtExit } from './shutdown.js';
 import { timerFired } from './timerstop.js';
@@ -215,7 +216,7 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   };
   const pending = pendingExit(q);
   if (pending === undefined) return undefined;
-  const shutdown = afterShutdown(q, sender.lit, send.stmt!);
+  const shutdown = afterShutdown(q, sender.lit, send.stmt!) ?? afterCancel(q, sender.lit, send.stmt!);
   // A server stopped only as the process ends is a way out the process does not survive, as an assumption.
   const race = shutdown?.kind === 'process-end' ? undefined : shutdown;
   const exitOnly = onTheWayOut(q) ?? (shutdown && !race ? [shutdown] : undefined);
@@ -240,6 +241,16 @@ function afterShutdown(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | un
   const rest = pendingExit({ ...q, takes });
   if (rest !== undefined || met === undefined) return undefined;
   return guard ? serveFailsFirst(lit, guard, met) : stopsAtExit(q.fn, met);
+}
+
+/**
+ * When the goroutine sends only the failure of a call that fails only before waiting for a context, and every
+ * way out without receiving waits for that context's Done (cancelrace.ts): the call failed just as it was done.
+ */
+function afterCancel(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | undefined {
+  const first = failsBeforeCancel(q.facts, lit, send);
+  if (!first || pendingExit({ ...q, takesRecv: (ch) => sameDone(first, ch) }) !== undefined) return undefined;
+  return failsAsCancelled(lit, first);
 }
 
 /**

@@ -17,8 +17,7 @@ import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
 import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
 import { constantValue } from './constlocals.js';
 import { Exhaustive } from './exhaustive.js';
-import { NeverNil } from './nevernil.js';
-import { NoFail } from './nofail.js';
+import { Decided } from './decided.js';
 import { countedDown, loadTarget, STORE_RE, swapTarget } from './atomics.js';
 
 /** What a branch of a condition establishes (see assumeIn). */
@@ -31,21 +30,18 @@ const NONE: ReadonlySet<Atom> = new Set();
 
 /** Path conditions of branches and calls, per function, memoized. */
 export class Conditions {
-  /** Error checks of calls that cannot fail (a write to io.Discard): which side of them is dead. */
-  readonly noFail: NoFail;
+  /** Branches the program's values decide: error checks of calls that cannot fail, nil checks of values never nil. */
+  readonly decided: Decided;
   /** Switches on a parameter every call passes a case's constant, or on a field a parser sets only to them: their default is dead. */
   readonly exhaustive: Exhaustive;
-  /** Nil checks of a local every write of which is certainly not nil: which side of them is dead. */
-  readonly neverNil: NeverNil;
 
   constructor(
     private readonly graph: CallGraph,
     private readonly dispatch: Dispatch,
     private readonly ids: Identity,
   ) {
-    this.noFail = new NoFail(graph, ids);
+    this.decided = new Decided(graph, dispatch, ids);
     this.exhaustive = new Exhaustive(graph, dispatch, ids);
-    this.neverNil = new NeverNil(graph);
   }
 
   /**

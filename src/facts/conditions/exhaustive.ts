@@ -38,6 +38,26 @@ function captured(graph: CallGraph, fn: FuncNode, is: (s: Storage) => boolean): 
   return false;
 }
 
+/** The index of the parameter `e` names, when `fn` neither assigns it nor lends it (`&p`, a closure). */
+export function unchangedParam(graph: CallGraph, fn: FuncNode, e: Expr): number | undefined {
+  const s = e.k === 'id' ? graph.storageOf(fn, e) : undefined;
+  if (s?.kind !== 'param' || s.fn !== fn.id || s.index < 0 || (fn.decl.variadic && s.index === fn.decl.params.length - 1)) return undefined;
+  const body = fn.decl.body ?? [];
+  const isIt = (x: Expr) => x.k === 'id' && x.name === s.name;
+  if (allStmts(body).some((st) => (st.k === 'assign' && st.lhs.some(isIt)) || (st.k === 'incdec' && isIt(st.x)))) return undefined;
+  let lent = false;
+  forEachExpr(body, (x) => {
+    if (x.k === 'unary' && x.op === '&' && isIt(x.x)) lent = true;
+  });
+  return lent || captured(graph, fn, (c) => c.kind === 'param' && c.index === s.index) ? undefined : s.index;
+}
+
+/** Whether no code outside the checkout can call `fn` by name: it is unexported, or in package main. */
+export function hiddenFromOutside(fn: FuncNode): boolean {
+  const { name } = fn.decl;
+  return name !== '' && (!/^\p{Lu}/u.test(name) || fn.file.packageName === 'main');
+}
+
 /** Calls through parameters that pass a caller's own parameter on (`read(mq, t)` → `readWithException(mq, t)`) followed this deep. */
 const MAX_HOPS = 3;
 
@@ -113,26 +133,13 @@ export class Exhaustive {
    * see (it is unexported, or in package main, and not used as a value).
    */
   private passedOnly(fn: FuncNode, tag: Expr, cases: readonly Expr[]): boolean {
-    const index = this.unchangedParam(fn, tag);
+    const index = unchangedParam(this.graph, fn, tag);
     if (index === undefined || this.graph.callers(fn).length === 0) return false;
     const values = this.passedTo(fn, index, new Set());
     const named = new Set(cases.map((c) => this.graph.constantOf(fn, c)));
     return values !== undefined && [...values].every((v) => named.has(v));
   }
 
-  /** The index of the parameter `e` names, when `fn` neither assigns it nor lends it (`&p`, a closure). */
-  private unchangedParam(fn: FuncNode, e: Expr): number | undefined {
-    const s = e.k === 'id' ? this.graph.storageOf(fn, e) : undefined;
-    if (s?.kind !== 'param' || s.fn !== fn.id || s.index < 0 || (fn.decl.variadic && s.index === fn.decl.params.length - 1)) return undefined;
-    const body = fn.decl.body ?? [];
-    const isIt = (x: Expr) => x.k === 'id' && x.name === s.name;
-    if (allStmts(body).some((st) => (st.k === 'assign' && st.lhs.some(isIt)) || (st.k === 'incdec' && isIt(st.x)))) return undefined;
-    let lent = false;
-    forEachExpr(body, (x) => {
-      if (x.k === 'unary' && x.op === '&' && isIt(x.x)) lent = true;
-    });
-    return lent || captured(this.graph, fn, (c) => c.kind === 'param' && c.index === s.index) ? undefined : s.index;
-  }
 
   /**
    * The constants parameter `index` of `fn` holds over every call in the program: a constant argument, or the
@@ -151,9 +158,7 @@ export class Exhaustive {
   }
 
   private computePassed(fn: FuncNode, index: number, seen: Set<string>): ReadonlySet<string> | undefined {
-    const { name } = fn.decl;
-    const closed = name !== '' && (!/^\p{Lu}/u.test(name) || fn.file.packageName === 'main');
-    if (!closed || seen.size > MAX_HOPS + 1) return undefined;
+    if (!hiddenFromOutside(fn) || seen.size > MAX_HOPS + 1) return undefined;
     const values = new Set<string>();
     for (const { caller, call } of this.graph.callers(fn)) {
       const arg = argOf(this.dispatch.calledAs(call), `@${index}`);
@@ -162,7 +167,7 @@ export class Exhaustive {
         values.add(c);
         continue;
       }
-      const p = arg && this.unchangedParam(caller, arg);
+      const p = arg && unchangedParam(this.graph, caller, arg);
       const through = p === undefined ? undefined : this.passedTo(caller, p, seen);
       if (!through) return undefined;
       for (const v of through) values.add(v);

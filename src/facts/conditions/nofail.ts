@@ -171,7 +171,7 @@ export class NoFail {
 
   /**
    * A function whose every return hands back a nil error: a literal nil, the error of a call that cannot fail
-   * (`return l.out.Write(p)`), or a local bound once to one (`n, err := l.out.Write(p); ...; return n, err`).
+   * (`return l.out.Write(p)`, `return r.reload()`), or a local bound once to one (`n, err := l.out.Write(p); ...; return n, err`).
    */
   private returnsNilError(callee: FuncNode): boolean {
     let out = this.nilErrors.get(callee);
@@ -188,7 +188,7 @@ export class NoFail {
       if (values.length === 1 && results.length > 1) return values[0]!.k === 'call' && this.cannotFail(callee, values[0]);
       if (values.length !== results.length) return false;
       const err = values.at(-1)!;
-      return isNil(err) || (err.k === 'id' && this.boundToNoFail(callee, stmts, err));
+      return isNil(err) || (err.k === 'call' && results.length === 1 && this.cannotFail(callee, err)) || (err.k === 'id' && this.boundToNoFail(callee, stmts, err));
     };
     out = last?.k === 'name' && last.name === 'error' && !rewritten && returns.length > 0 && returns.every((st) => nilError(st.values));
     this.nilErrors.set(callee, out);

@@ -66,7 +66,8 @@ export class Acquisitions {
   /** A function's synchronous calls with a precise target, and their targets. */
   private *preciseCalls(node: FuncNode): Generator<[CallExpr, FuncNode]> {
     const w = this.walked.get(node);
-    const calls = w ? w.calls.keys() : this.facts.graph.sites(node).flatMap((s) => (s.mode === 'call' ? [s.call] : []));
+    // Unwalked, its calls on a side of an `if` the values decide never runs are left out, as a walk leaves them.
+    const calls = w ? w.calls.keys() : this.facts.graph.sites(node).flatMap((s) => (s.mode === 'call' && !this.facts.conds.decided.deadCall(node, s.call) ? [s.call] : []));
     for (const call of calls) for (const t of this.facts.dispatch.targetsOf(node, call)) if (t.precise) yield [call, t.callee];
   }
 

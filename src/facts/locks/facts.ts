@@ -448,7 +448,11 @@ export class LockFacts {
         const released = ends.find(([, o]) => o.took.has(k) && (!o.may.has(k) || o.deferred.has(k)));
         if (!released) continue;
         reported.add(k);
-        const assumed = [...(passedAt.get(s) ?? [])].flatMap((call) => this.facts.noReturn.assumedReturn(node, call) ?? []);
+        const assumed = [
+          ...[...(passedAt.get(s) ?? [])].flatMap((call) => this.facts.noReturn.assumedReturn(node, call) ?? []),
+          // `if s == nil { return }` holding it, in an exported function every call in the program gives a non-nil `s`.
+          ...(exit === undefined ? [] : this.facts.conds.decided.passed.assumedAt(node, exit)),
+        ];
         this.leaks.push({ fn: node, acquired: op, exit, releasedAt: released[0], ...(assumed.length ? { assumed } : {}) });
       }
     }
