@@ -64,7 +64,7 @@ export class CondWakes {
   private readonly wakes = new Map<ChanId, Wake[]>();
   private readonly graph: CallGraph;
 
-  constructor(private readonly facts: SyncFacts) {
+  constructor(facts: SyncFacts) {
     this.graph = facts.graph;
     const loops: WaitLoop[] = [];
     for (const fn of this.graph.funcs) {

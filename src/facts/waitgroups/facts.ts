@@ -1,7 +1,8 @@
 /**
  * WaitGroup facts: "are Add, Done and Wait used in an order that can go wrong?" — the misuses read from
  * each function's WaitGroup operations (ops.ts): an Add inside the goroutine it counts, a Wait nothing
- * counts down, an Add a path leaves uncounted, a write after the Done, a Wait in the loop that starts the goroutines.
+ * counts down, an Add a skip or an early return of its goroutine leaves uncounted, a write after the Done, a Wait in
+ * the loop that starts the goroutines.
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
