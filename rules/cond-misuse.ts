@@ -1,36 +1,14 @@
-import { CondWakes } from '../src/facts/condwakes.js';
+import { condCalls, CondWakes, type CondCall } from '../src/facts/condwakes.js';
 import type { ChanId } from '../src/facts/identity/ids.js';
 import { nodeLocation } from '../src/facts/report.js';
 import { shortName } from '../src/facts/names.js';
-import { syncMeet, typeLevel } from '../src/facts/locks/types.js';
+import { typeLevel } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
 import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
-
-interface CondCall {
-  fn: FuncNode;
-  call: CallExpr;
-  id: ChanId | undefined;
-}
-
-/** Every Wait, Signal and Broadcast call of the program on a sync.Cond, with the cond's id. */
-function condCalls(ctx: RuleContext): { waits: CondCall[]; signalled: Set<ChanId> } {
-  const waits: CondCall[] = [];
-  const signalled = new Set<ChanId>();
-  for (const fn of ctx.graph.funcs) {
-    for (const site of ctx.graph.sites(fn)) {
-      const kind = syncMeet(libraryName(site.info));
-      if ((kind !== 'condWait' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
-      const id = ctx.facts.ids.idOf(fn, site.call.fn.x);
-      if (kind === 'condWait') waits.push({ fn, call: site.call, id });
-      else if (id !== undefined) signalled.add(id);
-    }
-  }
-  return { waits, signalled };
-}
 
 /** The last part of a type-level id: the field's or the variable's Go name. */
 const nameOf = (id: ChanId) => id.slice(id.lastIndexOf('.') + 1);
@@ -101,9 +79,11 @@ export const condMisuse: Rule = {
     optIn: true,
   },
   run(ctx) {
-    const { waits, signalled } = condCalls(ctx);
+    const calls = condCalls(ctx.facts);
+    const { waits } = calls;
     if (waits.length === 0) return;
-    reportMissedWakes(ctx);
+    const signalled = new Set(calls.wakes.flatMap((w) => (w.id === undefined ? [] : [w.id])));
+    reportMissedWakes(ctx, new CondWakes(ctx.graph, calls));
     const never = unsignalled(ctx, waits, signalled);
     for (const w of waits) {
       if (w.id === undefined || !never.has(w.id)) continue;
@@ -155,8 +135,7 @@ export const condMisuse: Rule = {
 };
 
 /** The wake-ups a waiter can miss: a silent writer of what its loop tests, a Signal among waiters for different things. */
-function reportMissedWakes(ctx: RuleContext): void {
-  const wakes = new CondWakes(ctx.facts);
+function reportMissedWakes(ctx: RuleContext, wakes: CondWakes): void {
   const condOf = (call: CallExpr) => (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? 'the cond';
   for (const { fn, pos, field, waiter, waking } of wakes.silentWrites) {
     const waitAt = nodeLocation(waiter.fn, waiter.wait.pos);

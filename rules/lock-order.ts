@@ -1,6 +1,6 @@
 import { displayId, shortName } from '../src/facts/names.js';
 import { typeLevel, type LockMode, type LockOrder } from '../src/facts/locks/types.js';
-import { lineRef, opFlow, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
 import type { TypeExpr } from '../src/ir.js';
 import type { Rule } from '../src/rule.js';

@@ -2,7 +2,7 @@ import { reportVerdicts } from '../src/explore/report.js';
 import type { OpFact } from '../src/facts/effects/types.js';
 import type { SyncFacts } from '../src/facts/engine.js';
 import { displayId, shortName } from '../src/facts/names.js';
-import { lineRef, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { lineRef, opFlow, opLocation, stepLocation } from '../src/facts/report.js';
 import { sequenceHazards, type SequenceHazard } from '../src/facts/channels/sequence.js';
 import { admittedUnderFlag } from '../src/facts/evidence/admission.js';
 import { stoppedUnderLock } from '../src/facts/evidence/stopguard.js';

@@ -49,10 +49,33 @@ export interface NarrowSignal {
   param: string;
 }
 
-interface Wake {
+/** A Wait, Signal or Broadcast call on a sync.Cond, with the cond's id when it has one. */
+export interface CondCall {
   fn: FuncNode;
   call: CallExpr;
+  id: ChanId | undefined;
+}
+
+/** A Signal or Broadcast. */
+export interface Wake extends CondCall {
   broadcast: boolean;
+}
+
+/** Every Wait, Signal and Broadcast call of the program on a sync.Cond. */
+export function condCalls(facts: SyncFacts): { waits: CondCall[]; wakes: Wake[] } {
+  const waits: CondCall[] = [];
+  const wakes: Wake[] = [];
+  for (const fn of facts.graph.funcs) {
+    for (const site of facts.graph.sites(fn)) {
+      const name = libraryName(site.info);
+      const kind = syncMeet(name);
+      if ((kind !== 'condWait' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
+      const id = facts.ids.idOf(fn, site.call.fn.x);
+      if (kind === 'condWait') waits.push({ fn, call: site.call, id });
+      else wakes.push({ fn, call: site.call, id, broadcast: name!.endsWith('Broadcast') });
+    }
+  }
+  return { waits, wakes };
 }
 
 /** How many calls down a method's wake-up is looked for (`Close` calling `wakeAll`). */
@@ -64,21 +87,15 @@ export class CondWakes {
   private readonly wakes = new Map<ChanId, Wake[]>();
   private readonly graph: CallGraph;
 
-  constructor(facts: SyncFacts) {
-    this.graph = facts.graph;
+  /** From the program's cond calls (condCalls). */
+  constructor(graph: CallGraph, calls: { waits: readonly CondCall[]; wakes: readonly Wake[] }) {
+    this.graph = graph;
+    for (const w of calls.wakes) if (w.id !== undefined && typeLevel(w.id)) this.wakes.set(w.id, [...(this.wakes.get(w.id) ?? []), w]);
     const loops: WaitLoop[] = [];
-    for (const fn of this.graph.funcs) {
-      for (const site of this.graph.sites(fn)) {
-        const kind = syncMeet(libraryName(site.info));
-        if ((kind !== 'condWait' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
-        const id = facts.ids.idOf(fn, site.call.fn.x);
-        if (id === undefined || !typeLevel(id)) continue;
-        if (kind === 'signal') this.wakes.set(id, [...(this.wakes.get(id) ?? []), { fn, call: site.call, broadcast: libraryName(site.info)!.endsWith('Broadcast') }]);
-        else if (!fn.file.path.endsWith('_test.go')) {
-          const loop = this.waitLoop(fn, site.call, id);
-          if (loop) loops.push(loop);
-        }
-      }
+    for (const { fn, call, id } of calls.waits) {
+      if (id === undefined || !typeLevel(id) || fn.file.path.endsWith('_test.go')) continue;
+      const loop = this.waitLoop(fn, call, id);
+      if (loop) loops.push(loop);
     }
     for (const loop of loops) this.checkWriters(loop);
     for (const loop of loops) this.checkSignals(loop);

@@ -6,7 +6,7 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, callTaking, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
+import { allStmts, callTaking, exprsOfSimple, forEachExpr, forEachSubExpr, literalsOf, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { perProgram } from '../perprogram.js';
 import { joinAssumptions, type Assumption } from '../../findings.js';

@@ -16,7 +16,7 @@ import { WaitEnders } from './enders.js';
 import { ChannelHandOffs, type ChannelHandOff } from './handoff.js';
 import { NextLock } from './nextlock.js';
 import { EarlyWriters, type EarlyWrites } from './writers.js';
-import { instanceOf, keyOf, NO_KEYS, NO_TAKES, without, type LockState, type Walked } from './state.js';
+import { instanceOf, keyOf, NO_KEYS, NO_TAKES, type LockState, type Walked } from './state.js';
 import { type Leak, type LockOp, type LockOrder, type LockSummary, type Meet, type Reacquire } from './types.js';
 import { walkLocks, type LockWalkParts } from './walk.js';
 

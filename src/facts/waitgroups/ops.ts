@@ -6,7 +6,7 @@
 import { walkNested, type Place } from '../../flow/nest.js';
 import type { Expr, Pos, Stmt } from '../../ir.js';
 import { builtinArg } from '../../irutil.js';
-import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { storageKey } from '../../resolve/bindings.js';
 import { allStmts, exprsOfSimple, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from '../calls.js';
 
