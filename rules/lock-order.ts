@@ -2,7 +2,7 @@ import { displayId, shortName } from '../src/facts/names.js';
 import { typeLevel, type LockMode, type LockOrder } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Location } from '../src/findings.js';
-import type { TypeExpr } from '../src/ir.js';
+import { namedTypeName } from '../src/irutil.js';
 import type { Rule } from '../src/rule.js';
 
 
@@ -18,13 +18,9 @@ function where(e: LockOrder): Location {
  * different roots are different instances, and the two orders are not over the same pair.
  */
 function sameReceiver(f: LockOrder, g: LockOrder): boolean {
-  const recv = (e: LockOrder) => (e.fn.decl.recv ? typeName(e.fn.decl.recv.type) : undefined);
+  const recv = (e: LockOrder) => (e.fn.decl.recv ? namedTypeName(e.fn.decl.recv.type) : undefined);
   const rooted = (e: LockOrder) => e.held.root.startsWith('@recv') && e.taken.root.startsWith('@recv');
   return recv(f) !== undefined && recv(f) === recv(g) && f.fn.pkg === g.fn.pkg && rooted(f) && rooted(g);
-}
-
-function typeName(t: TypeExpr): string | undefined {
-  return t.k === 'ptr' ? typeName(t.elem) : t.k === 'name' ? t.name : undefined;
 }
 
 function compare(a: Location, b: Location): number {

@@ -1,4 +1,4 @@
-import type { Expr } from './ir.js';
+import type { Expr, TypeExpr } from './ir.js';
 
 /**
  * A stable name for a storage location written as an expression: `ch`, `s.done`, `(*p).c` -> `p.c`.
@@ -41,4 +41,9 @@ export function madeHere(e: Expr): boolean {
 export function builtinArg(e: Expr, name: string): Expr | undefined {
   if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== name) return undefined;
   return e.args[0];
+}
+
+/** The name of a named type through pointers (`S` for `S`, `*S`, `*S[K]`); undefined for any other type. */
+export function namedTypeName(t: TypeExpr): string | undefined {
+  return t.k === 'ptr' ? namedTypeName(t.elem) : t.k === 'name' ? t.name : undefined;
 }

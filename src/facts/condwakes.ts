@@ -10,6 +10,7 @@
  * Only conds named by a type's field or a package variable, outside test files.
  */
 import type { Expr, Pos, Stmt } from '../ir.js';
+import { namedTypeName } from '../irutil.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { allStmts, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
@@ -187,9 +188,8 @@ export class CondWakes {
 
 /** The receiver's type name of a method, undefined for a function. */
 function receiverType(fn: FuncNode): string | undefined {
-  let t = fn.decl.recv?.type;
-  if (t?.k === 'ptr') t = t.elem;
-  return t?.k === 'name' ? t.name : undefined;
+  const t = fn.decl.recv?.type;
+  return t && namedTypeName(t);
 }
 
 /** The first write in a method to one of its receiver's fields in `fields` (`t.buf = append(...)`, `t.n++`). */

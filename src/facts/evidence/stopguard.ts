@@ -10,6 +10,7 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInSimple, libraryName, type CallExpr } from '../calls.js';
 import type { OpFact } from '../effects/types.js';
+import { typeLevel } from '../locks/types.js';
 import { stateOf } from './state.js';
 
 /** Whether the send cannot follow the close: every sender checks, under the closer's lock, a stop channel closed first. */
@@ -39,13 +40,13 @@ function heldAt(graph: CallGraph, fn: FuncNode, pos: Pos, modes: RegExp): Set<st
 function syncKey(graph: CallGraph, fn: FuncNode, c: CallExpr): string | undefined {
   if (c.fn.k !== 'sel' || !libraryName(graph.callInfo(c))?.startsWith('sync.')) return undefined;
   const key = stateOf(graph, fn, c.fn.x)?.key;
-  return key && /^(field|global):/.test(key) ? key : undefined;
+  return key && typeLevel(key) ? key : undefined;
 }
 
 /** The channel's key, for a field's or global's channel. */
 function chanKey(graph: CallGraph, fn: FuncNode, e: Expr): string | undefined {
   const key = stateOf(graph, fn, e)?.key;
-  return key && /^(field|global):/.test(key) ? key : undefined;
+  return key && typeLevel(key) ? key : undefined;
 }
 
 /**

@@ -3,8 +3,8 @@
  * through an embedded mutex or a method value bound to a local), mutexes handed to code that runs
  * elsewhere (a signal, not a lock), and a callee's lock operation re-read in the caller.
  */
-import type { Expr, Pos, Stmt, TypeExpr } from '../../ir.js';
-import { exprKey } from '../../irutil.js';
+import type { Expr, Pos, Stmt } from '../../ir.js';
+import { exprKey, namedTypeName } from '../../irutil.js';
 import type { CallInfo, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
@@ -50,11 +50,6 @@ function parsePrimitive(name: string): Primitive | undefined {
 /** Whether a call by a plain name may be of a local function value: not a declared function's. */
 export function maybeValue(info: CallInfo): boolean {
   return info.kind === 'unresolved' || info.kind === 'external' || (info.kind === 'resolved' && info.targets.some((t) => t.how === 'method-value' || t.how === 'func-value'));
-}
-
-function typeName(t: TypeExpr): string | undefined {
-  if (t.k === 'ptr') return typeName(t.elem);
-  return t.k === 'name' ? t.name : undefined;
 }
 
 /** Lock primitives and hand-offs per function, memoized, and lock operations mapped through calls. */
@@ -306,7 +301,7 @@ export class LockCalls {
     if (!x || !recv) return undefined;
     const info = this.facts.graph.callInfo(this.facts.dispatch.calledAs(through));
     const promoted = info.kind === 'resolved' && info.targets.some((t) => t.callee === callee && t.how === 'promoted');
-    const field = promoted ? typeName(recv.type) : undefined;
+    const field = promoted ? namedTypeName(recv.type) : undefined;
     return field === undefined ? x : { k: 'sel', x, name: field, pos: x.pos };
   }
 }
