@@ -1,5 +1,5 @@
 import { displayId, shortName } from '../src/facts/names.js';
-import { typeLevel, type Meet, type MeetKind } from '../src/facts/locks/types.js';
+import { typeLevel, type LockMode, type LockOp, type Meet, type MeetKind } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
@@ -18,12 +18,17 @@ const VERB: Record<MeetKind, string> = {
 };
 
 /**
- * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for
- * a Done (deferred, usually) or a Signal, took it on the way, itself or down a call. (Took, for a channel
- * operation, would count a lock from the previous iteration of a loop that receives first and locks after.)
+ * Whether the other side cannot get to its operation without the mutex: it holds it there; or, for a Done
+ * (deferred, usually) or a Signal, takes it on the way, itself or down a call; or, for a channel operation,
+ * takes it in a loop that comes round to the operation again (a run loop that locks in one select case and
+ * receives in another). A read lock held here stops only a partner that takes the mutex for writing.
  */
-const needs = (locks: RuleContext['locks'], p: Meet, lock: string) =>
-  p.kind === 'done' || p.kind === 'signal' ? p.took.includes(lock) || locks.takenOnTheWay(p).has(lock) : p.held.some((h) => h.id === lock);
+function needs(locks: RuleContext['locks'], p: Meet, lock: LockOp): boolean {
+  const blocks = (mode: LockMode | undefined) => mode !== undefined && (lock.mode === 'w' || mode === 'w');
+  if (blocks(p.held.find((h) => h.id === lock.id)?.mode)) return true;
+  if (p.kind === 'done' || p.kind === 'signal') return p.took.includes(lock.id) || blocks(locks.takenOnTheWay(p).get(lock.id));
+  return blocks(locks.takenRoundTheLoop(p).get(lock.id));
+}
 
 const at = (m: Meet) => stepLocation({ node: m.fn, pos: m.pos, message: '' });
 
@@ -45,16 +50,21 @@ export const blockUnderLock: Rule = {
   },
   run(ctx) {
     const byId = new Map<string, Meet[]>();
-    for (const m of [...ctx.locks.meets, ...ctx.locks.endersUnwalked()]) {
+    for (const m of [...ctx.locks.meets, ...ctx.locks.endersUnwalked(), ...ctx.locks.waitsHeldByCallers()]) {
       if (!typeLevel(m.id)) continue;
       const list = byId.get(m.id);
       if (list) list.push(m);
       else byId.set(m.id, [m]);
     }
-    for (const wait of ctx.locks.meets) {
+    // A channel stored in fields of two types (a constructor given its owner's channel) is one channel.
+    const channelFields = [...byId.keys()].filter((id) => id.startsWith('field:'));
+    const sameChannel = (id: string) =>
+      channelFields.filter((other) => other !== id && ctx.facts.ids.origins.shareOrigin(id, other)).flatMap((other) => byId.get(other) ?? []);
+    for (const wait of [...ctx.locks.meets, ...ctx.locks.waitsHeldByCallers()]) {
       const kinds = ENDS[wait.kind];
       if (!kinds || !wait.blocks || wait.held.length === 0 || !typeLevel(wait.id)) continue;
-      const same = byId.get(wait.id) ?? [];
+      const own = byId.get(wait.id) ?? [];
+      const same = wait.kind === 'send' || wait.kind === 'recv' ? [...own, ...sameChannel(wait.id)] : own;
       // Receiving and sending one channel in one function is a token taken and given back (a channel as a lock).
       if (same.some((p) => p.fn === wait.fn && kinds.includes(p.kind))) continue;
       const partners = same.filter((p) => kinds.includes(p.kind));
@@ -65,7 +75,7 @@ export const blockUnderLock: Rule = {
       const found = wait.held.flatMap((lock) => {
         if (lock.id === condLock) return [];
         if (!typeLevel(lock.id)) return [];
-        const p = partners.find((x) => needs(ctx.locks, x, lock.id));
+        const p = partners.find((x) => needs(ctx.locks, x, lock));
         return p ? [{ lock, p }] : [];
       })[0];
       if (!found) continue;
@@ -77,8 +87,8 @@ export const blockUnderLock: Rule = {
       ctx.report({
         confidence: 'low',
         message:
-          `${shortName(wait.fn)} ${VERB[wait.kind]} ${wait.display} while holding ${mutex} (locked at line ${stepLocation(lock.steps[0]!).line}), ` +
-          `and ${shortName(p.fn)} ${VERB[p.kind]} ${thing} at ${lineRef(there, here)} ${p.kind === 'done' || p.kind === 'signal' ? 'after locking' : 'holding'} ${mutex}: ` +
+          `${shortName(wait.fn)} ${VERB[wait.kind]} ${wait.display} while holding ${mutex} (locked at ${lineRef(stepLocation(lock.steps[0]!), here)}), ` +
+          `and ${shortName(p.fn)} ${VERB[p.kind]} ${displayId(p.id, p.display)} at ${lineRef(there, here)} ${p.held.some((h) => h.id === lock.id) ? 'holding' : 'after locking'} ${mutex}: ` +
           `if this waits first, the other side waits for ${mutex} forever`,
         location: here,
         related: [{ location: there, message: `${VERB[p.kind]} ${thing}, needing ${mutex} first` }],

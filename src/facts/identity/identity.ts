@@ -12,6 +12,7 @@ import { allStmts, type CallExpr } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
 import { Distinct } from './distinct.js';
 import { Freshness } from './fresh.js';
+import { FieldOrigins } from './origins.js';
 import { normalizeFor, storageId, type ChanId } from './ids.js';
 import { argOf, CAPTURED, declaredValue, FRESH, isConstruction, MADE, ownerOf, RECEIVER, splitRoot, withPath } from './roots.js';
 
@@ -23,7 +24,11 @@ export class Identity {
   ) {
     this.fresh = new Freshness(graph, (node) => this.localSources(node));
     this.distinct = new Distinct(graph, this.fresh);
+    this.origins = new FieldOrigins(graph, dispatch, (node) => this.localSources(node));
   }
+
+  /** Which made channels a field may hold: fields of two types given one channel. */
+  readonly origins: FieldOrigins;
 
   /** Which values are objects nobody else holds yet. */
   readonly fresh: Freshness;

@@ -1,26 +1,33 @@
 /**
- * Wait enders: "which mutexes must a goroutine take before it counts a WaitGroup down or signals a Cond?" —
- * the locks its own calls take on the way, down synchronous calls into the program at any depth, so that a
- * Wait under a mutex is matched with a Done that a helper's Lock keeps from running (`defer wg.Done()` in a
- * loop that calls `s.Self()`, which locks `s.mu`). Only mutexes named by type and field or by a package
- * variable count: each is one mutex wherever it is taken.
+ * Wait enders: "which mutexes must a goroutine take before it gets to the operation that ends another's
+ * wait?" — a Done, a Signal, or the receive (send, close) on the other side of a channel — the locks its own
+ * calls take on the way, down synchronous calls into the program at any depth, and every lock of a loop
+ * around the operation, which the goroutine takes before it comes round to it again (a run loop that locks
+ * in one select case and receives in another). So a Wait under a mutex is matched with a Done that a
+ * helper's Lock keeps from running (`defer wg.Done()` in a loop that calls `s.Self()`, which locks `s.mu`).
+ * Also: the blocking channel operations of functions every caller calls holding a lock (a `resetTimer`
+ * helper that sends, called under `mu`). Only mutexes named by type and field or by a package variable
+ * count: each is one mutex wherever it is taken.
  */
-import type { Pos } from '../../ir.js';
+import type { Expr, Pos, Stmt } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import { exprKey } from '../../irutil.js';
 import type { ChanId } from '../identity/ids.js';
 import type { SyncFacts } from '../engine.js';
 import type { LockCalls } from './calls.js';
-import { libraryName } from '../calls.js';
-import { syncMeet, typeLevel, type Meet } from './types.js';
+import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
+import { syncMeet, typeLevel, type LockMode, type LockOp, type Meet } from './types.js';
 
-const NONE: ReadonlySet<ChanId> = new Set();
+/** Mutexes by id, with `w` when some acquisition is a write lock. */
+export type Taken = ReadonlyMap<ChanId, LockMode>;
+
+const NONE: Taken = new Map();
 const NO_CONDS = new Set<never>();
 /** Enough to tell whether one mutex is among them; a function taking more is judged on these. */
 const MAX_TAKEN = 64;
 
 export class WaitEnders {
-  private readonly taking = new Map<FuncNode, ReadonlySet<ChanId>>();
+  private readonly taking = new Map<FuncNode, Taken>();
 
   constructor(
     private readonly facts: SyncFacts,
@@ -28,13 +35,18 @@ export class WaitEnders {
   ) {}
 
   /**
-   * The Done and Signal calls of the functions the lock walk skipped because they lock nothing themselves:
-   * meets with nothing held and nothing taken by their own hand.
+   * The Done and Signal calls, and the channel operations, of the functions the lock walk skipped because
+   * they lock nothing themselves: meets with nothing held and nothing taken by their own hand (what their
+   * calls take, takenOnTheWay answers).
    */
   unwalked(walked: ReadonlySet<FuncNode>): Meet[] {
     const out: Meet[] = [];
     for (const fn of this.facts.graph.funcs) {
       if (walked.has(fn)) continue;
+      for (const { kind, ch, pos, blocks } of channelOps(fn)) {
+        const id = this.facts.ids.idOf(fn, ch);
+        if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks, held: [], took: [] });
+      }
       for (const site of this.facts.graph.sites(fn)) {
         const kind = site.mode === 'go' ? undefined : syncMeet(libraryName(site.info));
         if ((kind !== 'done' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
@@ -47,36 +59,116 @@ export class WaitEnders {
     return out;
   }
 
-  /** The mutexes the calls of the meet's function before it may take (every call's, for a deferred Done: it runs at the exits). */
-  takenOnTheWay(meet: Meet): ReadonlySet<ChanId> {
-    return this.takenIn(meet.fn, meet.atExit ? undefined : meet.pos);
+  /**
+   * The mutexes a Done's or Signal's function may take before it gets (back) to it: its calls before it and
+   * those of the loops around it (every call's, for a deferred Done: it runs at the exits).
+   */
+  takenOnTheWay(meet: Meet): Taken {
+    if (meet.atExit) return this.takenIn(meet.fn, () => true);
+    const around = loopsOf(meet.fn).filter((loop) => loop.has(meet.pos));
+    return this.takenIn(meet.fn, (call) => call.pos < meet.pos || around.some((loop) => loop.has(call.pos)));
   }
 
-  /** The mutexes a function may take, itself or down its synchronous calls, before `pos` (anywhere when undefined). */
-  private takenIn(fn: FuncNode, pos: Pos | undefined): ReadonlySet<ChanId> {
-    const out = new Set<ChanId>();
-    for (const site of this.facts.graph.sites(fn)) {
-      if (site.mode !== 'call' || (pos !== undefined && site.call.pos >= pos)) continue;
-      const p = this.calls.primitive(fn, site.call, NO_CONDS);
-      if (p) {
-        if (p.op && p.prim.verb !== 'unlock' && typeLevel(p.op.id)) out.add(p.op.id);
-        continue;
-      }
-      for (const t of this.facts.dispatch.targetsOf(fn, site.call)) {
-        if (!t.precise) continue;
-        for (const id of this.mayTake(t.callee)) if (out.size < MAX_TAKEN) out.add(id);
+  /**
+   * The mutexes a channel operation's function may take in the loops around it, before it comes round to
+   * it again. (Not those it takes once before it: a receiver that locks to register and then waits has
+   * handed the sender its channel under that lock, so the sender cannot be holding it first.)
+   */
+  takenRoundTheLoop(meet: Meet): Taken {
+    const around = loopsOf(meet.fn).filter((loop) => loop.has(meet.pos));
+    return around.length ? this.takenIn(meet.fn, (call) => around.some((loop) => loop.has(call.pos))) : NONE;
+  }
+
+  /**
+   * The sends and receives that may block (not select cases) in functions whose every caller holds a lock
+   * there, as meets holding the first caller's acquisitions of those locks.
+   */
+  heldByCallers(heldOnEntry: (fn: FuncNode) => readonly LockOp[]): Meet[] {
+    const out: Meet[] = [];
+    for (const fn of this.facts.graph.funcs) {
+      const ops = channelOps(fn).filter((op) => op.blocks && op.kind !== 'close');
+      if (ops.length === 0) continue;
+      const held = heldOnEntry(fn).filter((op) => typeLevel(op.id));
+      if (held.length === 0) continue;
+      for (const { kind, ch, pos } of ops) {
+        const id = this.facts.ids.idOf(fn, ch);
+        if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks: true, held, took: [] });
       }
     }
     return out;
   }
 
-  private mayTake(fn: FuncNode): ReadonlySet<ChanId> {
+  /** The mutexes a function may take, itself or down its synchronous calls, at the calls `at` admits. */
+  private takenIn(fn: FuncNode, at: (call: CallExpr) => boolean): Taken {
+    const out = new Map<ChanId, LockMode>();
+    const take = (id: ChanId, mode: LockMode) => {
+      if (out.get(id) !== 'w' && (out.has(id) || out.size < MAX_TAKEN)) out.set(id, mode);
+    };
+    for (const site of this.facts.graph.sites(fn)) {
+      if (site.mode !== 'call' || !at(site.call)) continue;
+      const p = this.calls.primitive(fn, site.call, NO_CONDS);
+      if (p) {
+        if (p.op && p.prim.verb !== 'unlock' && typeLevel(p.op.id)) take(p.op.id, p.op.mode);
+        continue;
+      }
+      for (const t of this.facts.dispatch.targetsOf(fn, site.call)) {
+        if (!t.precise) continue;
+        for (const [id, mode] of this.mayTake(t.callee)) take(id, mode);
+      }
+    }
+    return out;
+  }
+
+  private mayTake(fn: FuncNode): Taken {
     const known = this.taking.get(fn);
     if (known) return known;
     // A cycle of calls sees what its members take outside the cycle only.
     this.taking.set(fn, NONE);
-    const out = this.takenIn(fn, undefined);
+    const out = this.takenIn(fn, () => true);
     this.taking.set(fn, out.size ? out : NONE);
     return out;
   }
+}
+
+const loopsByFn = new WeakMap<FuncNode, ReadonlySet<Pos>[]>();
+
+/** Per `for` statement of a function's body, the positions of the statements, cases and expressions inside it. */
+function loopsOf(fn: FuncNode): ReadonlySet<Pos>[] {
+  let out = loopsByFn.get(fn);
+  if (out) return out;
+  out = [];
+  for (const st of allStmts(fn.decl.body ?? [])) {
+    if (st.k !== 'for') continue;
+    const inside = new Set<Pos>();
+    const body: Stmt[] = st.post ? [...st.body, st.post] : st.body;
+    for (const inner of allStmts(body)) {
+      inside.add(inner.pos);
+      if (inner.k === 'select') for (const c of inner.cases) inside.add(c.pos);
+    }
+    forEachExpr(body, (e) => inside.add(e.pos));
+    for (const e of [st.cond, st.range?.x]) if (e) forEachExpr([{ k: 'expr', x: e, pos: e.pos }], (x) => inside.add(x.pos));
+    out.push(inside);
+  }
+  loopsByFn.set(fn, out);
+  return out;
+}
+
+/** A function's sends, receives and closes; those that are select cases do not block. */
+function channelOps(fn: FuncNode): { kind: 'send' | 'recv' | 'close'; ch: Expr; pos: Pos; blocks: boolean }[] {
+  const body = fn.decl.body ?? [];
+  const cases = new Set<Pos | Expr>();
+  const out: { kind: 'send' | 'recv' | 'close'; ch: Expr; pos: Pos; blocks: boolean }[] = [];
+  for (const st of allStmts(body)) {
+    if (st.k !== 'select') continue;
+    for (const c of st.cases) {
+      if (c.kind === 'recv') out.push({ kind: 'recv', ch: c.ch, pos: c.ch.pos, blocks: false });
+      if (c.kind !== 'default') cases.add(c.kind === 'recv' ? c.ch : c.pos);
+    }
+  }
+  for (const st of allStmts(body)) if (st.k === 'send') out.push({ kind: 'send', ch: st.ch, pos: st.pos, blocks: !cases.has(st.pos) });
+  forEachExpr(body, (e) => {
+    if (e.k === 'unary' && e.op === '<-' && !cases.has(e.x)) out.push({ kind: 'recv', ch: e.x, pos: e.x.pos, blocks: true });
+    if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'close' && e.args.length === 1) out.push({ kind: 'close', ch: e.args[0]!, pos: e.pos, blocks: false });
+  });
+  return out;
 }

@@ -12,7 +12,7 @@ import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { Acquisitions } from './acquisitions.js';
 import { LockCalls, maybeValue, primitiveOf, RELEASE_NAME_RE } from './calls.js';
-import { WaitEnders } from './enders.js';
+import { WaitEnders, type Taken } from './enders.js';
 import { ChannelHandOffs, type ChannelHandOff } from './handoff.js';
 import { NextLock } from './nextlock.js';
 import { EarlyWriters, type EarlyWrites } from './writers.js';
@@ -327,8 +327,13 @@ export class LockFacts {
   }
 
   /** The mutexes a Done's or Signal's function may take on its way there, down its calls. */
-  takenOnTheWay(meet: Meet): ReadonlySet<ChanId> {
+  takenOnTheWay(meet: Meet): Taken {
     return this.waitEnders().takenOnTheWay(meet);
+  }
+
+  /** The mutexes a channel operation's function may take in the loops around it, down its calls. */
+  takenRoundTheLoop(meet: Meet): Taken {
+    return this.waitEnders().takenRoundTheLoop(meet);
   }
 
   private waitEnders(): WaitEnders {
@@ -340,15 +345,30 @@ export class LockFacts {
    * is a direct call from a function that handles locks itself.
    */
   heldOnEntry(node: FuncNode): ReadonlySet<ChanId> {
+    const ops = this.opsHeldOnEntry(node);
+    return ops.length ? new Set(ops.map((o) => o.id)) : NO_KEYS;
+  }
+
+  /** The same, as one caller's acquisitions of those mutexes (the first outside a `_test.go` file, if any). */
+  private opsHeldOnEntry(node: FuncNode): readonly LockOp[] {
+    let first: LockOp[] | undefined;
     let out: Set<ChanId> | undefined;
     for (const e of this.facts.graph.callers(node)) {
       const st = e.mode === 'call' ? this.walked.get(e.caller)?.calls.get(e.call) : undefined;
-      if (!st) return NO_KEYS;
+      if (!st) return [];
+      if (!first || (!e.caller.file.path.endsWith('_test.go') && first[0]?.steps[0]?.node.file.path.endsWith('_test.go'))) first = [...st.must.values()];
       const ids = new Set([...st.must.values()].map((o) => o.id));
       out = out === undefined ? ids : new Set([...out].filter((id) => ids.has(id)));
-      if (out.size === 0) return NO_KEYS;
+      if (out.size === 0) return [];
     }
-    return out ?? NO_KEYS;
+    return first?.filter((o) => out!.has(o.id)) ?? [];
+  }
+
+  private callerHeld: Meet[] | undefined;
+
+  /** Sends and receives that may block in functions every caller calls holding a lock, with those locks held. */
+  waitsHeldByCallers(): readonly Meet[] {
+    return (this.callerHeld ??= this.waitEnders().heldByCallers((fn) => this.opsHeldOnEntry(fn)));
   }
 
   private summarize(node: FuncNode, final: boolean): void {
