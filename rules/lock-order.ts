@@ -1,9 +1,12 @@
 import { displayId, shortName } from '../src/facts/names.js';
 import { typeLevel, type LockMode, type LockOrder } from '../src/facts/locks/types.js';
 import { lineRef, opFlow, stepLocation } from '../src/facts/report.js';
-import type { Location } from '../src/findings.js';
+import { joinAssumptions, type Assumption, type Location } from '../src/findings.js';
 import { namedTypeName } from '../src/irutil.js';
-import type { Rule } from '../src/rule.js';
+import type { Rule, RuleContext } from '../src/rule.js';
+import type { FuncNode } from '../src/resolve/callgraph.js';
+import { splitRoot } from '../src/facts/identity/roots.js';
+import { allStmts } from '../src/facts/calls.js';
 
 
 /** A waiter blocks unless both sides only read. */
@@ -25,6 +28,67 @@ function sameReceiver(f: LockOrder, g: LockOrder): boolean {
 
 function compare(a: Location, b: Location): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.col - b.col;
+}
+
+const head = (root: string) => splitRoot(root).head;
+
+/**
+ * One mutex of two objects a function is given, taken in the order of its parameters (`addPair(a, b)` locks
+ * `a.mu`, then `b.mu`): two calls with the objects swapped deadlock. Not when the function also takes them
+ * the other way round (it orders them itself, by an id or an address), nor when both are read locks.
+ */
+function reportSwappable(ctx: RuleContext, edges: readonly LockOrder[]): void {
+  const done = new Set<FuncNode>();
+  for (const e of edges) {
+    if (done.has(e.fn) || !conflicts(e.held.mode, e.taken.mode)) continue;
+    const [first, then] = [head(e.held.root), head(e.taken.root)];
+    if (edges.some((g) => g.fn === e.fn && head(g.held.root) === then && head(g.taken.root) === first)) continue;
+    if (madeForEveryCall(ctx, e.fn, [first, then]) || reassigned(e.fn, [first, then])) continue;
+    done.add(e.fn);
+    const name = displayId(e.held.id, e.held.display);
+    const at = where(e);
+    ctx.report({
+      confidence: 'medium',
+      message:
+        `${shortName(e.fn)} locks ${e.held.display} (line ${stepLocation(e.held.steps[0]!).line}) and then ${e.taken.display}, the ${name} of ` +
+        `two objects its callers give it: two calls with the objects swapped can each take one and wait for the other`,
+      location: at,
+      related: [{ location: stepLocation(e.held.steps[0]!), message: `${e.held.display} acquired` }],
+      flows: [opFlow(`${e.held.display} acquired`, e.held), opFlow(`then ${e.taken.display}`, e.taken)],
+      identity: [e.held.id, e.fn.id, 'swapped'],
+      assumptions: [
+        ...(e.held.assumed ?? []),
+        ...(e.taken.assumed ?? []),
+        { kind: 'same-instance', text: `two calls of \`${shortName(e.fn)}\` may run at once with the two objects swapped`, location: at },
+      ],
+      ...(e.fn.file.generated ? { generated: true } : {}),
+    });
+  }
+}
+
+/**
+ * Whether every call of `fn` gives it, as one of the parameters `heads` names (`@recv`, `@0` ...), an object
+ * made for that call (`a, b := newPair(); join(a, b)`): no other call can hold it, swapped or not.
+ */
+function madeForEveryCall(ctx: RuleContext, fn: FuncNode, heads: readonly string[]): boolean {
+  const edges = ctx.graph.callers(fn);
+  return (
+    edges.length > 0 &&
+    edges.every(({ caller, call }) =>
+      heads.some((h) => {
+        const at = ctx.facts.dispatch.calledAs(call);
+        const arg = h === '@recv' ? (at.fn.k === 'sel' ? at.fn.x : undefined) : at.args[Number(h.slice(1))];
+        return arg !== undefined && ctx.facts.ids.fresh.value(caller, arg);
+      }),
+    )
+  );
+}
+
+/** Whether the function assigns to a parameter `heads` names: `if a.id > b.id { a, b = b, a }` orders them. */
+function reassigned(fn: FuncNode, heads: readonly string[]): boolean {
+  const { recv, params } = fn.decl;
+  const names = new Set(heads.map((h) => (h === '@recv' ? recv?.name : params[Number(h.slice(1))]?.name)));
+  return allStmts(fn.decl.body ?? []).some((st) => st.k === 'assign' && st.lhs.some((l) => l.k === 'id' && names.has(l.name)));
 }
 
 export const lockOrder: Rule = {
@@ -56,6 +120,10 @@ export const lockOrder: Rule = {
     }
     for (const [key, forward] of byPair) {
       const [a, b] = key.split('\0') as [string, string];
+      if (a === b) {
+        reportSwappable(ctx, forward);
+        continue;
+      }
       // Each pair once, from its side that sorts first.
       if (a > b) continue;
       const backward = byPair.get(`${b}\0${a}`);
@@ -96,6 +164,7 @@ export const lockOrder: Rule = {
           opFlow(`then ${nameA}`, second.taken),
         ],
         identity: [first.held.id, first.taken.id, first.fn.id, second.fn.id],
+        assumptions: [first.held, first.taken, second.held, second.taken].reduce<Assumption[]>((all, op) => joinAssumptions(all, op.assumed ?? []), []),
         ...(first.fn.file.generated ? { generated: true } : {}),
       });
     }

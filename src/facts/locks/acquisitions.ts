@@ -3,16 +3,36 @@
  * lock facts, which lifts acquisitions up call chains without a walk, only for the functions some
  * walked function calls while holding a lock, and notes re-acquisitions and lock-order edges.
  */
+import type { Assumption } from '../../findings.js';
+import { exprText } from '../../irtext.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
-import { FRESH } from '../identity/roots.js';
+import { FRESH, splitRoot } from '../identity/roots.js';
 import { shortName } from '../names.js';
+import { nodeLocation } from '../report.js';
 import type { LockCalls } from './calls.js';
 import { instanceOf, keyOf, MAX_STEPS, MAX_TAKES, NO_TAKES, type Walked } from './state.js';
 import type { LockOp, LockOrder, LockSummary, Reacquire } from './types.js';
+
+/** A callee whose acquisitions count, and what its dispatch assumed. */
+interface Callee {
+  callee: FuncNode;
+  assumed?: Assumption;
+}
+
+const isTestFile = (fn: FuncNode) => fn.file.path.endsWith('_test.go');
+
+/**
+ * One mutex of two objects the function is given (`a.mu` then `b.mu`, the receiver's then a parameter's): an
+ * order its callers choose, an edge of the lock order between two instances of one type.
+ */
+function byTwoParameters(a: string, b: string): boolean {
+  const [x, y] = [splitRoot(a), splitRoot(b)];
+  return x.head !== y.head && x.path === y.path && x.head.startsWith('@') && y.head.startsWith('@');
+}
 
 /** Acquisitions per function, and the re-acquisitions and lock-order edges they make. */
 export class Acquisitions {
@@ -52,32 +72,58 @@ export class Acquisitions {
     for (const [node, w] of this.walked) {
       for (const [call, st] of w.calls) {
         if (st.must.size === 0) continue;
-        for (const t of this.facts.dispatch.targetsOf(node, call)) if (t.precise && !out.has(t.callee)) out.add(t.callee), frontier.push(t.callee);
+        for (const t of this.targetsFor(node, call)) if (!out.has(t.callee)) out.add(t.callee), frontier.push(t.callee);
       }
     }
     for (let depth = 1; depth < MAX_STEPS && frontier.length; depth++) {
       const next: FuncNode[] = [];
-      for (const node of frontier) for (const [, callee] of this.preciseCalls(node)) if (!out.has(callee)) out.add(callee), next.push(callee);
+      for (const node of frontier) for (const [, { callee }] of this.preciseCalls(node)) if (!out.has(callee)) out.add(callee), next.push(callee);
       frontier = next;
     }
     return out;
   }
 
-  /** A function's synchronous calls with a precise target, and their targets. */
-  private *preciseCalls(node: FuncNode): Generator<[CallExpr, FuncNode]> {
+  /** A function's synchronous calls with a target whose acquisitions count, and those targets. */
+  private *preciseCalls(node: FuncNode): Generator<[CallExpr, Callee]> {
     const w = this.walked.get(node);
     // Unwalked, its calls on a side of an `if` the values decide never runs are left out, as a walk leaves them.
     const calls = w ? w.calls.keys() : this.facts.graph.sites(node).flatMap((s) => (s.mode === 'call' && !this.facts.conds.decided.deadCall(node, s.call) ? [s.call] : []));
-    for (const call of calls) for (const t of this.facts.dispatch.targetsOf(node, call)) if (t.precise) yield [call, t.callee];
+    for (const call of calls) for (const t of this.targetsFor(node, call)) yield [call, t];
+  }
+
+  /**
+   * The targets of a call whose acquisitions count: the precise ones; and, for a call through an interface
+   * in code outside tests, the one implementation outside `_test.go` files, on that assumption (a test's
+   * mock is not in the program that runs this code).
+   */
+  private targetsFor(node: FuncNode, call: CallExpr): readonly Callee[] {
+    const targets = this.facts.dispatch.targetsOf(node, call);
+    const precise = targets.filter((t) => t.precise);
+    if (precise.length || targets.length === 0 || isTestFile(node)) return precise;
+    const info = this.facts.graph.callInfo(call);
+    if (info.kind !== 'resolved' || info.targets.some((t) => t.how !== 'interface')) return precise;
+    const outside = targets.filter((t) => !isTestFile(t.callee));
+    if (outside.length !== 1) return precise;
+    const callee = outside[0]!.callee;
+    const assumed: Assumption = {
+      kind: 'opaque-call',
+      text: `\`${exprText(call.fn, true)}\` runs \`${shortName(callee)}\`, its only implementation outside tests`,
+      location: nodeLocation(node, call.pos),
+    };
+    return [{ callee, assumed }];
   }
 
   /** A callee's acquisitions in the caller's names, those it still holds on return excluded (they are its holds). */
-  private liftTakes(node: FuncNode, call: CallExpr, callee: FuncNode, conds: ReadonlySet<Atom>): LockOp[] {
+  private liftTakes(node: FuncNode, call: CallExpr, { callee, assumed }: Callee, conds: ReadonlySet<Atom>): LockOp[] {
     const taken = this.takes.get(callee);
     if (!taken?.length) return NO_TAKES;
     const held = this.effects.get(callee)?.holds.map(keyOf) ?? [];
     const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
-    return taken.flatMap((op) => (held.includes(keyOf(op)) ? [] : (this.calls.lift(node, callee, call, op, step, conds) ?? [])));
+    return taken.flatMap((op) => {
+      if (held.includes(keyOf(op))) return [];
+      const lifted = this.calls.lift(node, callee, call, op, step, conds);
+      return !lifted ? [] : assumed ? [{ ...lifted, assumed: [...(lifted.assumed ?? []), assumed] }] : [lifted];
+    });
   }
 
   /**
@@ -102,10 +148,7 @@ export class Acquisitions {
   private checkCalls(node: FuncNode, w: Walked): void {
     for (const [call, st] of w.calls) {
       if (st.must.size === 0) continue;
-      for (const t of this.facts.dispatch.targetsOf(node, call)) {
-        if (!t.precise) continue;
-        for (const op of this.liftTakes(node, call, t.callee, st.conds)) this.noteAcquire(node, st.must, op);
-      }
+      for (const t of this.targetsFor(node, call)) for (const op of this.liftTakes(node, call, t, st.conds)) this.noteAcquire(node, st.must, op);
     }
   }
 
@@ -118,7 +161,7 @@ export class Acquisitions {
       const key = `${node.id}|${op.steps[0]!.pos}|${keyOf(op)}`;
       if (instanceOf(k) !== inst || op.root === FRESH) {
         const edge = `${key}|${k}`;
-        if (held.id === op.id || this.seen.has(edge)) continue;
+        if ((held.id === op.id && !byTwoParameters(held.root, op.root)) || this.seen.has(edge)) continue;
         this.seen.add(edge);
         const others = [...must.values()].flatMap((o) => (o.id === held.id || o.id === op.id ? [] : [o.id]));
         this.orders.push({ fn: node, held, taken: op, others });

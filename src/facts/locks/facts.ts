@@ -355,7 +355,8 @@ export class LockFacts {
     let out: Set<ChanId> | undefined;
     for (const e of this.facts.graph.callers(node)) {
       const st = e.mode === 'call' ? this.walked.get(e.caller)?.calls.get(e.call) : undefined;
-      if (!st) return [];
+      // Only a call that certainly runs this function says what its callers hold.
+      if (!st || !this.facts.dispatch.targetsOf(e.caller, e.call).some((t) => t.precise)) return [];
       if (!first || (!e.caller.file.path.endsWith('_test.go') && first[0]?.steps[0]?.node.file.path.endsWith('_test.go'))) first = [...st.must.values()];
       const ids = new Set([...st.must.values()].map((o) => o.id));
       out = out === undefined ? ids : new Set([...out].filter((id) => ids.has(id)));

@@ -42,7 +42,7 @@ export interface CallState {
 export interface Walked {
   /** Its own acquisitions (and its lock helpers'), each before the function held that mutex. */
   direct: LockOp[];
-  /** Its synchronous calls with a precise target. */
+  /** Its synchronous calls with a target, and the locks around each. */
   calls: Map<CallExpr, CallState>;
   /** Its `go` statements' calls, and what it certainly holds at each. */
   spawns: Map<CallExpr, ReadonlyMap<string, LockOp>>;

@@ -152,8 +152,9 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
       }
     }
     if (how !== 'sync') return s;
-    // Through an interface or a function value, "may lock" is too weak to claim a deadlock.
-    if (facts.dispatch.targetsOf(node, call).some((t) => t.precise)) calls.set(call, { must: s.must, may: s.may, conds });
+    // Kept for every call with a target; through an interface or a function value, "may lock" is too weak to
+    // claim a deadlock, and the acquisitions pass decides which targets count.
+    if (facts.dispatch.targetsOf(node, call).length) calls.set(call, { must: s.must, may: s.may, conds });
     for (const t of effects) {
       if (!t.precise) continue;
       // What releases a lock handed to a returned handle is not ours to name: held, but not certainly.
