@@ -487,7 +487,15 @@ export class ModelBuilder {
       }
       const handed = r.k === 'call' && rhs.length === lhs.length ? this.callValue(r, env, out) : (this.effects(r, env, out, true), undefined);
       if (this.take(l, handed, env)) continue;
-      if (this.objByKey.has(this.canon(key)) && l.k === 'id') this.ambiguous.add(this.canon(key));
+      const k = this.canon(key);
+      if (!this.objByKey.has(k) || l.k !== 'id') continue;
+      // A name that aliased an object no longer surely denotes it (`doneChan := reqDone; if keep { doneChan = nil }`):
+      // the name is ambiguous, the object is not. A name bound to its own object is re-assigned: that is.
+      const own = this.keyOf(l, env, true);
+      if (own !== undefined && own !== k && this.aliases.has(own)) {
+        this.aliases.delete(own);
+        this.ambiguous.add(own);
+      } else this.ambiguous.add(k);
     }
   }
 
@@ -812,7 +820,8 @@ export class ModelBuilder {
   }
 
   /** The key naming the value of `e`: a variable, a field path from one, or a global. */
-  private keyOf(e: Expr, env: Env): string | undefined {
+  /** `raw`: a local's own key, not what it aliases. */
+  private keyOf(e: Expr, env: Env, raw = false): string | undefined {
     switch (e.k) {
       case 'id': {
         const s = this.graph.storageOf(env.node, e);
@@ -820,7 +829,9 @@ export class ModelBuilder {
         if (s.kind === 'local') {
           const copy = env.copies.get(s.fn);
           // A variable of a function outside the model (an entry that is a function literal): shared with it.
-          return copy === undefined ? `C:${s.fn}:${s.name}` : this.canon(`L:${s.fn}:${s.name}#${copy}`);
+          if (copy === undefined) return `C:${s.fn}:${s.name}`;
+          const own = `L:${s.fn}:${s.name}#${copy}`;
+          return raw ? own : this.canon(own);
         }
         if (s.kind === 'param') return env.params.get(`P:${s.fn}:${s.index}`) ?? `P:${s.fn}:${s.index}`;
         if (s.kind === 'global') return `G:${s.pkg}.${s.name}`;
