@@ -143,6 +143,23 @@ export const waitgroupMisuse: Rule = {
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
+    for (const { fn, done, guarded, check, key } of wgs.unguardedDones) {
+      const at = nodeLocation(fn, done.pos);
+      ctx.report({
+        confidence: 'medium',
+        message:
+          `${done.display}.Done runs on every call of ${shortName(fn)}, while its Done at ${lineRef(nodeLocation(fn, guarded.pos), at)} runs once per ${key} ` +
+          `(checked at line ${nodeLocation(fn, check).line}): a second call for one key counts ${done.display} down again, and a negative WaitGroup counter panics`,
+        location: at,
+        related: [
+          { location: nodeLocation(fn, guarded.pos), message: `${guarded.display}.Done, once per ${key}` },
+          { location: nodeLocation(fn, check), message: `the check that lets each ${key} through once` },
+        ],
+        flows: [],
+        identity: [fn.id, done.key, 'unguarded-done'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
     reportVerdicts(ctx, ['negative-wg']);
   },
 };

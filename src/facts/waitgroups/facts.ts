@@ -9,6 +9,7 @@ import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from '../calls.js';
 import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, textOf, type BodyOps, type ForStmt, type GoStart, type WgOp } from './ops.js';
 import { storageKey } from '../../resolve/bindings.js';
+import { exprText } from '../../irtext.js';
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
 export interface LateAdd {
@@ -68,6 +69,24 @@ export interface WriteAfterDone {
   read: Pos;
 }
 
+/**
+ * A Done that runs on every call of a function whose other Done on the same WaitGroup runs once per key: the
+ * function's own check-and-set (`if w.seen[m] { return }; w.seen[m] = true`) says it is called again for one key,
+ * and the unguarded Done counts down again each time: a negative counter panics.
+ */
+export interface UnguardedDone {
+  fn: FuncNode;
+  /** The Done outside the once-per-key guard. */
+  done: WgOp;
+  /** The Done behind it. */
+  guarded: WgOp;
+  /** The check (`if w.seen[m] { return }`) and the set (`w.seen[m] = true`) that make the other Done once only. */
+  check: Pos;
+  set: Pos;
+  /** What is checked, as written. */
+  key: string;
+}
+
 /** A Wait inside the loop that starts the goroutines it waits for: they run one at a time. */
 export interface SerialWait {
   fn: FuncNode;
@@ -91,6 +110,7 @@ export class WaitGroupFacts {
   readonly skippedDones: SkippedDone[] = [];
   readonly returnsBeforeDone: ReturnBeforeDone[] = [];
   readonly writesAfterDone: WriteAfterDone[] = [];
+  readonly unguardedDones: UnguardedDone[] = [];
 
   constructor(readonly graph: CallGraph) {
     for (const fn of graph.funcs) {
@@ -106,6 +126,7 @@ export class WaitGroupFacts {
           this.checkReturnBeforeDone(fn, go, go.callee);
         }
       }
+      if (sites.filter((site) => libraryName(site.info) === 'sync.(*WaitGroup).Done').length > 1) this.checkUnguardedDone(fn);
       if (sites.some((site) => libraryName(site.info) === 'sync.(*WaitGroup).Add')) {
         this.checkMissingDone(fn);
         this.checkSkippedDone(fn);
@@ -159,6 +180,30 @@ export class WaitGroupFacts {
       const wait = same.find((o) => o.method === 'Wait' && o.pos > loopEnd);
       if (!skip || !wait || this.escapes(fn, add.key, this.opsOn(fn, add.key))) continue;
       this.skippedDones.push({ fn, add, skip, go, wait });
+    }
+  }
+
+  /**
+   * Two Dones on one WaitGroup in one function, one after a check-and-set that lets each key through once
+   * (`if w.seen[m] { return }` then `w.seen[m] = true`, before it) and one before that check: the second
+   * runs on every call.
+   */
+  private checkUnguardedDone(fn: FuncNode): void {
+    const body = fn.decl.body ?? [];
+    const dones = this.bodyOf(fn).ops.filter((o) => o.method === 'Done' && !o.deferred);
+    const stmts = allStmts(body);
+    for (const check of stmts) {
+      if (check.k !== 'if' || check.else || check.then.at(-1)?.k !== 'return') continue;
+      if (check.cond.k !== 'index' && check.cond.k !== 'sel' && check.cond.k !== 'id') continue;
+      const key = exprText(check.cond);
+      const set = stmts.find(
+        (st) => st.k === 'assign' && st.pos > check.pos && st.lhs.length === 1 && exprText(st.lhs[0]!) === key && st.rhs[0]?.k === 'lit' && st.rhs[0].kind === 'true',
+      );
+      if (!set) continue;
+      for (const guarded of dones.filter((d) => d.pos > set.pos)) {
+        const done = dones.find((d) => d.key === guarded.key && d.pos < check.pos);
+        if (done && !this.unguardedDones.some((u) => u.done === done)) this.unguardedDones.push({ fn, done, guarded, check: check.pos, set: set.pos, key });
+      }
     }
   }
 
