@@ -137,13 +137,13 @@ export const condMisuse: Rule = {
 /** The wake-ups a waiter can miss: a silent writer of what its loop tests, a Signal among waiters for different things. */
 function reportMissedWakes(ctx: RuleContext, wakes: CondWakes): void {
   const condOf = (call: CallExpr) => (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? 'the cond';
-  for (const { fn, pos, field, waiter, waking } of wakes.silentWrites) {
+  for (const { fn, pos, field, written, waiter, waking } of wakes.silentWrites) {
     const waitAt = nodeLocation(waiter.fn, waiter.wait.pos);
     const at = nodeLocation(fn, pos);
     ctx.report({
       confidence: 'medium',
       message:
-        `${shortName(fn)} sets ${fn.decl.recv?.name ?? ''}.${field}, which ends the Wait loop in ${shortName(waiter.fn)} (line ${waitAt.line}), and wakes no waiter ` +
+        `${shortName(fn)} sets ${written}, which ends the Wait loop in ${shortName(waiter.fn)} (line ${waitAt.line}), and wakes no waiter ` +
         `(${shortName(waking.fn)} does after its write): a goroutine already waiting sleeps on; broadcast ${condOf(waiter.wait)} after the write`,
       location: at,
       related: [

@@ -10,8 +10,8 @@
  * Only conds named by a type's field or a package variable, outside test files.
  */
 import type { Expr, Pos, Stmt } from '../ir.js';
-import { namedTypeName } from '../irutil.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
+import { deref } from '../resolve/types.js';
 import { allStmts, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
 import type { SyncFacts } from './engine.js';
 import type { ChanId } from './identity/ids.js';
@@ -24,9 +24,11 @@ export interface WaitLoop {
   fn: FuncNode;
   wait: CallExpr;
   cond: ChanId;
-  /** Fields of the receiver the loop's exits read (`closed`, `buf`). */
+  /** `pkg.Type` of the object the cond is a field of. */
+  owner: string;
+  /** Fields of the owner the loop's exits read (`closed`, `buf`). */
   fields: ReadonlySet<string>;
-  /** Flags of the receiver that end the loop, with the value that ends it (`closed`: true). */
+  /** Flags of the owner that end the loop, with the value that ends it (`closed`: true). */
   exits: ReadonlyMap<string, boolean>;
   /** The waiter's own parameters the exit compares with (`duty` in `m.Duty == duty`). */
   params: ReadonlySet<string>;
@@ -37,6 +39,8 @@ export interface SilentWrite {
   fn: FuncNode;
   pos: Pos;
   field: string;
+  /** The flag as written there (`s.closed`). */
+  written: string;
   waiter: WaitLoop;
   /** A method that writes one of the loop's fields and wakes the waiters, and where it writes. */
   waking: { fn: FuncNode; pos: Pos };
@@ -103,13 +107,18 @@ export class CondWakes {
   }
 
   /**
-   * The innermost loop of a method around its Wait, the receiver's flags that end it (`for !s.closed`, `if s.done
-   * { return }`) and the parameters its exit compares items with (`m.To == id`).
+   * The innermost loop around a Wait, the flags of the cond's owner that end it (`for !s.closed`, `if s.done
+   * { return }`, or the `if` that guards the Wait: `if s.head == nil && !s.closed { s.cond.Wait() }`) and the
+   * parameters its exit compares items with (`m.To == id`). The owner is the variable the cond is a field of
+   * (`s` in `s.cond.Wait()`): the receiver of a method, or a parameter its owner's other user hands it.
    */
   private waitLoop(fn: FuncNode, wait: CallExpr, cond: ChanId): WaitLoop | undefined {
-    const recv = fn.decl.recv?.name;
     const body = fn.decl.body;
-    if (!recv || !body) return undefined;
+    const reached = wait.fn.k === 'sel' ? wait.fn.x : undefined;
+    const owner = reached?.k === 'sel' && reached.x.k === 'id' ? reached.x : undefined;
+    const type = owner && this.ownerType(fn, owner);
+    if (!owner || !type || !body) return undefined;
+    const name = owner.name;
     const around = allStmts(body).filter((st): st is ForStmt => st.k === 'for' && allStmts(st.body).some((s) => callsInStmt(s).includes(wait)));
     const loop = around.at(-1);
     if (!loop) return undefined;
@@ -117,18 +126,20 @@ export class CondWakes {
     const flag = (e: Expr, ends: boolean): void => {
       const negated = e.k === 'unary' && e.op === '!';
       const x = negated ? e.x : e;
-      if (x.k === 'sel' && x.x.k === 'id' && x.x.name === recv) exits.set(x.name, negated ? !ends : ends);
+      if (x.k === 'sel' && x.x.k === 'id' && x.x.name === name) exits.set(x.name, negated ? !ends : ends);
     };
     // `for !s.closed && ...`: the loop goes on while each conjunct holds, so a flag ends it by turning its conjunct false.
     if (loop.cond) for (const c of split(loop.cond, '&&')) flag(c, false);
     for (const st of loop.body) {
       const last = st.k === 'if' ? st.then.at(-1) : undefined;
       if (st.k === 'if' && (last?.k === 'return' || (last?.k === 'branch' && last.kind === 'break' && !last.label))) for (const c of split(st.cond, '||')) flag(c, true);
+      // `if s.head == nil && !s.closed { s.cond.Wait() }`: the same, for the `if` that guards the Wait.
+      if (st.k === 'if' && !st.else && allStmts(st.then).some((x) => callsInStmt(x).includes(wait))) for (const c of split(st.cond, '&&')) flag(c, false);
     }
     const fields = new Set<string>();
     const read = (e: Expr | undefined): void => {
       if (!e) return;
-      if (e.k === 'sel' && e.x.k === 'id' && e.x.name === recv) fields.add(e.name);
+      if (e.k === 'sel' && e.x.k === 'id' && e.x.name === name) fields.add(e.name);
       forEachSubExpr(e, read);
     };
     read(loop.cond);
@@ -142,19 +153,28 @@ export class CondWakes {
         for (const side of [c.x, c.y]) if (side.k === 'id' && names.has(side.name)) params.add(side.name);
       }
     }
-    return exits.size || params.size ? { fn, wait, cond, fields, exits, params } : undefined;
+    return exits.size || params.size ? { fn, wait, cond, owner: type, fields, exits, params } : undefined;
   }
 
-  /** The other methods of the waiter's type that write what its loop tests: silent ones, when another one wakes. */
+  /** `pkg.Type` of the cond's owner, through one pointer. */
+  private ownerType(fn: FuncNode, e: Expr): string | undefined {
+    const t = deref(this.graph.typeOf(fn, e));
+    return t.k === 'named' ? `${t.path}.${t.name}` : undefined;
+  }
+
+  /**
+   * The other functions of the package that write what the loop tests on an object of the owner's type (its
+   * methods, or another type's that walks its owner's items): silent ones, when another one wakes.
+   */
   private checkWriters(loop: WaitLoop): void {
-    const type = receiverType(loop.fn);
-    const writers: { fn: FuncNode; pos: Pos; field: string; ends: { pos: Pos; field: string } | undefined; wakes: boolean }[] = [];
+    const writers: { fn: FuncNode; pos: Pos; field: string; ends: { pos: Pos; field: string; written: string } | undefined; wakes: boolean }[] = [];
+    const ofOwner = (fn: FuncNode, x: Expr) => this.ownerType(fn, x) === loop.owner;
     for (const fn of this.graph.funcs) {
-      if (fn === loop.fn || fn.pkg !== loop.fn.pkg || receiverType(fn) !== type || fn.file.path.endsWith('_test.go')) continue;
-      // A method that waits on the cond itself is another waiter taking its turn, not a producer.
+      if (fn === loop.fn || fn.pkg !== loop.fn.pkg || fn.file.path.endsWith('_test.go')) continue;
+      // A function that waits on the cond itself is another waiter taking its turn, not a producer.
       if (this.graph.sites(fn).some((s) => syncMeet(libraryName(s.info)) === 'condWait')) continue;
-      const write = fieldWrite(fn, loop.fields);
-      if (write) writers.push({ fn, ...write, ends: flagWrite(fn, loop.exits), wakes: this.wakesIn(fn, loop.cond, 0) || this.wokenByCallers(fn, loop.cond) });
+      const write = fieldWrite(fn, loop.fields, ofOwner);
+      if (write) writers.push({ fn, ...write, ends: flagWrite(fn, loop.exits, ofOwner), wakes: this.wakesIn(fn, loop.cond, 0) || this.wokenByCallers(fn, loop.cond) });
     }
     const waking = writers.find((w) => w.wakes);
     if (!waking) return;
@@ -186,33 +206,23 @@ export class CondWakes {
   }
 }
 
-/** The receiver's type name of a method, undefined for a function. */
-function receiverType(fn: FuncNode): string | undefined {
-  const t = fn.decl.recv?.type;
-  return t && namedTypeName(t);
-}
-
-/** The first write in a method to one of its receiver's fields in `fields` (`t.buf = append(...)`, `t.n++`). */
-function fieldWrite(fn: FuncNode, fields: ReadonlySet<string>): { pos: Pos; field: string } | undefined {
-  const recv = fn.decl.recv?.name;
-  if (!recv) return undefined;
+/** The first write in a function to one of `fields` of an object of the owner's type (`t.buf = append(...)`, `s.n++`). */
+function fieldWrite(fn: FuncNode, fields: ReadonlySet<string>, ofOwner: (fn: FuncNode, x: Expr) => boolean): { pos: Pos; field: string } | undefined {
   for (const st of allStmts(fn.decl.body ?? [])) {
     const targets = st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
-    for (const t of targets) if (t.k === 'sel' && t.x.k === 'id' && t.x.name === recv && fields.has(t.name)) return { pos: st.pos, field: t.name };
+    for (const t of targets) if (t.k === 'sel' && t.x.k === 'id' && fields.has(t.name) && ofOwner(fn, t.x)) return { pos: st.pos, field: t.name };
   }
   return undefined;
 }
 
-/** The first write in a method of the value that ends the loop to one of its receiver's flags (`t.closed = true`). */
-function flagWrite(fn: FuncNode, exits: ReadonlyMap<string, boolean>): { pos: Pos; field: string } | undefined {
-  const recv = fn.decl.recv?.name;
-  if (!recv) return undefined;
+/** The first write in a function of the value that ends the loop to one of the owner's flags (`t.closed = true`). */
+function flagWrite(fn: FuncNode, exits: ReadonlyMap<string, boolean>, ofOwner: (fn: FuncNode, x: Expr) => boolean): { pos: Pos; field: string; written: string } | undefined {
   for (const st of allStmts(fn.decl.body ?? [])) {
     if (st.k !== 'assign' || st.op !== '=') continue;
     for (const [i, t] of st.lhs.entries()) {
       const v = st.rhs[i];
-      if (t.k !== 'sel' || t.x.k !== 'id' || t.x.name !== recv || v?.k !== 'lit' || (v.kind !== 'true' && v.kind !== 'false')) continue;
-      if (exits.get(t.name) === (v.kind === 'true')) return { pos: st.pos, field: t.name };
+      if (t.k !== 'sel' || t.x.k !== 'id' || v?.k !== 'lit' || (v.kind !== 'true' && v.kind !== 'false') || !ofOwner(fn, t.x)) continue;
+      if (exits.get(t.name) === (v.kind === 'true')) return { pos: st.pos, field: t.name, written: `${t.x.name}.${t.name}` };
     }
   }
   return undefined;
