@@ -1,8 +1,8 @@
-import { condCalls, CondWakes, type CondCall } from '../src/facts/condwakes.js';
+import { changesOwnerBefore, condCalls, CondWakes, type CondCall, type Wake } from '../src/facts/condwakes.js';
 import type { ChanId } from '../src/facts/identity/ids.js';
 import { nodeLocation } from '../src/facts/report.js';
-import { shortName } from '../src/facts/names.js';
-import { typeLevel } from '../src/facts/locks/types.js';
+import { displayId, shortName } from '../src/facts/names.js';
+import { typeLevel, type Meet } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
 import { colOf, lineOf, type Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
@@ -70,7 +70,9 @@ export const condMisuse: Rule = {
       'Also a Wait on an unexported field or package variable that no code signals or broadcasts, and that is ' +
       'used nowhere else: that Wait never returns. And a method that changes what a Wait loop tests without waking ' +
       'the waiters while the type\'s other writers do (a Close that sets closed and broadcasts nothing), or a Signal ' +
-      'on a cond nothing broadcasts whose waiters each wait for their own parameter: a waiter is left asleep.',
+      'on a cond nothing broadcasts whose waiters each wait for their own parameter: a waiter is left asleep. And a ' +
+      "Signal or Broadcast by a function that changes what the waiters test without ever holding the cond's lock: a " +
+      'waiter between its check and its Wait misses it.',
     severity: 'warning',
     precision: 'high',
     tags: ['concurrency', 'locks', 'cond'],
@@ -84,6 +86,7 @@ export const condMisuse: Rule = {
     if (waits.length === 0) return;
     const signalled = new Set(calls.wakes.flatMap((w) => (w.id === undefined ? [] : [w.id])));
     reportMissedWakes(ctx, new CondWakes(ctx.graph, calls));
+    reportUnlockedWakes(ctx, calls.wakes, new Set(waits.flatMap((w) => (w.id === undefined ? [] : [w.id]))));
     const never = unsignalled(ctx, waits, signalled);
     for (const w of waits) {
       if (w.id === undefined || !never.has(w.id)) continue;
@@ -167,6 +170,38 @@ function reportMissedWakes(ctx: RuleContext, wakes: CondWakes): void {
       flows: [],
       identity: [fn.id, waiter.fn.id, 'narrow-signal'],
       ...(fn.file.generated ? { generated: true } : {}),
+    });
+  }
+}
+
+/**
+ * A Signal or Broadcast by a function that changes what the waiters test and never holds the cond's lock on
+ * the way (nor do its callers): a waiter that has checked the state under the lock and not yet called Wait
+ * misses the wake-up and sleeps on.
+ */
+function reportUnlockedWakes(ctx: RuleContext, wakes: readonly Wake[], waited: ReadonlySet<ChanId>): void {
+  const meets = [...ctx.locks.meets, ...ctx.locks.endersUnwalked()];
+  for (const w of wakes) {
+    if (w.id === undefined || !waited.has(w.id) || w.fn.file.path.endsWith('_test.go')) continue;
+    const lock = ctx.locks.condLock(w.id);
+    if (lock === undefined) continue;
+    const meet: Meet = meets.find((m) => m.fn === w.fn && m.pos === w.call.pos && m.kind === 'signal') ?? {
+      fn: w.fn, kind: 'signal', id: w.id, display: '', pos: w.call.pos, blocks: false, held: [], took: [],
+    };
+    const holds = meet.held.some((h) => h.id === lock) || meet.took.includes(lock) || ctx.locks.takenOnTheWay(meet).has(lock) || ctx.locks.heldOnEntry(w.fn).has(lock);
+    if (holds || !changesOwnerBefore(ctx.graph, w.fn, w.call)) continue;
+    const cond = (w.call.fn.k === 'sel' ? exprKey(w.call.fn.x) : undefined) ?? 'the cond';
+    const verb = w.broadcast ? 'broadcasts' : 'signals';
+    ctx.report({
+      confidence: 'medium',
+      message:
+        `${shortName(w.fn)} changes what the waiters on ${cond} test and ${verb} without its lock (${displayId(lock, lock)}): ` +
+        'a waiter between its check and its Wait misses the wake-up and sleeps on; change and wake under the lock',
+      location: { path: w.fn.file.path, line: lineOf(w.call.pos), col: colOf(w.call.pos) },
+      related: [],
+      flows: [],
+      identity: [w.fn.id, w.id, 'unlocked-wake'],
+      ...(w.fn.file.generated ? { generated: true } : {}),
     });
   }
 }

@@ -7,9 +7,12 @@
  * - a cond that only Signal ever wakes, whose waiters wait for different things (the loop's exit tests the
  *   waiter's own parameter): the one waiter Signal wakes may be waiting for something else and sleep again,
  *   and the waiter the change was for is never woken.
+ * - a wake-up by a function that changes what the waiters test without ever holding the cond's lock
+ *   (changesOwnerBefore, with the lock facts in the rule): a waiter between its check and its Wait misses it.
  * Only conds named by a type's field or a package variable, outside test files.
  */
 import type { Expr, Pos, Stmt } from '../ir.js';
+import { namedTypeName } from '../irutil.js';
 import type { CallGraph, FuncNode } from '../resolve/callgraph.js';
 import { deref } from '../resolve/types.js';
 import { allStmts, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
@@ -231,4 +234,48 @@ function flagWrite(fn: FuncNode, exits: ReadonlyMap<string, boolean>, ofOwner: (
 /** The operands of a chain of `op` (`a && b && c`), parentheses aside. */
 function split(e: Expr, op: '&&' | '||'): Expr[] {
   return e.k === 'binary' && e.op === op ? [...split(e.x, op), ...split(e.y, op)] : [e];
+}
+
+/** Atomic writes of a field (`c.state.Store(s)`), by method name. */
+const ATOMIC_WRITE_RE = /^(Store|Swap|Add|CompareAndSwap|And|Or)$/;
+
+/**
+ * Whether a function changes the state of the cond's owner before it wakes the waiters (`c.cond.Broadcast()`):
+ * writes a field of an object of the owner's type, or calls a method of that type that writes one of its own
+ * (`c.setState(s)`, which stores `c.state`).
+ */
+export function changesOwnerBefore(graph: CallGraph, fn: FuncNode, wake: CallExpr): boolean {
+  const reached = wake.fn.k === 'sel' ? wake.fn.x : undefined;
+  const owner = reached?.k === 'sel' ? reached.x : undefined;
+  if (!owner) return false;
+  const type = namedOf(graph, fn, owner);
+  if (!type) return false;
+  const ofOwner = (node: FuncNode, x: Expr) => namedOf(graph, node, x) === type;
+  for (const st of allStmts(fn.decl.body ?? [])) {
+    if (st.pos >= wake.pos) continue;
+    if (writesField(graph, fn, st, ofOwner)) return true;
+    for (const call of callsInStmt(st)) {
+      const info = graph.callInfo(call);
+      if (info.kind !== 'resolved') continue;
+      for (const t of info.targets) {
+        const recv = t.callee.decl.recv;
+        if (!PRECISE_HOWS.has(t.how) || !recv?.name || `${t.callee.pkg.importPath}.${namedTypeName(recv.type)}` !== type) continue;
+        const own = (_: FuncNode, x: Expr) => x.k === 'id' && x.name === recv.name;
+        if (allStmts(t.callee.decl.body ?? []).some((s) => writesField(graph, t.callee, s, own))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** `x.f = v`, `x.f++` or `x.f.Store(v)` with `x` accepted by `of`. */
+function writesField(graph: CallGraph, fn: FuncNode, st: Stmt, of: (fn: FuncNode, x: Expr) => boolean): boolean {
+  const targets = st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
+  if (targets.some((t) => t.k === 'sel' && of(fn, t.x))) return true;
+  return callsInStmt(st).some((c) => c.fn.k === 'sel' && ATOMIC_WRITE_RE.test(c.fn.name) && c.fn.x.k === 'sel' && of(fn, c.fn.x.x) && graph.callInfo(c).kind === 'external');
+}
+
+function namedOf(graph: CallGraph, fn: FuncNode, e: Expr): string | undefined {
+  const t = deref(graph.typeOf(fn, e));
+  return t.k === 'named' ? `${t.path}.${t.name}` : undefined;
 }

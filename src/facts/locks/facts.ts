@@ -7,6 +7,7 @@ import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
+import { deref } from '../../resolve/types.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, outermost, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
@@ -269,6 +270,17 @@ export class LockFacts {
    * with `sync.NewCond(&x.mu)` into a field: `c.ready = sync.NewCond(&c.mu)`, `&T{ready: sync.NewCond(&mu)}`.
    * Undefined when no such make is in sight or two disagree.
    */
+  /** `sync.NewCond(c)` with `c` a struct that embeds its mutex: that mutex, as a Lock on `c` names it. */
+  private embeddedMutex(node: FuncNode, e: Expr): ChanId | undefined {
+    const t = deref(this.facts.graph.typeOf(node, e));
+    if (t.k !== 'named' || t.path === 'sync') return undefined;
+    for (const name of ['Mutex', 'RWMutex']) {
+      const f = this.facts.graph.index.select(t, name);
+      if (f?.k === 'field' && f.owner) return `field:${f.owner.path}.${f.owner.name}.${name}`;
+    }
+    return undefined;
+  }
+
   condLock(cond: ChanId): ChanId | undefined {
     if (!this.condLocks) {
       const out = new Map<ChanId, ChanId | null>();
@@ -279,7 +291,7 @@ export class LockFacts {
         if (!body || !graph.sites(node).some((s) => libraryName(s.info) === 'sync.NewCond')) continue;
         const note = (id: ChanId | undefined, make: CallExpr) => {
           const arg = make.args[0];
-          const lock = arg?.k === 'unary' && arg.op === '&' ? this.facts.ids.idOf(node, arg.x) : undefined;
+          const lock = arg?.k === 'unary' && arg.op === '&' ? this.facts.ids.idOf(node, arg.x) : arg && this.embeddedMutex(node, arg);
           if (id === undefined || !/^(field|global):/.test(id)) return;
           out.set(id, lock !== undefined && (!out.has(id) || out.get(id) === lock) ? lock : null);
         };
