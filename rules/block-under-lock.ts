@@ -50,7 +50,7 @@ export const blockUnderLock: Rule = {
   },
   run(ctx) {
     const byId = new Map<string, Meet[]>();
-    for (const m of [...ctx.locks.meets, ...ctx.locks.endersUnwalked(), ...ctx.locks.waitsHeldByCallers()]) {
+    for (const m of [...ctx.locks.meets, ...ctx.locks.endersUnwalked(), ...ctx.locks.waitsInCallees()]) {
       if (!typeLevel(m.id)) continue;
       const list = byId.get(m.id);
       if (list) list.push(m);
@@ -60,7 +60,7 @@ export const blockUnderLock: Rule = {
     const channelFields = [...byId.keys()].filter((id) => id.startsWith('field:'));
     const sameChannel = (id: string) =>
       channelFields.filter((other) => other !== id && ctx.facts.ids.origins.shareOrigin(id, other)).flatMap((other) => byId.get(other) ?? []);
-    for (const wait of [...ctx.locks.meets, ...ctx.locks.waitsHeldByCallers()]) {
+    for (const wait of [...ctx.locks.meets, ...ctx.locks.waitsInCallees()]) {
       const kinds = ENDS[wait.kind];
       if (!kinds || !wait.blocks || wait.held.length === 0 || !typeLevel(wait.id)) continue;
       const own = byId.get(wait.id) ?? [];

@@ -5,8 +5,8 @@
  * around the operation, which the goroutine takes before it comes round to it again (a run loop that locks
  * in one select case and receives in another). So a Wait under a mutex is matched with a Done that a
  * helper's Lock keeps from running (`defer wg.Done()` in a loop that calls `s.Self()`, which locks `s.mu`).
- * Also: the blocking channel operations of functions every caller calls holding a lock (a `resetTimer`
- * helper that sends, called under `mu`). Only mutexes named by type and field or by a package variable
+ * Also: the blocking channel operations of a function, for a caller that calls it holding a lock (a
+ * `resetTimer` helper that sends, called under `mu`). Only mutexes named by type and field or by a package variable
  * count: each is one mutex wherever it is taken.
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
@@ -16,7 +16,7 @@ import type { ChanId } from '../identity/ids.js';
 import type { SyncFacts } from '../engine.js';
 import type { LockCalls } from './calls.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
-import { syncMeet, typeLevel, type LockMode, type LockOp, type Meet } from './types.js';
+import { syncMeet, typeLevel, type LockMode, type Meet } from './types.js';
 
 /** Mutexes by id, with `w` when some acquisition is a write lock. */
 export type Taken = ReadonlyMap<ChanId, LockMode>;
@@ -28,6 +28,7 @@ const MAX_TAKEN = 64;
 
 export class WaitEnders {
   private readonly taking = new Map<FuncNode, Taken>();
+  private readonly blocking = new Map<FuncNode, Meet[]>();
 
   constructor(
     private readonly facts: SyncFacts,
@@ -79,22 +80,17 @@ export class WaitEnders {
     return around.length ? this.takenIn(meet.fn, (call) => around.some((loop) => loop.has(call.pos))) : NONE;
   }
 
-  /**
-   * The sends and receives that may block (not select cases) in functions whose every caller holds a lock
-   * there, as meets holding the first caller's acquisitions of those locks.
-   */
-  heldByCallers(heldOnEntry: (fn: FuncNode) => readonly LockOp[]): Meet[] {
-    const out: Meet[] = [];
-    for (const fn of this.facts.graph.funcs) {
-      const ops = channelOps(fn).filter((op) => op.blocks && op.kind !== 'close');
-      if (ops.length === 0) continue;
-      const held = heldOnEntry(fn).filter((op) => typeLevel(op.id));
-      if (held.length === 0) continue;
-      for (const { kind, ch, pos } of ops) {
-        const id = this.facts.ids.idOf(fn, ch);
-        if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks: true, held, took: [] });
-      }
+  /** A function's sends and receives that may block, as meets holding nothing yet (the caller's locks are added). */
+  blockingIn(fn: FuncNode): Meet[] {
+    let out = this.blocking.get(fn);
+    if (out) return out;
+    out = [];
+    for (const { kind, ch, pos, blocks } of channelOps(fn)) {
+      if (!blocks || kind === 'close') continue;
+      const id = this.facts.ids.idOf(fn, ch);
+      if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks: true, held: [], took: [] });
     }
+    this.blocking.set(fn, out);
     return out;
   }
 

@@ -357,31 +357,43 @@ export class LockFacts {
    * is a direct call from a function that handles locks itself.
    */
   heldOnEntry(node: FuncNode): ReadonlySet<ChanId> {
-    const ops = this.opsHeldOnEntry(node);
-    return ops.length ? new Set(ops.map((o) => o.id)) : NO_KEYS;
-  }
-
-  /** The same, as one caller's acquisitions of those mutexes (the first outside a `_test.go` file, if any). */
-  private opsHeldOnEntry(node: FuncNode): readonly LockOp[] {
-    let first: LockOp[] | undefined;
     let out: Set<ChanId> | undefined;
     for (const e of this.facts.graph.callers(node)) {
       const st = e.mode === 'call' ? this.walked.get(e.caller)?.calls.get(e.call) : undefined;
       // Only a call that certainly runs this function says what its callers hold.
-      if (!st || !this.facts.dispatch.targetsOf(e.caller, e.call).some((t) => t.precise)) return [];
-      if (!first || (!e.caller.file.path.endsWith('_test.go') && first[0]?.steps[0]?.node.file.path.endsWith('_test.go'))) first = [...st.must.values()];
+      if (!st || !this.facts.dispatch.targetsOf(e.caller, e.call).some((t) => t.precise)) return NO_KEYS;
       const ids = new Set([...st.must.values()].map((o) => o.id));
       out = out === undefined ? ids : new Set([...out].filter((id) => ids.has(id)));
-      if (out.size === 0) return [];
+      if (out.size === 0) return NO_KEYS;
     }
-    return first?.filter((o) => out!.has(o.id)) ?? [];
+    return out ?? NO_KEYS;
   }
 
-  private callerHeld: Meet[] | undefined;
+  private calleeWaits: Meet[] | undefined;
 
-  /** Sends and receives that may block in functions every caller calls holding a lock, with those locks held. */
-  waitsHeldByCallers(): readonly Meet[] {
-    return (this.callerHeld ??= this.waitEnders().heldByCallers((fn) => this.opsHeldOnEntry(fn)));
+  /**
+   * The sends and receives that may block in the functions a walked function calls while holding locks
+   * (`resetTimer()` under `bs.mu`, which sends), each as a wait holding the caller's locks there.
+   */
+  waitsInCallees(): readonly Meet[] {
+    if (this.calleeWaits) return this.calleeWaits;
+    const out = new Map<string, Meet>();
+    // Callers outside tests first: the first wait found for a place and a lock is the one a finding shows.
+    const walked = [...this.walked].sort(([a], [b]) => Number(a.file.path.endsWith('_test.go')) - Number(b.file.path.endsWith('_test.go')));
+    for (const [node, w] of walked) {
+      for (const [call, st] of w.calls) {
+        const held = [...st.must.values()].filter((o) => !o.entry);
+        if (held.length === 0) continue;
+        for (const t of this.facts.dispatch.targetsOf(node, call)) {
+          if (!t.precise) continue;
+          for (const m of this.waitEnders().blockingIn(t.callee)) {
+            const key = `${m.fn.id}|${m.pos}|${held.map((o) => o.id).join(',')}`;
+            if (!out.has(key)) out.set(key, { ...m, held });
+          }
+        }
+      }
+    }
+    return (this.calleeWaits = [...out.values()]);
   }
 
   private summarize(node: FuncNode, final: boolean): void {
