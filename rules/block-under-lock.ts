@@ -40,7 +40,8 @@ export const blockUnderLock: Rule = {
       'A function sends, receives, calls WaitGroup.Wait (not as a select case) or sync.Cond.Wait while holding a ' +
       "mutex (for Cond.Wait, one other than the cond's own lock), and the function on the other side (the receiver, " +
       'the sender or closer, the goroutine calling Done, the caller of Signal or Broadcast) locks the same mutex ' +
-      'before it gets there. If this side waits first, the other side waits for the mutex forever. Channels, ' +
+      'before it gets there (for a channel, also in a loop that comes round to its operation). If this side waits ' +
+      'first, the other side waits for the mutex forever. Channels, ' +
       'WaitGroups, conds and mutexes are compared by type and field or package variable.',
     severity: 'warning',
     precision: 'low',

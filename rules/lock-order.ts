@@ -99,7 +99,8 @@ export const lockOrder: Rule = {
       'One function acquires mutex B while holding mutex A (directly or down a chain of calls), and another function ' +
       'acquires A while holding B. Two goroutines running the two can each take their first mutex and wait forever ' +
       'for the other. Mutexes are compared by type and field (`Server.mu`, `Conn.mu`) or package variable, and ' +
-      'read-only pairs (RLock under RLock on both sides) are left out.',
+      'read-only pairs (RLock under RLock on both sides) are left out. Also one mutex of two objects a function is ' +
+      'given, taken in the order of its parameters: two calls with the objects swapped deadlock.',
     severity: 'warning',
     precision: 'low',
     tags: ['concurrency', 'locks', 'deadlock'],

@@ -16,7 +16,8 @@ export const waitgroupMisuse: Rule = {
       'wg.Add for a goroutine that a continue or break of the loop can skip, or that returns before its own wg.Done: Wait ' +
       'never returns once it does. A goroutine ' +
       'that writes a variable of its starter after its Done, read after the Wait: a data race. And ' +
-      'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time.',
+      'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time. And a ' +
+      "wg.Done outside the function's own once-per-key check, beside one behind it: a negative counter panics.",
     severity: 'error',
     precision: 'high',
     tags: ['concurrency', 'waitgroup', 'race'],
