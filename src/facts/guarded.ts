@@ -296,6 +296,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
     // A range over a slice or map comes here too: only channels are receives.
     recv: (ch, s, untilClosed) => (untilClosed && !facts.ids.isChannel(node, ch) ? s : { g: received(s.g, ch), e: v.recv ? v.recv(ch, untilClosed, s.g, s.e) : s.e }),
     noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
+    emptyRange: (x) => facts.dispatch.onlyCloses(x),
     decide: (cond, def) => facts.conds.decided.decide(node, cond, def),
     exhausts: (tag, values, s) => facts.conds.exhaustive.covers(node, tag, values, s.g.conds),
     assume(cond, holds, s) {
