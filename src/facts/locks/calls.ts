@@ -7,7 +7,7 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprKey, namedTypeName } from '../../irutil.js';
 import type { CallInfo, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
-import type { Atom } from '../conditions/atoms.js';
+import { contradicts, type Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
 import type { Assumption } from '../../findings.js';
@@ -208,7 +208,8 @@ export class LockCalls {
     if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
     const receiver = this.receiverOf(call, callee);
     const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
-    if (mapped === false) return undefined;
+    // The callee locks only under a condition the caller's path rules out (a flag it has just set).
+    if (mapped === false || contradicts(mapped, conds)) return undefined;
     const root = op.root.startsWith('global:') ? op.root : (this.capturedHere(node, op.root) ?? this.facts.ids.liftRoot(node, callee, op.root, call, receiver));
     // A mutex the callee made itself is no one else's yet; one it looked up (an element of a collection) is a
     // mutex of its type that others may hold: no instance to compare, but an order between types.
