@@ -2,8 +2,9 @@ import { shortName } from '../src/facts/names.js';
 import { unpartnered, type Unpartnered } from '../src/facts/channels/partners.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { isTestCode } from '../src/facts/program/testcode.js';
-import type { Location } from '../src/findings.js';
-import type { Rule } from '../src/rule.js';
+import { startedOnceForLife } from '../src/facts/channels/lifelong.js';
+import type { Assumption, Location } from '../src/findings.js';
+import type { Rule, RuleContext } from '../src/rule.js';
 
 
 function why(u: Unpartnered, here: Location): string {
@@ -19,6 +20,19 @@ function why(u: Unpartnered, here: Location): string {
         'and this send waits for one before that go statement runs; start the receiver first, or give the channel a buffer'
       );
   }
+}
+
+/**
+ * A receive that ends a function run as one goroutine for the process's life (lifelong.ts): it parks that goroutine
+ * for good, and nothing waits for it to return; that it was meant to return is the finding's assumption.
+ */
+function parksForLife(ctx: RuleContext, u: Unpartnered): Assumption[] {
+  const last = u.fn.decl.body?.at(-1);
+  if (u.kind !== 'recv' || u.op.node !== u.fn || last?.k !== 'expr' || u.op.pos < last.pos) return [];
+  const start = startedOnceForLife(ctx.facts.graph, u.fn);
+  if (!start) return [];
+  const text = `\`${shortName(u.fn)}\` should return, though \`${shortName(start.caller)}\` starts it once, with go, and nothing waits for it`;
+  return [{ kind: 'process-end', text, location: nodeLocation(start.caller, start.call.pos) }];
 }
 
 export const chanNoPartner: Rule = {
@@ -39,6 +53,7 @@ export const chanNoPartner: Rule = {
     for (const u of unpartnered(ctx.facts)) {
       const here = nodeLocation(u.op.node, u.op.pos);
       const made = nodeLocation(u.fn, u.made);
+      const assumptions = parksForLife(ctx, u);
       ctx.report({
         // A test that blocks hangs until the test binary's timeout: real, and found at once by running it.
         testCode: isTestCode(u.fn),
@@ -51,6 +66,7 @@ export const chanNoPartner: Rule = {
         ],
         flows: [],
         identity: [u.fn.id, u.name, u.kind],
+        ...(assumptions.length ? { assumptions } : {}),
         ...(u.fn.file.generated ? { generated: true } : {}),
       });
     }

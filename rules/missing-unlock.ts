@@ -1,6 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
 import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
+import { latchedExit } from '../src/facts/locks/latched.js';
 import { pairedRelease, type PairedRelease } from '../src/facts/locks/paired.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
@@ -77,6 +78,17 @@ function atProcessEnd(facts: SyncFacts, fn: FuncNode, exit: Pos | undefined, nam
   return ends === false ? [] : [...ends, onlyAtProcessEnd(fn, exit, `${name} left locked`)];
 }
 
+/**
+ * A read lock kept only once a flag the program never clears is set (latched.ts, an owner's `closed`): it blocks
+ * writers only, so the finding rests on a write lock coming after that state, which shutdown usually rules out.
+ */
+function afterLatch(facts: SyncFacts, fn: FuncNode, exit: Pos | undefined, name: string, exitAt: Location): Assumption[] {
+  const latch = latchedExit(facts.graph, fn, exit);
+  if (!latch) return [];
+  const text = `${name} is write-locked after \`${shortName(latch.setter)}\` sets ${latch.text}, as this return needs (a kept read lock blocks only writers)`;
+  return [{ kind: 'undecided-branch', text, location: exitAt }];
+}
+
 export const missingUnlock: Rule = {
   meta: {
     id: 'missing-unlock',
@@ -123,6 +135,7 @@ export const missingUnlock: Rule = {
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
         ...(signal ? [signalOnce(signal, name, at)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),
+        ...(acquired.mode === 'r' ? afterLatch(ctx.facts, fn, exitPos, name, exitAt) : []),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });

@@ -9,6 +9,7 @@ import type { CallGraph, CallInfo, CallTarget, FuncNode, SiteInfo } from '../res
 import { SideTable } from '../resolve/side.js';
 import { allStmts, callsInSimple, libraryName, PRECISE_HOWS, type CallExpr } from './calls.js';
 import type { NoReturn } from './noreturn.js';
+import { onlyCloses } from './channels/closeonly.js';
 import { ACQUIRE, drains } from './semaphores.js';
 import { run, type Steps } from './steps.js';
 
@@ -265,6 +266,11 @@ export class Dispatch {
   closedBy(call: CallExpr): Expr | undefined {
     const ch = builtinArg(call, 'close');
     return ch && call.args.length === 1 && this.graph.callInfo(call).kind === 'builtin' ? ch : undefined;
+  }
+
+  /** Whether a channel expression is one that is only ever closed, never sent on (`ctx.Done()`): channels/closeonly.ts. */
+  onlyCloses(x: Expr): boolean {
+    return onlyCloses(this.graph, x);
   }
 
   /** A call that never returns (`t.Fatalf`, `os.Exit`, a helper that always does): see noreturn.ts. */

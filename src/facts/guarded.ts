@@ -49,12 +49,17 @@ export interface GuardState {
   claims: Claims;
   /** Every path here made a claim: what runs here runs at most once. */
   claimed: boolean;
+  /**
+   * Flags every path here last set to a literal (`n.ready = true` as `bool:@recv.ready`): what a callee reads of
+   * them first. Apart from `conds`, which say what a branch tested: only the lock facts read these.
+   */
+  flags: ReadonlySet<Atom>;
 }
 
 export const NONE: ReadonlySet<string> = new Set();
 
 /** Where a function starts, and what a deferred call at its exit may assume: nothing held, tested or known. */
-export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false, passed: new Set(), held: NONE, claims: NO_CLAIMS, claimed: false };
+export const NO_GUARDS: GuardState = { locks: NONE, conds: NONE, tests: NONE, sets: NONE, recvd: NONE, waited: false, passed: new Set(), held: NONE, claims: NO_CLAIMS, claimed: false, flags: NONE };
 
 /** What two paths both have; one of the inputs itself whenever possible (joins happen at every branch). */
 export function intersect<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): ReadonlySet<T> {
@@ -73,6 +78,13 @@ export function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;
+}
+
+/** The flags after a write of `roots`: none of theirs kept, and `bool:<root>` (or its negation) for one written `true` or `false`. */
+function flagsAfter(flags: ReadonlySet<Atom>, roots: readonly string[], value: Expr | undefined): ReadonlySet<Atom> {
+  let out = flags.size && roots.some((r) => [...flags].some((a) => mentions(a, r))) ? new Set([...flags].filter((a) => !roots.some((r) => mentions(a, r)))) : flags;
+  if (roots.length === 1 && value?.k === 'lit' && (value.kind === 'true' || value.kind === 'false')) out = adding(out, [formatAtom({ negated: value.kind === 'false', kind: 'bool', roots: [roots[0]!] })]);
+  return out;
 }
 
 export function adding<T>(a: ReadonlySet<T>, xs: readonly T[]): ReadonlySet<T> {
@@ -96,6 +108,7 @@ const joinFields = fieldwiseJoin<GuardState>({
     passed: (a, b) => (a.size === 0 ? a : b.size === 0 ? b : adding(a, [...b])),
     held: intersect,
     claims: joinClaims,
+    flags: intersect,
   });
 
 const guardDomain: FlowDomain<GuardState> = {
@@ -117,6 +130,7 @@ const guardDomain: FlowDomain<GuardState> = {
     held: sameSet,
     claims: sameClaims,
     claimed: (a, b) => a === b,
+    flags: sameSet,
   }),
 };
 
@@ -164,7 +178,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
     },
     equal: (a, b) => guardDomain.equal(a.g, b.g) && domain.equal(a.e, b.e),
   };
-  const written = (g: GuardState, targets: Expr[]): GuardState => {
+  const written = (g: GuardState, targets: Expr[], values?: readonly Expr[]): GuardState => {
     const { ids, roots } = facts.ids.writes(node, targets);
     // A flag read under the mutex still held and tested on this path, now set: this path claims it.
     const claim = g.locks.size > 0 && roots.some((r) => [...g.conds].some((a) => mentions(a, r))) ? ids.find((id) => g.held.has(id)) : undefined;
@@ -178,7 +192,8 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
       }
     }
     const sets = adding(g.sets, ids);
-    return sets === g.sets && conds === g.conds ? g : { ...g, sets, conds };
+    const flags = flagsAfter(g.flags, roots, targets.length === 1 ? values?.[0] : undefined);
+    return sets === g.sets && conds === g.conds && flags === g.flags ? g : { ...g, sets, conds, flags };
   };
   const onCalls = (calls: CallExpr[], s: Both<E>, mode: 'sync' | 'go'): Both<E> => {
     if (calls.length === 0) return s;
@@ -250,7 +265,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
   };
   const rebind = (targets: Expr[], s: Both<E>, values?: readonly Expr[]): Both<E> => {
     if (targets.length === 0) return s;
-    const g = written(readUnderLock(s.g, values ?? []), targets);
+    const g = written(readUnderLock(s.g, values ?? []), targets, values);
     const e = v.rebind ? v.rebind(targets, s.e, values) : s.e;
     return g === s.g && e === s.e ? s : { g, e };
   };
@@ -296,6 +311,7 @@ export function walkGuarded<E>(node: FuncNode, facts: WalkParts, v: GuardVisitor
     // A range over a slice or map comes here too: only channels are receives.
     recv: (ch, s, untilClosed) => (untilClosed && !facts.ids.isChannel(node, ch) ? s : { g: received(s.g, ch), e: v.recv ? v.recv(ch, untilClosed, s.g, s.e) : s.e }),
     noReturn: (call) => call.k === 'call' && facts.dispatch.noReturn(call),
+    emptyRange: (x) => facts.dispatch.onlyCloses(x),
     decide: (cond, def) => facts.conds.decided.decide(node, cond, def),
     exhausts: (tag, values, s) => facts.conds.exhaustive.covers(node, tag, values, s.g.conds),
     assume(cond, holds, s) {

@@ -75,6 +75,11 @@ export interface FlowHooks<S> {
    * the rule's to find in `simple` and `expr`.
    */
   recv?(ch: Expr, state: S, untilClosed: boolean): S;
+  /**
+   * Whether a `range` over `x` never runs its body: a channel that is only ever closed, never sent on (a
+   * context's `Done()`). The loop then only waits for the close and leaves.
+   */
+  emptyRange?(x: Expr): boolean;
 }
 
 export interface FlowResult<S> {
@@ -239,6 +244,7 @@ export function walkFunction<S>(body: Stmt[], entry: S, domain: FlowDomain<S>, h
       const init: Maybe<S> = st.init ? stmt(st.init, s) : s;
       if (init === null) return null;
       let head: S = st.range ? hooks.expr(st.range.x, init) : init;
+      if (st.range && hooks.emptyRange?.(st.range.x)) return hooks.recv ? hooks.recv(st.range.x, head, true) : head;
       let exitFromHead: Maybe<S> = null;
       const savedContinue = [jumps.continues.get(''), st.label === undefined ? undefined : jumps.continues.get(st.label)];
       for (let iter = 0; iter < 8; iter++) {

@@ -10,6 +10,7 @@ import { callsInLoops, callsInStmt, exprsOfSimple, forEachSubExpr, type CallExpr
 import { callsRecover } from '../goroutines/defers.js';
 import { contextAt, NO_LOCKS, type CalleeOp, type OpFact } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
+import { onceCaseCalls } from './oncecases.js';
 import { NO_GUARDS, walkGuarded, type GuardedDomain, type GuardState } from '../guarded.js';
 import type { ChanId } from '../identity/ids.js';
 import { FRESH, MADE } from '../identity/roots.js';
@@ -205,10 +206,11 @@ function guardedBy(later: OpFact, earlier: OpFact): boolean {
 /**
  * Calls (and direct closes) that a loop runs only under an `if` or `switch` of its own: whether they
  * run again on the next iteration depends on data, and "closed again next time" is a guess.
- * A `select` case is not such a condition: a case receiving from a closed channel fires every time.
+ * A `select` case is not such a condition: a case receiving from a closed channel fires every time, unless
+ * its body sets that channel variable to nil (oncecases.ts): then it never fires again.
  */
 function conditionalInLoops(fn: FuncNode): ReadonlySet<Pos> {
-  const out = new Set<Pos>();
+  const out = new Set<Pos>(onceCaseCalls(fn.decl.body ?? []));
   walkNested(fn.decl.body ?? [], (st, place, role) => {
     if (role === 'stmt' && place.loop && place.decided) for (const c of callsInStmt(st)) out.add(c.pos);
   });

@@ -20,7 +20,7 @@ export function negate(a: Atom): Atom {
   return a.startsWith('!') ? a.slice(1) : `!${a}`;
 }
 
-interface Parsed {
+export interface Parsed {
   negated: boolean;
   kind: string;
   roots: string[];

@@ -10,11 +10,12 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { SideTable } from '../../resolve/side.js';
 import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
 import { decidingBranches } from '../evidence/branches.js';
+import { builtField } from '../evidence/built.js';
 import type { Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import { argOf, FRESH, MADE, RECEIVER, splitRoot } from '../identity/roots.js';
-import { contradicts, formatAtom, isExclusive, parseAtom, type Atom } from './atoms.js';
+import { contradicts, formatAtom, isExclusive, parseAtom, type Atom, type Parsed } from './atoms.js';
 import { constantValue } from './constlocals.js';
 import { Exhaustive } from './exhaustive.js';
 import { Decided } from './decided.js';
@@ -341,14 +342,15 @@ export class Conditions {
   private mapAtom(node: FuncNode, callee: FuncNode, atom: Atom, call: CallExpr, receiver: Expr | undefined): Atom | boolean | undefined {
     const p = parseAtom(atom);
     const [root] = p.roots;
-    if (root !== undefined && /^@\d+$/.test(root) && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp' && p.kind !== 'closed') {
+    const valued = root !== undefined && p.kind !== 'same' && p.kind !== 'cas' && p.kind !== 'cmp' && p.kind !== 'closed';
+    if (valued && /^@\d+$/.test(root)) {
       const arg = argOf(this.dispatch.calledAs(call), root);
-      const c = arg && constantValue(this.graph, node, arg);
-      if (c !== undefined) {
-        const v = p.kind === 'nil' ? c === 'nil' : p.kind === 'bool' ? (c === 'true' ? true : c === 'false' ? false : undefined) : c === p.value;
-        if (v !== undefined) return v !== p.negated;
-      }
+      const v = byConstant(p, arg && constantValue(this.graph, node, arg));
+      if (v !== undefined) return v;
     }
+    // `opts := &T{lock: lock}; v.run(opts)` reaching `if opts.lock`: the atom is about what the literal put there.
+    const built = valued ? this.builtAtom(node, call, p, root) : undefined;
+    if (built !== undefined) return built;
     const roots: string[] = [];
     for (const r of p.roots) {
       const { head, path } = splitRoot(r);
@@ -360,6 +362,22 @@ export class Conditions {
       roots.push(mapped);
     }
     return formatAtom({ ...p, roots });
+  }
+
+  /**
+   * An atom on a field of a parameter (`@0.lock`) whose argument the caller built on the spot as a struct
+   * literal: decided by the element if it is a constant, else the same atom on the element (a parameter or
+   * variable of the caller's, `@3`), for the caller's own callers to decide.
+   */
+  private builtAtom(node: FuncNode, call: CallExpr, p: Parsed, root: string): Atom | boolean | undefined {
+    const m = /^(@\d+)\.(\w+)$/.exec(root);
+    const arg = m ? argOf(this.dispatch.calledAs(call), m[1]!) : undefined;
+    const v = arg && builtField({ graph: this.graph, ids: this.ids }, node, call, arg, m![2]!);
+    if (!v) return undefined;
+    const decided = byConstant(p, constantValue(this.graph, node, v));
+    if (decided !== undefined) return decided;
+    const mapped = v.k === 'id' ? this.ids.condRoot(node, v) : undefined;
+    return mapped === undefined || mapped === FRESH || mapped === MADE ? undefined : formatAtom({ ...p, roots: [mapped] });
   }
 
   /** A callee's path condition in the caller's names; false when the call's constant arguments rule it out. */
@@ -402,4 +420,11 @@ export class Conditions {
     this.oks.set(node, out);
     return out;
   }
+}
+
+/** Whether a valued atom (nil check, flag, comparison with a constant) holds of a constant; undefined when it does not say. */
+function byConstant(p: Parsed, c: string | undefined): boolean | undefined {
+  if (c === undefined) return undefined;
+  const v = p.kind === 'nil' ? c === 'nil' : p.kind === 'bool' ? (c === 'true' ? true : c === 'false' ? false : undefined) : c === p.value;
+  return v === undefined ? undefined : v !== p.negated;
 }

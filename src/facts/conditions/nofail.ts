@@ -4,7 +4,8 @@
  * `*strings.Builder` and every `hash.Hash` ("It never returns an error"). A function of the program fails no
  * more than its returns say: one whose every return hands back a literal nil cannot; `fmt.Fprintf` and
  * `io.WriteString` no more than their writer. A call through an interface (`l.out.Write(p)` with `out io.Writer`)
- * cannot fail when every value the program stores where it reads is such a writer. A field's values are followed hop by hop from the receiver's own object: the values
+ * cannot fail when every value the program stores where it reads is such a writer; a call of a method of an
+ * interface the program declares, when every implementation it dispatches to cannot. A field's values are followed hop by hop from the receiver's own object: the values
  * its struct literals give it (`&logger{sink: &sink{out: io.Discard}}`) and every assignment to it anywhere.
  * Only unexported fields are followed: nothing outside their package, and no reflection-based decoder, writes
  * them; a field whose address is taken may be written through it, and is not followed.
@@ -158,6 +159,8 @@ export class NoFail {
     // `fmt.Fprintf(&buf, ...)`, `io.WriteString(w, s)`: their error is the writer's.
     if (name !== undefined && WRITING_FUNCS.has(name)) return call.args[0] !== undefined && this.writerCannotFail(fn, call.args[0], 'Write');
     if (info.kind === 'resolved' && info.targets.length === 1 && PRECISE_HOWS.has(info.targets[0]!.how)) return this.returnsNilError(info.targets[0]!.callee);
+    // A method of an interface the program declares: it fails no more than the implementations it dispatches to.
+    if (info.kind === 'resolved' && info.targets.length > 0 && info.targets.every((t) => t.how === 'interface')) return info.targets.every((t) => this.returnsNilError(t.callee));
     if (call.fn.k !== 'sel' || !WRITES.includes(call.fn.name)) return false;
     return this.writerCannotFail(fn, call.fn.x, call.fn.name);
   }

@@ -132,7 +132,7 @@ export interface CallEffects {
 }
 
 /** The guards in force at a call, which every operation it reaches inherits (not the caller's `passed`, its own path's). */
-export interface CallContext extends Omit<GuardState, 'passed' | 'held' | 'claims'> {
+export interface CallContext extends Omit<GuardState, 'passed' | 'held' | 'claims' | 'flags'> {
   async: boolean;
   /**
    * For a deferred call: whether a recover deferred before it (so running after it) catches its

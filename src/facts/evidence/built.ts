@@ -87,7 +87,7 @@ function onlyRead(fn: FuncNode, name: string, until: Pos): boolean {
 }
 
 /** The value the caller passed, as built: a struct literal (`&T{...}` too) or a builder chain, directly or through a local bound once to it. */
-function builtArg(parts: Parts, caller: FuncNode, call: CallExpr, arg: Expr): Expr | undefined {
+function builtArg(parts: Pick<Parts, 'graph' | 'ids'>, caller: FuncNode, call: CallExpr, arg: Expr): Expr | undefined {
   let e = arg.k === 'unary' && arg.op === '&' ? arg.x : arg;
   if (e.k === 'id') {
     const s = parts.graph.storageOf(caller, e);
@@ -99,12 +99,21 @@ function builtArg(parts: Parts, caller: FuncNode, call: CallExpr, arg: Expr): Ex
 }
 
 /** What a built value holds in a part: the literal's field, or the last `Set(key, v)` of the chain for the key. */
-function valueIn(made: Expr, part: Part): Expr | undefined {
+function valueIn(made: Expr, part: Pick<Part, 'field' | 'key'>): Expr | undefined {
   if (part.field !== undefined) return made.k === 'composite' ? made.elems.find((el) => el.key === part.field)?.value : undefined;
   for (let e = made; e.k === 'call' && e.fn.k === 'sel' && e.fn.name === 'Set' && e.args.length === 2; e = e.fn.x) {
     if (keyOf(e.args[0]) === part.key) return e.args[1];
   }
   return undefined;
+}
+
+/**
+ * What field `field` of the argument `arg` holds as the caller built it (`opts := &T{lock: lock}; v.run(opts)`):
+ * the literal's element, when the caller only reads the struct up to the call; undefined otherwise.
+ */
+export function builtField(parts: Pick<Parts, 'graph' | 'ids'>, caller: FuncNode, call: CallExpr, arg: Expr, field: string): Expr | undefined {
+  const made = builtArg(parts, caller, call, arg);
+  return made && made.k === 'composite' ? valueIn(made, { field }) : undefined;
 }
 
 /**

@@ -114,7 +114,9 @@ export class Confinement {
           if (e.fn.k !== 'sel') return;
           const { base, names } = chainOf(e.fn.x);
           if (!isVar(node, base) || used.has(base)) return;
-          if (names.length === path.length && names.every((n, i) => n === path[i])) {
+          const onPath = names.every((n, i) => n === path[i]);
+          // `p.Lock()` on a struct embedding the mutex at `path`: a call on the part, promoted.
+          if (onPath && (names.length === path.length || (names.length + 1 === path.length && this.promotedFrom(node, e.fn, path.at(-1)!)))) {
             used.add(base);
             out.push({ node, call: e, method: e.fn.name, once: this.once(decl, node, e) });
           }
@@ -127,6 +129,14 @@ export class Confinement {
       });
     }
     return seen.every((e) => used.has(e)) ? out : undefined;
+  }
+
+  /** Whether `x.m` is a method promoted from the embedded field `field` of x's struct (`s.Lock()` of an embedded `sync.Mutex`). */
+  private promotedFrom(node: FuncNode, sel: Extract<Expr, { k: 'sel' }>, field: string): boolean {
+    let t = this.graph.typeOf(node, sel.x);
+    if (t.k === 'ptr') t = t.elem;
+    const s = this.graph.index.select(t, sel.name);
+    return (s?.k === 'external' || (s?.k === 'method' && s.promoted)) && s.recv.name === field;
   }
 
   /** Whether `x.a.b` selects fields that leave `path` (a field not on it), not the part on it or a method. */

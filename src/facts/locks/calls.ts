@@ -7,13 +7,14 @@ import type { Expr, Pos, Stmt } from '../../ir.js';
 import { exprKey, namedTypeName } from '../../irutil.js';
 import type { CallInfo, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
-import type { Atom } from '../conditions/atoms.js';
+import { contradicts, parseAtom, type Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
 import type { Assumption } from '../../findings.js';
 import { exprText } from '../../irtext.js';
 import { argOf, CAPTURED, FRESH, isConstruction, MADE, ownerOf, splitRoot } from '../identity/roots.js';
 import { calleeReach } from '../evidence/reach.js';
+import { writesOf } from '../evidence/state.js';
 import { lookupOf, type Lookup } from '../identity/lookups.js';
 import { nodeLocation } from '../report.js';
 import { MAX_STEPS, NO_KEYS } from './state.js';
@@ -208,7 +209,9 @@ export class LockCalls {
     if (id === undefined || (id.startsWith('local:') && !id.startsWith(`local:${node.id}:`))) return undefined;
     const receiver = this.receiverOf(call, callee);
     const mapped = this.facts.conds.mapConds(node, callee, op.conds, call, receiver);
-    if (mapped === false) return undefined;
+    // The callee locks only under a condition the caller's path rules out (a flag it has just set), unless a
+    // function on the way down writes that state first (`ready = false` before the nested call).
+    if (mapped === false || (contradicts(mapped, conds) && !this.rewrittenOnPath(op, mapped))) return undefined;
     const root = op.root.startsWith('global:') ? op.root : (this.capturedHere(node, op.root) ?? this.facts.ids.liftRoot(node, callee, op.root, call, receiver));
     // A mutex the callee made itself is no one else's yet; one it looked up (an element of a collection) is a
     // mutex of its type that others may hold: no instance to compare, but an order between types.
@@ -231,6 +234,16 @@ export class LockCalls {
       ...(assumed ? { assumed } : {}),
       ...(alias ? { lookup: alias.lookup } : {}),
     };
+  }
+
+  /**
+   * Whether a function on the operation's path writes a field named as one the callee's conditions are about: any
+   * function above the one holding the Lock, and that one before it. By name: a write of another object's field
+   * of that name counts too.
+   */
+  private rewrittenOnPath(op: LockOp, mapped: readonly Atom[]): boolean {
+    const names = new Set(mapped.flatMap((a) => parseAtom(a).roots.map((r) => r.slice(r.lastIndexOf('.') + 1))));
+    return op.steps.some((s, i) => writesOf(this.facts.graph, s.node).some((w) => names.has(w.text.slice(w.text.lastIndexOf('.') + 1)) && (i < op.steps.length - 1 || w.pos < s.pos)));
   }
 
   /**

@@ -11,7 +11,7 @@ import { allStmts, libraryName, type CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
-import { walkGuarded } from '../guarded.js';
+import { walkGuarded, type GuardState } from '../guarded.js';
 import { shortName } from '../names.js';
 import { maybeValue, RELEASE_NAME_RE, type LockCalls } from './calls.js';
 import { domain, ENTRY, instanceOf, keyOf, MAX_TAKES, with_, without, type CallState, type LockState } from './state.js';
@@ -163,6 +163,8 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
     return s;
   };
 
+  // At a call, what the callee finds: the path's conditions, and the flags just set (`n.ready = true; n.fill()`).
+  const atCall = (g: GuardState): ReadonlySet<Atom> => (g.flags.size ? new Set([...g.conds, ...g.flags]) : g.conds);
   const exits = facts.effects.memoized(() =>
     walkGuarded<LockState>(
       node,
@@ -181,10 +183,10 @@ export function walkLocks({ facts, effects: summaries, calls: lockCalls }: LockW
           const p = lockCalls.primitive(node, call, g.conds);
           if (!p) {
             const viaOpaque = { ...s, must: lockCalls.opaqueOnOwner(node, call, s.must) };
-            const after = viaCall(call, viaOpaque, 'sync', g.conds);
+            const after = viaCall(call, viaOpaque, 'sync', atCall(g));
             // `unlock := unlockOnce(&s.mu); ...; unlock()`: a release we cannot see into may release anything held.
             const opaqueRelease = call.fn.k === 'id' && RELEASE_NAME_RE.test(call.fn.name) && maybeValue(facts.graph.callInfo(call));
-            return opaqueRelease && effectsOf(call, g.conds).every((t) => t.releases.length === 0) ? { ...after, must: new Map() } : after;
+            return opaqueRelease && effectsOf(call, atCall(g)).every((t) => t.releases.length === 0) ? { ...after, must: new Map() } : after;
           }
           if (!p.op) return s;
           // A mutex used as a signal: the Unlock runs later, elsewhere, and the next Lock waits for it.
