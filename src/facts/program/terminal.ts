@@ -141,6 +141,11 @@ export class Terminal {
     return starter === false || briefly === false ? false : joinAssumptions(briefly, starter);
   }
 
+  /** Whether the process ends once `call` (made in fn) has returned, on every path of fn; what that assumes. */
+  endsAfterCall(fn: FuncNode, call: CallExpr): ProcessEnd {
+    return this.endsAfter({ caller: fn, call, mode: 'call' });
+  }
+
   /** Whether the process ends once this call has returned, on every path of its caller; what that assumes (ending). */
   private endsAfter(edge: Pick<CallerEdge, 'caller' | 'call' | 'mode'>): ProcessEnd {
     const { caller, call } = edge;
