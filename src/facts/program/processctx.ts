@@ -3,7 +3,8 @@
  * program: `signal.NotifyContext` made in a function the process ends after (main, a CLI's start), a cobra
  * command's `cmd.Context()` when the CLI is started with such a context (or none: then it is never done), one
  * derived from those by `context.WithCancel` whose cancel runs only as a terminal function returns, and any of them
- * passed down as an argument. What happens only once such a context is done happens on the way out.
+ * passed down as an argument, or kept in a field every value of which is one (fieldsources.ts: a server's base built
+ * by its constructor from main's context). What happens only once such a context is done happens on the way out.
  *
  * A cancel function handed on elsewhere may run earlier (a helper that cancels on its own failure): a finding that
  * rests on the context living on names that (`cancel` may cancel the context before fn returns). One called only
@@ -13,8 +14,9 @@
  * then.
  *
  * Named where the evidence stops short (process-end): a signal context made in a function the process may outlive
- * (`Run` in main, followed by a flush), and a library's signal handler (`ctrl.SetupSignalHandler()`, whose source
- * is out of sight). Named as calls out of sight: a runnable's `Start(ctx)` run by a component manager
+ * (`Run` in main, followed by a flush), a library's signal handler (`ctrl.SetupSignalHandler()`, whose source
+ * is out of sight), and an errgroup's context made in a function the process ends after once `g.Wait()` returns
+ * (done too when a member fails: the other members are taken to return then). Named as calls out of sight: a runnable's `Start(ctx)` run by a component manager
  * (runnables.ts) with the context the program starts the manager with, and a context passed on through a call that
  * derives it (`ctx, end := StartTrace(ctx, ...)`) without making one it can end itself.
  */
