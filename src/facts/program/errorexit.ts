@@ -9,6 +9,9 @@
  * A caller in test code that does something else with the error (stores it, compares it) is a test that then
  * fails or expects the failure: the leak lives in the test binary only, and a finding resting on it mattering
  * names that (the fact's assumptions are a finding's, not the fact's own).
+ * A caller that hands the error back into a function under way (a recursion, or an interface call CHA also
+ * resolves to the caller itself) is taken to end as that function's other callers do. A fatal log line whose exit
+ * is out of sight (noreturn.ts) ends the error path, named.
  * Any other caller (a loop that logs and retries, a handler that reports the error and goes on serving), a
  * function used as a value, or a chain longer than MAX_DEPTH, and the fact does not hold.
  */
@@ -128,7 +131,7 @@ export class ErrorExits {
     const end: Stmt = { k: 'return', values: [], pos: caller.decl.span.end };
     // A fatal log line whose exit is out of sight ends the path too, named where the error path relies on it.
     const fatal = (c: Expr) => (c.k === 'call' ? this.facts.noReturn.assumedExit(caller, c) : undefined);
-    const exits: Assumption[] = [];
+    let exits: Assumption[] = [];
     const ends = (c: Expr) => c.k === 'call' && (this.facts.noReturn.endingOf(c) !== undefined || fatal(c) !== undefined);
     const onPath = (s: State, e: Expr): State => {
       const here = containsCall(e, call);
@@ -148,7 +151,7 @@ export class ErrorExits {
         // A call that never returns ends the path (noReturn); a deferred or started one does not wait here.
         if (s === 'err' && (st.k === 'defer' || st.k === 'go' || (st.k === 'expr' && ends(st.x)))) {
           const named = st.k === 'expr' ? fatal(st.x) : undefined;
-          if (named) exits.push(named);
+          if (named) exits = joinAssumptions(exits, [named]);
           return s;
         }
         return exprsOfSimple(st).reduce(onPath, s);
