@@ -6,6 +6,7 @@ import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
 import { carriedAssumptions } from '../src/facts/evidence/carried.js';
 import { closedInstances } from '../src/facts/evidence/instances.js';
+import { closedOnTheWayOut } from '../src/facts/program/wayout.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
 export const doubleClose: Rule = {
@@ -44,7 +45,9 @@ export const doubleClose: Rule = {
       if (evidence.exclusive || instances.distinct) return [];
       // The same close on the next turn: of the same object only if what hands it over hands back the same.
       const carried = h.loop && !h.concurrent ? carriedAssumptions(facts, h.fn, h.first, h.second) : [];
-      return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions, ...carried] }];
+      // Two goroutines' last acts, each waking the function the process ends after: the second close comes as it exits.
+      const exiting = h.concurrent && !h.loop ? closedOnTheWayOut(facts, h.first.steps.at(-1)!, h.second.steps.at(-1)!) : undefined;
+      return [{ h, assumptions: [...evidence.assumptions(), ...instances.assumptions, ...carried, ...(exiting ?? [])] }];
     });
     weighed.sort((a, b) => a.assumptions.length - b.assumptions.length);
     for (const { h, assumptions } of weighed) {

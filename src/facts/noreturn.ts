@@ -79,6 +79,13 @@ const CHAIN_LAST_RE = new RegExp(CHAINS.map((c) => c.last.source).join('|'));
  */
 const MAY_NOT_RETURN_RE = /^(Fatal|Fatalf|Fatalln|Fatalw|FatalStack|FailNow|SkipNow|Skipf|Exit|Exitf|Goexit|Panic|Panicf|Panicln)$/;
 
+/**
+ * The name of a fatal log line, which writes and then exits: `log.Fatalf`, a project's `blog.Fatalf`. Where the exit
+ * is out of sight (a library's logger), or decided by a value (glog's `Fatalf` exits deep in its writer, on the
+ * level it is given), the name is the evidence.
+ */
+const FATAL_RE = /^(Fatal|Fatalf|Fatalln|Fatalw)$/;
+
 /** Marks a function whose inference is under way: a call back into it (recursion) may return. */
 const BUSY = 'busy';
 const RETURNS = 'returns';
@@ -129,6 +136,16 @@ export class NoReturn {
     } else if (!this.namedToEnd(call, info) || this.endingOf(call) !== undefined) return undefined;
     const shown = info.kind === 'external' && !info.name.startsWith('?.') ? info.name : exprText(call.fn);
     return { kind: 'returns', text: `\`${shown}()\` returns`, location: nodeLocation(node, call.pos) };
+  }
+
+  /**
+   * For a call named like a fatal log line (`blog.Fatalf(...)`) not known to end the process, the assumption that it
+   * does, which a finding resting on the process's end past it names; undefined for every other call.
+   */
+  assumedExit(node: FuncNode, call: CallExpr): Assumption | undefined {
+    const name = call.fn.k === 'sel' || call.fn.k === 'id' ? call.fn.name : undefined;
+    if (name === undefined || !FATAL_RE.test(name) || this.endingOf(call) !== undefined) return undefined;
+    return { kind: 'process-end', text: `\`${exprText(call.fn)}()\` ends the process`, location: nodeLocation(node, call.pos) };
   }
 
   /** How a call ends that writes a logger's fatal or panic level through a chain (CHAINS); undefined for others. */

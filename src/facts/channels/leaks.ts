@@ -205,22 +205,50 @@ function leakOf(fn: FuncNode, body: Stmt[], sender: Sender, name: string, facts:
   // A loop with a condition or a range may run no receive at all, though the author counted on it.
   if (recvs.some((u) => (loops.inCountedLoop.has(u.e) || loops.rangeHeads.has(u.e)) && !ranges.has(u.e))) return undefined;
   const fired = timerFired(fn, sender.lit, send.stmt!, facts.graph);
+  const taking = new Set([...recvs.map((u) => u.e), ...siblings, ...fired]);
   const q: ExitQuery = {
     fn,
     body,
     start: goroutine.st,
-    recvs: new Set([...recvs.map((u) => u.e), ...siblings, ...fired]),
+    recvs: taking,
     past: new Set([...ranges, ...closes]),
-    written: goroutineWrites(sender.lit, facts.graph),
+    written: new Set([...goroutineWrites(sender.lit, facts.graph), ...writtenOnReceipt(fn, body, taking, facts.graph)]),
     facts,
   };
-  const pending = pendingExit(q);
-  if (pending === undefined) return undefined;
+  const all = pendingExit(q);
+  if (all === undefined) return undefined;
   const shutdown = afterShutdown(q, sender.lit, send.stmt!) ?? afterCancel(q, sender.lit, send.stmt!);
   // A server stopped only as the process ends is a way out the process does not survive, as an assumption.
   const race = shutdown?.kind === 'process-end' ? undefined : shutdown;
-  const exitOnly = onTheWayOut(q) ?? (shutdown && !race ? [shutdown] : undefined);
+  const way = onTheWayOut(q);
+  const exitOnly = way.rest === undefined ? way.assumed : shutdown && !race ? [shutdown] : undefined;
+  // The ways out the process survives are what the leak rests on: those it reaches only past more undecided branches
+  // than the way out it does not survive (a start-up timeout's error return) carry them.
+  const pending = way.rest !== undefined && way.rest.assumed.length > all.assumed.length ? way.rest : all;
   return { ...base, exit: pending.exit, several: false, assumed: [...base.assumed, ...pending.assumed, ...(race ? [race] : [])], ...(exitOnly ? { exitOnly } : {}) };
+}
+
+/**
+ * What fn writes only once the send is taken: in the body of a select case that receives it (`case <-synced:
+ * n++`). A branch that reads it (`if n == 2 { return nil }`) may be one the receive decides.
+ */
+function writtenOnReceipt(fn: FuncNode, body: Stmt[], recvs: ReadonlySet<Expr>, graph: CallGraph): Set<string> {
+  const out = new Set<string>();
+  const note = (e: Expr) => {
+    const st = graph.storageOf(fn, e.k === 'index' ? e.x : e);
+    if (st) out.add(JSON.stringify(st));
+  };
+  for (const sel of allStmts(body)) {
+    if (sel.k !== 'select') continue;
+    for (const c of sel.cases) {
+      if (c.kind !== 'recv' || !recvs.has(c.ch)) continue;
+      for (const st of allStmts(c.body)) {
+        if (st.k === 'assign' && st.op !== ':=') st.lhs.forEach(note);
+        if (st.k === 'incdec') note(st.x);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -257,10 +285,10 @@ function afterCancel(q: ExitQuery, lit: FuncNode, send: Stmt): Assumption | unde
  * Whether every way out left pending is one the process does not survive (a goroutine left blocked there leaks
  * nothing): a return of a non-nil error when the process ends on fn's errors (errorexit.ts), or a way past the
  * receive from a context done only as the process ends (processctx.ts) or from a channel a signal asking the
- * process to end arrives on (signals.ts). What a leak there still takes for granted (none: it is no leak);
- * undefined if some way out is not known to end the process.
+ * process to end arrives on (signals.ts). What a leak there still takes for granted (none: it is no leak); else
+ * `rest`, the first of the ways out not known to end the process, and what it takes.
  */
-function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
+function onTheWayOut(q: ExitQuery): { rest?: { exit: Pos; assumed: Assumption[] }; assumed: Assumption[] } {
   const { fn, facts } = q;
   const errors = errorExitOf(facts).ends(fn);
   const failing = errors === false ? new Set<Expr>() : failingReturns(fn, facts);
@@ -275,8 +303,9 @@ function onTheWayOut(q: ExitQuery): Assumption[] | undefined {
     contexts = joinAssumptions(contexts, got);
     return true;
   };
-  if (pendingExit({ ...q, takes, takesRecv }) !== undefined) return undefined;
-  return [...(erred && errors ? errors : []), ...contexts];
+  const rest = pendingExit({ ...q, takes, takesRecv });
+  if (rest !== undefined) return { rest, assumed: [] };
+  return { assumed: [...(erred && errors ? errors : []), ...contexts] };
 }
 
 /** Calls that certainly run fn itself (not one of an interface's implementations). */

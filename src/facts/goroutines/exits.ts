@@ -7,7 +7,7 @@
  * A call joins one when its callee receives from such a channel (`Stop() { close(w.stop); <-w.exited }`): the
  * caller has then received from it on some path, as it would have by receiving itself.
  */
-import type { Expr } from '../../ir.js';
+import type { Expr, Pos } from '../../ir.js';
 import { builtinArg } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
@@ -16,19 +16,22 @@ import type { ChanId } from '../identity/ids.js';
 import type { Identity } from '../identity/identity.js';
 import type { Goroutines } from './goroutines.js';
 
-/** The exit signal of a function run as a goroutine (see the header), as written in it; `closed` unless it is a send. */
-export function exitSignal(fn: FuncNode): { ch: Expr; closed: boolean } | undefined {
+/**
+ * The exit signal of a function run as a goroutine (see the header), as written in it; `closed` unless it is a send;
+ * `at`, where the close or send is written.
+ */
+export function exitSignal(fn: FuncNode): { ch: Expr; closed: boolean; at: Pos } | undefined {
   const body = fn.decl.body ?? [];
   const closed = (e: Expr): Expr | undefined => builtinArg(e, 'close');
   for (const st of body) {
     const ch = st.k === 'defer' ? closed(st.call) : undefined;
-    if (ch) return { ch, closed: true };
+    if (ch) return { ch, closed: true, at: st.pos };
   }
   if (allStmts(body).some((st) => st.k === 'return')) return undefined;
   const last = body.at(-1);
-  if (last?.k === 'send') return { ch: last.ch, closed: false };
+  if (last?.k === 'send') return { ch: last.ch, closed: false, at: last.pos };
   const ch = last?.k === 'expr' ? closed(last.x) : undefined;
-  return ch && { ch, closed: true };
+  return ch && { ch, closed: true, at: last!.pos };
 }
 
 /** The program's exit signals, and the calls that wait for them; memoized. */

@@ -9,10 +9,13 @@
  * A caller in test code that does something else with the error (stores it, compares it) is a test that then
  * fails or expects the failure: the leak lives in the test binary only, and a finding resting on it mattering
  * names that (the fact's assumptions are a finding's, not the fact's own).
+ * A caller that hands the error back into a function under way (a recursion, or an interface call CHA also
+ * resolves to the caller itself) is taken to end as that function's other callers do. A fatal log line whose exit
+ * is out of sight (noreturn.ts) ends the error path, named.
  * Any other caller (a loop that logs and retries, a handler that reports the error and goes on serving), a
  * function used as a value, or a chain longer than MAX_DEPTH, and the fact does not hold.
  */
-import type { Assumption } from '../../findings.js';
+import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr, Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { walkFunction } from '../../flow/walk.js';
@@ -49,7 +52,11 @@ type State = 'before' | 'err' | 'nil';
 export const errorExitOf = perProgram((facts: SyncFacts) => new ErrorExits(facts));
 
 export class ErrorExits {
-  private readonly known = new Map<FuncNode, ErrorExit | 'busy'>();
+  private readonly known = new Map<FuncNode, ErrorExit>();
+  /** The functions under way, by how deep in the chain of callers each was asked. */
+  private readonly busy = new Map<FuncNode, number>();
+  /** The shallowest function under way that the answer being worked out took to hold (Infinity: none). */
+  private low = Infinity;
 
   constructor(private readonly facts: SyncFacts) {}
 
@@ -58,21 +65,38 @@ export class ErrorExits {
     const terminal = terminalOf(this.facts);
     if (terminal.isTerminal(fn)) return [];
     const got = this.known.get(fn);
-    // A call back into a function under way (recursion) is a caller that may keep going.
-    if (got !== undefined) return got === 'busy' ? false : got;
+    if (got !== undefined) return got;
+    // A call back into a function under way (recursion, or an interface call that may reach the caller itself)
+    // hands the error to that function's own callers, whose answer is the one being worked out: taken to hold,
+    // and kept only once the function it rests on has its answer.
+    const under = this.busy.get(fn);
+    if (under !== undefined) {
+      this.low = Math.min(this.low, under);
+      return [];
+    }
     if (depth > MAX_DEPTH || !returnsError(fn)) return false;
-    this.known.set(fn, 'busy');
+    const outer = this.low;
+    this.low = Infinity;
+    this.busy.set(fn, depth);
+    const out = this.callersEnd(fn, depth);
+    this.busy.delete(fn);
+    // An answer resting on a caller still under way holds only if that caller's does: asked again after it.
+    if (this.low >= depth) this.known.set(fn, out);
+    this.low = Math.min(outer, this.low < depth ? this.low : Infinity);
+    return out;
+  }
+
+  private callersEnd(fn: FuncNode, depth: number): ErrorExit {
     const callers = this.facts.graph.callers(fn);
     // Callers in tests and a library's examples alone say nothing of the program's (its importers are not in sight).
     let out: ErrorExit = callers.some((e) => !isTestCode(e.caller) && !showsUse(fn, e.caller)) ? [] : false;
     for (const edge of callers) {
       if (out === false) break;
       const got = this.handled(edge, depth);
-      out = got === false ? false : [...out, ...got];
+      out = got === false ? false : joinAssumptions(out, got);
     }
     // A use as a value is a caller out of sight. Asked last: the program-wide scan behind it is the costly part.
     if (out !== false && valueUsesOf(this.facts.graph).usedAsValue(fn)) out = false;
-    this.known.set(fn, out);
     return out;
   }
 
@@ -105,7 +129,10 @@ export class ErrorExits {
     let lingers = false;
     const terminal = terminalOf(this.facts);
     const end: Stmt = { k: 'return', values: [], pos: caller.decl.span.end };
-    const ends = (c: Expr) => c.k === 'call' && this.facts.noReturn.endingOf(c) !== undefined;
+    // A fatal log line whose exit is out of sight ends the path too, named where the error path relies on it.
+    const fatal = (c: Expr) => (c.k === 'call' ? this.facts.noReturn.assumedExit(caller, c) : undefined);
+    let exits: Assumption[] = [];
+    const ends = (c: Expr) => c.k === 'call' && (this.facts.noReturn.endingOf(c) !== undefined || fatal(c) !== undefined);
     const onPath = (s: State, e: Expr): State => {
       const here = containsCall(e, call);
       if (here && s === 'err') again = true;
@@ -122,7 +149,11 @@ export class ErrorExits {
           return s;
         }
         // A call that never returns ends the path (noReturn); a deferred or started one does not wait here.
-        if (s === 'err' && (st.k === 'defer' || st.k === 'go' || (st.k === 'expr' && ends(st.x)))) return s;
+        if (s === 'err' && (st.k === 'defer' || st.k === 'go' || (st.k === 'expr' && ends(st.x)))) {
+          const named = st.k === 'expr' ? fatal(st.x) : undefined;
+          if (named) exits = joinAssumptions(exits, [named]);
+          return s;
+        }
         return exprsOfSimple(st).reduce(onPath, s);
       },
       expr: (e, s) => onPath(s, e),
@@ -137,9 +168,9 @@ export class ErrorExits {
     // A caller the process ends after anyway; else every way out on the error path ends it or hands the error up,
     // and failing that, a caller the process ends after save where test code calls it.
     const callerEnds = terminal.ending(caller);
-    if (callerEnds !== false && callerEnds.length === 0) return [];
+    if (callerEnds !== false && callerEnds.length === 0) return exits;
     const handed = dropped ? false : upward ? this.ends(caller, depth + 1) : [];
-    return handed !== false ? handed : callerEnds;
+    return handed !== false ? joinAssumptions(exits, handed) : callerEnds;
   }
 }
 

@@ -8,10 +8,12 @@
  * It holds when the goroutine's last act tells a channel it is done (a top-level `defer close(done)`, or a final
  * `close(done)` or `done <- v` with no return before it), and its starter, from the `go` on (not in a loop), only
  * waits where that channel wakes it: a receive from it, or a `select` with a case on it. Until then the starter
- * makes no call that may keep it going (a log line, `signal.Notify`, a context's cancel are not such), and once
+ * makes no call that may keep it going (a log line, `signal.Notify`, a context's cancel are not such; the program's
+ * brief calls, such as constructors, are taken to return soon, named), and once
  * woken by the channel it leaves without more work. A wait a process signal ends (a channel given to
  * `signal.Notify`) is the start of a shutdown: whatever follows it is on the way out.
  */
+import type { Assumption } from '../../findings.js';
 import type { Expr, Stmt } from '../../ir.js';
 import { walkFunction } from '../../flow/walk.js';
 import { storageKey } from '../../resolve/bindings.js';
@@ -19,6 +21,7 @@ import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, exprsOfSimple, forEachExpr, forEachSubExpr, libraryName, stmtsInLoops, type CallExpr } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import { exitSignal } from '../goroutines/exits.js';
+import type { Brief } from './brief.js';
 
 /** The starter after the `go`: not yet there, woken by a signal (shutting down), woken by the goroutine's end, waiting on it. */
 const enum After {
@@ -31,8 +34,11 @@ const enum After {
 /** The calls that make a context's cancel function, which returns at once. */
 const CANCEL_MAKERS = /^context\.With(Cancel|CancelCause|Timeout|TimeoutCause|Deadline|DeadlineCause)$/;
 
-/** Whether the function that started the goroutine literal `lit` (at `edge`) ends once `lit` returns. */
-export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerEdge, harmless: (c: CallExpr) => boolean): boolean {
+/**
+ * Whether the function that started the goroutine literal `lit` (at `edge`) ends once `lit` returns, and what that
+ * takes for granted: that the program's brief calls it makes meanwhile (constructors, brief.ts) return soon.
+ */
+export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerEdge, harmless: (c: CallExpr) => boolean, brief: Brief): false | Assumption[] {
   const { caller, call } = edge;
   const body = caller.decl.body;
   const go = body && allStmts(body).find((st) => st.k === 'go' && st.call === call);
@@ -62,8 +68,12 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
       .filter((v) => v.def.k === 'expr' && v.def.index === 1 && v.def.e.k === 'call' && CANCEL_MAKERS.test(libraryName(graph.callInfo(v.def.e)) ?? ''))
       .map((v) => v.storage.name),
   );
+  const passed = new Set<CallExpr>();
   const quick = (c: CallExpr): boolean =>
-    harmless(c) || graph.callInfo(c).kind === 'builtin' || (c.fn.k === 'id' && graph.storageOf(caller, c.fn)?.kind === 'local' && cancels.has(c.fn.name));
+    harmless(c) ||
+    graph.callInfo(c).kind === 'builtin' ||
+    (c.fn.k === 'id' && graph.storageOf(caller, c.fn)?.kind === 'local' && cancels.has(c.fn.name)) ||
+    (brief.call(c) && passed.add(c) !== undefined);
   let fails = false;
   // A receive from `ch`, in a select (`inSelect`) or on its own, in state s.
   const received = (ch: Expr, s: After, inSelect: boolean): After => {
@@ -98,5 +108,5 @@ export function endsWithGoroutine(facts: SyncFacts, lit: FuncNode, edge: CallerE
     recv: (ch, s) => received(ch, s, true),
     noReturn: ends,
   });
-  return !fails;
+  return fails ? false : [...passed].map((c) => brief.assumption(caller, c));
 }

@@ -3,7 +3,8 @@
  * program: `signal.NotifyContext` made in a function the process ends after (main, a CLI's start), a cobra
  * command's `cmd.Context()` when the CLI is started with such a context (or none: then it is never done), one
  * derived from those by `context.WithCancel` whose cancel runs only as a terminal function returns, and any of them
- * passed down as an argument. What happens only once such a context is done happens on the way out.
+ * passed down as an argument, or kept in a field every value of which is one (fieldsources.ts: a server's base built
+ * by its constructor from main's context). What happens only once such a context is done happens on the way out.
  *
  * A cancel function handed on elsewhere may run earlier (a helper that cancels on its own failure): a finding that
  * rests on the context living on names that (`cancel` may cancel the context before fn returns). One called only
@@ -13,8 +14,9 @@
  * then.
  *
  * Named where the evidence stops short (process-end): a signal context made in a function the process may outlive
- * (`Run` in main, followed by a flush), and a library's signal handler (`ctrl.SetupSignalHandler()`, whose source
- * is out of sight). Named as calls out of sight: a runnable's `Start(ctx)` run by a component manager
+ * (`Run` in main, followed by a flush), a library's signal handler (`ctrl.SetupSignalHandler()`, whose source
+ * is out of sight), and an errgroup's context made in a function the process ends after once `g.Wait()` returns
+ * (done too when a member fails: the other members are taken to return then). Named as calls out of sight: a runnable's `Start(ctx)` run by a component manager
  * (runnables.ts) with the context the program starts the manager with, and a context passed on through a call that
  * derives it (`ctx, end := StartTrace(ctx, ...)`) without making one it can end itself.
  */
@@ -30,6 +32,7 @@ import type { SyncFacts } from '../engine.js';
 import type { ErrorExit } from './errorexit.js';
 import { nodeLocation } from '../report.js';
 import { perProgram } from '../perprogram.js';
+import { fieldSources } from './fieldsources.js';
 import { managedStarts } from './runnables.js';
 import { terminalOf } from './terminal.js';
 import { valueUsesOf } from './valueuses.js';
@@ -46,6 +49,7 @@ const ENDS_OWN_RE = /^(context\.With(Cancel|Timeout|Deadline)(Cause)?|golang\.or
 /** An outside function whose name says it may end the context it derives. */
 const ENDING_NAME_RE = /Cancel|Timeout|Deadline/i;
 const SIGNAL = 'os/signal.NotifyContext';
+const ERRGROUP = 'golang.org/x/sync/errgroup.WithContext';
 /**
  * A library's signal handler for the process's end: installed for SIGINT and SIGTERM, it returns a context done on
  * the first (controller-runtime's `SetupSignalHandler`, k8s apiserver's `SetupSignalContext`, and their copies).
@@ -115,6 +119,8 @@ const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth +
 function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   const graph = q.facts.graph;
   if (e.k === 'call') return madeBy(q, fn, e, { ...at, incoming: false });
+  // A context a server keeps in a field from its constructor on: each value the field is ever given.
+  if (e.k === 'sel') return fromField(q, fn, e, at);
   if (e.k !== 'id') return false;
   const s = graph.storageOf(fn, e);
   if (s?.kind !== 'param' && s?.kind !== 'local') return false;
@@ -155,7 +161,32 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   }
   const v = graph.locals(owner).find((l) => l.storage.name === s.name);
   if (v?.def.k !== 'expr' || v.def.e.k !== 'call') return false;
-  return madeBy(q, owner, v.def.e, here, v.def.index);
+  let out = madeBy(q, owner, v.def.e, here, v.def.index);
+  // `g, ctx := errgroup.WithContext(ctx)` gives the variable a new value, made from the one it had; asked about
+  // that one, the declaration answers.
+  if (out === false || at.incoming) return out;
+  for (const st of allStmts(owner.decl.body ?? [])) {
+    if (st.k !== 'assign' || st.rhs.includes(v.def.e)) continue;
+    const result = st.lhs.findIndex((l) => l.k === 'id' && sameStorage(graph.storageOf(owner, l), s));
+    if (result < 0) continue;
+    const made = st.rhs.length === 1 && st.rhs[0]!.k === 'call' ? madeBy(q, owner, st.rhs[0]!, { ...here, incoming: true }, result) : false;
+    if (made === false) return false;
+    out = joinAssumptions(out, made);
+  }
+  return out;
+}
+
+/** A context kept in a field (fieldsources.ts): done only as the process ends when every value it is given is. */
+function fromField(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
+  const sources = fieldSources(q.facts.graph, fn, e);
+  if (!sources) return false;
+  let out: Assumption[] = [];
+  for (const src of sources) {
+    const got = contextOf(q, src.node, src.value, up(at, false));
+    if (got === false) return false;
+    out = joinAssumptions(out, got);
+  }
+  return out;
 }
 
 function sameStorage(a: Storage | undefined, b: Storage): boolean {
@@ -174,6 +205,7 @@ function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): Err
   const name = libraryName(info) ?? '';
   const parent = call.args[0];
   const known = result === 0 ? name : '';
+  if (result === 1 && name === ERRGROUP) return groupContext(q, fn, call, at);
   if (result !== 0 && info.kind !== 'resolved') return false;
   if (NEVER_DONE.has(known)) return [];
   if (known === SIGNAL) {
@@ -186,6 +218,39 @@ function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): Err
   const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
   if (from === false || known === VALUE_ONLY) return from;
   return DERIVED.has(known) ? cancelledOnExit(q, fn, call, from, at.sync) : [...from, passes(fn, call, parent)];
+}
+
+/**
+ * An errgroup's context (`g, gctx := errgroup.WithContext(parent)`): done when its parent is, or once a member of
+ * the group fails. That failure is the way out when the function making the group is one the process ends after,
+ * and the process ends once its `g.Wait()` returns: named, since Wait returns only once the other members do too.
+ */
+function groupContext(q: Query, fn: FuncNode, call: CallExpr, at: At): ErrorExit {
+  const { facts } = q;
+  const st = allStmts(fn.decl.body ?? []).find((x) => x.k === 'assign' && x.rhs.length === 1 && x.rhs[0] === call);
+  const g = st?.k === 'assign' ? st.lhs[0] : undefined;
+  const parent = call.args[0];
+  if (g?.k !== 'id' || !parent) return false;
+  const terminal = terminalOf(facts);
+  const waits: CallExpr[] = [];
+  forEachExpr(fn.decl.body ?? [], (e) => {
+    if (e.k === 'call' && e.fn.k === 'sel' && e.fn.name === 'Wait' && e.fn.x.k === 'id' && e.fn.x.name === g.name) waits.push(e);
+  });
+  let out: ErrorExit = waits.length > 0 ? terminal.ending(fn) : false;
+  for (const w of waits) {
+    if (out === false) break;
+    const after = terminal.endsAfterCall(fn, w);
+    out = after === false ? false : joinAssumptions(out, after);
+  }
+  if (out === false) return false;
+  const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
+  if (from === false) return false;
+  const group: Assumption = {
+    kind: 'process-end',
+    text: `\`${g.name}\`'s members return once one fails, and the process ends after \`${g.name}.Wait()\``,
+    location: nodeLocation(fn, call.pos),
+  };
+  return joinAssumptions(joinAssumptions(from, out), [group]);
 }
 
 /** That a signal context is done only as the process ends, where the process may outlive the function making it. */

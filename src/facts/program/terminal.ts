@@ -59,9 +59,10 @@ const HARMLESS_RE = new RegExp(
 
 /**
  * A logger's method, the project's own or a library's (`logs.Errorf`, `logger.Info`): it writes a line and
- * returns, whatever package it is in. By name: loggers are written in every project.
+ * returns, whatever package it is in; or gives the entry to write it with (`l.WithFields(...)`). By name: loggers
+ * are written in every project.
  */
-const LOG_METHOD_RE = /^(Print|Debug|Info|Warn|Warning|Error|Errorf|Notice|Trace)(f|ln|w)?$/;
+const LOG_METHOD_RE = /^((Print|Debug|Info|Warn|Warning|Error|Errorf|Notice|Trace)(f|ln|w)?|With(Field|Fields|Error))$/;
 
 /**
  * Whether the process ends once a function returns, and what that takes for granted (test callers that go on
@@ -135,7 +136,14 @@ export class Terminal {
 
   /** For a goroutine literal `fn` started by `edge`: whether its starter ends once it returns (goroutineend.ts), and the starter's ending. */
   private goroutineEnds(fn: FuncNode, edge: CallerEdge): ProcessEnd {
-    return endsWithGoroutine(this.facts, fn, edge, (c) => this.harmless(c)) ? this.ending(edge.caller) : false;
+    const briefly = endsWithGoroutine(this.facts, fn, edge, (c) => this.harmless(c), this.brief);
+    const starter = briefly === false ? false : this.ending(edge.caller);
+    return starter === false || briefly === false ? false : joinAssumptions(briefly, starter);
+  }
+
+  /** Whether the process ends once `call` (made in fn) has returned, on every path of fn; what that assumes. */
+  endsAfterCall(fn: FuncNode, call: CallExpr): ProcessEnd {
+    return this.endsAfter({ caller: fn, call, mode: 'call' });
   }
 
   /** Whether the process ends once this call has returned, on every path of its caller; what that assumes (ending). */
