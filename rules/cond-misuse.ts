@@ -182,9 +182,12 @@ function reportMissedWakes(ctx: RuleContext, wakes: CondWakes): void {
 function reportUnlockedWakes(ctx: RuleContext, wakes: readonly Wake[], waited: ReadonlySet<ChanId>): void {
   const meets = [...ctx.locks.meets, ...ctx.locks.endersUnwalked()];
   for (const w of wakes) {
-    if (w.id === undefined || !waited.has(w.id) || w.fn.file.path.endsWith('_test.go')) continue;
+    // A function literal runs where its enclosing function hands it on, perhaps under that function's lock.
+    if (w.id === undefined || !waited.has(w.id) || w.fn.file.path.endsWith('_test.go') || w.fn.decl.parent !== undefined) continue;
     const lock = ctx.locks.condLock(w.id);
-    if (lock === undefined) continue;
+    // A lock local to the constructor is named by no waker; a Lock the lock facts do not read (`c.L.Lock()`, a
+    // wrapper type's) may be the cond's.
+    if (lock === undefined || !typeLevel(lock) || locksUnread(w)) continue;
     const meet: Meet = meets.find((m) => m.fn === w.fn && m.pos === w.call.pos && m.kind === 'signal') ?? {
       fn: w.fn, kind: 'signal', id: w.id, display: '', pos: w.call.pos, blocks: false, held: [], took: [],
     };
@@ -204,4 +207,9 @@ function reportUnlockedWakes(ctx: RuleContext, wakes: readonly Wake[], waited: R
       ...(w.fn.file.generated ? { generated: true } : {}),
     });
   }
+}
+
+/** Whether a function calls a method named like a lock before its wake-up: `f.cond.L.Lock()`, a wrapper's `Lock`. */
+function locksUnread(w: Wake): boolean {
+  return allStmts(w.fn.decl.body ?? []).some((st) => st.pos < w.call.pos && callsInStmt(st).some((c) => c.fn.k === 'sel' && /^(R?Lock|TryR?Lock)$/.test(c.fn.name)));
 }
