@@ -119,7 +119,7 @@ export class CondWakes {
     const body = fn.decl.body;
     const reached = wait.fn.k === 'sel' ? wait.fn.x : undefined;
     const owner = reached?.k === 'sel' && reached.x.k === 'id' ? reached.x : undefined;
-    const type = owner && this.ownerType(fn, owner);
+    const type = owner && namedOf(this.graph, fn, owner);
     if (!owner || !type || !body) return undefined;
     const name = owner.name;
     const around = allStmts(body).filter((st): st is ForStmt => st.k === 'for' && allStmts(st.body).some((s) => callsInStmt(s).includes(wait)));
@@ -159,19 +159,13 @@ export class CondWakes {
     return exits.size || params.size ? { fn, wait, cond, owner: type, fields, exits, params } : undefined;
   }
 
-  /** `pkg.Type` of the cond's owner, through one pointer. */
-  private ownerType(fn: FuncNode, e: Expr): string | undefined {
-    const t = deref(this.graph.typeOf(fn, e));
-    return t.k === 'named' ? `${t.path}.${t.name}` : undefined;
-  }
-
   /**
    * The other functions of the package that write what the loop tests on an object of the owner's type (its
    * methods, or another type's that walks its owner's items): silent ones, when another one wakes.
    */
   private checkWriters(loop: WaitLoop): void {
     const writers: { fn: FuncNode; pos: Pos; field: string; ends: { pos: Pos; field: string; written: string } | undefined; wakes: boolean }[] = [];
-    const ofOwner = (fn: FuncNode, x: Expr) => this.ownerType(fn, x) === loop.owner;
+    const ofOwner = (fn: FuncNode, x: Expr) => namedOf(this.graph, fn, x) === loop.owner;
     for (const fn of this.graph.funcs) {
       if (fn === loop.fn || fn.pkg !== loop.fn.pkg || fn.file.path.endsWith('_test.go')) continue;
       // A function that waits on the cond itself is another waiter taking its turn, not a producer.
@@ -212,8 +206,7 @@ export class CondWakes {
 /** The first write in a function to one of `fields` of an object of the owner's type (`t.buf = append(...)`, `s.n++`). */
 function fieldWrite(fn: FuncNode, fields: ReadonlySet<string>, ofOwner: (fn: FuncNode, x: Expr) => boolean): { pos: Pos; field: string } | undefined {
   for (const st of allStmts(fn.decl.body ?? [])) {
-    const targets = st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
-    for (const t of targets) if (t.k === 'sel' && t.x.k === 'id' && fields.has(t.name) && ofOwner(fn, t.x)) return { pos: st.pos, field: t.name };
+    for (const t of assigned(st)) if (t.k === 'sel' && t.x.k === 'id' && fields.has(t.name) && ofOwner(fn, t.x)) return { pos: st.pos, field: t.name };
   }
   return undefined;
 }
@@ -270,11 +263,16 @@ export function changesOwnerBefore(graph: CallGraph, fn: FuncNode, wake: CallExp
 
 /** `x.f = v`, `x.f++` or `x.f.Store(v)` with `x` accepted by `of`. */
 function writesField(graph: CallGraph, fn: FuncNode, st: Stmt, of: (fn: FuncNode, x: Expr) => boolean): boolean {
-  const targets = st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
-  if (targets.some((t) => t.k === 'sel' && of(fn, t.x))) return true;
+  if (assigned(st).some((t) => t.k === 'sel' && of(fn, t.x))) return true;
   return callsInStmt(st).some((c) => c.fn.k === 'sel' && ATOMIC_WRITE_RE.test(c.fn.name) && c.fn.x.k === 'sel' && of(fn, c.fn.x.x) && graph.callInfo(c).kind === 'external');
 }
 
+/** What a statement writes: the left sides of an assignment (not a declaration), or the target of `x++`. */
+function assigned(st: Stmt): readonly Expr[] {
+  return st.k === 'assign' && st.op !== ':=' ? st.lhs : st.k === 'incdec' ? [st.x] : [];
+}
+
+/** `pkg.Type` of an expression, through one pointer. */
 function namedOf(graph: CallGraph, fn: FuncNode, e: Expr): string | undefined {
   const t = deref(graph.typeOf(fn, e));
   return t.k === 'named' ? `${t.path}.${t.name}` : undefined;

@@ -17,6 +17,7 @@ import type { SyncFacts } from '../engine.js';
 import type { LockCalls } from './calls.js';
 import { allStmts, forEachExpr, libraryName, type CallExpr } from '../calls.js';
 import { syncMeet, typeLevel, type LockMode, type Meet } from './types.js';
+import { selectCases } from './walk.js';
 
 /** Mutexes by id, with `w` when some acquisition is a write lock. */
 export type Taken = ReadonlyMap<ChanId, LockMode>;
@@ -152,16 +153,12 @@ function loopsOf(fn: FuncNode): ReadonlySet<Pos>[] {
 /** A function's sends, receives and closes; those that are select cases do not block. */
 function channelOps(fn: FuncNode): { kind: 'send' | 'recv' | 'close'; ch: Expr; pos: Pos; blocks: boolean }[] {
   const body = fn.decl.body ?? [];
-  const cases = new Set<Pos | Expr>();
+  const cases = selectCases(fn);
   const out: { kind: 'send' | 'recv' | 'close'; ch: Expr; pos: Pos; blocks: boolean }[] = [];
   for (const st of allStmts(body)) {
-    if (st.k !== 'select') continue;
-    for (const c of st.cases) {
-      if (c.kind === 'recv') out.push({ kind: 'recv', ch: c.ch, pos: c.ch.pos, blocks: false });
-      if (c.kind !== 'default') cases.add(c.kind === 'recv' ? c.ch : c.pos);
-    }
+    if (st.k === 'select') for (const c of st.cases) if (c.kind === 'recv') out.push({ kind: 'recv', ch: c.ch, pos: c.ch.pos, blocks: false });
+    if (st.k === 'send') out.push({ kind: 'send', ch: st.ch, pos: st.pos, blocks: !cases.has(st.pos) });
   }
-  for (const st of allStmts(body)) if (st.k === 'send') out.push({ kind: 'send', ch: st.ch, pos: st.pos, blocks: !cases.has(st.pos) });
   forEachExpr(body, (e) => {
     if (e.k === 'unary' && e.op === '<-' && !cases.has(e.x)) out.push({ kind: 'recv', ch: e.x, pos: e.x.pos, blocks: true });
     if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'close' && e.args.length === 1) out.push({ kind: 'close', ch: e.args[0]!, pos: e.pos, blocks: false });

@@ -25,7 +25,7 @@ export interface LockWalkParts {
 }
 
 /** The sends (by position) and receives (by channel expression) that are cases of a select. */
-function selectCases(node: FuncNode): Set<Pos | Expr> {
+export function selectCases(node: FuncNode): Set<Pos | Expr> {
   const out = new Set<Pos | Expr>();
   for (const st of allStmts(node.decl.body ?? [])) {
     if (st.k !== 'select') continue;
