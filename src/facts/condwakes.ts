@@ -173,9 +173,12 @@ export class CondWakes {
       const write = fieldWrite(fn, loop.fields, ofOwner);
       if (write) writers.push({ fn, ...write, ends: flagWrite(fn, loop.exits, ofOwner), wakes: this.wakesIn(fn, loop.cond, 0) || this.wokenByCallers(fn, loop.cond) });
     }
-    const waking = writers.find((w) => w.wakes);
-    if (!waking) return;
-    for (const w of writers) if (!w.wakes && w.ends) this.silentWrites.push({ fn: w.fn, ...w.ends, waiter: loop, waking: { fn: waking.fn, pos: waking.pos } });
+    // The convention broken is the writer's own type's: another method of its type that writes the flags wakes.
+    const typeOf = (fn: FuncNode) => (fn.decl.recv ? namedTypeName(fn.decl.recv.type) : undefined);
+    for (const w of writers) {
+      const waking = w.ends && !w.wakes ? writers.find((x) => x.wakes && typeOf(x.fn) === typeOf(w.fn)) : undefined;
+      if (waking && w.ends) this.silentWrites.push({ fn: w.fn, ...w.ends, waiter: loop, waking: { fn: waking.fn, pos: waking.pos } });
+    }
   }
 
   /** A Signal on a cond that nothing broadcasts, when this loop's waiters each wait for their own parameter. */
