@@ -4,11 +4,14 @@ import { nodeLocation } from '../src/facts/report.js';
 import { displayId, shortName } from '../src/facts/names.js';
 import { typeLevel, type Meet } from '../src/facts/locks/types.js';
 import { allStmts, callsInStmt, forEachExpr, libraryName, stmtsInLoops, type CallExpr } from '../src/facts/calls.js';
-import { colOf, lineOf, type Expr } from '../src/ir.js';
+import type { Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
 
+
+/** The cond a Wait, Signal or Broadcast is called on, as written (`s.cond`). */
+const condOf = (call: CallExpr, otherwise = 'the cond') => (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? otherwise;
 
 /** The last part of a type-level id: the field's or the variable's Go name. */
 const nameOf = (id: ChanId) => id.slice(id.lastIndexOf('.') + 1);
@@ -90,11 +93,11 @@ export const condMisuse: Rule = {
     const never = unsignalled(ctx, waits, signalled);
     for (const w of waits) {
       if (w.id === undefined || !never.has(w.id)) continue;
-      const cond = (w.call.fn.k === 'sel' ? exprKey(w.call.fn.x) : undefined) ?? 'c';
+      const cond = condOf(w.call, 'c');
       ctx.report({
         confidence: 'high',
         message: `${shortName(w.fn)} waits on ${cond}, and nothing in the program calls Signal or Broadcast on it: this Wait never returns`,
-        location: { path: w.fn.file.path, line: lineOf(w.call.pos), col: colOf(w.call.pos) },
+        location: nodeLocation(w.fn, w.call.pos),
         related: [],
         flows: [],
         identity: [w.fn.id, cond, 'unsignalled'],
@@ -120,8 +123,8 @@ export const condMisuse: Rule = {
         if (looped.has(st)) continue;
         for (const call of callsInStmt(st)) {
           if (!wanted.has(call)) continue;
-          const location = { path: fn.file.path, line: lineOf(call.pos), col: colOf(call.pos) };
-          const cond = (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? 'c';
+          const location = nodeLocation(fn, call.pos);
+          const cond = condOf(call, 'c');
           ctx.report({
             confidence: 'medium',
             message: `${shortName(fn)} calls Wait once, not in a loop: when Wait returns, the condition it waited for may no longer hold (another goroutine can run between the Signal and the re-lock); wait in \`for !condition { ${cond}.Wait() }\``,
@@ -139,7 +142,6 @@ export const condMisuse: Rule = {
 
 /** The wake-ups a waiter can miss: a silent writer of what its loop tests, a Signal among waiters for different things. */
 function reportMissedWakes(ctx: RuleContext, wakes: CondWakes): void {
-  const condOf = (call: CallExpr) => (call.fn.k === 'sel' ? exprKey(call.fn.x) : undefined) ?? 'the cond';
   for (const { fn, pos, field, written, waiter, waking } of wakes.silentWrites) {
     const waitAt = nodeLocation(waiter.fn, waiter.wait.pos);
     const at = nodeLocation(fn, pos);
@@ -193,14 +195,14 @@ function reportUnlockedWakes(ctx: RuleContext, wakes: readonly Wake[], waited: R
     };
     const holds = meet.held.some((h) => h.id === lock) || meet.took.includes(lock) || ctx.locks.takenOnTheWay(meet).has(lock) || ctx.locks.heldOnEntry(w.fn).has(lock);
     if (holds || !changesOwnerBefore(ctx.graph, w.fn, w.call)) continue;
-    const cond = (w.call.fn.k === 'sel' ? exprKey(w.call.fn.x) : undefined) ?? 'the cond';
+    const cond = condOf(w.call);
     const verb = w.broadcast ? 'broadcasts' : 'signals';
     ctx.report({
       confidence: 'medium',
       message:
         `${shortName(w.fn)} changes what the waiters on ${cond} test and ${verb} without its lock (${displayId(lock, lock)}): ` +
         'a waiter between its check and its Wait misses the wake-up and sleeps on; change and wake under the lock',
-      location: { path: w.fn.file.path, line: lineOf(w.call.pos), col: colOf(w.call.pos) },
+      location: nodeLocation(w.fn, w.call.pos),
       related: [],
       flows: [],
       identity: [w.fn.id, w.id, 'unlocked-wake'],

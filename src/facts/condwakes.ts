@@ -117,8 +117,8 @@ export class CondWakes {
    */
   private waitLoop(fn: FuncNode, wait: CallExpr, cond: ChanId): WaitLoop | undefined {
     const body = fn.decl.body;
-    const reached = wait.fn.k === 'sel' ? wait.fn.x : undefined;
-    const owner = reached?.k === 'sel' && reached.x.k === 'id' ? reached.x : undefined;
+    const found = ownerOf(wait);
+    const owner = found?.k === 'id' ? found : undefined;
     const type = owner && namedOf(this.graph, fn, owner);
     if (!owner || !type || !body) return undefined;
     const name = owner.name;
@@ -241,8 +241,7 @@ const ATOMIC_WRITE_RE = /^(Store|Swap|Add|CompareAndSwap|And|Or)$/;
  * (`c.setState(s)`, which stores `c.state`).
  */
 export function changesOwnerBefore(graph: CallGraph, fn: FuncNode, wake: CallExpr): boolean {
-  const reached = wake.fn.k === 'sel' ? wake.fn.x : undefined;
-  const owner = reached?.k === 'sel' ? reached.x : undefined;
+  const owner = ownerOf(wake);
   if (!owner) return false;
   const type = namedOf(graph, fn, owner);
   if (!type) return false;
@@ -268,6 +267,12 @@ export function changesOwnerBefore(graph: CallGraph, fn: FuncNode, wake: CallExp
 function writesField(graph: CallGraph, fn: FuncNode, st: Stmt, of: (fn: FuncNode, x: Expr) => boolean): boolean {
   if (assigned(st).some((t) => t.k === 'sel' && of(fn, t.x))) return true;
   return callsInStmt(st).some((c) => c.fn.k === 'sel' && ATOMIC_WRITE_RE.test(c.fn.name) && c.fn.x.k === 'sel' && of(fn, c.fn.x.x) && graph.callInfo(c).kind === 'external');
+}
+
+/** The object a cond call's cond is a field of: `s` in `s.cond.Wait()`. */
+function ownerOf(call: CallExpr): Expr | undefined {
+  const cond = call.fn.k === 'sel' ? call.fn.x : undefined;
+  return cond?.k === 'sel' ? cond.x : undefined;
 }
 
 /** What a statement writes: the left sides of an assignment (not a declaration), or the target of `x++`. */

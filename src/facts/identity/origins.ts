@@ -37,8 +37,12 @@ export class FieldOrigins {
     return false;
   }
 
+  private readonly reached = new Map<ChanId, ReadonlySet<string>>();
+
   /** The `make` calls (by file and position) whose channel a field may hold, following other fields. */
   private made(id: ChanId): ReadonlySet<string> {
+    const known = this.reached.get(id);
+    if (known) return known;
     const out = new Set<string>();
     const seen = new Set<ChanId>();
     const visit = (f: ChanId) => {
@@ -48,6 +52,7 @@ export class FieldOrigins {
       else out.add(o);
     };
     visit(id);
+    this.reached.set(id, out);
     return out;
   }
 

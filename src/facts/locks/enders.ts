@@ -29,7 +29,7 @@ const MAX_TAKEN = 64;
 
 export class WaitEnders {
   private readonly taking = new Map<FuncNode, Taken>();
-  private readonly blocking = new Map<FuncNode, Meet[]>();
+  private readonly channels = new Map<FuncNode, Meet[]>();
 
   constructor(
     private readonly facts: SyncFacts,
@@ -45,10 +45,7 @@ export class WaitEnders {
     const out: Meet[] = [];
     for (const fn of this.facts.graph.funcs) {
       if (walked.has(fn)) continue;
-      for (const { kind, ch, pos, blocks } of channelOps(fn)) {
-        const id = this.facts.ids.idOf(fn, ch);
-        if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks, held: [], took: [] });
-      }
+      out.push(...this.channelMeets(fn));
       for (const site of this.facts.graph.sites(fn)) {
         const kind = site.mode === 'go' ? undefined : syncMeet(libraryName(site.info));
         if ((kind !== 'done' && kind !== 'signal') || site.call.fn.k !== 'sel') continue;
@@ -83,15 +80,19 @@ export class WaitEnders {
 
   /** A function's sends and receives that may block, as meets holding nothing yet (the caller's locks are added). */
   blockingIn(fn: FuncNode): Meet[] {
-    let out = this.blocking.get(fn);
+    return this.channelMeets(fn).filter((m) => m.blocks && m.kind !== 'close');
+  }
+
+  /** A function's operations on channels named by type and field or package variable, as meets holding nothing. */
+  private channelMeets(fn: FuncNode): Meet[] {
+    let out = this.channels.get(fn);
     if (out) return out;
     out = [];
     for (const { kind, ch, pos, blocks } of channelOps(fn)) {
-      if (!blocks || kind === 'close') continue;
       const id = this.facts.ids.idOf(fn, ch);
-      if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks: true, held: [], took: [] });
+      if (id !== undefined && typeLevel(id)) out.push({ fn, kind, id, display: exprKey(ch) ?? 'channel', pos, blocks, held: [], took: [] });
     }
-    this.blocking.set(fn, out);
+    this.channels.set(fn, out);
     return out;
   }
 

@@ -263,13 +263,6 @@ export class LockFacts {
     return writes && (this.early ??= new EarlyWriters(this.facts)).of(id, writes);
   }
 
-  private condLocks: Map<ChanId, ChanId | null> | undefined;
-
-  /**
-   * The mutex a sync.Cond waits with (its `L`), by the cond's id, where the program makes the cond
-   * with `sync.NewCond(&x.mu)` into a field: `c.ready = sync.NewCond(&c.mu)`, `&T{ready: sync.NewCond(&mu)}`.
-   * Undefined when no such make is in sight or two disagree.
-   */
   /** `sync.NewCond(c)` with `c` a struct that embeds its mutex: that mutex, as a Lock on `c` names it. */
   private embeddedMutex(node: FuncNode, e: Expr): ChanId | undefined {
     const t = deref(this.facts.graph.typeOf(node, e));
@@ -281,6 +274,13 @@ export class LockFacts {
     return undefined;
   }
 
+  private condLocks: Map<ChanId, ChanId | null> | undefined;
+
+  /**
+   * The mutex a sync.Cond waits with (its `L`), by the cond's id, where the program makes the cond
+   * with `sync.NewCond(&x.mu)` into a field: `c.ready = sync.NewCond(&c.mu)`, `&T{ready: sync.NewCond(&mu)}`.
+   * Undefined when no such make is in sight or two disagree.
+   */
   condLock(cond: ChanId): ChanId | undefined {
     if (!this.condLocks) {
       const out = new Map<ChanId, ChanId | null>();
@@ -333,7 +333,7 @@ export class LockFacts {
   private enders: WaitEnders | undefined;
   private unwalkedEnders: Meet[] | undefined;
 
-  /** The Done and Signal calls of functions that lock nothing themselves (the walk's meets hold the others'). */
+  /** The Done and Signal calls and channel operations of functions that lock nothing themselves (the walk's meets hold the others'). */
   endersUnwalked(): readonly Meet[] {
     return (this.unwalkedEnders ??= this.waitEnders().unwalked(new Set(this.walked.keys())));
   }
