@@ -1,5 +1,7 @@
 import { allStmts, forEachExpr, PRECISE_HOWS, type CallExpr } from '../src/facts/calls.js';
 import type { OpFact } from '../src/facts/effects/types.js';
+import type { LockOp, Meet } from '../src/facts/locks/types.js';
+import { isTestCode } from '../src/facts/program/testcode.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
 import { shortName } from '../src/facts/names.js';
 import { nameOf, nodeLocation, opFlow, opLocation } from '../src/facts/report.js';
@@ -21,7 +23,8 @@ export const unguardedClose: Rule = {
       'sync.Once, no closed flag or nil check, no compare-and-swap. io.Closer-style callers often close twice (a ' +
       'deferred Close plus an explicit one), and the second close panics. Also an exported function that looks an element ' +
       'up in a container by its parameter and calls such a closer on it without deleting the key: a second call with the ' +
-      'same key closes again. Off by default: enable it in the config.',
+      'same key closes again. And a close made under only the read lock of a mutex, in a function called from two places: ' +
+      'callers holding a read lock run together, and both close. Off by default: enable it in the config.',
     severity: 'warning',
     precision: 'low',
     tags: ['concurrency', 'channels', 'panic', 'heuristic'],
@@ -31,8 +34,10 @@ export const unguardedClose: Rule = {
   run(ctx) {
     // A branch that reads what the closer itself writes (a CAS on a state word, a select on a channel it
     // waits for) is a guard against the second call, even where the engine cannot decide it.
-    const unguarded = (id: string, op: OpFact) =>
-      id.startsWith('field:') && !op.once && op.tests.length === 0 && !op.async && op.steps.length === 1 && !guardedAgainstSecond(ctx, op);
+    // Two callers that both hold a read lock run together: a check of state the first one changes later does
+    // not stop the second, unless the two exclude each other outright (a won compare-and-swap).
+    const unguarded = (id: string, op: OpFact, together = false) =>
+      id.startsWith('field:') && !op.once && op.tests.length === 0 && !op.async && op.steps.length === 1 && !guardedAgainstSecond(ctx, op, together);
     for (const fn of ctx.graph.funcs) {
       if (fn.decl.name !== 'Close' || fn.decl.recv?.type.k !== 'ptr') continue;
       for (const [id, op] of ctx.facts.channels.of(fn).closes) {
@@ -47,6 +52,20 @@ export const unguardedClose: Rule = {
           ...(fn.file.generated ? { generated: true } : {}),
         });
       }
+    }
+    for (const { meet, read, op, callers } of closesUnderReadLock(ctx)) {
+      if (!unguarded(meet.id, op, true)) continue;
+      ctx.report({
+        confidence: 'medium',
+        message:
+          `${shortName(meet.fn)} closes ${nameOf(meet.id, op)} holding only the read lock ${read.display}, which any number of callers hold at once: ` +
+          `it is called from ${callers} places, and two calls running together both close it: close of closed channel panics`,
+        location: opLocation(op),
+        related: [{ location: nodeLocation(meet.fn, read.steps[0]!.pos), message: `${read.display}.RLock(): shared with every other caller` }],
+        flows: [opFlow(`${shortName(meet.fn)} closes ${nameOf(meet.id, op)} under ${read.display}.RLock()`, op)],
+        identity: [meet.fn.id, meet.id, 'close-under-rlock'],
+        ...(meet.fn.file.generated ? { generated: true } : {}),
+      });
     }
     for (const { fn, call, callee, lookup } of registryCloses(ctx)) {
       for (const [id, op] of ctx.facts.channels.of(callee).closes) {
@@ -69,9 +88,28 @@ export const unguardedClose: Rule = {
   },
 };
 
-function guardedAgainstSecond(ctx: RuleContext, op: OpFact): boolean {
+/**
+ * A close of a field's channel written under a read lock and no write lock of that mutex, in a function called from
+ * two places or more outside tests: a read lock is taken so that callers may run together, and two of them closing
+ * at once is exactly what it does not stop. Closing under the write lock, or the close being one of its
+ * function's only caller, is silent.
+ */
+function closesUnderReadLock(ctx: RuleContext): { meet: Meet; read: LockOp; op: OpFact; callers: number }[] {
+  const out: { meet: Meet; read: LockOp; op: OpFact; callers: number }[] = [];
+  for (const meet of ctx.locks.meets) {
+    if (meet.kind !== 'close' || !meet.id.startsWith('field:') || isTestCode(meet.fn)) continue;
+    const read = meet.held.find((h) => h.mode === 'r' && !meet.held.some((w) => w.id === h.id && w.mode === 'w'));
+    const op = ctx.facts.channels.of(meet.fn).closes.get(meet.id);
+    if (!read || !op || op.steps.length !== 1 || op.steps[0]!.pos !== meet.pos) continue;
+    const callers = new Set(ctx.graph.callers(meet.fn).filter((e) => !isTestCode(e.caller)).map((e) => e.call)).size;
+    if (callers >= 2) out.push({ meet, read, op, callers });
+  }
+  return out;
+}
+
+function guardedAgainstSecond(ctx: RuleContext, op: OpFact, together: boolean): boolean {
   const second = pairEvidence(ctx.facts, undefined, op, op, true);
-  return second.exclusive || second.assumptions().length > 0;
+  return second.exclusive || (!together && second.assumptions().length > 0);
 }
 
 interface Lookup {

@@ -8,6 +8,7 @@ import { buildIndex } from './index/index.js';
 import { colOf, lineOf, MAX_NESTING, type FileSummary } from './ir.js';
 import { DEFAULT_TARGET, type BuildTarget } from './load/buildtags.js';
 import { load, type LoadResult } from './load/discover.js';
+import { placeUnderImportRoot } from './load/importroot.js';
 import { parseAll } from './parse/pool.js';
 import { buildProgram, settlePackageClauses, type FileWithPackage, type Program } from './program.js';
 import { buildCallGraph, type CallGraph } from './resolve/callgraph.js';
@@ -213,6 +214,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
     return r.startsWith('..') ? path.join(loaded.root, rel) : r;
   };
   const files: Sized[] = [];
+  const byFolder: Sized[] = [];
   let excluded = loaded.excludedByRules;
   let skipped = 0;
   let syntaxErrors = 0;
@@ -226,7 +228,9 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       skipped++;
       diagnostics.push({ severity: f.explicit ? 'error' : 'warning', path: shown(f.rel), message: `skipped: ${o.reason}` });
     } else {
-      files.push({ summary: o.summary, importPath: f.importPath, dir: f.dir, jsonBytes: o.jsonBytes });
+      const file = { summary: o.summary, importPath: f.importPath, dir: f.dir, jsonBytes: o.jsonBytes };
+      files.push(file);
+      if (f.byFolder) byFolder.push(file);
       if (o.cache === 'hit') cached++;
       if (o.cacheNote && opts.verbose) {
         const seen = cacheNotes.get(o.cacheNote);
@@ -256,6 +260,7 @@ async function analyzeLoaded(opts: AnalyzeOptions, loaded: LoadResult, t0: numbe
       }
     }
   });
+  placeUnderImportRoot(byFolder);
   for (const [note, { path: p, count }] of cacheNotes) {
     const more = count > 1 ? ` (and ${count - 1} more file${count > 2 ? 's' : ''})` : '';
     diagnostics.push({ severity: 'warning', path: p, message: `cache: ${note}${more}` });

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TARGET, matchFileName, matchHeader } from '../dist/src/load/buildtags.js';
 import { load } from '../dist/src/load/discover.js';
+import { inferImportRoot } from '../dist/src/load/importroot.js';
 import { parseGoMod, parseGoWork } from '../dist/src/load/modules.js';
-import { tempTree } from './helpers.js';
+import { cli, tempTree } from './helpers.js';
 
 const linux = DEFAULT_TARGET;
 const windows = { goos: 'windows', goarch: 'arm64', tags: [] };
@@ -147,5 +148,31 @@ describe('load', () => {
     const dir = tree();
     const r = load(['./sub'], { cwd: path.join(dir, 'nested'), tests: false, target: linux });
     expect(r.files.map((f) => f.importPath)).toEqual(['example.com/nested/sub']);
+  });
+});
+
+describe('a checkout with no go.mod', () => {
+  const folders = (imports: Record<string, string[]>) => Object.entries(imports).map(([folder, i]) => ({ folder, imports: i }));
+
+  it('takes the repository path its own imports put before its folders', () => {
+    const root = inferImportRoot(folders({ '.': ['fmt', 'github.com/o/r/eth/downloader'], eth: ['github.com/o/r/eth/downloader', 'github.com/o/r/event'], 'eth/downloader': ['sync'], event: [] }));
+    expect(root).toBe('github.com/o/r');
+  });
+
+  it('lets the project\'s own imports outvote a look-alike, and decides nothing on a tie or without a host', () => {
+    expect(inferImportRoot(folders({ a: ['github.com/x/log', 'github.com/o/r/b', 'github.com/o/r/log'], b: [], log: [] }))).toBe('github.com/o/r');
+    expect(inferImportRoot(folders({ a: ['github.com/x/log', 'github.com/y/b'], b: [], log: [] }))).toBeUndefined();
+    expect(inferImportRoot(folders({ a: ['corp/r/b'], b: [] }))).toBeUndefined();
+    expect(inferImportRoot(folders({ a: ['fmt', 'github.com/x/y'], b: [] }))).toBeUndefined();
+  });
+
+  it('resolves calls between its packages', () => {
+    const dir = tempTree({
+      'eng/eng.go': 'package eng\n\ntype E struct{ ch chan int }\n\nfunc (e *E) Close() { close(e.ch) }\n',
+      'cmd/main.go':
+        'package main\n\nimport "github.com/o/r/eng"\n\nfunc stop(e *eng.E) {\n\te.Close()\n\te.Close()\n}\n\nfunc main() { stop(&eng.E{}) }\n',
+    });
+    const r = cli(['check', '--no-cache', '--no-progress', '--fail-on', 'none', './...'], dir);
+    expect(r.stdout).toMatch(/^cmd\/main\.go:7:\d+: error: double-close: /m);
   });
 });

@@ -17,6 +17,8 @@ export interface CandidateFile {
   /** Package folder relative to the analysis root ('.' for the root itself). */
   dir: string;
   importPath: string;
+  /** The import path is the folder itself: no go.mod above it, no GOPATH `src/` in its path. */
+  byFolder?: true;
   /** Named on the command line: skipping it means the user's request was not met (an error, not a warning). */
   explicit?: boolean;
 }
@@ -67,11 +69,13 @@ export function load(patterns: string[], opts: LoadOptions): LoadResult {
     if (seen.has(abs)) return true;
     seen.add(abs);
     const dirAbs = path.dirname(abs);
+    const { path: importPath, byFolder } = modules.importPath(dirAbs, root);
     files.push({
       abs,
       rel: toSlash(path.relative(root, abs)),
       dir: toSlash(path.relative(root, dirAbs)) || '.',
-      importPath: modules.importPath(dirAbs, root),
+      importPath,
+      ...(byFolder ? { byFolder } : {}),
       ...(explicit ? { explicit } : {}),
     });
     return true;

@@ -111,20 +111,21 @@ export class ModuleResolver {
 
   /**
    * Import path of a package folder. Outside any module, a GOPATH-style `.../src/` prefix is dropped;
-   * failing that the folder relative to the analysis root stands in.
+   * failing that the folder relative to the analysis root stands in (`byFolder`: analyze puts the prefix
+   * the program's own imports show before it, see importroot.ts).
    */
-  importPath(dir: string, root: string): string {
+  importPath(dir: string, root: string): { path: string; byFolder?: true } {
     const mod = this.moduleOf(dir);
     if (mod) {
       const rel = toSlash(path.relative(mod.dir, dir));
       // The standard library's module is `std`, but its import paths carry no prefix.
-      if (mod.path === 'std') return rel || 'std';
-      return rel ? `${mod.path}/${rel}` : mod.path;
+      if (mod.path === 'std') return { path: rel || 'std' };
+      return { path: rel ? `${mod.path}/${rel}` : mod.path };
     }
     const slashed = toSlash(dir);
     const src = slashed.lastIndexOf('/src/');
-    if (src !== -1) return slashed.slice(src + '/src/'.length);
-    return toSlash(path.relative(root, dir)) || '.';
+    if (src !== -1) return { path: slashed.slice(src + '/src/'.length) };
+    return { path: toSlash(path.relative(root, dir)) || '.', byFolder: true };
   }
 }
 
