@@ -1,6 +1,7 @@
 import { reportVerdicts } from '../src/explore/report.js';
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nameOf, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
+import { flagSkips, type FlagSkip } from '../src/facts/channels/flagskips.js';
 import { lifecycleHazards, type LifecycleHazard } from '../src/facts/channels/lifecycle.js';
 import { sequenceHazards } from '../src/facts/channels/sequence.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
@@ -18,7 +19,8 @@ export const doubleClose: Rule = {
       'that runs again on the next loop iteration (unconditionally: not under an if of the loop), or a close followed ' +
       'by a deferred close, closes on goroutines that nothing orders (one goroutine per element of a loop, each closing ' +
       'the same channel), or a setup method (Start, Open) that re-arms the teardown\'s guard and returns before ' +
-      'making the channel anew. The second close panics with "close of closed channel".',
+      'making the channel anew, or a close that skips the flag the type\'s teardown tests before its own close, of an object ' +
+      'the function hands out. The second close panics with "close of closed channel".',
     severity: 'error',
     precision: 'medium',
     tags: ['concurrency', 'channels', 'panic'],
@@ -89,6 +91,7 @@ export const doubleClose: Rule = {
       });
     }
     for (const h of lifecycleHazards(facts)) reportLifecycle(ctx, h);
+    for (const h of flagSkips(facts)) reportFlagSkip(ctx, h);
     reportVerdicts(ctx, ['close-closed', 'close-nil']);
   },
 };
@@ -115,5 +118,25 @@ function reportLifecycle(ctx: RuleContext, h: LifecycleHazard): void {
     flows: [opFlow(`${teardown} closes ${name}`, h.close)],
     identity: [h.setup.id, h.chan.id, 'lifecycle'],
     ...(h.setup.file.generated ? { generated: true } : {}),
+  });
+}
+
+/** A close that skips the flag the type's guarded close tests: that close runs again on the object handed out. */
+function reportFlagSkip(ctx: RuleContext, h: FlagSkip): void {
+  const name = h.close.display;
+  const flag = h.flag.slice(h.flag.lastIndexOf('.') + 1);
+  const local = name.split('.')[0]!;
+  const teardown = shortName(h.teardown);
+  ctx.report({
+    confidence: 'medium',
+    message:
+      `${shortName(h.fn)} closes ${name} without setting ${local}.${flag}, and returns ${local}: ${teardown} tests ${flag} before it closes ` +
+      `the channel${via(h.guarded)}, so it closes it again: close of closed channel panics`,
+    location: opLocation(h.close),
+    related: [{ location: opLocation(h.guarded), message: `the close ${flag} is meant to keep to once` }],
+    flows: [opFlow(`${shortName(h.fn)} closes ${name}`, h.close), opFlow(`${teardown} closes it again`, h.guarded)],
+    identity: [h.fn.id, h.id, 'flag-skip'],
+    assumptions: [{ kind: 'reached', text: `a caller of ${shortName(h.fn)} calls ${teardown.split('.').pop()} on the ${local} it returns`, location: opLocation(h.guarded) }],
+    ...(h.fn.file.generated ? { generated: true } : {}),
   });
 }
