@@ -21,6 +21,8 @@ import type { LockOp, LockOrder, LockSummary, Reacquire } from './types.js';
 interface Callee {
   callee: FuncNode;
   assumed?: Assumption;
+  /** A function handed to the call and run by it: the call of that value (`wb.callback()`), whose receiver it runs on. */
+  as?: CallExpr;
 }
 
 const isTestFile = (fn: FuncNode) => fn.file.path.endsWith('_test.go');
@@ -32,6 +34,23 @@ const isTestFile = (fn: FuncNode) => fn.file.path.endsWith('_test.go');
 function byTwoParameters(a: string, b: string): boolean {
   const [x, y] = [splitRoot(a), splitRoot(b)];
   return x.head !== y.head && x.path === y.path && x.head.startsWith('@') && y.head.startsWith('@');
+}
+
+/** Indexes of a function's parameters it calls itself before returning (`cb(err)`, a deferred `done()`): not on a goroutine. */
+const runParamsMemo = new WeakMap<FuncNode, readonly number[]>();
+
+function runParams(facts: SyncFacts, fn: FuncNode): readonly number[] {
+  let out = runParamsMemo.get(fn);
+  if (out) return out;
+  const names = fn.decl.params.map((p) => p.name);
+  const run = new Set<number>();
+  for (const { call, mode } of facts.graph.sites(fn)) {
+    if (mode === 'go' || call.fn.k !== 'id') continue;
+    const i = names.indexOf(call.fn.name);
+    if (i !== -1 && !facts.conds.decided.deadCall(fn, call)) run.add(i);
+  }
+  runParamsMemo.set(fn, (out = [...run]));
+  return out;
 }
 
 /** Acquisitions per function, and the re-acquisitions and lock-order edges they make. */
@@ -99,7 +118,11 @@ export class Acquisitions {
   private targetsFor(node: FuncNode, call: CallExpr): readonly Callee[] {
     const targets = this.facts.dispatch.targetsOf(node, call);
     const precise = targets.filter((t) => t.precise);
-    if (precise.length || targets.length === 0 || isTestFile(node)) return precise;
+    if (precise.length) {
+      const handed = precise.flatMap((t) => this.handedAndRun(node, call, t.callee));
+      return handed.length ? [...precise, ...handed] : precise;
+    }
+    if (targets.length === 0 || isTestFile(node)) return precise;
     const info = this.facts.graph.callInfo(call);
     if (info.kind !== 'resolved' || info.targets.some((t) => t.how !== 'interface')) return precise;
     const outside = targets.filter((t) => !isTestFile(t.callee));
@@ -113,12 +136,33 @@ export class Acquisitions {
     return [{ callee, assumed }];
   }
 
+  /**
+   * The functions a call hands its callee that the callee runs before it returns (`txn.CommitWith(wb.callback)`,
+   * whose body calls `cb(err)`): called by this call, with this call's receiver for a method value. A function-typed
+   * parameter's calls reach every function any caller passes, too many to count; at one call, the one passed is known.
+   */
+  private handedAndRun(node: FuncNode, call: CallExpr, callee: FuncNode): Callee[] {
+    const out: Callee[] = [];
+    for (const i of runParams(this.facts, callee)) {
+      const arg = call.args[i];
+      if (arg?.k === 'funclit') {
+        const lit = node.file.funcs[arg.fn];
+        if (lit) out.push({ callee: this.facts.graph.nodeOf(node.file, lit), as: call });
+        continue;
+      }
+      const value = arg && this.facts.graph.callOfValue(node, arg);
+      if (value) for (const t of this.facts.dispatch.targetsOf(node, value)) if (t.precise) out.push({ callee: t.callee, as: value });
+    }
+    return out;
+  }
+
   /** A callee's acquisitions in the caller's names, those it still holds on return excluded (they are its holds). */
-  private liftTakes(node: FuncNode, call: CallExpr, { callee, assumed }: Callee, conds: ReadonlySet<Atom>): LockOp[] {
+  private liftTakes(node: FuncNode, through: CallExpr, { callee, assumed, as }: Callee, conds: ReadonlySet<Atom>): LockOp[] {
+    const call = as ?? through;
     const taken = this.takes.get(callee);
     if (!taken?.length) return NO_TAKES;
     const held = this.effects.get(callee)?.holds.map(keyOf) ?? [];
-    const step: Step = { node, pos: call.pos, message: `calls ${shortName(callee)}` };
+    const step: Step = { node, pos: through.pos, message: as ? `calls ${shortName(callee)}, handed to ${exprText(through.fn, true)}` : `calls ${shortName(callee)}` };
     return taken.flatMap((op) => {
       if (held.includes(keyOf(op))) return [];
       const lifted = this.calls.lift(node, callee, call, op, step, conds);
