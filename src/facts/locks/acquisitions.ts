@@ -5,12 +5,14 @@
  */
 import type { Assumption } from '../../findings.js';
 import { exprText } from '../../irtext.js';
+import type { Expr } from '../../ir.js';
 import type { FuncNode } from '../../resolve/callgraph.js';
 import type { CallExpr } from '../calls.js';
 import type { Atom } from '../conditions/atoms.js';
 import type { Step } from '../effects/types.js';
 import type { SyncFacts } from '../engine.js';
-import { FRESH, splitRoot } from '../identity/roots.js';
+import { CAPTURED, FRESH, splitRoot } from '../identity/roots.js';
+import { fieldStores } from '../identity/stores.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import type { LockCalls } from './calls.js';
@@ -23,6 +25,8 @@ interface Callee {
   assumed?: Assumption;
   /** A function handed to the call and run by it: the call of that value (`wb.callback()`), whose receiver it runs on. */
   as?: CallExpr;
+  /** A callback called through a field of the object it was registered on: its captured registrant is that object. */
+  registrant?: { head: string; root: string };
 }
 
 const isTestFile = (fn: FuncNode) => fn.file.path.endsWith('_test.go');
@@ -122,7 +126,9 @@ export class Acquisitions {
       const handed = precise.flatMap((t) => this.handedAndRun(node, call, t.callee));
       return handed.length ? [...precise, ...handed] : precise;
     }
-    if (targets.length === 0 || isTestFile(node)) return precise;
+    if (targets.length === 0) return precise;
+    const stored = this.storedCallbacks(node, call);
+    if (stored.length || isTestFile(node)) return stored;
     const info = this.facts.graph.callInfo(call);
     if (info.kind !== 'resolved' || info.targets.some((t) => t.how !== 'interface')) return precise;
     const outside = targets.filter((t) => !isTestFile(t.callee));
@@ -156,8 +162,59 @@ export class Acquisitions {
     return out;
   }
 
+  /**
+   * A function literal called through a field (`fn := l.onLimit; fn(w, r)`) that its enclosing function stored there
+   * by a setter of the object it names (`lmt.SetOnLimit(func(...) { lmt.GetMax() })`, the setter writing its parameter
+   * into `l.onLimit`): the literal's captured `lmt` is the object whose field is called, whose mutexes it takes.
+   */
+  private storedCallbacks(node: FuncNode, call: CallExpr): Callee[] {
+    const { graph, ids } = this.facts;
+    const field = this.fieldCalled(node, call.fn);
+    const holder = field && ids.condRoot(node, field.x);
+    if (!field || holder === undefined) return [];
+    const out: Callee[] = [];
+    for (const t of this.facts.dispatch.targetsOf(node, call)) {
+      const lit = t.callee;
+      const parentDecl = lit.decl.parent === undefined ? undefined : lit.file.funcs[lit.decl.parent];
+      if (!parentDecl) continue;
+      const parent = graph.nodeOf(lit.file, parentDecl);
+      const index = lit.file.funcs.indexOf(lit.decl);
+      for (const site of graph.sites(parent)) {
+        const i = site.call.args.findIndex((a) => a.k === 'funclit' && a.fn === index);
+        const setter = site.call.fn;
+        if (i === -1 || setter.k !== 'sel' || setter.x.k !== 'id') continue;
+        const stores = (fieldStores(graph).stores.get(field.name) ?? []).filter((st) => st.value?.k === 'id');
+        const sets = this.facts.dispatch
+          .targetsOf(parent, site.call)
+          .some((s) => s.precise && stores.some((st) => st.node === s.callee && st.value?.k === 'id' && st.value.name === s.callee.decl.params[i]?.name));
+        if (!sets) continue;
+        out.push({
+          callee: lit,
+          registrant: { head: `\0${setter.x.name}`, root: holder },
+          assumed: {
+            kind: 'same-instance',
+            text: `\`${setter.x.name}\` in the callback given to \`${exprText(setter, true)}\` is the object whose \`${field.name}\` runs it`,
+            location: nodeLocation(parent, site.call.pos),
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** `l.onLimit` in `l.onLimit(w, r)`, or through a local bound to it alone (`fn := l.onLimit; fn(w, r)`). */
+  private fieldCalled(node: FuncNode, fn: Expr): { x: Expr; name: string } | undefined {
+    let e: Expr | undefined = fn;
+    if (e.k === 'id') {
+      const key = this.facts.ids.localKey(node, e);
+      const sources = key === undefined ? undefined : this.facts.ids.localSources(node).get(key);
+      e = sources?.length === 1 ? sources[0] : undefined;
+    }
+    return e?.k === 'sel' && this.facts.graph.storageOf(node, e)?.kind === 'field' ? { x: e.x, name: e.name } : undefined;
+  }
+
   /** A callee's acquisitions in the caller's names, those it still holds on return excluded (they are its holds). */
-  private liftTakes(node: FuncNode, through: CallExpr, { callee, assumed, as }: Callee, conds: ReadonlySet<Atom>): LockOp[] {
+  private liftTakes(node: FuncNode, through: CallExpr, { callee, assumed, as, registrant }: Callee, conds: ReadonlySet<Atom>): LockOp[] {
     const call = as ?? through;
     const taken = this.takes.get(callee);
     if (!taken?.length) return NO_TAKES;
@@ -165,6 +222,11 @@ export class Acquisitions {
     const step: Step = { node, pos: through.pos, message: as ? `calls ${shortName(callee)}, handed to ${exprText(through.fn, true)}` : `calls ${shortName(callee)}` };
     return taken.flatMap((op) => {
       if (held.includes(keyOf(op))) return [];
+      if (registrant) {
+        const { head, path } = splitRoot(op.root);
+        if (!head.startsWith(CAPTURED) || !head.endsWith(registrant.head) || op.steps.length >= MAX_STEPS) return [];
+        return [{ ...op, root: `${registrant.root}${path}`, steps: [step, ...op.steps], assumed: [...(op.assumed ?? []), ...(assumed ? [assumed] : [])] }];
+      }
       const lifted = this.calls.lift(node, callee, call, op, step, conds);
       return !lifted ? [] : assumed ? [{ ...lifted, assumed: [...(lifted.assumed ?? []), assumed] }] : [lifted];
     });
