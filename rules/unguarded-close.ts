@@ -4,7 +4,7 @@ import type { LockOp, Meet } from '../src/facts/locks/types.js';
 import { isTestCode } from '../src/facts/program/testcode.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
 import { shortName } from '../src/facts/names.js';
-import { nameOf, nodeLocation, opFlow, opLocation } from '../src/facts/report.js';
+import { nameOf, nodeLocation, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
 import { exprText } from '../src/irtext.js';
 import { builtinArg } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
@@ -67,6 +67,19 @@ export const unguardedClose: Rule = {
         ...(meet.fn.file.generated ? { generated: true } : {}),
       });
     }
+    for (const { fn, id, op, param, map } of removalCloses(ctx)) {
+      ctx.report({
+        confidence: 'medium',
+        message:
+          `${shortName(fn)} removes ${param} from ${map} and closes ${nameOf(id, op)}${via(op)} without checking that ${param} was still there: ` +
+          `removing the same ${param} twice closes it again, and close of closed channel panics`,
+        location: stepLocation(op.steps[0]!),
+        related: op.steps.length > 1 ? [{ location: opLocation(op), message: `closes ${nameOf(id, op)}` }] : [],
+        flows: [opFlow(`${shortName(fn)} closes ${nameOf(id, op)}`, op)],
+        identity: [fn.id, id, 'remove-twice'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
     for (const { fn, call, callee, lookup } of registryCloses(ctx)) {
       for (const [id, op] of ctx.facts.channels.of(callee).closes) {
         if (!unguarded(id, op)) continue;
@@ -103,6 +116,39 @@ function closesUnderReadLock(ctx: RuleContext): { meet: Meet; read: LockOp; op: 
     if (!read || !op || op.steps.length !== 1 || op.steps[0]!.pos !== meet.pos) continue;
     const callers = new Set(ctx.graph.callers(meet.fn).filter((e) => !isTestCode(e.caller)).map((e) => e.call)).size;
     if (callers >= 2) out.push({ meet, read, op, callers });
+  }
+  return out;
+}
+
+/**
+ * A function that deletes its parameter from a container (`delete(subs, sub)`) and closes a channel field of it,
+ * with no look-up of the parameter in any container first (`if _, ok := subs[sub]; !ok { return }`) and no flag of
+ * the element tested: it is a removal, and a second removal of the same element closes the channel again. A check
+ * that only the container exists (`if subs == nil`) is no such look-up.
+ */
+function removalCloses(ctx: RuleContext): { fn: FuncNode; id: string; op: OpFact; param: string; map: string }[] {
+  const out: { fn: FuncNode; id: string; op: OpFact; param: string; map: string }[] = [];
+  for (const fn of ctx.graph.funcs) {
+    const body = fn.decl.body;
+    if (!body || isTestCode(fn)) continue;
+    const params = fn.decl.params.map((p) => p.name);
+    const deleted = new Map<string, string>();
+    let lookedUp = false;
+    forEachExpr(body, (e) => {
+      const target = builtinArg(e, 'delete');
+      const key = target && e.k === 'call' && e.args[1]?.k === 'id' ? e.args[1].name : undefined;
+      if (target && key !== undefined && params.includes(key)) deleted.set(key, exprText(target));
+      else if (e.k === 'index' && e.index.some((i) => i.k === 'id' && params.includes(i.name))) lookedUp = true;
+    });
+    if (deleted.size === 0 || lookedUp) continue;
+    for (const [id, op] of ctx.facts.channels.of(fn).closes) {
+      const head = op.root?.split('.')[0];
+      const param = head?.startsWith('@') ? params[Number(head.slice(1))] : undefined;
+      const map = param === undefined ? undefined : deleted.get(param);
+      const owner = id.slice(0, id.lastIndexOf('.'));
+      if (!map || !id.startsWith('field:') || op.onces || op.async || op.recovers || op.tests.some((t) => t.startsWith(`${owner}.`))) continue;
+      out.push({ fn, id, op, param: param!, map });
+    }
   }
   return out;
 }
