@@ -24,7 +24,8 @@ export const unguardedClose: Rule = {
       'deferred Close plus an explicit one), and the second close panics. Also an exported function that looks an element ' +
       'up in a container by its parameter and calls such a closer on it without deleting the key: a second call with the ' +
       'same key closes again. And a close made under only the read lock of a mutex, in a function called from two places: ' +
-      'callers holding a read lock run together, and both close. Off by default: enable it in the config.',
+      'callers holding a read lock run together, and both close. And a removal that deletes its parameter from a ' +
+      'container and closes its channel without looking it up first: removing it twice closes twice. Off by default.',
     severity: 'warning',
     precision: 'low',
     tags: ['concurrency', 'channels', 'panic', 'heuristic'],
