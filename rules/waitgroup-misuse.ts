@@ -17,7 +17,8 @@ export const waitgroupMisuse: Rule = {
       'never returns once it does. A goroutine ' +
       'that writes a variable of its starter after its Done, read after the Wait: a data race. And ' +
       'wg.Wait on every pass of the loop that starts the goroutines it waits for: they run one at a time. And a ' +
-      "wg.Done outside the function's own once-per-key check, beside one behind it: a negative counter panics.",
+      "wg.Done outside the function's own once-per-key check, beside one behind it: a negative counter panics. And a " +
+      'method run on a goroutine that can run beside itself, which waits on its WaitGroup and then adds to it.',
     severity: 'error',
     precision: 'high',
     tags: ['concurrency', 'waitgroup', 'race'],
@@ -158,6 +159,25 @@ export const waitgroupMisuse: Rule = {
         ],
         flows: [],
         identity: [fn.id, done.key, 'unguarded-done'],
+        ...(fn.file.generated ? { generated: true } : {}),
+      });
+    }
+    for (const { fn, wait, add, starter, go, overlap } of wgs.reusedWhileWaited) {
+      const at = nodeLocation(fn, add.pos);
+      const waitAt = nodeLocation(fn, wait.pos);
+      ctx.report({
+        confidence: 'medium',
+        message:
+          `${shortName(fn)} waits on ${add.display}${wait.via ? ` (in ${shortName(wait.via)})` : ''} and then Adds to it, and runs on a goroutine started from ${overlap}: ` +
+          `two runs overlap: both pass their Wait and two generations run at once, or one's Add meets the other's Wait ("WaitGroup is reused before previous Wait has returned" panics)`,
+        location: at,
+        related: [
+          { location: waitAt, message: `the Wait on ${add.display}` },
+          { location: nodeLocation(starter, go.stmt.pos), message: `${shortName(fn)} started on a goroutine` },
+        ],
+        flows: [],
+        identity: [fn.id, add.key, 'reused-while-waited'],
+        assumptions: [{ kind: 'reached', text: `two runs of ${shortName(fn)} overlap (started from ${overlap})`, location: nodeLocation(starter, go.stmt.pos) }],
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }

@@ -5,11 +5,12 @@
  * the loop that starts the goroutines.
  */
 import type { Expr, Pos, Stmt } from '../../ir.js';
-import type { CallGraph, FuncNode, Storage } from '../../resolve/callgraph.js';
+import type { CallGraph, CallInfo, FuncNode, Storage } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, PRECISE_HOWS, type CallExpr } from '../calls.js';
 import { bodyOps, declaredIn, keyOf, mapKey, rootExpr, rootName, textOf, type BodyOps, type ForStmt, type GoStart, type WgOp } from './ops.js';
 import { storageKey } from '../../resolve/bindings.js';
 import { exprText } from '../../irtext.js';
+import { shortName } from '../names.js';
 
 /** A goroutine that counts itself in a WaitGroup only once it runs, while its starter waits on that WaitGroup. */
 export interface LateAdd {
@@ -95,6 +96,24 @@ export interface SerialWait {
   callee: FuncNode;
 }
 
+/**
+ * A method run on a goroutine that Waits on its receiver's WaitGroup and then Adds to it (wait for the last
+ * generation of workers, then count the next), started where two runs can overlap: from a function called from
+ * two places or more, from a loop, or from two `go` statements. One run's Add meets the other's Wait: the
+ * WaitGroup is reused before the previous Wait has returned.
+ */
+export interface ReusedWhileWaited {
+  /** The method, the Wait (or the call that waits) and the Add after it. */
+  fn: FuncNode;
+  wait: { pos: Pos; via?: FuncNode };
+  add: WgOp;
+  /** A `go` statement that starts it, in `starter`. */
+  starter: FuncNode;
+  go: GoStart;
+  /** Why two runs overlap, for the message. */
+  overlap: string;
+}
+
 /** How many calls up a WaitGroup parameter is followed to its caller's Wait. */
 const MAX_CALLER_DEPTH = 2;
 
@@ -111,6 +130,7 @@ export class WaitGroupFacts {
   readonly returnsBeforeDone: ReturnBeforeDone[] = [];
   readonly writesAfterDone: WriteAfterDone[] = [];
   readonly unguardedDones: UnguardedDone[] = [];
+  readonly reusedWhileWaited: ReusedWhileWaited[] = [];
 
   constructor(readonly graph: CallGraph) {
     for (const fn of graph.funcs) {
@@ -124,6 +144,7 @@ export class WaitGroupFacts {
           this.checkSerialWait(fn, go, go.callee);
           this.checkWriteAfterDone(fn, go, go.callee);
           this.checkReturnBeforeDone(fn, go, go.callee);
+          this.checkReusedWhileWaited(fn, go, go.callee);
         }
       }
       if (sites.filter((site) => libraryName(site.info) === 'sync.(*WaitGroup).Done').length > 1) this.checkUnguardedDone(fn);
@@ -235,6 +256,48 @@ export class WaitGroupFacts {
   }
 
   /** The operations on one WaitGroup in a function and its closures. */
+  private checkReusedWhileWaited(starter: FuncNode, go: GoStart, fn: FuncNode): void {
+    if (!fn.decl.recv || this.reusedWhileWaited.some((r) => r.fn === fn)) return;
+    const own = this.bodyOf(fn).ops;
+    const add = own.find((o) => o.method === 'Add' && o.key.startsWith(`P:${fn.id}:-1.`));
+    if (!add) return;
+    const wait = this.waitBefore(fn, add);
+    // `nc.wg = &sync.WaitGroup{}` between them: each generation counts on a WaitGroup of its own.
+    const renewed = (st: Stmt) => st.k === 'assign' && st.pos > wait!.pos && st.pos < add.pos && st.lhs.some((l) => keyOf(this.graph, fn, l) === add.key);
+    if (!wait || allStmts(fn.decl.body ?? []).some(renewed) || this.heldAcross(fn, wait.pos, add.pos)) return;
+    const callers = new Set(this.graph.callers(starter).map((e) => e.call)).size;
+    const starts = this.graph.callers(fn).filter((e) => e.mode === 'go').length;
+    const overlap = go.loop ? `a loop of ${shortName(starter)}` : starts > 1 ? `${starts} \`go\` statements` : callers > 1 ? `${shortName(starter)}, which ${callers} places call` : undefined;
+    if (overlap) this.reusedWhileWaited.push({ fn, wait, add, starter, go, overlap });
+  }
+
+  /** A mutex fn locks before `from` and does not unlock (but by defer) before `to`: the two are one step under it. */
+  private heldAcross(fn: FuncNode, from: Pos, to: Pos): boolean {
+    const verbOf = (info: CallInfo) => /^sync\.\(\*(RW)?Mutex\)\.(Lock|Unlock)$/.exec(libraryName(info) ?? '')?.[2];
+    const sites = this.graph.sites(fn).flatMap(({ call, mode, info }) => {
+      const verb = verbOf(info);
+      return verb && call.fn.k === 'sel' ? [{ verb, mode, pos: call.pos, mu: exprText(call.fn.x) }] : [];
+    });
+    return sites.some(
+      (l) => l.verb === 'Lock' && l.mode === 'call' && l.pos < from && !sites.some((u) => u.verb === 'Unlock' && u.mode === 'call' && u.mu === l.mu && u.pos > l.pos && u.pos < to),
+    );
+  }
+
+  /** A Wait on the Add's WaitGroup before it in fn: its own, or in a method fn calls on the same receiver first. */
+  private waitBefore(fn: FuncNode, add: WgOp): { pos: Pos; via?: FuncNode } | undefined {
+    const own = this.bodyOf(fn).ops.find((o) => o.method === 'Wait' && o.key === add.key && o.pos < add.pos);
+    if (own) return { pos: own.pos };
+    for (const { call, mode, info } of this.graph.sites(fn)) {
+      if (mode !== 'call' || call.pos > add.pos || info.kind !== 'resolved' || call.fn.k !== 'sel') continue;
+      for (const t of info.targets) {
+        if (!PRECISE_HOWS.has(t.how) || !t.callee.decl.body) continue;
+        const waits = this.bodyOf(t.callee).ops.some((o) => o.method === 'Wait' && mapKey(this.graph, o.key, t.callee, call, fn) === add.key);
+        if (waits) return { pos: call.pos, via: t.callee };
+      }
+    }
+    return undefined;
+  }
+
   private opsOn(fn: FuncNode, key: string): WgOp[] {
     return this.scopeOf(fn).flatMap((f) => this.bodyOf(f).ops.filter((o) => o.key === key));
   }
