@@ -8,6 +8,7 @@ import type { Expr } from '../src/ir.js';
 import { exprKey } from '../src/irutil.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule, RuleContext } from '../src/rule.js';
+import { inTestFile } from '../src/facts/program/testcode.js';
 
 
 /** The cond a Wait, Signal or Broadcast is called on, as written (`s.cond`). */
@@ -114,7 +115,7 @@ export const condMisuse: Rule = {
     for (const [fn, wanted] of byFn) {
       const body = fn.decl.body;
       // A test waits once for the one Signal it sends itself.
-      if (!body || fn.file.path.endsWith('_test.go')) continue;
+      if (!body || inTestFile(fn)) continue;
       const stmts = allStmts(body);
       // A goto can make a loop out of any statement.
       if (stmts.some((st) => st.k === 'branch' && st.kind === 'goto')) continue;
@@ -185,7 +186,7 @@ function reportUnlockedWakes(ctx: RuleContext, wakes: readonly Wake[], waited: R
   const meets = [...ctx.locks.meets, ...ctx.locks.endersUnwalked()];
   for (const w of wakes) {
     // A function literal runs where its enclosing function hands it on, perhaps under that function's lock.
-    if (w.id === undefined || !waited.has(w.id) || w.fn.file.path.endsWith('_test.go') || w.fn.decl.parent !== undefined) continue;
+    if (w.id === undefined || !waited.has(w.id) || inTestFile(w.fn) || w.fn.decl.parent !== undefined) continue;
     const lock = ctx.locks.condLock(w.id);
     // A lock local to the constructor is named by no waker; a Lock the lock facts do not read (`c.L.Lock()`, a
     // wrapper type's) may be the cond's.

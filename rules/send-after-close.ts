@@ -16,6 +16,7 @@ import { planReorder, type ReorderPlan } from '../src/fix/reorder.js';
 import type { Stmt } from '../src/ir.js';
 import type { CallGraph, FuncNode } from '../src/resolve/callgraph.js';
 import type { Rule } from '../src/rule.js';
+import { inTestFile } from '../src/facts/program/testcode.js';
 
 /** Functions whose job is tearing down: a hazard on their path is the classic production panic. */
 export const DEFAULT_CLEANUP_PATTERN = /^(Close|Clean|Cleanup|Stop|Shutdown|Release|Rollback|Finish.*|Unregister|Teardown|Abort|Cancel)$/;
@@ -85,7 +86,7 @@ export const sendAfterClose: Rule = {
       list.sort(
         ({ h: a }, { h: b }) =>
           rankOf(a, facts, ctx.settings.cleanupFunctions) - rankOf(b, facts, ctx.settings.cleanupFunctions) ||
-          Number(isTestFile(a.fn)) - Number(isTestFile(b.fn)) ||
+          Number(inTestFile(a.fn)) - Number(inTestFile(b.fn)) ||
           witnessLength(a) - witnessLength(b) ||
           (a.fn.id < b.fn.id ? -1 : a.fn.id > b.fn.id ? 1 : 0),
       );
@@ -147,9 +148,6 @@ function opKey(op: OpFact): string {
   return `${at.node.file.path}|${at.node.id}|${at.pos}`;
 }
 
-function isTestFile(fn: SequenceHazard['fn']): boolean {
-  return fn.file.path.endsWith('_test.go');
-}
 
 /** Calls from the function to the close and to the send, together. */
 function witnessLength(h: SequenceHazard): number {

@@ -1,7 +1,7 @@
 import { allStmts, forEachExpr, PRECISE_HOWS, type CallExpr } from '../src/facts/calls.js';
 import type { OpFact } from '../src/facts/effects/types.js';
 import type { LockOp, Meet } from '../src/facts/locks/types.js';
-import { isTestCode } from '../src/facts/program/testcode.js';
+import { inTestFile, isTestCode } from '../src/facts/program/testcode.js';
 import { pairEvidence } from '../src/facts/evidence/assume.js';
 import { shortName } from '../src/facts/names.js';
 import { nameOf, nodeLocation, opFlow, opLocation, stepLocation, via } from '../src/facts/report.js';
@@ -177,7 +177,7 @@ function registryCloses(ctx: RuleContext): { fn: FuncNode; call: CallExpr; calle
   const out: { fn: FuncNode; call: CallExpr; callee: FuncNode; lookup: Lookup }[] = [];
   for (const fn of ctx.graph.funcs) {
     const body = fn.decl.body;
-    if (!body || !/^[A-Z]/.test(fn.decl.name) || fn.file.path.endsWith('_test.go')) continue;
+    if (!body || !/^[A-Z]/.test(fn.decl.name) || inTestFile(fn)) continue;
     const params = new Set(fn.decl.params.flatMap((p) => (p.name ? [p.name] : [])));
     const lookups = new Map<string, Lookup>();
     for (const st of allStmts(body)) {

@@ -19,6 +19,7 @@ import { allStmts, callsInStmt, forEachSubExpr, libraryName, PRECISE_HOWS, type 
 import type { SyncFacts } from './engine.js';
 import type { ChanId } from './identity/ids.js';
 import { syncMeet, typeLevel } from './locks/types.js';
+import { inTestFile } from './program/testcode.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 
@@ -101,7 +102,7 @@ export class CondWakes {
     for (const w of calls.wakes) if (w.id !== undefined && typeLevel(w.id)) this.wakes.set(w.id, [...(this.wakes.get(w.id) ?? []), w]);
     const loops: WaitLoop[] = [];
     for (const { fn, call, id } of calls.waits) {
-      if (id === undefined || !typeLevel(id) || fn.file.path.endsWith('_test.go')) continue;
+      if (id === undefined || !typeLevel(id) || inTestFile(fn)) continue;
       const loop = this.waitLoop(fn, call, id);
       if (loop) loops.push(loop);
     }
@@ -167,7 +168,7 @@ export class CondWakes {
     const writers: { fn: FuncNode; pos: Pos; field: string; ends: { pos: Pos; field: string; written: string } | undefined; wakes: boolean }[] = [];
     const ofOwner = (fn: FuncNode, x: Expr) => namedOf(this.graph, fn, x) === loop.owner;
     for (const fn of this.graph.funcs) {
-      if (fn === loop.fn || fn.pkg !== loop.fn.pkg || fn.file.path.endsWith('_test.go')) continue;
+      if (fn === loop.fn || fn.pkg !== loop.fn.pkg || inTestFile(fn)) continue;
       // A function that waits on the cond itself is another waiter taking its turn, not a producer.
       if (this.graph.sites(fn).some((s) => syncMeet(libraryName(s.info)) === 'condWait')) continue;
       const write = fieldWrite(fn, loop.fields, ofOwner);
@@ -186,7 +187,7 @@ export class CondWakes {
     const [param] = loop.params;
     const wakes = this.wakes.get(loop.cond) ?? [];
     if (param === undefined || wakes.some((w) => w.broadcast) || this.narrowSignals.some((n) => n.waiter.cond === loop.cond)) return;
-    const signal = wakes.find((w) => !w.fn.file.path.endsWith('_test.go'));
+    const signal = wakes.find((w) => !inTestFile(w.fn));
     if (signal) this.narrowSignals.push({ fn: signal.fn, call: signal.call, waiter: loop, param });
   }
 

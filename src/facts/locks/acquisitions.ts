@@ -18,6 +18,7 @@ import { nodeLocation } from '../report.js';
 import type { LockCalls } from './calls.js';
 import { instanceOf, keyOf, MAX_STEPS, MAX_TAKES, NO_TAKES, type Walked } from './state.js';
 import type { LockOp, LockOrder, LockSummary, Reacquire } from './types.js';
+import { inTestFile } from '../program/testcode.js';
 
 /** A callee whose acquisitions count, and what its dispatch assumed. */
 interface Callee {
@@ -28,8 +29,6 @@ interface Callee {
   /** A callback called through a field of the object it was registered on: its captured registrant is that object. */
   registrant?: { head: string; root: string };
 }
-
-const isTestFile = (fn: FuncNode) => fn.file.path.endsWith('_test.go');
 
 /**
  * One mutex of two objects the function is given (`a.mu` then `b.mu`, the receiver's then a parameter's): an
@@ -128,10 +127,10 @@ export class Acquisitions {
     }
     if (targets.length === 0) return precise;
     const stored = this.storedCallbacks(node, call);
-    if (stored.length || isTestFile(node)) return stored;
+    if (stored.length || inTestFile(node)) return stored;
     const info = this.facts.graph.callInfo(call);
     if (info.kind !== 'resolved' || info.targets.some((t) => t.how !== 'interface')) return precise;
-    const outside = targets.filter((t) => !isTestFile(t.callee));
+    const outside = targets.filter((t) => !inTestFile(t.callee));
     if (outside.length !== 1) return precise;
     const callee = outside[0]!.callee;
     const assumed: Assumption = {

@@ -20,6 +20,7 @@ import { EarlyWriters, type EarlyWrites } from './writers.js';
 import { instanceOf, keyOf, NO_KEYS, NO_TAKES, type LockState, type Walked } from './state.js';
 import { type Leak, type LockOp, type LockOrder, type LockSummary, type Meet, type Reacquire } from './types.js';
 import { walkLocks, type LockWalkParts } from './walk.js';
+import { inTestFile } from '../program/testcode.js';
 
 const ENDS_PROCESS_RE = /^(os\.Exit|syscall\.(Kill|Exit))$/;
 const EMPTY: LockSummary = { holds: [], releases: [], takes: [] };
@@ -379,7 +380,7 @@ export class LockFacts {
     if (this.calleeWaits) return this.calleeWaits;
     const out = new Map<string, Meet>();
     // Callers outside tests first: the first wait found for a place and a lock is the one a finding shows.
-    const walked = [...this.walked].sort(([a], [b]) => Number(a.file.path.endsWith('_test.go')) - Number(b.file.path.endsWith('_test.go')));
+    const walked = [...this.walked].sort(([a], [b]) => Number(inTestFile(a)) - Number(inTestFile(b)));
     for (const [node, w] of walked) {
       for (const [call, st] of w.calls) {
         const held = [...st.must.values()].filter((o) => !o.entry);

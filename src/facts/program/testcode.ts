@@ -10,13 +10,18 @@ import { libraryName, type CallExpr } from '../calls.js';
 /** The types of package testing that only a test, benchmark, fuzz target or TestMain is handed. */
 const TESTING_TYPES = new Set(['T', 'B', 'F', 'TB', 'M']);
 
+/** fn is written in a `_test.go` file: compiled only by `go test`. */
+export function inTestFile(fn: FuncNode): boolean {
+  return fn.file.path.endsWith('_test.go');
+}
+
 /**
  * fn is test code: it is in a `_test.go` file, or it or a function enclosing it (for a function literal)
  * takes a parameter of a testing type, or is a method of a type with such a method (a suite whose
  * `Run(t *testing.T, ...)` drives its other methods).
  */
 export function isTestCode(fn: FuncNode): boolean {
-  if (fn.file.path.endsWith('_test.go')) return true;
+  if (inTestFile(fn)) return true;
   const suites = suiteTypes(fn.pkg.files);
   for (let decl: FuncDecl | undefined = fn.decl; decl; decl = decl.parent === undefined ? undefined : fn.file.funcs[decl.parent]) {
     if (takesTesting(decl, fn.file)) return true;
