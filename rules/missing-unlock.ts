@@ -2,6 +2,7 @@ import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
 import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
 import { latchedExit } from '../src/facts/locks/latched.js';
+import { returnedLocked, type ReturnedLocked } from '../src/facts/locks/returned.js';
 import { pairedRelease, type PairedRelease } from '../src/facts/locks/paired.js';
 import { colOf, lineOf } from '../src/ir.js';
 import type { Assumption, Location } from '../src/findings.js';
@@ -89,6 +90,20 @@ function afterLatch(facts: SyncFacts, fn: FuncNode, exit: Pos | undefined, name:
   return [{ kind: 'undecided-branch', text, location: exitAt }];
 }
 
+/**
+ * The return hands the locked object to the caller, and some callers release it (returned.ts): the lock is theirs
+ * by contract, and the finding rests on a caller that keeps it.
+ */
+function returnedTo(given: ReturnedLocked, fnName: string): Assumption {
+  const keep = given.keep[0]!;
+  const release = given.release[0]!;
+  return {
+    kind: 'hand-over',
+    text: `\`${shortName(keep.caller)}\` keeps ${given.name}, which ${fnName} returns to it locked, though \`${shortName(release.caller)}\` releases it (line ${lineOf(release.call.pos)})`,
+    location: nodeLocation(keep.caller, keep.call.pos),
+  };
+}
+
 export const missingUnlock: Rule = {
   meta: {
     id: 'missing-unlock',
@@ -107,8 +122,8 @@ export const missingUnlock: Rule = {
     for (const leak of ctx.locks.leaks) {
       const { fn, acquired } = leak;
       if (LOCKER_NAME_RE.test(fn.decl.name)) continue;
-      // Left locked on an object nothing else can reach: no later Lock waits for it.
-      if (ctx.locks.noNextLock(fn, acquired)) continue;
+      // Left locked on an object nothing else can reach (at all, or yet at this return): no later Lock waits for it.
+      if (ctx.locks.noNextLock(fn, acquired) || ctx.locks.unsharedAt(fn, acquired, leak.exit)) continue;
       const lock = acquired.steps[0]!;
       const at = stepLocation(lock);
       const exitPos = leak.exit;
@@ -123,6 +138,9 @@ export const missingUnlock: Rule = {
       const handOver = ctx.locks.handOver(acquired.id, fn, leak.spawn !== undefined);
       // Handed to its callers, and every one of them releases it: the lock is theirs, not leaked.
       if (!sent && handOver.callers.length > 0 && handOver.keeps.length === 0) continue;
+      // Returned with the locked object itself, and every caller releases it or returns it on: the callers' lock.
+      const given = sent ? undefined : returnedLocked(fn, acquired, exitPos, ctx.facts.graph.callers(fn));
+      if (given && given.release.length > 0 && given.keep.length === 0) continue;
       const keeper = sent ? undefined : handOver.keeps[0];
       const fresh = ctx.locks.freshEachCall(fn, acquired);
       // Kept by design for a releaser every caller runs afterwards, or a signal another literal releases: a lower
@@ -132,6 +150,7 @@ export const missingUnlock: Rule = {
       const assumptions = [
         ...(acquired.assumed ?? []),
         ...(sent ? [sentWith(sent.releaser, sent.ch, nodeLocation(fn, sent.send))] : paired ? [pairedWith(paired, fn)] : handedTo(handOver.to, exitAt)),
+        ...(given && given.release.length > 0 ? [returnedTo(given, fnName)] : []),
         ...(fresh ? [freshEach(fn, fresh, name)] : []),
         ...(signal ? [signalOnce(signal, name, at)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),

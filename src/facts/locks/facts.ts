@@ -228,6 +228,11 @@ export class LockFacts {
     return (this.nextLock ??= new NextLock(this.facts)).none(fn, op);
   }
 
+  /** Whether the object `op` leaves locked at the return at `exit` is a local of `fn` nothing else holds yet (NextLock.unsharedAt). */
+  unsharedAt(fn: FuncNode, op: LockOp, exit: Pos | undefined): boolean {
+    return (this.nextLock ??= new NextLock(this.facts)).unsharedAt(fn, op, exit);
+  }
+
   /** The calls of `fn` when each gives it an object of its own for the one `op` leaves locked (NextLock.freshEachCall). */
   freshEachCall(fn: FuncNode, op: LockOp): CallerEdge[] | undefined {
     return (this.nextLock ??= new NextLock(this.facts)).freshEachCall(fn, op);

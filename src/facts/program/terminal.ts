@@ -205,12 +205,16 @@ export class Terminal {
     return this.facts.noReturn.endingOf(call) === 'program';
   }
 
-  /** Whether a call returns at once, waiting for nothing that could keep the process alive (HARMLESS_RE, a logger's method). */
+  /**
+   * Whether a call returns at once, waiting for nothing that could keep the process alive (HARMLESS_RE, a logger's
+   * method), or is a method of the entry such a call gives, which builds and writes the line (zerolog's
+   * `log.Error().Err(err).Msg("exiting")`).
+   */
   harmless(call: CallExpr): boolean {
     const name = libraryName(this.facts.graph.callInfo(call));
     if (name !== undefined && HARMLESS_RE.test(name)) return true;
-    const method = call.fn.k === 'sel' ? call.fn.name : undefined;
-    return method !== undefined && LOG_METHOD_RE.test(method);
+    if (call.fn.k !== 'sel') return false;
+    return LOG_METHOD_RE.test(call.fn.name) || (call.fn.x.k === 'call' && call.fn.x.fn.k === 'sel' && this.harmless(call.fn.x));
   }
 }
 
