@@ -2,6 +2,7 @@ import { reportVerdicts } from '../src/explore/report.js';
 import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
+import { strandedSends, witnessLine, type StrandedSend } from '../src/facts/channels/stranded.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { isTestCode } from '../src/facts/program/testcode.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
@@ -76,9 +77,46 @@ export const goroutineLeak: Rule = {
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
+    for (const s of strandedSends(ctx.facts)) reportStranded(ctx, s);
     reportVerdicts(ctx, ['leak']);
   },
 };
+
+/** A plain send on an object's channel whose receiver may have stopped (stranded.ts): it rests on the order. */
+function reportStranded(ctx: RuleContext, s: StrandedSend): void {
+  const { node, send, name, witness } = s;
+  const at = nodeLocation(node, send.pos);
+  const there = nodeLocation(witness.node, witness.pos);
+  const why =
+    witness.kind === 'receiver-stops'
+      ? `its receiver (${shortName(witness.node)}, ${witnessLine(witness, node)}) ${witness.text}, and after that nothing receives from ${name}`
+      : `another send on it (${shortName(witness.node)}, ${witnessLine(witness, node)}) has a way out, \`${witness.text}\`, so its receiver may be gone`;
+  ctx.report({
+    testCode: isTestCode(node),
+    confidence: 'medium',
+    message: `send on ${name} has no way out and may block forever: ${why}; select on the receiver's stop signal too, or give the send a timeout`,
+    location: at,
+    related: [{ location: there, message: witness.kind === 'receiver-stops' ? `the receiver ${witness.text}` : `this send has a way out` }],
+    flows: [
+      {
+        message: `${shortName(node)} sends on ${name} after its receiver stopped`,
+        steps: [
+          { location: there, message: witness.kind === 'receiver-stops' ? `the receiver ${witness.text}` : 'the receiver may stop' },
+          { location: at, message: `blocks sending on ${name}` },
+        ],
+      },
+    ],
+    identity: [node.id, name, 'stranded'],
+    assumptions: [
+      {
+        kind: 'interleaving',
+        text: `\`${shortName(node)}\` sends on \`${name}\` after its receiver stopped`,
+        location: there,
+      },
+    ],
+    ...(node.file.generated ? { generated: true } : {}),
+  });
+}
 
 
 /** A call that throws away the channel its callee's goroutine sends on: reported at the call. */

@@ -1,0 +1,201 @@
+/**
+ * Stranded sends: "can this plain send on a channel kept in a field (or a package variable) block forever because
+ * the goroutine that receives from it may already have stopped?" A channel held by an object outlives any one
+ * receiver loop: a `Submit` or `Unsubscribe` method sends on it, the object's run loop receives in a select whose
+ * other case ends the loop (`case <-s.quit: return`). After that case fired, a send with no way out of its own
+ * (not a select case, no `default`, no `<-s.quit` beside it) waits forever. The program itself says the
+ * receivers stop in one of two ways:
+ * - a receive of the channel is a select case beside another case that leaves the receiving function or its
+ *   loop (return, goto, a labelled break): that receiver stops on it;
+ * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` only says a receiver may be busy): the
+ *   program's own code does not count on a receiver being there.
+ * That the send runs after the receiver stopped is the finding's assumption (it is not an error). A send the
+ * receiving function makes itself is not judged (its receiver is running), nor one that a `sync.Once` lets run
+ * once on a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`, or `ch <- v; close(ch)`),
+ * nor one in test code (a test that hangs fails by its timeout).
+ */
+import { lineOf, type Expr, type Pos, type SelectCase, type Stmt } from '../../ir.js';
+import { exprText } from '../../irtext.js';
+import { exprKey } from '../../irutil.js';
+import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import { allStmts, forEachExpr, libraryName } from '../calls.js';
+import type { SyncFacts } from '../engine.js';
+import type { ChanId } from '../identity/ids.js';
+import { fieldStores } from '../identity/stores.js';
+import { perProgram } from '../perprogram.js';
+import { isTestCode } from '../program/testcode.js';
+import { typeLevel } from '../locks/types.js';
+
+/** Why the program says the channel's receivers may be gone: where, and what. */
+export interface StopWitness {
+  node: FuncNode;
+  pos: Pos;
+  /** `stops receiving on <-s.quit`, or the way out of another send: `<-time.After(d)`. */
+  text: string;
+  kind: 'receiver-stops' | 'sender-way-out';
+}
+
+export interface StrandedSend {
+  node: FuncNode;
+  send: Stmt & { k: 'send' };
+  name: string;
+  witness: StopWitness;
+}
+
+interface Ops {
+  plain: { node: FuncNode; send: Stmt & { k: 'send' } }[];
+  witnesses: StopWitness[];
+  receivers: Set<FuncNode>;
+  /** A receiver that stops only when the channel is closed: a range over it, a plain receive in a loop. */
+  steady: boolean;
+}
+
+/** A case body that ends the receiving function or leaves the loop around the select. */
+function leaves(body: readonly Stmt[]): boolean {
+  const last = body.at(-1);
+  if (last?.k === 'return') return true;
+  return last?.k === 'branch' && (last.kind === 'goto' || (last.kind === 'break' && last.label !== undefined));
+}
+
+const caseText = (c: SelectCase): string => (c.kind === 'recv' ? `<-${exprText(c.ch)}` : c.kind === 'send' ? `${exprText(c.ch)} <- …` : 'default');
+
+function record(m: Map<ChanId, Ops>, id: ChanId): Ops {
+  let ops = m.get(id);
+  if (!ops) m.set(id, (ops = { plain: [], witnesses: [], receivers: new Set(), steady: false }));
+  return ops;
+}
+
+/** Every function's operations on type-level channels: plain sends, and what says the receivers may stop. */
+const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => {
+  const out = new Map<ChanId, Ops>();
+  const idOf = (node: FuncNode, ch: Expr) => {
+    const id = facts.ids.idOf(node, ch);
+    return id !== undefined && typeLevel(id) ? id : undefined;
+  };
+  for (const node of facts.graph.funcs) {
+    const body = node.decl.body;
+    if (!body) continue;
+    const caseSends = new Set<Pos>();
+    for (const st of allStmts(body)) {
+      if (st.k === 'for' && st.range) {
+        const id = idOf(node, st.range.x);
+        if (id) {
+          const ops = record(out, id);
+          ops.receivers.add(node);
+          ops.steady = true;
+        }
+      }
+      if (st.k !== 'select') continue;
+      for (const c of st.cases) {
+        if (c.kind === 'default') continue;
+        if (c.kind === 'send') caseSends.add(c.pos);
+        const id = idOf(node, c.ch);
+        if (!id) continue;
+        const ops = record(out, id);
+        const others = st.cases.filter((o) => o !== c);
+        if (c.kind === 'recv') {
+          ops.receivers.add(node);
+          const stop = others.find((o) => o.kind !== 'default' && leaves(o.body));
+          if (stop) ops.witnesses.push({ node, pos: c.pos, text: `stops receiving on \`${caseText(stop)}\``, kind: 'receiver-stops' });
+        } else {
+          // A `default` says a receiver may be busy, not gone: only a case that waits for something else says that.
+          const out = others.find((o) => o.kind !== 'default');
+          if (out) ops.witnesses.push({ node, pos: c.pos, text: caseText(out), kind: 'sender-way-out' });
+        }
+      }
+    }
+    for (const st of allStmts(body)) {
+      if (st.k !== 'send' || caseSends.has(st.pos)) continue;
+      const id = idOf(node, st.ch);
+      if (id) record(out, id).plain.push({ node, send: st });
+    }
+    const inLoops = new Set<Expr>();
+    for (const st of allStmts(body)) if (st.k === 'for') forEachExpr(st.body, (e) => inLoops.add(e));
+    // Select cases hold their channel, not a `<-` expression: every `<-x` here is a plain receive.
+    forEachExpr(body, (e) => {
+      if (e.k !== 'unary' || e.op !== '<-') return;
+      const id = idOf(node, e.x);
+      if (!id) return;
+      const ops = record(out, id);
+      ops.receivers.add(node);
+      ops.steady ||= inLoops.has(e);
+    });
+  }
+  return out;
+});
+
+/** The capacity every store of a field gives its channel, when each is `make(chan T, n)` with one constant n. */
+function capacityOf(graph: CallGraph, id: ChanId): number | undefined {
+  if (!id.startsWith('field:')) return undefined;
+  const dot = id.lastIndexOf('.');
+  const owner = id.slice('field:'.length, dot);
+  let cap: number | undefined;
+  for (const s of fieldStores(graph).stores.get(id.slice(dot + 1)) ?? []) {
+    if (s.owner !== owner) continue;
+    const v = s.value;
+    if (v?.k !== 'call' || v.fn.k !== 'id' || v.fn.name !== 'make') return undefined;
+    const n = v.args[1];
+    const size = n === undefined ? 0 : n.k === 'lit' && n.kind === 'int' ? n.value : undefined;
+    if (size === undefined || (cap !== undefined && cap !== size)) return undefined;
+    cap = size;
+  }
+  return cap;
+}
+
+/** The statement list that holds `st` directly, in a body. */
+function listHolding(body: Stmt[], st: Stmt): Stmt[] | undefined {
+  if (body.includes(st)) return body;
+  for (const inner of allStmts(body)) {
+    const lists: (Stmt[] | undefined)[] =
+      inner.k === 'if' ? [inner.then, inner.else] : inner.k === 'for' || inner.k === 'block' ? [inner.body] : inner.k === 'select' || inner.k === 'switch' || inner.k === 'typeswitch' ? inner.cases.map((c) => c.body) : [];
+    for (const l of lists) if (l?.includes(st)) return l;
+  }
+  return undefined;
+}
+
+/** `ch <- v; close(ch)`: a send the channel's own close follows, so one per channel. */
+function lastSend(node: FuncNode, send: Stmt & { k: 'send' }): boolean {
+  const list = listHolding(node.decl.body ?? [], send);
+  const key = exprKey(send.ch);
+  if (!list || key === undefined) return false;
+  return list.slice(list.indexOf(send) + 1).some((st) => st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'id' && st.x.fn.name === 'close' && st.x.args.length === 1 && exprKey(st.x.args[0]!) === key);
+}
+
+/** Whether a function literal is the function a `sync.Once`'s `Do` runs. */
+function runByOnce(graph: CallGraph, lit: FuncNode): boolean {
+  const parent = lit.decl.parent === undefined ? undefined : lit.file.funcs[lit.decl.parent];
+  if (!parent?.body) return false;
+  let found = false;
+  forEachExpr(parent.body, (e) => {
+    found ||=
+      e.k === 'call' &&
+      e.args[0]?.k === 'funclit' &&
+      e.args[0].fn === lit.decl.id &&
+      libraryName(graph.callInfo(e)) === 'sync.(*Once).Do';
+  });
+  return found;
+}
+
+export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
+  const out: StrandedSend[] = [];
+  for (const [id, ops] of opsByChannel(facts)) {
+    if (!ops.plain.length) continue;
+    // A receiver that stops on a signal is no evidence beside one that receives until the channel closes.
+    const witness = ops.witnesses.find((w) => w.kind === 'sender-way-out') ?? (ops.steady ? undefined : ops.witnesses[0]);
+    if (!witness) continue;
+    const cap = capacityOf(facts.graph, id);
+    for (const { node, send } of ops.plain) {
+      // A test driving an object hangs when the send does, and its timeout says so; the receiver's own sends see it running.
+      if (ops.receivers.has(node) || isTestCode(node)) continue;
+      // At most one send on a channel with room for it: the once's, or the one its close follows.
+      if (cap !== undefined && cap >= 1 && (runByOnce(facts.graph, node) || lastSend(node, send))) continue;
+      out.push({ node, send, name: exprKey(send.ch) ?? exprText(send.ch), witness });
+    }
+  }
+  return out;
+});
+
+/** `s.quit` at line 12 (of other.go): where a witness is, for a message. */
+export function witnessLine(w: StopWitness, from: FuncNode): string {
+  return `line ${lineOf(w.pos)}${w.node.file === from.file ? '' : ` of ${w.node.file.path}`}`;
+}
