@@ -6,7 +6,7 @@
  * (not a select case, no `default`, no `<-s.quit` beside it) waits forever. The program itself says the
  * receivers stop in one of two ways:
  * - a receive of the channel is a select case beside another case that leaves the receiving function or its
- *   loop (return, goto, a labelled break): that receiver stops on it;
+ *   loop (return, goto, a labelled break), at its end or in one of its own `if`s: that receiver may stop on it;
  * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` only says a receiver may be busy): the
  *   program's own code does not count on a receiver being there.
  * That the send runs after the receiver stopped is the finding's assumption (it is not an error). A send the
@@ -50,11 +50,15 @@ interface Ops {
   steady: boolean;
 }
 
-/** A case body that ends the receiving function or leaves the loop around the select. */
+/** A statement that ends the receiving function or leaves the loop around the select. */
+function leaving(st: Stmt | undefined): boolean {
+  if (st?.k === 'return') return true;
+  return st?.k === 'branch' && (st.kind === 'goto' || (st.kind === 'break' && st.label !== undefined));
+}
+
+/** A case body that ends with leaving, or may leave at one of its own top-level `if`s (`if !ok { return }`). */
 function leaves(body: readonly Stmt[]): boolean {
-  const last = body.at(-1);
-  if (last?.k === 'return') return true;
-  return last?.k === 'branch' && (last.kind === 'goto' || (last.kind === 'break' && last.label !== undefined));
+  return leaving(body.at(-1)) || body.some((st) => st.k === 'if' && (leaving(st.then.at(-1)) || leaving(st.else?.at(-1))));
 }
 
 const caseText = (c: SelectCase): string => (c.kind === 'recv' ? `<-${exprText(c.ch)}` : c.kind === 'send' ? `${exprText(c.ch)} <- …` : 'default');
