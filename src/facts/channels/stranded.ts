@@ -5,14 +5,17 @@
  * other case ends the loop (`case <-s.quit: return`). After that case fired, a send with no way out of its own
  * (not a select case, no `default`, no `<-s.quit` beside it) waits forever. The program itself says the
  * receivers stop in one of two ways:
- * - a receive of the channel is a select case beside another case that leaves the receiving function or its
- *   loop (return, goto, a labelled break), at its end or in one of its own `if`s: that receiver may stop on it;
+ * - a receive of the channel is a select case beside another that ends the receiving function or leaves its
+ *   loop (return, goto, a labelled break): the receiver stops on it, where the select runs once or the stop is
+ *   on the object that holds the channel (`<-p.quit` beside `<-p.work`; a stop on the caller's `ctx` is the
+ *   lifetime of the whole component, the sender's too, and is not taken as evidence);
  * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` only says a receiver may be busy): the
  *   program's own code does not count on a receiver being there.
  * That the send runs after the receiver stopped is the finding's assumption (it is not an error). A send the
  * receiving function makes itself is not judged (its receiver is running), nor one that a `sync.Once` lets run
  * once on a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`, or `ch <- v; close(ch)`),
- * nor one in test code (a test that hangs fails by its timeout).
+ * nor one in test code (a test that hangs fails by its timeout), nor one that runs only inside the call of the
+ * function that closes the stop signal as it returns (`defer close(sc.doneServing)` in the loop that sends).
  */
 import { lineOf, type Expr, type Pos, type SelectCase, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
@@ -33,6 +36,8 @@ export interface StopWitness {
   /** `stops receiving on <-s.quit`, or the way out of another send: `<-time.After(d)`. */
   text: string;
   kind: 'receiver-stops' | 'sender-way-out';
+  /** The stop signal's channel, for a receiver that stops on one. */
+  stop?: ChanId;
 }
 
 export interface StrandedSend {
@@ -48,6 +53,8 @@ interface Ops {
   receivers: Set<FuncNode>;
   /** A receiver that stops only when the channel is closed: a range over it, a plain receive in a loop. */
   steady: boolean;
+  /** The functions that close this channel as they return (`defer close(s.done)`). */
+  closedAtExit: FuncNode[];
 }
 
 /** A statement that ends the receiving function or leaves the loop around the select. */
@@ -56,16 +63,32 @@ function leaving(st: Stmt | undefined): boolean {
   return st?.k === 'branch' && (st.kind === 'goto' || (st.kind === 'break' && st.label !== undefined));
 }
 
-/** A case body that ends with leaving, or may leave at one of its own top-level `if`s (`if !ok { return }`). */
-function leaves(body: readonly Stmt[]): boolean {
-  return leaving(body.at(-1)) || body.some((st) => st.k === 'if' && (leaving(st.then.at(-1)) || leaving(st.else?.at(-1))));
+/** The variable an expression reaches its object through: `p` of `p.quit`, `c.ctx.Done()`. */
+function rootOf(e: Expr): string | undefined {
+  for (let x: Expr = e; ; ) {
+    if (x.k === 'id') return x === e ? undefined : x.name;
+    if (x.k === 'sel' || x.k === 'index') x = x.x;
+    else if (x.k === 'call') x = x.fn;
+    else return undefined;
+  }
+}
+
+/**
+ * Whether a select's case stops its receiver in a way the sender could see: it ends the receiving function
+ * (or leaves its loop), and either the select runs once (the receiver moves on) or the case waits on the same
+ * object as the channel (`<-p.quit` beside `<-p.work`), which a sender holding that object could watch too.
+ */
+function stopsOn(stop: SelectCase, ch: Expr, once: boolean): boolean {
+  if (stop.kind !== 'recv' || !leaving(stop.body.at(-1))) return false;
+  const root = rootOf(ch);
+  return once || (root !== undefined && rootOf(stop.ch) === root);
 }
 
 const caseText = (c: SelectCase): string => (c.kind === 'recv' ? `<-${exprText(c.ch)}` : c.kind === 'send' ? `${exprText(c.ch)} <- …` : 'default');
 
 function record(m: Map<ChanId, Ops>, id: ChanId): Ops {
   let ops = m.get(id);
-  if (!ops) m.set(id, (ops = { plain: [], witnesses: [], receivers: new Set(), steady: false }));
+  if (!ops) m.set(id, (ops = { plain: [], witnesses: [], receivers: new Set(), steady: false, closedAtExit: [] }));
   return ops;
 }
 
@@ -80,6 +103,8 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
     const body = node.decl.body;
     if (!body) continue;
     const caseSends = new Set<Pos>();
+    const looped = new Set<Stmt>();
+    for (const st of allStmts(body)) if (st.k === 'for') for (const inner of allStmts(st.body)) looped.add(inner);
     for (const st of allStmts(body)) {
       if (st.k === 'for' && st.range) {
         const id = idOf(node, st.range.x);
@@ -99,8 +124,9 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
         const others = st.cases.filter((o) => o !== c);
         if (c.kind === 'recv') {
           ops.receivers.add(node);
-          const stop = others.find((o) => o.kind !== 'default' && leaves(o.body));
-          if (stop) ops.witnesses.push({ node, pos: c.pos, text: `stops receiving on \`${caseText(stop)}\``, kind: 'receiver-stops' });
+          const stop = others.find((o) => stopsOn(o, c.ch, !looped.has(st)));
+          const stopId = stop?.kind === 'recv' ? idOf(node, stop.ch) : undefined;
+          if (stop) ops.witnesses.push({ node, pos: c.pos, text: `stops receiving on \`${caseText(stop)}\``, kind: 'receiver-stops', ...(stopId ? { stop: stopId } : {}) });
         } else {
           // A `default` says a receiver may be busy, not gone: only a case that waits for something else says that.
           const out = others.find((o) => o.kind !== 'default');
@@ -109,6 +135,10 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
       }
     }
     for (const st of allStmts(body)) {
+      if (st.k === 'defer' && st.call.k === 'call' && st.call.fn.k === 'id' && st.call.fn.name === 'close' && st.call.args.length === 1) {
+        const id = idOf(node, st.call.args[0]!);
+        if (id) record(out, id).closedAtExit.push(node);
+      }
       if (st.k !== 'send' || caseSends.has(st.pos)) continue;
       const id = idOf(node, st.ch);
       if (id) record(out, id).plain.push({ node, send: st });
@@ -165,6 +195,32 @@ function lastSend(node: FuncNode, send: Stmt & { k: 'send' }): boolean {
   return list.slice(list.indexOf(send) + 1).some((st) => st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'id' && st.x.fn.name === 'close' && st.x.args.length === 1 && exprKey(st.x.args[0]!) === key);
 }
 
+/** How far up the callers of a send the search for another way in goes before it assumes there is one. */
+const MAX_CALLERS = 64;
+
+/**
+ * Whether every way to `fn` runs inside a call of `owner`, on its goroutine: no chain of synchronous callers
+ * reaches `fn` from a function nothing calls, or from a goroutine, without passing through `owner`.
+ */
+function onlyInside(graph: CallGraph, fn: FuncNode, owner: FuncNode): boolean {
+  const seen = new Set<FuncNode>([fn]);
+  const todo = [fn];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (f === owner) continue;
+    const callers = graph.callers(f);
+    if (!callers.length) return false;
+    for (const e of callers) {
+      if (e.mode !== 'call') return false;
+      if (seen.has(e.caller)) continue;
+      if (seen.size >= MAX_CALLERS) return false;
+      seen.add(e.caller);
+      todo.push(e.caller);
+    }
+  }
+  return true;
+}
+
 /** Whether a function literal is the function a `sync.Once`'s `Do` runs. */
 function runByOnce(graph: CallGraph, lit: FuncNode): boolean {
   const parent = lit.decl.parent === undefined ? undefined : lit.file.funcs[lit.decl.parent];
@@ -182,7 +238,8 @@ function runByOnce(graph: CallGraph, lit: FuncNode): boolean {
 
 export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
   const out: StrandedSend[] = [];
-  for (const [id, ops] of opsByChannel(facts)) {
+  const all = opsByChannel(facts);
+  for (const [id, ops] of all) {
     if (!ops.plain.length) continue;
     // A receiver that stops on a signal is no evidence beside one that receives until the channel closes.
     const witness = ops.witnesses.find((w) => w.kind === 'sender-way-out') ?? (ops.steady ? undefined : ops.witnesses[0]);
@@ -193,6 +250,9 @@ export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
       if (ops.receivers.has(node) || isTestCode(node)) continue;
       // At most one send on a channel with room for it: the once's, or the one its close follows.
       if (cap !== undefined && cap >= 1 && (runByOnce(facts.graph, node) || lastSend(node, send))) continue;
+      // The stop fires as a function returns that every way to this send runs inside: the send comes first.
+      const closers = witness.stop ? (all.get(witness.stop)?.closedAtExit ?? []) : [];
+      if (closers.some((owner) => onlyInside(facts.graph, node, owner))) continue;
       out.push({ node, send, name: exprKey(send.ch) ?? exprText(send.ch), witness });
     }
   }
