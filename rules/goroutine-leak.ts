@@ -17,6 +17,7 @@ export const goroutineLeak: Rule = {
       'from it: on a `ctx.Done()` or timeout case of a select, an early error return, after the first of several ' +
       'goroutines it started in a loop answered, or from the loop that receives their answers before the last one. ' +
       'Also a call that throws away a channel its callee returns and only the callee\'s goroutine sends on. The goroutine (and everything it holds) blocks on its send forever. ' +
+      'And, as a warning on an assumed order, a plain send on a channel kept in a field whose receiver stops on another select case, or whose other sends have a way out. ' +
       'Only channels whose every use is in sight are judged: made in the function, never passed on, stored or returned. ' +
       'In test code it is a warning: there the leak is mostly on a failure path, and ends with the test binary. Test code is ' +
       'a `_test.go` file, or a function that takes (or is a function literal inside one that takes) a `*testing.T`, `*testing.B`, ' +

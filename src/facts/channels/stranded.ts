@@ -6,22 +6,23 @@
  * (not a select case, no `default`, no `<-s.quit` beside it) waits forever. The program itself says the
  * receivers stop in one of two ways:
  * - a receive of the channel is a select case beside another that ends the receiving function or leaves its
- *   loop (return, goto, a labelled break): the receiver stops on it, where the select runs once or the stop is
- *   on the object that holds the channel (`<-p.quit` beside `<-p.work`; a stop on the caller's `ctx` is the
- *   lifetime of the whole component, the sender's too, and is not taken as evidence);
- * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` only says a receiver may be busy): the
- *   program's own code does not count on a receiver being there.
- * That the send runs after the receiver stopped is the finding's assumption (it is not an error). A send the
- * receiving function makes itself is not judged (its receiver is running), nor one that a `sync.Once` lets run
- * once on a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`, or `ch <- v; close(ch)`),
- * nor one in test code (a test that hangs fails by its timeout), nor one that runs only inside the call of the
+ *   loop (return, goto, a labelled break), where the stop is on the object that holds the channel (`<-p.quit`
+ *   beside `<-p.work`), or the select runs once on a goroutine of the program's own (not in an accessor that
+ *   any caller takes again). A stop on a `ctx` the receiver is given is the lifetime of the whole component,
+ *   the sender's too, and is not taken as evidence;
+ * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` says
+ *   only that a receiver may be busy): the program's own code does not count on a receiver being there.
+ * That the send runs after the receiver stopped is the finding's assumption (it is not an error). Not judged:
+ * a send the receiving function (or a literal in it) makes itself (its receiver is running); one that a `sync.Once` lets run once
+ * on a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`, or `ch <- v; close(ch)`);
+ * one in test code (a test that hangs fails by its timeout); one that runs only inside the call of the
  * function that closes the stop signal as it returns (`defer close(sc.doneServing)` in the loop that sends).
  */
 import { lineOf, type Expr, type Pos, type SelectCase, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { exprKey } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr, libraryName } from '../calls.js';
+import { allStmts, forEachExpr, libraryName, outermost } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { fieldStores } from '../identity/stores.js';
@@ -84,6 +85,20 @@ function stopsOn(stop: SelectCase, ch: Expr, once: boolean): boolean {
   return once || (root !== undefined && rootOf(stop.ch) === root);
 }
 
+/** How many synchronous callers up a function is looked for under a go statement. */
+const GO_DEPTH = 3;
+
+/**
+ * Whether a function runs on a goroutine of the program's own: it, or a synchronous caller a few calls up, is
+ * started with `go`. A select run once in such a function is that goroutine's last receive; one in an accessor
+ * (`Receive()`, `Next(ctx)`) is taken again by whoever calls it next.
+ */
+function onOwnGoroutine(graph: CallGraph, fn: FuncNode, depth = 0): boolean {
+  const callers = graph.callers(fn);
+  if (callers.some((e) => e.mode === 'go')) return true;
+  return depth < GO_DEPTH && callers.some((e) => e.mode === 'call' && e.caller !== fn && onOwnGoroutine(graph, e.caller, depth + 1));
+}
+
 const caseText = (c: SelectCase): string => (c.kind === 'recv' ? `<-${exprText(c.ch)}` : c.kind === 'send' ? `${exprText(c.ch)} <- …` : 'default');
 
 function record(m: Map<ChanId, Ops>, id: ChanId): Ops {
@@ -124,7 +139,8 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
         const others = st.cases.filter((o) => o !== c);
         if (c.kind === 'recv') {
           ops.receivers.add(node);
-          const stop = others.find((o) => stopsOn(o, c.ch, !looped.has(st)));
+          const once = !looped.has(st) && onOwnGoroutine(facts.graph, node);
+          const stop = others.find((o) => stopsOn(o, c.ch, once));
           const stopId = stop?.kind === 'recv' ? idOf(node, stop.ch) : undefined;
           if (stop) ops.witnesses.push({ node, pos: c.pos, text: `stops receiving on \`${caseText(stop)}\``, kind: 'receiver-stops', ...(stopId ? { stop: stopId } : {}) });
         } else {
@@ -247,7 +263,8 @@ export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
     const cap = capacityOf(facts.graph, id);
     for (const { node, send } of ops.plain) {
       // A test driving an object hangs when the send does, and its timeout says so; the receiver's own sends see it running.
-      if (ops.receivers.has(node) || isTestCode(node)) continue;
+      // (A literal of the receiving function counts as it: `defer func() { sem <- token }()` gives a token back.)
+      if (ops.receivers.has(node) || ops.receivers.has(outermost(facts.graph, node)) || isTestCode(node)) continue;
       // At most one send on a channel with room for it: the once's, or the one its close follows.
       if (cap !== undefined && cap >= 1 && (runByOnce(facts.graph, node) || lastSend(node, send))) continue;
       // The stop fires as a function returns that every way to this send runs inside: the send comes first.
