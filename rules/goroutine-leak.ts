@@ -95,12 +95,13 @@ function reportStranded(ctx: RuleContext, s: StrandedSend): void {
   const there = nodeLocation(witness.node, witness.pos);
   const why =
     witness.kind === 'receiver-stops'
-      ? `its receiver (${shortName(witness.node)}, ${witnessLine(witness, node)}) ${witness.text}, and after that nothing receives from ${name}`
-      : `another send on it (${shortName(witness.node)}, ${witnessLine(witness, node)}) has a way out, \`${witness.text}\`, so its receiver may be gone`;
+      ? `its receiver (${shortName(witness.node)}, ${witnessLine(witness, node)}) ${witness.text}, and nothing receives after that`
+      : `another send on it (${shortName(witness.node)}, ${witnessLine(witness, node)}) has a way out, \`${witness.text}\`: the receiver may be gone`;
   ctx.report({
     testCode: isTestCode(node),
     confidence: 'medium',
-    message: `send on ${name} has no way out and may block forever: ${why}; select on the receiver's stop signal too, or give the send a timeout`,
+    // Short: how to fix it (select on the stop signal too, or a timeout) is in the rule's doc.
+    message: `send on ${name} has no way out and may block forever: ${why}`,
     location: at,
     related: [{ location: there, message: witness.kind === 'receiver-stops' ? `the receiver ${witness.text}` : `this send has a way out` }],
     flows: [
