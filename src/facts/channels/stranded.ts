@@ -12,11 +12,12 @@
  *   the sender's too, and is not taken as evidence;
  * - another send on the channel is a select case with a way out (a timer, a done channel; a `default` says
  *   only that a receiver may be busy): the program's own code does not count on a receiver being there.
- * That the send runs after the receiver stopped is the finding's assumption (it is not an error). Not judged:
- * a send the receiving function (or a literal in it) makes itself (its receiver is running); one that a `sync.Once` lets run once
- * on a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`, or `ch <- v; close(ch)`);
- * one in test code (a test that hangs fails by its timeout); one that runs only inside the call of the
- * function that closes the stop signal as it returns (`defer close(sc.doneServing)` in the loop that sends).
+ * That the send runs after the receiver stopped is the finding's assumption (it is not an error). Not judged: a
+ * channel closed anywhere (a send after its close panics: send-after-close asks that); a send the receiving
+ * function (or a literal in it) makes itself (its receiver is running); one that a `sync.Once` lets run once on
+ * a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`); one in test code (a test
+ * that hangs fails by its timeout); one that runs only inside the call of the function that closes the stop
+ * signal as it returns (`defer close(sc.doneServing)` in the loop that sends).
  */
 import { lineOf, type Expr, type Pos, type SelectCase, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
@@ -56,6 +57,8 @@ interface Ops {
   steady: boolean;
   /** The functions that close this channel as they return (`defer close(s.done)`). */
   closedAtExit: FuncNode[];
+  /** Closed somewhere: a send after that panics instead (send-after-close's question). */
+  closed: boolean;
 }
 
 /** A statement that ends the receiving function or leaves the loop around the select. */
@@ -103,7 +106,7 @@ const caseText = (c: SelectCase): string => (c.kind === 'recv' ? `<-${exprText(c
 
 function record(m: Map<ChanId, Ops>, id: ChanId): Ops {
   let ops = m.get(id);
-  if (!ops) m.set(id, (ops = { plain: [], witnesses: [], receivers: new Set(), steady: false, closedAtExit: [] }));
+  if (!ops) m.set(id, (ops = { plain: [], witnesses: [], receivers: new Set(), steady: false, closedAtExit: [], closed: false }));
   return ops;
 }
 
@@ -163,6 +166,10 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
     for (const st of allStmts(body)) if (st.k === 'for') forEachExpr(st.body, (e) => inLoops.add(e));
     // Select cases hold their channel, not a `<-` expression: every `<-x` here is a plain receive.
     forEachExpr(body, (e) => {
+      if (e.k === 'call' && e.fn.k === 'id' && e.fn.name === 'close' && e.args.length === 1) {
+        const id = idOf(node, e.args[0]!);
+        if (id) record(out, id).closed = true;
+      }
       if (e.k !== 'unary' || e.op !== '<-') return;
       const id = idOf(node, e.x);
       if (!id) return;
@@ -190,25 +197,6 @@ function capacityOf(graph: CallGraph, id: ChanId): number | undefined {
     cap = size;
   }
   return cap;
-}
-
-/** The statement list that holds `st` directly, in a body. */
-function listHolding(body: Stmt[], st: Stmt): Stmt[] | undefined {
-  if (body.includes(st)) return body;
-  for (const inner of allStmts(body)) {
-    const lists: (Stmt[] | undefined)[] =
-      inner.k === 'if' ? [inner.then, inner.else] : inner.k === 'for' || inner.k === 'block' ? [inner.body] : inner.k === 'select' || inner.k === 'switch' || inner.k === 'typeswitch' ? inner.cases.map((c) => c.body) : [];
-    for (const l of lists) if (l?.includes(st)) return l;
-  }
-  return undefined;
-}
-
-/** `ch <- v; close(ch)`: a send the channel's own close follows, so one per channel. */
-function lastSend(node: FuncNode, send: Stmt & { k: 'send' }): boolean {
-  const list = listHolding(node.decl.body ?? [], send);
-  const key = exprKey(send.ch);
-  if (!list || key === undefined) return false;
-  return list.slice(list.indexOf(send) + 1).some((st) => st.k === 'expr' && st.x.k === 'call' && st.x.fn.k === 'id' && st.x.fn.name === 'close' && st.x.args.length === 1 && exprKey(st.x.args[0]!) === key);
 }
 
 /** How far up the callers of a send the search for another way in goes before it assumes there is one. */
@@ -256,7 +244,7 @@ export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
   const out: StrandedSend[] = [];
   const all = opsByChannel(facts);
   for (const [id, ops] of all) {
-    if (!ops.plain.length) continue;
+    if (!ops.plain.length || ops.closed) continue;
     // A receiver that stops on a signal is no evidence beside one that receives until the channel closes.
     const witness = ops.witnesses.find((w) => w.kind === 'sender-way-out') ?? (ops.steady ? undefined : ops.witnesses[0]);
     if (!witness) continue;
@@ -265,8 +253,8 @@ export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
       // A test driving an object hangs when the send does, and its timeout says so; the receiver's own sends see it running.
       // (A literal of the receiving function counts as it: `defer func() { sem <- token }()` gives a token back.)
       if (ops.receivers.has(node) || ops.receivers.has(outermost(facts.graph, node)) || isTestCode(node)) continue;
-      // At most one send on a channel with room for it: the once's, or the one its close follows.
-      if (cap !== undefined && cap >= 1 && (runByOnce(facts.graph, node) || lastSend(node, send))) continue;
+      // At most one send, the once's, on a channel with room for it.
+      if (cap !== undefined && cap >= 1 && runByOnce(facts.graph, node)) continue;
       // The stop fires as a function returns that every way to this send runs inside: the send comes first.
       const closers = witness.stop ? (all.get(witness.stop)?.closedAtExit ?? []) : [];
       if (closers.some((owner) => onlyInside(facts.graph, node, owner))) continue;
