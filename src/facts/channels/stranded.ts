@@ -15,7 +15,8 @@
  * That the send runs after the receiver stopped is the finding's assumption (it is not an error). Not judged: a
  * channel closed anywhere (a send after its close panics: send-after-close asks that); a send the receiving
  * function (or a literal in it) makes itself (its receiver is running); one that a `sync.Once` lets run once on
- * a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`); one in test code (a test
+ * a channel with room for it (`make(chan T, 1)` and `once.Do(func() { ch <- v })`), or a one-value slot (capacity
+ * 1, every send outside a loop: a task's `doneCh`, filled once per task); one in test code (a test
  * that hangs fails by its timeout); one that runs only inside the call of the function that closes the stop
  * signal as it returns (`defer close(sc.doneServing)` in the loop that sends).
  */
@@ -50,7 +51,7 @@ export interface StrandedSend {
 }
 
 interface Ops {
-  plain: { node: FuncNode; send: Stmt & { k: 'send' } }[];
+  plain: { node: FuncNode; send: Stmt & { k: 'send' }; looped: boolean }[];
   witnesses: StopWitness[];
   receivers: Set<FuncNode>;
   /** A receiver that stops only when the channel is closed: a range over it, a plain receive in a loop. */
@@ -160,7 +161,7 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
       }
       if (st.k !== 'send' || caseSends.has(st.pos)) continue;
       const id = idOf(node, st.ch);
-      if (id) record(out, id).plain.push({ node, send: st });
+      if (id) record(out, id).plain.push({ node, send: st, looped: looped.has(st) });
     }
     const inLoops = new Set<Expr>();
     for (const st of allStmts(body)) if (st.k === 'for') forEachExpr(st.body, (e) => inLoops.add(e));
@@ -245,10 +246,15 @@ export const strandedSends = perProgram((facts: SyncFacts): StrandedSend[] => {
   const all = opsByChannel(facts);
   for (const [id, ops] of all) {
     if (!ops.plain.length || ops.closed) continue;
-    // A receiver that stops on a signal is no evidence beside one that receives until the channel closes.
-    const witness = ops.witnesses.find((w) => w.kind === 'sender-way-out') ?? (ops.steady ? undefined : ops.witnesses[0]);
+    // A receiver that stops on a signal is no evidence beside one that receives until the channel closes; what a
+    // test does with the channel (a timeout while it waits) says nothing of the program's receivers.
+    const own = ops.witnesses.filter((w) => !isTestCode(w.node));
+    const witness = own.find((w) => w.kind === 'sender-way-out') ?? (ops.steady ? undefined : own[0]);
     if (!witness) continue;
     const cap = capacityOf(facts.graph, id);
+    // A one-value slot (`doneCh: make(chan error, 1)` in each task), filled by sends outside loops: a result
+    // handed over once per object, which never waits for its reader.
+    if (cap === 1 && ops.plain.every((p) => !p.looped)) continue;
     for (const { node, send } of ops.plain) {
       // A test driving an object hangs when the send does, and its timeout says so; the receiver's own sends see it running.
       // (A literal of the receiving function counts as it: `defer func() { sem <- token }()` gives a token back.)
