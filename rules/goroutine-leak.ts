@@ -2,6 +2,7 @@ import { reportVerdicts } from '../src/explore/report.js';
 import type { Pos } from '../src/ir.js';
 import { shortName } from '../src/facts/names.js';
 import { goroutineLeaks, type GoroutineLeak } from '../src/facts/channels/leaks.js';
+import { strandedSends, witnessLine, type StrandedSend } from '../src/facts/channels/stranded.js';
 import { lineRef, nodeLocation } from '../src/facts/report.js';
 import { isTestCode } from '../src/facts/program/testcode.js';
 import type { FuncNode } from '../src/resolve/callgraph.js';
@@ -16,6 +17,7 @@ export const goroutineLeak: Rule = {
       'from it: on a `ctx.Done()` or timeout case of a select, an early error return, after the first of several ' +
       'goroutines it started in a loop answered, or from the loop that receives their answers before the last one. ' +
       'Also a call that throws away a channel its callee returns and only the callee\'s goroutine sends on. The goroutine (and everything it holds) blocks on its send forever. ' +
+      'And, as a warning on an assumed order, a plain send on a channel kept in a field whose receiver stops on another select case, or whose other sends have a way out. ' +
       'Only channels whose every use is in sight are judged: made in the function, never passed on, stored or returned. ' +
       'In test code it is a warning: there the leak is mostly on a failure path, and ends with the test binary. Test code is ' +
       'a `_test.go` file, or a function that takes (or is a function literal inside one that takes) a `*testing.T`, `*testing.B`, ' +
@@ -76,9 +78,52 @@ export const goroutineLeak: Rule = {
         ...(fn.file.generated ? { generated: true } : {}),
       });
     }
+    // A send the explorer ran to a leak (a lifecycle harness: Submit racing Stop) is decided there, with no assumption.
+    const explored = new Set(ctx.explored.of('leak').map((v) => `${v.at.path}:${v.at.line}`));
+    for (const s of strandedSends(ctx.facts)) {
+      const at = nodeLocation(s.node, s.send.pos);
+      if (!explored.has(`${at.path}:${at.line}`)) reportStranded(ctx, s);
+    }
     reportVerdicts(ctx, ['leak']);
   },
 };
+
+/** A plain send on an object's channel whose receiver may have stopped (stranded.ts): it rests on the order. */
+function reportStranded(ctx: RuleContext, s: StrandedSend): void {
+  const { node, send, name, witness } = s;
+  const at = nodeLocation(node, send.pos);
+  const there = nodeLocation(witness.node, witness.pos);
+  const why =
+    witness.kind === 'receiver-stops'
+      ? `its receiver (${shortName(witness.node)}, ${witnessLine(witness, node)}) ${witness.text}, and nothing receives after that`
+      : `another send on it (${shortName(witness.node)}, ${witnessLine(witness, node)}) has a way out, \`${witness.text}\`: the receiver may be gone`;
+  ctx.report({
+    testCode: isTestCode(node),
+    confidence: 'medium',
+    // Short: how to fix it (select on the stop signal too, or a timeout) is in the rule's doc.
+    message: `send on ${name} has no way out and may block forever: ${why}`,
+    location: at,
+    related: [{ location: there, message: witness.kind === 'receiver-stops' ? `the receiver ${witness.text}` : `this send has a way out` }],
+    flows: [
+      {
+        message: `${shortName(node)} sends on ${name} after its receiver stopped`,
+        steps: [
+          { location: there, message: witness.kind === 'receiver-stops' ? `the receiver ${witness.text}` : 'the receiver may stop' },
+          { location: at, message: `blocks sending on ${name}` },
+        ],
+      },
+    ],
+    identity: [node.id, name, 'stranded'],
+    assumptions: [
+      {
+        kind: 'interleaving',
+        text: `\`${shortName(node)}\` sends on \`${name}\` after its receiver stopped`,
+        location: there,
+      },
+    ],
+    ...(node.file.generated ? { generated: true } : {}),
+  });
+}
 
 
 /** A call that throws away the channel its callee's goroutine sends on: reported at the call. */

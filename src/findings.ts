@@ -51,9 +51,11 @@ export type AssumptionKind =
   /** That a function nothing in the program calls, and nothing outside it can, runs at all (src/facts/program/reached.ts). */
   | 'reached'
   /** That what a component does when it is stopped (its server shut down) happens only as the process ends. */
-  | 'process-end';
+  | 'process-end'
+  /** That two operations nothing orders happen in the order the hazard needs (a send after its receiver stopped). */
+  | 'interleaving';
 
-export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached', 'process-end'];
+export const ASSUMPTION_KINDS: readonly AssumptionKind[] = ['opaque-call', 'undecided-branch', 'same-instance', 'returns', 'hand-over', 'capacity', 'failed-test', 'reached', 'process-end', 'interleaving'];
 
 export interface Assumption {
   kind: AssumptionKind;
