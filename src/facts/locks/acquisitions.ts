@@ -39,9 +39,9 @@ function byTwoParameters(a: string, b: string): boolean {
   return x.head !== y.head && x.path === y.path && x.head.startsWith('@') && y.head.startsWith('@');
 }
 
-/** Indexes of a function's parameters it calls itself before returning (`cb(err)`, a deferred `done()`): not on a goroutine. */
 const runParamsMemo = new WeakMap<FuncNode, readonly number[]>();
 
+/** Indexes of a function's parameters it calls itself before returning (`cb(err)`, a deferred `done()`): not on a goroutine. */
 function runParams(facts: SyncFacts, fn: FuncNode): readonly number[] {
   let out = runParamsMemo.get(fn);
   if (out) return out;
@@ -171,6 +171,8 @@ export class Acquisitions {
     const field = this.fieldCalled(node, call.fn);
     const holder = field && ids.condRoot(node, field.x);
     if (!field || holder === undefined) return [];
+    // Where the field is written from a parameter (`l.onLimit = fn`): a setter, by the function and the parameter's name.
+    const setters = (fieldStores(graph).stores.get(field.name) ?? []).flatMap((st) => (st.value?.k === 'id' ? [{ node: st.node, param: st.value.name }] : []));
     const out: Callee[] = [];
     for (const t of this.facts.dispatch.targetsOf(node, call)) {
       const lit = t.callee;
@@ -182,10 +184,9 @@ export class Acquisitions {
         const i = site.call.args.findIndex((a) => a.k === 'funclit' && a.fn === index);
         const setter = site.call.fn;
         if (i === -1 || setter.k !== 'sel' || setter.x.k !== 'id') continue;
-        const stores = (fieldStores(graph).stores.get(field.name) ?? []).filter((st) => st.value?.k === 'id');
         const sets = this.facts.dispatch
           .targetsOf(parent, site.call)
-          .some((s) => s.precise && stores.some((st) => st.node === s.callee && st.value?.k === 'id' && st.value.name === s.callee.decl.params[i]?.name));
+          .some((s) => s.precise && setters.some((st) => st.node === s.callee && st.param === s.callee.decl.params[i]?.name));
         if (!sets) continue;
         out.push({
           callee: lit,
