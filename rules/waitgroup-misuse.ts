@@ -168,8 +168,8 @@ export const waitgroupMisuse: Rule = {
       ctx.report({
         confidence: 'medium',
         message:
-          `${shortName(fn)} waits on ${add.display}${wait.via ? ` (in ${shortName(wait.via)})` : ''} and then Adds to it, and runs on a goroutine started from ${overlap}: ` +
-          `two runs overlap: both pass their Wait and two generations run at once, or one's Add meets the other's Wait ("WaitGroup is reused before previous Wait has returned" panics)`,
+          `${shortName(fn)} waits on ${add.display}${wait.via ? ` (in ${shortName(wait.via)})` : ''}, then Adds to it, on a goroutine started from ${overlap}: ` +
+          `of two runs, one's Add can meet the other's Wait (a panic), or both pass the Wait`,
         location: at,
         related: [
           { location: waitAt, message: `the Wait on ${add.display}` },
