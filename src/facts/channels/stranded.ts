@@ -24,7 +24,7 @@ import { lineOf, type Expr, type Pos, type SelectCase, type Stmt } from '../../i
 import { exprText } from '../../irtext.js';
 import { exprKey } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
-import { allStmts, forEachExpr, libraryName, outermost } from '../calls.js';
+import { allStmts, forEachExpr, libraryName, outermost, stmtsInLoops } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
 import { fieldStores } from '../identity/stores.js';
@@ -122,8 +122,7 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
     const body = node.decl.body;
     if (!body) continue;
     const caseSends = new Set<Pos>();
-    const looped = new Set<Stmt>();
-    for (const st of allStmts(body)) if (st.k === 'for') for (const inner of allStmts(st.body)) looped.add(inner);
+    const looped = stmtsInLoops(body);
     for (const st of allStmts(body)) {
       if (st.k === 'for' && st.range) {
         const id = idOf(node, st.range.x);
