@@ -80,10 +80,10 @@ export const doubleLock: Rule = {
       // The Lock of the held mutex, when written here: the branches before it ran before it was held.
       const lockedAt = held.steps[0]!.node === fn ? held.steps[0]!.pos : undefined;
       const hops = again.steps.map((s, i) => ({ node: s.node, pos: s.pos, ...(i === 0 && lockedAt !== undefined ? { after: lockedAt } : {}) }));
+      const named = [...(held.assumed ?? []), ...(again.assumed ?? [])];
       const assumptions = [
-        ...(held.assumed ?? []),
-        ...(again.assumed ?? []),
-        ...guardedTests(ctx.facts, fn, held.id, `\`${name}\``, hops),
+        ...named,
+        ...guardedTests(ctx.facts, fn, held.id, `\`${name}\``, hops, named),
         ...(r.readRead ? earlyWriters(ctx.locks.earlyWriters(again.id), again) : []),
         ...(apart ? [apart] : []),
       ];

@@ -156,7 +156,7 @@ export const missingUnlock: Rule = {
         ...(signal ? [signalOnce(signal, name, at)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),
         ...(acquired.mode === 'r' ? afterLatch(ctx.facts, fn, exitPos, name, exitAt) : []),
-        ...(exitPos === undefined ? [] : guardedTests(ctx.facts, fn, acquired.id, `\`${name}\``, [{ node: fn, pos: exitPos, after: lock.pos }])),
+        ...(exitPos === undefined ? [] : guardedTests(ctx.facts, fn, acquired.id, `\`${name}\``, [{ node: fn, pos: exitPos, after: lock.pos }], leak.assumed ?? [])),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });

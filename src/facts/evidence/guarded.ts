@@ -11,7 +11,9 @@
  * - a flag, a counter or a phase (`closed`, `n < limit`, `switch s.state`): state the program visibly moves
  *   through while others wait for the lock, the ordinary way a lock is kept on an early return;
  * - a test of the finding's own function's parameters (`m, ok := l.m[key]`): its author wrote it for the
- *   values its callers pass.
+ *   values its callers pass;
+ * - a re-entry guard: a test for the state the function holding it leaves behind (`if n.doneCh != nil { return }`
+ *   in the `Start` that sets `n.doneCh`), which its second call reaches.
  */
 import { lineOf, type Expr, type Pos } from '../../ir.js';
 import { exprText } from '../../irtext.js';
@@ -22,6 +24,7 @@ import type { Assumption } from '../../findings.js';
 import { allStmts, type CallExpr } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
+import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { stateOf } from './state.js';
@@ -148,6 +151,46 @@ function presence(t: Test, node: FuncNode, e: Expr, pos: Pos, depth = 0): boolea
   return presence(t, node, def.value, def.pos, depth + 1);
 }
 
+/** A field or package variable compared with nil, and whether the path needs it nil. */
+interface NilTest {
+  key: string;
+  isNil: boolean;
+}
+
+/**
+ * The guarded values the condition, holding as `holds` says, needs nil or not nil: through `!`, a conjunction
+ * that holds, a disjunction that fails, and a local holding a comparison (`isNil := db == nil`). Others none.
+ */
+function nilTests(t: Test, node: FuncNode, e: Expr, pos: Pos, holds: boolean, depth = 0): NilTest[] {
+  if (depth > 4) return [];
+  if (e.k === 'unary' && e.op === '!') return nilTests(t, node, e.x, pos, !holds, depth);
+  if (e.k === 'binary' && e.op === (holds ? '&&' : '||')) return [...nilTests(t, node, e.x, pos, holds, depth), ...nilTests(t, node, e.y, pos, holds, depth)];
+  if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
+    const x = isNil(e.y) ? e.x : isNil(e.x) ? e.y : undefined;
+    const s = x && stateOf(t.parts.graph, node, x);
+    return s?.key.startsWith(t.prefix) ? [{ key: s.key, isNil: (e.op === '==') === holds }] : [];
+  }
+  const def = e.k === 'id' ? definitionBefore(node, e.name, pos) : undefined;
+  return def && !def.ok ? nilTests(t, node, def.value, def.pos, holds, depth + 1) : [];
+}
+
+/**
+ * Whether the function holding the branch itself leaves the state the branch tests for (`if n.doneCh != nil {
+ * return }` in the `Start` that sets `n.doneCh = doneCh`): a re-entry guard, which the function's second call
+ * visibly reaches. Evidence, not a defensive check.
+ */
+function leavesTested(t: Test, node: FuncNode, b: Branch): boolean {
+  const tests = nilTests(t, node, b.conds[0]!, b.conds[0]!.pos, b.taken !== false);
+  if (tests.length === 0) return false;
+  return allStmts(node.decl.body ?? []).some(
+    (st) => st.k === 'assign' && st.op === '=' && st.lhs.some((l, i) => {
+      const key = stateOf(t.parts.graph, node, l)?.key;
+      const value = st.rhs.length === st.lhs.length ? st.rhs[i] : undefined;
+      return value !== undefined && tests.some((x) => x.key === key && x.isNil === isNil(value));
+    }),
+  );
+}
+
 /** Whether the condition reads a parameter of the finding's function, directly or through a local made from one. */
 function readsOwnParam(t: Test, node: FuncNode, e: Expr, pos: Pos, depth = 0): boolean {
   if (node !== t.fn || depth > 4) return false;
@@ -184,19 +227,23 @@ function readsOwnParam(t: Test, node: FuncNode, e: Expr, pos: Pos, depth = 0): b
   return found;
 }
 
+/** The condition as written; a local that holds the test (`isNil`) with what it was made from. */
 function text(b: Branch, name: string, node: FuncNode): string {
-  const cond = exprText(b.conds[0]!);
+  const cond = b.conds[0]!;
+  const local = cond.k === 'unary' && cond.op === '!' ? cond.x : cond;
+  const def = local.k === 'id' ? definitionBefore(node, local.name, cond.pos) : undefined;
+  const made = def && !def.ok ? ` (\`${exprText(def.value)}\`)` : '';
   const way = b.taken === false ? 'is false' : 'holds';
-  return `\`${cond}\` (line ${lineOf(b.pos)}${node.decl.name ? ` in \`${node.decl.name}\`` : ''}) ${way} while ${name} is held`;
+  return `\`${exprText(cond)}\`${made} (line ${lineOf(b.pos)} in \`${shortName(node)}\`) ${way} while ${name} is held`;
 }
 
 /**
  * The guarded presence tests the path goes into while the lock `lock` (called `name`) is held, one assumption
- * each: the `if` blocks around each hop's position (after the Lock, in the function that takes it). An early
+ * each, but for a branch one of the finding's `known` assumptions already names: the `if` blocks around each hop's position (after the Lock, in the function that takes it). An early
  * return the path goes past (`if s.conn == nil { return errClosed }`) leaves it in the state a live object is
  * in, which asks nothing; the hazard inside the block is what only the tested state reaches.
  */
-export function guardedTests(parts: Parts, fn: FuncNode, lock: ChanId, name: string, hops: readonly Hop[]): Assumption[] {
+export function guardedTests(parts: Parts, fn: FuncNode, lock: ChanId, name: string, hops: readonly Hop[], known: readonly Assumption[]): Assumption[] {
   const prefix = guardedPrefix(lock);
   if (!prefix) return [];
   const t: Test = { parts, prefix, fn };
@@ -206,8 +253,11 @@ export function guardedTests(parts: Parts, fn: FuncNode, lock: ChanId, name: str
       if (b.kind !== 'if' || b.exit || (hop.after !== undefined && b.pos < hop.after)) continue;
       const cond = b.conds[0]!;
       // Read where the condition is, after an `if v, ok := m[k];` header's assignment.
-      if (!presence(t, hop.node, cond, cond.pos) || readsOwnParam(t, hop.node, cond, cond.pos)) continue;
-      out.push({ kind: 'undecided-branch', text: text(b, name, hop.node), location: nodeLocation(hop.node, b.pos) });
+      if (!presence(t, hop.node, cond, cond.pos) || readsOwnParam(t, hop.node, cond, cond.pos) || leavesTested(t, hop.node, b)) continue;
+      const location = nodeLocation(hop.node, b.pos);
+      // A callee's branch that reach.ts already named, as what its caller passes: one assumption, not two.
+      if (known.some((a) => a.location?.path === location.path && a.location.line === location.line)) continue;
+      out.push({ kind: 'undecided-branch', text: text(b, name, hop.node), location });
     }
   }
   return out;
