@@ -12,16 +12,17 @@
  *   through while others wait for the lock, the ordinary way a lock is kept on an early return;
  * - a test of the finding's own function's parameters (`m, ok := l.m[key]`): its author wrote it for the
  *   values its callers pass;
- * - a re-entry guard: a test for the state the function holding it leaves behind (`if n.doneCh != nil { return }`
- *   in the `Start` that sets `n.doneCh`), which its second call reaches.
+ * - a re-entry guard or a lazy set-up: a test for the state the function holding it leaves behind (`if n.doneCh
+ *   != nil { return }` in the `Start` that sets `n.doneCh`), which its second call reaches, or for a part missing
+ *   that the branch then makes (`if c.m == nil { c.load() }`), which the first call reaches.
  */
-import { lineOf, type Expr, type Pos } from '../../ir.js';
+import { lineOf, type Expr, type Pos, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { isNil } from '../../irutil.js';
 import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { deref } from '../../resolve/types.js';
 import type { Assumption } from '../../findings.js';
-import { allStmts, type CallExpr } from '../calls.js';
+import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
 import type { Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
 import { shortName } from '../names.js';
@@ -158,13 +159,14 @@ interface NilTest {
 }
 
 /**
- * The guarded values the condition, holding as `holds` says, needs nil or not nil: through `!`, a conjunction
- * that holds, a disjunction that fails, and a local holding a comparison (`isNil := db == nil`). Others none.
+ * The guarded values the condition, holding as `holds` says, compares with nil, and which way the path needs
+ * each: through `!`, `&&`, `||` (any of a disjunction's atoms may be the one that holds) and a local holding a
+ * comparison (`isNil := db == nil`).
  */
 function nilTests(t: Test, node: FuncNode, e: Expr, pos: Pos, holds: boolean, depth = 0): NilTest[] {
   if (depth > 4) return [];
   if (e.k === 'unary' && e.op === '!') return nilTests(t, node, e.x, pos, !holds, depth);
-  if (e.k === 'binary' && e.op === (holds ? '&&' : '||')) return [...nilTests(t, node, e.x, pos, holds, depth), ...nilTests(t, node, e.y, pos, holds, depth)];
+  if (e.k === 'binary' && (e.op === '&&' || e.op === '||')) return [...nilTests(t, node, e.x, pos, holds, depth), ...nilTests(t, node, e.y, pos, holds, depth)];
   if (e.k === 'binary' && (e.op === '==' || e.op === '!=')) {
     const x = isNil(e.y) ? e.x : isNil(e.x) ? e.y : undefined;
     const s = x && stateOf(t.parts.graph, node, x);
@@ -174,21 +176,38 @@ function nilTests(t: Test, node: FuncNode, e: Expr, pos: Pos, holds: boolean, de
   return def && !def.ok ? nilTests(t, node, def.value, def.pos, holds, depth + 1) : [];
 }
 
+/** Whether the statements of `node` put one of the tested values into the state the test says: nil, or a value (also through its address, `init(&x)`). */
+function writes(t: Test, node: FuncNode, stmts: readonly Stmt[], tests: readonly NilTest[]): boolean {
+  const keyOf = (e: Expr) => stateOf(t.parts.graph, node, e)?.key;
+  return stmts.some(
+    (st) =>
+      (st.k === 'assign' &&
+        st.lhs.some((l, i) => {
+          const value = st.rhs.length === st.lhs.length ? st.rhs[i] : undefined;
+          return value !== undefined && tests.some((x) => x.key === keyOf(l) && x.isNil === isNil(value));
+        })) ||
+      callsInStmt(st).some((c) => c.args.some((a) => a.k === 'unary' && a.op === '&' && tests.some((x) => !x.isNil && x.key === keyOf(a.x)))),
+  );
+}
+
 /**
- * Whether the function holding the branch itself leaves the state the branch tests for (`if n.doneCh != nil {
- * return }` in the `Start` that sets `n.doneCh = doneCh`): a re-entry guard, which the function's second call
- * visibly reaches. Evidence, not a defensive check.
+ * Whether the program visibly reaches the state a nil test on hop `i` asks for, so the branch is no defensive
+ * check: the function holding it leaves that state itself (`if n.doneCh != nil { return }` in the `Start` that
+ * sets `n.doneCh`: a re-entry guard its second call meets), or the branch sets up what it found missing, itself
+ * or down the path's calls (`if c.m == nil { c.load() }`: a lazy set-up, which the first call goes down, as
+ * every value starts nil).
  */
-function leavesTested(t: Test, node: FuncNode, b: Branch): boolean {
+function visiblyReached(t: Test, hops: readonly Hop[], i: number, b: Branch): boolean {
+  const { node } = hops[i]!;
+  const body = node.decl.body ?? [];
   const tests = nilTests(t, node, b.conds[0]!, b.conds[0]!.pos, b.taken !== false);
   if (tests.length === 0) return false;
-  return allStmts(node.decl.body ?? []).some(
-    (st) => st.k === 'assign' && st.op === '=' && st.lhs.some((l, i) => {
-      const key = stateOf(t.parts.graph, node, l)?.key;
-      const value = st.rhs.length === st.lhs.length ? st.rhs[i] : undefined;
-      return value !== undefined && tests.some((x) => x.key === key && x.isNil === isNil(value));
-    }),
-  );
+  if (writes(t, node, allStmts(body), tests)) return true;
+  const made = tests.filter((x) => x.isNil).map((x) => ({ ...x, isNil: false }));
+  const st = allStmts(body).find((s) => s.k === 'if' && s.pos === b.pos);
+  if (made.length === 0 || st?.k !== 'if') return false;
+  if (writes(t, node, allStmts(b.taken === false ? (st.else ?? []) : st.then), made)) return true;
+  return hops.slice(i + 1).some((h) => writes(t, h.node, allStmts(h.node.decl.body ?? []), made));
 }
 
 /** Whether the condition reads a parameter of the finding's function, directly or through a local made from one. */
@@ -198,9 +217,10 @@ function readsOwnParam(t: Test, node: FuncNode, e: Expr, pos: Pos, depth = 0): b
   const visit = (x: Expr): void => {
     if (found) return;
     if (x.k === 'id') {
-      const s = stateOf(t.parts.graph, node, x);
-      if (s?.key.startsWith('param:')) found = true;
-      else if (s?.key.startsWith('local:')) {
+      const st = t.parts.graph.storageOf(node, x);
+      // The receiver is the locked object itself, not a value the caller chose.
+      if (st?.kind === 'param' && st.fn === node.id && st.index >= 0) found = true;
+      else if (st?.kind === 'local') {
         const def = definitionBefore(node, x.name, pos);
         if (def && readsOwnParam(t, node, def.value, def.pos, depth + 1)) found = true;
       }
@@ -210,6 +230,8 @@ function readsOwnParam(t: Test, node: FuncNode, e: Expr, pos: Pos, depth = 0): b
     if (x.k === 'sel') return stateOf(t.parts.graph, node, x)?.key.startsWith('field:') ? undefined : visit(x.x);
     if (x.k === 'call') {
       x.args.forEach(visit);
+      // `oid := ord.ID()`: a value of the parameter's own.
+      if (x.fn.k === 'sel') visit(x.fn.x);
       return;
     }
     if (x.k === 'index') {
@@ -248,17 +270,17 @@ export function guardedTests(parts: Parts, fn: FuncNode, lock: ChanId, name: str
   if (!prefix) return [];
   const t: Test = { parts, prefix, fn };
   const out: Assumption[] = [];
-  for (const hop of hops) {
+  hops.forEach((hop, i) => {
     for (const b of decidingBranches(hop.node.decl.body ?? [], hop.pos) ?? []) {
       if (b.kind !== 'if' || b.exit || (hop.after !== undefined && b.pos < hop.after)) continue;
       const cond = b.conds[0]!;
       // Read where the condition is, after an `if v, ok := m[k];` header's assignment.
-      if (!presence(t, hop.node, cond, cond.pos) || readsOwnParam(t, hop.node, cond, cond.pos) || leavesTested(t, hop.node, b)) continue;
+      if (!presence(t, hop.node, cond, cond.pos) || readsOwnParam(t, hop.node, cond, cond.pos) || visiblyReached(t, hops, i, b)) continue;
       const location = nodeLocation(hop.node, b.pos);
       // A callee's branch that reach.ts already named, as what its caller passes: one assumption, not two.
       if (known.some((a) => a.location?.path === location.path && a.location.line === location.line)) continue;
       out.push({ kind: 'undecided-branch', text: text(b, name, hop.node), location });
     }
-  }
+  });
   return out;
 }
