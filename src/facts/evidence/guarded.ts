@@ -19,14 +19,14 @@
 import { lineOf, type Expr, type Pos, type Stmt } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { isNil } from '../../irutil.js';
-import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
+import type { FuncNode } from '../../resolve/callgraph.js';
 import { deref } from '../../resolve/types.js';
 import type { Assumption } from '../../findings.js';
 import { allStmts, callsInStmt, type CallExpr } from '../calls.js';
-import type { Dispatch } from '../dispatch.js';
 import type { ChanId } from '../identity/ids.js';
 import { shortName } from '../names.js';
 import { nodeLocation } from '../report.js';
+import type { Parts } from './assume.js';
 import { decidingBranches, type Branch } from './branches.js';
 import { stateOf } from './state.js';
 
@@ -36,11 +36,6 @@ export interface Hop {
   pos: Pos;
   /** Only branches after this position run while the lock is held (the Lock itself is in this function). */
   after?: Pos;
-}
-
-interface Parts {
-  readonly graph: CallGraph;
-  readonly dispatch: Dispatch;
 }
 
 /**
