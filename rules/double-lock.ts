@@ -1,5 +1,6 @@
 import { shortName } from '../src/facts/names.js';
 import type { LockOp, Reacquire } from '../src/facts/locks/types.js';
+import { guardedTests } from '../src/facts/evidence/guarded.js';
 import { differentKeys, type Lookup } from '../src/facts/identity/lookups.js';
 import { exprText } from '../src/irtext.js';
 import type { EarlyWrites } from '../src/facts/locks/writers.js';
@@ -76,9 +77,13 @@ export const doubleLock: Rule = {
       const what = again.mode === 'r' ? 'read-locks' : 'locks';
       const chain = again.steps.slice(0, -1).map((s) => s.message.replace(/^calls /, ''));
       const how = chain.length ? `calls ${chain.join(' → ')}, which ${what} it again` : `${what} it again`;
+      // The Lock of the held mutex, when written here: the branches before it ran before it was held.
+      const lockedAt = held.steps[0]!.node === fn ? held.steps[0]!.pos : undefined;
+      const hops = again.steps.map((s, i) => ({ node: s.node, pos: s.pos, ...(i === 0 && lockedAt !== undefined ? { after: lockedAt } : {}) }));
+      const named = [...(held.assumed ?? []), ...(again.assumed ?? [])];
       const assumptions = [
-        ...(held.assumed ?? []),
-        ...(again.assumed ?? []),
+        ...named,
+        ...guardedTests(ctx.facts, fn, held.id, `\`${name}\``, hops, named),
         ...(r.readRead ? earlyWriters(ctx.locks.earlyWriters(again.id), again) : []),
         ...(apart ? [apart] : []),
       ];

@@ -1,6 +1,7 @@
 import { shortName } from '../src/facts/names.js';
 import { lineRef, nodeLocation, opFlow, stepLocation } from '../src/facts/report.js';
 import { endsAtReturn, onlyAtProcessEnd } from '../src/facts/program/wayout.js';
+import { guardedTests } from '../src/facts/evidence/guarded.js';
 import { latchedExit } from '../src/facts/locks/latched.js';
 import { returnedLocked, type ReturnedLocked } from '../src/facts/locks/returned.js';
 import { pairedRelease, type PairedRelease } from '../src/facts/locks/paired.js';
@@ -155,6 +156,7 @@ export const missingUnlock: Rule = {
         ...(signal ? [signalOnce(signal, name, at)] : []),
         ...atProcessEnd(ctx.facts, fn, exitPos, name),
         ...(acquired.mode === 'r' ? afterLatch(ctx.facts, fn, exitPos, name, exitAt) : []),
+        ...(exitPos === undefined ? [] : guardedTests(ctx.facts, fn, acquired.id, `\`${name}\``, [{ node: fn, pos: exitPos, after: lock.pos }], leak.assumed ?? [])),
       ];
       const spawnAt = leak.spawn && stepLocation({ node: leak.spawn.fn, pos: leak.spawn.pos, message: '' });
       const keptAt = keeper && stepLocation({ node: keeper, pos: ctx.facts.graph.callers(fn).find((e) => e.caller === keeper)!.call.pos, message: '' });

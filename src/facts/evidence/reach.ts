@@ -155,7 +155,8 @@ const LOOKUP_RE = /^(Load|Get|Lookup|Find)/;
 
 /**
  * The value of a condition that asks nothing of any caller, if it has one: a field (or a local taken from
- * one) left nil, as every value starts; a lookup that finds its key, the case the callee is written for.
+ * one) left nil, as every value starts; a lookup that finds its key, the case the callee is written for
+ * (not a type assertion that finds its type: that is the case of the callers passing that type).
  * The other side (a feature some configuration sets up, a cache that misses) is for some callers only.
  */
 function defaultOf(parts: Parts, fn: FuncNode, e: Expr): boolean | undefined {
@@ -178,7 +179,9 @@ function defaultOf(parts: Parts, fn: FuncNode, e: Expr): boolean | undefined {
     const { e: src, index, ok } = v.def;
     // `engineI, ok := em.engines.Load(id)`: a lookup method's second result, by Go's naming habit.
     const lookup = src.k === 'call' && src.fn.k === 'sel' && LOOKUP_RE.test(src.fn.name) && index === 1;
-    return ok || lookup ? true : undefined;
+    // A type assertion's `ok` picks out one kind of value among those the parameter's type admits (a placeholder
+    // `UnresolvedDatabase` among databases): neither side is the one every caller gives.
+    return (ok && src.k !== 'assert') || lookup ? true : undefined;
   }
   return undefined;
 }
