@@ -24,7 +24,7 @@ import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { storageKey, type Storage } from '../../resolve/bindings.js';
-import type { FuncNode } from '../../resolve/callgraph.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import { cliActionsOf } from './cli.js';
 import { afterShutdownSignal } from './signals.js';
@@ -35,6 +35,7 @@ import { perProgram } from '../perprogram.js';
 import { fieldSources } from './fieldsources.js';
 import { managedStarts } from './runnables.js';
 import { terminalOf } from './terminal.js';
+import { isTestCode } from './testcode.js';
 import { valueUsesOf } from './valueuses.js';
 
 /** How many calls up (or derivations back) a context is followed. */
@@ -135,12 +136,21 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     if (s.index < 0 || callers.length + managed.length === 0) return false;
     const index = s.index;
     let out: Assumption[] = [];
+    // A test that hands the program's function a context it cancels early says nothing of the program's own
+    // callers: named once, as terminal.ts names a test that goes on after a terminal function returns.
+    let tested = false;
     for (const edge of callers) {
       const arg = edge.call.args[index];
       const got = arg && !edge.call.spread ? contextOf(q, edge.caller, arg, up(at, here.sync && edge.mode === 'call')) : false;
+      if (got === false && isTestCode(edge.caller) && !isTestCode(owner)) {
+        if (!tested) out = joinAssumptions(out, [testContext(owner, edge)]);
+        tested = true;
+        continue;
+      }
       if (got === false) return false;
       out = joinAssumptions(out, got);
     }
+    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return false;
     for (const m of managed) {
       const got = contextOf(q, m.node, m.ctx, up(at, false));
       if (got === false) return false;
@@ -259,6 +269,11 @@ function outlived(fn: FuncNode, call: CallExpr, what: string): Assumption {
 }
 
 /** That a call given a context returns one done only when it is. */
+/** That a test's own context, cancelled when the test chooses, matters no more than the test's goroutines do. */
+function testContext(fn: FuncNode, edge: CallerEdge): Assumption {
+  return { kind: 'failed-test', text: `a goroutine left blocked when test code cancels the context it hands \`${fn.decl.name}\` matters`, location: nodeLocation(edge.caller, edge.call.pos) };
+}
+
 function passes(fn: FuncNode, call: CallExpr, parent: Expr): Assumption {
   return { kind: 'opaque-call', text: `\`${exprText(call.fn)}(...)\` returns a context done only when \`${exprText(parent)}\` is`, location: nodeLocation(fn, call.pos) };
 }
@@ -307,7 +322,10 @@ function cancelledOnExit(q: Query, fn: FuncNode, call: CallExpr, from: Assumptio
   const st = allStmts(fn.decl.body ?? []).find((x) => x.k === 'assign' && x.rhs.length === 1 && x.rhs[0] === call);
   const cancel = st?.k === 'assign' ? st.lhs[1] : undefined;
   if (cancel?.k !== 'id' || cancel.name === '_') return false;
-  const terminal = terminalOf(facts).isTerminal(fn);
+  // Where test code calls fn and goes on, a cancel deferred here ends the test's context, not the process's: what
+  // rests on fn ending the process names that (terminal.ts), as the test callers of the waiting function are.
+  const ending = terminalOf(facts).ending(fn);
+  const terminal = ending !== false;
   if (!terminal && !sync) return false;
   const deferred = new Set<Expr>();
   for (const x of allStmts(fn.decl.body ?? [])) if (x.k === 'defer' && x.call.k === 'call' && x.call.fn.k === 'id' && x.call.fn.name === cancel.name) deferred.add(x.call.fn);
@@ -317,10 +335,10 @@ function cancelledOnExit(q: Query, fn: FuncNode, call: CallExpr, from: Assumptio
       if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e)) uses.push({ node, e });
     });
   }
-  if (uses.length === 0) return from;
+  if (uses.length === 0) return sync ? from : joinAssumptions(from, ending || []);
   if (!terminal) return false;
   const { node, e } = uses[0]!;
-  return [...from, { kind: 'opaque-call', text: `\`${cancel.name}\` may cancel the context before ${fn.decl.name || 'its function'} returns`, location: nodeLocation(node, e.pos) }];
+  return [...joinAssumptions(from, ending), { kind: 'opaque-call', text: `\`${cancel.name}\` may cancel the context before ${fn.decl.name || 'its function'} returns`, location: nodeLocation(node, e.pos) }];
 }
 
 /**
