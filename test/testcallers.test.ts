@@ -12,7 +12,7 @@ describe('test callers of a program function', () => {
     const [server] = at(49);
     expect(server?.severity).toBe('warning');
     expect(server?.assumptions?.map((a) => a.kind).sort()).toEqual(['failed-test', 'opaque-call']);
-    expect(server?.message).toMatch(/test code cancels the context it hands `Run` matters/);
+    expect(server?.message).toMatch(/test code cancels the context it hands `Serve` matters/);
     // The poller's batches time out in the program itself: no test is needed for its leak.
     expect(at(65).map((f) => f.severity)).toEqual(['error']);
   });
