@@ -16,4 +16,13 @@ describe('test callers of a program function', () => {
     // The poller's batches time out in the program itself: no test is needed for its leak.
     expect(at(65).map((f) => f.severity)).toEqual(['error']);
   });
+
+  it('of a library constructor leave the context an importer hands it to an assumption, and a call-scoped one an error', async () => {
+    const r = await analyze({ patterns: ['./...'], cwd: path.join(FIXTURES, 'libctx'), tests: true, workers: 1 });
+    const at = (line: number) => r.findings.filter((f) => path.basename(f.location.path) === 'libctx.go' && f.location.line === line);
+    const [server] = at(35);
+    expect(server?.severity).toBe('warning');
+    expect(server?.assumptions?.map((a) => a.kind).sort()).toEqual(['failed-test', 'process-end']);
+    expect(at(49).map((f) => f.severity)).toEqual(['error']);
+  });
 });

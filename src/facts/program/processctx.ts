@@ -82,6 +82,8 @@ interface At {
   depth: number;
   incoming: boolean;
   sync: boolean;
+  /** Asked through a field an object keeps from its constructor on: the object's lifetime context. */
+  kept: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ const answersOf = perProgram((_facts: SyncFacts) => new Map<string, Map<Expr, Er
 
 /** Whether the context `e` (in fn's body) is done only as the process ends, and what that assumes; false if not known to be. */
 export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr): ErrorExit {
-  return contextOf({ facts, cut: false }, fn, e, { depth: 0, incoming: false, sync: true });
+  return contextOf({ facts, cut: false }, fn, e, { depth: 0, incoming: false, sync: true, kept: false });
 }
 
 function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
@@ -101,7 +103,7 @@ function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     return false;
   }
   const answers = answersOf(q.facts);
-  const key = `${at.incoming}${at.sync}`;
+  const key = `${at.incoming}${at.sync}${at.kept}`;
   const known = answers.get(key) ?? new Map<Expr, ErrorExit>();
   answers.set(key, known);
   const got = known.get(e);
@@ -115,7 +117,7 @@ function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
 }
 
 /** The next question up: a caller's argument, a derivation's parent. */
-const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth + 1, incoming, sync });
+const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth + 1, incoming, sync, kept: at.kept });
 
 function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   const graph = q.facts.graph;
@@ -133,7 +135,8 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     // Each caller's argument, and each start of a manager the function is handed to as a runnable's Start.
     const callers = graph.callers(owner);
     const managed = s.index === 0 ? (managedStarts(graph, owner) ?? []) : [];
-    if (s.index < 0 || callers.length + managed.length === 0) return false;
+    if (s.index < 0) return false;
+    if (callers.length + managed.length === 0) return at.kept && importersCall(owner) ? [lifetime(owner)] : false;
     const index = s.index;
     let out: Assumption[] = [];
     // A test that hands the program's function a context it cancels early says nothing of the program's own
@@ -150,7 +153,8 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
       if (got === false) return false;
       out = joinAssumptions(out, got);
     }
-    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return false;
+    // Tests alone say nothing of the program's callers: an importer's, when only one can make the value.
+    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return at.kept && importersCall(owner) ? joinAssumptions(out, [lifetime(owner)]) : false;
     for (const m of managed) {
       const got = contextOf(q, m.node, m.ctx, up(at, false));
       if (got === false) return false;
@@ -192,7 +196,7 @@ function fromField(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   if (!sources) return false;
   let out: Assumption[] = [];
   for (const src of sources) {
-    const got = contextOf(q, src.node, src.value, up(at, false));
+    const got = contextOf(q, src.node, src.value, up({ ...at, kept: true }, false));
     if (got === false) return false;
     out = joinAssumptions(out, got);
   }
@@ -269,6 +273,19 @@ function outlived(fn: FuncNode, call: CallExpr, what: string): Assumption {
 }
 
 /** That a call given a context returns one done only when it is. */
+/** Whether only an importer of fn's package can call it: exported, outside `package main` and tests. */
+function importersCall(fn: FuncNode): boolean {
+  return /^\p{Lu}/u.test(fn.decl.name) && fn.file.packageName !== 'main' && !isTestCode(fn);
+}
+
+/**
+ * That the context an importer hands a constructor, kept by the value it makes, ends only as the process does: a
+ * server's lifetime, not a request's. Nothing in the program makes the value, so nothing shows which.
+ */
+function lifetime(fn: FuncNode): Assumption {
+  return { kind: 'process-end', text: `the context an importer hands \`${fn.decl.name}\` ends only as the process does (each earlier end leaves a goroutine blocked)`, location: nodeLocation(fn, fn.decl.span.start) };
+}
+
 /** That a test's own context, cancelled when the test chooses, matters no more than the test's goroutines do. */
 function testContext(fn: FuncNode, edge: CallerEdge): Assumption {
   return { kind: 'failed-test', text: `a goroutine left blocked when test code cancels the context it hands \`${fn.decl.name}\` matters`, location: nodeLocation(edge.caller, edge.call.pos) };
