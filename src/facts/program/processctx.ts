@@ -228,10 +228,29 @@ function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): Err
   }
   if (info.kind === 'external' && SIGNAL_HANDLER_RE.test(known)) return [outlived(fn, call, `\`${exprText(call.fn)}()\`'s context`)];
   if (known === COBRA_CONTEXT) return commandContexts(q, at);
-  if (!parent || !(DERIVED.has(known) || known === VALUE_ONLY || passedOn(q, fn, call, name))) return false;
+  if (result === 0 && !(DERIVED.has(known) || known === VALUE_ONLY) && !(parent && passedOn(q, fn, call, name))) return returnedBy(q, call, at);
+  if (!parent) return false;
   const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
   if (from === false || known === VALUE_ONLY) return from;
   return DERIVED.has(known) ? cancelledOnExit(q, fn, call, from, at.sync) : [...from, passes(fn, call, parent)];
+}
+
+/**
+ * A context a function of the program makes and returns (`ctx := preCommand(ctx, name)`, a project's own signal
+ * handler): what each of its returns gives, asked in that function.
+ */
+function returnedBy(q: Query, call: CallExpr, at: At): ErrorExit {
+  const info = q.facts.graph.callInfo(call);
+  if (info.kind !== 'resolved' || info.targets.length !== 1) return false;
+  const callee = info.targets[0]!.callee;
+  let out: ErrorExit = false;
+  for (const st of allStmts(callee.decl.body ?? [])) {
+    if (st.k !== 'return') continue;
+    const got = st.values.length > 0 ? contextOf(q, callee, st.values[0]!, up(at, false)) : false;
+    if (got === false) return false;
+    out = joinAssumptions(out || [], got);
+  }
+  return out;
 }
 
 /**
@@ -341,17 +360,27 @@ function cancelledOnExit(q: Query, fn: FuncNode, call: CallExpr, from: Assumptio
   if (cancel?.k !== 'id' || cancel.name === '_') return false;
   // Where test code calls fn and goes on, a cancel deferred here ends the test's context, not the process's: what
   // rests on fn ending the process names that (terminal.ts), as the test callers of the waiting function are.
-  const ending = terminalOf(facts).ending(fn);
-  const terminal = ending !== false;
-  if (!terminal && !sync) return false;
+  const terminalFacts = terminalOf(facts);
   const deferred = new Set<Expr>();
   for (const x of allStmts(fn.decl.body ?? [])) if (x.k === 'defer' && x.call.k === 'call' && x.call.fn.k === 'id' && x.call.fn.name === cancel.name) deferred.add(x.call.fn);
   const uses: { node: FuncNode; e: Expr }[] = [];
   for (const { node, onSignal } of signalled(q, fn)) {
+    // A call of cancel after which the process ends on every path (`cancel(); select { ...: os.Exit(1) }`) is the way out.
+    const exiting = new Set<Expr>();
     forEachExpr(node.decl.body ?? [], (e) => {
-      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e)) uses.push({ node, e });
+      if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== cancel.name || e.args.length > 0) return;
+      const after = terminalFacts.endsAfterCall(node, e);
+      if (after !== false && after.length === 0) exiting.add(e.fn);
+    });
+    forEachExpr(node.decl.body ?? [], (e) => {
+      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e) && !exiting.has(e)) uses.push({ node, e });
     });
   }
+  // Cancelled only on the way out, and never deferred: the context ends only as the process does, wherever fn is.
+  if (deferred.size === 0 && uses.length === 0) return from;
+  const ending = terminalFacts.ending(fn);
+  const terminal = ending !== false;
+  if (!terminal && !sync) return false;
   if (uses.length === 0) return sync ? from : joinAssumptions(from, ending || []);
   if (!terminal) return false;
   const { node, e } = uses[0]!;
