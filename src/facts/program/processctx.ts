@@ -228,7 +228,8 @@ function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): Err
   }
   if (info.kind === 'external' && SIGNAL_HANDLER_RE.test(known)) return [outlived(fn, call, `\`${exprText(call.fn)}()\`'s context`)];
   if (known === COBRA_CONTEXT) return commandContexts(q, at);
-  if (result === 0 && !(DERIVED.has(known) || known === VALUE_ONLY) && !(parent && passedOn(q, fn, call, name))) return returnedBy(q, call, at);
+  const derives = DERIVED.has(known) || known === VALUE_ONLY;
+  if (!derives && !(parent && passedOn(q, fn, call, name))) return result === 0 ? returnedBy(q, call, at) : false;
   if (!parent) return false;
   const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
   if (from === false || known === VALUE_ONLY) return from;
