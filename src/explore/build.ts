@@ -66,6 +66,8 @@ export class ModelBuilder {
   private readonly perIteration = new Set<string>();
   /** Variables a loop gives a new value each round (range variables, a counted loop's index). */
   private readonly roundVars = new Set<string>();
+  /** The round variables and every key they are a field of: a read overlaps one when it is among these. */
+  private readonly roundOwners = new Set<string>();
   /** Channels made with a computed capacity, and the variables that capacity reads. */
   private readonly capReads = new Map<number, string[]>();
   /** What the counted loops around the statement being built count over (their loopBound names). */
@@ -131,12 +133,19 @@ export class ModelBuilder {
   /** The model of an entry; undefined when it waits in a way the model does not count: each schedule past the wait would be one the program cannot run. */
   private finish(entry: string, main: Block): EntryModel | undefined {
     if (this.drained) return undefined;
-    for (const [key, why] of this.escaped) {
-      for (const [k, id] of this.objByKey) if (k === key || k.startsWith(`${key}.`)) this.objs[id]!.escapes ??= why;
-    }
+    // An object escapes with the first escape (in the order they were found) of it or of what it is a field of.
+    const escapeOrder = new Map([...this.escaped.keys()].map((k, i) => [k, i] as const));
+    const firstEscape = new Map<number, number>();
     for (const [k, id] of this.objByKey) {
-      if (this.madeInLoop.has(k) || [...this.perIteration].some((p) => k === p || k.startsWith(`${p}.`))) this.objs[id]!.perIteration = true;
+      const owners = withOwners(k);
+      for (const o of owners) {
+        const at = escapeOrder.get(o);
+        if (at !== undefined && at < (firstEscape.get(id) ?? Infinity)) firstEscape.set(id, at);
+      }
+      if (this.madeInLoop.has(k) || owners.some((o) => this.perIteration.has(o))) this.objs[id]!.perIteration = true;
     }
+    const whys = [...this.escaped.values()];
+    for (const [id, at] of firstEscape) this.objs[id]!.escapes ??= whys[at]!;
     // A buffer sized by what the loop sending on it counts (`len(jobs)`, `n+1` for `i < n`) holds what that loop
     // sends: as for a buffer the model cannot fill, a send on it is not judged blocked.
     for (const [id, reads] of this.capReads) {
@@ -144,8 +153,25 @@ export class ModelBuilder {
       if (reads.some((r) => counts.some((b) => overlaps(r, b)))) delete this.objs[id]!.capText;
     }
     const retested = forgetOnceTested(main);
+    // Which retested choices read a key (`overlaps`): by each read and what it is a field of, and by each read as is.
+    const byOwner = new Map<string, Set<number>>();
+    const byRead = new Map<string, Set<number>>();
+    const index = (m: Map<string, Set<number>>, k: string, id: number) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(id);
+    for (const c of this.choices) {
+      if (!retested.has(c.id)) continue;
+      for (const r of c.reads) {
+        index(byRead, r, c.id);
+        for (const o of withOwners(r)) index(byOwner, o, c.id);
+      }
+    }
     for (const [w, keys] of this.writes) {
-      w.choices = this.choices.filter((c) => retested.has(c.id) && c.reads.some((r) => keys.some((k) => overlaps(r, k)))).map((c) => c.id);
+      const reopened = new Set<number>();
+      for (const k of keys) {
+        for (const id of byOwner.get(k) ?? []) reopened.add(id);
+        for (const o of withOwners(k)) for (const id of byRead.get(o) ?? []) reopened.add(id);
+      }
+      // A choice's id is its place in this.choices: in id order, as the choices are listed.
+      w.choices = [...reopened].sort((a, b) => a - b);
     }
     prune(main, new Set());
     return { entry, main, objs: this.objs, flags: this.flags, loopBounds: this.bounds.size, choices: this.choices, unidentified: this.unidentified };
@@ -355,13 +381,13 @@ export class ModelBuilder {
       }
       for (const v of [s.range.key, s.range.value]) {
         const k = v && this.keyOf(v, env);
-        if (k !== undefined) this.roundVars.add(this.canon(k));
+        if (k !== undefined) this.roundVar(this.canon(k));
       }
     }
     if (s.post?.k === 'incdec' || s.post?.k === 'assign') {
       for (const x of s.post.k === 'incdec' ? [s.post.x] : s.post.lhs) {
         const k = this.keyOf(x, env);
-        if (k !== undefined) this.roundVars.add(this.canon(k));
+        if (k !== undefined) this.roundVar(this.canon(k));
       }
     }
     const boundName = rangeCh === undefined ? this.boundName(s, env) : undefined;
@@ -943,8 +969,13 @@ export class ModelBuilder {
     const memo = free ? undefined : this.choiceOf(exprText(x), reads);
     return {
       k: 'choice', text: exprText(e), ...(free ? { free: true as const } : {}), ...(memo !== undefined ? { memo, ...(neg ? { neg: true as const } : {}) } : {}),
-      ...(reads.some((r) => [...this.roundVars].some((v) => overlaps(r, v))) || changesWhatItReads(x) ? { blind: true as const } : {}),
+      ...(reads.some((r) => this.roundOwners.has(r) || withOwners(r).some((o) => this.roundVars.has(o))) || changesWhatItReads(x) ? { blind: true as const } : {}),
     };
+  }
+
+  private roundVar(k: string): void {
+    this.roundVars.add(k);
+    for (const o of withOwners(k)) this.roundOwners.add(o);
   }
 
   /**
@@ -1029,6 +1060,13 @@ function changesWhatItReads(e: Expr): boolean {
 /** Whether two keys are one variable or one holds the other (`c` and `c.state`). */
 function overlaps(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+}
+
+/** A key and each key it is a field of (`a.b.c`, `a.b`, `a`): the keys `overlaps` finds it under from above. */
+function withOwners(k: string): string[] {
+  const out = [k];
+  for (let i = k.lastIndexOf('.'); i > 0; i = k.lastIndexOf('.', i - 1)) out.push(k.slice(0, i));
+  return out;
 }
 
 /**

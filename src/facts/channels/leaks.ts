@@ -18,6 +18,7 @@ import { terminalOf } from '../program/terminal.js';
 import { failsTest } from '../program/testcode.js';
 import { failsAsCancelled, failsBeforeCancel, sameDone } from './cancelrace.js';
 import { chanMake, usesInSight, type ChannelUse } from './chanuses.js';
+import { builtinArg } from '../../irutil.js';
 import { serveFailsFirst, serverClosedGuard, servesHttp, shutsServerDown, stoppedByManager, stopsAtExit } from './shutdown.js';
 import { timerFired } from './timerstop.js';
 
@@ -85,11 +86,12 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] 
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
   const senders = new Map(chans.map((v) => [v.storage.name, senderOf(fn, body, v.storage.name, literals, facts)] as const));
+  const uses = chans.map((v) => usesInSight(fn, body, v.storage.name, literals, graph));
   const out: GoroutineLeak[] = [];
   for (const key of made) {
     const sender = senders.get(key);
     const name = key.replace(/'\d+$/, '');
-    const leak = sender && leakOf(fn, body, sender, name, facts, sentBefore(sender, [...senders.values()]));
+    const leak = sender && leakOf(fn, body, sender, name, facts, sentBefore(fn, sender, uses));
     if (leak) out.push(leak);
     else if (sender) out.push(...discarded(fn, sender, name, facts));
   }
@@ -97,21 +99,24 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] 
 }
 
 /**
- * The receives in fn of the other channels the same goroutine sends on, after a send on which it never sends on
- * the channel: `if err != nil { errc <- err; return }; done <- v`, or `if err != nil { errc <- err }; out <- v`
- * for `errc`. A receive from such a channel means the goroutine is past that send, so past every send on the
- * channel it was to make before (each blocked until received), and will make no other: it takes the send as a
- * receive would. Each such channel is sent on by that goroutine alone and never closed, so a value received from
- * it is its send.
+ * The receives in fn of the other channels the same goroutine sends on or closes, after a send or close of which it
+ * never sends on the channel: `if err != nil { errc <- err; return }; done <- v`, `if err != nil { errc <- err };
+ * out <- v` for `errc`, or `if err != nil { errc <- err; return }; close(done)`. A receive from such a channel
+ * means the goroutine is past that send or close, so past every send on the channel it was to make before (each
+ * blocked until received), and will make no other: it takes the send as a receive would. Each such channel is sent
+ * on and closed by that goroutine alone, received from by fn alone, and never out of sight, so what a receive gets
+ * is its send or its close; a close it defers runs once it has made every send.
  */
-function sentBefore(sender: Sender, all: (Sender | undefined)[]): Expr[] {
-  const others = all.filter(
-    (o): o is Sender => o !== undefined && o !== sender && o.lit === sender.lit && o.go === sender.go && o.escapes.length === 0 && !o.uses.some((u) => u.use === 'close' || u.use === 'returned'),
-  );
-  const sendsOf = (s: Sender) => new Set(s.uses.filter((u) => u.use === 'send').map((u) => u.stmt!));
-  const own = sendsOf(sender);
-  return others.flatMap((o) => {
-    const theirs = sendsOf(o);
+function sentBefore(fn: FuncNode, sender: Sender, chans: ChannelUse[][]): Expr[] {
+  const own = new Set(sender.uses.filter((u) => u.use === 'send').map((u) => u.stmt!));
+  return chans.flatMap((uses) => {
+    if (uses.some((u) => u.e === sender.send.e) || !signalsOnlyTo(fn, sender.lit, uses)) return [];
+    const closed = new Set(uses.filter((u) => u.use === 'close').map((u) => u.e));
+    const theirs = new Set<Stmt>(uses.filter((u) => u.use === 'send').map((u) => u.stmt!));
+    for (const st of allStmts(sender.lit.decl.body ?? [])) {
+      const arg = st.k === 'expr' ? builtinArg(st.x, 'close') : undefined;
+      if (arg && closed.has(arg)) theirs.add(st);
+    }
     let after = false;
     walkFunction<0 | 1>(sender.lit.decl.body ?? [], 0, { join: (a, b) => (a > b ? a : b), equal: (a, b) => a === b }, {
       simple: (st, sent) => {
@@ -120,8 +125,15 @@ function sentBefore(sender: Sender, all: (Sender | undefined)[]): Expr[] {
       },
       expr: (_e, sent) => sent,
     });
-    return after ? [] : o.uses.filter((u) => u.use === 'recv').map((u) => u.e);
+    return after ? [] : uses.filter((u) => u.use === 'recv').map((u) => u.e);
   });
+}
+
+/** Whether only the literal sends on or closes the channel (at least once), only fn receives from it, and nothing else uses it. */
+function signalsOnlyTo(fn: FuncNode, lit: FuncNode, uses: ChannelUse[]): boolean {
+  const partner = (u: ChannelUse) =>
+    u.use === 'made' || u.use === 'arg' || u.use === 'measure' || (u.use === 'recv' && u.node === fn) || ((u.use === 'send' || u.use === 'close') && u.node === lit);
+  return uses.every(partner) && uses.some((u) => u.use === 'send' || u.use === 'close');
 }
 
 /** The one goroutine literal that sends on a channel, started by one `go` of the function that made it. */

@@ -16,6 +16,7 @@ import type { ChanId } from '../identity/ids.js';
 import { FRESH, MADE } from '../identity/roots.js';
 import { perProgram } from '../perprogram.js';
 import { contradicts, mentions, parseAtom, type Atom } from '../conditions/atoms.js';
+import { leavesOnReportedClose } from './reportedclose.js';
 
 /**
  * Orderings of channel operations inside one function that can panic: what the two ordering rules
@@ -375,7 +376,7 @@ function hazardsIn(fn: FuncNode, facts: SyncFacts): SequenceHazard[] {
     if (first && sameInstance && meets && !first.once && !op.once && !guardedBy(op, first)) {
       const loop = first.steps[0]!.pos === op.steps[0]!.pos;
       conditional ??= loop ? conditionalInLoops(fn) : undefined;
-      if (!loop || !conditional?.has(op.steps[0]!.pos)) {
+      if (!loop || !(conditional?.has(op.steps[0]!.pos) || leavesOnReportedClose(fn.decl.body ?? [], op))) {
         emit({ kind: 'close-after-close', fn, id, first, second: op, loop, deferred }, op.steps[0]!.pos, first.steps[0]!.pos);
       }
     }

@@ -24,7 +24,7 @@ import { joinAssumptions, type Assumption } from '../../findings.js';
 import type { Expr } from '../../ir.js';
 import { exprText } from '../../irtext.js';
 import { storageKey, type Storage } from '../../resolve/bindings.js';
-import type { FuncNode } from '../../resolve/callgraph.js';
+import type { CallerEdge, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, literalsOf, type CallExpr } from '../calls.js';
 import { cliActionsOf } from './cli.js';
 import { afterShutdownSignal } from './signals.js';
@@ -35,6 +35,7 @@ import { perProgram } from '../perprogram.js';
 import { fieldSources } from './fieldsources.js';
 import { managedStarts } from './runnables.js';
 import { terminalOf } from './terminal.js';
+import { isTestCode } from './testcode.js';
 import { valueUsesOf } from './valueuses.js';
 
 /** How many calls up (or derivations back) a context is followed. */
@@ -81,6 +82,8 @@ interface At {
   depth: number;
   incoming: boolean;
   sync: boolean;
+  /** Asked through a field an object keeps from its constructor on: the object's lifetime context. */
+  kept: boolean;
 }
 
 /**
@@ -91,7 +94,7 @@ const answersOf = perProgram((_facts: SyncFacts) => new Map<string, Map<Expr, Er
 
 /** Whether the context `e` (in fn's body) is done only as the process ends, and what that assumes; false if not known to be. */
 export function processContext(facts: SyncFacts, fn: FuncNode, e: Expr): ErrorExit {
-  return contextOf({ facts, cut: false }, fn, e, { depth: 0, incoming: false, sync: true });
+  return contextOf({ facts, cut: false }, fn, e, { depth: 0, incoming: false, sync: true, kept: false });
 }
 
 function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
@@ -100,7 +103,7 @@ function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     return false;
   }
   const answers = answersOf(q.facts);
-  const key = `${at.incoming}${at.sync}`;
+  const key = `${at.incoming}${at.sync}${at.kept}`;
   const known = answers.get(key) ?? new Map<Expr, ErrorExit>();
   answers.set(key, known);
   const got = known.get(e);
@@ -114,7 +117,7 @@ function contextOf(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
 }
 
 /** The next question up: a caller's argument, a derivation's parent. */
-const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth + 1, incoming, sync });
+const up = (at: At, sync: boolean, incoming = false): At => ({ depth: at.depth + 1, incoming, sync, kept: at.kept });
 
 function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   const graph = q.facts.graph;
@@ -132,15 +135,26 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     // Each caller's argument, and each start of a manager the function is handed to as a runnable's Start.
     const callers = graph.callers(owner);
     const managed = s.index === 0 ? (managedStarts(graph, owner) ?? []) : [];
-    if (s.index < 0 || callers.length + managed.length === 0) return false;
+    if (s.index < 0) return false;
+    if (callers.length + managed.length === 0) return at.kept && importersCall(owner) ? [lifetime(owner)] : false;
     const index = s.index;
     let out: Assumption[] = [];
+    // A test that hands the program's function a context it cancels early says nothing of the program's own
+    // callers: named once, as terminal.ts names a test that goes on after a terminal function returns.
+    let tested = false;
     for (const edge of callers) {
       const arg = edge.call.args[index];
       const got = arg && !edge.call.spread ? contextOf(q, edge.caller, arg, up(at, here.sync && edge.mode === 'call')) : false;
+      if (got === false && isTestCode(edge.caller) && !isTestCode(owner)) {
+        if (!tested) out = joinAssumptions(out, [testContext(owner, edge)]);
+        tested = true;
+        continue;
+      }
       if (got === false) return false;
       out = joinAssumptions(out, got);
     }
+    // Tests alone say nothing of the program's callers: an importer's, when only one can make the value.
+    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return at.kept && importersCall(owner) ? joinAssumptions(out, [lifetime(owner)]) : false;
     for (const m of managed) {
       const got = contextOf(q, m.node, m.ctx, up(at, false));
       if (got === false) return false;
@@ -182,7 +196,7 @@ function fromField(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
   if (!sources) return false;
   let out: Assumption[] = [];
   for (const src of sources) {
-    const got = contextOf(q, src.node, src.value, up(at, false));
+    const got = contextOf(q, src.node, src.value, up({ ...at, kept: true }, false));
     if (got === false) return false;
     out = joinAssumptions(out, got);
   }
@@ -214,10 +228,30 @@ function madeBy(q: Query, fn: FuncNode, call: CallExpr, at: At, result = 0): Err
   }
   if (info.kind === 'external' && SIGNAL_HANDLER_RE.test(known)) return [outlived(fn, call, `\`${exprText(call.fn)}()\`'s context`)];
   if (known === COBRA_CONTEXT) return commandContexts(q, at);
-  if (!parent || !(DERIVED.has(known) || known === VALUE_ONLY || passedOn(q, fn, call, name))) return false;
+  const derives = DERIVED.has(known) || known === VALUE_ONLY;
+  if (!derives && !(parent && passedOn(q, fn, call, name))) return result === 0 ? returnedBy(q, call, at) : false;
+  if (!parent) return false;
   const from = contextOf(q, fn, parent, up(at, at.sync, at.incoming));
   if (from === false || known === VALUE_ONLY) return from;
   return DERIVED.has(known) ? cancelledOnExit(q, fn, call, from, at.sync) : [...from, passes(fn, call, parent)];
+}
+
+/**
+ * A context a function of the program makes and returns (`ctx := preCommand(ctx, name)`, a project's own signal
+ * handler): what each of its returns gives, asked in that function.
+ */
+function returnedBy(q: Query, call: CallExpr, at: At): ErrorExit {
+  const info = q.facts.graph.callInfo(call);
+  if (info.kind !== 'resolved' || info.targets.length !== 1) return false;
+  const callee = info.targets[0]!.callee;
+  let out: ErrorExit = false;
+  for (const st of allStmts(callee.decl.body ?? [])) {
+    if (st.k !== 'return') continue;
+    const got = st.values.length > 0 ? contextOf(q, callee, st.values[0]!, up(at, false)) : false;
+    if (got === false) return false;
+    out = joinAssumptions(out || [], got);
+  }
+  return out;
 }
 
 /**
@@ -259,6 +293,24 @@ function outlived(fn: FuncNode, call: CallExpr, what: string): Assumption {
 }
 
 /** That a call given a context returns one done only when it is. */
+/** Whether only an importer of fn's package can call it: exported, outside `package main` and tests. */
+function importersCall(fn: FuncNode): boolean {
+  return /^\p{Lu}/u.test(fn.decl.name) && fn.file.packageName !== 'main' && !isTestCode(fn);
+}
+
+/**
+ * That the context an importer hands a constructor, kept by the value it makes, ends only as the process does: a
+ * server's lifetime, not a request's. Nothing in the program makes the value, so nothing shows which.
+ */
+function lifetime(fn: FuncNode): Assumption {
+  return { kind: 'process-end', text: `the context an importer hands \`${fn.decl.name}\` ends only as the process does (each earlier end leaves a goroutine blocked)`, location: nodeLocation(fn, fn.decl.span.start) };
+}
+
+/** That a test's own context, cancelled when the test chooses, matters no more than the test's goroutines do. */
+function testContext(fn: FuncNode, edge: CallerEdge): Assumption {
+  return { kind: 'failed-test', text: `a goroutine left blocked when test code cancels the context it hands \`${fn.decl.name}\` matters`, location: nodeLocation(edge.caller, edge.call.pos) };
+}
+
 function passes(fn: FuncNode, call: CallExpr, parent: Expr): Assumption {
   return { kind: 'opaque-call', text: `\`${exprText(call.fn)}(...)\` returns a context done only when \`${exprText(parent)}\` is`, location: nodeLocation(fn, call.pos) };
 }
@@ -307,20 +359,33 @@ function cancelledOnExit(q: Query, fn: FuncNode, call: CallExpr, from: Assumptio
   const st = allStmts(fn.decl.body ?? []).find((x) => x.k === 'assign' && x.rhs.length === 1 && x.rhs[0] === call);
   const cancel = st?.k === 'assign' ? st.lhs[1] : undefined;
   if (cancel?.k !== 'id' || cancel.name === '_') return false;
-  const terminal = terminalOf(facts).isTerminal(fn);
-  if (!terminal && !sync) return false;
+  // Where test code calls fn and goes on, a cancel deferred here ends the test's context, not the process's: what
+  // rests on fn ending the process names that (terminal.ts), as the test callers of the waiting function are.
+  const terminalFacts = terminalOf(facts);
   const deferred = new Set<Expr>();
   for (const x of allStmts(fn.decl.body ?? [])) if (x.k === 'defer' && x.call.k === 'call' && x.call.fn.k === 'id' && x.call.fn.name === cancel.name) deferred.add(x.call.fn);
   const uses: { node: FuncNode; e: Expr }[] = [];
   for (const { node, onSignal } of signalled(q, fn)) {
+    // A call of cancel after which the process ends on every path (`cancel(); select { ...: os.Exit(1) }`) is the way out.
+    const exiting = new Set<Expr>();
     forEachExpr(node.decl.body ?? [], (e) => {
-      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e)) uses.push({ node, e });
+      if (e.k !== 'call' || e.fn.k !== 'id' || e.fn.name !== cancel.name || e.args.length > 0) return;
+      const after = terminalFacts.endsAfterCall(node, e);
+      if (after !== false && after.length === 0) exiting.add(e.fn);
+    });
+    forEachExpr(node.decl.body ?? [], (e) => {
+      if (e !== cancel && e.k === 'id' && e.name === cancel.name && !deferred.has(e) && !onSignal(e) && !exiting.has(e)) uses.push({ node, e });
     });
   }
-  if (uses.length === 0) return from;
+  // Cancelled only on the way out, and never deferred: the context ends only as the process does, wherever fn is.
+  if (deferred.size === 0 && uses.length === 0) return from;
+  const ending = terminalFacts.ending(fn);
+  const terminal = ending !== false;
+  if (!terminal && !sync) return false;
+  if (uses.length === 0) return sync ? from : joinAssumptions(from, ending || []);
   if (!terminal) return false;
   const { node, e } = uses[0]!;
-  return [...from, { kind: 'opaque-call', text: `\`${cancel.name}\` may cancel the context before ${fn.decl.name || 'its function'} returns`, location: nodeLocation(node, e.pos) }];
+  return [...joinAssumptions(from, ending), { kind: 'opaque-call', text: `\`${cancel.name}\` may cancel the context before ${fn.decl.name || 'its function'} returns`, location: nodeLocation(node, e.pos) }];
 }
 
 /**
