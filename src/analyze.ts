@@ -47,6 +47,11 @@ export interface AnalyzeOptions {
    * then throws NeedsLargerHeap before parsing (see src/memory.ts).
    */
   relaunch?: boolean;
+  /**
+   * Offer fixes, each proven by analyzing the program again with it applied (default: true). A run whose findings
+   * are only compared with others (the revision's tree under --new-from-rev) offers none and spares that analysis.
+   */
+  fixes?: boolean;
   /** Said at once, not with the report: a run that may die before it reports (out of memory). */
   onWarning?: (message: string) => void;
   /** `total` 0: a phase without a count (everything after parsing). */
@@ -129,6 +134,7 @@ export async function analyzeOrReuse(opts: AnalyzeOptions): Promise<RunResult> {
       includeGenerated: opts.includeGenerated ?? false,
       rules: (opts.rules ?? DEFAULT_RULES).map((r) => r.meta.id),
       settings: opts.settings ?? null,
+      fixes: opts.fixes !== false,
     },
     loaded.files,
     opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
@@ -426,6 +432,7 @@ function wholeProgram(root: string, all: FileWithPackage[], opts: AnalyzeOptions
         ruleTimes[rule.meta.id] = ms - (sharedMs - sharedMsCharged);
         sharedMsCharged = sharedMs;
       },
+      opts.fixes !== false,
     );
     if (findings.some((f) => f.fix)) {
       const t = performance.now();

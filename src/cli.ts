@@ -220,12 +220,16 @@ function parseRuleIds(value: string, previous: string[] = []): string[] {
 
 type AnalysisFlags = Pick<CheckOptions, 'tests' | 'goos' | 'goarch' | 'tags' | 'maxFileSize' | 'includeGenerated' | 'jobs' | 'cache' | 'cacheDir' | 'cacheMaxSize' | 'verbose'>;
 
-/** The same options for the working tree and, with --new-from-rev, for the tree of REV (named by `treeLabel`). */
+/**
+ * The same options for the working tree and, with --new-from-rev, for the tree of REV (named by `treeLabel`),
+ * whose findings are only compared with the working tree's: no fixes offered there (`fixesAt`), none proven.
+ */
 function analyzerFor(
   opts: AnalysisFlags,
   config: Config,
   progress: ReturnType<typeof progressReporter>,
   treeLabel: (at: string) => string | undefined = () => undefined,
+  fixesAt: (at: string) => boolean = () => true,
 ) {
   const rules = ALL_RULES.filter((r) => isEnabled(r.meta, config.rules.get(r.meta.id)));
   const cacheDir = opts.cache ? usableCacheDir(opts.cacheDir ?? defaultCacheDir()) : undefined;
@@ -242,6 +246,7 @@ function analyzerFor(
       ...(opts.jobs ? { workers: opts.jobs } : {}),
       ...(cacheDir !== undefined ? { cacheDir, cacheMaxBytes: opts.cacheMaxSize } : {}),
       verbose: opts.verbose,
+      fixes: fixesAt(at),
       relaunch: true,
       onWarning: (message) => {
         progress.clear();
@@ -263,7 +268,7 @@ async function runCheck(patterns: string[], opts: CheckOptions): Promise<number>
   const progress = progressReporter(progressMode(opts.progress, process.stderr.isTTY === true, process.env));
   // With --new-from-rev two trees are analyzed: the progress names which one.
   const treeLabel = (at: string) => (opts.newFromRev === undefined ? undefined : at === cwd ? 'working tree' : opts.newFromRev);
-  const analyzeAt = analyzerFor(opts, config, progress, treeLabel);
+  const analyzeAt = analyzerFor(opts, config, progress, treeLabel, (at) => at === cwd);
   const outcome = await runGate(cwd, patterns, analyzeAt, {
     config,
     knownRules: ALL_RULES.map((r) => r.meta),

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ import { runGate } from '../dist/src/gate/gate.js';
 import { atRevision, resolveRevision } from '../dist/src/gate/newfromrev.js';
 import { doubleClose } from '../dist/rules/double-close.js';
 import { sendAfterClose } from '../dist/rules/send-after-close.js';
-import { BIN, cli, tempTree } from './helpers.js';
+import { BIN, cli, FIXTURES, tempTree } from './helpers.js';
 
 /** A git repository in a temp folder, with a helper to commit the whole tree. */
 function repo(files: Record<string, string>) {
@@ -66,6 +66,23 @@ describe('--new-from-rev', () => {
     expect(git('status', '--porcelain')).toBe(status);
     expect(git('worktree', 'list')).toBe(worktrees);
     expect(tempRevDirs()).toBe(tempsBefore);
+  });
+
+  it("offers and proves fixes only in the working tree: REV's tree is only compared with it", async () => {
+    const reorder = readFileSync(path.join(FIXTURES, 'reorder/reorder.go'), 'utf8');
+    const { dir, commit } = repo({ 'go.mod': 'module m\n', 'doc.go': 'package reorder\n' });
+    commit('one');
+    writeFileSync(path.join(dir, 'reorder.go'), reorder);
+    const rules = [sendAfterClose];
+    const offered = (await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules })).findings.filter((f) => f.fix);
+    expect(offered.length).toBeGreaterThan(0);
+    const compared = await analyze({ patterns: ['./...'], cwd: dir, workers: 1, rules, fixes: false });
+    expect(compared.findings.filter((f) => f.fix)).toEqual([]);
+    expect(compared.stats.ruleTimes?.['fix proof']).toBeUndefined();
+    // The new findings (the file is new since HEAD) keep their fixes on the command line.
+    const r = cli(['check', '--new-from-rev', 'HEAD', '--format', 'json', '--no-cache', '--fail-on', 'none'], dir);
+    const found = (JSON.parse(r.stdout) as { findings: { fix?: unknown }[] }).findings;
+    expect(found.filter((f) => f.fix).length).toBe(offered.length);
   });
 
   it('reuses the results of both trees on the next run over the same commits', async () => {
