@@ -85,8 +85,8 @@ function leaksIn(fn: FuncNode, body: Stmt[], facts: SyncFacts): GoroutineLeak[] 
   const made = chans.filter((v) => v.def.k === 'expr' && chanMake(v.def.e) === 'unbuffered').map((v) => v.storage.name);
   if (made.length === 0) return [];
   const literals = literalsOf(fn, graph);
-  const senders = new Map(chans.map((v) => [v.storage.name, senderOf(fn, body, v.storage.name, literals, facts)] as const));
   const uses = chans.map((v) => usesInSight(fn, body, v.storage.name, literals, graph));
+  const senders = new Map(chans.map((v, i) => [v.storage.name, senderOf(fn, body, v.storage.name, uses[i]!, literals, facts)] as const));
   const out: GoroutineLeak[] = [];
   for (const key of made) {
     const sender = senders.get(key);
@@ -150,8 +150,7 @@ interface Sender {
  * The uses of the channel `key` made in fn, when they are all in sight and one goroutine literal fn
  * starts once is the only sender, outside any `select`. Uses of kind `returned` are the caller's to judge.
  */
-function senderOf(fn: FuncNode, body: Stmt[], key: string, literals: Map<number, FuncNode>, facts: SyncFacts): Sender | undefined {
-  const uses = usesInSight(fn, body, key, literals, facts.graph);
+function senderOf(fn: FuncNode, body: Stmt[], key: string, uses: ChannelUse[], literals: Map<number, FuncNode>, facts: SyncFacts): Sender | undefined {
   if (uses.some((u) => u.use === 'selectSend')) return undefined;
   const escapes = opaqueEscapes(uses, key.replace(/'\d+$/, ''), facts.graph);
   if (!escapes) return undefined;
