@@ -1,9 +1,10 @@
 /**
  * A close the callee reports: "does the loop that calls it leave once it has closed?" — the callee follows its
- * close, in the same block, by a return of a constant result (`close(es.events); return zero, true`), and the
- * caller binds that result and leaves the loop at once when it holds it (`_, exit := sub.Next(ctx); if
- * ctx.Err() != nil || exit { return }`). The next iteration then never calls it again, and "closed again on the
- * next iteration" is not a path the program has.
+ * close, in the same block, by a return of a constant result (`close(es.events); return zero, true`, or `return
+ * nil` where its other returns give an error), and the caller binds that result and leaves the loop at once when
+ * it holds it (`_, exit := sub.Next(ctx); if ctx.Err() != nil || exit { return }`; `err := m.monitor(ctx); if err
+ * == nil { break }`). The next iteration then never calls it again, and "closed again on the next iteration" is
+ * not a path the program has.
  */
 import type { Expr, Stmt } from '../../ir.js';
 import { childBlocks } from '../../flow/nest.js';
@@ -33,15 +34,18 @@ export function leavesOnReportedClose(body: readonly Stmt[], op: OpFact): boolea
   return test?.k === 'if' && holdsWhen(test.cond, name.name, reported.value) && leaves(test.then, at.loopBody);
 }
 
-/** The result the statements after the close return as a constant boolean, in the close's own block. */
-function reportedResult(body: readonly Stmt[], closeAt: number): { index: number; value: boolean } | undefined {
+/** A constant a callee returns: a boolean, or nil. */
+type Reported = 'true' | 'false' | 'nil';
+
+/** The result the statements after the close return as a constant, in the close's own block. */
+function reportedResult(body: readonly Stmt[], closeAt: number): { index: number; value: Reported } | undefined {
   const at = holding(body, (st) => st.pos === closeAt, false);
   if (!at) return undefined;
   for (const st of at.block.slice(at.index + 1)) {
     if (st.k === 'return') {
-      const index = st.values.findIndex((v) => v.k === 'lit' && (v.kind === 'true' || v.kind === 'false'));
+      const index = st.values.findIndex((v) => v.k === 'lit' && (v.kind === 'true' || v.kind === 'false' || v.kind === 'nil'));
       const v = st.values[index];
-      return v?.k === 'lit' ? { index, value: v.kind === 'true' } : undefined;
+      return v?.k === 'lit' ? { index, value: v.kind as Reported } : undefined;
     }
     // Only straight-line statements (a send, a log line, a field write) between the close and the return.
     if (st.k !== 'expr' && st.k !== 'assign' && st.k !== 'send' && st.k !== 'incdec') return undefined;
@@ -70,10 +74,16 @@ function bindsCall(st: Stmt, pos: number): readonly Expr[] | undefined {
   return rhs.k === 'call' && rhs.pos === pos ? assign.lhs : undefined;
 }
 
-/** Whether the condition certainly holds when the variable `name` is `value` (`exit`, `!ok`, `a || exit`). */
-function holdsWhen(cond: Expr, name: string, value: boolean): boolean {
-  if (cond.k === 'id') return cond.name === name && value;
-  if (cond.k === 'unary' && cond.op === '!') return cond.x.k === 'id' && cond.x.name === name && !value;
+/** Whether the condition certainly holds when the variable `name` is `value` (`exit`, `!ok`, `err == nil`, `a || exit`). */
+function holdsWhen(cond: Expr, name: string, value: Reported): boolean {
+  const named = (e: Expr) => e.k === 'id' && e.name === name;
+  if (cond.k === 'id') return named(cond) && value === 'true';
+  if (cond.k === 'unary' && cond.op === '!') return named(cond.x) && value === 'false';
+  if (cond.k === 'binary' && (cond.op === '==' || cond.op === '!=') && value === 'nil') {
+    const nil = (e: Expr) => e.k === 'lit' && e.kind === 'nil';
+    const tested = (named(cond.x) && nil(cond.y)) || (nil(cond.x) && named(cond.y));
+    return tested && cond.op === '==';
+  }
   if (cond.k === 'binary' && cond.op === '||') return holdsWhen(cond.x, name, value) || holdsWhen(cond.y, name, value);
   if (cond.k === 'binary' && cond.op === '&&') return holdsWhen(cond.x, name, value) && holdsWhen(cond.y, name, value);
   return false;
