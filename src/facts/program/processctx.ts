@@ -136,7 +136,9 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
     const callers = graph.callers(owner);
     const managed = s.index === 0 ? (managedStarts(graph, owner) ?? []) : [];
     if (s.index < 0) return false;
-    if (callers.length + managed.length === 0) return at.kept && importersCall(owner) ? [lifetime(owner)] : false;
+    // No caller in sight but tests: when only an importer can make the value keeping it, the importer's lifetime.
+    const byImporter = (known: Assumption[]): ErrorExit => (at.kept && importersCall(owner) ? joinAssumptions(known, [lifetime(owner)]) : false);
+    if (callers.length + managed.length === 0) return byImporter([]);
     const index = s.index;
     let out: Assumption[] = [];
     // A test that hands the program's function a context it cancels early says nothing of the program's own
@@ -153,8 +155,8 @@ function contextAt(q: Query, fn: FuncNode, e: Expr, at: At): ErrorExit {
       if (got === false) return false;
       out = joinAssumptions(out, got);
     }
-    // Tests alone say nothing of the program's callers: an importer's, when only one can make the value.
-    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return at.kept && importersCall(owner) ? joinAssumptions(out, [lifetime(owner)]) : false;
+    // Tests alone say nothing of the program's callers.
+    if (tested && managed.length === 0 && callers.every((e) => isTestCode(e.caller))) return byImporter(out);
     for (const m of managed) {
       const got = contextOf(q, m.node, m.ctx, up(at, false));
       if (got === false) return false;
