@@ -27,7 +27,7 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import { allStmts, forEachExpr, libraryName, outermost, stmtsInLoops } from '../calls.js';
 import type { SyncFacts } from '../engine.js';
 import type { ChanId } from '../identity/ids.js';
-import { fieldStores } from '../identity/stores.js';
+import { storesOfField } from '../identity/stores.js';
 import { perProgram } from '../perprogram.js';
 import { isTestCode } from '../program/testcode.js';
 import { typeLevel } from '../locks/types.js';
@@ -184,11 +184,8 @@ const opsByChannel = perProgram((facts: SyncFacts): ReadonlyMap<ChanId, Ops> => 
 /** The capacity every store of a field gives its channel, when each is `make(chan T, n)` with one constant n. */
 function capacityOf(graph: CallGraph, id: ChanId): number | undefined {
   if (!id.startsWith('field:')) return undefined;
-  const dot = id.lastIndexOf('.');
-  const owner = id.slice('field:'.length, dot);
   let cap: number | undefined;
-  for (const s of fieldStores(graph).stores.get(id.slice(dot + 1)) ?? []) {
-    if (s.owner !== owner) continue;
+  for (const s of storesOfField(graph, id)) {
     const v = s.value;
     if (v?.k !== 'call' || v.fn.k !== 'id' || v.fn.name !== 'make') return undefined;
     const n = v.args[1];

@@ -11,7 +11,7 @@ import type { CallGraph, FuncNode } from '../../resolve/callgraph.js';
 import type { Dispatch } from '../dispatch.js';
 import type { SourcesOf } from './fresh.js';
 import type { ChanId } from './ids.js';
-import { fieldStores } from './stores.js';
+import { storesOfField } from './stores.js';
 
 /** How far a value is followed up through the parameters it came in by. */
 const MAX_DEPTH = 3;
@@ -61,11 +61,9 @@ export class FieldOrigins {
     const known = this.byField.get(id);
     if (known) return known;
     this.byField.set(id, NONE);
-    const dot = id.lastIndexOf('.');
-    const owner = id.slice('field:'.length, dot);
     const out = new Set<string>();
-    for (const s of fieldStores(this.graph).stores.get(id.slice(dot + 1)) ?? []) {
-      if (s.owner !== owner || !s.value) continue;
+    for (const s of storesOfField(this.graph, id)) {
+      if (!s.value) continue;
       this.originsOf(s.node, s.value, 0, out);
       if (out.size > MAX_ORIGINS) break;
     }

@@ -28,6 +28,17 @@ export interface FieldStores {
   addressed: ReadonlySet<string>;
 }
 
+/**
+ * The stores of the field a field id names (`field:pkg.T.name`): those into a struct of that owner type. None for
+ * an id of anything else.
+ */
+export function storesOfField(graph: CallGraph, id: string): readonly Store[] {
+  if (!id.startsWith('field:')) return [];
+  const dot = id.lastIndexOf('.');
+  const owner = id.slice('field:'.length, dot);
+  return (fieldStores(graph).stores.get(id.slice(dot + 1)) ?? []).filter((s) => s.owner === owner);
+}
+
 function add(m: Map<string, Store[]>, name: string, s: Store): void {
   const list = m.get(name);
   if (list) list.push(s);
